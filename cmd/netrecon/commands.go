@@ -1,0 +1,10 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// commands lists the verbs. Each verb's constructor lives in its own file.
+func commands(a *app) []*cobra.Command {
+	return []*cobra.Command{
+		newVersionCmd(a),
+	}
+}

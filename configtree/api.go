@@ -1,0 +1,76 @@
+package configtree
+
+// This file is the package's contract, written first so that render, drivers and
+// reconcile could be built against it in parallel. Bodies are filled in elsewhere.
+
+import "io"
+
+// Node is a container, a list entry or a leaf.
+type Node struct {
+	Name  string // element local name
+	Space string // XML namespace URI
+	// Leaf nodes hold a value. An empty leaf (<vlan-tagging/>) has Value "".
+	Leaf  bool
+	Value string
+	// ValueSpace is set when the value is an identity written with a prefix
+	// (ianaift:l2vlan): the namespace the prefix stood for; Value is then the
+	// local part, so values compare equal whatever prefix a device chose.
+	ValueSpace string
+	// Keys are the key leaf names when the node is a list entry (from Keys).
+	Keys     []string
+	Children []*Node
+	// Owners are the services that render this node, sorted and unique.
+	Owners []string
+}
+
+// Tree is a configuration: the children of Root are the top-level elements
+// (<interfaces>, <configuration>, ...). Root itself has no name.
+type Tree struct {
+	Root *Node
+}
+
+// Keys tells which elements are list entries and what their keys are, by element
+// path of local names: "/interfaces/interface" → ["name"].
+type Keys map[string][]string
+
+// Path names a node: "/interfaces/interface[name=ge-0/0/1.100]/description".
+type Path string
+
+// Action is what a change does to a node.
+type Action rune
+
+const (
+	Create Action = '+'
+	Update Action = '~'
+	Delete Action = '-'
+)
+
+// Change is one step of a diff.
+type Change struct {
+	Action Action
+	Path   Path
+	Leaf   bool
+	Before string // leaf value in from (Update, Delete)
+	After  string // leaf value in to (Create, Update)
+	// Owners: the node's owners in to (Create, Update) or in from (Delete).
+	Owners []string
+	// Node is the node itself (in to for Create/Update, in from for Delete),
+	// for building edit-config payloads.
+	Node *Node
+}
+
+// SyntaxError is malformed or unsupported XML, with its place.
+type SyntaxError struct {
+	Name      string // file or template name
+	Line, Col int
+	Msg       string
+}
+
+// ConflictError is two owners setting one leaf to different values.
+type ConflictError struct {
+	Path              Path
+	Owner, Other      string
+	Value, OtherValue string
+}
+
+var _ = io.EOF
