@@ -1,0 +1,466 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"path"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/schema"
+)
+
+// builtinFS holds the templates of the built-in service types, one file per
+// kind and platform: templates/<kind>/<platform>.xml.tmpl. It is read-only
+// data compiled into the binary, not mutable state.
+//
+//go:embed templates
+var builtinFS embed.FS
+
+// builtinPrefix names built-in templates in positions, so a diagnostic says
+// the fault is netrecon's template and not a file of the intent repo.
+const builtinPrefix = "builtin/"
+
+// Renderer turns the services of one intent into configuration. Build it once
+// per intent with New: templates are parsed and checked there, so rendering a
+// device only executes them. A Renderer is safe for concurrent use.
+type Renderer struct {
+	intent    *schema.Intent
+	templates map[tmplKey]*template.Template
+	keys      map[string]configtree.Keys // by platform
+	byDevice  map[string][]*schema.Service
+	services  map[string]*schema.Service
+	bufs      sync.Pool // *bytes.Buffer, reused across executions
+}
+
+type tmplKey struct{ kind, platform string }
+
+// New parses every template the intent may use: the built-in types' embedded
+// ones and the repo's own (in.Types). A template that does not parse, or that
+// html/template cannot escape, is a Diagnostic at its file and line; the
+// Renderer is still returned and fails only the services of that type.
+func New(in *schema.Intent) (*Renderer, schema.Diagnostics) {
+	r := &Renderer{
+		intent:    in,
+		templates: map[tmplKey]*template.Template{},
+		keys:      map[string]configtree.Keys{},
+		byDevice:  map[string][]*schema.Service{},
+		services:  map[string]*schema.Service{},
+	}
+	r.bufs.New = func() any { return new(bytes.Buffer) }
+	var diags schema.Diagnostics
+	fm := funcs()
+
+	builtin, err := fs.Glob(builtinFS, "templates/*/*.xml.tmpl")
+	if err != nil {
+		// The pattern is a constant; a failure here is a build defect.
+		diags = diags.Errorf(schema.Pos{File: builtinPrefix}, "", "listing built-in templates: %v", err)
+	}
+	for _, p := range builtin {
+		src, err := builtinFS.ReadFile(p)
+		if err != nil {
+			diags = diags.Errorf(schema.Pos{File: p}, "", "reading built-in template: %v", err)
+			continue
+		}
+		rel := strings.TrimPrefix(p, "templates/")
+		kind, platform := path.Dir(rel), strings.TrimSuffix(path.Base(rel), ".xml.tmpl")
+		diags = append(diags, r.add(fm, kind, platform, builtinPrefix+rel, string(src))...)
+	}
+	for _, kind := range sortedKeys(in.Types) {
+		t := in.Types[kind]
+		if t == nil || t.BuiltIn {
+			continue // built-in types render with the embedded templates
+		}
+		for _, platform := range sortedKeys(t.Template) {
+			tp := t.Template[platform]
+			name := tp.Name
+			if name == "" {
+				name = path.Join(t.Dir, platform+".xml.tmpl")
+			}
+			diags = append(diags, r.add(fm, kind, platform, name, tp.Source)...)
+		}
+		diags = append(diags, listClashes(t)...)
+	}
+	for _, p := range []string{schema.PlatformIETF, schema.PlatformJunos} {
+		r.keys[p] = Keys(p, in.Types)
+	}
+	for _, d := range in.Devices {
+		if _, ok := r.keys[d.Platform]; !ok {
+			r.keys[d.Platform] = Keys(d.Platform, in.Types)
+		}
+	}
+	for _, s := range in.Services {
+		r.services[s.Name] = s
+		for _, d := range s.Devices {
+			r.byDevice[d] = append(r.byDevice[d], s)
+		}
+	}
+	diags.Sort()
+	return r, diags
+}
+
+// add parses one template and forces html/template to escape it now, so that
+// an escaping problem (an action inside a tag it cannot place, an unclosed
+// quote) is reported once here rather than once per service later.
+func (r *Renderer) add(fm template.FuncMap, kind, platform, name, src string) schema.Diagnostics {
+	t, err := template.New(name).Funcs(fm).Parse(src)
+	if err != nil {
+		return schema.Diagnostics{templateDiag(name, err, "fix the template's syntax")}
+	}
+	// Escaping happens on first execution; data errors are expected with empty
+	// data and ignored, only *template.Error is an escaping problem.
+	var escErr *template.Error
+	if err := t.Execute(io.Discard, tmplData{Spec: map[string]any{}}); errors.As(err, &escErr) {
+		return schema.Diagnostics{templateDiag(name, err, "html/template cannot escape this template; keep actions in element text or in quoted attribute values")}
+	}
+	r.templates[tmplKey{kind, platform}] = t
+	return nil
+}
+
+// listClashes reports lists a user-defined type declares that a built-in key
+// table already defines with other keys: the built-in keys win (drivers parse
+// device replies with them), so the type's entry would be silently ignored.
+func listClashes(t *schema.ServiceType) schema.Diagnostics {
+	var diags schema.Diagnostics
+	for _, p := range sortedKeys(t.Lists) {
+		for _, k := range []configtree.Keys{ietfKeys(), junosKeys()} {
+			if b, ok := k[p]; ok && !slices.Equal(b, t.Lists[p]) {
+				diags = diags.Append(schema.Diagnostic{
+					Severity: schema.Error,
+					Pos:      schema.Pos{File: path.Join(t.Dir, "type.yaml")},
+					Field:    "lists",
+					Summary:  fmt.Sprintf("list %s is built in with keys %v, not %v", p, b, t.Lists[p]),
+					Detail:   "remove the entry: built-in lists need no declaration",
+				})
+			}
+		}
+	}
+	return diags
+}
+
+// templateErrRE matches the position text/template puts in its errors:
+// "template: NAME:LINE: msg" or "template: NAME:LINE:COL: msg".
+var templateErrRE = regexp.MustCompile(`^template: (.+?):(\d+):(?:\d+:)? ?`)
+
+// templatePos finds the template line in an error of html/template or
+// text/template; the name is the file's, also for {{define}}d templates,
+// because text/template reports the name of the parse.
+func templatePos(name string, err error) (int, string) {
+	var escErr *template.Error
+	if errors.As(err, &escErr) && escErr.Line > 0 {
+		return escErr.Line, escErr.Description
+	}
+	msg := err.Error()
+	if m := templateErrRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[2])
+		return line, msg[len(m[0]):]
+	}
+	return 0, msg
+}
+
+func templateDiag(name string, err error, detail string) schema.Diagnostic {
+	line, msg := templatePos(name, err)
+	return schema.Diagnostic{
+		Severity: schema.Error,
+		Pos:      schema.Pos{File: name, Line: line},
+		Summary:  msg,
+		Detail:   detail,
+	}
+}
+
+// tmplData is what a template sees (docs/intent-format.md). It copies only the
+// documented fields: a template must not reach device credentials.
+type tmplData struct {
+	Service tmplService
+	Spec    map[string]any
+	Device  tmplDevice
+}
+
+type tmplService struct {
+	Name, Customer, Kind string
+	Labels               map[string]string
+}
+
+type tmplDevice struct {
+	Name, Platform, Site, Role string
+	Labels                     map[string]string
+}
+
+// Fragment renders one service for one device: the service's template for the
+// device's platform, parsed back into a tree whose every node is owned by the
+// service. Errors are *NoTemplateError, *ValueError or *TemplateError.
+func (r *Renderer) Fragment(svc *schema.Service, dev *schema.Device) (*configtree.Tree, error) {
+	t := r.templates[tmplKey{svc.Kind, dev.Platform}]
+	if t == nil {
+		return nil, &NoTemplateError{Kind: svc.Kind, Platform: dev.Platform, Service: svc.Name, Device: dev.Name}
+	}
+	if err := checkValues(svc.Name, "spec", svc.Spec); err != nil {
+		return nil, err
+	}
+	data := tmplData{
+		Service: tmplService{Name: svc.Name, Customer: svc.Customer, Kind: svc.Kind, Labels: svc.Labels},
+		Spec:    svc.Spec,
+		Device:  tmplDevice{Name: dev.Name, Platform: dev.Platform, Site: dev.Site, Role: dev.Role, Labels: dev.Labels},
+	}
+	buf := r.bufs.Get().(*bytes.Buffer)
+	defer func() {
+		// A huge one-off output should not stay pinned in the pool.
+		if buf.Cap() <= 1<<20 {
+			buf.Reset()
+			r.bufs.Put(buf)
+		}
+	}()
+	buf.Reset()
+	name := t.Name()
+	if err := t.Execute(buf, data); err != nil {
+		line, msg := templatePos(name, err)
+		return nil, &TemplateError{Template: name, Line: line, Service: svc.Name, Device: dev.Name, Err: errors.New(msg)}
+	}
+	tree, err := parseTree(name, buf.Bytes(), r.keysFor(dev.Platform))
+	if err != nil {
+		te := &TemplateError{Template: name, Service: svc.Name, Device: dev.Name, Err: err}
+		if se, ok := asSyntaxError(err); ok {
+			te.Err = errors.New(se.Msg)
+			te.OutputLine = se.Line
+			te.Snippet = snippet(buf.Bytes(), se.Line)
+		}
+		return nil, te
+	}
+	setOwner(tree, svc.Name)
+	return tree, nil
+}
+
+func (r *Renderer) keysFor(platform string) configtree.Keys {
+	if k, ok := r.keys[platform]; ok {
+		return k
+	}
+	// A device built after New (tests, the planner's what-ifs) on a platform
+	// not seen there: compute, do not cache, to stay safe for concurrent use.
+	return Keys(platform, r.intent.Types)
+}
+
+// snippet returns line n (1-based) of the rendered output, trimmed, shortened
+// to what a diagnostic can show.
+func snippet(out []byte, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	lines := bytes.Split(out, []byte("\n"))
+	if n > len(lines) {
+		return ""
+	}
+	s := strings.TrimSpace(string(lines[n-1]))
+	if len(s) > 120 {
+		cut := 120
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+// checkValues rejects strings XML 1.0 cannot carry (invalid UTF-8, most
+// control characters). html/template escapes markup characters but not these,
+// so without this check the device, not the validator, would refuse them.
+func checkValues(svc, field string, v any) error {
+	switch v := v.(type) {
+	case string:
+		if !utf8.ValidString(v) {
+			return &ValueError{Service: svc, Field: field, Msg: "not valid UTF-8"}
+		}
+		for _, c := range v {
+			if !xmlChar(c) {
+				return &ValueError{Service: svc, Field: field, Msg: fmt.Sprintf("character %U cannot be written in XML", c)}
+			}
+		}
+	case map[string]any:
+		for _, k := range sortedKeys(v) {
+			if err := checkValues(svc, field+"."+k, k); err != nil {
+				return err
+			}
+			if err := checkValues(svc, field+"."+k, v[k]); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, e := range v {
+			if err := checkValues(svc, fmt.Sprintf("%s[%d]", field, i), e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// xmlChar reports whether c is a Char of XML 1.0 (§2.2).
+func xmlChar(c rune) bool {
+	return c == 0x09 || c == 0x0A || c == 0x0D ||
+		c >= 0x20 && c <= 0xD7FF ||
+		c >= 0xE000 && c <= 0xFFFD ||
+		c >= 0x10000 && c <= 0x10FFFF
+}
+
+// Device renders every service that names the device and merges the
+// fragments into the device's desired tree. Nodes two services render alike
+// are shared (both own them); a leaf they render differently is a Diagnostic
+// naming both services' files and the path, and the later service's fragment
+// is left out. The tree is returned even with errors, for display; callers
+// must not apply it when the diagnostics have errors.
+func (r *Renderer) Device(name string) (*configtree.Tree, schema.Diagnostics) {
+	dev := r.intent.Device(name)
+	if dev == nil {
+		return nil, schema.Diagnostics{}.Errorf(schema.Pos{}, "", "unknown device %q", name)
+	}
+	tree := &configtree.Tree{Root: &configtree.Node{}}
+	var diags schema.Diagnostics
+	for _, svc := range r.byDevice[name] {
+		frag, err := r.Fragment(svc, dev)
+		if err != nil {
+			diags = append(diags, r.errorDiag(svc, err))
+			continue
+		}
+		if err := mergeTree(tree, frag); err != nil {
+			diags = append(diags, r.mergeDiag(svc, dev, err))
+		}
+	}
+	diags.Sort()
+	return tree, diags
+}
+
+// errorDiag places a Fragment error: a value error at the offending field of
+// the service, a template error at the template's line (the service's file is
+// in the summary, as only one position fits).
+func (r *Renderer) errorDiag(svc *schema.Service, err error) schema.Diagnostic {
+	var (
+		ve *ValueError
+		ne *NoTemplateError
+		te *TemplateError
+	)
+	switch {
+	case errors.As(err, &ve):
+		return schema.Diagnostic{
+			Severity: schema.Error, Pos: svc.FieldPos(ve.Field), Field: ve.Field, Summary: ve.Msg,
+			Detail: "remove control characters from the value",
+		}
+	case errors.As(err, &ne):
+		return schema.Diagnostic{
+			Severity: schema.Error, Pos: svc.FieldPos("kind"), Field: "kind",
+			Summary: fmt.Sprintf("type %q has no template for platform %q of device %q", ne.Kind, ne.Platform, ne.Device),
+			Detail:  fmt.Sprintf("add %s.xml.tmpl to the type, or move the service to a device of another platform", ne.Platform),
+		}
+	case errors.As(err, &te):
+		d := schema.Diagnostic{
+			Severity: schema.Error,
+			Pos:      schema.Pos{File: te.Template, Line: te.Line},
+			Summary:  fmt.Sprintf("rendering service %q (%s) for device %q: %v", svc.Name, svc.Pos, te.Device, te.Err),
+		}
+		if te.OutputLine > 0 {
+			d.Detail = fmt.Sprintf("the output is not well-formed XML at rendered line %d: %s; a template must close exactly the elements it opens", te.OutputLine, te.Snippet)
+		}
+		return d
+	}
+	return schema.Diagnostic{Severity: schema.Error, Pos: svc.Pos, Summary: err.Error()}
+}
+
+// mergeDiag turns a merge failure into a Diagnostic. A conflict names both
+// services and both files, since either may be the one to change.
+func (r *Renderer) mergeDiag(svc *schema.Service, dev *schema.Device, err error) schema.Diagnostic {
+	ce, ok := asConflictError(err)
+	if !ok {
+		return schema.Diagnostic{Severity: schema.Error, Pos: svc.Pos,
+			Summary: fmt.Sprintf("merging into device %q: %v", dev.Name, err)}
+	}
+	// Merge reports the incoming fragment's owner as Owner or Other depending
+	// on its direction; name the other service whichever it is.
+	mine, myVal, other, otherVal := ce.Owner, ce.Value, ce.Other, ce.OtherValue
+	if mine != svc.Name && other == svc.Name {
+		mine, myVal, other, otherVal = other, otherVal, mine, myVal
+	}
+	otherFile := other
+	if o := r.services[other]; o != nil {
+		otherFile = fmt.Sprintf("%q (%s)", other, o.Pos)
+	}
+	return schema.Diagnostic{
+		Severity: schema.Error,
+		Pos:      svc.Pos,
+		Summary: fmt.Sprintf("on device %q, service %q (%s) sets %s to %q but service %s sets it to %q",
+			dev.Name, mine, svc.Pos, ce.Path, myVal, otherFile, otherVal),
+		Detail: "two services may render the same node only with the same value; change one of them",
+	}
+}
+
+// Devices renders the named devices (nil: all of them) in parallel, with at
+// most GOMAXPROCS at a time: rendering is CPU-bound. The planner passes only
+// the devices a change touches. A cancelled ctx stops handing out devices and
+// is reported as a Diagnostic; trees of devices already rendered are kept.
+func (r *Renderer) Devices(ctx context.Context, names []string) (map[string]*configtree.Tree, schema.Diagnostics) {
+	if names == nil {
+		names = make([]string, len(r.intent.Devices))
+		for i, d := range r.intent.Devices {
+			names[i] = d.Name
+		}
+	}
+	var (
+		mu    sync.Mutex
+		out   = make(map[string]*configtree.Tree, len(names))
+		diags schema.Diagnostics
+		wg    sync.WaitGroup
+		next  = make(chan string)
+	)
+	workers := min(runtime.GOMAXPROCS(0), len(names))
+	for range workers {
+		wg.Go(func() {
+			for name := range next {
+				tree, ds := r.safeDevice(name)
+				mu.Lock()
+				if tree != nil {
+					out[name] = tree
+				}
+				diags = append(diags, ds...)
+				mu.Unlock()
+			}
+		})
+	}
+	var stopped error
+feed:
+	for _, name := range names {
+		select {
+		case next <- name:
+		case <-ctx.Done():
+			stopped = context.Cause(ctx)
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if stopped != nil {
+		diags = diags.Errorf(schema.Pos{}, "", "rendering stopped: %v", stopped)
+	}
+	diags.Sort()
+	return out, diags
+}
+
+// safeDevice is Device with a panic turned into a Diagnostic: one bad device
+// must not take the daemon down with it.
+func (r *Renderer) safeDevice(name string) (tree *configtree.Tree, diags schema.Diagnostics) {
+	defer func() {
+		if p := recover(); p != nil {
+			tree = nil
+			diags = diags.Errorf(schema.Pos{}, "", "rendering device %q: internal error: %v", name, p)
+		}
+	}()
+	return r.Device(name)
+}
