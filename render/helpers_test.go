@@ -20,7 +20,7 @@ func circuit(name, dev string, spec map[string]any) *schema.Service {
 	return &schema.Service{
 		APIVersion: schema.APIVersion, Kind: schema.KindAttachmentCircuit, Name: name, Customer: "acme",
 		Spec: s, Devices: []string{dev},
-		Pos:  schema.Pos{File: "services/acme/" + name + ".yaml", Line: 1, Col: 1},
+		Pos: schema.Pos{File: "services/acme/" + name + ".yaml", Line: 1, Col: 1},
 	}
 }
 
@@ -32,7 +32,7 @@ func routing(name, dev string, spec map[string]any) *schema.Service {
 	return &schema.Service{
 		APIVersion: schema.APIVersion, Kind: schema.KindStaticRouting, Name: name, Customer: "acme",
 		Spec: s, Devices: []string{dev},
-		Pos:  schema.Pos{File: "services/acme/" + name + ".yaml", Line: 1, Col: 1},
+		Pos: schema.Pos{File: "services/acme/" + name + ".yaml", Line: 1, Col: 1},
 	}
 }
 
