@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# lab.sh — real NETCONF and SNMP peers on loopback for netrecon's tests.
+#
+# Verbs:
+#   install     apt-get the servers (netconfd, openssh-server, snmpd, snmp); idempotent.
+#   up [N]      start N netconfd devices (default 4) behind sshd, and one snmpd.
+#               Running `up` while the lab is up stops it first, then starts it again
+#               with fresh, empty datastores (keys and host key are kept).
+#   down        stop exactly the processes recorded in .run/pids; remove sockets.
+#   status      print each recorded process and whether it is alive; exit 1 if not all are.
+#
+# Everything lives under lab/.run/ (gitignored). Tests find the lab through
+# lab/.run/lab.json, or $NETRECON_LAB (see lab/labtest).
+# Facts this script relies on are in /work/shared/lab/NOTES.md (verified on Debian 12).
+set -euo pipefail
+
+LAB_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+RUN="$LAB_DIR/.run"
+BASE_PORT=${NETRECON_LAB_BASE_PORT:-18301}
+SNMP_ADDR=127.0.0.1:${NETRECON_LAB_SNMP_PORT:-18161}
+COMMUNITY=netrecon-test
+# One sshd can listen on at most 16 ports ("Too many listen sockets").
+PER_SSHD=16
+WAIT_SECS=${NETRECON_LAB_WAIT:-60}
+MODULES=(iana-if-type ietf-interfaces ietf-ip ietf-routing ietf-ipv4-unicast-routing ietf-ipv6-unicast-routing)
+
+log() { printf 'lab: %s\n' "$*" >&2; }
+die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
+# fail: stop what was started, then die.
+fail() { cmd_down; die "$@"; }
+
+# wait_for DESCRIPTION COMMAND... : run COMMAND until it succeeds or WAIT_SECS pass.
+wait_for() {
+	local what=$1; shift
+	local deadline=$((SECONDS + WAIT_SECS))
+	until "$@" >/dev/null 2>&1; do
+		if ((SECONDS >= deadline)); then
+			log "timed out after ${WAIT_SECS}s waiting for $what"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+cmd_install() {
+	local pkgs=(netconfd openssh-server snmpd snmp) missing=()
+	for p in "${pkgs[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	if ((${#missing[@]} == 0)); then
+		log "install: all packages present"
+		return
+	fi
+	log "install: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	# Not netconfd-module-ietf-*: their SIL code reads the host's interfaces and aborts netconfd.
+	apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+}
+
+is_up() {
+	[[ -s "$RUN/pids" ]] || return 1
+	local name pid
+	while read -r name pid; do
+		kill -0 "$pid" 2>/dev/null && return 0
+	done <"$RUN/pids"
+	return 1
+}
+
+cmd_down() {
+	if [[ -f "$RUN/pids" ]]; then
+		local name pid pids=()
+		while read -r name pid; do
+			[[ -n "$pid" ]] || continue
+			if kill -0 "$pid" 2>/dev/null; then
+				kill "$pid" 2>/dev/null || true
+				pids+=("$pid")
+			fi
+		done <"$RUN/pids"
+		local deadline=$((SECONDS + 10))
+		for pid in "${pids[@]}"; do
+			while kill -0 "$pid" 2>/dev/null; do
+				if ((SECONDS >= deadline)); then
+					kill -KILL "$pid" 2>/dev/null || true
+					break
+				fi
+				sleep 0.05
+			done
+		done
+		rm -f "$RUN/pids"
+	fi
+	rm -f "$RUN"/devices/*/ncx.sock "$RUN/lab.json"
+	log "down"
+}
+
+cmd_status() {
+	if [[ ! -s "$RUN/pids" ]]; then
+		echo "lab is down"
+		return 1
+	fi
+	local name pid bad=0
+	while read -r name pid; do
+		if kill -0 "$pid" 2>/dev/null; then
+			printf '%-10s %8s up\n' "$name" "$pid"
+		else
+			printf '%-10s %8s DEAD\n' "$name" "$pid"
+			bad=1
+		fi
+	done <"$RUN/pids"
+	[[ -f "$RUN/lab.json" ]] && echo "lab.json: $RUN/lab.json"
+	return $bad
+}
+
+# start NAME LOG DIR COMMAND... : start a daemon in its own session (so it outlives this
+# shell and a signal to our process group) and record its PID.
+start() {
+	local name=$1 logf=$2 dir=$3; shift 3
+	(cd "$dir" && exec setsid "$@" </dev/null >>"$logf" 2>&1) &
+	echo "$name $!" >>"$RUN/pids"
+}
+
+# hello PORT: succeed when the device on PORT sends its NETCONF <hello> (RFC 6241 8.1).
+# ssh's stdin stays open (a coprocess) because netconf-subsystem quits at EOF, before
+# the server's hello has been relayed.
+hello() {
+	local tok ok=1
+	coproc HELLO {
+		exec timeout 10 ssh -q -T -i "$RUN/client_key" -p "$1" \
+			-o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$RUN/known_hosts" \
+			-o ConnectTimeout=5 -s root@127.0.0.1 netconf 2>/dev/null
+	}
+	local pid=$HELLO_PID
+	while IFS= read -r -d '>' -t 10 tok <&"${HELLO[0]}"; do
+		if [[ $tok == *"</hello" ]]; then
+			ok=0
+			break
+		fi
+	done
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	return $ok
+}
+
+snmp_ok() {
+	local out
+	out=$(MIBS= snmpget -v2c -c "$COMMUNITY" -On -t 1 -r 0 "$SNMP_ADDR" .1.3.6.1.2.1.1.1.0 2>/dev/null) || return 1
+	[[ $out == *"netrecon lab"* ]]
+}
+
+cmd_up() {
+	local n=${1:-4}
+	[[ "$n" =~ ^[1-9][0-9]*$ ]] || die "up: N must be a positive integer, got '$n'"
+	((n <= 400)) || die "up: at most 400 devices"
+	[[ $(id -u) -eq 0 ]] || die "up: run as root (netconfd --superuser=root, sshd)"
+	for b in /usr/sbin/netconfd /usr/sbin/netconf-subsystem /usr/sbin/sshd /usr/sbin/snmpd /usr/bin/snmpget; do
+		[[ -x $b ]] || die "$b missing: run '$0 install' first"
+	done
+	if is_up; then
+		log "lab is up: restarting it"
+	fi
+	cmd_down
+	local t0=$SECONDS
+
+	local mods=()
+	for m in "${MODULES[@]}"; do
+		if compgen -G "/usr/share/yuma/modules/*/$m.yang" >/dev/null ||
+			compgen -G "/usr/share/yuma/modules/*/$m@*.yang" >/dev/null; then
+			mods+=("--module=$m")
+		else
+			log "module $m not shipped in /usr/share/yuma/modules: not loaded"
+		fi
+	done
+
+	mkdir -p "$RUN/devices" "$RUN/sshd" "$RUN/snmp/persist" /run/sshd
+	chmod 700 "$RUN"
+	: >"$RUN/pids"
+	[[ -f "$RUN/client_key" ]] || ssh-keygen -q -t ed25519 -N '' -C netrecon-lab -f "$RUN/client_key"
+	[[ -f "$RUN/ssh_host_ed25519_key" ]] || ssh-keygen -q -t ed25519 -N '' -C netrecon-lab-host -f "$RUN/ssh_host_ed25519_key"
+	cp "$RUN/client_key.pub" "$RUN/authorized_keys"
+	local hostpub
+	hostpub=$(cut -d' ' -f1,2 "$RUN/ssh_host_ed25519_key.pub")
+
+	# netconfd devices. Its work directory is ~/.yuma of the user from the password
+	# database (not $HOME), shared by all instances; first starts race to create it.
+	# So: the first device alone, wait for its socket, then the rest.
+	local i port dir
+	: >"$RUN/known_hosts"
+	for ((i = 1; i <= n; i++)); do
+		port=$((BASE_PORT + i - 1))
+		dir="$RUN/devices/lab$i"
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		echo "[127.0.0.1]:$port $hostpub" >>"$RUN/known_hosts"
+		# --port: netconf-subsystem refuses sessions whose SSH port is not one of netconfd's.
+		HOME="$dir" start "lab$i" "$dir/netconfd.log" "$dir" /usr/sbin/netconfd "${mods[@]}" \
+			--superuser=root --no-startup --port="$port" --ncxserver-sockname="$dir/ncx.sock"
+		if ((i == 1)); then
+			wait_for "lab1 socket $dir/ncx.sock" test -S "$dir/ncx.sock" || fail "netconfd lab1 did not start: see $dir/netconfd.log"
+		fi
+	done
+	for ((i = 2; i <= n; i++)); do
+		wait_for "lab$i socket" test -S "$RUN/devices/lab$i/ncx.sock" || fail "netconfd lab$i did not start: see $RUN/devices/lab$i/netconfd.log"
+	done
+
+	# sshd, one per PER_SSHD devices, each with its own Port lines and port@socket pairs.
+	local g first last conf sub
+	for ((g = 0; g * PER_SSHD < n; g++)); do
+		first=$((g * PER_SSHD + 1))
+		last=$(((g + 1) * PER_SSHD))
+		((last <= n)) || last=$n
+		conf="$RUN/sshd/sshd-$g.conf"
+		sub="/usr/sbin/netconf-subsystem"
+		{
+			for ((i = first; i <= last; i++)); do
+				echo "Port $((BASE_PORT + i - 1))"
+				sub+=" --ncxserver-sockname=$((BASE_PORT + i - 1))@$RUN/devices/lab$i/ncx.sock"
+			done
+			cat <<EOF
+ListenAddress 127.0.0.1
+HostKey $RUN/ssh_host_ed25519_key
+PidFile $RUN/sshd/sshd-$g.pid
+AuthorizedKeysFile $RUN/authorized_keys
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+MaxStartups 200:30:400
+MaxSessions 50
+LoginGraceTime 30
+LogLevel ERROR
+Subsystem netconf $sub
+EOF
+		} >"$conf"
+		/usr/sbin/sshd -t -f "$conf" || fail "bad sshd config $conf"
+		start "sshd$g" "$RUN/sshd/sshd-$g.log" "$RUN" /usr/sbin/sshd -D -f "$conf" -E "$RUN/sshd/sshd-$g.log"
+	done
+
+	# snmpd with an extend that tests flip to say "an operator is logged in".
+	echo 0 >"$RUN/snmp/maint"
+	cat >"$RUN/snmp/snmpd.conf" <<EOF
+rocommunity $COMMUNITY 127.0.0.1
+sysDescr netrecon lab PE
+extend maint /bin/cat $RUN/snmp/maint
+EOF
+	SNMP_PERSISTENT_DIR="$RUN/snmp/persist" MIBS= start snmpd "$RUN/snmp/snmpd.log" "$RUN/snmp" \
+		/usr/sbin/snmpd -f -Lo -C -c "$RUN/snmp/snmpd.conf" "udp:$SNMP_ADDR"
+
+	# Ready means: every device answers a NETCONF hello over SSH, and snmpd answers.
+	local pids=()
+	for ((i = 1; i <= n; i++)); do
+		wait_for "lab$i NETCONF hello on port $((BASE_PORT + i - 1))" hello $((BASE_PORT + i - 1)) &
+		pids+=($!)
+		# Keep session starts bounded: a burst of ~100 overwhelms sshd on 2 cores.
+		if ((${#pids[@]} >= 8)); then
+			wait "${pids[0]}" || fail "devices not ready"
+			pids=("${pids[@]:1}")
+		fi
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" || fail "devices not ready"
+	done
+	wait_for "snmpd on $SNMP_ADDR" snmp_ok || fail "snmpd not ready: see $RUN/snmp/snmpd.log"
+
+	{
+		printf '{"devices":['
+		for ((i = 1; i <= n; i++)); do
+			((i == 1)) || printf ','
+			printf '{"name":"lab%d","address":"127.0.0.1","port":%d}' "$i" $((BASE_PORT + i - 1))
+		done
+		printf '],"username":"root","keyFile":"%s","knownHosts":"%s",' "$RUN/client_key" "$RUN/known_hosts"
+		printf '"snmp":{"address":"%s","community":"%s","maintFile":"%s"}}\n' "$SNMP_ADDR" "$COMMUNITY" "$RUN/snmp/maint"
+	} >"$RUN/lab.json.tmp"
+	mv "$RUN/lab.json.tmp" "$RUN/lab.json"
+	log "up: $n devices on 127.0.0.1:$BASE_PORT..$((BASE_PORT + n - 1)), snmp $SNMP_ADDR, in $((SECONDS - t0))s"
+	log "lab.json: $RUN/lab.json"
+}
+
+case "${1:-}" in
+install) cmd_install ;;
+up) cmd_up "${2:-4}" ;;
+down) cmd_down ;;
+status) cmd_status ;;
+*)
+	echo "usage: $0 install | up [N] | down | status" >&2
+	exit 2
+	;;
+esac
