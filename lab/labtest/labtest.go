@@ -1,0 +1,116 @@
+package labtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// EnvPath names the environment variable that points at a lab.json to use
+// instead of lab/.run/lab.json.
+const EnvPath = "NETRECON_LAB"
+
+// Device is one NETCONF device of the lab.
+type Device struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Port    int    `json:"port"`
+}
+
+// SNMP is the lab's snmpd.
+type SNMP struct {
+	Address   string `json:"address"` // host:port, UDP
+	Community string `json:"community"`
+	// MaintFile holds the output of the "maint" extend; writing "1" makes the
+	// agent report an operator logged in (after its ~5 s cache).
+	MaintFile string `json:"maintFile"`
+}
+
+// Lab is a running lab as described by its lab.json.
+type Lab struct {
+	DeviceList     []Device `json:"devices"`
+	User           string   `json:"username"`
+	Key            string   `json:"keyFile"`
+	KnownHostsFile string   `json:"knownHosts"`
+	SNMPAgent      SNMP     `json:"snmp"`
+
+	// Path is the lab.json the lab was read from.
+	Path string `json:"-"`
+}
+
+// Devices returns the lab's devices, in order (lab1, lab2, ...).
+func (l *Lab) Devices() []Device { return append([]Device(nil), l.DeviceList...) }
+
+// Username is the SSH user of every device.
+func (l *Lab) Username() string { return l.User }
+
+// KeyFile is the path of the SSH private key (ed25519, no passphrase) that logs in
+// to every device.
+func (l *Lab) KeyFile() string { return l.Key }
+
+// KnownHosts is the path of a known_hosts file with every device's host key.
+func (l *Lab) KnownHosts() string { return l.KnownHostsFile }
+
+// SNMP returns the lab's SNMP agent.
+func (l *Lab) SNMP() SNMP { return l.SNMPAgent }
+
+// Load returns the running lab, or ends the test: t.Fatal when CI=true (a test
+// that needs the lab must fail in CI, not skip), t.Skip otherwise.
+func Load(t testing.TB) *Lab {
+	t.Helper()
+	lab, err := Find()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("labtest: %v (CI=true: tests that need the lab fail instead of skipping)", err)
+		}
+		t.Skipf("labtest: %v; start it with: bash lab/lab.sh install && bash lab/lab.sh up 4", err)
+	}
+	return lab
+}
+
+// Find reads the lab description without a testing.TB, for benchmarks' and
+// tools' own handling. The error says where it looked.
+func Find() (*Lab, error) {
+	path := os.Getenv(EnvPath)
+	if path == "" {
+		root, err := moduleRoot()
+		if err != nil {
+			return nil, fmt.Errorf("no lab: $%s is not set and %v", EnvPath, err)
+		}
+		path = filepath.Join(root, "lab", ".run", "lab.json")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("no lab running (%v)", err)
+	}
+	var l Lab
+	if err := json.Unmarshal(b, &l); err != nil {
+		return nil, fmt.Errorf("lab description %s: %v", path, err)
+	}
+	if len(l.DeviceList) == 0 || l.User == "" || l.Key == "" || l.KnownHostsFile == "" {
+		return nil, fmt.Errorf("lab description %s: devices, username, keyFile and knownHosts are required", path)
+	}
+	l.Path = path
+	return &l, nil
+}
+
+// moduleRoot walks up from the working directory (a test runs in its package's
+// folder) to the folder holding go.mod.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
