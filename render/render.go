@@ -42,7 +42,8 @@ type Renderer struct {
 	keys      map[string]configtree.Keys // by platform
 	byDevice  map[string][]*schema.Service
 	services  map[string]*schema.Service
-	bufs      sync.Pool // *bytes.Buffer, reused across executions
+	bufs      sync.Pool         // *bytes.Buffer, reused across executions
+	sources   map[string]string // template source by name, to place bad output
 }
 
 type tmplKey struct{ kind, platform string }
@@ -58,6 +59,7 @@ func New(in *schema.Intent) (*Renderer, schema.Diagnostics) {
 		keys:      map[string]configtree.Keys{},
 		byDevice:  map[string][]*schema.Service{},
 		services:  map[string]*schema.Service{},
+		sources:   map[string]string{},
 	}
 	r.bufs.New = func() any { return new(bytes.Buffer) }
 	var diags schema.Diagnostics
@@ -126,6 +128,7 @@ func (r *Renderer) add(fm template.FuncMap, kind, platform, name, src string) sc
 		return schema.Diagnostics{templateDiag(name, err, "html/template cannot escape this template; keep actions in element text or in quoted attribute values")}
 	}
 	r.templates[tmplKey{kind, platform}] = t
+	r.sources[name] = src
 	return nil
 }
 
@@ -235,6 +238,7 @@ func (r *Renderer) Fragment(svc *schema.Service, dev *schema.Device) (*configtre
 			te.Err = errors.New(se.Msg)
 			te.OutputLine = se.Line
 			te.Snippet = snippet(buf.Bytes(), se.Line)
+			te.Line = guessLine(r.sources[name], te.Snippet)
 		}
 		return nil, te
 	}
@@ -270,6 +274,57 @@ func snippet(out []byte, n int) string {
 		s = s[:cut] + "…"
 	}
 	return s
+}
+
+// guessLine finds the template line that rendered the output line out: the
+// one line of src whose literal text, with each action standing for any text,
+// matches out. It returns 0 when no line or several lines match (an action
+// that spans lines, a line repeated in the template): a wrong line would
+// mislead more than none.
+func guessLine(src, out string) int {
+	if out == "" || strings.HasSuffix(out, "…") {
+		return 0
+	}
+	found := 0
+	for i, line := range strings.Split(src, "\n") {
+		line = strings.TrimSpace(line)
+		var pat strings.Builder
+		pat.WriteString("^")
+		literal := false
+		for line != "" {
+			open := strings.Index(line, "{{")
+			if open < 0 {
+				pat.WriteString(regexp.QuoteMeta(line))
+				literal = true
+				break
+			}
+			if open > 0 {
+				pat.WriteString(regexp.QuoteMeta(line[:open]))
+				literal = true
+			}
+			end := strings.Index(line[open:], "}}")
+			if end < 0 {
+				line = ""
+				pat.WriteString(".*")
+				break
+			}
+			pat.WriteString(".*")
+			line = line[open+end+2:]
+		}
+		pat.WriteString("$")
+		if !literal {
+			continue
+		}
+		re, err := regexp.Compile(pat.String())
+		if err != nil || !re.MatchString(out) {
+			continue
+		}
+		if found != 0 {
+			return 0
+		}
+		found = i + 1
+	}
+	return found
 }
 
 // checkValues rejects strings XML 1.0 cannot carry (invalid UTF-8, most

@@ -265,12 +265,14 @@ func TestTemplateDiagnostics(t *testing.T) {
 			name:     "malformed output",
 			src:      "<a>\n  <b>{{ .Spec.x }}</c>\n</a>\n",
 			spec:     map[string]any{"x": "1"},
+			line:     2,
 			contains: []string{file, "rendered line 2", "<b>1</c>"},
 		},
 		{
 			name:     "closes an element it did not open",
-			src:      "<a>{{ .Spec.x }}</a>\n</interfaces>\n<delete/>\n",
+			src:      "{{/* a comment\n   of two lines */}}<a>{{ .Spec.x }}</a>\n</interfaces>\n<delete/>\n",
 			spec:     map[string]any{"x": "1"},
+			line:     3,
 			contains: []string{file, "rendered line 2", "</interfaces>"},
 		},
 	} {
@@ -287,6 +289,7 @@ func TestTemplateDiagnostics(t *testing.T) {
 				t.Fatalf("diagnostics = %v, want 1", diags)
 			}
 			d := diags[0]
+			t.Log(d)
 			if d.Pos.File != file || d.Pos.Line != c.line {
 				t.Errorf("position %v, want %s:%d", d.Pos, file, c.line)
 			}
