@@ -388,7 +388,7 @@ func (r *Renderer) Device(name string) (*configtree.Tree, schema.Diagnostics) {
 			continue
 		}
 		if err := mergeTree(tree, frag); err != nil {
-			diags = append(diags, r.mergeDiag(svc, dev, err))
+			diags = append(diags, r.mergeDiags(svc, dev, err)...)
 		}
 	}
 	diags.Sort()
@@ -430,31 +430,54 @@ func (r *Renderer) errorDiag(svc *schema.Service, err error) schema.Diagnostic {
 	return schema.Diagnostic{Severity: schema.Error, Pos: svc.Pos, Summary: err.Error()}
 }
 
-// mergeDiag turns a merge failure into a Diagnostic. A conflict names both
-// services and both files, since either may be the one to change.
-func (r *Renderer) mergeDiag(svc *schema.Service, dev *schema.Device, err error) schema.Diagnostic {
-	ce, ok := asConflictError(err)
-	if !ok {
-		return schema.Diagnostic{Severity: schema.Error, Pos: svc.Pos,
-			Summary: fmt.Sprintf("merging into device %q: %v", dev.Name, err)}
+// mergeDiags turns a merge failure into Diagnostics, one per conflicting
+// leaf. A conflict names both services and both files, since either may be
+// the one to change.
+func (r *Renderer) mergeDiags(svc *schema.Service, dev *schema.Device, err error) schema.Diagnostics {
+	ces := conflicts(err)
+	if len(ces) == 0 {
+		return schema.Diagnostics{}.Errorf(svc.Pos, "", "merging service %q into device %q: %v", svc.Name, dev.Name, err)
 	}
-	// Merge reports the incoming fragment's owner as Owner or Other depending
-	// on its direction; name the other service whichever it is.
-	mine, myVal, other, otherVal := ce.Owner, ce.Value, ce.Other, ce.OtherValue
-	if mine != svc.Name && other == svc.Name {
-		mine, myVal, other, otherVal = other, otherVal, mine, myVal
+	var diags schema.Diagnostics
+	for _, ce := range ces {
+		// Merge names the tree's owners (those merged before) and the
+		// fragment's; put this service first whichever side it is on.
+		mine, myVal, other, otherVal := ce.Other, ce.OtherValue, ce.Owner, ce.Value
+		if ce.Owner == svc.Name {
+			mine, myVal, other, otherVal = ce.Owner, ce.Value, ce.Other, ce.OtherValue
+		}
+		diags = diags.Append(schema.Diagnostic{
+			Severity: schema.Error,
+			Pos:      svc.Pos,
+			Summary: fmt.Sprintf("on device %q, service %q (%s) sets %s to %s but %s sets it to %s",
+				dev.Name, mine, svc.Pos, ce.Path, quoteValue(myVal), r.describeOwners(other), quoteValue(otherVal)),
+			Detail: "two services may render the same node only with the same value; change one of them",
+		})
 	}
-	otherFile := other
-	if o := r.services[other]; o != nil {
-		otherFile = fmt.Sprintf("%q (%s)", other, o.Pos)
+	return diags
+}
+
+// describeOwners names the services of an owner list ("a, b") with their
+// files.
+func (r *Renderer) describeOwners(owners string) string {
+	var parts []string
+	for _, o := range strings.Split(owners, ", ") {
+		if s := r.services[o]; s != nil {
+			parts = append(parts, fmt.Sprintf("service %q (%s)", o, s.Pos))
+		} else {
+			parts = append(parts, fmt.Sprintf("%q", o))
+		}
 	}
-	return schema.Diagnostic{
-		Severity: schema.Error,
-		Pos:      svc.Pos,
-		Summary: fmt.Sprintf("on device %q, service %q (%s) sets %s to %q but service %s sets it to %q",
-			dev.Name, mine, svc.Pos, ce.Path, myVal, otherFile, otherVal),
-		Detail: "two services may render the same node only with the same value; change one of them",
+	return strings.Join(parts, " and ")
+}
+
+// quoteValue quotes a leaf value; Merge writes non-leaf sides ("namespace
+// urn:…", "(container)") as descriptions, which read better unquoted.
+func quoteValue(v string) string {
+	if strings.HasPrefix(v, "namespace ") || v == "(container)" {
+		return v
 	}
+	return strconv.Quote(v)
 }
 
 // Devices renders the named devices (nil: all of them) in parallel, with at

@@ -205,6 +205,7 @@ func TestConflict(t *testing.T) {
 				t.Fatalf("diagnostics = %v, want 1", diags)
 			}
 			d := diags[0].String()
+			t.Log(d)
 			for _, want := range []string{"services/acme/a.yaml", "services/acme/b.yaml", "description", `"first"`, `"second"`, `"pe1"`} {
 				if !strings.Contains(d, want) {
 					t.Errorf("diagnostic %q lacks %q", d, want)

@@ -3,8 +3,6 @@ package render
 import (
 	"bytes"
 	"errors"
-	"slices"
-	"strings"
 
 	"github.com/netrecon/netrecon/configtree"
 )
@@ -23,39 +21,29 @@ func asSyntaxError(err error) (*configtree.SyntaxError, bool) {
 	return se, errors.As(err, &se)
 }
 
-// asConflictError finds a merge conflict in err.
-func asConflictError(err error) (*configtree.ConflictError, bool) {
-	var ce *configtree.ConflictError
-	return ce, errors.As(err, &ce)
-}
-
-// TEMPORARY: configtree.Merge is being written in parallel; until it lands,
-// mergeTree stands in for it with the minimum the renderer needs.
-func mergeTree(dst, src *configtree.Tree) error {
-	return mergeNode(dst.Root, src.Root, "")
-}
-
-func mergeNode(dst, src *configtree.Node, path string) error {
-	for _, sc := range src.Children {
-		p := path + "/" + sc.PathStep()
-		i := slices.IndexFunc(dst.Children, func(dc *configtree.Node) bool { return dc.PathStep() == sc.PathStep() })
-		if i < 0 {
-			dst.Children = append(dst.Children, sc)
-			continue
+// conflicts returns every merge conflict in err: Merge reports all of them
+// at once, joined.
+func conflicts(err error) []*configtree.ConflictError {
+	var out []*configtree.ConflictError
+	var walk func(error)
+	walk = func(err error) {
+		if ce, ok := err.(*configtree.ConflictError); ok {
+			out = append(out, ce)
+			return
 		}
-		dc := dst.Children[i]
-		if dc.Leaf && sc.Leaf && (dc.Value != sc.Value || dc.ValueSpace != sc.ValueSpace) {
-			return &configtree.ConflictError{Path: configtree.Path(p), Owner: strings.Join(sc.Owners, ","), Other: strings.Join(dc.Owners, ","), Value: sc.Value, OtherValue: dc.Value}
-		}
-		for _, o := range sc.Owners {
-			if !slices.Contains(dc.Owners, o) {
-				dc.Owners = append(dc.Owners, o)
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				walk(e)
 			}
-		}
-		slices.Sort(dc.Owners)
-		if err := mergeNode(dc, sc, p); err != nil {
-			return err
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
 		}
 	}
-	return nil
+	walk(err)
+	return out
 }
+
+// mergeTree merges a fragment into a device's tree; on a conflict dst is
+// left unchanged.
+func mergeTree(dst, src *configtree.Tree) error { return configtree.Merge(dst, src) }
