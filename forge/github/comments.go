@@ -50,13 +50,13 @@ type comment struct {
 // can still both create: serialise them (a workflow concurrency group).
 func (c *Client) UpsertComment(ctx context.Context, repo string, pr int, marker, body string) (url string, created bool, err error) {
 	if !validRepo(repo) {
-		return "", false, fmt.Errorf("github: repository %q: want owner/name", repo)
+		return "", false, fmt.Errorf("github: repository %q: want owner/name: %w", repo, ErrInvalidArgument)
 	}
 	if pr <= 0 {
-		return "", false, fmt.Errorf("github: pull request number %d: want a positive number", pr)
+		return "", false, fmt.Errorf("github: pull request number %d: want a positive number: %w", pr, ErrInvalidArgument)
 	}
 	if !strings.HasPrefix(marker, "<!--") || !strings.HasSuffix(marker, "-->") || len(marker) < 8 {
-		return "", false, fmt.Errorf("github: marker %q: want a hidden HTML comment such as <!-- netrecon-plan -->", marker)
+		return "", false, fmt.Errorf("github: marker %q: want a hidden HTML comment such as <!-- netrecon-plan -->: %w", marker, ErrInvalidArgument)
 	}
 	body = fitBody(body, marker)
 	for attempt := 1; ; attempt++ {

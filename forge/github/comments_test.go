@@ -467,8 +467,8 @@ func TestBadArguments(t *testing.T) {
 		{"a/b", "netrecon-plan", 1},
 		{"a/b", "", 1},
 	} {
-		if _, _, err := c.UpsertComment(context.Background(), tc.repo, tc.pr, tc.marker, "x"); err == nil {
-			t.Errorf("UpsertComment(%q, %d, %q): want an error", tc.repo, tc.pr, tc.marker)
+		if _, _, err := c.UpsertComment(context.Background(), tc.repo, tc.pr, tc.marker, "x"); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("UpsertComment(%q, %d, %q) = %v, want ErrInvalidArgument", tc.repo, tc.pr, tc.marker, err)
 		}
 	}
 	if _, reqs := f.snapshot(); len(reqs) != 0 {

@@ -20,6 +20,9 @@ var (
 	ErrNotFound = errors.New("github: not found")
 	// ErrRateLimited: the rate limit is exhausted and retries gave up.
 	ErrRateLimited = errors.New("github: rate limited")
+	// ErrInvalidArgument: the caller passed a malformed repository, pull
+	// request number or marker; nothing was sent.
+	ErrInvalidArgument = errors.New("invalid argument")
 )
 
 // APIError is an answer of the GitHub API that is not a success. Message is
