@@ -1,0 +1,303 @@
+package netsim
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/netrecon/netrecon/configtree"
+)
+
+// Datastore names, as in <source><running/></source>.
+const (
+	Running   = "running"
+	Candidate = "candidate"
+)
+
+// OperatorUser is the user name of the session that HoldLock pretends holds
+// a lock.
+const OperatorUser = "operator"
+
+// Device is one simulated router. Its exported fields are fixed once Start
+// returns; its methods are the fault knobs and are safe for concurrent use
+// while sessions run.
+type Device struct {
+	Name     string
+	Platform string
+	Address  string
+	Port     int
+
+	sim  *Sim
+	keys configtree.Keys
+	ln   net.Listener
+
+	mu      sync.Mutex
+	signer  ssh.Signer
+	running *configtree.Tree
+	// candidate is nil while it equals running, so an idle device costs one
+	// tree, and a hand edit of running (SetRunning) shows in the candidate as
+	// it would on a router whose candidate has no uncommitted changes.
+	candidate *configtree.Tree
+	nextID    uint32
+	sessions  map[uint32]*session
+	// locks maps a datastore to the id of the session holding it.
+	locks map[string]uint32
+	// operatorLock is the fake session id HoldLock uses, 0 if none.
+	operatorLock uint32
+	operators    []operatorSession
+	confirm      *pendingCommit
+
+	latency    time.Duration
+	rejecting  bool
+	rejectMsg  string
+	drops      map[string]*dropRule
+	counts     map[string]int
+	stoppedAll bool
+}
+
+// operatorSession is a login that AddOperatorSession shows in monitoring.
+type operatorSession struct {
+	id    uint32
+	user  string
+	login time.Time
+}
+
+// dropRule closes the connection when the n-th matching rpc arrives.
+type dropRule struct {
+	n, seen int
+}
+
+// pendingCommit is a confirmed commit not yet confirmed ([RFC6241 8.4]).
+//
+// [RFC6241 8.4]: https://www.rfc-editor.org/rfc/rfc6241#section-8.4
+type pendingCommit struct {
+	preImage  *configtree.Tree // running before the first confirmed commit
+	persistID string           // "" when the commit had no <persist>
+	session   uint32           // the issuing session, when persistID is ""
+	timer     *time.Timer
+}
+
+func newDevice(s *Sim, spec DeviceSpec) (*Device, error) {
+	signer, err := newHostKey()
+	if err != nil {
+		return nil, err
+	}
+	var keys configtree.Keys
+	if s.opts.Keys != nil {
+		keys = s.opts.Keys(spec.Platform)
+	}
+	return &Device{
+		Name:     spec.Name,
+		Platform: spec.Platform,
+		Address:  s.opts.ListenAddr,
+		Port:     spec.Port,
+		sim:      s,
+		keys:     keys,
+		signer:   signer,
+		running:  emptyTree(),
+		sessions: map[uint32]*session{},
+		locks:    map[string]uint32{},
+		drops:    map[string]*dropRule{},
+		counts:   map[string]int{},
+	}, nil
+}
+
+// String returns the device's name, for logs and errors.
+func (d *Device) String() string { return d.Name }
+
+// HostKey returns the device's current public host key.
+func (d *Device) HostKey() ssh.PublicKey {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.signer.PublicKey()
+}
+
+// RotateHostKey gives the device a new host key, as a re-installed router
+// would; new connections present it, so a client that pinned the old one must
+// refuse to connect.
+func (d *Device) RotateHostKey() error {
+	signer, err := newHostKey()
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.signer = signer
+	d.mu.Unlock()
+	d.sim.log.Info("host key rotated", "device", d.Name)
+	return nil
+}
+
+// SetLatency delays every reply by dur.
+func (d *Device) SetLatency(dur time.Duration) {
+	d.mu.Lock()
+	d.latency = dur
+	d.mu.Unlock()
+}
+
+func (d *Device) getLatency() time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.latency
+}
+
+// HoldLock makes datastore locked as if by a session of user "operator"; a
+// lock request then answers lock-denied naming that session's id. The fake
+// session is not listed in monitoring: use AddOperatorSession for that, so
+// the two faults can be tested apart.
+func (d *Device) HoldLock(datastore string) error {
+	if datastore != Running && datastore != Candidate {
+		return fmt.Errorf("netsim: %s: unknown datastore %q", d.Name, datastore)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if holder, ok := d.locks[datastore]; ok && holder != d.operatorLock {
+		return fmt.Errorf("netsim: %s: %s is locked by session %d", d.Name, datastore, holder)
+	}
+	if d.operatorLock == 0 {
+		d.operatorLock = d.newSessionID()
+	}
+	d.locks[datastore] = d.operatorLock
+	return nil
+}
+
+// ReleaseLock releases every lock HoldLock took.
+func (d *Device) ReleaseLock() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for ds, id := range d.locks {
+		if id == d.operatorLock {
+			delete(d.locks, ds)
+		}
+	}
+	d.operatorLock = 0
+}
+
+// RejectCommit makes every commit answer an operation-failed rpc-error with
+// msg, as a router whose commit check fails does. Running does not change.
+func (d *Device) RejectCommit(msg string) {
+	d.mu.Lock()
+	d.rejecting, d.rejectMsg = true, msg
+	d.mu.Unlock()
+}
+
+// ClearRejectCommit undoes RejectCommit.
+func (d *Device) ClearRejectCommit() {
+	d.mu.Lock()
+	d.rejecting, d.rejectMsg = false, ""
+	d.mu.Unlock()
+}
+
+// DropConnectionAt closes the SSH connection, without a reply, when the n-th
+// rpc named op (counted from this call, over all sessions) arrives. The rule
+// fires once. n < 1 removes the rule.
+func (d *Device) DropConnectionAt(op string, n int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n < 1 {
+		delete(d.drops, op)
+		return
+	}
+	d.drops[op] = &dropRule{n: n}
+}
+
+// AddOperatorSession lists a session of user in netconf-state/sessions, as a
+// backbone operator logged in for maintenance would appear.
+func (d *Device) AddOperatorSession(user string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.operators = append(d.operators, operatorSession{id: d.newSessionID(), user: user, login: time.Now().UTC()})
+}
+
+// RemoveOperatorSession removes the sessions AddOperatorSession added for user.
+func (d *Device) RemoveOperatorSession(user string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.operators = slices.DeleteFunc(d.operators, func(o operatorSession) bool { return o.user == user })
+}
+
+// SetRunning replaces the running configuration with a copy of t, as a hand
+// edit on the router would (for drift tests). It bypasses locks on purpose.
+func (d *Device) SetRunning(t *configtree.Tree) {
+	c := cloneTree(t)
+	d.mu.Lock()
+	d.running = c
+	d.mu.Unlock()
+}
+
+// Running returns a copy of the running configuration.
+func (d *Device) Running() *configtree.Tree {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return cloneTree(d.running)
+}
+
+// Candidate returns a copy of the candidate configuration.
+func (d *Device) Candidate() *configtree.Tree {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.candidate == nil {
+		return cloneTree(d.running)
+	}
+	return cloneTree(d.candidate)
+}
+
+// RPCCount returns how many rpcs named op (get-config, edit-config, ...) the
+// device received since Start or ResetCounters.
+func (d *Device) RPCCount(op string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.counts[op]
+}
+
+// RPCCounts returns a copy of all counters, by operation.
+func (d *Device) RPCCounts() map[string]int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	m := make(map[string]int, len(d.counts))
+	for k, v := range d.counts {
+		m[k] = v
+	}
+	return m
+}
+
+// ResetCounters sets every RPC counter to zero.
+func (d *Device) ResetCounters() {
+	d.mu.Lock()
+	clear(d.counts)
+	d.mu.Unlock()
+}
+
+// Sessions returns the number of NETCONF sessions open on the device.
+func (d *Device) Sessions() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.sessions)
+}
+
+// ConfirmPending reports whether a confirmed commit waits for confirmation.
+func (d *Device) ConfirmPending() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.confirm != nil
+}
+
+// newSessionID returns a fresh session id; d.mu must be held. Ids start at
+// 1: RFC 6241 reserves 0 for "not a NETCONF session" in lock-denied.
+func (d *Device) newSessionID() uint32 {
+	d.nextID++
+	return d.nextID
+}
+
+// stopTimers stops a pending confirmed commit's timer, at Close.
+func (d *Device) stopTimers() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.stoppedAll = true
+	if d.confirm != nil && d.confirm.timer != nil {
+		d.confirm.timer.Stop()
+	}
+}

@@ -1,0 +1,29 @@
+// Package netsim simulates PE routers that speak real NETCONF over SSH, so the
+// project's NETCONF driver, the demo and the tests run against many devices
+// without a lab.
+//
+// Each simulated device listens on its own TCP port and serves the SSH
+// "netconf" subsystem ([RFC6242]): the hello with end-of-message framing, then
+// chunked framing once both peers advertise base:1.1. It keeps a running and a
+// candidate datastore as *configtree.Tree values and answers the operations
+// netrecon uses ([RFC6241]): get-config with subtree filters, get (with the
+// ietf-netconf-monitoring sessions of [RFC6022]), edit-config on the candidate
+// (all or nothing), lock and unlock, discard-changes, validate, commit,
+// confirmed commit with persist and rollback on timeout, cancel-commit and
+// close-session. Errors come back as <rpc-error> with the tags of RFC 6241
+// Appendix A.
+//
+// A Device's methods are fault knobs that tests flip while sessions run:
+// latency, a lock held by an operator, rejected commits, connections dropped
+// at a given rpc, operators logged in, a rotated host key, hand edits of
+// running; and counters of the rpcs received, so a test can assert that a
+// second apply touched no device.
+//
+// The simulator has no YANG schema: it knows list keys (Options.Keys) but no
+// types, defaults or constraints, so validate always succeeds and every
+// with-defaults mode returns what was set.
+//
+// [RFC6241]: https://www.rfc-editor.org/rfc/rfc6241
+// [RFC6242]: https://www.rfc-editor.org/rfc/rfc6242
+// [RFC6022]: https://www.rfc-editor.org/rfc/rfc6022
+package netsim
