@@ -3,8 +3,6 @@ package configtree
 // This file is the package's contract, written first so that render, drivers and
 // reconcile could be built against it in parallel. Bodies are filled in elsewhere.
 
-import "io"
-
 // Node is a container, a list entry or a leaf.
 type Node struct {
 	Name  string // element local name
@@ -16,6 +14,10 @@ type Node struct {
 	// (ianaift:l2vlan): the namespace the prefix stood for; Value is then the
 	// local part, so values compare equal whatever prefix a device chose.
 	ValueSpace string
+	// ValuePrefix is the prefix the source used for an identity value. It is
+	// only a hint for writing XML that reads like the input; it is never
+	// compared.
+	ValuePrefix string
 	// Keys are the key leaf names when the node is a list entry (from Keys).
 	Keys     []string
 	Children []*Node
@@ -57,6 +59,11 @@ type Change struct {
 	// Node is the node itself (in to for Create/Update, in from for Delete),
 	// for building edit-config payloads.
 	Node *Node
+	// Ancestors are the nodes from the top-level element down to the node's
+	// parent, in the same tree as Node. A Path carries neither namespaces nor
+	// the value spaces of identity keys; Apply and EditConfig need both to
+	// rebuild the parents of a created node. Shared, never to be modified.
+	Ancestors []*Node
 }
 
 // SyntaxError is malformed or unsupported XML, with its place.
@@ -64,6 +71,8 @@ type SyntaxError struct {
 	Name      string // file or template name
 	Line, Col int
 	Msg       string
+
+	tag string // RFC 6241 error-tag, for ApplyEdit
 }
 
 // ConflictError is two owners setting one leaf to different values.
@@ -72,5 +81,3 @@ type ConflictError struct {
 	Owner, Other      string
 	Value, OtherValue string
 }
-
-var _ = io.EOF

@@ -1,0 +1,403 @@
+package configtree
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits that keep the memory of a parse bounded whatever the input: a
+// template bug or a hostile device must not be able to exhaust the daemon.
+const (
+	// MaxDepth is the deepest element nesting Parse accepts. Real
+	// configurations stay well under 20 levels.
+	MaxDepth = 64
+	// MaxInputSize is the largest document Parse accepts, in bytes. A full
+	// PE configuration is a few megabytes.
+	MaxInputSize = 64 << 20
+)
+
+// NetconfNS is the NETCONF base namespace, home of the operation attribute
+// and of the <data> and <config> wrappers.
+const NetconfNS = "urn:ietf:params:xml:ns:netconf:base:1.0"
+
+// xmlNS is the namespace bound to the reserved prefix "xml".
+const xmlNS = "http://www.w3.org/XML/1998/namespace"
+
+// Parse reads a sequence of top-level elements (a rendered fragment, or the
+// content of a NETCONF <data> reply) into a tree.
+//
+// Elements with only character data, or nothing, are leaves; the others are
+// containers, or list entries when their element path (local names from the
+// top, "/interfaces/interface") is in keys, in which case every key leaf must
+// be present. A leaf value "prefix:local" whose prefix is declared in scope
+// is an identity: it is stored as ValueSpace=namespace, Value=local, so that
+// the same identity written with two prefixes compares equal (RFC 7950
+// §9.10.3). Values are trimmed of surrounding XML whitespace: templates
+// indent them, devices do not, and YANG string values that matter to
+// netrecon (descriptions, names) never rely on leading or trailing blanks.
+//
+// Parse refuses, with a *SyntaxError giving the position: malformed XML,
+// mixed content, duplicate siblings, siblings with one local name in two
+// namespaces, undeclared prefixes, DOCTYPE, and attributes other than
+// namespace declarations — a rendered template must not be able to smuggle
+// in nc:operation="delete".
+func Parse(r io.Reader, name string, keys Keys) (*Tree, error) {
+	p, err := newParser(r, name, keys)
+	if err != nil {
+		return nil, err
+	}
+	return p.run(false)
+}
+
+// ParseData reads a document made of one <data> or <config> element (the
+// wrapper of a NETCONF get-config reply or of an edit-config) and returns the
+// tree of its children. Key paths in keys start below the wrapper.
+func ParseData(r io.Reader, name string, keys Keys) (*Tree, error) {
+	p, err := newParser(r, name, keys)
+	if err != nil {
+		return nil, err
+	}
+	return p.run(true)
+}
+
+type parser struct {
+	name string
+	src  []byte
+	keys Keys
+	// edit accepts the NETCONF operation attribute and records it in ops.
+	edit bool
+	ops  map[*Node]string
+}
+
+func newParser(r io.Reader, name string, keys Keys) (*parser, error) {
+	src, err := io.ReadAll(io.LimitReader(r, MaxInputSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	p := &parser{name: name, src: src, keys: keys}
+	if len(src) > MaxInputSize {
+		return nil, p.errAt(MaxInputSize, tagMalformed, "input larger than %d bytes", MaxInputSize)
+	}
+	return p, nil
+}
+
+// Error tags carried by a SyntaxError for ApplyEdit (RFC 6241 Appendix A).
+const (
+	tagMalformed    = "malformed-message"
+	tagBadElement   = "bad-element"
+	tagUnknownAttr  = "unknown-attribute"
+	tagBadAttr      = "bad-attribute"
+	tagUnknownNS    = "unknown-namespace"
+	tagMissingElem  = "missing-element"
+	tagUnknownElem  = "unknown-element"
+	tagInvalidValue = "invalid-value"
+)
+
+// errAt builds a SyntaxError whose line and column are computed from a byte
+// offset of the input.
+func (p *parser) errAt(off int, tag, format string, args ...any) *SyntaxError {
+	off = min(max(off, 0), len(p.src))
+	before := p.src[:off]
+	line := bytes.Count(before, []byte{'\n'}) + 1
+	lineStart := bytes.LastIndexByte(before, '\n') + 1
+	col := utf8.RuneCount(before[lineStart:]) + 1
+	return &SyntaxError{Name: p.name, Line: line, Col: col, Msg: fmt.Sprintf(format, args...), tag: tag}
+}
+
+// frame is an open element.
+type frame struct {
+	node    *Node
+	raw     xml.Name          // as written, to match the end tag
+	path    string            // element path of local names, for Keys
+	decl    map[string]string // prefixes declared on this element
+	defNS   string            // default namespace in scope
+	off     int               // offset of the start tag
+	text    []byte
+	textOff int // offset of the first non-blank character data
+	hasText bool
+	hasElem bool
+	wrapper bool
+	ids     map[string]*Node // identities of the children, for duplicates
+	spaces  map[string]string
+}
+
+func (p *parser) resolve(stack []*frame, prefix string) (string, bool) {
+	if prefix == "xml" {
+		return xmlNS, true
+	}
+	for i := len(stack) - 1; i >= 0; i-- {
+		if ns, ok := stack[i].decl[prefix]; ok {
+			return ns, true
+		}
+	}
+	return "", false
+}
+
+func (p *parser) run(wrapper bool) (*Tree, error) {
+	root := &Node{}
+	stack := []*frame{{node: root}}
+	dec := xml.NewDecoder(bytes.NewReader(p.src))
+	dec.Strict = true
+	wrapped := false // the wrapper element has been seen
+	for {
+		off := int(dec.InputOffset())
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			msg := err.Error()
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				msg = se.Msg
+			}
+			return nil, p.errAt(int(dec.InputOffset()), tagMalformed, "malformed XML: %s", msg)
+		}
+		top := stack[len(stack)-1]
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if len(stack) > MaxDepth {
+				return nil, p.errAt(off, tagMalformed, "elements nested deeper than %d", MaxDepth)
+			}
+			if top.hasText {
+				return nil, p.errAt(off, tagBadElement, "mixed content: <%s> inside <%s> after text at %s", t.Name.Local, top.raw.Local, p.pos(top.textOff))
+			}
+			f, err := p.open(stack, t, off)
+			if err != nil {
+				return nil, err
+			}
+			if wrapper && len(stack) == 1 {
+				if wrapped {
+					return nil, p.errAt(off, tagMalformed, "a second top-level element <%s>: expected a single <data> or <config>", t.Name.Local)
+				}
+				if f.node.Name != "data" && f.node.Name != "config" {
+					return nil, p.errAt(off, tagUnknownElem, "expected <data> or <config>, found <%s>", t.Name.Local)
+				}
+				wrapped, f.wrapper, f.node, f.path = true, true, root, ""
+			}
+			top.hasElem = true
+			stack = append(stack, f)
+		case xml.EndElement:
+			if len(stack) == 1 {
+				return nil, p.errAt(off, tagMalformed, "end tag </%s> without a start tag", t.Name.Local)
+			}
+			if t.Name != top.raw {
+				return nil, p.errAt(off, tagMalformed, "end tag </%s> does not match <%s> at %s", qname(t.Name), qname(top.raw), p.pos(top.off))
+			}
+			stack = stack[:len(stack)-1]
+			if err := p.close(stack, top); err != nil {
+				return nil, err
+			}
+		case xml.CharData:
+			blank := isBlank(t)
+			switch {
+			case blank && !top.hasText:
+				// Indentation between elements is dropped; blanks before a
+				// leaf's text are kept until the value is trimmed.
+				if !top.hasElem && len(stack) > 1 {
+					top.text = append(top.text, t...)
+				}
+			case len(stack) == 1 || top.wrapper:
+				return nil, p.errAt(off, tagBadElement, "text outside an element")
+			case top.hasElem:
+				return nil, p.errAt(off, tagBadElement, "mixed content: text inside <%s> after an element", top.raw.Local)
+			default:
+				if !top.hasText {
+					top.hasText = true
+					top.textOff = off + firstNonBlank(t)
+				}
+				top.text = append(top.text, t...)
+			}
+		case xml.Directive:
+			// DOCTYPE could declare entities; configuration never needs one.
+			return nil, p.errAt(off, tagMalformed, "directive <!%s> not accepted", firstWord(t))
+		case xml.Comment, xml.ProcInst:
+			// Comments carry nothing; <?xml ...?> and other processing
+			// instructions are not configuration.
+		}
+	}
+	if len(stack) > 1 {
+		f := stack[len(stack)-1]
+		return nil, p.errAt(len(p.src), tagMalformed, "unexpected end of input: <%s> at %s is not closed", qname(f.raw), p.pos(f.off))
+	}
+	if wrapper && !wrapped {
+		return nil, p.errAt(len(p.src), tagMalformed, "expected a <data> or <config> element")
+	}
+	sortChildren(root)
+	return &Tree{Root: root}, nil
+}
+
+func (p *parser) pos(off int) string {
+	e := p.errAt(off, "", "")
+	return fmt.Sprintf("%d:%d", e.Line, e.Col)
+}
+
+// open reads a start tag: namespace declarations, the attributes it accepts,
+// and the element's namespace.
+func (p *parser) open(stack []*frame, t xml.StartElement, off int) (*frame, error) {
+	parent := stack[len(stack)-1]
+	f := &frame{raw: t.Name, off: off, defNS: parent.defNS}
+	seen := make(map[xml.Name]bool, len(t.Attr))
+	for _, a := range t.Attr {
+		if seen[a.Name] {
+			return nil, p.errAt(off, tagBadAttr, "attribute %s repeated on <%s>", qname(a.Name), t.Name.Local)
+		}
+		seen[a.Name] = true
+		switch {
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			f.defNS = a.Value
+		case a.Name.Space == "xmlns":
+			if a.Name.Local == "xmlns" || (a.Name.Local == "xml" && a.Value != xmlNS) {
+				return nil, p.errAt(off, tagBadAttr, "prefix %q cannot be declared", a.Name.Local)
+			}
+			// Namespaces in XML 1.0 §5: a prefix cannot be undeclared.
+			if a.Value == "" {
+				return nil, p.errAt(off, tagBadAttr, "prefix %q declared with an empty namespace", a.Name.Local)
+			}
+			if f.decl == nil {
+				f.decl = make(map[string]string)
+			}
+			f.decl[a.Name.Local] = a.Value
+		}
+	}
+	var op string
+	for _, a := range t.Attr {
+		if a.Name.Local == "xmlns" && a.Name.Space == "" || a.Name.Space == "xmlns" {
+			continue
+		}
+		if p.edit && a.Name.Space != "" {
+			ns, ok := p.resolve(append(stack, f), a.Name.Space)
+			if ok && ns == NetconfNS && a.Name.Local == "operation" {
+				switch a.Value {
+				case "merge", "replace", "create", "delete", "remove":
+					op = a.Value
+					continue
+				}
+				return nil, p.errAt(off, tagBadAttr, "operation %q on <%s>: expected merge, replace, create, delete or remove (RFC 6241 §7.2)", a.Value, t.Name.Local)
+			}
+		}
+		return nil, p.errAt(off, tagUnknownAttr, "attribute %s on <%s> not accepted: configuration is element content only", qname(a.Name), t.Name.Local)
+	}
+	space := f.defNS
+	if t.Name.Space != "" {
+		ns, ok := p.resolve(append(stack, f), t.Name.Space)
+		if !ok {
+			return nil, p.errAt(off, tagUnknownNS, "undeclared namespace prefix %q in <%s>", t.Name.Space, qname(t.Name))
+		}
+		space = ns
+	}
+	f.node = &Node{Name: t.Name.Local, Space: space}
+	f.path = parent.path + "/" + t.Name.Local
+	if op != "" {
+		p.ops[f.node] = op
+	}
+	return f, nil
+}
+
+// close finishes an element: leaf value, list keys, and its place among its
+// siblings.
+func (p *parser) close(stack []*frame, f *frame) error {
+	if f.wrapper {
+		return nil
+	}
+	n := f.node
+	if !f.hasElem {
+		n.Leaf = true
+		n.Value = strings.Trim(string(f.text), xmlBlanks)
+		if prefix, local, ok := splitQName(n.Value); ok {
+			if ns, ok := p.resolve(append(stack, f), prefix); ok {
+				n.Value, n.ValueSpace, n.ValuePrefix = local, ns, prefix
+			}
+		}
+	}
+	if ks := p.keys[f.path]; len(ks) > 0 {
+		for _, k := range ks {
+			if n.keyLeaf(k) == nil {
+				return p.errAt(f.off, tagMissingElem, "list entry <%s> has no key leaf <%s> (%s is keyed by %s)", f.raw.Local, k, f.path, strings.Join(ks, ", "))
+			}
+		}
+		n.Keys = slices.Clone(ks)
+	}
+	sortChildren(n)
+
+	parent := stack[len(stack)-1]
+	if parent.spaces == nil {
+		parent.spaces = make(map[string]string)
+		parent.ids = make(map[string]*Node)
+	}
+	if sp, ok := parent.spaces[n.Name]; ok && sp != n.Space {
+		return p.errAt(f.off, tagBadElement, "<%s> in namespace %q next to <%s> in namespace %q: siblings must not share a local name across namespaces", n.Name, n.Space, n.Name, sp)
+	}
+	parent.spaces[n.Name] = n.Space
+	id := n.PathStep()
+	if _, dup := parent.ids[id]; dup {
+		what := "element"
+		switch {
+		case n.IsEntry():
+			what = "list entry"
+		case n.Leaf:
+			what = "leaf"
+		}
+		return p.errAt(f.off, tagBadElement, "duplicate %s %s", what, id)
+	}
+	parent.ids[id] = n
+	parent.node.Children = append(parent.node.Children, n)
+	return nil
+}
+
+// xmlBlanks is XML's whitespace (XML 1.0 §2.3 S), narrower than Unicode's.
+const xmlBlanks = " \t\r\n"
+
+func isBlank(b []byte) bool { return len(bytes.Trim(b, xmlBlanks)) == 0 }
+
+func firstNonBlank(b []byte) int {
+	return len(b) - len(bytes.TrimLeft(b, xmlBlanks))
+}
+
+func firstWord(b []byte) string {
+	s := string(b)
+	if i := strings.IndexAny(s, xmlBlanks); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+func qname(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
+}
+
+// splitQName splits "prefix:local" when both halves are NCNames. IPv6
+// addresses and times ("2001:db8::1", "12:30") are not QNames and stay plain.
+func splitQName(v string) (prefix, local string, ok bool) {
+	prefix, local, ok = strings.Cut(v, ":")
+	if !ok || !isNCName(prefix) || !isNCName(local) {
+		return "", "", false
+	}
+	return prefix, local, true
+}
+
+// isNCName approximates the XML NCName production (a name without colon).
+func isNCName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_' || unicode.IsLetter(r):
+		case i > 0 && (r == '-' || r == '.' || unicode.IsDigit(r)):
+		default:
+			return false
+		}
+	}
+	return true
+}
