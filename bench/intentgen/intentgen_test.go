@@ -3,9 +3,11 @@ package intentgen_test
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"maps"
 	"net/netip"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -98,6 +100,9 @@ type (
 			Enabled     *bool   `yaml:"enabled"`
 			VRF         string  `yaml:"vrf"`
 			Routes      []route `yaml:"routes"`
+			// internet-access, the example's user-defined type
+			Peer     string   `yaml:"peer"`
+			Prefixes []string `yaml:"prefixes"`
 		} `yaml:"spec"`
 	}
 	route struct {
@@ -121,14 +126,53 @@ type owned struct {
 	customer, file string
 }
 
+// stats are what checkInvariants counted, for the callers' own expectations.
+type stats struct {
+	devices, inventoryFiles, services int
+	platforms, kinds, perCustomer     map[string]int
+}
+
 func checkRepo(t *testing.T, cfg intentgen.Config, files map[string][]byte) {
 	t.Helper()
+	st := checkInvariants(t, files)
+	for name := range files {
+		if !strings.HasPrefix(name, "inventory/") && !strings.HasPrefix(name, "services/") && name != "README.md" {
+			t.Errorf("unexpected file %s", name)
+		}
+	}
+	if st.devices != cfg.Devices {
+		t.Errorf("%d devices, want %d", st.devices, cfg.Devices)
+	}
+	if d := st.platforms["ietf"] - st.platforms["junos"]; d < 0 || d > 1 {
+		t.Errorf("platforms %v, want half ietf, half junos", st.platforms)
+	}
+	if want := min(cfg.Devices, 10); st.inventoryFiles != want {
+		t.Errorf("%d inventory files, want %d", st.inventoryFiles, want)
+	}
+	if st.services != cfg.Services {
+		t.Errorf("%d services, want %d", st.services, cfg.Services)
+	}
+	if ac, sr := st.kinds["attachment-circuit"], st.kinds["static-routing"]; ac != (cfg.Services+1)/2 || sr != cfg.Services/2 {
+		t.Errorf("%d circuits and %d routing services for %d services, want half each", ac, sr, cfg.Services)
+	}
+	for c, n := range st.perCustomer {
+		if n > 10 {
+			t.Errorf("customer %s has %d services, want at most 10", c, n)
+		}
+	}
+}
+
+// checkInvariants checks the rules of the intent format that span documents,
+// from the YAML itself: unique names, unique interface+vlan per device, host
+// addresses, no prefix of one customer overlapping another's in the same VRF,
+// next hops inside the customer's own circuits on the same device and VRF.
+// Services of the example's user-defined kind internet-access (global table)
+// are checked too.
+func checkInvariants(t *testing.T, files map[string][]byte) stats {
+	t.Helper()
 	devices := map[string]device{}
-	platforms := map[string]int{}
-	inventoryFiles := 0
+	st := stats{platforms: map[string]int{}, kinds: map[string]int{}, perCustomer: map[string]int{}}
 	services := map[string]bool{}
-	kinds := map[string]int{}
-	perCustomer := map[string]int{}
 	ports := map[string]string{}            // device|interface|vlan → file
 	tables := map[string]map[string]owned{} // vrf ("" global) → prefix → owner
 	// device|vrf|customer → the circuits' subnets, for next-hop checks
@@ -136,6 +180,7 @@ func checkRepo(t *testing.T, cfg intentgen.Config, files map[string][]byte) {
 	var routing []string
 
 	claim := func(file, vrf, customer string, p netip.Prefix) {
+		t.Helper()
 		tab := tables[vrf]
 		if tab == nil {
 			tab = map[string]owned{}
@@ -151,7 +196,7 @@ func checkRepo(t *testing.T, cfg intentgen.Config, files map[string][]byte) {
 		data := files[name]
 		switch {
 		case strings.HasPrefix(name, "inventory/"):
-			inventoryFiles++
+			st.inventoryFiles++
 			var inv inventory
 			decode(t, name, data, &inv)
 			if inv.APIVersion != "netrecon.io/v1" || inv.Kind != "Inventory" {
@@ -168,7 +213,7 @@ func checkRepo(t *testing.T, cfg intentgen.Config, files map[string][]byte) {
 					t.Errorf("%s: device %s lacks credentials", name, d.Name)
 				}
 				devices[d.Name] = d
-				platforms[d.Platform]++
+				st.platforms[d.Platform]++
 			}
 		case strings.HasPrefix(name, "services/"):
 			var s service
@@ -178,13 +223,20 @@ func checkRepo(t *testing.T, cfg intentgen.Config, files map[string][]byte) {
 				t.Errorf("%s: service name %s used twice", name, m.Name)
 			}
 			services[m.Name] = true
-			kinds[s.Kind]++
-			perCustomer[m.Customer]++
+			st.kinds[s.Kind]++
+			st.perCustomer[m.Customer]++
 			if !isDNSLabel(m.Name) || !isDNSLabel(m.Customer) {
 				t.Errorf("%s: name %q or customer %q is not a DNS label", name, m.Name, m.Customer)
 			}
 			if want := "services/" + m.Customer + "/" + m.Name + ".yaml"; name != want {
 				t.Errorf("%s: want the file at %s", name, want)
+			}
+			if s.Spec.Interface != "" {
+				key := s.Spec.Device + "|" + s.Spec.Interface + "|" + fmt.Sprint(s.Spec.VLAN)
+				if other, dup := ports[key]; dup {
+					t.Errorf("%s: %s.%d on %s is also used by %s", name, s.Spec.Interface, s.Spec.VLAN, s.Spec.Device, other)
+				}
+				ports[key] = name
 			}
 			if _, ok := devices[s.Spec.Device]; !ok && s.Spec.Device != "" {
 				// Devices are decoded first: "inventory/" sorts before "services/".
@@ -199,11 +251,6 @@ func checkRepo(t *testing.T, cfg intentgen.Config, files map[string][]byte) {
 				if len(sp.Description) > 200 {
 					t.Errorf("%s: description longer than 200 characters", name)
 				}
-				key := sp.Device + "|" + sp.Interface + "|" + fmt.Sprint(sp.VLAN)
-				if other, dup := ports[key]; dup {
-					t.Errorf("%s: %s.%d on %s is also used by %s", name, sp.Interface, sp.VLAN, sp.Device, other)
-				}
-				ports[key] = name
 				for _, a := range []string{sp.IPv4, sp.IPv6} {
 					if a == "" {
 						continue
@@ -221,12 +268,21 @@ func checkRepo(t *testing.T, cfg intentgen.Config, files map[string][]byte) {
 				if n := len(s.Spec.Routes); n < 1 || n > 1000 {
 					t.Errorf("%s: %d routes", name, n)
 				}
+			case "internet-access":
+				// The example's own type: a circuit and its routes in one
+				// document, in the global table.
+				p := hostAddress(t, name, s.Spec.IPv4)
+				claim(name, "", m.Customer, p.Masked())
+				peer, err := netip.ParseAddr(s.Spec.Peer)
+				if err != nil || !p.Masked().Contains(peer) || peer == p.Addr() {
+					t.Errorf("%s: peer %q is not another address of %s", name, s.Spec.Peer, p.Masked())
+				}
+				for _, ps := range s.Spec.Prefixes {
+					claim(name, "", m.Customer, netip.MustParsePrefix(ps))
+				}
 			default:
 				t.Errorf("%s: unexpected kind %q", name, s.Kind)
 			}
-		case name == "README.md":
-		default:
-			t.Errorf("unexpected file %s", name)
 		}
 	}
 
@@ -268,26 +324,9 @@ func checkRepo(t *testing.T, cfg intentgen.Config, files map[string][]byte) {
 		}
 	}
 
-	if len(devices) != cfg.Devices {
-		t.Errorf("%d devices, want %d", len(devices), cfg.Devices)
-	}
-	if d := platforms["ietf"] - platforms["junos"]; d < 0 || d > 1 {
-		t.Errorf("platforms %v, want half ietf, half junos", platforms)
-	}
-	if want := min(cfg.Devices, 10); inventoryFiles != want {
-		t.Errorf("%d inventory files, want %d", inventoryFiles, want)
-	}
-	if len(services) != cfg.Services {
-		t.Errorf("%d services, want %d", len(services), cfg.Services)
-	}
-	if ac, sr := kinds["attachment-circuit"], kinds["static-routing"]; ac != (cfg.Services+1)/2 || sr != cfg.Services/2 {
-		t.Errorf("%d circuits and %d routing services for %d services, want half each", ac, sr, cfg.Services)
-	}
-	for c, n := range perCustomer {
-		if n > 10 {
-			t.Errorf("customer %s has %d services, want at most 10", c, n)
-		}
-	}
+	st.devices = len(devices)
+	st.services = len(services)
+	return st
 }
 
 // hostAddress parses an interface address and checks it is a host of its subnet.
@@ -339,3 +378,40 @@ func ExampleFiles() {
 	// services/soylent-1/soylent-1-tyo-2-routes.yaml
 	// services/soylent-1/soylent-1-tyo-2.yaml
 }
+
+// readRepo reads the YAML documents of an intent repo on disk.
+func readRepo(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	fsys := os.DirFS(dir)
+	for _, top := range []string{"inventory", "services"} {
+		err := fs.WalkDir(fsys, top, func(name string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || path.Ext(name) != ".yaml" {
+				return err
+			}
+			files[name], err = fs.ReadFile(fsys, name)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return files
+}
+
+// The example repo keeps the same invariants as generated ones, and the shape
+// the demo relies on.
+func TestExampleInvariants(t *testing.T) {
+	st := checkInvariants(t, readRepo(t, exampleDir))
+	if st.devices < 3 || len(st.platforms) < 2 {
+		t.Errorf("%d devices on platforms %v, want at least 3 on 2 platforms", st.devices, st.platforms)
+	}
+	if st.services < 25 || len(st.perCustomer) < 8 {
+		t.Errorf("%d services of %d customers, want at least 25 of 8", st.services, len(st.perCustomer))
+	}
+	if st.kinds["internet-access"] == 0 {
+		t.Error("no service uses the user-defined type internet-access")
+	}
+}
+
+const exampleDir = "../../intent-example"
