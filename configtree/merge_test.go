@@ -22,7 +22,7 @@ func TestMergeSharesNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for path, want := range map[Path][]string{
-		"/interfaces":                                 {"svc-a", "svc-b"},
+		"/interfaces": {"svc-a", "svc-b"},
 		"/interfaces/interface[name=ge-0/0/1.100]/mtu": {"svc-a"},
 		"/interfaces/interface[name=ge-0/0/1.200]":     {"svc-b"},
 		"/vlans/vlan[id=100]/name":                     {"svc-a", "svc-b"},
