@@ -275,7 +275,7 @@ func (c *rawClient) data(op string) *configtree.Tree {
 	if d == nil {
 		c.t.Fatalf("rpc %.60s: no <data> in %s", op, describe(r))
 	}
-	tree, err := configtree.ParseData(bytes.NewReader(d.standalone()), "reply", testKeys)
+	tree, err := configtree.ParseData(bytes.NewReader(d.standalone("data")), "reply", testKeys)
 	if err != nil {
 		c.t.Fatalf("reply data: %v", err)
 	}

@@ -231,7 +231,7 @@ func filterParam(op *elem) ([]byte, error) {
 		return nil, newError(errTypeProtocol, "bad-attribute", "filter type "+strconv.Quote(t)+" is not supported",
 			[2]string{"bad-attribute", "type"}, [2]string{"bad-element", "filter"})
 	}
-	return f.standalone(), nil
+	return f.standalone("data"), nil
 }
 
 // getConfig answers the rpc of that name ([RFC6241 7.1]).
@@ -363,7 +363,7 @@ func (d *Device) editConfig(s *session, op *elem) error {
 	if holder, ok := d.lockedByOther(s, Candidate); ok {
 		return inUse(Candidate, holder)
 	}
-	next, err := applyEdit(d.datastore(Candidate), cfg.standalone(), defOp, d.keys)
+	next, err := applyEdit(d.datastore(Candidate), cfg.standalone("config"), defOp, d.keys)
 	if err != nil {
 		return editRPCError(err)
 	}
@@ -442,7 +442,7 @@ func (d *Device) validate(op *elem) error {
 	}
 	if ds == "config" {
 		// Inline configuration must at least be well formed.
-		if _, err := parseConfig(op.child("source").child("config").standalone(), d.keys); err != nil {
+		if _, err := parseConfig(op.child("source").child("config").standalone("config"), d.keys); err != nil {
 			return editRPCError(err)
 		}
 	}

@@ -23,16 +23,16 @@ func cloneTree(t *configtree.Tree) *configtree.Tree {
 	return t.Clone()
 }
 
-// parseConfig reads a standalone <data> document (see elem.standalone).
+// parseConfig reads a standalone <config> or <data> document (see elem.standalone).
 func parseConfig(doc []byte, keys configtree.Keys) (*configtree.Tree, error) {
 	return configtree.ParseData(bytes.NewReader(doc), "config", keys)
 }
 
-// applyEdit applies an edit-config payload (a standalone <data> document) to
+// applyEdit applies an edit-config payload (a standalone <config> document) to
 // a copy of t and returns the copy: t itself never changes, which gives
 // rollback-on-error for free.
 func applyEdit(t *configtree.Tree, doc []byte, defaultOp string, keys configtree.Keys) (*configtree.Tree, error) {
-	return nil, errors.New("applyEdit: waiting for configtree.ApplyEdit")
+	return configtree.ApplyEdit(t, bytes.NewReader(doc), "edit-config", keys, defaultOp)
 }
 
 // selectTree applies a subtree filter (a standalone <data> document).

@@ -66,12 +66,13 @@ func (e *elem) attr(local string) (string, bool) {
 	return "", false
 }
 
-// standalone returns the element's content wrapped in a <data> element in
-// the base namespace that redeclares every namespace in scope, so a payload
-// that relies on a prefix declared on <rpc> still parses on its own.
-func (e *elem) standalone() []byte {
+// standalone returns the element's content wrapped in a <wrapper> element
+// (data or config) in the base namespace that redeclares every namespace in
+// scope, so a payload that relies on a prefix declared on <rpc> still parses
+// on its own.
+func (e *elem) standalone(wrapper string) []byte {
 	var b bytes.Buffer
-	b.WriteString("<data")
+	b.WriteString("<" + wrapper)
 	prefixes := make([]string, 0, len(e.ns))
 	for p := range e.ns {
 		prefixes = append(prefixes, p)
@@ -91,7 +92,7 @@ func (e *elem) standalone() []byte {
 	}
 	b.WriteByte('>')
 	b.Write(e.inner)
-	b.WriteString("</data>")
+	b.WriteString("</" + wrapper + ">")
 	return b.Bytes()
 }
 
