@@ -117,10 +117,13 @@ func (xw *xmlWriter) node(n *Node, parentSpace string, parentOwners []string) er
 	if n.Space != parentSpace {
 		start.Attr = append(start.Attr, xml.Attr{Name: xml.Name{Local: "xmlns"}, Value: n.Space})
 	}
+	if xw.ops != nil && xw.depth == 0 {
+		// One declaration per top-level element serves every operation
+		// attribute below it.
+		start.Attr = append(start.Attr, xml.Attr{Name: xml.Name{Local: "xmlns:nc"}, Value: NetconfNS})
+	}
 	if op := xw.ops[n]; op != "" {
-		start.Attr = append(start.Attr,
-			xml.Attr{Name: xml.Name{Local: "xmlns:nc"}, Value: NetconfNS},
-			xml.Attr{Name: xml.Name{Local: "nc:operation"}, Value: op})
+		start.Attr = append(start.Attr, xml.Attr{Name: xml.Name{Local: "nc:operation"}, Value: op})
 	}
 	value := n.Value
 	if n.Leaf && n.ValueSpace != "" {
