@@ -1,0 +1,103 @@
+package netconf
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrClosed is returned, wrapped with the device and operation, by a Session
+// whose transport is gone: closed by Close, by a timeout, or by the peer.
+// Open a new Session to go on.
+var ErrClosed = errors.New("netconf session closed")
+
+// HostKeyError is a device whose SSH host key is not the one known_hosts holds
+// for it (Want lists the known keys' SHA256 fingerprints), or is not in
+// known_hosts at all (Want empty).
+type HostKeyError struct {
+	Device  string
+	Address string   // host:port
+	Want    []string // fingerprints (SHA256:...) in known_hosts for Address
+	Got     string   // fingerprint of the key the device presented
+}
+
+func (e *HostKeyError) Error() string {
+	if len(e.Want) == 0 {
+		return fmt.Sprintf("%s: ssh host key of %s is unknown (%s): check it and add it to known_hosts, e.g. with `netrecon hostkeys fetch`",
+			e.Device, e.Address, e.Got)
+	}
+	return fmt.Sprintf("%s: ssh host key of %s does not match known_hosts: device presented %s, known_hosts has %s (the device was replaced, or someone is in the middle)",
+		e.Device, e.Address, e.Got, strings.Join(e.Want, ", "))
+}
+
+// AuthError is a device that refused the credentials.
+type AuthError struct {
+	Device   string
+	Username string
+	Err      error // the SSH library's error; it never holds the secret
+}
+
+func (e *AuthError) Error() string {
+	return fmt.Sprintf("%s: ssh authentication as %q failed: %v", e.Device, e.Username, e.Err)
+}
+
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// TimeoutError is an operation that got no answer in time. For an RPC, the
+// session is closed afterwards: retry on a new session.
+type TimeoutError struct {
+	Device string
+	Op     string // "dial", "hello", "get-config", "lock", ...
+	After  time.Duration
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("%s: %s: no answer within %s", e.Device, e.Op, e.After)
+}
+
+// Timeout reports true, as net.Error does.
+func (e *TimeoutError) Timeout() bool { return true }
+
+// LockDeniedError is a <lock> refused because another session holds the lock
+// (RFC 6241 7.5, error-tag lock-denied). Back off and retry; never kill the
+// holder's session: it may be a human.
+type LockDeniedError struct {
+	Device string
+	Target string // datastore
+	HeldBy string // the holder's session-id from <error-info>, "" if the device did not say
+}
+
+func (e *LockDeniedError) Error() string {
+	if e.HeldBy == "" {
+		return fmt.Sprintf("%s: lock %s: denied, held by another session", e.Device, e.Target)
+	}
+	return fmt.Sprintf("%s: lock %s: denied, held by session %s", e.Device, e.Target, e.HeldBy)
+}
+
+// RPCError is one <rpc-error> of severity error in a reply (RFC 6241 4.3).
+//
+// [RFC6241 4.3]: https://www.rfc-editor.org/rfc/rfc6241#section-4.3
+type RPCError struct {
+	Device   string
+	Op       string
+	Type     string // transport, rpc, protocol, application
+	Tag      string // error-tag, e.g. invalid-value, data-missing, in-use
+	Severity string
+	AppTag   string
+	Path     string // error-path: the node concerned, when the device says
+	Message  string
+	Info     string // raw <error-info> content
+}
+
+func (e *RPCError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s: %s", e.Device, e.Op, e.Tag)
+	if e.Path != "" {
+		fmt.Fprintf(&b, " at %s", e.Path)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	return b.String()
+}

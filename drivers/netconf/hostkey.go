@@ -1,0 +1,118 @@
+package netconf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// hostKeyCheck builds the host key callback for device at hostport from a
+// known_hosts file, and the host key algorithms to ask for: those of the keys
+// known for the host, so a device with several host keys presents the one we
+// know rather than a first choice we would refuse.
+func hostKeyCheck(device, hostport, file string) (ssh.HostKeyCallback, []string, error) {
+	if file == "" {
+		return nil, nil, fmt.Errorf("%s: no known_hosts file: host keys are always checked; fetch the key with `netrecon hostkeys fetch`", device)
+	}
+	cb, err := knownhosts.New(file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: known_hosts: %w", device, err)
+	}
+	check := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+		err := cb(hostname, remote, key)
+		var ke *knownhosts.KeyError
+		if errors.As(err, &ke) {
+			he := &HostKeyError{Device: device, Address: hostport, Got: ssh.FingerprintSHA256(key)}
+			for _, k := range ke.Want {
+				he.Want = append(he.Want, ssh.FingerprintSHA256(k.Key))
+			}
+			return he
+		}
+		return err
+	}
+	return check, knownAlgorithms(cb, hostport), nil
+}
+
+// knownAlgorithms asks the callback about a key no host has: its *KeyError
+// lists the keys known for hostport.
+func knownAlgorithms(cb ssh.HostKeyCallback, hostport string) []string {
+	err := cb(hostport, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}, probeKey{})
+	var ke *knownhosts.KeyError
+	if !errors.As(err, &ke) {
+		return nil
+	}
+	var algos []string
+	seen := map[string]bool{}
+	for _, k := range ke.Want {
+		t := k.Key.Type()
+		var add []string
+		if t == ssh.KeyAlgoRSA {
+			// An RSA key signs with SHA-2 algorithms (RFC 8332) as well as ssh-rsa.
+			add = []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
+		} else {
+			add = []string{t}
+		}
+		for _, a := range add {
+			if !seen[a] {
+				seen[a] = true
+				algos = append(algos, a)
+			}
+		}
+	}
+	return algos
+}
+
+// probeKey is a public key that matches no known_hosts line.
+type probeKey struct{}
+
+func (probeKey) Type() string                        { return "netrecon-probe" }
+func (probeKey) Marshal() []byte                     { return []byte("netrecon-probe") }
+func (probeKey) Verify([]byte, *ssh.Signature) error { return errors.New("probe key") }
+
+// errGotKey stops FetchHostKey's handshake once the host key is known.
+var errGotKey = errors.New("got host key")
+
+// FetchHostKey connects to address:port and returns the SSH host key the server
+// presents, without authenticating. Trust on first use is a human decision:
+// show the fingerprint before writing it with KnownHostsLine.
+func FetchHostKey(ctx context.Context, address string, port int) (ssh.PublicKey, error) {
+	hostport := net.JoinHostPort(address, strconv.Itoa(port))
+	ctx, cancel := context.WithTimeout(ctx, DefaultDialTimeout)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", hostport)
+	if err != nil {
+		return nil, fmt.Errorf("fetch host key of %s: %w", hostport, err)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	defer stop()
+	defer func() { _ = conn.Close() }()
+	var got ssh.PublicKey
+	cfg := &ssh.ClientConfig{
+		User: "netrecon-hostkey-fetch",
+		HostKeyCallback: func(_ string, _ net.Addr, key ssh.PublicKey) error {
+			got = key
+			return errGotKey
+		},
+		Timeout: DefaultDialTimeout,
+	}
+	_, _, _, err = ssh.NewClientConn(conn, hostport, cfg)
+	if got != nil {
+		return got, nil
+	}
+	if ctx.Err() != nil {
+		return nil, &TimeoutError{Device: hostport, Op: "fetch host key", After: DefaultDialTimeout}
+	}
+	return nil, fmt.Errorf("fetch host key of %s: %w", hostport, err)
+}
+
+// KnownHostsLine is the known_hosts line for key at address:port, in the form
+// OpenSSH writes ("[host]:port" unless the port is 22).
+func KnownHostsLine(address string, port int, key ssh.PublicKey) string {
+	return knownhosts.Line([]string{knownhosts.Normalize(net.JoinHostPort(address, strconv.Itoa(port)))}, key)
+}
