@@ -74,6 +74,8 @@ type parser struct {
 	// edit accepts the NETCONF operation attribute and records it in ops.
 	edit bool
 	ops  map[*Node]string
+	// filter lets siblings repeat, for subtree filters.
+	filter bool
 }
 
 func newParser(r io.Reader, name string, keys Keys) (*parser, error) {
@@ -336,6 +338,10 @@ func (p *parser) close(stack []*frame, f *frame) error {
 		return p.errAt(f.off, tagBadElement, "<%s> in namespace %q next to <%s> in namespace %q: siblings must not share a local name across namespaces", n.Name, n.Space, n.Name, sp)
 	}
 	parent.spaces[n.Name] = n.Space
+	if p.filter {
+		parent.node.Children = append(parent.node.Children, n)
+		return nil
+	}
 	id := n.PathStep()
 	if _, dup := parent.ids[id]; dup {
 		what := "element"

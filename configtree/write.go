@@ -58,11 +58,14 @@ func (t *Tree) String() string {
 // values; indentation is written beside it because the encoder would escape
 // tabs and cannot indent comments.
 type xmlWriter struct {
-	buf   bytes.Buffer
-	enc   *xml.Encoder
-	opts  WriteOptions
-	ops   map[*Node]string // nc:operation per node, for EditConfig
-	depth int
+	buf  bytes.Buffer
+	enc  *xml.Encoder
+	opts WriteOptions
+	ops  map[*Node]string // nc:operation per node, for EditConfig
+	// plainPrefixes ignores the source's identity prefixes, so that trees
+	// that are Equal write the same bytes (Fingerprint).
+	plainPrefixes bool
+	depth         int
 }
 
 func newXMLWriter(opts WriteOptions) *xmlWriter {
@@ -128,7 +131,7 @@ func (xw *xmlWriter) node(n *Node, parentSpace string, parentOwners []string) er
 	value := n.Value
 	if n.Leaf && n.ValueSpace != "" {
 		prefix := n.ValuePrefix
-		if !isNCName(prefix) || strings.HasPrefix(strings.ToLower(prefix), "xml") || prefix == "nc" {
+		if xw.plainPrefixes || !isNCName(prefix) || strings.HasPrefix(strings.ToLower(prefix), "xml") || prefix == "nc" {
 			prefix = "id"
 		}
 		start.Attr = append(start.Attr, xml.Attr{Name: xml.Name{Local: "xmlns:" + prefix}, Value: n.ValueSpace})
