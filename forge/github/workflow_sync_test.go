@@ -170,7 +170,12 @@ func TestWorkflowPermissions(t *testing.T) {
 }
 
 func TestCommentStepAllowsReadonlyOnlyForForks(t *testing.T) {
-	s := findStep(t, loadWorkflow(t, reusable), "comment", "Post or update the plan comment")
+	w := loadWorkflow(t, reusable)
+	// A cancelled run (superseded by a newer push) must not post its older plan.
+	if cond := w.Jobs["comment"].If; !strings.Contains(cond, "!cancelled()") || strings.Contains(cond, "always()") {
+		t.Errorf("comment job if: %q; want it skipped for cancelled runs", cond)
+	}
+	s := findStep(t, w, "comment", "Post or update the plan comment")
 	if got := s.Env["FROM_FORK"]; !strings.Contains(got, "github.event.pull_request.head.repo.full_name != github.repository") {
 		t.Errorf("FROM_FORK = %q, want the fork test", got)
 	}
