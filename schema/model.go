@@ -93,6 +93,8 @@ type ServiceType struct {
 	// Lists are list entries (element path → key leaf names) the templates create
 	// beyond the platform's built-in key table.
 	Lists map[string][]string
+	// Description is type.yaml's description, for documentation and tools.
+	Description string
 }
 
 // Template is a platform's template of a service type.

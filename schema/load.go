@@ -1,0 +1,280 @@
+package schema
+
+import (
+	"fmt"
+	"io/fs"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// DefaultMaxFileSize is the largest intent file Load reads unless told otherwise.
+const DefaultMaxFileSize = 1 << 20
+
+// Folders of the intent repo (docs/intent-format.md).
+const (
+	inventoryDir = "inventory"
+	servicesDir  = "services"
+)
+
+// Options tune Load. The zero value is ready to use.
+type Options struct {
+	// MaxFileSize is the largest file Load reads, in bytes; 0 means
+	// DefaultMaxFileSize. Sizes are checked before a file is read.
+	MaxFileSize int64
+	// Trusted, when set, vouches for files that were valid before (the
+	// planner passes "unchanged since the base revision"). Inventory files and
+	// services of built-in kinds it vouches for skip CUE unification, which is
+	// most of Load's cost; the Intent is the same either way. Services of
+	// user-defined kinds always go through CUE, which fills their defaults.
+	// Cross-document checks always run on every file.
+	Trusted func(path string) bool
+	// Workers bounds how many documents are validated at once; 0 means
+	// runtime.GOMAXPROCS(0).
+	Workers int
+}
+
+func (o Options) check() (Options, Diagnostics) {
+	var diags Diagnostics
+	if o.MaxFileSize < 0 {
+		diags = diags.Errorf(Pos{}, "", "invalid option: max file size %d is negative", o.MaxFileSize)
+	}
+	if o.Workers < 0 {
+		diags = diags.Errorf(Pos{}, "", "invalid option: %d workers is negative", o.Workers)
+	}
+	if o.MaxFileSize == 0 {
+		o.MaxFileSize = DefaultMaxFileSize
+	}
+	if o.Workers == 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	return o, diags
+}
+
+// Load reads and validates the intent repo in fsys: inventory/*.yaml,
+// services/**/*.yaml and service-types/<kind>/. Positions in diagnostics are
+// slash-separated paths relative to the root of fsys.
+//
+// Load reports every problem it finds, in every file, sorted by position. The
+// returned Intent is never nil; it holds what could be loaded, and is the
+// intent of the repo only when the diagnostics have no error.
+//
+// fsys should be os.OpenRoot(dir).FS() or os.DirFS(dir); symbolic links that
+// lead out of fsys are refused either way.
+func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
+	intent := &Intent{Types: builtinTypes()}
+	opts, diags := opts.check()
+	if diags.HasErrors() {
+		return intent, diags
+	}
+	r := &repoFS{fsys: fsys, maxSize: opts.MaxFileSize}
+	first, err := newValidator(nil)
+	if err != nil {
+		return intent, diags.Errorf(Pos{}, "", "internal error: %v", err)
+	}
+
+	types, broken, ds := loadTypes(r, first)
+	diags = append(diags, ds...)
+	first.types = types
+	intent.Types = types
+
+	invFiles, invExists, ds := r.listYAML(inventoryDir, false)
+	diags = append(diags, ds...)
+	if len(invFiles) == 0 && !ds.HasErrors() {
+		what := "no inventory folder"
+		if invExists {
+			what = "no .yaml file in inventory/"
+		}
+		diags = diags.Append(Diagnostic{Severity: Error, Pos: Pos{File: inventoryDir},
+			Summary: "missing inventory: " + what,
+			Detail:  "add inventory/<name>.yaml listing the devices netrecon may configure"})
+	}
+	svcFiles, _, ds := r.listYAML(servicesDir, true)
+	diags = append(diags, ds...)
+
+	jobs := make([]job, 0, len(invFiles)+len(svcFiles))
+	for _, f := range invFiles {
+		jobs = append(jobs, job{file: f, inventory: true})
+	}
+	for _, f := range svcFiles {
+		jobs = append(jobs, job{file: f})
+	}
+	results := runJobs(jobs, opts, first, types, broken, r)
+
+	for _, res := range results {
+		diags = append(diags, res.diags...)
+		intent.Devices = append(intent.Devices, res.devices...)
+		if res.service != nil {
+			intent.Services = append(intent.Services, res.service)
+		}
+	}
+	diags = append(diags, crossCheck(intent)...)
+	diags.Sort()
+	return intent, diags
+}
+
+// job is one file to load.
+type job struct {
+	file      string
+	inventory bool
+}
+
+// result is what one file gave.
+type result struct {
+	devices []*Device
+	service *Service
+	diags   Diagnostics
+}
+
+// runJobs validates files on a bounded pool of workers, each with its own
+// validator. Results keep the order of jobs, so Load's output does not depend
+// on scheduling.
+func runJobs(jobs []job, opts Options, first *validator, types map[string]*ServiceType, broken map[string]bool, r *repoFS) []result {
+	results := make([]result, len(jobs))
+	workers := min(opts.Workers, len(jobs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v := first
+			if w > 0 {
+				var err error
+				if v, err = newValidator(types); err != nil {
+					// The built-in schemas compiled once already, so this
+					// is a bug; worker 0 (which has first) does the jobs.
+					return
+				}
+			}
+			l := loader{v: v, r: r, types: types, broken: broken, trusted: opts.Trusted}
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(jobs) {
+					return
+				}
+				results[i] = l.guarded(jobs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+// loader validates single files with one validator.
+type loader struct {
+	v       *validator
+	r       *repoFS
+	types   map[string]*ServiceType
+	broken  map[string]bool
+	trusted func(string) bool
+}
+
+// guarded loads one file, turning a panic (a bug, never expected) into a
+// diagnostic at the file so that one bad file cannot stop the whole load.
+func (l *loader) guarded(j job) (res result) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = result{diags: Diagnostics{{Severity: Error, Pos: Pos{File: j.file},
+				Summary: fmt.Sprintf("internal error while validating this file: %v", p)}}}
+		}
+	}()
+	data, err := l.r.read(j.file)
+	if err != nil {
+		return result{diags: Diagnostics{fileDiag(j.file, err)}}
+	}
+	doc, diags := parseDocument(j.file, data)
+	if diags.HasErrors() {
+		return result{diags: diags}
+	}
+	trusted := l.trusted != nil && l.trusted(j.file)
+	if j.inventory {
+		return l.inventory(doc, trusted)
+	}
+	return l.service(doc, trusted)
+}
+
+func (l *loader) inventory(doc *document, trusted bool) result {
+	var res result
+	if !trusted {
+		_, res.diags = l.v.check(l.v.inventory, doc, false)
+	}
+	// Devices of an inventory file with errors are kept: services naming them
+	// would otherwise get a misleading "no such device" each.
+	res.devices = devicesOf(doc)
+	return res
+}
+
+func (l *loader) service(doc *document, trusted bool) result {
+	var res result
+	kindV, ok := doc.data["kind"]
+	kind, isStr := kindV.(string)
+	switch {
+	case !ok:
+		res.diags = res.diags.Errorf(doc.pos, "kind", "missing required field %q", "kind")
+		return res
+	case !isStr:
+		res.diags = res.diags.Errorf(doc.lookup("kind"), "kind", "kind must be a string")
+		return res
+	}
+	t, known := l.types[kind]
+	switch {
+	case l.broken[kind]:
+		res.diags = res.diags.Append(Diagnostic{Severity: Error, Pos: doc.lookup("kind"), Field: "kind",
+			Summary: fmt.Sprintf("service type %q is invalid", kind),
+			Detail:  "fix the errors reported in " + typesDir + "/" + kind})
+		return res
+	case !known:
+		d := Diagnostic{Severity: Error, Pos: doc.lookup("kind"), Field: "kind",
+			Summary: fmt.Sprintf("unknown kind %q", kind),
+			Detail:  "known kinds are " + quotedList(sortedTypeKinds(l.types))}
+		if kind == "Inventory" {
+			d.Detail = "Inventory documents belong in inventory/"
+		}
+		res.diags = res.diags.Append(d)
+		return res
+	}
+	if t.BuiltIn {
+		if !trusted {
+			_, res.diags = l.v.check(l.v.kinds[kind], doc, false)
+			if res.diags.HasErrors() {
+				return res
+			}
+		}
+		res.service = serviceOf(doc, builtinSpec(kind, doc))
+		return res
+	}
+	schema, _ := l.v.service(kind)
+	u, diags := l.v.check(schema, doc, true)
+	if diags.HasErrors() {
+		res.diags = diags
+		return res
+	}
+	spec, err := plain(u.LookupPath(cueSpecPath()))
+	m, isMap := spec.(map[string]any)
+	if err != nil || !isMap {
+		res.diags = res.diags.Errorf(doc.lookup("spec"), "spec", "cannot read spec: %v", err)
+		return res
+	}
+	res.service = serviceOf(doc, m)
+	return res
+}
+
+func sortedTypeKinds(types map[string]*ServiceType) []string {
+	ks := make([]string, 0, len(types))
+	for k := range types {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func quotedList(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}

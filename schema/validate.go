@@ -1,0 +1,396 @@
+package schema
+
+import (
+	"embed"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/token"
+)
+
+// builtinCUE holds the schemas of the envelope, the inventory and the built-in
+// service kinds. common.cue is compiled first; every other file is compiled in
+// its scope.
+//
+//go:embed cue/*.cue
+var builtinCUE embed.FS
+
+// builtinFiles maps each built-in kind to its schema file.
+func builtinFiles() map[string]string {
+	return map[string]string{
+		KindAttachmentCircuit: "cue/attachment_circuit.cue",
+		KindStaticRouting:     "cue/static_routing.cue",
+	}
+}
+
+// isBuiltin reports whether kind is a built-in service kind.
+func isBuiltin(kind string) bool {
+	return kind == KindAttachmentCircuit || kind == KindStaticRouting
+}
+
+// BuiltinSchema returns the CUE source of a built-in kind's schema (and of the
+// shared definitions it uses), for documentation and for tools.
+func BuiltinSchema(kind string) (string, bool) {
+	f, ok := builtinFiles()[kind]
+	if !ok {
+		return "", false
+	}
+	common, err1 := builtinCUE.ReadFile("cue/common.cue")
+	src, err2 := builtinCUE.ReadFile(f)
+	if err1 != nil || err2 != nil {
+		return "", false
+	}
+	return string(common) + "\n" + string(src), true
+}
+
+// validator unifies documents with their schemas. A cue.Context is not safe for
+// concurrent use, so every worker has its own validator, and compiles the
+// schemas once.
+type validator struct {
+	ctx       *cue.Context
+	envelope  cue.Value            // #Envelope
+	inventory cue.Value            // #Inventory
+	typeFile  cue.Value            // #TypeFile, for service-types/*/type.yaml
+	kinds     map[string]cue.Value // kind → #Service, built-in and compiled user types
+	types     map[string]*ServiceType
+}
+
+func newValidator(types map[string]*ServiceType) (*validator, error) {
+	ctx := cuecontext.New()
+	read := func(name string) (cue.Value, error) {
+		src, err := builtinCUE.ReadFile(name)
+		if err != nil {
+			return cue.Value{}, err
+		}
+		return ctx.CompileBytes(src, cue.Filename("builtin/"+strings.TrimPrefix(name, "cue/"))), nil
+	}
+	common, err := read("cue/common.cue")
+	if err != nil {
+		return nil, err
+	}
+	if err := common.Err(); err != nil {
+		return nil, fmt.Errorf("built-in schema: %w", err)
+	}
+	v := &validator{
+		ctx:      ctx,
+		envelope: common.LookupPath(cue.MakePath(cue.Def("Envelope"))),
+		kinds:    make(map[string]cue.Value),
+		types:    types,
+	}
+	compileScoped := func(name string) (cue.Value, error) {
+		src, err := builtinCUE.ReadFile(name)
+		if err != nil {
+			return cue.Value{}, err
+		}
+		val := ctx.CompileBytes(src, cue.Filename("builtin/"+strings.TrimPrefix(name, "cue/")), cue.Scope(common))
+		if err := val.Err(); err != nil {
+			return cue.Value{}, fmt.Errorf("built-in schema %s: %w", name, err)
+		}
+		return val, nil
+	}
+	inv, err := compileScoped("cue/inventory.cue")
+	if err != nil {
+		return nil, err
+	}
+	v.inventory = inv.LookupPath(cue.MakePath(cue.Def("Inventory")))
+	tf, err := compileScoped("cue/service_type.cue")
+	if err != nil {
+		return nil, err
+	}
+	v.typeFile = tf.LookupPath(cue.MakePath(cue.Def("TypeFile")))
+	for kind, file := range builtinFiles() {
+		val, err := compileScoped(file)
+		if err != nil {
+			return nil, err
+		}
+		v.kinds[kind] = val.LookupPath(cue.MakePath(cue.Def("Service")))
+	}
+	return v, nil
+}
+
+// service returns the schema of a whole service document of kind, compiling a
+// user-defined type on first use.
+func (v *validator) service(kind string) (cue.Value, bool) {
+	if s, ok := v.kinds[kind]; ok {
+		return s, true
+	}
+	t, ok := v.types[kind]
+	if !ok {
+		return cue.Value{}, false
+	}
+	spec, err := compileUserSpec(v.ctx, t)
+	if err != nil {
+		// loadTypes refuses types that do not compile; this cannot happen
+		// for a type that reached the validator.
+		return cue.Value{}, false
+	}
+	s := v.envelope.
+		FillPath(cue.MakePath(cue.Str("kind")), kind).
+		FillPath(cue.MakePath(cue.Str("spec")), spec)
+	v.kinds[kind] = s
+	return s, true
+}
+
+func cueSpecPath() cue.Path { return cue.MakePath(cue.Str("spec")) }
+
+// compileUserSpec compiles a user-defined type's schema.cue and returns #Spec.
+func compileUserSpec(ctx *cue.Context, t *ServiceType) (cue.Value, error) {
+	val := ctx.CompileString(t.Schema, cue.Filename(t.Dir+"/schema.cue"))
+	if err := val.Err(); err != nil {
+		return cue.Value{}, err
+	}
+	spec := val.LookupPath(cue.MakePath(cue.Def("Spec")))
+	if !spec.Exists() {
+		return cue.Value{}, fmt.Errorf("schema.cue does not define #Spec")
+	}
+	return spec, spec.Err()
+}
+
+// check unifies doc with schema and returns the unified value and, when it is
+// not valid, the problems at the document's positions.
+func (v *validator) check(schema cue.Value, doc *document, userType bool) (cue.Value, Diagnostics) {
+	u := schema.Unify(v.ctx.Encode(doc.data))
+	// Final: report required fields that are missing.
+	err := u.Validate(cue.Concrete(true), cue.Final())
+	if err == nil {
+		return u, nil
+	}
+	diags := cueDiags(err, doc, userType)
+	// CUE reports a closed struct's unknown fields only when nothing else in
+	// that struct is wrong, and its missing fields only when no field is
+	// unknown: a typo such as `vlna:` next to a bad value would show only on
+	// the next run. Drop the fields already reported and ask again, so every
+	// problem is named now. This costs only invalid files.
+	data := doc.data
+	dropped := make(map[string]bool)
+	for range 3 {
+		for _, d := range diags {
+			if d.Field != "" {
+				dropped[d.Field] = true
+			}
+		}
+		pruned, changed := prune(data, "", dropped)
+		if !changed {
+			break
+		}
+		data = pruned.(map[string]any)
+		err := schema.Unify(v.ctx.Encode(data)).Validate(cue.Concrete(true), cue.Final())
+		more := 0
+		for _, d := range cueDiags(err, doc, userType) {
+			if dropped[d.Field] {
+				continue // a consequence of dropping it, or reported already
+			}
+			diags = append(diags, d)
+			more++
+		}
+		if more == 0 {
+			break
+		}
+	}
+	return u, diags
+}
+
+// prune copies data without the leaf fields named in drop. Structs and lists
+// are kept (their own errors say nothing about their fields).
+func prune(x any, field string, drop map[string]bool) (any, bool) {
+	switch x := x.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		changed := false
+		for k, v := range x {
+			f := joinField(field, k)
+			if drop[f] && !isContainer(v) {
+				changed = true
+				continue
+			}
+			var c bool
+			m[k], c = prune(v, f, drop)
+			changed = changed || c
+		}
+		return m, changed
+	case []any:
+		l := make([]any, len(x))
+		changed := false
+		for i, v := range x {
+			f := field + "[" + strconv.Itoa(i) + "]"
+			if drop[f] && !isContainer(v) {
+				// Keep the index stable: the element becomes null, and its
+				// errors are ignored as the field is in drop.
+				changed = true
+				continue
+			}
+			var c bool
+			l[i], c = prune(v, f, drop)
+			changed = changed || c
+		}
+		return l, changed
+	}
+	return x, false
+}
+
+func isContainer(x any) bool {
+	switch x.(type) {
+	case map[string]any, []any:
+		return true
+	}
+	return false
+}
+
+// cueDiags maps CUE errors onto the document: the error's path selects the
+// field, and the field's recorded position is the place.
+func cueDiags(err error, doc *document, userType bool) Diagnostics {
+	var diags Diagnostics
+	errs := errors.Errors(err)
+	seen := make(map[string]bool)
+	for _, e := range errs {
+		format, args := e.Msg()
+		msg := fmt.Sprintf(format, args...)
+		field := cuePath(e.Path())
+		if strings.HasSuffix(msg, "errors in empty disjunction:") && len(errs) > 1 {
+			continue // a header; the alternatives' errors follow
+		}
+		d := Diagnostic{Severity: Error, Pos: doc.lookup(field), Field: field}
+		switch {
+		case msg == "field not allowed":
+			d.Summary = fmt.Sprintf("unknown field %q", lastElem(field))
+			d.Detail = "check the spelling; unknown fields are errors"
+		case msg == "field is required but not present" && !userType && field == "spec.ipv4":
+			d.Field, d.Summary = "spec", "spec needs ipv4, ipv6 or both"
+		case msg == "field is required but not present" && !userType && strings.HasSuffix(field, "credentials.passwordEnv"):
+			d.Field, d.Summary = parentField(field), "credentials must name one of passwordEnv, passwordFile, keyFile"
+		case msg == "field is required but not present":
+			d.Summary = fmt.Sprintf("missing required field %q", lastElem(field))
+		default:
+			d.Summary = msg
+			if userType {
+				if p := e.Position(); p.IsValid() {
+					d.Detail = "constraint at " + tokenPos(p).String()
+				}
+			}
+		}
+		key := d.Field + "\x00" + d.Summary
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		diags = append(diags, d)
+	}
+	return diags
+}
+
+// cuePath formats a CUE error path as a field path of the document:
+// [#Service spec routes 1 nextHop] → spec.routes[1].nextHop.
+func cuePath(p []string) string {
+	var b strings.Builder
+	for i, s := range p {
+		if i == 0 && strings.HasPrefix(s, "#") {
+			continue // the definition the document was unified with
+		}
+		if _, err := strconv.Atoi(s); err == nil {
+			b.WriteString("[" + s + "]")
+			continue
+		}
+		if u, err := strconv.Unquote(s); err == nil {
+			s = u
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+// lookup returns the position of field, or of its nearest written parent.
+func (d *document) lookup(field string) Pos {
+	for f := field; f != ""; f = parentField(f) {
+		if p, ok := d.fields[f]; ok {
+			return p
+		}
+	}
+	return d.pos
+}
+
+// parentField drops the last element of a field path.
+func parentField(f string) string {
+	i := strings.LastIndexAny(f, ".[")
+	if i < 0 {
+		return ""
+	}
+	return f[:i]
+}
+
+func lastElem(f string) string {
+	i := strings.LastIndexAny(f, ".[")
+	if i < 0 {
+		return f
+	}
+	return strings.TrimSuffix(f[i+1:], "]")
+}
+
+func tokenPos(p token.Pos) Pos {
+	return Pos{File: p.Filename(), Line: p.Line(), Col: p.Column()}
+}
+
+func sortedKeys(m map[string]any) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// plain converts a concrete CUE value to plain Go data, defaults resolved:
+// map[string]any, []any, string, int64, float64, bool, nil.
+func plain(v cue.Value) (any, error) {
+	if d, ok := v.Default(); ok {
+		v = d
+	}
+	switch v.Kind() {
+	case cue.StructKind:
+		it, err := v.Fields()
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[string]any)
+		for it.Next() {
+			x, err := plain(it.Value())
+			if err != nil {
+				return nil, err
+			}
+			m[it.Selector().Unquoted()] = x
+		}
+		return m, nil
+	case cue.ListKind:
+		it, err := v.List()
+		if err != nil {
+			return nil, err
+		}
+		l := []any{}
+		for it.Next() {
+			x, err := plain(it.Value())
+			if err != nil {
+				return nil, err
+			}
+			l = append(l, x)
+		}
+		return l, nil
+	case cue.StringKind:
+		return v.String()
+	case cue.IntKind:
+		return v.Int64()
+	case cue.FloatKind, cue.NumberKind:
+		return v.Float64()
+	case cue.BoolKind:
+		return v.Bool()
+	case cue.NullKind:
+		return nil, nil
+	}
+	return nil, fmt.Errorf("value is not concrete: %v", v)
+}
