@@ -348,13 +348,18 @@ func (c *Client) apiError(r request, res *http.Response, data []byte) *APIError 
 	}
 	retryAfter, hasRetryAfter := parseRetryAfter(res.Header.Get("Retry-After"), c.now())
 	exhausted := res.Header.Get("X-Ratelimit-Remaining") == "0"
+	// A secondary rate limit may come as a bare 403 whose message says so.
+	secondary := strings.Contains(strings.ToLower(e.Message), "rate limit")
 	switch {
 	case res.StatusCode == http.StatusTooManyRequests,
-		res.StatusCode == http.StatusForbidden && (exhausted || hasRetryAfter):
+		res.StatusCode == http.StatusForbidden && (exhausted || hasRetryAfter || secondary):
 		e.RateLimited = true
 	default:
 		return e
 	}
+	// GitHub's rule: Retry-After if present; else the reset time when the
+	// limit is exhausted; else wait at least a minute.
+	e.RetryAt = c.now().Add(time.Minute)
 	switch {
 	case hasRetryAfter:
 		e.RetryAt = retryAfter

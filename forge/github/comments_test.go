@@ -233,6 +233,24 @@ func TestRateLimit403WaitsForReset(t *testing.T) {
 	}
 }
 
+func TestSecondaryRateLimitWaitsAMinute(t *testing.T) {
+	f := newFakeAPI(t)
+	f.hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		if n == 1 {
+			f.writeJSON(w, 403, map[string]string{"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."})
+			return true
+		}
+		return false
+	}
+	c, rec, _ := newTestClient(t, f)
+	if _, _, err := c.UpsertComment(context.Background(), f.repo, f.pr, testMarker, "plan"); err != nil {
+		t.Fatalf("UpsertComment: %v", err)
+	}
+	if s := rec.got(); len(s) != 1 || s[0] != time.Minute {
+		t.Errorf("slept %v, want one minute, as GitHub asks when it gives no time", s)
+	}
+}
+
 func TestRateLimitTooFarFailsAtOnce(t *testing.T) {
 	f := newFakeAPI(t)
 	reset := fixedNow.Add(40 * time.Minute)
