@@ -1,6 +1,7 @@
 package netsim
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"slices"
@@ -93,7 +94,7 @@ func newDevice(s *Sim, spec DeviceSpec) (*Device, error) {
 	return &Device{
 		Name:     spec.Name,
 		Platform: spec.Platform,
-		Address:  s.opts.ListenAddr,
+		Address:  cmp.Or(spec.Address, s.opts.ListenAddr),
 		Port:     spec.Port,
 		sim:      s,
 		keys:     keys,

@@ -1,6 +1,7 @@
 package netsim
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -21,6 +22,9 @@ import (
 type DeviceSpec struct {
 	Name     string
 	Platform string
+	// Address is the IP address to listen on; "" means Options.ListenAddr.
+	// An inventory may give each device its own loopback address.
+	Address string
 	// Port is the TCP port to listen on; 0 picks a free one.
 	Port int
 }
@@ -64,7 +68,7 @@ func (o *Options) Validate() error {
 		errs = append(errs, errors.New("netsim: MaxMessageSize is negative"))
 	}
 	names := map[string]bool{}
-	ports := map[int]string{}
+	ports := map[string]string{} // address:port → device
 	for i, d := range o.Devices {
 		switch {
 		case d.Name == "":
@@ -73,13 +77,18 @@ func (o *Options) Validate() error {
 			errs = append(errs, fmt.Errorf("netsim: device %q is listed twice", d.Name))
 		}
 		names[d.Name] = true
+		if d.Address != "" && net.ParseIP(d.Address) == nil {
+			errs = append(errs, fmt.Errorf("netsim: device %q: address %q is not an IP address", d.Name, d.Address))
+		}
 		if d.Port < 0 || d.Port > 65535 {
 			errs = append(errs, fmt.Errorf("netsim: device %q: port %d out of range", d.Name, d.Port))
 		} else if d.Port != 0 {
-			if other, ok := ports[d.Port]; ok {
-				errs = append(errs, fmt.Errorf("netsim: devices %q and %q both use port %d", other, d.Name, d.Port))
+			addr := cmp.Or(d.Address, o.ListenAddr, "127.0.0.1")
+			key := net.JoinHostPort(addr, strconv.Itoa(d.Port))
+			if other, ok := ports[key]; ok {
+				errs = append(errs, fmt.Errorf("netsim: devices %q and %q both use %s", other, d.Name, key))
 			}
-			ports[d.Port] = d.Name
+			ports[key] = d.Name
 		}
 	}
 	return errors.Join(errs...)
@@ -138,7 +147,7 @@ func Start(ctx context.Context, opts Options) (*Sim, error) {
 			_ = s.Close()
 			return nil, err
 		}
-		addr := net.JoinHostPort(opts.ListenAddr, strconv.Itoa(spec.Port))
+		addr := net.JoinHostPort(d.Address, strconv.Itoa(spec.Port))
 		ln, err := lc.Listen(ctx, "tcp", addr)
 		if err != nil {
 			_ = s.Close()

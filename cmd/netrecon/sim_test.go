@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// simRun is a `netrecon sim` running in the test.
+type simRun struct {
+	out  *simOutput
+	done chan error
+	stop func() error // interrupts the command, as SIGINT would, and returns its error
+}
+
+func runSimCmd(t *testing.T, args ...string) *simRun {
+	t.Helper()
+	out := &simOutput{}
+	a := &app{stdout: out, stderr: io.Discard, stdin: strings.NewReader("")}
+	cmd := newSimCmd(a)
+	cmd.SetArgs(args)
+	cmd.SetOut(out)
+	cmd.SetErr(io.Discard)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	stopped := false
+	stop := func() error {
+		cancel()
+		if stopped {
+			return nil
+		}
+		stopped = true
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatal("sim did not stop within 10s of its context ending")
+			return nil
+		}
+	}
+	t.Cleanup(func() { _ = stop() })
+	return &simRun{out: out, done: done, stop: stop}
+}
+
+// waitFile polls for path until it exists, the command ends or the
+// deadline passes.
+func waitFile(t *testing.T, run *simRun, path string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		b, err := os.ReadFile(path)
+		if err == nil {
+			return b
+		}
+		select {
+		case err := <-run.done:
+			t.Fatalf("sim ended before writing %s: %v", filepath.Base(path), err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not appear: %v", path, err)
+		}
+		<-time.After(10 * time.Millisecond) // poll interval
+	}
+}
+
+// netconfHello connects with the written credentials and known_hosts and
+// returns the device's hello.
+func netconfHello(t *testing.T, run *simRun, state, addr, user string) string {
+	t.Helper()
+	cred := string(waitFile(t, run, filepath.Join(state, "credentials.env")))
+	_, pw, ok := strings.Cut(strings.TrimSpace(cred), "=")
+	if !ok || pw == "" {
+		t.Fatalf("credentials.env = %q", cred)
+	}
+	cb, err := knownhosts.New(filepath.Join(state, "known_hosts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ssh.Dial("tcp", addr, &ssh.ClientConfig{User: user, Auth: []ssh.AuthMethod{ssh.Password(pw)}, HostKeyCallback: cb, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("ssh %s: %v", addr, err)
+	}
+	defer c.Close()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := s.StdoutPipe()
+	if err := s.RequestSubsystem("netconf"); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(r)
+	var hello []byte
+	for !bytes.HasSuffix(hello, []byte("]]>]]>")) {
+		b, err := br.ReadByte()
+		if err != nil {
+			t.Fatalf("reading hello: %v", err)
+		}
+		hello = append(hello, b)
+	}
+	return string(hello)
+}
+
+func TestSimGeneratedDevices(t *testing.T) {
+	state := t.TempDir()
+	run := runSimCmd(t, "--devices", "3", "--state", state)
+	hosts := string(waitFile(t, run, filepath.Join(state, "known_hosts")))
+	if n := strings.Count(hosts, "\n"); n != 3 {
+		t.Fatalf("known_hosts has %d lines, want 3:\n%s", n, hosts)
+	}
+	inv := string(waitFile(t, run, filepath.Join(state, "inventory.yaml")))
+	if !strings.Contains(inv, "name: sim2\n    platform: junos") {
+		t.Fatalf("inventory.yaml:\n%s", inv)
+	}
+	// The first line is "[127.0.0.1]:PORT ssh-ed25519 ...".
+	hostport := strings.Fields(hosts)[0]
+	port := hostport[strings.LastIndex(hostport, ":")+1:]
+	hello := netconfHello(t, run, state, net.JoinHostPort("127.0.0.1", port), "netrecon")
+	if !strings.Contains(hello, "urn:ietf:params:netconf:capability:candidate:1.0") {
+		t.Fatalf("hello = %s", hello)
+	}
+	if err := run.stop(); err != nil {
+		t.Fatalf("sim: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(state, "credentials.env")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("credentials.env left behind after stop: %v", err)
+	}
+	if out := run.out.String(); !strings.Contains(out, "sim1") || !strings.Contains(out, "known_hosts:") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+func TestSimInventory(t *testing.T) {
+	// A free port, then an inventory that names it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	repo := t.TempDir()
+	for _, dir := range []string{"inventory", "services", "service-types"} {
+		if err := os.MkdirAll(filepath.Join(repo, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv := fmt.Sprintf(`apiVersion: netrecon.io/v1
+kind: Inventory
+devices:
+  - name: pe9-lab
+    platform: ietf
+    address: 127.0.0.1
+    port: %d
+    credentials:
+      username: labuser
+      passwordEnv: LAB_PASSWORD
+`, port)
+	if err := os.WriteFile(filepath.Join(repo, "inventory", "lab.yaml"), []byte(inv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	run := runSimCmd(t, "--inventory", repo, "--state", state)
+	waitFile(t, run, filepath.Join(state, "known_hosts"))
+	cred := string(waitFile(t, run, filepath.Join(state, "credentials.env")))
+	if !strings.HasPrefix(cred, "LAB_PASSWORD=") {
+		t.Fatalf("credentials.env = %q, want the inventory's passwordEnv", cred)
+	}
+	netconfHello(t, run, state, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), "labuser")
+	if err := run.stop(); err != nil {
+		t.Fatalf("sim: %v", err)
+	}
+}
+
+func TestSimUsage(t *testing.T) {
+	for _, args := range [][]string{{}, {"--devices", "2", "--inventory", "x"}, {"--devices", "-1"}} {
+		a := &app{stdout: io.Discard, stderr: io.Discard, stdin: strings.NewReader("")}
+		cmd := newSimCmd(a)
+		cmd.SetArgs(args)
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		err := cmd.Execute()
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != 2 {
+			t.Errorf("sim %v: got %v, want exit status 2", args, err)
+		}
+	}
+}
+
+// simOutput is a bytes.Buffer safe to write from the command's goroutine
+// while the test reads it.
+type simOutput struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *simOutput) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *simOutput) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
