@@ -13,7 +13,11 @@
 // references, so a description of "</description><delete/>" stays text.
 // Strings XML cannot carry at all (control characters) are refused before the
 // template runs. Namespace URIs must be literal in templates: html/template
-// treats xmlns attributes as URLs and filters interpolated urn: values.
+// treats xmlns attributes as URLs and filters interpolated urn: values. For the
+// same reason a template may not contain elements named script or style, whose
+// content html/template escapes as JavaScript or CSS. Output is parsed back by
+// configtree.Parse, so a template that writes malformed XML, or closes an
+// element it did not open, fails with its file and the line that wrote it.
 //
 // Built-in types (attachment-circuit, static-routing) ship their templates in
 // templates/<kind>/<platform>.xml.tmpl; user-defined types bring theirs in the

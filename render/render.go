@@ -117,6 +117,16 @@ func New(in *schema.Intent) (*Renderer, schema.Diagnostics) {
 // an escaping problem (an action inside a tag it cannot place, an unclosed
 // quote) is reported once here rather than once per service later.
 func (r *Renderer) add(fm template.FuncMap, kind, platform, name, src string) schema.Diagnostics {
+	if loc := scriptStyleRE.FindStringIndex(src); loc != nil {
+		// html/template escapes values inside <script> as JavaScript and
+		// inside <style> as CSS: "a<b" would reach the device as "\"a\u003cb\"".
+		return schema.Diagnostics{{
+			Severity: schema.Error,
+			Pos:      schema.Pos{File: name, Line: 1 + strings.Count(src[:loc[0]], "\n")},
+			Summary:  fmt.Sprintf("element %s cannot be templated: html/template escapes its content as script or style, not as XML text", strings.TrimRight(src[loc[0]:loc[1]], " \t\r\n/>")+">"),
+			Detail:   "netrecon templates cannot render elements named script or style",
+		}}
+	}
 	t, err := template.New(name).Funcs(fm).Parse(src)
 	if err != nil {
 		return schema.Diagnostics{templateDiag(name, err, "fix the template's syntax")}
@@ -152,6 +162,10 @@ func listClashes(t *schema.ServiceType) schema.Diagnostics {
 	}
 	return diags
 }
+
+// scriptStyleRE finds elements html/template gives a non-text context,
+// whatever their case, as html/template matches them.
+var scriptStyleRE = regexp.MustCompile(`(?i)<(script|style)[\s/>]`)
 
 // templateErrRE matches the position text/template puts in its errors:
 // "template: NAME:LINE: msg" or "template: NAME:LINE:COL: msg".

@@ -256,6 +256,13 @@ func TestTemplateDiagnostics(t *testing.T) {
 			contains: []string{"nosuch"},
 		},
 		{
+			name:     "script element",
+			src:      "<a>\n  <Script>{{ .Spec.x }}</Script>\n</a>\n",
+			atNew:    true,
+			line:     2,
+			contains: []string{"<Script>", "html/template"},
+		},
+		{
 			name:     "execution error",
 			src:      "<a>\n  <b>{{ ipaddr .Spec.x }}</b>\n</a>\n",
 			spec:     map[string]any{"x": "not-an-address"},
