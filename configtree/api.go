@@ -71,8 +71,6 @@ type SyntaxError struct {
 	Name      string // file or template name
 	Line, Col int
 	Msg       string
-
-	tag string // RFC 6241 error-tag, for ApplyEdit
 }
 
 // ConflictError is two owners setting one leaf to different values.

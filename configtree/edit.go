@@ -3,7 +3,6 @@ package configtree
 import (
 	"bytes"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -117,9 +116,8 @@ func ApplyEdit(t *Tree, r io.Reader, name string, keys Keys, defaultOp string) (
 		}
 	}
 	ee := &EditError{Tag: tagMalformed, Msg: err.Error(), Err: err}
-	var se *SyntaxError
-	if errors.As(err, &se) && se.tag != "" {
-		ee.Tag = se.tag
+	if p != nil && p.lastTag != "" {
+		ee.Tag = p.lastTag
 	}
 	return nil, ee
 }

@@ -2,6 +2,8 @@ package configtree
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -97,5 +99,44 @@ func TestAdoptOwnersCloneEqual(t *testing.T) {
 	}
 	if c.Equal(journal) {
 		t.Errorf("different trees are Equal")
+	}
+}
+
+// TestMergeAllMatchesMerge: the one-pass merge gives what merging one by one
+// gives, owners included, and fails exactly when one by one would.
+func TestMergeAllMatchesMerge(t *testing.T) {
+	for seed := range uint64(200) {
+		g := gen{rand.New(rand.NewPCG(seed, 3))}
+		var frags, kept []*Tree
+		seq := New()
+		for i := range 2 + g.r.IntN(6) {
+			f := g.tree()
+			f.SetOwner(fmt.Sprintf("svc-%d", i))
+			frags = append(frags, f)
+			if err := Merge(seq, f); err == nil {
+				kept = append(kept, f)
+			} else if !errors.As(err, new(*ConflictError)) {
+				t.Fatalf("seed %d: %v", seed, err)
+			}
+		}
+		all := New()
+		if err := MergeAll(all, kept...); err != nil {
+			t.Fatalf("seed %d: MergeAll of compatible fragments: %v", seed, err)
+		}
+		opts := WriteOptions{Owners: true}
+		if a, b := xmlString(t, all, opts), xmlString(t, seq, opts); a != b {
+			t.Fatalf("seed %d: MergeAll\n%s\nMerge one by one\n%s", seed, a, b)
+		}
+		before := xmlString(t, all, opts)
+		err := MergeAll(New(), frags...)
+		if (err != nil) != (len(kept) < len(frags)) {
+			t.Fatalf("seed %d: MergeAll error %v, but %d of %d fragments merge one by one", seed, err, len(kept), len(frags))
+		}
+		if err != nil && !errors.As(err, new(*ConflictError)) {
+			t.Fatalf("seed %d: not a ConflictError: %v", seed, err)
+		}
+		if err := MergeAll(all, frags...); err != nil && xmlString(t, all, opts) != before {
+			t.Fatalf("seed %d: failed MergeAll changed dst", seed)
+		}
 	}
 }

@@ -76,6 +76,8 @@ type parser struct {
 	ops  map[*Node]string
 	// filter lets siblings repeat, for subtree filters.
 	filter bool
+	// lastTag is the RFC 6241 error-tag of the last error, for ApplyEdit.
+	lastTag string
 }
 
 func newParser(r io.Reader, name string, keys Keys) (*parser, error) {
@@ -85,12 +87,12 @@ func newParser(r io.Reader, name string, keys Keys) (*parser, error) {
 	}
 	p := &parser{name: name, src: src, keys: keys}
 	if len(src) > MaxInputSize {
-		return nil, p.errAt(MaxInputSize, tagMalformed, "input larger than %d bytes", MaxInputSize)
+		return p, p.errAt(MaxInputSize, "too-big", "input larger than %d bytes", MaxInputSize)
 	}
 	return p, nil
 }
 
-// Error tags carried by a SyntaxError for ApplyEdit (RFC 6241 Appendix A).
+// Error tags of parse errors, for ApplyEdit (RFC 6241 Appendix A).
 const (
 	tagMalformed    = "malformed-message"
 	tagBadElement   = "bad-element"
@@ -110,7 +112,10 @@ func (p *parser) errAt(off int, tag, format string, args ...any) *SyntaxError {
 	line := bytes.Count(before, []byte{'\n'}) + 1
 	lineStart := bytes.LastIndexByte(before, '\n') + 1
 	col := utf8.RuneCount(before[lineStart:]) + 1
-	return &SyntaxError{Name: p.name, Line: line, Col: col, Msg: fmt.Sprintf(format, args...), tag: tag}
+	if tag != "" {
+		p.lastTag = tag
+	}
+	return &SyntaxError{Name: p.name, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)}
 }
 
 // frame is an open element.
