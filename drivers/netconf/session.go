@@ -164,7 +164,7 @@ func Dial(ctx context.Context, t Target, opts ...Option) (*Session, error) {
 	if helloTimeout <= 0 {
 		helloTimeout = time.Millisecond
 	}
-	session, err := nc.NewSession(tr, nc.WithLogger(log), nc.WithHelloTimeout(helloTimeout))
+	session, err := nc.NewSession(&onceTransport{Transport: tr, client: client}, nc.WithLogger(log), nc.WithHelloTimeout(helloTimeout))
 	if !stop() || err != nil {
 		_ = client.Close()
 		if session != nil {
@@ -190,6 +190,29 @@ func Dial(ctx context.Context, t Target, opts ...Option) (*Session, error) {
 		}
 	}
 	return s, nil
+}
+
+// onceTransport closes the whole SSH connection, once, instead of the
+// library's Transport.Close. The library closes its transport both from its
+// receive loop (when the peer hangs up, as after close-session) and from
+// Session.Close, while its send loop may be writing; x/crypto/ssh's
+// channel CloseWrite is not safe against either (data races the race detector
+// reported in TestRepliesFromFake and TestCallerCancel). Closing the network
+// connection is safe from any goroutine and unblocks every reader and writer.
+// A session owns its connection, so nothing else is lost.
+type onceTransport struct {
+	*sshtr.Transport
+	client *ssh.Client
+	once   sync.Once
+}
+
+func (t *onceTransport) Close() error {
+	var err error
+	t.once.Do(func() { err = t.client.Close() })
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
 }
 
 func collect(cs *nc.CapabilitySet) []string {
@@ -238,7 +261,11 @@ func (s *Session) Close(ctx context.Context) error {
 		closeNow(s.nc)
 	} else {
 		cctx, cancel := context.WithTimeout(ctx, s.cfg.rpcTimeout)
+		// The library's Close waits for its send loop, which a device that
+		// stopped reading can block; closing the connection ends that wait.
+		stop := context.AfterFunc(cctx, func() { _ = s.client.Close() })
 		err = s.nc.Close(cctx)
+		stop()
 		cancel()
 		_ = s.client.Close()
 	}

@@ -1,0 +1,261 @@
+package netconf
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/netrecon/netrecon/schema"
+)
+
+const secret = "s3cr3t-Pa55word"
+
+// TestSecretNeverPrinted formats an Auth and a Target holding it in every way
+// a log line or an error could, and looks for the secret.
+func TestSecretNeverPrinted(t *testing.T) {
+	keyFile := writeKey(t, t.TempDir())
+	keyAuth, err := KeyFileAuth(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The base64 body of the PEM: no line of it may show up.
+	block, _ := pem.Decode(keyPEM)
+	keyLines := strings.Fields(string(pem.EncodeToMemory(&pem.Block{Type: block.Type, Bytes: block.Bytes})))
+	for _, a := range []Auth{PasswordAuth(secret), keyAuth} {
+		tg := Target{Device: "pe1", Address: "192.0.2.1", Port: 830, Username: "netrecon", Auth: a, KnownHosts: "/kh"}
+		var logged bytes.Buffer
+		for _, h := range []slog.Handler{slog.NewTextHandler(&logged, nil), slog.NewJSONHandler(&logged, nil)} {
+			slog.New(h).Info("dial", "target", tg, "auth", a, "any", any(tg), "ptr", &tg)
+		}
+		outs := []string{logged.String(), fmt.Errorf("wrapped %v", tg).Error()}
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%T %v"} {
+			outs = append(outs, fmt.Sprintf(verb, a), fmt.Sprintf(verb, tg), fmt.Sprintf(verb, &tg),
+				fmt.Sprintf(verb, []Target{tg}), fmt.Sprintf(verb, struct{ T Target }{tg}), fmt.Sprintf(verb, map[string]Auth{"a": a}))
+		}
+		for _, out := range outs {
+			if strings.Contains(out, secret) || strings.Contains(out, fmt.Sprintf("%x", secret)) {
+				t.Errorf("password leaked: %s", out)
+			}
+			for _, l := range keyLines {
+				if len(l) > 20 && strings.Contains(out, l) {
+					t.Errorf("key leaked: %s", out)
+				}
+			}
+		}
+		if !strings.Contains(fmt.Sprint(tg), "redacted") {
+			t.Errorf("Target prints %q, want a redacted Auth", fmt.Sprint(tg))
+		}
+	}
+}
+
+func writeKey(t *testing.T, dir string) string {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "id_ed25519")
+	if err := os.WriteFile(p, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestResolveCredentials(t *testing.T) {
+	repo := t.TempDir()
+	outside := t.TempDir()
+	pwFile := filepath.Join(outside, "pw")
+	if err := os.WriteFile(pwFile, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inRepo := filepath.Join(repo, "secrets", "pw")
+	if err := os.MkdirAll(filepath.Dir(inRepo), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(inRepo, []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(outside, "link-to-repo")
+	if err := os.Symlink(inRepo, link); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := writeKey(t, outside)
+	t.Setenv("NETRECON_TEST_PW", secret)
+
+	tests := []struct {
+		name    string
+		c       schema.Credentials
+		want    string // kind in String()
+		wantErr string
+	}{
+		{"env", schema.Credentials{Username: "u", PasswordEnv: "NETRECON_TEST_PW"}, "password from env NETRECON_TEST_PW", ""},
+		{"env unset", schema.Credentials{Username: "u", PasswordEnv: "NETRECON_TEST_UNSET"}, "", "NETRECON_TEST_UNSET is unset"},
+		{"file", schema.Credentials{Username: "u", PasswordFile: pwFile}, "password from file", ""},
+		{"key", schema.Credentials{Username: "u", KeyFile: keyFile}, "key ssh-ed25519", ""},
+		{"none", schema.Credentials{Username: "u"}, "", "exactly one"},
+		{"two", schema.Credentials{Username: "u", PasswordEnv: "NETRECON_TEST_PW", KeyFile: keyFile}, "", "exactly one"},
+		{"in repo", schema.Credentials{Username: "u", PasswordFile: inRepo}, "", "inside the intent repo"},
+		{"link into repo", schema.Credentials{Username: "u", PasswordFile: link}, "", "inside the intent repo"},
+		{"missing", schema.Credentials{Username: "u", KeyFile: filepath.Join(outside, "nope")}, "", "no such file"},
+		{"not a key", schema.Credentials{Username: "u", KeyFile: pwFile}, "", "ssh key"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := ResolveCredentials(tc.c, repo)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), secret) {
+					t.Fatalf("error leaks the secret: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(a.String(), tc.want) {
+				t.Errorf("String() = %q, want %q", a, tc.want)
+			}
+			if tc.c.PasswordFile != "" && a.password != secret {
+				t.Errorf("password file: trailing newline not trimmed")
+			}
+		})
+	}
+}
+
+func TestOptionsCheckThemselves(t *testing.T) {
+	bad := []Option{WithRPCTimeout(0), WithRPCTimeout(-time.Second), WithDialTimeout(-1), WithSettleAfterHello(-time.Millisecond)}
+	for i, o := range bad {
+		if _, err := newConfig([]Option{o}); err == nil {
+			t.Errorf("option %d: want error", i)
+		}
+	}
+	c, err := newConfig([]Option{WithLogger(nil), WithSettleAfterHello(0), WithRPCTimeout(time.Second), nil})
+	if err != nil || c.logger == nil || c.rpcTimeout != time.Second {
+		t.Errorf("config = %+v, %v", c, err)
+	}
+	// Dial refuses before touching the network.
+	_, err = Dial(t.Context(), Target{Device: "x", Address: "192.0.2.1", Port: 830, Username: "u", Auth: PasswordAuth("p"), KnownHosts: "/nonexistent"}, WithRPCTimeout(-1))
+	if err == nil || !strings.Contains(err.Error(), "WithRPCTimeout") {
+		t.Errorf("Dial with a bad option: %v", err)
+	}
+	_, err = Dial(t.Context(), Target{Device: "x", Address: "192.0.2.1", Port: 830, Username: "u", Auth: PasswordAuth("p")})
+	if err == nil || !strings.Contains(err.Error(), "known_hosts") {
+		t.Errorf("Dial without known_hosts: %v", err)
+	}
+}
+
+func TestCommitOptionsCheck(t *testing.T) {
+	for _, o := range []CommitOptions{{Timeout: -1, Confirmed: true}, {Timeout: time.Second}, {Persist: "x"}} {
+		if o.check() == nil {
+			t.Errorf("%+v: want error", o)
+		}
+	}
+	for _, o := range []CommitOptions{{}, {Confirmed: true, Timeout: 2 * time.Second, Persist: "p"}, {PersistID: "p"}} {
+		if err := o.check(); err != nil {
+			t.Errorf("%+v: %v", o, err)
+		}
+	}
+}
+
+func TestParseCapabilities(t *testing.T) {
+	c := parseCapabilities([]string{
+		"urn:ietf:params:netconf:base:1.1",
+		"urn:ietf:params:netconf:capability:candidate:1.0",
+		"urn:ietf:params:netconf:capability:confirmed-commit:1.0",
+		"urn:ietf:params:netconf:capability:validate:1.1",
+		"urn:ietf:params:netconf:capability:with-defaults:1.0?basic-mode=explicit&also-supported=trim,report-all",
+	})
+	if !c.Candidate || c.ConfirmedCommit || !c.Validate || c.RollbackOnError {
+		t.Errorf("flags = %+v", c)
+	}
+	if c.WithDefaults != "explicit" || strings.Join(c.WithDefaultsAlso, ",") != "trim,report-all" {
+		t.Errorf("with-defaults = %q %q", c.WithDefaults, c.WithDefaultsAlso)
+	}
+	if !c.Has("urn:ietf:params:netconf:capability:with-defaults:1.0") || c.Has("urn:ietf:params:netconf:capability:startup:1.0") {
+		t.Error("Has")
+	}
+}
+
+func TestReplyData(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"default ns", `<rpc-reply xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" message-id="1"><data><a xmlns="urn:x">1</a></data></rpc-reply>`,
+			`<data xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><a xmlns="urn:x">1</a></data>`},
+		{"prefixes from rpc-reply", `<nc:rpc-reply xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0" xmlns:if="urn:if" message-id="1"><nc:data><if:a>if:b</if:a></nc:data></nc:rpc-reply>`,
+			`<data xmlns:if="urn:if" xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0"><if:a>if:b</if:a></data>`},
+		{"empty", `<rpc-reply xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><data/></rpc-reply>`,
+			`<data xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"></data>`},
+	}
+	for _, tc := range tests {
+		got, err := replyData([]byte(tc.in))
+		if err != nil || string(got) != tc.want {
+			t.Errorf("%s: replyData = %s, %v\nwant %s", tc.name, got, err, tc.want)
+		}
+	}
+	if _, err := replyData([]byte(`<rpc-reply><ok/></rpc-reply>`)); err == nil {
+		t.Error("no data: want error")
+	}
+}
+
+func TestKnownHostsLine(t *testing.T) {
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := KnownHostsLine("127.0.0.1", 18301, key)
+	if !strings.HasPrefix(line, "[127.0.0.1]:18301 ssh-ed25519 ") {
+		t.Errorf("line = %q", line)
+	}
+	if l22 := KnownHostsLine("pe1.example.net", 22, key); !strings.HasPrefix(l22, "pe1.example.net ssh-ed25519 ") {
+		t.Errorf("port 22 line = %q", l22)
+	}
+}
+
+func TestErrorsNameDeviceAndOp(t *testing.T) {
+	errs := []error{
+		&HostKeyError{Device: "pe1", Address: "a:1", Got: "SHA256:x"},
+		&AuthError{Device: "pe1", Username: "u", Err: errors.New("no")},
+		&TimeoutError{Device: "pe1", Op: "lock", After: time.Second},
+		&LockDeniedError{Device: "pe1", Target: "candidate", HeldBy: "7"},
+		&RPCError{Device: "pe1", Op: "edit-config", Tag: "invalid-value", Path: "/a", Message: "bad"},
+	}
+	for _, e := range errs {
+		if !strings.HasPrefix(e.Error(), "pe1: ") {
+			t.Errorf("%T: %q does not start with the device", e, e)
+		}
+	}
+	if s := errs[0].Error(); !strings.Contains(s, "netrecon hostkeys fetch") {
+		t.Errorf("unknown host key error does not say what to do: %s", s)
+	}
+}
+
+func writeFile(t *testing.T, p, content string) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
