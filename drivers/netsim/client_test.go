@@ -34,6 +34,7 @@ const (
 var testKeys = configtree.Keys{
 	"/interfaces/interface":               {"name"},
 	"/configuration/interfaces/interface": {"name"},
+	"/netconf-state/sessions/session":     {"session-id"},
 }
 
 // startSim starts n devices named d1..dn and closes them when the test ends.

@@ -35,7 +35,10 @@ func TestNemithClient(t *testing.T) {
 		if err != nil {
 			t.Fatalf("session: %v", err)
 		}
-		t.Cleanup(func() { _ = s.Close(context.Background()) })
+		// No s.Close: in nemith.io/netconf v0.0.4, Close and the session's
+		// receive loop both close the transport when the server ends the
+		// session, which the race detector flags (a client bug, reported to
+		// the driver's author). Sim.Close ends the session from our side.
 		return s
 	}
 	s := open()

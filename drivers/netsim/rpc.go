@@ -219,8 +219,11 @@ func checkWithDefaults(op *elem) error {
 		[2]string{"bad-element", "with-defaults"})
 }
 
-// filterParam returns the subtree filter's content (as a standalone <data>
-// document), or nil when there is no filter.
+// filterParam returns the subtree filter's content, or nil when there is no
+// filter. An empty filter is a non-nil empty slice: it selects nothing
+// ([RFC6241 6.4.2]).
+//
+// [RFC6241 6.4.2]: https://www.rfc-editor.org/rfc/rfc6241#section-6.4.2
 func filterParam(op *elem) ([]byte, error) {
 	f := op.child("filter")
 	if f == nil {
@@ -231,7 +234,7 @@ func filterParam(op *elem) ([]byte, error) {
 		return nil, newError(errTypeProtocol, "bad-attribute", "filter type "+strconv.Quote(t)+" is not supported",
 			[2]string{"bad-attribute", "type"}, [2]string{"bad-element", "filter"})
 	}
-	return f.standalone("data"), nil
+	return append([]byte{}, f.inner...), nil
 }
 
 // getConfig answers the rpc of that name ([RFC6241 7.1]).
@@ -280,7 +283,7 @@ func (d *Device) get(op *elem) ([]byte, error) {
 
 func (d *Device) dataReply(t *configtree.Tree, filter []byte) ([]byte, error) {
 	if filter != nil {
-		sel, err := selectTree(t, filter, d.keys)
+		sel, err := selectTree(t, filter)
 		if err != nil {
 			return nil, editRPCError(err)
 		}

@@ -130,7 +130,19 @@ func TestGetConfigAndFilter(t *testing.T) {
 	if wantF := mustParse(t, ifaceA); !got.Equal(wantF) {
 		t.Fatalf("filtered = %s, want %s", got, wantF)
 	}
-	c.ok(`<get-config><source><running/></source><with-defaults xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults">explicit</with-defaults></get-config>`)
+	if got := c.data(`<get-config><source><running/></source><with-defaults xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults">explicit</with-defaults></get-config>`); !got.Equal(want) {
+		t.Fatalf("with-defaults explicit = %s", got)
+	}
+	c.fails(`<get-config><source><running/></source><with-defaults xmlns="urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults">most</with-defaults></get-config>`, "invalid-value")
+	// An empty filter selects nothing (RFC 6241 6.4.2).
+	if got := c.data(`<get-config><source><running/></source><filter type="subtree"></filter></get-config>`); got.Len() != 0 {
+		t.Fatalf("empty filter selected %s", got)
+	}
+	// A content-match node selects one list entry.
+	got = c.data(`<get-config><source><running/></source><filter type="subtree"><system xmlns="urn:example:system"><hostname>nope</hostname></system></filter></get-config>`)
+	if got.Len() != 0 {
+		t.Fatalf("content match on a wrong value selected %s", got)
+	}
 	c.fails(`<get-config><source><startup/></source></get-config>`, "invalid-value")
 	c.fails(`<get-config><source><running/></source><filter type="xpath" select="/"/></get-config>`, "bad-attribute")
 	// Running() is a copy: changing it does not change the device.

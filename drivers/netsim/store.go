@@ -2,7 +2,6 @@ package netsim
 
 import (
 	"bytes"
-	"errors"
 	"slices"
 	"strconv"
 	"time"
@@ -35,9 +34,15 @@ func applyEdit(t *configtree.Tree, doc []byte, defaultOp string, keys configtree
 	return configtree.ApplyEdit(t, bytes.NewReader(doc), "edit-config", keys, defaultOp)
 }
 
-// selectTree applies a subtree filter (a standalone <data> document).
-func selectTree(t *configtree.Tree, filter []byte, keys configtree.Keys) (*configtree.Tree, error) {
-	return nil, errors.New("selectTree: waiting for configtree.Select")
+// selectTree applies a subtree filter: the content of <filter>. An element
+// there without a namespace of its own matches any namespace (RFC 6241
+// 6.2.1), which is why it is not wrapped to inherit the base namespace.
+func selectTree(t *configtree.Tree, filter []byte) (*configtree.Tree, error) {
+	f, err := configtree.ParseFilter(bytes.NewReader(filter), "filter")
+	if err != nil {
+		return nil, err
+	}
+	return t.Select(f), nil
 }
 
 // writeTree writes t's top-level elements.
