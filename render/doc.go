@@ -26,6 +26,8 @@
 //
 // Template functions: ipaddr, prefixlen, netmask, network (canonical forms of
 // "a.b.c.d/len" and IPv6 alike), family ("ipv4" or "ipv6"), lower, upper,
-// join SEP LIST, and default DEF VALUE, which keeps false and 0 (only an
-// absent value or "" takes the default).
+// join SEP LIST, default DEF VALUE, which keeps false and 0 (only an absent
+// value or "" takes the default), and required NAME VALUE, which fails the
+// rendering when VALUE is absent or "" (html/template prints a missing key as
+// nothing).
 package render

@@ -22,6 +22,7 @@ func funcs() template.FuncMap {
 		"upper":     strings.ToUpper,
 		"join":      join,
 		"default":   dflt,
+		"required":  required,
 	}
 }
 
@@ -137,4 +138,18 @@ func dflt(def, v any) any {
 		return def
 	}
 	return v
+}
+
+// required returns v, or an error naming what is missing when v is absent or
+// "". html/template prints a missing map key as nothing, so without it a spec
+// lacking its interface would render the sub-interface ".100" instead of
+// failing; the schema should have refused such a spec, this is the backstop.
+func required(what string, v any) (any, error) {
+	if v == nil {
+		return nil, fmt.Errorf("%s is required", what)
+	}
+	if s, ok := v.(string); ok && s == "" {
+		return nil, fmt.Errorf("%s is required", what)
+	}
+	return v, nil
 }

@@ -328,6 +328,22 @@ func TestValueErrors(t *testing.T) {
 	}
 }
 
+// TestRequired checks that a built-in template fails, rather than rendering
+// the sub-interface ".100", when the loader let a spec through without its
+// interface.
+func TestRequired(t *testing.T) {
+	for _, platform := range []string{schema.PlatformIETF, schema.PlatformJunos} {
+		dev := device("pe1", platform)
+		svc := circuit("ac1", "pe1", map[string]any{"vlan": int64(100), "ipv4": "192.0.2.1/30"})
+		r := mustNew(t, intent([]*schema.Device{dev}, svc))
+		_, err := r.Fragment(svc, dev)
+		var te *TemplateError
+		if !errors.As(err, &te) || te.Line == 0 || !strings.Contains(te.Error(), "spec.interface is required") {
+			t.Errorf("%s: error = %v, want a TemplateError with a line saying spec.interface is required", platform, err)
+		}
+	}
+}
+
 func TestNoTemplate(t *testing.T) {
 	in, _ := userType("<a/>", nil)
 	jdev := device("pe9", schema.PlatformJunos)
