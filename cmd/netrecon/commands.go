@@ -5,6 +5,11 @@ import "github.com/spf13/cobra"
 // commands lists the verbs. Each verb's constructor lives in its own file.
 func commands(a *app) []*cobra.Command {
 	return []*cobra.Command{
+		newValidateCmd(a),
+		newRenderCmd(a),
+		newPlanCmd(a),
+		newCommentCmd(a),
+		newSimCmd(a),
 		newVersionCmd(a),
 	}
 }

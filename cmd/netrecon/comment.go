@@ -13,11 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netrecon/netrecon/forge/github"
+	"github.com/netrecon/netrecon/views"
 )
-
-// defaultPlanMarker is the hidden first line of `netrecon plan --output
-// markdown`; it is how the comment is found again on the next run.
-const defaultPlanMarker = "<!-- netrecon-plan -->"
 
 // maxBodyFile bounds what comment reads; GitHub keeps 65,536 characters of it.
 const maxBodyFile = 16 << 20
@@ -100,7 +97,7 @@ Exit status: 0 posted (or read-only and allowed), 1 failed, 2 usage error.`,
 	f.StringVar(&repo, "repo", "", "the repository, OWNER/NAME (in Actions: $GITHUB_REPOSITORY)")
 	f.IntVar(&pr, "pr", 0, "the pull request number")
 	f.StringVar(&bodyFile, "body-file", "", `the comment body, markdown; "-" reads standard input`)
-	f.StringVar(&marker, "marker", defaultPlanMarker, "hidden HTML comment that identifies netrecon's comment")
+	f.StringVar(&marker, "marker", views.CommentMarker, "hidden HTML comment that identifies netrecon's comment")
 	f.BoolVar(&allowReadonly, "allow-readonly", false, "exit 0 with a note when the token may not comment (HTTP 403)")
 	f.DurationVar(&timeout, "timeout", 5*time.Minute, "give up after this long, retries included")
 	for _, name := range []string{"repo", "pr", "body-file"} {

@@ -1,8 +1,5 @@
-//go:build planverb
-
-// This test runs the real plan-on-PR steps end to end: it needs the
-// `netrecon plan` verb, so it is built only with -tags planverb until that
-// verb lands (then the tag goes).
+// This test runs the real plan-on-PR steps end to end with the real
+// `netrecon plan` verb.
 
 package github
 

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/render"
+	"github.com/netrecon/netrecon/views"
+)
+
+func newRenderCmd(a *app) *cobra.Command {
+	var (
+		device string
+		owners bool
+		lf     loadFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "render [DIR] --device NAME",
+		Short: "Print a device's desired configuration",
+		Long: `Render prints the configuration the intent in DIR wants on one device: the
+fragments of every service on that device, merged, as canonical XML (what netrecon
+sends over NETCONF). --owners marks each node with the services that render it.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			if device == "" {
+				return &exitError{code: 2, err: fmt.Errorf("--device is required")}
+			}
+			in, diags, err := loadDir(dir, lf.options())
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			if diags.HasErrors() {
+				views.Diagnostics(a.stderr, "text", diags)
+				return &exitError{code: 1}
+			}
+			if in.Device(device) == nil {
+				var names []string
+				for _, d := range in.Devices {
+					names = append(names, d.Name)
+				}
+				return &exitError{code: 1, err: fmt.Errorf("device %q is not in the inventory. Devices are %q", device, names)}
+			}
+			r, diags := render.New(in)
+			if diags.HasErrors() {
+				views.Diagnostics(a.stderr, "text", diags)
+				return &exitError{code: 1}
+			}
+			trees, diags := r.Devices(context.Background(), []string{device})
+			if diags.HasErrors() {
+				diags.Sort()
+				views.Diagnostics(a.stderr, "text", diags)
+				return &exitError{code: 1}
+			}
+			t := trees[device]
+			if t == nil {
+				t = configtree.New()
+			}
+			if err := t.WriteXML(a.stdout, configtree.WriteOptions{Indent: "  ", Owners: owners}); err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			fmt.Fprintln(a.stdout)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&device, "device", "", "the device to render (required)")
+	cmd.Flags().BoolVar(&owners, "owners", false, "mark each node with the services that render it")
+	lf.register(cmd)
+	return cmd
+}

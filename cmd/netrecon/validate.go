@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netrecon/netrecon/schema"
+	"github.com/netrecon/netrecon/views"
+)
+
+// loadFlags are the loader's knobs, shared by the verbs that read an intent repo.
+type loadFlags struct {
+	maxFileSize int64
+}
+
+func (f *loadFlags) register(cmd *cobra.Command) {
+	cmd.Flags().Int64Var(&f.maxFileSize, "max-file-size", 1<<20, "largest intent file read, in bytes")
+}
+
+func (f *loadFlags) options() schema.Options {
+	return schema.Options{MaxFileSize: f.maxFileSize}
+}
+
+// loadDir reads and validates the intent repo in dir. The repo is opened as an
+// os.Root so that no path in it, symbolic links included, reaches outside it.
+func loadDir(dir string, opts schema.Options) (*schema.Intent, schema.Diagnostics, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open intent repo: %w", err)
+	}
+	defer root.Close()
+	in, diags := schema.Load(root.FS(), opts)
+	diags.Sort()
+	return in, diags, nil
+}
+
+func newValidateCmd(a *app) *cobra.Command {
+	var (
+		output string
+		lf     loadFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "validate [DIR]",
+		Short: "Check an intent repo: schemas, references, clashes between services",
+		Long: `Validate reads every document of the intent repo in DIR (default: the current
+folder), checks it against its service type's schema, then checks the documents
+against each other (unique names, devices that exist, no two services on one
+VLAN, no overlapping customer prefixes). It reports every problem with file, line,
+column and field.
+
+Exit status: 0 valid, 1 invalid, 2 usage or I/O error.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			if !contains(views.DiagnosticFormats, output) {
+				return &exitError{code: 2, err: fmt.Errorf("--output %q is not supported. Supported formats are %q", output, views.DiagnosticFormats)}
+			}
+			_, diags, err := loadDir(dir, lf.options())
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			if err := views.Diagnostics(a.stdout, output, diags); err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			if diags.HasErrors() {
+				return &exitError{code: 1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or github (annotations for GitHub Actions)")
+	lf.register(cmd)
+	return cmd
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

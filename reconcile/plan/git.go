@@ -1,0 +1,117 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/netrecon/netrecon/gitsrc"
+	"github.com/netrecon/netrecon/schema"
+)
+
+// GitOptions say which revisions of an intent repo an offline plan compares.
+type GitOptions struct {
+	Dir  string // the intent repo (or a folder of a larger Git repo)
+	Base string // a revision: anything git rev-parse takes
+	Head string // a revision; "" means the work tree, uncommitted edits included
+	// Load tunes the loader (file size cap). Trusted is set by FromGit.
+	Load schema.Options
+}
+
+// InvalidRevisionError says that one side of an offline plan does not validate.
+type InvalidRevisionError struct {
+	Side        string // "base" or "head"
+	Source      Source
+	Diagnostics schema.Diagnostics
+}
+
+func (e *InvalidRevisionError) Error() string {
+	return fmt.Sprintf("the %s revision (%s) is not valid intent: %d problems", e.Side, e.Source, len(e.Diagnostics))
+}
+
+// FromGit computes the offline plan between two revisions of an intent repo.
+//
+// Files that are byte-for-byte the same in base and head were validated when
+// base was merged (CI ran validate on it), so they are decoded without CUE
+// unification; the changed files are validated in full, and the
+// cross-document checks always run on both sides. `netrecon validate` checks
+// everything; this is what keeps a one-file pull request's plan fast.
+func FromGit(ctx context.Context, opts GitOptions) (*Plan, error) {
+	repo, err := gitsrc.Open(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	base, err := repo.Resolve(opts.Base)
+	if err != nil {
+		return nil, fmt.Errorf("--base: %w", err)
+	}
+	baseBlobs, err := base.Blobs()
+	if err != nil {
+		return nil, err
+	}
+	baseFS, err := base.FS()
+	if err != nil {
+		return nil, err
+	}
+	baseSrc := Source{Rev: opts.Base, Commit: base.Commit}
+
+	var (
+		headFS    fs.FS
+		headBlobs map[string]string
+		headSrc   Source
+	)
+	if opts.Head == "" {
+		root, err := os.OpenRoot(repo.Dir())
+		if err != nil {
+			return nil, err
+		}
+		defer root.Close()
+		headFS = root.FS()
+		if headBlobs, err = gitsrc.WorkTreeBlobs(repo.Dir()); err != nil {
+			return nil, fmt.Errorf("read work tree: %w", err)
+		}
+		dirty, err := repo.Dirty()
+		if err != nil {
+			return nil, fmt.Errorf("read work tree status: %w", err)
+		}
+		headSrc = Source{Dirty: dirty}
+	} else {
+		head, err := repo.Resolve(opts.Head)
+		if err != nil {
+			return nil, fmt.Errorf("--head: %w", err)
+		}
+		if headBlobs, err = head.Blobs(); err != nil {
+			return nil, err
+		}
+		if headFS, err = head.FS(); err != nil {
+			return nil, err
+		}
+		headSrc = Source{Rev: opts.Head, Commit: head.Commit}
+	}
+
+	changed := gitsrc.Changed(baseBlobs, headBlobs)
+	isChanged := make(map[string]bool, len(changed))
+	for _, p := range changed {
+		isChanged[p] = true
+	}
+	lo := opts.Load
+	lo.Trusted = func(p string) bool { return !isChanged[p] }
+
+	headIntent, diags := schema.Load(headFS, lo)
+	if diags.HasErrors() {
+		diags.Sort()
+		return nil, &InvalidRevisionError{Side: "head", Source: headSrc, Diagnostics: diags}
+	}
+	baseIntent, diags := schema.Load(baseFS, lo)
+	if diags.HasErrors() {
+		diags.Sort()
+		return nil, &InvalidRevisionError{Side: "base", Source: baseSrc, Diagnostics: diags}
+	}
+	p, diags := Between(ctx, Revision{Source: baseSrc, Intent: baseIntent}, Revision{Source: headSrc, Intent: headIntent}, changed)
+	if diags.HasErrors() {
+		diags.Sort()
+		return nil, &InvalidRevisionError{Side: "head", Source: headSrc, Diagnostics: diags}
+	}
+	return p, nil
+}

@@ -1,0 +1,124 @@
+package plan
+
+import (
+	"context"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/render"
+	"github.com/netrecon/netrecon/schema"
+)
+
+// Revision is one side of an offline plan: a revision and its valid intent.
+type Revision struct {
+	Source Source
+	Intent *schema.Intent
+}
+
+// Between plans the change from base to head without touching a device: what
+// merging a pull request would do to the devices' managed configuration.
+//
+// changed lists the repo paths that differ between the revisions (from gitsrc);
+// only the devices those files concern are rendered, so a one-file pull request
+// costs one device's render, not the network's. A nil changed means "anything
+// may have changed": every device is rendered.
+func Between(ctx context.Context, base, head Revision, changed []string) (*Plan, schema.Diagnostics) {
+	names := Touched(base.Intent, head.Intent, changed)
+	from, diags := renderSide(ctx, base.Intent, names)
+	to, more := renderSide(ctx, head.Intent, names)
+	diags = append(diags, more...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	p := &Plan{Mode: Offline, Base: base.Source, Head: head.Source}
+	for _, name := range names {
+		platform := ""
+		if d := head.Intent.Device(name); d != nil {
+			platform = d.Platform
+		} else if d := base.Intent.Device(name); d != nil {
+			platform = d.Platform
+		}
+		p.Devices = append(p.Devices, DiffDevice(name, platform, from[name], to[name], Offline))
+	}
+	return p, diags
+}
+
+// renderSide renders the named devices that exist in the intent.
+func renderSide(ctx context.Context, in *schema.Intent, names []string) (map[string]*configtree.Tree, schema.Diagnostics) {
+	var present []string
+	for _, n := range names {
+		if in.Device(n) != nil {
+			present = append(present, n)
+		}
+	}
+	if len(present) == 0 {
+		return map[string]*configtree.Tree{}, nil
+	}
+	r, diags := render.New(in)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	trees, more := r.Devices(ctx, present)
+	return trees, append(diags, more...)
+}
+
+// Touched returns the devices whose desired configuration may differ between
+// two intents, given the paths that changed (nil: all devices of both).
+func Touched(base, head *schema.Intent, changed []string) []string {
+	set := map[string]bool{}
+	if changed == nil {
+		for _, in := range []*schema.Intent{base, head} {
+			for _, d := range in.Devices {
+				set[d.Name] = true
+			}
+		}
+		return slices.Sorted(maps.Keys(set))
+	}
+	files := map[string]bool{}
+	for _, p := range changed {
+		files[p] = true
+	}
+	for _, in := range []*schema.Intent{base, head} {
+		// A changed user-defined type (schema, template, keys) concerns every
+		// device that runs a service of that type.
+		changedTypes := map[string]bool{}
+		for kind, t := range in.Types {
+			if t.BuiltIn || t.Dir == "" {
+				continue
+			}
+			for _, p := range changed {
+				if strings.HasPrefix(p, t.Dir+"/") {
+					changedTypes[kind] = true
+				}
+			}
+		}
+		for _, s := range in.Services {
+			if files[s.Pos.File] || changedTypes[s.Kind] {
+				for _, d := range s.Devices {
+					set[d] = true
+				}
+			}
+		}
+	}
+	// A device whose entry changed (platform, say) renders differently.
+	for _, d := range head.Devices {
+		if b := base.Device(d.Name); b == nil || !sameDevice(b, d) {
+			set[d.Name] = true
+		}
+	}
+	for _, d := range base.Devices {
+		if head.Device(d.Name) == nil {
+			set[d.Name] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+func sameDevice(a, b *schema.Device) bool {
+	x, y := *a, *b
+	x.Pos, y.Pos = schema.Pos{}, schema.Pos{}
+	return reflect.DeepEqual(x, y)
+}

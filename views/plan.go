@@ -1,0 +1,259 @@
+package views
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/reconcile/plan"
+)
+
+// PlanFormats are the formats a plan can be shown in.
+var PlanFormats = []string{"text", "markdown", "json"}
+
+// PlanView shows a plan.
+type PlanView interface {
+	Plan(p *plan.Plan) error
+}
+
+// PlanOptions tune how a plan is shown.
+type PlanOptions struct {
+	// Color adds ANSI colours to text output; set it only when writing to a
+	// terminal.
+	Color bool
+	// MaxMarkdown caps markdown output, in characters (bytes of UTF-8); 0 means
+	// GitHubCommentLimit minus a margin for the sticky-comment marker.
+	MaxMarkdown int
+}
+
+// GitHubCommentLimit is the largest body GitHub accepts for a comment.
+const GitHubCommentLimit = 65536
+
+// CommentMarker is the hidden line by which the plan comment of a pull request
+// is found again and updated instead of duplicated.
+const CommentMarker = "<!-- netrecon-plan -->"
+
+// NewPlan returns the view for a format.
+func NewPlan(format string, w io.Writer, opts PlanOptions) (PlanView, error) {
+	switch format {
+	case "text":
+		return &PlanHuman{w: w, color: opts.Color}, nil
+	case "markdown":
+		max := opts.MaxMarkdown
+		if max <= 0 {
+			max = GitHubCommentLimit - 1024
+		}
+		return &PlanMarkdown{w: w, max: max}, nil
+	case "json":
+		return &PlanJSON{w: w}, nil
+	}
+	return nil, fmt.Errorf("output format %q is not supported. Supported formats are %q", format, PlanFormats)
+}
+
+// SummaryLine is the one-line count of a plan, as Terraform words it.
+func SummaryLine(p *plan.Plan) string {
+	s := p.Summary()
+	if !s.HasChanges() && s.Failed == 0 {
+		return "No changes. The devices match the intent."
+	}
+	line := fmt.Sprintf("%s, %d to add, %d to change, %d to destroy", plural(s.Devices, "device"), s.Create, s.Update, s.Delete)
+	if s.Failed > 0 {
+		line += fmt.Sprintf("; %s could not be planned", plural(s.Failed, "device"))
+	}
+	return line + "."
+}
+
+// PlanHuman prints a plan for a terminal: per device, one line per change.
+type PlanHuman struct {
+	w     io.Writer
+	color bool
+}
+
+const (
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiRed    = "\x1b[31m"
+	ansiBold   = "\x1b[1m"
+	ansiReset  = "\x1b[0m"
+)
+
+func (v *PlanHuman) paint(code, s string) string {
+	if !v.color {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+// Plan implements PlanView.
+func (v *PlanHuman) Plan(p *plan.Plan) error {
+	w := &errWriter{w: v.w}
+	fmt.Fprintf(w, "netrecon %s plan: %s\n", p.Mode, sources(p))
+	for _, d := range p.Devices {
+		if d.Err != nil {
+			fmt.Fprintf(w, "\n%s\n  %s\n", v.paint(ansiBold, deviceTitle(d)), v.paint(ansiRed, "! could not plan: "+d.Err.Error()))
+			continue
+		}
+		if len(d.Changes) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s\n", v.paint(ansiBold, deviceTitle(d)))
+		for _, c := range d.Changes {
+			fmt.Fprintf(w, "  %s\n", v.changeLine(c))
+		}
+	}
+	fmt.Fprintf(w, "\n%s\n", SummaryLine(p))
+	return w.err
+}
+
+func (v *PlanHuman) changeLine(c plan.Change) string {
+	owners := ""
+	if len(c.Owners) > 0 {
+		owners = "  # " + strings.Join(c.Owners, ", ")
+	}
+	switch c.Action {
+	case configtree.Create:
+		return v.paint(ansiGreen, "+ "+string(c.Path)+leafValue(c.Leaf, c.After)) + owners
+	case configtree.Update:
+		return v.paint(ansiYellow, fmt.Sprintf("~ %s: %s → %s", c.Path, quote(c.Before), quote(c.After))) + owners
+	}
+	return v.paint(ansiRed, "- "+string(c.Path)+leafValue(c.Leaf, c.Before)) + owners
+}
+
+func leafValue(leaf bool, v string) string {
+	if !leaf {
+		return ""
+	}
+	return " = " + quote(v)
+}
+
+// quote shows a leaf value unambiguously: quoted, with control characters
+// escaped, so a value cannot forge plan lines.
+func quote(s string) string { return fmt.Sprintf("%q", s) }
+
+func deviceTitle(d *plan.Device) string {
+	if d.Platform == "" {
+		return d.Name
+	}
+	return fmt.Sprintf("%s (%s)", d.Name, d.Platform)
+}
+
+func sources(p *plan.Plan) string {
+	if p.Mode == plan.Live {
+		s := "intent " + p.Head.String() + " against the devices' running configuration"
+		return s + dirtyNote(p.Head)
+	}
+	return fmt.Sprintf("base %s → head %s%s", p.Base, p.Head, dirtyNote(p.Head))
+}
+
+func dirtyNote(s plan.Source) string {
+	if len(s.Dirty) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (with uncommitted changes to %s)", plural(len(s.Dirty), "file"))
+}
+
+// errWriter keeps the first write error so printing code stays linear.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(b []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(b)
+	e.err = err
+	return n, err
+}
+
+// PlanJSON writes the plan as the versioned JSON document of docs/json-output.md.
+type PlanJSON struct{ w io.Writer }
+
+type jsonSource struct {
+	Rev    string   `json:"rev,omitempty"`
+	Commit string   `json:"commit,omitempty"`
+	Dirty  []string `json:"dirty,omitempty"`
+}
+
+type jsonSummary struct {
+	Devices int `json:"devices"`
+	Create  int `json:"create"`
+	Update  int `json:"update"`
+	Delete  int `json:"delete"`
+	Failed  int `json:"failed"`
+}
+
+type jsonChange struct {
+	Action string   `json:"action"`
+	Path   string   `json:"path"`
+	Leaf   bool     `json:"leaf"`
+	Before *string  `json:"before"`
+	After  *string  `json:"after"`
+	Owners []string `json:"owners"`
+	Reason string   `json:"reason,omitempty"`
+}
+
+type jsonDevice struct {
+	Name        string       `json:"name"`
+	Platform    string       `json:"platform,omitempty"`
+	Error       string       `json:"error,omitempty"`
+	Fingerprint string       `json:"fingerprint,omitempty"`
+	Changes     []jsonChange `json:"changes"`
+}
+
+type jsonPlan struct {
+	FormatVersion string       `json:"format_version"`
+	Mode          string       `json:"mode"`
+	Base          *jsonSource  `json:"base,omitempty"`
+	Head          jsonSource   `json:"head"`
+	Summary       jsonSummary  `json:"summary"`
+	Devices       []jsonDevice `json:"devices"`
+}
+
+var actionNames = map[configtree.Action]string{
+	configtree.Create: "create",
+	configtree.Update: "update",
+	configtree.Delete: "delete",
+}
+
+// Plan implements PlanView.
+func (v *PlanJSON) Plan(p *plan.Plan) error {
+	s := p.Summary()
+	out := jsonPlan{
+		FormatVersion: FormatVersion,
+		Mode:          string(p.Mode),
+		Head:          jsonSource(p.Head),
+		Summary:       jsonSummary{Devices: s.Devices, Create: s.Create, Update: s.Update, Delete: s.Delete, Failed: s.Failed},
+		Devices:       []jsonDevice{},
+	}
+	if p.Mode == plan.Offline {
+		b := jsonSource(p.Base)
+		out.Base = &b
+	}
+	for _, d := range p.Devices {
+		jd := jsonDevice{Name: d.Name, Platform: d.Platform, Fingerprint: d.Fingerprint, Changes: []jsonChange{}}
+		if d.Err != nil {
+			jd.Error = d.Err.Error()
+		}
+		for _, c := range d.Changes {
+			jc := jsonChange{Action: actionNames[c.Action], Path: string(c.Path), Leaf: c.Leaf, Owners: c.Owners, Reason: c.Reason}
+			if jc.Owners == nil {
+				jc.Owners = []string{}
+			}
+			if c.Leaf && c.Action != configtree.Create {
+				jc.Before = &c.Before
+			}
+			if c.Leaf && c.Action != configtree.Delete {
+				jc.After = &c.After
+			}
+			jd.Changes = append(jd.Changes, jc)
+		}
+		out.Devices = append(out.Devices, jd)
+	}
+	enc := json.NewEncoder(v.w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
