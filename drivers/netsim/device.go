@@ -52,10 +52,14 @@ type Device struct {
 	operators    []operatorSession
 	confirm      *pendingCommit
 
-	latency    time.Duration
-	rejecting  bool
-	rejectMsg  string
-	drops      map[string]*dropRule
+	latency   time.Duration
+	rejecting bool
+	rejectMsg string
+	faults    map[faultKey]*faultRule
+	// loseCommit is the LoseCommitAfterValidate knob; validated records a
+	// validate since the last commit while it is on.
+	loseCommit bool
+	validated  bool
 	counts     map[string]int
 	stoppedAll bool
 }
@@ -67,8 +71,14 @@ type operatorSession struct {
 	login time.Time
 }
 
-// dropRule closes the connection when the n-th matching rpc arrives.
-type dropRule struct {
+// faultKey names a one-shot fault: what happens at which rpc.
+type faultKey struct {
+	op  string
+	act after // actDrop or actSwallow
+}
+
+// faultRule fires when the n-th matching rpc arrives.
+type faultRule struct {
 	n, seen int
 }
 
@@ -102,7 +112,7 @@ func newDevice(s *Sim, spec DeviceSpec) (*Device, error) {
 		running:  emptyTree(),
 		sessions: map[uint32]*session{},
 		locks:    map[string]uint32{},
-		drops:    map[string]*dropRule{},
+		faults:   map[faultKey]*faultRule{},
 		counts:   map[string]int{},
 	}, nil
 }
@@ -195,14 +205,34 @@ func (d *Device) ClearRejectCommit() {
 // DropConnectionAt closes the SSH connection, without a reply, when the n-th
 // rpc named op (counted from this call, over all sessions) arrives. The rule
 // fires once. n < 1 removes the rule.
-func (d *Device) DropConnectionAt(op string, n int) {
+func (d *Device) DropConnectionAt(op string, n int) { d.setFault(op, actDrop, n) }
+
+// SwallowReplyAt makes the device carry out the n-th rpc named op (counted
+// from this call) but never answer it, the connection staying open: yuma123
+// netconfd sometimes loses the reply to an rpc sent right after the hello
+// (lab/NOTES.md), and a client must then give up on a deadline. The rule
+// fires once; n < 1 removes it.
+func (d *Device) SwallowReplyAt(op string, n int) { d.setFault(op, actSwallow, n) }
+
+func (d *Device) setFault(op string, act after, n int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	k := faultKey{op, act}
 	if n < 1 {
-		delete(d.drops, op)
+		delete(d.faults, k)
 		return
 	}
-	d.drops[op] = &dropRule{n: n}
+	d.faults[k] = &faultRule{n: n}
+}
+
+// LoseCommitAfterValidate reproduces a yuma123 netconfd bug (lab/NOTES.md):
+// after <validate>, the next <commit> answers <ok/> but running does not
+// change and the candidate keeps the edit. A reconciler that reads running
+// back after commit catches it; one that trusts <ok/> does not.
+func (d *Device) LoseCommitAfterValidate(on bool) {
+	d.mu.Lock()
+	d.loseCommit, d.validated = on, false
+	d.mu.Unlock()
 }
 
 // AddOperatorSession lists a session of user in netconf-state/sessions, as a

@@ -76,8 +76,8 @@ func (s *session) handle(msg []byte) ([]byte, after) {
 	body, next, rerr := s.dispatch(root)
 	var re *rpcError
 	switch {
-	case next == actDrop:
-		return nil, actDrop
+	case next == actDrop, next == actSwallow:
+		return nil, next
 	case errors.As(rerr, &re):
 		re.writeTo(&b)
 	case rerr != nil:
@@ -110,9 +110,20 @@ func (s *session) dispatch(root *elem) ([]byte, after, error) {
 	}
 	op := root.children[0]
 	name := op.name.Local
-	if s.dev.arrive(name) {
+	switch s.dev.arrive(name) {
+	case actDrop:
 		return nil, actDrop, nil
+	case actSwallow:
+		// Carry the rpc out, then keep the reply.
+		_, _, _ = s.run(op)
+		return nil, actSwallow, nil
 	}
+	return s.run(op)
+}
+
+// run carries out one operation.
+func (s *session) run(op *elem) ([]byte, after, error) {
+	name := op.name.Local
 	if op.name.Space != nsBase {
 		return nil, actReply, newError(errTypeProtocol, "operation-not-supported",
 			fmt.Sprintf("rpc %s in namespace %q is not supported", name, op.name.Space),
@@ -135,7 +146,13 @@ func (s *session) dispatch(root *elem) ([]byte, after, error) {
 	case "discard-changes":
 		return nil, actReply, d.discardChanges(s)
 	case "validate":
-		return nil, actReply, d.validate(op)
+		err := d.validate(op)
+		if err == nil {
+			d.mu.Lock()
+			d.validated = d.loseCommit
+			d.mu.Unlock()
+		}
+		return nil, actReply, err
 	case "commit":
 		return nil, actReply, d.commit(s, op)
 	case "cancel-commit":
@@ -153,21 +170,27 @@ func (s *session) dispatch(root *elem) ([]byte, after, error) {
 	}
 }
 
-// arrive counts an rpc and reports whether a DropConnectionAt rule fires.
-func (d *Device) arrive(op string) bool {
+// arrive counts an rpc and returns the fault that fires for it: actDrop,
+// actSwallow, or actReply for none.
+func (d *Device) arrive(op string) after {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.counts[op]++
-	r, ok := d.drops[op]
-	if !ok {
-		return false
+	fault := actReply
+	for _, act := range []after{actDrop, actSwallow} {
+		k := faultKey{op, act}
+		r, ok := d.faults[k]
+		if !ok {
+			continue
+		}
+		if r.seen++; r.seen >= r.n {
+			delete(d.faults, k)
+			if fault == actReply {
+				fault = act
+			}
+		}
 	}
-	r.seen++
-	if r.seen < r.n {
-		return false
-	}
-	delete(d.drops, op)
-	return true
+	return fault
 }
 
 // datastoreParam reads <source> or <target>: exactly one of <running/> or
@@ -501,6 +524,11 @@ func (d *Device) commit(s *session, op *elem) error {
 		if holder, ok := d.lockedByOther(s, ds); ok {
 			return inUse(ds, holder)
 		}
+	}
+	if d.validated {
+		// The netconfd bug LoseCommitAfterValidate reproduces.
+		d.validated = false
+		return nil
 	}
 	pending := d.confirm
 	if pending != nil {

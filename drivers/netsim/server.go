@@ -221,10 +221,14 @@ func (s *session) serve() {
 			return
 		}
 		reply, next := s.handle(msg)
-		if next == actDrop {
+		switch next {
+		case actDrop:
 			s.log.Info("dropping connection (fault knob)")
 			_ = s.conn.Close()
 			return
+		case actSwallow:
+			s.log.Info("reply swallowed (fault knob)")
+			continue
 		}
 		if lat := s.dev.getLatency(); lat > 0 {
 			t := time.NewTimer(lat)
@@ -248,9 +252,10 @@ func (s *session) serve() {
 type after int
 
 const (
-	actReply after = iota
-	actClose       // reply, then end the session (close-session)
-	actDrop        // close the connection without a reply (fault knob)
+	actReply   after = iota
+	actClose         // reply, then end the session (close-session)
+	actDrop          // close the connection without a reply (fault knob)
+	actSwallow       // no reply, the session goes on (fault knob)
 )
 
 var errNoBase = errors.New("no base capability")

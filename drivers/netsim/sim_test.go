@@ -528,3 +528,45 @@ func TestPortInUse(t *testing.T) {
 		t.Fatal("Start on a busy port succeeded")
 	}
 }
+
+func TestSwallowReplyAt(t *testing.T) {
+	sim := startSim(t, 1)
+	dev := sim.Device("d1")
+	a := dialDevice(t, sim, dev)
+	b := dialDevice(t, sim, dev)
+	dev.SwallowReplyAt("lock", 1)
+	if err := a.send(`<rpc message-id="lost" xmlns="` + nsBase + `">` + lockCand + `</rpc>`); err != nil {
+		t.Fatal(err)
+	}
+	// The lock was granted although its reply never came, as on netconfd.
+	eventually(t, 5*time.Second, "swallowed lock to be granted", func() bool {
+		r := b.call(lockCand)
+		if r.child("ok") != nil {
+			b.ok(unlockCand) // b was first; a's lock has not arrived yet
+			return false
+		}
+		return r.child("rpc-error").child("error-info").child("session-id").text == a.sessionID
+	})
+	// The session goes on: the next reply answers the next rpc.
+	a.call(getRunning) // call checks the message-id
+}
+
+func TestLoseCommitAfterValidate(t *testing.T) {
+	sim := startSim(t, 1)
+	dev := sim.Device("d1")
+	c := dialDevice(t, sim, dev)
+	dev.LoseCommitAfterValidate(true)
+	c.ok(`<edit-config><target><candidate/></target><config>` + ifaceA + `</config></edit-config>`)
+	c.ok(`<validate><source><candidate/></source></validate>`)
+	c.ok(`<commit/>`)
+	if !dev.Running().Equal(mustParse(t, "")) {
+		t.Fatal("commit after validate changed running; the quirk should lose it")
+	}
+	if !dev.Candidate().Equal(mustParse(t, ifaceA)) {
+		t.Fatal("the candidate should keep the edit")
+	}
+	c.ok(`<commit/>`) // without a validate in between it works
+	if !dev.Running().Equal(mustParse(t, ifaceA)) {
+		t.Fatal("second commit lost too")
+	}
+}
