@@ -190,3 +190,31 @@ func TestFindWalkPaths(t *testing.T) {
 		}
 	}
 }
+
+func TestLeafList(t *testing.T) {
+	a := owned(t, "a", `<system><dns><server>192.0.2.53</server><server>2001:db8::53</server></dns></system>`)
+	b := owned(t, "b", `<system><dns><server>192.0.2.53</server><server>192.0.2.54</server></dns></system>`)
+	desired := merged(t, a, b)
+	if n := desired.Find("/system/dns/server[.=192.0.2.53]"); n == nil || len(n.Owners) != 2 {
+		t.Fatalf("shared instance: %+v\n%s", n, desired)
+	}
+	if len(desired.Find("/system/dns").Children) != 3 {
+		t.Errorf("want 3 servers:\n%s", desired)
+	}
+	got := changeLines(Diff(desired, b))
+	want := `- /system/dns/server[.=2001:db8::53] (was "2001:db8::53") [a]
+`
+	if got != want {
+		t.Errorf("Diff:\n%s\nwant\n%s", got, want)
+	}
+	payload, err := EditConfig(Diff(desired, b))
+	if err != nil || !strings.Contains(payload, `<server nc:operation="remove">2001:db8::53</server>`) {
+		t.Errorf("a removed leaf-list instance is addressed by its value: %v %s", err, payload)
+	}
+	if _, err := Parse(strings.NewReader(`<system><dns><server>x</server><server>x</server></dns></system>`), "dup", testKeys); err == nil {
+		t.Errorf("duplicate leaf-list value accepted")
+	}
+	if f := FilterXML(Filter(desired)); f != `<system xmlns=""><dns><server></server></dns></system>` {
+		t.Errorf("filter %s", f)
+	}
+}

@@ -63,7 +63,7 @@ func EditConfig(changes []Change) (string, error) {
 			return "", fmt.Errorf("configtree: change %d (%c %s) conflicts with an earlier change of the same node", i+1, c.Action, c.Path)
 		}
 		ops[n] = op
-		if op == "remove" && n.Leaf {
+		if op == "remove" && n.Leaf && !n.IsEntry() {
 			// The value of a removed leaf is not needed to address it.
 			n.Value, n.ValueSpace = "", ""
 		}

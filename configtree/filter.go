@@ -22,6 +22,12 @@ func Filter(desired *Tree) *Tree {
 		for _, c := range sortedChildren(src) {
 			var n *Node
 			switch {
+			case c.IsEntry() && c.Leaf:
+				// A leaf-list: one selection node reads all its instances.
+				if k := len(dst.Children); k > 0 && dst.Children[k-1].Name == c.Name {
+					continue
+				}
+				n = &Node{Name: c.Name, Space: c.Space, Leaf: true}
 			case c.IsEntry():
 				n = c.shallow()
 				n.Owners = nil

@@ -19,6 +19,7 @@ var testKeys = Keys{
 	"/interfaces/interface/ipv6/address": {"ip"},
 	"/routing/route":                     {"type", "name"},
 	"/vlans/vlan":                        {"id"},
+	"/system/dns/server":                 {LeafListKey},
 }
 
 func mustParse(t testing.TB, src string) *Tree {

@@ -26,8 +26,21 @@ func (n *Node) isKeyLeaf(c *Node) bool {
 	return c.Leaf && len(n.Keys) > 0 && slices.Contains(n.Keys, c.Name)
 }
 
-// keyLeaf returns n's key leaf named k, or nil.
+// LeafListKey is the key name that makes a leaf-list of a list path in
+// Keys: Keys{"/system/dns/server": {LeafListKey}} lets <server> repeat, each
+// instance identified by its own value, as "." names the context node in
+// XPath. Its paths read "/system/dns/server[.=192.0.2.53]".
+const LeafListKey = "."
+
+// keyLeaf returns n's key leaf named k, or nil. A leaf-list instance is its
+// own key.
 func (n *Node) keyLeaf(k string) *Node {
+	if k == LeafListKey {
+		if n.Leaf {
+			return n
+		}
+		return nil
+	}
 	// Canonical order puts key leaves first, so the first probes usually hit.
 	for _, c := range n.Children {
 		if c.Leaf && c.Name == k {
@@ -213,7 +226,7 @@ func (n *Node) shallow() *Node {
 	c.Owners = slices.Clone(n.Owners)
 	c.Children = nil
 	for _, k := range n.Keys {
-		if kl := n.keyLeaf(k); kl != nil {
+		if kl := n.keyLeaf(k); kl != nil && kl != n {
 			c.Children = append(c.Children, kl.clone())
 		}
 	}

@@ -9,7 +9,8 @@ import (
 //	/interfaces/interface[name=ge-0/0/1.100]/description
 //	/routing/route[type=static][name=default]
 //
-// Keys appear in the list's Keys order. Inside brackets '/' needs no escape;
+// Keys appear in the list's Keys order; a leaf-list instance is keyed by
+// itself, "[.=value]" (LeafListKey). Inside brackets '/' needs no escape;
 // ']', '=' and '\' are escaped with a backslash. Namespaces are not part of a
 // path: siblings never share a local name (Parse refuses it). The root is "/".
 
@@ -102,7 +103,7 @@ func ParsePath(p Path) ([]Step, error) {
 				i++
 			}
 			name := s[ks:i]
-			if !isNCName(name) {
+			if !isNCName(name) && name != LeafListKey {
 				return nil, &PathError{Path: p, Offset: ks, Msg: "expected a key name"}
 			}
 			if i == len(s) || s[i] != '=' {

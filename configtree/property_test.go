@@ -10,6 +10,7 @@ var genKeys = Keys{
 	"/interfaces/interface":              {"name"},
 	"/interfaces/interface/ipv4/address": {"ip"},
 	"/routing/route":                     {"type", "name"},
+	"/system/dns/server":                 {LeafListKey},
 }
 
 // gen builds random configurations from a small fixed schema. Names decide
@@ -85,6 +86,17 @@ func (g gen) tree() *Tree {
 		sys := &Node{Name: "system"}
 		if g.maybe(0.7) {
 			sys.Children = append(sys.Children, leaf("hostname", "", g.pick("pe1", "pe2")))
+		}
+		if g.maybe(0.5) {
+			dns := &Node{Name: "dns"}
+			for _, s := range []string{"192.0.2.53", "2001:db8::53", "dns.example"} {
+				if g.maybe(0.5) {
+					srv := leaf("server", "", s)
+					srv.Keys = []string{LeafListKey}
+					dns.Children = append(dns.Children, srv)
+				}
+			}
+			sys.Children = append(sys.Children, dns)
 		}
 		if g.maybe(0.5) {
 			ntp := &Node{Name: "ntp"}
