@@ -19,10 +19,6 @@ const (
 	Candidate = "candidate"
 )
 
-// OperatorUser is the user name of the session that HoldLock pretends holds
-// a lock.
-const OperatorUser = "operator"
-
 // Device is one simulated router. Its exported fields are fixed once Start
 // returns; its methods are the fault knobs and are safe for concurrent use
 // while sessions run.
@@ -155,10 +151,11 @@ func (d *Device) getLatency() time.Duration {
 	return d.latency
 }
 
-// HoldLock makes datastore locked as if by a session of user "operator"; a
-// lock request then answers lock-denied naming that session's id. The fake
-// session is not listed in monitoring: use AddOperatorSession for that, so
-// the two faults can be tested apart.
+// HoldLock makes datastore locked as if by another session (an operator's,
+// or another tool's); a lock request then answers lock-denied naming that
+// session's id, and edits and commits answer in-use. The session is not
+// listed in monitoring: AddOperatorSession does that, so a test can tell
+// lock contention and "operator logged in" apart.
 func (d *Device) HoldLock(datastore string) error {
 	if datastore != Running && datastore != Candidate {
 		return fmt.Errorf("netsim: %s: unknown datastore %q", d.Name, datastore)

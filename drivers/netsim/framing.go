@@ -30,13 +30,13 @@ const maxChunkSize = 4294967295
 // since the rest of the stream cannot be resynchronised cheaply.
 var errTooBig = errors.New("netconf message exceeds size limit")
 
-// FramingError is a byte stream that breaks RFC 6242 framing. The peer that
+// framingError is a byte stream that breaks RFC 6242 framing. The peer that
 // sees one closes the session ([RFC6242 4.2]: a framing error is fatal).
-type FramingError struct {
+type framingError struct {
 	Msg string
 }
 
-func (e *FramingError) Error() string { return "netconf framing: " + e.Msg }
+func (e *framingError) Error() string { return "netconf framing: " + e.Msg }
 
 // frameReader reads whole NETCONF messages from a stream.
 type frameReader struct {
@@ -94,7 +94,7 @@ func readChunked(br *bufio.Reader, limit int) ([]byte, error) {
 			if first {
 				// An end-of-chunks marker right away is a message without
 				// any chunk, which the ABNF forbids (chunk+).
-				return nil, &FramingError{Msg: "end-of-chunks without a chunk"}
+				return nil, &framingError{Msg: "end-of-chunks without a chunk"}
 			}
 			return msg, nil
 		}
@@ -122,13 +122,13 @@ func readChunkHeader(br *bufio.Reader, first bool) (uint64, error) {
 		return 0, unexpectedEOF(err)
 	}
 	if b != '\n' {
-		return 0, &FramingError{Msg: fmt.Sprintf("expected LF before chunk header, got %q", b)}
+		return 0, &framingError{Msg: fmt.Sprintf("expected LF before chunk header, got %q", b)}
 	}
 	if b, err = br.ReadByte(); err != nil {
 		return 0, unexpectedEOF(err)
 	}
 	if b != '#' {
-		return 0, &FramingError{Msg: fmt.Sprintf("expected '#' in chunk header, got %q", b)}
+		return 0, &framingError{Msg: fmt.Sprintf("expected '#' in chunk header, got %q", b)}
 	}
 	var digits []byte
 	for {
@@ -144,28 +144,28 @@ func readChunkHeader(br *bufio.Reader, first bool) (uint64, error) {
 				return 0, unexpectedEOF(err)
 			}
 			if b != '\n' {
-				return 0, &FramingError{Msg: "malformed end-of-chunks marker"}
+				return 0, &framingError{Msg: "malformed end-of-chunks marker"}
 			}
 			if first {
-				return 0, &FramingError{Msg: "end-of-chunks without a chunk"}
+				return 0, &framingError{Msg: "end-of-chunks without a chunk"}
 			}
 			return 0, nil
 		}
 		// chunk-size = 1*DIGIT1 0*DIGIT: no leading zero, no sign.
 		if b < '0' || b > '9' || (len(digits) == 0 && b == '0') {
-			return 0, &FramingError{Msg: fmt.Sprintf("invalid chunk-size byte %q", b)}
+			return 0, &framingError{Msg: fmt.Sprintf("invalid chunk-size byte %q", b)}
 		}
 		digits = append(digits, b)
 		if len(digits) > maxChunkDigits {
-			return 0, &FramingError{Msg: "chunk-size too long"}
+			return 0, &framingError{Msg: "chunk-size too long"}
 		}
 	}
 	if len(digits) == 0 {
-		return 0, &FramingError{Msg: "empty chunk-size"}
+		return 0, &framingError{Msg: "empty chunk-size"}
 	}
 	n, err := strconv.ParseUint(string(digits), 10, 64)
 	if err != nil || n > maxChunkSize {
-		return 0, &FramingError{Msg: "chunk-size out of range"}
+		return 0, &framingError{Msg: "chunk-size out of range"}
 	}
 	return n, nil
 }

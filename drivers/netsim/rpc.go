@@ -124,6 +124,7 @@ func (s *session) dispatch(root *elem) ([]byte, after, error) {
 // run carries out one operation.
 func (s *session) run(op *elem) ([]byte, after, error) {
 	name := op.name.Local
+	s.log.Debug("rpc", "op", name)
 	if op.name.Space != nsBase {
 		return nil, actReply, newError(errTypeProtocol, "operation-not-supported",
 			fmt.Sprintf("rpc %s in namespace %q is not supported", name, op.name.Space),

@@ -175,11 +175,20 @@ func (s *Sim) Devices() []*Device {
 func (s *Sim) Device(name string) *Device { return s.byName[name] }
 
 // KnownHosts returns one known_hosts line per device with its current host
-// key, in the "[addr]:port" form that x/crypto/ssh/knownhosts matches.
+// key, in the "[addr]:port" form that x/crypto/ssh/knownhosts matches. A
+// device listening on every address (0.0.0.0, ::) is written as loopback,
+// the address a client on this machine dials.
 func (s *Sim) KnownHosts() []byte {
 	var b []byte
 	for _, d := range s.devices {
-		addr := knownhosts.Normalize(net.JoinHostPort(d.Address, strconv.Itoa(d.Port)))
+		host := d.Address
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			host = "127.0.0.1"
+			if ip.To4() == nil {
+				host = "::1"
+			}
+		}
+		addr := knownhosts.Normalize(net.JoinHostPort(host, strconv.Itoa(d.Port)))
 		b = append(b, knownhosts.Line([]string{addr}, d.HostKey())...)
 		b = append(b, '\n')
 	}
