@@ -105,6 +105,9 @@ func deviceSection(d *plan.Device, max int) string {
 			lines = append(lines, "- "+string(c.Path)+leafValue(true, c.Before), "+ "+string(c.Path)+leafValue(true, c.After))
 		default:
 			lines = append(lines, "- "+string(c.Path)+leafValue(c.Leaf, c.Before))
+			for _, l := range deletedLeaves(c) {
+				lines = append(lines, "-     "+l)
+			}
 		}
 	}
 	fence := codeFence(lines)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/netrecon/netrecon/configtree"
@@ -101,6 +102,9 @@ func (v *PlanHuman) Plan(p *plan.Plan) error {
 		fmt.Fprintf(w, "\n%s\n", v.paint(ansiBold, deviceTitle(d)))
 		for _, c := range d.Changes {
 			fmt.Fprintf(w, "  %s\n", v.changeLine(c))
+			for _, l := range deletedLeaves(c) {
+				fmt.Fprintf(w, "  %s\n", v.paint(ansiRed, "-     "+l))
+			}
 		}
 	}
 	fmt.Fprintf(w, "\n%s\n", SummaryLine(p))
@@ -119,6 +123,32 @@ func (v *PlanHuman) changeLine(c plan.Change) string {
 		return v.paint(ansiYellow, fmt.Sprintf("~ %s: %s → %s", c.Path, quote(c.Before), quote(c.After))) + owners
 	}
 	return v.paint(ansiRed, "- "+string(c.Path)+leafValue(c.Leaf, c.Before)) + owners
+}
+
+// deletedLeaves lists, for the deletion of a list entry or container, the
+// leaves that go with it, so a reviewer sees what a one-line deletion removes.
+// Key leaves are left out: they are already in the entry's path.
+func deletedLeaves(c plan.Change) []string {
+	if c.Action != configtree.Delete || c.Leaf || c.Node == nil {
+		return nil
+	}
+	var out []string
+	var walk func(n *configtree.Node, prefix string)
+	walk = func(n *configtree.Node, prefix string) {
+		for _, ch := range n.Children {
+			if ch.Leaf && slices.Contains(n.Keys, ch.Name) {
+				continue
+			}
+			p := prefix + ch.PathStep()
+			if ch.Leaf {
+				out = append(out, p+" = "+quote(ch.Value))
+				continue
+			}
+			walk(ch, p+"/")
+		}
+	}
+	walk(c.Node, "")
+	return out
 }
 
 func leafValue(leaf bool, v string) string {
