@@ -218,3 +218,37 @@ func TestLeafList(t *testing.T) {
 		t.Errorf("filter %s", f)
 	}
 }
+
+func TestPathChild(t *testing.T) {
+	p := Path("/").Child("routing").Child("route", KeyValue{"type", "static"}, KeyValue{"name", `a]=\`})
+	if p != `/routing/route[type=static][name=a\]\=\\]` {
+		t.Errorf("Child: %s", p)
+	}
+	tr := mustParse(t, `<routing><route><type>static</type><name>a]=\</name></route></routing>`)
+	if tr.Find(p) == nil {
+		t.Errorf("Find(%s) = nil", p)
+	}
+}
+
+func FuzzParsePath(f *testing.F) {
+	f.Add(`/interfaces/interface[name=ge-0/0/1.100]/description`)
+	f.Add(`/routing/route[type=static][name=a\]\=\\]`)
+	f.Add(`/system/dns/server[.=192.0.2.53]`)
+	f.Fuzz(func(t *testing.T, s string) {
+		steps, err := ParsePath(Path(s))
+		if err != nil {
+			return
+		}
+		p := Path("/")
+		for _, st := range steps {
+			p = p.Child(st.Name, st.Keys...)
+		}
+		again, err := ParsePath(p)
+		if err != nil {
+			t.Fatalf("rebuilt path %q does not parse: %v", p, err)
+		}
+		if d := cmp.Diff(steps, again); d != "" {
+			t.Fatalf("%q -> %q changed (-first +again):\n%s", s, p, d)
+		}
+	})
+}

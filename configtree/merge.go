@@ -19,6 +19,9 @@ func Merge(dst, src *Tree) error {
 	if src == nil || src.Root == nil {
 		return nil
 	}
+	if dst == nil {
+		return errNilDst
+	}
 	if dst.Root == nil {
 		dst.Root = &Node{}
 	}
@@ -46,6 +49,8 @@ func checkMerge(d, s *Node, path Path, errs *[]error) {
 		}
 	})
 }
+
+var errNilDst = errors.New("configtree: merge into a nil tree")
 
 func kindValue(n *Node) string {
 	if n.Leaf {
@@ -110,6 +115,9 @@ func MergeAll(dst *Tree, srcs ...*Tree) error {
 	}
 	if len(roots) == 0 {
 		return nil
+	}
+	if dst == nil {
+		return errNilDst
 	}
 	if dst.Root == nil {
 		dst.Root = &Node{}

@@ -60,12 +60,26 @@ func (n *Node) PathStep() string {
 }
 
 func escapeKey(b *strings.Builder, v string) {
-	for _, r := range v {
-		if r == ']' || r == '=' || r == '\\' {
+	// Byte by byte: the escaped characters are ASCII, and a value that is
+	// not valid UTF-8 must come back unchanged.
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == ']' || c == '=' || c == '\\' {
 			b.WriteByte('\\')
 		}
-		b.WriteRune(r)
+		b.WriteByte(v[i])
 	}
+}
+
+// Child returns the path of the child step name, with key predicates in the
+// order given, values escaped:
+//
+//	Path("/interfaces").Child("interface", KeyValue{"name", ifname})
+func (p Path) Child(name string, keys ...KeyValue) Path {
+	s := Step{Name: name, Keys: keys}.String()
+	if p == "" || p == "/" {
+		return Path("/" + s)
+	}
+	return p + "/" + Path(s)
 }
 
 // childPath is the path of child under parent's path.
