@@ -117,9 +117,10 @@ func blobHash(b []byte) string {
 }
 
 // Changed lists the intent paths whose content differs between two maps of
-// blob hashes (from Blobs or WorkTreeBlobs), sorted.
+// blob hashes (from Blobs or WorkTreeBlobs), sorted. Nothing changed is an
+// empty, non-nil list: nil means "unknown" to the planner.
 func Changed(base, head map[string]string) []string {
-	var out []string
+	out := []string{}
 	for p, h := range head {
 		if base[p] != h && isIntentPath(p) {
 			out = append(out, p)
