@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# test-all.sh — netrecon's whole test suite, with the real peers it needs.
+#
+# `make test` and .ci/run both run this, so a developer runs what CI runs. It
+# installs and starts the lab (yuma123 netconfd behind OpenSSH, net-snmp; needs
+# root for apt-get), then: build, vet, gofmt, every test with the race detector,
+# a short fuzz run of every fuzz target, and lint of the GitHub workflows.
+# It stops the lab it started, and exits non-zero when anything fails.
+#
+# FUZZTIME (default 10s) sets how long each fuzz target runs.
+set -euo pipefail
+
+top=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+fuzztime=${FUZZTIME:-10s}
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "lab: install and start real NETCONF and SNMP servers"
+bash lab/lab.sh install
+bash lab/lab.sh up 4
+trap 'bash lab/lab.sh down' EXIT
+export NETRECON_LAB="$top/lab/.run/lab.json"
+
+step "build, vet, gofmt"
+go build ./...
+go vet ./...
+mapfile -t gofiles < <(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './lab/.run/*')
+unformatted=$(gofmt -l "${gofiles[@]}")
+if [ -n "$unformatted" ]; then
+	printf 'gofmt would change:\n%s\n' "$unformatted"
+	exit 1
+fi
+
+step "tests (race detector on)"
+go test -race -count=1 -timeout 30m ./...
+
+step "fuzz: each target for $fuzztime"
+# Every Fuzz function of the tree, found by name so a new one is never left out.
+grep -rl --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]*\(' . | sort | while read -r file; do
+	pkg=./$(dirname "${file#./}")
+	grep -oE '^func Fuzz[A-Za-z0-9_]*' "$file" | sed 's/^func //' | while read -r target; do
+		echo "fuzz $pkg $target"
+		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null
+	done
+done
+
+step "lint workflows and scripts"
+go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 .github/workflows/*.yml intent-example/.github/workflows/*.yml
+if command -v shellcheck >/dev/null; then
+	shellcheck .github/scripts/*.sh lab/*.sh .ci/run
+fi
+
+step "all checks passed"
