@@ -15,6 +15,9 @@ import (
 // values is a *ConflictError naming the path, both owners and both values;
 // Merge reports every conflict at once (errors.Join, reach each with
 // errors.As) and then leaves dst unchanged.
+//
+// Each call walks dst's lists once (to check their order), so building a
+// tree from thousands of fragments is faster with MergeAll.
 func Merge(dst, src *Tree) error {
 	if src == nil || src.Root == nil {
 		return nil
@@ -37,17 +40,28 @@ func Merge(dst, src *Tree) error {
 // checkMerge finds the conflicts before anything changes, so that a failed
 // Merge leaves dst as it was.
 func checkMerge(d, s *Node, path Path, errs *[]error) {
-	join(d, s, func(x, y *Node) {
-		if x == nil || y == nil {
-			return
+	ds := sortedChildren(d)
+	for _, y := range s.Children {
+		i, found := search(d, ds, y)
+		if !found {
+			continue
 		}
+		x := ds[i]
 		p := childPath(path, y)
 		n := len(*errs)
 		checkPair(x, y, p, errs)
 		if len(*errs) == n && !x.Leaf && !y.Leaf {
 			checkMerge(x, y, p, errs)
 		}
-	})
+	}
+}
+
+// search finds y's identity among sorted, the canonically sorted children
+// of parent: its index, or where to insert it. Merging a fragment of a few
+// nodes into a list of thousands costs a binary search per node, not a walk
+// of the list.
+func search(parent *Node, sorted []*Node, y *Node) (int, bool) {
+	return slices.BinarySearchFunc(sorted, y, func(a, b *Node) int { return compareID(parent, a, b) })
 }
 
 var errNilDst = errors.New("configtree: merge into a nil tree")
@@ -81,22 +95,14 @@ func mergeNode(d, s *Node) {
 		d.Leaf, d.Value, d.ValueSpace, d.ValuePrefix = false, "", "", ""
 	}
 	sortChildren(d)
-	if len(s.Children) == 0 {
-		return
-	}
-	merged := make([]*Node, 0, len(d.Children)+len(s.Children))
-	join(d, s, func(x, y *Node) {
-		switch {
-		case y == nil:
-			merged = append(merged, x)
-		case x == nil:
-			merged = append(merged, y.clone())
-		default:
-			mergeNode(x, y)
-			merged = append(merged, x)
+	for _, y := range s.Children {
+		i, found := search(d, d.Children, y)
+		if found {
+			mergeNode(d.Children[i], y)
+			continue
 		}
-	})
-	d.Children = merged
+		d.Children = slices.Insert(d.Children, i, y.clone())
+	}
 }
 
 // MergeAll merges srcs into dst, with the same result as calling Merge for
