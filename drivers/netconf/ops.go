@@ -51,9 +51,10 @@ type subtreeFilter struct {
 	Inner string `xml:",innerxml"`
 }
 
-// GetConfig reads source ("running", "candidate") restricted to filter, a tree
-// whose shape selects the subtrees to return (RFC 6241 6: subtree filtering);
-// nil returns the whole datastore. Reading only managed subtrees keeps replies
+// GetConfig reads source ("running", "candidate") restricted to filter, a
+// subtree filter (RFC 6241 6) as a tree, such as configtree.Filter(desired);
+// nil returns the whole datastore. The reply is parsed with the session's
+// Keys (WithKeys). Reading only managed subtrees keeps replies
 // small and avoids config netrecon does not own.
 //
 // [RFC6241 7.1]: https://www.rfc-editor.org/rfc/rfc6241#section-7.1
@@ -341,11 +342,13 @@ func (s *Session) Sessions(ctx context.Context) ([]MonitoringSession, error) {
 	return out, nil
 }
 
-// filterXML writes a filter tree as the content of a subtree <filter>.
+// filterXML writes a filter tree (see configtree.Filter) as the content of a
+// subtree <filter>.
 func filterXML(t *configtree.Tree) (string, error) {
-	var b strings.Builder
-	if err := t.WriteXML(&b, configtree.WriteOptions{}); err != nil {
-		return "", err
+	f := configtree.FilterXML(t)
+	if strings.HasPrefix(f, "<!--") {
+		// FilterXML reports a tree it cannot write as a comment.
+		return "", fmt.Errorf("cannot write filter: %s", strings.TrimSuffix(strings.TrimPrefix(f, "<!-- "), " -->"))
 	}
-	return b.String(), nil
+	return f, nil
 }
