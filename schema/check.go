@@ -92,6 +92,7 @@ type customerPrefix struct {
 	prefix netip.Prefix // masked
 	svc    *Service
 	field  string
+	pos    Pos
 }
 
 type checker struct {
@@ -177,7 +178,7 @@ func (c *checker) attachmentCircuit(s *Service) {
 		subnet := p.Masked()
 		k := subnetKey{device, vrfOf(s), s.Customer}
 		c.subnets[k] = append(c.subnets[k], subnet)
-		c.claims = append(c.claims, customerPrefix{vrf: vrfOf(s), prefix: subnet, svc: s, field: field})
+		c.claims = append(c.claims, customerPrefix{vrf: vrfOf(s), prefix: subnet, svc: s, field: field, pos: s.FieldPos(field)})
 	}
 }
 
@@ -217,7 +218,7 @@ func (c *checker) staticPrefixes(s *Service) {
 		if p.Masked() != p {
 			c.errorf(s, field, "did you mean "+p.Masked().String()+"?", "prefix %s has host bits set", text)
 		}
-		c.claims = append(c.claims, customerPrefix{vrf: vrfOf(s), prefix: p.Masked(), svc: s, field: field})
+		c.claims = append(c.claims, customerPrefix{vrf: vrfOf(s), prefix: p.Masked(), svc: s, field: field, pos: s.FieldPos(field)})
 	}
 }
 
@@ -253,7 +254,7 @@ func (c *checker) overlaps() {
 			cmp.Compare(a.vrf, b.vrf),
 			a.prefix.Addr().Compare(b.prefix.Addr()),
 			cmp.Compare(a.prefix.Bits(), b.prefix.Bits()),
-			comparePos(a.svc.FieldPos(a.field), b.svc.FieldPos(b.field)),
+			comparePos(a.pos, b.pos),
 		)
 	})
 	var stack []customerPrefix
@@ -268,7 +269,7 @@ func (c *checker) overlaps() {
 		for i := len(stack) - 1; i >= 0; i-- {
 			o := stack[i]
 			if o.svc.Customer != e.svc.Customer {
-				c.errorf(e.svc, e.field, fmt.Sprintf("service %q at %s", o.svc.Name, o.svc.FieldPos(o.field)),
+				c.errorf(e.svc, e.field, fmt.Sprintf("service %q at %s", o.svc.Name, o.pos),
 					"prefix %s of customer %q overlaps %s of customer %q in vrf %s", e.prefix, e.svc.Customer, o.prefix, o.svc.Customer, e.vrf)
 				break
 			}

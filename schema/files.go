@@ -93,13 +93,32 @@ func firstLink(rl fs.ReadLinkFS, name string) (string, error) {
 }
 
 // read returns the content of name, after checking its links and its size.
-func (r *repoFS) read(name string) ([]byte, error) {
-	real, err := r.resolve(name)
-	if err != nil {
-		return nil, err
+// typ is name's type as its folder listed it (fs.DirEntry.Type); only a
+// link needs resolving, which saves several stats per file on os.Root.
+func (r *repoFS) read(name string, typ fs.FileMode) ([]byte, error) {
+	real := name
+	if typ&fs.ModeSymlink != 0 {
+		var err error
+		if real, err = r.resolve(name); err != nil {
+			return nil, err
+		}
+		fi, err := fs.Stat(r.fsys, real)
+		if err != nil {
+			return nil, &fileError{summary: "cannot read file: " + errText(err)}
+		}
+		typ = fi.Mode().Type()
 	}
+	// Never open a FIFO or a device: opening one may block forever.
+	if !typ.IsRegular() {
+		return nil, &fileError{summary: "not a regular file"}
+	}
+	f, err := r.fsys.Open(real)
+	if err != nil {
+		return nil, &fileError{summary: "cannot read file: " + errText(err)}
+	}
+	defer f.Close()
 	// Stat before reading: a huge file is refused without being read.
-	fi, err := fs.Stat(r.fsys, real)
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, &fileError{summary: "cannot read file: " + errText(err)}
 	}
@@ -109,11 +128,6 @@ func (r *repoFS) read(name string) ([]byte, error) {
 	if fi.Size() > r.maxSize {
 		return nil, r.tooBig(fi.Size())
 	}
-	f, err := r.fsys.Open(real)
-	if err != nil {
-		return nil, &fileError{summary: "cannot read file: " + errText(err)}
-	}
-	defer f.Close()
 	// The file may grow between Stat and Read; never read past the limit.
 	data, err := io.ReadAll(io.LimitReader(f, r.maxSize+1))
 	if err != nil {
@@ -123,6 +137,12 @@ func (r *repoFS) read(name string) ([]byte, error) {
 		return nil, r.tooBig(int64(len(data)))
 	}
 	return data, nil
+}
+
+// readFile reads a file whose type is not known from a listing.
+func (r *repoFS) readFile(name string) ([]byte, error) {
+	typ := fs.ModeSymlink // resolve, then stat: the safe way
+	return r.read(name, typ)
 }
 
 func (r *repoFS) tooBig(size int64) error {
@@ -136,7 +156,7 @@ func (r *repoFS) tooBig(size int64) error {
 // sorted repo-relative names. A missing dir gives no names and exists=false.
 // Links are not followed into folders; linked files are returned and checked
 // when read.
-func (r *repoFS) listYAML(dir string, deep bool) (names []string, exists bool, diags Diagnostics) {
+func (r *repoFS) listYAML(dir string, deep bool) (names []listed, exists bool, diags Diagnostics) {
 	if _, err := r.resolve(dir); err != nil {
 		return nil, true, diags.Append(fileDiag(dir, err))
 	}
@@ -161,7 +181,7 @@ func (r *repoFS) listYAML(dir string, deep bool) (names []string, exists bool, d
 			return nil
 		}
 		if isYAMLName(name) {
-			names = append(names, name)
+			names = append(names, listed{name: name, typ: d.Type()})
 		} else if d.Type()&fs.ModeSymlink != 0 && deep {
 			// A linked folder is not walked; say so rather than skip it silently.
 			if fi, err := fs.Stat(r.fsys, name); err == nil && fi.IsDir() {
@@ -174,8 +194,14 @@ func (r *repoFS) listYAML(dir string, deep bool) (names []string, exists bool, d
 	if err != nil {
 		diags = diags.Append(fileDiag(dir, err))
 	}
-	slices.Sort(names)
+	slices.SortFunc(names, func(a, b listed) int { return strings.Compare(a.name, b.name) })
 	return names, true, diags
+}
+
+// listed is a file found in a folder, with its type from the listing.
+type listed struct {
+	name string
+	typ  fs.FileMode
 }
 
 func isYAMLName(name string) bool {

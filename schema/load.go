@@ -96,10 +96,10 @@ func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
 
 	jobs := make([]job, 0, len(invFiles)+len(svcFiles))
 	for _, f := range invFiles {
-		jobs = append(jobs, job{file: f, inventory: true})
+		jobs = append(jobs, job{file: f.name, typ: f.typ, inventory: true})
 	}
 	for _, f := range svcFiles {
-		jobs = append(jobs, job{file: f})
+		jobs = append(jobs, job{file: f.name, typ: f.typ})
 	}
 	results := runJobs(jobs, opts, first, types, broken, r)
 
@@ -118,6 +118,7 @@ func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
 // job is one file to load.
 type job struct {
 	file      string
+	typ       fs.FileMode // as listed
 	inventory bool
 }
 
@@ -181,7 +182,7 @@ func (l *loader) guarded(j job) (res result) {
 				Summary: fmt.Sprintf("internal error while validating this file: %v", p)}}}
 		}
 	}()
-	data, err := l.r.read(j.file)
+	data, err := l.r.read(j.file, j.typ)
 	if err != nil {
 		return result{diags: Diagnostics{fileDiag(j.file, err)}}
 	}

@@ -1,10 +1,21 @@
 package schema
 
 import (
+	"flag"
+	"io/fs"
 	"os"
+	"path"
+	"path/filepath"
+	"strings"
 	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
 )
 
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/bad/*/want.golden")
+
+// loadDir loads a repo folder through os.Root, as the CLI does.
 func loadDir(t *testing.T, dir string, opts Options) (*Intent, Diagnostics) {
 	t.Helper()
 	root, err := os.OpenRoot(dir)
@@ -15,15 +26,184 @@ func loadDir(t *testing.T, dir string, opts Options) (*Intent, Diagnostics) {
 	return Load(root.FS(), opts)
 }
 
+// readTree reads every file under dir into a MapFS, keyed by slash path.
+func readTree(t *testing.T, dir string) fstest.MapFS {
+	t.Helper()
+	m := fstest.MapFS{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		m[filepath.ToSlash(rel)] = &fstest.MapFile{Data: data, Mode: 0o644}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func TestLoadValid(t *testing.T) {
 	in, diags := loadDir(t, "testdata/valid", Options{})
-	for _, d := range diags {
-		t.Log(d)
-	}
 	if diags.HasErrors() {
-		t.Fatal("valid repo has errors")
+		t.Fatalf("valid repo has errors:\n%s", diagText(diags))
 	}
-	if len(in.Devices) != 3 || len(in.Services) != 4 {
-		t.Fatalf("got %d devices, %d services; want 3, 4", len(in.Devices), len(in.Services))
+	var devices, services []string
+	for _, d := range in.Devices {
+		devices = append(devices, d.Name)
+	}
+	for _, s := range in.Services {
+		services = append(services, s.Name)
+	}
+	if diff := cmp.Diff([]string{"pe1-osa", "pe1-tyo", "pe2-tyo"}, devices); diff != "" {
+		t.Errorf("devices (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"acme-tokyo-hq", "acme-tokyo-routes", "globex-osaka", "globex-transit"}, services); diff != "" {
+		t.Errorf("services (-want +got):\n%s", diff)
+	}
+
+	pe2 := in.Device("pe2-tyo")
+	wantPE2 := &Device{Name: "pe2-tyo", Platform: "junos", Address: "pe2-tyo.mgmt.example.net", Port: 22830,
+		Site: "tokyo", Role: "pe", Credentials: Credentials{Username: "netrecon", KeyFile: "/etc/netrecon/id_ed25519"},
+		Pos: Pos{File: "inventory/tokyo.yaml", Line: 14, Col: 5}}
+	if diff := cmp.Diff(wantPE2, pe2); diff != "" {
+		t.Errorf("pe2-tyo (-want +got):\n%s", diff)
+	}
+	if got := in.Device("pe1-tyo").Port; got != 830 {
+		t.Errorf("default port = %d, want 830", got)
+	}
+
+	hq := in.Services[0]
+	wantSpec := map[string]any{
+		"device": "pe1-tyo", "interface": "ge-0/0/1", "vlan": int64(100),
+		"description": "ACME Tokyo HQ </description><delete/>",
+		"ipv4":        "198.51.100.1/30", "ipv6": "2001:db8:100::1/127", "vrf": "acme",
+		"enabled": true, // the schema's default
+	}
+	if diff := cmp.Diff(wantSpec, hq.Spec); diff != "" {
+		t.Errorf("acme-tokyo-hq spec (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"pe1-tyo"}, hq.Devices); diff != "" {
+		t.Errorf("devices (-want +got):\n%s", diff)
+	}
+	if got, want := hq.FieldPos("spec.vlan"), (Pos{File: "services/acme/tokyo-hq.yaml", Line: 11, Col: 3}); got != want {
+		t.Errorf("spec.vlan at %v, want %v", got, want)
+	}
+	routes := in.Services[1]
+	if got, want := routes.FieldPos("spec.routes[1].nextHop"), (Pos{File: "services/acme/tokyo-routes.yaml", Line: 14, Col: 7}); got != want {
+		t.Errorf("spec.routes[1].nextHop at %v, want %v", got, want)
+	}
+
+	// The user-defined type: its defaults come from its own schema.
+	transit := in.Services[3]
+	wantTransit := map[string]any{
+		"devices": []any{"pe2-tyo", "pe1-osa"}, "peerAS": int64(64500),
+		"neighbor": "198.51.100.10", "maxPrefixes": int64(100),
+	}
+	if diff := cmp.Diff(wantTransit, transit.Spec); diff != "" {
+		t.Errorf("globex-transit spec (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"pe2-tyo", "pe1-osa"}, transit.Devices); diff != "" {
+		t.Errorf("transit devices (-want +got):\n%s", diff)
+	}
+
+	tt := in.Types["transit"]
+	if tt == nil || tt.BuiltIn || tt.Dir != "service-types/transit" || tt.Template["junos"].Name != "service-types/transit/junos.xml.tmpl" ||
+		!strings.Contains(tt.Template["junos"].Source, "<peer-as>") || tt.Description == "" {
+		t.Errorf("transit type = %+v", tt)
+	}
+	if diff := cmp.Diff(map[string][]string{"/configuration/protocols/bgp/group/neighbor": {"name"}}, tt.Lists); diff != "" {
+		t.Errorf("transit lists (-want +got):\n%s", diff)
+	}
+	for _, k := range []string{KindAttachmentCircuit, KindStaticRouting} {
+		bt := in.Types[k]
+		if bt == nil || !bt.BuiltIn || len(bt.Template) != 0 || !strings.Contains(bt.Schema, "#Spec") {
+			t.Errorf("built-in type %s = %+v", k, bt)
+		}
+	}
+}
+
+func diagText(ds Diagnostics) string {
+	var b strings.Builder
+	for _, d := range ds {
+		b.WriteString(d.Severity.String())
+		b.WriteString(": ")
+		b.WriteString(d.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// TestLoadBad loads testdata/valid overlaid with each testdata/bad/<case>/
+// (a file named "delete" lists paths to remove first) and compares the
+// diagnostics with the case's want.golden. Run with -update to rewrite them.
+func TestLoadBad(t *testing.T) {
+	base := readTree(t, "testdata/valid")
+	cases, err := os.ReadDir("testdata/bad")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		t.Run(c.Name(), func(t *testing.T) {
+			dir := filepath.Join("testdata/bad", c.Name())
+			fsys := fstest.MapFS{}
+			for k, v := range base {
+				fsys[k] = v
+			}
+			overlay := readTree(t, dir)
+			if del, ok := overlay["delete"]; ok {
+				for _, p := range strings.Fields(string(del.Data)) {
+					for k := range fsys {
+						if k == p || strings.HasPrefix(k, p+"/") {
+							delete(fsys, k)
+						}
+					}
+				}
+			}
+			for k, v := range overlay {
+				if k != "delete" && k != "want.golden" {
+					fsys[k] = v
+				}
+			}
+			_, diags := Load(fsys, Options{})
+			checkDiags(t, diags)
+			got := diagText(diags)
+			golden := filepath.Join(dir, "want.golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("diagnostics (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// checkDiags asserts what every bad input must give: at least one error, and
+// every error names its file.
+func checkDiags(t *testing.T, diags Diagnostics) {
+	t.Helper()
+	if !diags.HasErrors() {
+		t.Fatalf("no error; diagnostics:\n%s", diagText(diags))
+	}
+	for _, d := range diags {
+		if d.Severity == Error && d.Pos.File == "" {
+			t.Errorf("error without a file: %v", d)
+		}
+		if d.Pos.File != "" && (path.IsAbs(d.Pos.File) || strings.Contains(d.Pos.File, `\`)) {
+			t.Errorf("position is not repo-relative: %v", d)
+		}
 	}
 }

@@ -63,7 +63,11 @@ func loadTypes(r *repoFS, v *validator) (types map[string]*ServiceType, broken m
 		t, ds := loadType(r, v, kind, dir)
 		diags = append(diags, ds...)
 		if ds.HasErrors() {
-			broken[kind] = true
+			// A folder named after a built-in kind leaves the built-in
+			// in place; any other broken type fails its instances.
+			if !isBuiltin(kind) {
+				broken[kind] = true
+			}
 			continue
 		}
 		types[kind] = t
@@ -90,7 +94,7 @@ func loadType(r *repoFS, v *validator, kind, dir string) (*ServiceType, Diagnost
 		name := dir + "/" + e.Name()
 		switch {
 		case e.Name() == "schema.cue":
-			src, err := r.read(name)
+			src, err := r.readFile(name)
 			if err != nil {
 				diags = diags.Append(fileDiag(name, err))
 				continue
@@ -105,7 +109,7 @@ func loadType(r *repoFS, v *validator, kind, dir string) (*ServiceType, Diagnost
 					Detail:  "name templates <platform>.xml.tmpl with platform one of " + strings.Join(platforms(), ", ")})
 				continue
 			}
-			src, err := r.read(name)
+			src, err := r.readFile(name)
 			if err != nil {
 				diags = diags.Append(fileDiag(name, err))
 				continue
@@ -166,7 +170,7 @@ func hasField(v cue.Value, name string) bool {
 
 // loadTypeFile reads type.yaml into t, validating it with #TypeFile.
 func loadTypeFile(r *repoFS, v *validator, name string, t *ServiceType) Diagnostics {
-	data, err := r.read(name)
+	data, err := r.readFile(name)
 	if err != nil {
 		return Diagnostics{fileDiag(name, err)}
 	}

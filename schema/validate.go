@@ -3,6 +3,7 @@ package schema
 import (
 	"embed"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -192,7 +193,31 @@ func (v *validator) check(schema cue.Value, doc *document, userType bool) (cue.V
 			break
 		}
 	}
+	if !userType {
+		reword(diags, doc)
+	}
 	return u, diags
+}
+
+// reword explains the missing fields that stand for a rule of the built-in
+// schemas: the schemas demand ipv4 when ipv6 is absent, and passwordEnv when
+// neither file is given.
+func reword(diags Diagnostics, doc *document) {
+	for i, d := range diags {
+		if !strings.HasPrefix(d.Summary, "missing required field") {
+			continue
+		}
+		switch {
+		case d.Field == "spec.ipv4":
+			diags[i].Field, diags[i].Summary = "spec", "spec needs ipv4, ipv6 or both"
+		case strings.HasSuffix(d.Field, "credentials.passwordEnv"):
+			diags[i].Field = parentField(d.Field)
+			diags[i].Summary = "credentials must name one of passwordEnv, passwordFile, keyFile"
+		default:
+			continue
+		}
+		diags[i].Pos = doc.lookup(diags[i].Field)
+	}
 }
 
 // prune copies data without the leaf fields named in drop. Structs and lists
@@ -259,14 +284,10 @@ func cueDiags(err error, doc *document, userType bool) Diagnostics {
 		case msg == "field not allowed":
 			d.Summary = fmt.Sprintf("unknown field %q", lastElem(field))
 			d.Detail = "check the spelling; unknown fields are errors"
-		case msg == "field is required but not present" && !userType && field == "spec.ipv4":
-			d.Field, d.Summary = "spec", "spec needs ipv4, ipv6 or both"
-		case msg == "field is required but not present" && !userType && strings.HasSuffix(field, "credentials.passwordEnv"):
-			d.Field, d.Summary = parentField(field), "credentials must name one of passwordEnv, passwordFile, keyFile"
 		case msg == "field is required but not present":
 			d.Summary = fmt.Sprintf("missing required field %q", lastElem(field))
 		default:
-			d.Summary = msg
+			d.Summary = friendly(msg, userType)
 			if userType {
 				if p := e.Position(); p.IsValid() {
 					d.Detail = "constraint at " + tokenPos(p).String()
@@ -280,7 +301,102 @@ func cueDiags(err error, doc *document, userType bool) Diagnostics {
 		seen[key] = true
 		diags = append(diags, d)
 	}
-	return diags
+	return tidy(diags)
+}
+
+// friendlyMessages words the failures of the built-in schemas' patterns: CUE
+// prints the pattern itself, which tells a service engineer little. Keys are
+// the constraints as CUE prints them.
+func friendlyMessages() []struct{ constraint, text string } {
+	return []struct{ constraint, text string }{
+		{`=~"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"`, "must be a lower-case DNS label: a-z, 0-9 and '-', not starting or ending with '-'"},
+		{`strings.MaxRunes(63)`, "must be at most 63 characters"},
+		{`strings.MaxRunes(64)`, "must be at most 64 characters"},
+		{`strings.MaxRunes(32)`, "must be at most 32 characters"},
+		{`strings.MaxRunes(200)`, "must be at most 200 characters"},
+		{`=~"^[A-Za-z0-9][A-Za-z0-9_.-]*$"`, "must be a VRF name: letters, digits, '_', '.' and '-'"},
+		{`=~"^[A-Za-z0-9][A-Za-z0-9/:._-]*$"`, "must be an interface name such as ge-0/0/1"},
+		{`=~"^[0-9]{1,3}`, "must be an IPv4 address with a prefix length of 8-31, e.g. 192.0.2.1/30"},
+		{`=~"^[0-9A-Fa-f:]*:`, "must be an IPv6 address with a prefix length of 64-127, e.g. 2001:db8::1/127"},
+		{`net.IPCIDR`, "must be an address with a prefix length, e.g. 192.0.2.0/24"},
+		{`net.IP`, "must be an IP address"},
+		{`=~"^[A-Za-z_][A-Za-z0-9_]*$"`, "must be an environment variable name"},
+		{`=~"^/"`, "must be an absolute path"},
+	}
+}
+
+// friendly rewords a CUE message of a built-in schema, keeping the value.
+func friendly(msg string, userType bool) string {
+	if userType || !strings.HasPrefix(msg, "invalid value ") {
+		return msg
+	}
+	for _, f := range friendlyMessages() {
+		if !strings.Contains(msg, f.constraint) {
+			continue
+		}
+		value := strings.TrimPrefix(msg, "invalid value ")
+		if i := strings.Index(value, " ("); i >= 0 {
+			value = value[:i]
+		}
+		return fmt.Sprintf("invalid value %s: %s", value, f.text)
+	}
+	return msg
+}
+
+var enumRe = regexp.MustCompile(`^conflicting values ("[^"]*") and ("[^"]*")$`)
+
+// tidy merges what CUE says several times about one field: one error per
+// alternative of a failed enum ("conflicting values "ietf" and "cisco"", then
+// "junos") becomes one message; a default's conflict ("conflicting values 830
+// and 70000") and errors about an operand that is itself an error (_|_) go
+// when the field has a clearer message.
+func tidy(diags Diagnostics) Diagnostics {
+	var out Diagnostics
+	for i := 0; i < len(diags); {
+		j := i + 1
+		for j < len(diags) && diags[j].Field == diags[i].Field && diags[j].Pos == diags[i].Pos {
+			j++
+		}
+		out = append(out, tidyField(diags[i:j])...)
+		i = j
+	}
+	return out
+}
+
+func tidyField(group Diagnostics) Diagnostics {
+	if len(group) == 1 {
+		return group
+	}
+	var alts []string
+	value := ""
+	for _, d := range group {
+		m := enumRe.FindStringSubmatch(d.Summary)
+		if m == nil || (value != "" && m[2] != value) {
+			alts = nil
+			break
+		}
+		value = m[2]
+		alts = append(alts, m[1])
+	}
+	if alts != nil {
+		slices.Sort(alts)
+		d := group[0]
+		d.Summary = fmt.Sprintf("invalid value %s: must be one of %s", value, strings.Join(alts, ", "))
+		return Diagnostics{d}
+	}
+	noisy := func(d Diagnostic) bool {
+		return strings.HasPrefix(d.Summary, "conflicting values") || strings.Contains(d.Summary, "_|_")
+	}
+	var clear Diagnostics
+	for _, d := range group {
+		if !noisy(d) {
+			clear = append(clear, d)
+		}
+	}
+	if len(clear) > 0 {
+		return clear
+	}
+	return group[:1]
 }
 
 // cuePath formats a CUE error path as a field path of the document:
