@@ -62,9 +62,11 @@ type Change struct {
 	// for building edit-config payloads.
 	Node *Node
 	// Ancestors are the nodes from the top-level element down to the node's
-	// parent, in the same tree as Node. A Path carries neither namespaces nor
-	// the value spaces of identity keys; Apply and EditConfig need both to
-	// rebuild the parents of a created node. Shared, never to be modified.
+	// parent, in the same tree as Node, as shallow copies: name, namespace,
+	// keys, owners and key leaves, no other children. A Path carries neither
+	// namespaces nor the value spaces of identity keys; Apply and EditConfig
+	// need both to rebuild the parents of a created node. Shared between
+	// changes, never to be modified.
 	Ancestors []*Node
 }
 

@@ -1,7 +1,5 @@
 package configtree
 
-import "slices"
-
 // Diff returns the changes that turn from into to, touching only what
 // netrecon owns:
 //
@@ -25,87 +23,105 @@ import "slices"
 // Deleting first frees names and values (an address, a VLAN) that creates may
 // reuse.
 func Diff(from, to *Tree) []Change {
-	d := &differ{}
-	d.matched(from.root(), to.root(), "/", nil, nil)
+	d := &differ{copies: make(map[*Node]*Node)}
+	d.matched(from.root(), to.root(), "/")
 	return append(d.deletes, d.upserts...)
 }
 
 type differ struct {
 	deletes, upserts []Change
+	// fromAnc and toAnc are the ancestors of the nodes being compared, top
+	// first, in from and in to.
+	fromAnc, toAnc []*Node
+	copies         map[*Node]*Node
 }
 
-// ancestors extends an ancestor chain with n, unless n is the root.
-func ancestors(anc []*Node, n *Node) []*Node {
-	if n.Name == "" && anc == nil {
+// chain returns shallow copies of an ancestor stack for a Change: name,
+// namespace and key leaves are what addresses a change, and a chain that
+// held whole subtrees would make every change of a saved plan carry the
+// device's configuration. Changes below one node share its copy.
+func (d *differ) chain(anc []*Node) []*Node {
+	if len(anc) == 0 {
 		return nil
 	}
-	return append(slices.Clip(anc), n)
+	out := make([]*Node, len(anc))
+	for i, a := range anc {
+		c, ok := d.copies[a]
+		if !ok {
+			c = a.shallow()
+			d.copies[a] = c
+		}
+		out[i] = c
+	}
+	return out
 }
 
-// matched compares the children of two nodes with the same identity; fa and
-// ta are their ancestor chains in from and to, each including the node.
-func (d *differ) matched(f, t *Node, path Path, fa, ta []*Node) {
+// matched compares the children of two nodes with the same identity.
+func (d *differ) matched(f, t *Node, path Path) {
 	join(f, t, func(x, y *Node) {
 		switch {
 		case y == nil:
-			d.remove(f, x, childPath(path, x), fa)
+			d.remove(f, x, childPath(path, x))
 		case x == nil:
-			d.create(t, y, childPath(path, y), ta)
+			d.create(t, y, childPath(path, y))
 		case x.Leaf && y.Leaf:
 			if x.Value != y.Value || x.ValueSpace != y.ValueSpace || x.Space != y.Space {
 				d.upserts = append(d.upserts, Change{Action: Update, Path: childPath(path, y), Leaf: true,
-					Before: displayValue(x), After: displayValue(y), Owners: y.Owners, Node: y, Ancestors: ta})
+					Before: displayValue(x), After: displayValue(y), Owners: y.Owners, Node: y, Ancestors: d.chain(d.toAnc)})
 			}
 		case x.Leaf != y.Leaf && !isEmptyElem(x) && !isEmptyElem(y):
 			// A leaf became a container or the reverse: remove, then create.
 			p := childPath(path, y)
-			d.remove(f, x, p, fa)
-			d.create(t, y, p, ta)
+			d.remove(f, x, p)
+			d.create(t, y, p)
 		default:
-			p := childPath(path, y)
-			d.matched(x, y, p, ancestors(fa, x), ancestors(ta, y))
+			d.fromAnc, d.toAnc = append(d.fromAnc, x), append(d.toAnc, y)
+			d.matched(x, y, childPath(path, y))
+			d.fromAnc, d.toAnc = d.fromAnc[:len(d.fromAnc)-1], d.toAnc[:len(d.toAnc)-1]
 		}
 	})
 }
 
 // create records the creation of n (a child of parent, in to) and of its
 // descendants.
-func (d *differ) create(parent, n *Node, path Path, anc []*Node) {
+func (d *differ) create(parent, n *Node, path Path) {
 	if parent.isKeyLeaf(n) {
 		return
 	}
 	switch {
 	case n.Leaf:
 		d.upserts = append(d.upserts, Change{Action: Create, Path: path, Leaf: true,
-			After: displayValue(n), Owners: n.Owners, Node: n, Ancestors: anc})
+			After: displayValue(n), Owners: n.Owners, Node: n, Ancestors: d.chain(d.toAnc)})
 		return
 	case n.IsEntry() || len(n.Children) == 0:
-		d.upserts = append(d.upserts, Change{Action: Create, Path: path, Owners: n.Owners, Node: n, Ancestors: anc})
+		d.upserts = append(d.upserts, Change{Action: Create, Path: path, Owners: n.Owners, Node: n, Ancestors: d.chain(d.toAnc)})
 	}
-	sub := ancestors(anc, n)
+	d.toAnc = append(d.toAnc, n)
 	for _, c := range sortedChildren(n) {
-		d.create(n, c, childPath(path, c), sub)
+		d.create(n, c, childPath(path, c))
 	}
+	d.toAnc = d.toAnc[:len(d.toAnc)-1]
 }
 
 // remove records what may be deleted of n, a child of parent in from that
 // to does not have.
-func (d *differ) remove(parent, n *Node, path Path, anc []*Node) {
+func (d *differ) remove(parent, n *Node, path Path) {
 	if parent.isKeyLeaf(n) {
 		return
 	}
 	if fullyOwned(n) {
-		c := Change{Action: Delete, Path: path, Leaf: n.Leaf, Owners: n.Owners, Node: n, Ancestors: anc}
+		c := Change{Action: Delete, Path: path, Leaf: n.Leaf, Owners: n.Owners, Node: n, Ancestors: d.chain(d.fromAnc)}
 		if n.Leaf {
 			c.Before = displayValue(n)
 		}
 		d.deletes = append(d.deletes, c)
 		return
 	}
-	sub := ancestors(anc, n)
+	d.fromAnc = append(d.fromAnc, n)
 	for _, c := range sortedChildren(n) {
-		d.remove(n, c, childPath(path, c), sub)
+		d.remove(n, c, childPath(path, c))
 	}
+	d.fromAnc = d.fromAnc[:len(d.fromAnc)-1]
 }
 
 // fullyOwned reports whether n and all its descendants have owners. The key

@@ -252,3 +252,19 @@ func FuzzParsePath(f *testing.F) {
 		}
 	})
 }
+
+func TestDiffAncestorsAreShallow(t *testing.T) {
+	from := owned(t, "a", fragA)
+	to := owned(t, "a", strings.Replace(fragA, "1500", "9000", 1))
+	ch := Diff(from, to)
+	if len(ch) != 1 || len(ch[0].Ancestors) != 2 {
+		t.Fatalf("changes: %s", changeLines(ch))
+	}
+	iface := ch[0].Ancestors[1]
+	if iface.Name != "interface" || len(iface.Children) != 1 || iface.Children[0].Name != "name" || iface.Space != "urn:if" {
+		t.Errorf("ancestor must keep name, namespace and key leaves only: %+v", iface)
+	}
+	if len(ch[0].Ancestors[0].Children) != 0 {
+		t.Errorf("container ancestor carries children")
+	}
+}
