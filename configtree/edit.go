@@ -50,7 +50,11 @@ func EditConfig(changes []Change) (string, error) {
 		for _, a := range c.Ancestors {
 			n, _ := child(parent, a)
 			if ops[n] == "remove" {
-				return "", fmt.Errorf("configtree: change %d (%c %s) is inside a removed node", i+1, c.Action, c.Path)
+				// A removed leaf comes back as a container (Diff removes,
+				// then creates, when a node changes kind): one replace
+				// does both on the device.
+				ops[n] = "replace"
+				n.Leaf, n.Value, n.ValueSpace, n.ValuePrefix = false, "", "", ""
 			}
 			parent = n
 		}
@@ -59,7 +63,15 @@ func EditConfig(changes []Change) (string, error) {
 			op = "remove"
 		}
 		n, _ := child(parent, c.Node)
-		if prev := ops[n]; prev != "" && prev != op {
+		switch prev := ops[n]; {
+		case prev == "remove" && op == "merge":
+			// A removed container comes back as a leaf, or the reverse.
+			op = "replace"
+			n.Leaf, n.Value, n.ValueSpace, n.ValuePrefix = c.Node.Leaf, c.Node.Value, c.Node.ValueSpace, c.Node.ValuePrefix
+			n.Children = nil
+		case prev == "replace" && op == "merge":
+			op = prev
+		case prev != "" && prev != op:
 			return "", fmt.Errorf("configtree: change %d (%c %s) conflicts with an earlier change of the same node", i+1, c.Action, c.Path)
 		}
 		ops[n] = op

@@ -137,3 +137,30 @@ func TestEditConfigProperty(t *testing.T) {
 		}
 	}
 }
+
+// A node that changes kind is removed and created by Diff; the payload
+// replaces it in one operation, with the same result.
+func TestEditConfigKindChange(t *testing.T) {
+	for _, tc := range []struct{ from, to string }{
+		{`<system><x>1</x><keep>k</keep></system>`, `<system><x><y>2</y><z>3</z></x><keep>k</keep></system>`},
+		{`<system><x><y>2</y></x><keep>k</keep></system>`, `<system><x>1</x><keep>k</keep></system>`},
+	} {
+		from, to := owned(t, "a", tc.from), owned(t, "b", tc.to)
+		changes := Diff(from, to)
+		want, err := Apply(from, changes)
+		if err != nil || !want.Equal(to) {
+			t.Fatalf("Apply: %v\n%s", err, want)
+		}
+		payload, err := EditConfig(changes)
+		if err != nil {
+			t.Fatalf("EditConfig: %v", err)
+		}
+		if !strings.Contains(payload, `nc:operation="replace"`) {
+			t.Errorf("kind change must be a replace: %s", payload)
+		}
+		got, err := ApplyEdit(from, strings.NewReader(payload), "edit", testKeys, "merge")
+		if err != nil || !got.Equal(want) {
+			t.Errorf("ApplyEdit: %v\n%s\nwant\n%s\npayload %s", err, got, want, payload)
+		}
+	}
+}
