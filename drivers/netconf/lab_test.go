@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/lab/labtest"
 )
 
@@ -117,6 +118,7 @@ func BenchmarkLabGetConfig(b *testing.B) {
 				_, err := sessions[worker].GetConfig(ctx, Running, nil)
 				return err
 			})
+			b.StopTimer() // the deferred closes are not reads
 		})
 		b.Run(fmt.Sprintf("cold/inflight=%d", inflight), func(b *testing.B) {
 			var n int64
@@ -166,4 +168,28 @@ func runInFlight(b *testing.B, inflight int, fn func(worker int) error) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "reads/s")
+}
+
+// TestLabWithDefaults: ietf-interfaces' enabled defaults to true (RFC 8343).
+// Unset, it shows up under report-all and not under explicit (the lab's basic
+// mode) nor trim: the phantom difference WithDefaultsMode exists to pin down.
+func TestLabWithDefaults(t *testing.T) {
+	env, _ := labEnv(t)
+	name := withIface(t, env, env.dial(t), "defaults")
+	for _, tc := range []struct {
+		mode        string
+		wantEnabled bool
+	}{{"report-all", true}, {"explicit", false}, {"trim", false}} {
+		e := env
+		e.Opts = append(append([]Option(nil), env.Opts...), WithDefaultsMode(tc.mode))
+		s := e.dial(t)
+		tree, err := s.GetConfig(t.Context(), Running, ifaceFilter(t, name))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.mode, err)
+		}
+		got := tree.Find(configtree.Path("/interfaces/interface[name="+name+"]/enabled")) != nil
+		if got != tc.wantEnabled {
+			t.Errorf("with-defaults %s: enabled present = %v, want %v\n%s", tc.mode, got, tc.wantEnabled, tree)
+		}
+	}
 }

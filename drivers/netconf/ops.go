@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +47,10 @@ type rawXML struct {
 	Inner string `xml:",innerxml"`
 }
 
+type withDefaults struct {
+	Mode string `xml:",chardata"`
+}
+
 type subtreeFilter struct {
 	Type  string `xml:"type,attr"`
 	Inner string `xml:",innerxml"`
@@ -65,10 +70,17 @@ func (s *Session) GetConfig(ctx context.Context, source string, filter *configtr
 		return nil, err
 	}
 	req := struct {
-		XMLName xml.Name       `xml:"urn:ietf:params:xml:ns:netconf:base:1.0 get-config"`
-		Source  datastore      `xml:"source"`
-		Filter  *subtreeFilter `xml:"filter,omitempty"`
+		XMLName      xml.Name       `xml:"urn:ietf:params:xml:ns:netconf:base:1.0 get-config"`
+		Source       datastore      `xml:"source"`
+		Filter       *subtreeFilter `xml:"filter,omitempty"`
+		WithDefaults *withDefaults  `xml:"urn:ietf:params:xml:ns:yang:ietf-netconf-with-defaults with-defaults,omitempty"`
 	}{Source: ds}
+	if m := s.cfg.defaults; m != "" {
+		if s.caps.WithDefaults != m && !slices.Contains(s.caps.WithDefaultsAlso, m) {
+			return nil, fmt.Errorf("%s: %s: with-defaults mode %q not supported (basic mode %q, also %v)", s.device, op, m, s.caps.WithDefaults, s.caps.WithDefaultsAlso)
+		}
+		req.WithDefaults = &withDefaults{Mode: m}
+	}
 	if filter != nil {
 		f, err := filterXML(filter)
 		if err != nil {

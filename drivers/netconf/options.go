@@ -23,6 +23,7 @@ type config struct {
 	rpcTimeout  time.Duration
 	settle      time.Duration
 	keys        configtree.Keys
+	defaults    string
 }
 
 func newConfig(opts []Option) (config, error) {
@@ -98,5 +99,24 @@ func WithKeys(k configtree.Keys) Option {
 	return func(c *config) error {
 		c.keys = k
 		return nil
+	}
+}
+
+// WithDefaultsMode makes GetConfig ask for with-defaults mode (RFC 6243 3):
+// "report-all", "trim", "explicit" or "report-all-tagged". Servers differ in
+// their basic mode, and a diff that does not know which one it reads sees
+// defaults appear and vanish as phantom changes; asking for one mode everywhere
+// makes the reads comparable. GetConfig fails on a device that does not
+// support the mode rather than read in another one.
+//
+// [RFC6243 3]: https://www.rfc-editor.org/rfc/rfc6243#section-3
+func WithDefaultsMode(mode string) Option {
+	return func(c *config) error {
+		switch mode {
+		case "report-all", "trim", "explicit", "report-all-tagged":
+			c.defaults = mode
+			return nil
+		}
+		return fmt.Errorf("WithDefaultsMode(%q): want report-all, trim, explicit or report-all-tagged", mode)
 	}
 }

@@ -62,7 +62,6 @@ func (t Target) LogValue() slog.Value {
 type Session struct {
 	device string
 	client *ssh.Client
-	tr     *sshtr.Transport
 	nc     *nc.Session
 	cfg    config
 	log    *slog.Logger
@@ -175,7 +174,7 @@ func Dial(ctx context.Context, t Target, opts ...Option) (*Session, error) {
 		}
 		return nil, fmt.Errorf("%s: hello: %w", dev, err)
 	}
-	s := &Session{device: dev, client: client, tr: tr, nc: session, cfg: cfg, log: log}
+	s := &Session{device: dev, client: client, nc: session, cfg: cfg, log: log}
 	s.caps = parseCapabilities(collect(session.ServerCaps()))
 	log.Debug("netconf session open", "session-id", session.SessionID(), "took", time.Since(start))
 

@@ -259,3 +259,20 @@ func writeFile(t *testing.T, p, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestWithDefaultsModeChecked(t *testing.T) {
+	if _, err := newConfig([]Option{WithDefaultsMode("all")}); err == nil {
+		t.Error("WithDefaultsMode(all): want error")
+	}
+	srv := newFakeServer(t, func([]byte) (string, bool) { return "<data/>", false })
+	s, err := Dial(t.Context(), srv.Target(t), WithDefaultsMode("trim"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(t.Context())
+	// The fake announces no with-defaults: asking for a mode must fail, not
+	// silently read in the device's own mode.
+	if _, err := s.GetConfig(t.Context(), Running, nil); err == nil || !strings.Contains(err.Error(), "not supported") {
+		t.Errorf("GetConfig = %v", err)
+	}
+}
