@@ -170,3 +170,24 @@ func TestAuthAndHostKeyFake(t *testing.T) {
 		t.Errorf("FetchHostKey = %v, %v", key, err)
 	}
 }
+
+// TestSettleAfterHello: Dial waits the settle pause, and a cancelled context
+// cuts it short.
+func TestSettleAfterHello(t *testing.T) {
+	srv := newFakeServer(t, func([]byte) (string, bool) { return "<ok/>", false })
+	start := time.Now()
+	s, err := Dial(context.Background(), srv.Target(t), WithSettleAfterHello(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < 200*time.Millisecond {
+		t.Errorf("Dial returned after %s, before the 200 ms settle", took)
+	}
+	_ = s.Close(context.Background())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := Dial(ctx, srv.Target(t), WithSettleAfterHello(time.Hour)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Dial with a done context during settle = %v", err)
+	}
+}
