@@ -314,6 +314,10 @@ func (s *Session) rpc(ctx context.Context, op string, body any) ([]byte, error) 
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		// Nothing was sent: the session stays usable.
+		return nil, fmt.Errorf("%s: %s: %w", s.device, op, err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.rpcTimeout)
 	defer cancel()
 	start := time.Now()

@@ -191,3 +191,53 @@ func TestSettleAfterHello(t *testing.T) {
 		t.Errorf("Dial with a done context during settle = %v", err)
 	}
 }
+
+// TestNoLeakAfterClose: sessions that end normally, or whose peer hangs up,
+// leave no goroutine behind.
+func TestNoLeakAfterClose(t *testing.T) {
+	srv := newFakeServer(t, func([]byte) (string, bool) { return "<data/>", false })
+	base := runtime.NumGoroutine()
+	for range 5 {
+		s, err := Dial(context.Background(), srv.Target(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetConfig(context.Background(), Running, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitGoroutines(t, base)
+
+	s, err := Dial(context.Background(), srv.Target(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close() // the device goes away under an open session
+	if _, err := s.GetConfig(context.Background(), Running, nil); !errors.Is(err, ErrClosed) {
+		t.Errorf("GetConfig on a dropped session = %v, want ErrClosed", err)
+	}
+	_ = s.Close(context.Background())
+	waitGoroutines(t, base-1) // the server's accept loop is gone too
+}
+
+// TestDoneContextKeepsSession: an RPC called with a context that is already
+// done sends nothing, so the session stays usable.
+func TestDoneContextKeepsSession(t *testing.T) {
+	srv := newFakeServer(t, func([]byte) (string, bool) { return "<ok/>", false })
+	s, err := Dial(context.Background(), srv.Target(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Lock(ctx, Candidate); !errors.Is(err, context.Canceled) {
+		t.Errorf("Lock with a done context = %v", err)
+	}
+	if err := s.Lock(context.Background(), Candidate); err != nil {
+		t.Errorf("Lock afterwards = %v", err)
+	}
+}
