@@ -61,7 +61,7 @@ func (d *differ) matched(f, t *Node, path Path) {
 	join(f, t, func(x, y *Node) {
 		switch {
 		case y == nil:
-			d.remove(f, x, childPath(path, x))
+			d.remove(f, x, childPath(path, x), false)
 		case x == nil:
 			d.create(t, y, childPath(path, y))
 		case x.Leaf && y.Leaf:
@@ -71,8 +71,10 @@ func (d *differ) matched(f, t *Node, path Path) {
 			}
 		case x.Leaf != y.Leaf && !isEmptyElem(x) && !isEmptyElem(y):
 			// A leaf became a container or the reverse: remove, then create.
+			// The node is replaced where it stands, so it goes whole even
+			// outside an entry (readWhole): nothing beside it is touched.
 			p := childPath(path, y)
-			d.remove(f, x, p)
+			d.remove(f, x, p, true)
 			d.create(t, y, p)
 		default:
 			d.fromAnc, d.toAnc = append(d.fromAnc, x), append(d.toAnc, y)
@@ -105,11 +107,13 @@ func (d *differ) create(parent, n *Node, path Path) {
 
 // remove records what may be deleted of n, a child of parent in from that
 // to does not have.
-func (d *differ) remove(parent, n *Node, path Path) {
+// replaced says n is being replaced in place (a leaf became a container or the
+// reverse), so it may go whole wherever it stands.
+func (d *differ) remove(parent, n *Node, path Path, replaced bool) {
 	if parent.isKeyLeaf(n) {
 		return
 	}
-	if fullyOwned(n) {
+	if fullyOwned(n) && (replaced || readWhole(n, d.fromAnc)) {
 		c := Change{Action: Delete, Path: path, Leaf: n.Leaf, Owners: n.Owners, Node: n, Ancestors: d.chain(d.fromAnc)}
 		if n.Leaf {
 			c.Before = displayValue(n)
@@ -119,9 +123,29 @@ func (d *differ) remove(parent, n *Node, path Path) {
 	}
 	d.fromAnc = append(d.fromAnc, n)
 	for _, c := range sortedChildren(n) {
-		d.remove(n, c, childPath(path, c))
+		d.remove(n, c, childPath(path, c), false)
 	}
 	d.fromAnc = d.fromAnc[:len(d.fromAnc)-1]
+}
+
+// readWhole reports whether n's content is known in full, so that "every node
+// below is owned" can be trusted before n is deleted as a whole. A live read is
+// filtered to the managed subtrees (Filter): a list entry comes back whole,
+// with foreign children, but a container above the entries (<interfaces>)
+// comes back holding only the managed entries, and the entries humans added
+// beside them are not there to veto its deletion. So only leaves, list entries
+// and nodes inside an entry are deleted whole; any other container is deleted
+// entry by entry, and an emptied container stays.
+func readWhole(n *Node, anc []*Node) bool {
+	if n.Leaf || n.IsEntry() {
+		return true
+	}
+	for _, a := range anc {
+		if a.IsEntry() {
+			return true
+		}
+	}
+	return false
 }
 
 // fullyOwned reports whether n and all its descendants have owners. The key

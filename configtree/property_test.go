@@ -111,6 +111,26 @@ func (g gen) tree() *Tree {
 	return t
 }
 
+// pruneEmpty returns a copy of t without containers that are empty and not
+// inside a list entry: what Diff leaves behind when it empties one.
+func pruneEmpty(t *Tree) *Tree {
+	c := t.Clone()
+	var prune func(n *Node, inEntry bool)
+	prune = func(n *Node, inEntry bool) {
+		kept := n.Children[:0]
+		for _, ch := range n.Children {
+			prune(ch, inEntry || ch.IsEntry())
+			if !inEntry && !ch.Leaf && !ch.IsEntry() && len(ch.Children) == 0 {
+				continue
+			}
+			kept = append(kept, ch)
+		}
+		n.Children = kept
+	}
+	prune(c.Root, false)
+	return c
+}
+
 // disown removes the owners of some nodes, as if a human had added them.
 func (g gen) disown(t *Tree, p float64) {
 	t.Walk(func(_ Path, n *Node) bool {
@@ -179,7 +199,9 @@ func TestApplyDiffProperty(t *testing.T) {
 		if partial {
 			want = expectPartial(from, to)
 		}
-		if !got.Equal(want) {
+		// Containers above the list entries are never deleted whole (see
+		// readWhole), so emptied ones may remain: equal up to those.
+		if !pruneEmpty(got).Equal(pruneEmpty(want)) {
 			t.Fatalf("seed %d (partial=%v): Apply(from, Diff(from, to)) =\n%s\nwant\n%s\nfrom\n%s\nchanges\n%s",
 				seed, partial, got, want, xmlString(t, from, WriteOptions{Indent: " ", Owners: true}), changeLines(changes))
 		}
