@@ -394,15 +394,29 @@ func (r *Renderer) Device(name string) (*configtree.Tree, schema.Diagnostics) {
 		return nil, schema.Diagnostics{}.Errorf(schema.Pos{}, "", "unknown device %q", name)
 	}
 	tree := &configtree.Tree{Root: &configtree.Node{}}
-	var diags schema.Diagnostics
+	var (
+		diags schema.Diagnostics
+		frags []*configtree.Tree
+		svcs  []*schema.Service
+	)
 	for _, svc := range r.byDevice[name] {
 		frag, err := r.Fragment(svc, dev)
 		if err != nil {
 			diags = append(diags, r.errorDiag(svc, err))
 			continue
 		}
-		if err := mergeTree(tree, frag); err != nil {
-			diags = append(diags, r.mergeDiags(svc, dev, err)...)
+		frags, svcs = append(frags, frag), append(svcs, svc)
+	}
+	// One MergeAll is linear in the fragments; merging one at a time scans
+	// each list of the tree per fragment, quadratic on a PE with a thousand
+	// services. Only when there is a conflict are the fragments merged one
+	// by one, to say which service's fragment met which.
+	if err := configtree.MergeAll(tree, frags...); err != nil {
+		tree = &configtree.Tree{Root: &configtree.Node{}}
+		for i, frag := range frags {
+			if err := mergeTree(tree, frag); err != nil {
+				diags = append(diags, r.mergeDiags(svcs[i], dev, err)...)
+			}
 		}
 	}
 	diags.Sort()
