@@ -53,7 +53,8 @@ func uniqueDevices(ds []*Device, diags Diagnostics) ([]*Device, Diagnostics) {
 	slices.SortStableFunc(ds, func(a, b *Device) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), comparePos(a.Pos, b.Pos))
 	})
-	return slices.CompactFunc(ds, func(first, dup *Device) bool {
+	// CompactFunc passes the later element first.
+	return slices.CompactFunc(ds, func(dup, first *Device) bool {
 		if first.Name != dup.Name {
 			return false
 		}
@@ -68,7 +69,7 @@ func uniqueServices(ss []*Service, diags Diagnostics) ([]*Service, Diagnostics) 
 	slices.SortStableFunc(ss, func(a, b *Service) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), comparePos(a.Pos, b.Pos))
 	})
-	return slices.CompactFunc(ss, func(first, dup *Service) bool {
+	return slices.CompactFunc(ss, func(dup, first *Service) bool {
 		if first.Name != dup.Name {
 			return false
 		}
@@ -269,8 +270,11 @@ func (c *checker) overlaps() {
 		for i := len(stack) - 1; i >= 0; i-- {
 			o := stack[i]
 			if o.svc.Customer != e.svc.Customer {
+				// Both sides: the engineer who adds either one sees it.
 				c.errorf(e.svc, e.field, fmt.Sprintf("service %q at %s", o.svc.Name, o.pos),
 					"prefix %s of customer %q overlaps %s of customer %q in vrf %s", e.prefix, e.svc.Customer, o.prefix, o.svc.Customer, e.vrf)
+				c.errorf(o.svc, o.field, fmt.Sprintf("service %q at %s", e.svc.Name, e.pos),
+					"prefix %s of customer %q overlaps %s of customer %q in vrf %s", o.prefix, o.svc.Customer, e.prefix, e.svc.Customer, e.vrf)
 				break
 			}
 		}

@@ -183,8 +183,11 @@ func (r *repoFS) listYAML(dir string, deep bool) (names []listed, exists bool, d
 		if isYAMLName(name) {
 			names = append(names, listed{name: name, typ: d.Type()})
 		} else if d.Type()&fs.ModeSymlink != 0 && deep {
-			// A linked folder is not walked; say so rather than skip it silently.
-			if fi, err := fs.Stat(r.fsys, name); err == nil && fi.IsDir() {
+			// A linked folder is not walked; say so rather than skip it
+			// silently, and refuse it outright when it leaves the repo.
+			if _, err := r.resolve(name); err != nil {
+				diags = diags.Append(fileDiag(name, err))
+			} else if fi, err := fs.Stat(r.fsys, name); err == nil && fi.IsDir() {
 				diags = diags.Append(Diagnostic{Severity: Warning, Pos: Pos{File: name},
 					Summary: "symbolic link to a folder is not followed"})
 			}

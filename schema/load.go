@@ -29,7 +29,8 @@ type Options struct {
 	// services of built-in kinds it vouches for skip CUE unification, which is
 	// most of Load's cost; the Intent is the same either way. Services of
 	// user-defined kinds always go through CUE, which fills their defaults.
-	// Cross-document checks always run on every file.
+	// Cross-document checks always run on every file. Trusted is called
+	// from several goroutines at once.
 	Trusted func(path string) bool
 	// Workers bounds how many documents are validated at once; 0 means
 	// runtime.GOMAXPROCS(0).

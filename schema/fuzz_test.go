@@ -1,0 +1,50 @@
+package schema
+
+import (
+	"strings"
+	"testing"
+)
+
+// FuzzLoadDocument feeds one file to the loader, as a service and as an
+// inventory: whatever the bytes, no panic, and every error names the file.
+func FuzzLoadDocument(f *testing.F) {
+	for _, seed := range []string{
+		"apiVersion: netrecon.io/v1\nkind: attachment-circuit\nmetadata: {name: a, customer: b}\nspec: {device: pe1, interface: ge-0/0/1, vlan: 1, ipv4: 10.0.0.1/30}\n",
+		"apiVersion: netrecon.io/v1\nkind: static-routing\nmetadata: {name: a, customer: b}\nspec: {device: pe1, routes: [{prefix: 10.0.0.0/8, nextHop: 10.0.0.1}]}\n",
+		"apiVersion: netrecon.io/v1\nkind: Inventory\ndevices:\n  - {name: pe1, platform: ietf, address: 192.0.2.1, credentials: {username: x, keyFile: /k}}\n",
+		"a: &a [1, *a]\n",
+		"a: !!binary aGVsbG8=\n",
+		"---\na: 1\n---\nb: 2\n",
+		"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]",
+		"kind: transit\nspec: {devices: [a]}\n",
+		"\xff\xfe",
+		"a:\n\tb: 1\n",
+		"{a: 1, a: 2}",
+	} {
+		f.Add([]byte(seed))
+	}
+	v, err := newValidator(builtinTypes())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, j := range []job{{file: "services/f.yaml"}, {file: "inventory/f.yaml", inventory: true}} {
+			fsys := fuzzFS{name: j.file, data: data}
+			l := loader{v: v, r: &repoFS{fsys: fsys, maxSize: DefaultMaxFileSize}, types: v.types, broken: map[string]bool{}}
+			j.typ = 0 // a regular file
+			res := l.guarded(j)
+			in := &Intent{Types: v.types, Devices: res.devices}
+			if res.service != nil {
+				in.Services = []*Service{res.service}
+			}
+			for _, d := range append(res.diags, crossCheck(in)...) {
+				if d.Pos.File != j.file {
+					t.Errorf("diagnostic without the file's name: %v", d)
+				}
+				if strings.HasPrefix(d.Summary, "internal error") {
+					t.Errorf("panic while loading: %v", d)
+				}
+			}
+		}
+	})
+}
