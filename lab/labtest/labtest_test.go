@@ -1,8 +1,10 @@
 package labtest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -40,5 +42,37 @@ func TestFindMissingOrIncomplete(t *testing.T) {
 	t.Setenv(EnvPath, p)
 	if _, err := Find(); err == nil {
 		t.Error("Find with no devices: want error")
+	}
+}
+
+// recTB records how Load ends a test instead of ending it.
+type recTB struct {
+	testing.TB
+	skipped, failed bool
+	msg             string
+}
+
+func (r *recTB) Skipf(format string, args ...any) {
+	r.skipped, r.msg = true, fmt.Sprintf(format, args...)
+}
+func (r *recTB) Fatalf(format string, args ...any) {
+	r.failed, r.msg = true, fmt.Sprintf(format, args...)
+}
+
+func TestLoadSkipsOrFailsWithoutLab(t *testing.T) {
+	t.Setenv(EnvPath, filepath.Join(t.TempDir(), "absent.json"))
+
+	t.Setenv("CI", "")
+	r := &recTB{TB: t}
+	Load(r)
+	if !r.skipped || r.failed || !strings.Contains(r.msg, "lab.sh up") {
+		t.Errorf("outside CI: skipped %v failed %v msg %q; want a skip saying how to start the lab", r.skipped, r.failed, r.msg)
+	}
+
+	t.Setenv("CI", "true")
+	r = &recTB{TB: t}
+	Load(r)
+	if !r.failed || r.skipped {
+		t.Errorf("CI=true: skipped %v failed %v; want a failure", r.skipped, r.failed)
 	}
 }
