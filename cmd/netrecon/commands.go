@@ -9,6 +9,7 @@ func commands(a *app) []*cobra.Command {
 		newRenderCmd(a),
 		newPlanCmd(a),
 		newCommentCmd(a),
+		newHostkeysCmd(a),
 		newSimCmd(a),
 		newVersionCmd(a),
 	}

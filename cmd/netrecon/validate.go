@@ -86,3 +86,9 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// printDiags writes diagnostics for a person, on stderr.
+func printDiags(a *app, diags schema.Diagnostics) {
+	diags.Sort()
+	_ = views.Diagnostics(a.stderr, "text", diags)
+}

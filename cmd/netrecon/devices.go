@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netrecon/netrecon/drivers/netconf"
+	"github.com/netrecon/netrecon/reconcile"
+	"github.com/netrecon/netrecon/render"
+	"github.com/netrecon/netrecon/schema"
+)
+
+// deviceFlags are the knobs of every verb that talks to devices.
+type deviceFlags struct {
+	stateDir    string
+	knownHosts  string
+	devices     []string
+	concurrency int
+	dialTimeout time.Duration
+	rpcTimeout  time.Duration
+	settle      time.Duration
+}
+
+func (f *deviceFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.stateDir, "state", "", "netrecon's state folder: journal, known_hosts (default: $XDG_STATE_HOME/netrecon or ~/.local/state/netrecon)")
+	fl.StringVar(&f.knownHosts, "known-hosts", "", "known_hosts file with the devices' SSH host keys (default: STATE/known_hosts)")
+	fl.StringSliceVar(&f.devices, "devices", nil, "only these devices (comma-separated names)")
+	fl.IntVar(&f.concurrency, "concurrency", 10, "devices talked to at once")
+	fl.DurationVar(&f.dialTimeout, "dial-timeout", netconf.DefaultDialTimeout, "SSH connection and NETCONF hello deadline per device")
+	fl.DurationVar(&f.rpcTimeout, "rpc-timeout", 30*time.Second, "deadline of each NETCONF request")
+	fl.DurationVar(&f.settle, "settle-after-hello", 0, "pause between hello and the first request (works around servers that lose that reply, e.g. yuma123 netconfd: 100ms)")
+}
+
+// state returns the state folder, created if missing.
+func (f *deviceFlags) state() (string, error) {
+	dir := f.stateDir
+	if dir == "" {
+		base := os.Getenv("XDG_STATE_HOME")
+		if base == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return "", fmt.Errorf("no --state given and no home folder: %w", err)
+			}
+			base = filepath.Join(home, ".local", "state")
+		}
+		dir = filepath.Join(base, "netrecon")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("state folder: %w", err)
+	}
+	return dir, nil
+}
+
+func (f *deviceFlags) knownHostsFile() (string, error) {
+	if f.knownHosts != "" {
+		return f.knownHosts, nil
+	}
+	dir, err := f.state()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "known_hosts"), nil
+}
+
+func (f *deviceFlags) check() error {
+	if f.concurrency < 1 {
+		return fmt.Errorf("--concurrency %d: want at least 1", f.concurrency)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--dial-timeout", f.dialTimeout}, {"--rpc-timeout", f.rpcTimeout}, {"--settle-after-hello", f.settle}} {
+		if d.v < 0 {
+			return fmt.Errorf("%s %s: want a positive duration", d.name, d.v)
+		}
+	}
+	return nil
+}
+
+// selected returns the inventory devices the verb works on, in name order,
+// or an error naming the unknown ones.
+func (f *deviceFlags) selected(in *schema.Intent) ([]string, error) {
+	var all []string
+	for _, d := range in.Devices {
+		all = append(all, d.Name)
+	}
+	if len(f.devices) == 0 {
+		return all, nil
+	}
+	var out []string
+	for _, d := range f.devices {
+		if !slices.Contains(all, d) {
+			return nil, fmt.Errorf("device %q is not in the inventory. Devices are %q", d, all)
+		}
+		out = append(out, d)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// dialer opens NETCONF sessions to the inventory's devices: credentials from
+// the inventory's references (never from the repo itself), host keys checked
+// against known_hosts, list keys from the device's platform and the repo's
+// service types.
+func (f *deviceFlags) dialer(in *schema.Intent, repoDir string) (reconcile.Dialer, error) {
+	kh, err := f.knownHostsFile()
+	if err != nil {
+		return nil, err
+	}
+	return reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
+		auth, err := netconf.ResolveCredentials(dev.Credentials, repoDir)
+		if err != nil {
+			return nil, fmt.Errorf("%s: credentials: %w", dev.Name, err)
+		}
+		t := netconf.Target{Device: dev.Name, Address: dev.Address, Port: dev.Port, Username: dev.Credentials.Username, Auth: auth, KnownHosts: kh}
+		s, err := netconf.Dial(ctx, t,
+			netconf.WithKeys(render.Keys(dev.Platform, in.Types)),
+			netconf.WithDialTimeout(f.dialTimeout),
+			netconf.WithRPCTimeout(f.rpcTimeout),
+			netconf.WithSettleAfterHello(f.settle),
+		)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}), nil
+}
