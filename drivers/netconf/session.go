@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -66,6 +67,10 @@ type Session struct {
 	cfg    config
 	log    *slog.Logger
 	caps   Capabilities
+
+	// quietLib demotes the library's log records once the session is being
+	// closed on purpose (see libHandler).
+	quietLib *atomic.Bool
 
 	mu     sync.Mutex
 	broken error // why the session became unusable; nil while it works
@@ -163,10 +168,13 @@ func Dial(ctx context.Context, t Target, opts ...Option) (*Session, error) {
 	if helloTimeout <= 0 {
 		helloTimeout = time.Millisecond
 	}
-	session, err := nc.NewSession(&onceTransport{Transport: tr, client: client}, nc.WithLogger(log), nc.WithHelloTimeout(helloTimeout))
+	quiet := new(atomic.Bool)
+	libLog := slog.New(libHandler{h: log.Handler(), quiet: quiet})
+	session, err := nc.NewSession(&onceTransport{Transport: tr, client: client}, nc.WithLogger(libLog), nc.WithHelloTimeout(helloTimeout))
 	if !stop() || err != nil {
 		_ = client.Close()
 		if session != nil {
+			quiet.Store(true)
 			closeNow(session)
 		}
 		if err == nil || dctx.Err() != nil || errors.Is(err, nc.ErrHandshakeTimeout) {
@@ -174,7 +182,7 @@ func Dial(ctx context.Context, t Target, opts ...Option) (*Session, error) {
 		}
 		return nil, fmt.Errorf("%s: hello: %w", dev, err)
 	}
-	s := &Session{device: dev, client: client, nc: session, cfg: cfg, log: log}
+	s := &Session{device: dev, client: client, nc: session, cfg: cfg, log: log, quietLib: quiet}
 	s.caps = parseCapabilities(collect(session.ServerCaps()))
 	log.Debug("netconf session open", "session-id", session.SessionID(), "took", time.Since(start))
 
@@ -248,6 +256,7 @@ func (s *Session) Close(ctx context.Context) error {
 		return nil
 	}
 	s.closed = true
+	s.quietLib.Store(true)
 	broken := s.broken
 	if broken == nil {
 		s.broken = ErrClosed
@@ -282,6 +291,7 @@ func (s *Session) fail(why error) {
 		s.broken = why
 	}
 	s.mu.Unlock()
+	s.quietLib.Store(true)
 	_ = s.client.Close()
 }
 

@@ -3,8 +3,10 @@ package netconf
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -240,4 +242,41 @@ func TestDoneContextKeepsSession(t *testing.T) {
 	if err := s.Lock(context.Background(), Candidate); err != nil {
 		t.Errorf("Lock afterwards = %v", err)
 	}
+}
+
+// TestTimeoutLogsNoLibraryAlarm: after a timeout the driver logs one warning;
+// the library's reports of the connection it closed are demoted to debug.
+func TestTimeoutLogsNoLibraryAlarm(t *testing.T) {
+	srv := newFakeServer(t, func([]byte) (string, bool) { return "<data>", true })
+	var buf syncBuffer
+	s, err := Dial(context.Background(), srv.Target(t), WithRPCTimeout(200*time.Millisecond),
+		WithLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetConfig(context.Background(), Running, nil); err == nil {
+		t.Fatal("want a timeout")
+	}
+	_ = s.Close(context.Background())
+	out := buf.String()
+	if n := strings.Count(out, "level="); n != 1 || !strings.Contains(out, "rpc abandoned") {
+		t.Errorf("log:\n%s\nwant only the driver's warning", out)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
