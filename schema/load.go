@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -35,12 +36,19 @@ type Options struct {
 	// Workers bounds how many documents are validated at once; 0 means
 	// runtime.GOMAXPROCS(0).
 	Workers int
+	// RepoDir, when set, is the repo's absolute folder on disk: credential
+	// files (passwordFile, keyFile) inside it are refused, since a secret
+	// must never be committed. fs.FS cannot tell where it lives.
+	RepoDir string
 }
 
 func (o Options) check() (Options, Diagnostics) {
 	var diags Diagnostics
 	if o.MaxFileSize < 0 {
 		diags = diags.Errorf(Pos{}, "", "invalid option: max file size %d is negative", o.MaxFileSize)
+	}
+	if o.RepoDir != "" && !filepath.IsAbs(o.RepoDir) {
+		diags = diags.Errorf(Pos{}, "", "invalid option: repo folder %q is not absolute", o.RepoDir)
 	}
 	if o.Workers < 0 {
 		diags = diags.Errorf(Pos{}, "", "invalid option: %d workers is negative", o.Workers)
@@ -112,6 +120,9 @@ func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
 		}
 	}
 	diags = append(diags, crossCheck(intent)...)
+	if opts.RepoDir != "" {
+		diags = append(diags, secretsOutside(intent.Devices, opts.RepoDir)...)
+	}
 	diags.Sort()
 	return intent, diags
 }
@@ -262,6 +273,25 @@ func (l *loader) service(doc *document, trusted bool) result {
 	}
 	res.service = serviceOf(doc, m)
 	return res
+}
+
+// secretsOutside refuses credential files inside the repo folder.
+func secretsOutside(devices []*Device, repoDir string) Diagnostics {
+	var diags Diagnostics
+	repo := filepath.Clean(repoDir)
+	for _, d := range devices {
+		for field, p := range map[string]string{"passwordFile": d.Credentials.PasswordFile, "keyFile": d.Credentials.KeyFile} {
+			if p == "" {
+				continue
+			}
+			if rel, err := filepath.Rel(repo, filepath.Clean(p)); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				diags = diags.Append(Diagnostic{Severity: Error, Pos: d.Pos, Field: "credentials." + field,
+					Summary: fmt.Sprintf("%s %s of device %q lies inside the repository", field, p, d.Name),
+					Detail:  "secrets never live in the intent repo; keep the file elsewhere on the host"})
+			}
+		}
+	}
+	return diags
 }
 
 func sortedTypeKinds(types map[string]*ServiceType) []string {

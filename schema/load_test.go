@@ -207,3 +207,41 @@ func checkDiags(t *testing.T, diags Diagnostics) {
 		}
 	}
 }
+
+func TestLoadSecretInsideRepo(t *testing.T) {
+	fsys := validPlus(t, map[string]string{"inventory/x.yaml": `apiVersion: netrecon.io/v1
+kind: Inventory
+devices:
+  - {name: pe9, platform: ietf, address: 192.0.2.9, credentials: {username: x, keyFile: /srv/intent/keys/pe9}}
+`})
+	_, diags := Load(fsys, Options{RepoDir: "/srv/intent"})
+	wantError(t, diags, "inventory/x.yaml", `keyFile /srv/intent/keys/pe9 of device "pe9" lies inside the repository`)
+	if _, diags := Load(fsys, Options{RepoDir: "/srv/intent-other"}); diags.HasErrors() {
+		t.Errorf("a sibling folder is outside the repo:\n%s", diagText(diags))
+	}
+	if _, diags := Load(fsys, Options{RepoDir: "relative"}); !diags.HasErrors() {
+		t.Error("a relative RepoDir is accepted")
+	}
+}
+
+// TestLoadIsDeterministic: the number of workers changes nothing.
+func TestLoadIsDeterministic(t *testing.T) {
+	fsys := readTree(t, "testdata/valid")
+	for name, data := range map[string]string{
+		"services/bad1.yaml": "apiVersion: netrecon.io/v1\nkind: static-routing\nmetadata: {name: b1, customer: acme}\nspec: {device: pe9, routes: []}\n",
+		"services/bad2.yaml": "kind: nope\n",
+		"services/bad3.yaml": "a: [\n",
+	} {
+		fsys[name] = &fstest.MapFile{Data: []byte(data)}
+	}
+	want, wantDiags := Load(fsys, Options{Workers: 1})
+	for range 3 {
+		got, gotDiags := Load(fsys, Options{Workers: 4})
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("intent differs with 4 workers:\n%s", diff)
+		}
+		if diff := cmp.Diff(wantDiags, gotDiags); diff != "" {
+			t.Errorf("diagnostics differ with 4 workers:\n%s", diff)
+		}
+	}
+}

@@ -117,6 +117,12 @@ func (w *walker) errorf(n *yaml.Node, field, detail, format string, args ...any)
 // the format refuses. It stops descending at the first problem in a subtree.
 func (w *walker) value(n *yaml.Node, field string, depth int) any {
 	if depth > maxDepth {
+		if len(field) > 80 {
+			// Cut at a separator, never inside a (multi-byte) key.
+			if i := strings.LastIndexAny(field[:80], ".["); i > 0 {
+				field = field[:i] + "..."
+			}
+		}
 		w.errorf(n, field, "intent documents are shallow; flatten the structure", "nesting deeper than %d levels", maxDepth)
 		return nil
 	}
