@@ -1,0 +1,729 @@
+package daemon
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the daemon's configuration file (docs/daemon.md, docs/serve.example.yaml).
+// LoadConfig reads it, fills in defaults and checks it; a Config built in code
+// should go through Defaults and Check as well.
+type Config struct {
+	Repo RepoConfig `yaml:"repo"`
+	// PollInterval is the time between two passes when nothing triggers one.
+	PollInterval Duration `yaml:"poll_interval"`
+	// StateDir holds the journal, the repo mirror and the lock that keeps a
+	// second daemon away from the same state.
+	StateDir string `yaml:"state_dir"`
+	// Listen is the HTTP address of the health, metrics, API and webhook
+	// endpoints; "" serves none.
+	Listen      string            `yaml:"listen"`
+	Credentials CredentialsConfig `yaml:"credentials"`
+	// KnownHosts is the known_hosts file with the devices' SSH host keys
+	// (default STATE/known_hosts).
+	KnownHosts string `yaml:"known_hosts"`
+	// Concurrency bounds the devices talked to at once.
+	Concurrency int `yaml:"concurrency"`
+	// LockWait is how long apply waits for a device's datastore lock held by
+	// someone else before it gives up on the device for this pass.
+	LockWait Duration `yaml:"lock_wait"`
+	// ConfirmTimeout is the confirmed-commit timeout: a device not confirmed
+	// within it rolls back by itself.
+	ConfirmTimeout Duration `yaml:"confirm_timeout"`
+	// DialTimeout, RPCTimeout and SettleAfterHello tune the NETCONF driver
+	// (see drivers/netconf).
+	DialTimeout      Duration `yaml:"dial_timeout"`
+	RPCTimeout       Duration `yaml:"rpc_timeout"`
+	SettleAfterHello Duration `yaml:"settle_after_hello"`
+	// PassTimeout bounds one whole pass (plan and apply).
+	PassTimeout Duration `yaml:"pass_timeout"`
+
+	Guards    GuardsConfig    `yaml:"guards"`
+	Drift     DriftConfig     `yaml:"drift"`
+	Retry     RetryConfig     `yaml:"retry"`
+	Alarm     AlarmConfig     `yaml:"alarm"`
+	Notify    NotifyConfig    `yaml:"notify"`
+	Signature SignatureConfig `yaml:"signature"`
+	Webhook   WebhookConfig   `yaml:"webhook"`
+	API       APIConfig       `yaml:"api"`
+
+	// File is the file the config was read from ("" when built in code).
+	File string `yaml:"-"`
+	// pos maps a field path ("retry.base") to where it was written.
+	pos map[string]Pos
+}
+
+// RepoConfig names the intent repo the daemon follows.
+type RepoConfig struct {
+	// URL is what git clones: https://, ssh://, file://. Exactly one of URL and
+	// Path is set.
+	URL string `yaml:"url"`
+	// Path is a repository on this machine.
+	Path string `yaml:"path"`
+	// Branch is the branch to follow (default main).
+	Branch string `yaml:"branch"`
+}
+
+// CredentialsConfig says where the secrets the inventory refers to come from.
+// The inventory holds only references (passwordEnv, passwordFile, keyFile);
+// the daemon resolves them.
+type CredentialsConfig struct {
+	// EnvFile is a file of NAME=value lines (such as the one `netrecon sim`
+	// writes) that answers passwordEnv references before the process
+	// environment does, without exporting the secrets to child processes.
+	EnvFile string `yaml:"env_file"`
+}
+
+// GuardsConfig are the checks that must pass before a device is changed.
+// Maintenance (the inventory's maintenance: true) is always checked.
+type GuardsConfig struct {
+	OperatorSessions *OperatorSessionsConfig `yaml:"operator_sessions"`
+	SNMP             *SNMPConfig             `yaml:"snmp"`
+	FreezeWindows    []WindowConfig          `yaml:"freeze_windows"`
+}
+
+// OperatorSessionsConfig defers a device while a NETCONF session of a user
+// not in Allow is open on it (the daemon's own session is always allowed).
+type OperatorSessionsConfig struct {
+	Allow []string `yaml:"allow"`
+}
+
+// SNMPConfig defers a device while an SNMP gauge (users logged in, a
+// maintenance flag) is above Threshold.
+type SNMPConfig struct {
+	// CommunityEnv names the environment variable holding the community: the
+	// secret never lives in the config file.
+	CommunityEnv string `yaml:"community_env"`
+	// OID is the numeric OID read (default hrSystemNumUsers.0).
+	OID string `yaml:"oid"`
+	// Threshold: a value above it defers the device.
+	Threshold int64 `yaml:"threshold"`
+	// MinInterval is the least time between two reads of one device; a newer
+	// read is served from the last answer.
+	MinInterval Duration `yaml:"min_interval"`
+	// Port is the agent's UDP port (default 161) on the device's address;
+	// Address overrides the whole host:port for every device (a lab agent).
+	Port    int      `yaml:"port"`
+	Address string   `yaml:"address"`
+	Timeout Duration `yaml:"timeout"`
+	Retries int      `yaml:"retries"`
+}
+
+// DriftPolicy says what a pass does with drift.
+type DriftPolicy string
+
+const (
+	// Heal applies the intent again over the hand edit.
+	Heal DriftPolicy = "heal"
+	// Report raises an alarm and leaves the device as it is.
+	Report DriftPolicy = "report"
+)
+
+// DriftConfig is the drift policy: Default, overridden per device, then per
+// service. When services of one device disagree, report wins: leaving a hand
+// edit in place is the safer mistake.
+type DriftConfig struct {
+	Default  DriftPolicy            `yaml:"default"`
+	Devices  map[string]DriftPolicy `yaml:"devices"`
+	Services map[string]DriftPolicy `yaml:"services"`
+}
+
+// RetryConfig is the back-off of a failing device: Base after the first
+// failure, doubled after each further one, at most Max.
+type RetryConfig struct {
+	Base Duration `yaml:"base"`
+	Max  Duration `yaml:"max"`
+}
+
+// AlarmConfig says when a failing device raises an alarm.
+type AlarmConfig struct {
+	// AfterFailures is the number of consecutive failed passes of a device
+	// that raise its alarm.
+	AfterFailures int `yaml:"after_failures"`
+}
+
+// NotifyConfig is where alarms are POSTed as JSON; "" sends none.
+type NotifyConfig struct {
+	URL     string   `yaml:"url"`
+	Timeout Duration `yaml:"timeout"`
+}
+
+// SignatureConfig is the commit signature policy: with a Keyring, every
+// commit the daemon applies must be signed by one of its keys.
+type SignatureConfig struct {
+	Keyring string `yaml:"keyring"`
+}
+
+// WebhookConfig enables POST /hooks/github when SecretFile is set.
+type WebhookConfig struct {
+	SecretFile string `yaml:"secret_file"`
+	// MaxBody caps a delivery's body in bytes (default 1 MiB).
+	MaxBody int64 `yaml:"max_body"`
+}
+
+// APIConfig enables POST /api/v1/runs when TokenFile is set.
+type APIConfig struct {
+	TokenFile string `yaml:"token_file"`
+}
+
+// WindowConfig is one freeze window: no change is pushed while it is open.
+// Either Start and End (RFC 3339 times, a one-off window) or Cron-like
+// Weekdays with Daily times. Its fields mirror guard.WindowSpec.
+type WindowConfig struct {
+	Name     string   `yaml:"name"`
+	Start    string   `yaml:"start"`
+	End      string   `yaml:"end"`
+	Weekdays []string `yaml:"weekdays"`
+	From     string   `yaml:"from"`
+	To       string   `yaml:"to"`
+	Timezone string   `yaml:"timezone"`
+	Devices  []string `yaml:"devices"`
+}
+
+// Duration is a time.Duration written as "30s", "5m", "1h30m".
+type Duration time.Duration
+
+// UnmarshalYAML reads a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("want a duration such as 30s or 5m")
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration (want e.g. 30s, 5m, 1h)", n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Pos is a place in the config file, 1-based.
+type Pos struct{ Line, Col int }
+
+// Problem is one thing wrong with a config file.
+type Problem struct {
+	Pos   Pos
+	Field string // dotted path, e.g. "retry.base"
+	Msg   string
+}
+
+// ConfigError lists every problem of a config file, sorted by position.
+type ConfigError struct {
+	File     string
+	Problems []Problem
+}
+
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%s:%d:%d: ", e.File, p.Pos.Line, p.Pos.Col)
+		if p.Field != "" {
+			fmt.Fprintf(&b, "%s: ", p.Field)
+		}
+		b.WriteString(p.Msg)
+	}
+	return b.String()
+}
+
+// LoadConfig reads, defaults and checks the config file at path. Every problem
+// is reported at once, each with its line and column (*ConfigError).
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	cfg, err := ParseConfig(data, path)
+	if err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// ParseConfig is LoadConfig on bytes; file names them in errors and anchors
+// relative paths (a config's relative paths are relative to its folder).
+func ParseConfig(data []byte, file string) (*Config, error) {
+	cfg := &Config{File: file}
+	d := &decoder{pos: map[string]Pos{}}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if err.Error() == "EOF" {
+			return nil, &ConfigError{File: file, Problems: []Problem{{Pos: Pos{1, 1}, Msg: "empty config: want at least repo and state_dir"}}}
+		}
+		return nil, &ConfigError{File: file, Problems: []Problem{{Pos: yamlErrPos(err), Msg: cleanYAMLErr(err)}}}
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	d.decode(root, reflect.ValueOf(cfg).Elem(), "")
+	cfg.pos = d.pos
+	if len(d.problems) == 0 {
+		cfg.Defaults()
+		cfg.resolvePaths(filepath.Dir(file))
+		d.problems = append(d.problems, cfg.check()...)
+	}
+	if len(d.problems) > 0 {
+		sort.SliceStable(d.problems, func(i, j int) bool {
+			a, b := d.problems[i].Pos, d.problems[j].Pos
+			if a.Line != b.Line {
+				return a.Line < b.Line
+			}
+			return a.Col < b.Col
+		})
+		return nil, &ConfigError{File: file, Problems: d.problems}
+	}
+	return cfg, nil
+}
+
+// Defaults fills in every unset setting.
+func (c *Config) Defaults() {
+	if c.Repo.Branch == "" {
+		c.Repo.Branch = "main"
+	}
+	setDur(&c.PollInterval, time.Minute)
+	if c.Concurrency == 0 {
+		c.Concurrency = 10
+	}
+	setDur(&c.LockWait, 30*time.Second)
+	setDur(&c.ConfirmTimeout, 2*time.Minute)
+	setDur(&c.DialTimeout, 15*time.Second)
+	setDur(&c.RPCTimeout, 30*time.Second)
+	setDur(&c.PassTimeout, 30*time.Minute)
+	if c.KnownHosts == "" && c.StateDir != "" {
+		c.KnownHosts = filepath.Join(c.StateDir, "known_hosts")
+	}
+	if c.Drift.Default == "" {
+		c.Drift.Default = Heal
+	}
+	setDur(&c.Retry.Base, 10*time.Second)
+	setDur(&c.Retry.Max, 10*time.Minute)
+	if c.Alarm.AfterFailures == 0 {
+		c.Alarm.AfterFailures = 3
+	}
+	setDur(&c.Notify.Timeout, 10*time.Second)
+	if c.Webhook.MaxBody == 0 {
+		c.Webhook.MaxBody = 1 << 20
+	}
+	if s := c.Guards.SNMP; s != nil {
+		if s.OID == "" {
+			s.OID = ".1.3.6.1.2.1.25.1.5.0" // HOST-RESOURCES-MIB hrSystemNumUsers.0
+		}
+		if s.Port == 0 {
+			s.Port = 161
+		}
+		setDur(&s.MinInterval, 30*time.Second)
+		setDur(&s.Timeout, 2*time.Second)
+	}
+}
+
+func setDur(d *Duration, v time.Duration) {
+	if *d == 0 {
+		*d = Duration(v)
+	}
+}
+
+// resolvePaths makes relative file paths relative to the config's folder,
+// so the daemon does not depend on the directory it was started from.
+func (c *Config) resolvePaths(dir string) {
+	if dir == "" {
+		return
+	}
+	for _, p := range []*string{&c.StateDir, &c.KnownHosts, &c.Credentials.EnvFile, &c.Signature.Keyring,
+		&c.Webhook.SecretFile, &c.API.TokenFile, &c.Repo.Path} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+}
+
+// Check reports every problem of a Config built in code (LoadConfig checks
+// already). Call Defaults first.
+func (c *Config) Check() error {
+	if ps := c.check(); len(ps) > 0 {
+		return &ConfigError{File: c.File, Problems: ps}
+	}
+	return nil
+}
+
+func (c *Config) check() []Problem {
+	var ps []Problem
+	bad := func(field, format string, args ...any) {
+		ps = append(ps, Problem{Pos: c.posOf(field), Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	switch {
+	case c.Repo.URL == "" && c.Repo.Path == "":
+		bad("repo", "set url (what git clones) or path (a repository on this machine)")
+	case c.Repo.URL != "" && c.Repo.Path != "":
+		bad("repo", "set url or path, not both")
+	case c.Repo.URL != "":
+		if u, err := url.Parse(c.Repo.URL); err != nil || (u.Scheme == "" && !strings.Contains(c.Repo.URL, "@")) {
+			bad("repo.url", "%q is not a URL git can fetch (https://, ssh://, file://, or user@host:path)", c.Repo.URL)
+		} else if u.User != nil {
+			if _, has := u.User.Password(); has {
+				bad("repo.url", "the URL holds a password: give git its credentials another way (SSH key, credential helper)")
+			}
+		}
+	case c.Repo.Path != "":
+		checkDir(bad, "repo.path", c.Repo.Path)
+	}
+	if strings.ContainsAny(c.Repo.Branch, " ~^:?*[\\") || strings.HasPrefix(c.Repo.Branch, "-") {
+		bad("repo.branch", "%q is not a branch name", c.Repo.Branch)
+	}
+	if c.StateDir == "" {
+		bad("state_dir", "required: the folder of the journal, the repo mirror and the daemon's lock")
+	}
+	if c.PollInterval.D() < time.Second {
+		bad("poll_interval", "%s: want at least 1s", c.PollInterval.D())
+	}
+	if c.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+			bad("listen", "%q: want host:port, e.g. 127.0.0.1:9090", c.Listen)
+		}
+	}
+	if c.Concurrency < 1 || c.Concurrency > 1000 {
+		bad("concurrency", "%d: want 1 to 1000", c.Concurrency)
+	}
+	for _, d := range []struct {
+		field string
+		v     Duration
+	}{{"lock_wait", c.LockWait}, {"dial_timeout", c.DialTimeout}, {"rpc_timeout", c.RPCTimeout},
+		{"settle_after_hello", c.SettleAfterHello}, {"pass_timeout", c.PassTimeout}, {"notify.timeout", c.Notify.Timeout}} {
+		if d.v < 0 {
+			bad(d.field, "%s: want a positive duration", d.v.D())
+		}
+	}
+	if c.ConfirmTimeout.D() < time.Second {
+		bad("confirm_timeout", "%s: want at least 1s (devices count it in whole seconds)", c.ConfirmTimeout.D())
+	}
+	checkPolicy := func(field string, p DriftPolicy) {
+		if p != Heal && p != Report {
+			bad(field, "%q: want heal or report", p)
+		}
+	}
+	checkPolicy("drift.default", c.Drift.Default)
+	for _, name := range sortedKeys(c.Drift.Devices) {
+		checkPolicy("drift.devices."+name, c.Drift.Devices[name])
+	}
+	for _, name := range sortedKeys(c.Drift.Services) {
+		checkPolicy("drift.services."+name, c.Drift.Services[name])
+	}
+	if c.Retry.Base.D() <= 0 {
+		bad("retry.base", "%s: want a positive duration", c.Retry.Base.D())
+	}
+	if c.Retry.Max < c.Retry.Base {
+		bad("retry.max", "%s is below retry.base %s", c.Retry.Max.D(), c.Retry.Base.D())
+	}
+	if c.Alarm.AfterFailures < 1 {
+		bad("alarm.after_failures", "%d: want at least 1", c.Alarm.AfterFailures)
+	}
+	if c.Notify.URL != "" {
+		if u, err := url.Parse(c.Notify.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("notify.url", "%q: want an http:// or https:// URL", c.Notify.URL)
+		}
+	}
+	if c.Webhook.MaxBody < 1 {
+		bad("webhook.max_body", "%d: want a positive number of bytes", c.Webhook.MaxBody)
+	}
+	for _, f := range []struct{ field, path string }{
+		{"credentials.env_file", c.Credentials.EnvFile}, {"signature.keyring", c.Signature.Keyring},
+		{"webhook.secret_file", c.Webhook.SecretFile}, {"api.token_file", c.API.TokenFile},
+	} {
+		if f.path != "" {
+			checkFile(bad, f.field, f.path)
+		}
+	}
+	if s := c.Guards.SNMP; s != nil {
+		switch {
+		case s.CommunityEnv == "":
+			bad("guards.snmp.community_env", "required: the environment variable that holds the community")
+		case os.Getenv(s.CommunityEnv) == "":
+			bad("guards.snmp.community_env", "environment variable %s is not set", s.CommunityEnv)
+		}
+		if !validOID(s.OID) {
+			bad("guards.snmp.oid", "%q: want a numeric OID such as .1.3.6.1.2.1.25.1.5.0", s.OID)
+		}
+		if s.Port < 1 || s.Port > 65535 {
+			bad("guards.snmp.port", "%d: want 1 to 65535", s.Port)
+		}
+		if s.Address != "" {
+			if _, _, err := net.SplitHostPort(s.Address); err != nil {
+				bad("guards.snmp.address", "%q: want host:port", s.Address)
+			}
+		}
+		if s.MinInterval < 0 || s.Timeout <= 0 || s.Retries < 0 {
+			bad("guards.snmp", "min_interval, timeout and retries must not be negative, timeout not zero")
+		}
+	}
+	for i, w := range c.Guards.FreezeWindows {
+		field := fmt.Sprintf("guards.freeze_windows[%d]", i)
+		if err := w.check(); err != nil {
+			bad(field, "%v", err)
+		}
+	}
+	return ps
+}
+
+func checkFile(bad func(string, string, ...any), field, path string) {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		bad(field, "%v", err)
+	case st.IsDir():
+		bad(field, "%s is a folder, want a file", path)
+	}
+}
+
+func checkDir(bad func(string, string, ...any), field, path string) {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		bad(field, "%v", err)
+	case !st.IsDir():
+		bad(field, "%s is not a folder", path)
+	}
+}
+
+func validOID(s string) bool {
+	s = strings.TrimPrefix(s, ".")
+	if s == "" {
+		return false
+	}
+	for _, part := range strings.Split(s, ".") {
+		if part == "" || strings.Trim(part, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// posOf returns where field was written, or where its nearest written parent
+// was (a missing field is reported at the section that should hold it).
+func (c *Config) posOf(field string) Pos {
+	for f := field; ; {
+		if p, ok := c.pos[f]; ok {
+			return p
+		}
+		i := strings.LastIndexAny(f, ".[")
+		if i < 0 {
+			break
+		}
+		f = f[:i]
+	}
+	if p, ok := c.pos[""]; ok {
+		return p
+	}
+	return Pos{1, 1}
+}
+
+// decoder decodes a YAML node tree into a struct field by field, so that
+// every problem (an unknown field, a value of the wrong type) is reported with
+// its own line and column, and all of them at once.
+type decoder struct {
+	pos      map[string]Pos
+	problems []Problem
+}
+
+var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+
+func (d *decoder) fail(n *yaml.Node, field, format string, args ...any) {
+	d.problems = append(d.problems, Problem{Pos: Pos{n.Line, n.Column}, Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, field string) {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	d.pos[field] = Pos{n.Line, n.Column}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return // "key:" with no value leaves the default
+	}
+	if v.CanAddr() && v.Addr().Type().Implements(unmarshalerType) {
+		if err := n.Decode(v.Addr().Interface()); err != nil {
+			d.fail(n, field, "%s", cleanYAMLErr(err))
+		}
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		elem := reflect.New(v.Type().Elem())
+		d.decode(n, elem.Elem(), field)
+		v.Set(elem)
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			d.fail(n, field, "want a mapping of settings")
+			return
+		}
+		fields := map[string]int{}
+		var names []string
+		t := v.Type()
+		for i := range t.NumField() {
+			tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+			if tag == "" || tag == "-" || !t.Field(i).IsExported() {
+				continue
+			}
+			fields[tag] = i
+			names = append(names, tag)
+		}
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			sub := join(field, k.Value)
+			idx, ok := fields[k.Value]
+			switch {
+			case !ok:
+				d.fail(k, sub, "unknown setting; %s takes %s", orTop(field), strings.Join(names, ", "))
+			case seen[k.Value]:
+				d.fail(k, sub, "set twice")
+			default:
+				seen[k.Value] = true
+				d.pos[sub] = Pos{k.Line, k.Column}
+				d.decode(val, v.Field(idx), sub)
+				d.pos[sub] = Pos{k.Line, k.Column}
+			}
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			d.fail(n, field, "want a mapping")
+			return
+		}
+		if v.IsNil() {
+			v.Set(reflect.MakeMap(v.Type()))
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			sub := join(field, k.Value)
+			if v.MapIndex(reflect.ValueOf(k.Value)).IsValid() {
+				d.fail(k, sub, "set twice")
+				continue
+			}
+			elem := reflect.New(v.Type().Elem()).Elem()
+			d.decode(val, elem, sub)
+			d.pos[sub] = Pos{k.Line, k.Column}
+			v.SetMapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key()), elem)
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			d.fail(n, field, "want a list")
+			return
+		}
+		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+		for i, item := range n.Content {
+			d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", field, i))
+		}
+		v.Set(s)
+	default:
+		if n.Kind != yaml.ScalarNode {
+			d.fail(n, field, "want a single value, not a %s", kindName(n.Kind))
+			return
+		}
+		if err := n.Decode(v.Addr().Interface()); err != nil {
+			d.fail(n, field, "%s", cleanYAMLErr(err))
+		}
+	}
+}
+
+func join(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "." + name
+}
+
+func orTop(field string) string {
+	if field == "" {
+		return "the config"
+	}
+	return field
+}
+
+func kindName(k yaml.Kind) string {
+	switch k {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	}
+	return "value"
+}
+
+// cleanYAMLErr drops yaml.v3's "yaml: unmarshal errors:\n  line N: " framing:
+// the position is reported separately.
+func cleanYAMLErr(err error) string {
+	s := err.Error()
+	s = strings.TrimPrefix(s, "yaml: unmarshal errors:\n")
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "yaml: ")
+	if strings.HasPrefix(s, "line ") {
+		if i := strings.Index(s, ": "); i > 0 {
+			s = s[i+2:]
+		}
+	}
+	return s
+}
+
+// yamlErrPos reads the line of a yaml.v3 syntax error ("yaml: line 3: ...").
+func yamlErrPos(err error) Pos {
+	var line int
+	s := strings.TrimPrefix(err.Error(), "yaml: ")
+	if _, e := fmt.Sscanf(s, "line %d:", &line); e == nil && line > 0 {
+		return Pos{line, 1}
+	}
+	return Pos{1, 1}
+}
+
+func (w WindowConfig) check() error {
+	switch {
+	case w.Start != "" || w.End != "":
+		s, err1 := time.Parse(time.RFC3339, w.Start)
+		e, err2 := time.Parse(time.RFC3339, w.End)
+		if err1 != nil || err2 != nil {
+			return fmt.Errorf("start and end: want RFC 3339 times such as 2026-12-24T18:00:00Z")
+		}
+		if !e.After(s) {
+			return fmt.Errorf("end %s is not after start %s", w.End, w.Start)
+		}
+	case w.From != "" || w.To != "":
+		for _, t := range []string{w.From, w.To} {
+			if _, err := time.Parse("15:04", t); err != nil {
+				return fmt.Errorf("from and to: want times of day such as 22:00")
+			}
+		}
+	default:
+		return fmt.Errorf("set start and end (a one-off window) or from and to (a daily one, optionally on weekdays)")
+	}
+	if w.Timezone != "" {
+		if _, err := time.LoadLocation(w.Timezone); err != nil {
+			return fmt.Errorf("timezone %q: %v", w.Timezone, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,195 @@
+package daemon
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// exampleDir copies docs/serve.example.yaml into a temporary folder with the
+// files it refers to, so the documented example is checked as users get it.
+func exampleDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../docs/serve.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "serve.yaml"), string(data))
+	for _, f := range []string{"secrets/credentials.env", "secrets/keyring.asc", "secrets/webhook-secret", "secrets/api-token"} {
+		write(t, filepath.Join(dir, f), "x\n")
+	}
+	return dir
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestExampleConfigLoads(t *testing.T) {
+	t.Setenv("NETRECON_SNMP_COMMUNITY", "public")
+	dir := exampleDir(t)
+	cfg, err := LoadConfig(filepath.Join(dir, "serve.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cfg.StateDir, filepath.Join(dir, "state"); got != want {
+		t.Errorf("state_dir = %s, want %s (relative to the config)", got, want)
+	}
+	if cfg.PollInterval.D() != time.Minute || cfg.Retry.Max.D() != 10*time.Minute || cfg.Alarm.AfterFailures != 3 {
+		t.Errorf("durations or counts not read: %+v", cfg)
+	}
+	if cfg.Drift.Devices["pe3-sin"] != Report || cfg.Drift.Services["acme-tokyo-hq"] != Report {
+		t.Errorf("drift overrides = %+v", cfg.Drift)
+	}
+	if len(cfg.Guards.FreezeWindows) != 2 || cfg.Guards.SNMP == nil || cfg.Guards.SNMP.Threshold != 0 {
+		t.Errorf("guards = %+v", cfg.Guards)
+	}
+}
+
+func TestMinimalConfigDefaults(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := ParseConfig([]byte("repo: {url: file:///srv/intent.git}\nstate_dir: /var/lib/netrecon\n"), filepath.Join(dir, "c.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Repo.Branch != "main" || cfg.Concurrency != 10 || cfg.Drift.Default != Heal ||
+		cfg.KnownHosts != "/var/lib/netrecon/known_hosts" || cfg.Webhook.MaxBody != 1<<20 {
+		t.Errorf("defaults not filled: %+v", cfg)
+	}
+}
+
+func TestBadConfigReportsEveryProblemWithPosition(t *testing.T) {
+	t.Setenv("NETRECON_TEST_UNSET", "")
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{
+			name: "many at once",
+			yaml: `repo:
+  url: file:///srv/intent.git
+  branc: main
+state_dir: /tmp/x
+poll_interval: soon
+concurrency: many
+drift:
+  default: fix
+  devices:
+    pe1: ignore
+retry:
+  base: 1m
+  max: 10s
+notify:
+  url: ftp://example.net/
+guards:
+  snmp:
+    community_env: NETRECON_TEST_UNSET
+    oid: sysUpTime
+`,
+			want: []string{
+				`c.yaml:3:3: repo.branc: unknown setting; repo takes url, path, branch`,
+				`c.yaml:5:16: poll_interval: "soon" is not a duration`,
+				`c.yaml:6:14: concurrency: cannot unmarshal !!str ` + "`many`" + ` into int`,
+			},
+		},
+		{
+			name: "checks after decoding",
+			yaml: `repo:
+  url: file:///srv/intent.git
+state_dir: /tmp/x
+drift:
+  default: fix
+  devices:
+    pe1: ignore
+retry:
+  base: 1m
+  max: 10s
+notify:
+  url: ftp://example.net/
+guards:
+  snmp:
+    community_env: NETRECON_TEST_UNSET
+    oid: sysUpTime
+api:
+  token_file: /nonexistent/token
+`,
+			want: []string{
+				`c.yaml:5:3: drift.default: "fix": want heal or report`,
+				`c.yaml:7:5: drift.devices.pe1: "ignore": want heal or report`,
+				`c.yaml:10:3: retry.max: 10s is below retry.base 1m0s`,
+				`c.yaml:12:3: notify.url: "ftp://example.net/": want an http:// or https:// URL`,
+				`c.yaml:15:5: guards.snmp.community_env: environment variable NETRECON_TEST_UNSET is not set`,
+				`c.yaml:16:5: guards.snmp.oid: "sysUpTime": want a numeric OID`,
+				`c.yaml:18:3: api.token_file: stat /nonexistent/token: no such file or directory`,
+			},
+		},
+		{
+			name: "missing required",
+			yaml: "listen: nowhere\n",
+			want: []string{
+				`c.yaml:1:1: repo: set url`,
+				`c.yaml:1:1: state_dir: required`,
+				`c.yaml:1:1: listen: "nowhere": want host:port`,
+			},
+		},
+		{
+			name: "syntax",
+			yaml: "repo:\n  url: [\n",
+			want: []string{`c.yaml:2:1: did not find expected node content`},
+		},
+		{
+			name: "wrong shapes",
+			yaml: "repo: file:///x\nstate_dir: [a]\ndrift: {devices: [a]}\n",
+			want: []string{
+				`c.yaml:1:7: repo: want a mapping of settings`,
+				`c.yaml:2:12: state_dir: want a single value, not a list`,
+				`c.yaml:3:18: drift.devices: want a mapping`,
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tc.yaml), "c.yaml")
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want *ConfigError", err)
+			}
+			msg := err.Error()
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error lacks %q; got:\n%s", w, msg)
+				}
+			}
+		})
+	}
+}
+
+func TestOneDaemonPerStateDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	l, err := lockState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = lockState(dir)
+	var le *StateLockedError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), "in use by another netrecon daemon") {
+		t.Fatalf("second lock: err = %v, want *StateLockedError", err)
+	}
+	if err := l.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	l2, err := lockState(dir)
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	l2.Unlock()
+}
