@@ -13,7 +13,9 @@ import (
 	"github.com/netrecon/netrecon/configtree"
 )
 
-func git(t *testing.T, dir string, args ...string) {
+func git(t *testing.T, dir string, args ...string) { gitB(t, dir, args...) }
+
+func gitB(t testing.TB, dir string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
