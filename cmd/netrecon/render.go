@@ -8,6 +8,7 @@ import (
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/render"
+	"github.com/netrecon/netrecon/schema"
 	"github.com/netrecon/netrecon/views"
 )
 
@@ -15,6 +16,7 @@ func newRenderCmd(a *app) *cobra.Command {
 	var (
 		device string
 		owners bool
+		native bool
 		lf     loadFlags
 	)
 	cmd := &cobra.Command{
@@ -22,7 +24,9 @@ func newRenderCmd(a *app) *cobra.Command {
 		Short: "Print a device's desired configuration",
 		Long: `Render prints the configuration the intent in DIR wants on one device: the
 fragments of every service on that device, merged, as canonical XML (what netrecon
-sends over NETCONF). --owners marks each node with the services that render it.`,
+sends over NETCONF). --owners marks each node with the services that render it.
+--platform-native prints Junos devices as the set commands an operator would type;
+for ietf devices XML is the native form.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
@@ -62,6 +66,12 @@ sends over NETCONF). --owners marks each node with the services that render it.`
 			if t == nil {
 				t = configtree.New()
 			}
+			if native && in.Device(device).Platform == schema.PlatformJunos {
+				if err := render.WriteJunosSet(a.stdout, t, owners); err != nil {
+					return &exitError{code: 1, err: err}
+				}
+				return nil
+			}
 			if err := t.WriteXML(a.stdout, configtree.WriteOptions{Indent: "  ", Owners: owners}); err != nil {
 				return &exitError{code: 1, err: err}
 			}
@@ -71,6 +81,7 @@ sends over NETCONF). --owners marks each node with the services that render it.`
 	}
 	cmd.Flags().StringVar(&device, "device", "", "the device to render (required)")
 	cmd.Flags().BoolVar(&owners, "owners", false, "mark each node with the services that render it")
+	cmd.Flags().BoolVar(&native, "platform-native", false, "print in the platform's own syntax (Junos: set commands)")
 	lf.register(cmd)
 	return cmd
 }
