@@ -7,5 +7,19 @@
 // cross-document checks CUE cannot express cheaply. The result is a typed Intent, or
 // Diagnostics: every problem at once, each with file:line:col and the field.
 //
+// The steps, one file each:
+//
+//	files.go     reading the repo: links must stay inside it, sizes are checked before reading
+//	yamldoc.go   YAML to plain data with a position per field; anchors, aliases, tags,
+//	             duplicate keys and deep nesting are refused before anything is decoded
+//	validate.go  CUE unification (cue/*.cue, embedded); CUE errors placed on the YAML
+//	types.go     service-types/<kind>/: schema.cue, <platform>.xml.tmpl, type.yaml
+//	decode.go    plain data to the model, built-in defaults filled in Go as well
+//	check.go     cross-document checks: names, device references, VLANs, prefixes
+//	load.go      Load and Options: a bounded pool of workers, one cue.Context each
+//
+// Files that Options.Trusted vouches for skip CUE (most of the cost) and give
+// the same Intent.
+//
 // The format is documented in docs/intent-format.md.
 package schema

@@ -282,6 +282,12 @@ func cueDiags(err error, doc *document, userType bool) Diagnostics {
 		d := Diagnostic{Severity: Error, Pos: doc.lookup(field), Field: field}
 		switch {
 		case msg == "field not allowed":
+			// CUE may name an element inside the unknown field.
+			for strings.HasSuffix(d.Field, "]") {
+				d.Field = parentField(d.Field)
+			}
+			field = d.Field
+			d.Pos = doc.lookup(field)
 			d.Summary = fmt.Sprintf("unknown field %q", lastElem(field))
 			d.Detail = "check the spelling; unknown fields are errors"
 		case msg == "field is required but not present":
