@@ -1,0 +1,158 @@
+package views
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/netrecon/netrecon/reconcile/journal"
+)
+
+// HistoryFormats are the formats of `netrecon history`.
+var HistoryFormats = []string{"text", "json"}
+
+type jsonTransition struct {
+	Phase  string    `json:"phase"`
+	At     time.Time `json:"at"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+type jsonDeviceRun struct {
+	Device      string           `json:"device"`
+	Phase       string           `json:"phase"`
+	PersistID   string           `json:"persist_id,omitempty"`
+	Error       string           `json:"error,omitempty"`
+	Transitions []jsonTransition `json:"transitions,omitempty"`
+}
+
+type jsonRun struct {
+	ID           int64           `json:"id"`
+	IntentCommit string          `json:"intent_commit"`
+	StartedBy    string          `json:"started_by"`
+	Atomic       bool            `json:"atomic"`
+	StartedAt    time.Time       `json:"started_at"`
+	FinishedAt   *time.Time      `json:"finished_at"`
+	Seconds      float64         `json:"seconds,omitempty"`
+	Outcome      string          `json:"outcome"`
+	Summary      string          `json:"summary"`
+	Devices      []jsonDeviceRun `json:"devices"`
+	Plan         json.RawMessage `json:"plan,omitempty"`
+}
+
+func toJSONRun(r journal.Run, withPlan bool) jsonRun {
+	out := jsonRun{
+		ID: int64(r.ID), IntentCommit: r.IntentCommit, StartedBy: r.StartedBy, Atomic: r.Atomic,
+		StartedAt: r.StartedAt, Outcome: string(r.Outcome), Summary: r.Summary, Devices: []jsonDeviceRun{},
+	}
+	if !r.FinishedAt.IsZero() {
+		f := r.FinishedAt
+		out.FinishedAt = &f
+		out.Seconds = f.Sub(r.StartedAt).Seconds()
+	}
+	for _, d := range r.Devices {
+		jd := jsonDeviceRun{Device: d.Device, Phase: string(d.Phase), PersistID: d.PersistID, Error: d.Error}
+		for _, t := range d.Transitions {
+			jd.Transitions = append(jd.Transitions, jsonTransition{Phase: string(t.Phase), At: t.At, Detail: t.Detail})
+		}
+		out.Devices = append(out.Devices, jd)
+	}
+	if withPlan && json.Valid(r.Plan) {
+		out.Plan = r.Plan
+	}
+	return out
+}
+
+// History lists runs, newest first, as the journal returns them.
+func History(w io.Writer, format string, runs []journal.Run) error {
+	switch format {
+	case "json":
+		doc := struct {
+			FormatVersion string    `json:"format_version"`
+			Runs          []jsonRun `json:"runs"`
+		}{FormatVersion: FormatVersion, Runs: []jsonRun{}}
+		for _, r := range runs {
+			doc.Runs = append(doc.Runs, toJSONRun(r, false))
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc)
+	case "text":
+		if len(runs) == 0 {
+			_, err := fmt.Fprintln(w, "No runs recorded yet.")
+			return err
+		}
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "RUN\tSTARTED\tBY\tCOMMIT\tDEVICES\tOUTCOME\tSUMMARY")
+		for _, r := range runs {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.StartedAt.Local().Format("2006-01-02 15:04:05"),
+				r.StartedBy, short(r.IntentCommit), len(r.Devices), r.Outcome, r.Summary)
+		}
+		return tw.Flush()
+	}
+	return fmt.Errorf("output format %q is not supported. Supported formats are %q", format, HistoryFormats)
+}
+
+// RunDetail shows one run: its outcome, and per device the phases it went
+// through with the time each took.
+func RunDetail(w io.Writer, format string, r *journal.Run) error {
+	switch format {
+	case "json":
+		doc := struct {
+			FormatVersion string `json:"format_version"`
+			jsonRun
+		}{FormatVersion, toJSONRun(*r, true)}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(doc)
+	case "text":
+	default:
+		return fmt.Errorf("output format %q is not supported. Supported formats are %q", format, HistoryFormats)
+	}
+	ew := &errWriter{w: w}
+	fmt.Fprintf(ew, "Run %d: %s\n", r.ID, r.Outcome)
+	fmt.Fprintf(ew, "  intent commit  %s\n", r.IntentCommit)
+	fmt.Fprintf(ew, "  started by     %s\n", r.StartedBy)
+	fmt.Fprintf(ew, "  started        %s\n", r.StartedAt.Local().Format(time.RFC3339))
+	if !r.FinishedAt.IsZero() {
+		fmt.Fprintf(ew, "  took           %s\n", r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
+	}
+	mode := "atomic (all devices or none)"
+	if !r.Atomic {
+		mode = "device by device"
+	}
+	fmt.Fprintf(ew, "  mode           %s\n", mode)
+	if r.Summary != "" {
+		fmt.Fprintf(ew, "  summary        %s\n", r.Summary)
+	}
+	for _, d := range r.Devices {
+		fmt.Fprintf(ew, "\n%s: %s", d.Device, d.Phase)
+		if d.PersistID != "" {
+			fmt.Fprintf(ew, " (persist id %s)", d.PersistID)
+		}
+		fmt.Fprintln(ew)
+		if d.Error != "" {
+			fmt.Fprintf(ew, "  error: %s\n", d.Error)
+		}
+		for i, t := range d.Transitions {
+			took := ""
+			if i+1 < len(d.Transitions) {
+				took = d.Transitions[i+1].At.Sub(t.At).Round(time.Millisecond).String()
+			}
+			line := fmt.Sprintf("  %-10s %s %8s", t.Phase, t.At.Local().Format("15:04:05.000"), took)
+			if t.Detail != "" {
+				line += "  " + t.Detail
+			}
+			fmt.Fprintln(ew, line)
+		}
+	}
+	return ew.err
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}

@@ -1,0 +1,76 @@
+package views
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netrecon/netrecon/reconcile/journal"
+)
+
+func sampleRun() journal.Run {
+	t0 := time.Date(2026, 11, 27, 3, 0, 0, 0, time.Local)
+	return journal.Run{
+		ID: 7, IntentCommit: "9a07aa11bb22cc33dd44ee55ff6677889900aabb", StartedBy: "cli:noc", Atomic: true,
+		Plan:      []byte(`{"format_version":"1.0"}`),
+		StartedAt: t0, FinishedAt: t0.Add(1400 * time.Millisecond), Outcome: journal.RolledBack,
+		Summary: "rolled back: pe2-osa rejected the commit",
+		Devices: []journal.DeviceRun{
+			{Device: "pe1-tyo", Phase: journal.Cancelled, PersistID: "nr-7-pe1", Transitions: []journal.Transition{
+				{Phase: journal.Locked, At: t0}, {Phase: journal.Edited, At: t0.Add(20 * time.Millisecond)},
+				{Phase: journal.Committed, At: t0.Add(35 * time.Millisecond)}, {Phase: journal.Cancelled, At: t0.Add(900 * time.Millisecond), Detail: "pe2-osa failed"},
+			}},
+			{Device: "pe2-osa", Phase: journal.PhaseFailed, Error: "commit: operation-failed: rejected", Transitions: []journal.Transition{
+				{Phase: journal.Locked, At: t0}, {Phase: journal.PhaseFailed, At: t0.Add(40 * time.Millisecond), Detail: "commit: operation-failed: rejected"},
+			}},
+		},
+	}
+}
+
+func TestHistoryText(t *testing.T) {
+	var b bytes.Buffer
+	if err := History(&b, "text", []journal.Run{sampleRun()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"RUN", "7", "cli:noc", "9a07aa11bb22", "rolled-back", "2026-11-27 03:00:00"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("history lacks %q:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	History(&b, "text", nil)
+	if !strings.Contains(b.String(), "No runs") {
+		t.Error(b.String())
+	}
+}
+
+func TestRunDetail(t *testing.T) {
+	r := sampleRun()
+	var b bytes.Buffer
+	if err := RunDetail(&b, "text", &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Run 7: rolled-back", "took           1.4s", "pe1-tyo: cancelled (persist id nr-7-pe1)", "committed", "865ms", "pe2-osa failed", "error: commit: operation-failed"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("detail lacks %q:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	if err := RunDetail(&b, "json", &r); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		FormatVersion string `json:"format_version"`
+		ID            int64
+		Plan          map[string]any
+		Devices       []struct{ Transitions []struct{ Phase string } }
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.FormatVersion != FormatVersion || doc.ID != 7 || doc.Plan == nil || len(doc.Devices[0].Transitions) != 4 {
+		t.Errorf("json detail: %+v", doc)
+	}
+}
