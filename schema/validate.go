@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
@@ -292,6 +293,8 @@ func cueDiags(err error, doc *document, userType bool) Diagnostics {
 			d.Detail = "check the spelling; unknown fields are errors"
 		case msg == "field is required but not present":
 			d.Summary = fmt.Sprintf("missing required field %q", lastElem(field))
+		case mismatchRe.MatchString(msg):
+			d.Summary, d.Detail = mismatch(msg, doc, field)
 		default:
 			d.Summary = friendly(msg, userType)
 			if userType {
@@ -328,6 +331,8 @@ func friendlyMessages() []struct{ constraint, text string } {
 		{`net.IP`, "must be an IP address"},
 		{`=~"^[A-Za-z_][A-Za-z0-9_]*$"`, "must be an environment variable name"},
 		{`=~"^/"`, "must be an absolute path"},
+		{`list.MinItems(1)`, "needs at least one entry"},
+		{`list.MaxItems(1000)`, "must have at most 1000 entries"},
 	}
 }
 
@@ -341,12 +346,134 @@ func friendly(msg string, userType bool) string {
 			continue
 		}
 		value := strings.TrimPrefix(msg, "invalid value ")
-		if i := strings.Index(value, " ("); i >= 0 {
+		if i := strings.LastIndex(value, " ("); i >= 0 {
 			value = value[:i]
 		}
-		return fmt.Sprintf("invalid value %s: %s", value, f.text)
+		return fmt.Sprintf("invalid value %s: %s", shorten(value), f.text)
 	}
 	return msg
+}
+
+// shorten keeps a value echoed in a message readable.
+func shorten(v string) string {
+	const max = 60
+	if len(v) <= max {
+		return v
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return v[:cut] + "..." + v[len(v)-1:]
+}
+
+var mismatchRe = regexp.MustCompile(`\(mismatched types (\w+) and (\w+)\)$`)
+
+// mismatch words a type error as "must be X, not Y", naming the kinds as a
+// YAML author knows them; CUE's message prints the schema's whole struct.
+func mismatch(msg string, doc *document, field string) (summary, detail string) {
+	m := mismatchRe.FindStringSubmatch(msg)
+	got, ok := dataAt(doc.data, field)
+	if !ok {
+		return msg, ""
+	}
+	have := cueKind(got)
+	want := m[2]
+	switch have {
+	case m[1]:
+	case m[2]:
+		want = m[1]
+	default:
+		return msg, ""
+	}
+	if text, ok := got.(string); ok && unquotedIs(text, want) {
+		detail = "remove the quotes"
+	}
+	return fmt.Sprintf("must be %s, not %s", kindWords(want), kindWords(have)), detail
+}
+
+// unquotedIs reports whether text, written without quotes, would be of kind.
+func unquotedIs(text, kind string) bool {
+	switch kind {
+	case "int":
+		_, err := strconv.ParseInt(text, 10, 64)
+		return err == nil
+	case "float", "number":
+		_, err := strconv.ParseFloat(text, 64)
+		return err == nil
+	case "bool":
+		return text == "true" || text == "false"
+	}
+	return false
+}
+
+func cueKind(x any) string {
+	switch x.(type) {
+	case map[string]any:
+		return "struct"
+	case []any:
+		return "list"
+	case string:
+		return "string"
+	case int64:
+		return "int"
+	case float64:
+		return "float"
+	case bool:
+		return "bool"
+	}
+	return "null"
+}
+
+func kindWords(k string) string {
+	switch k {
+	case "struct":
+		return "a mapping of fields"
+	case "list":
+		return "a list"
+	case "string":
+		return "a string"
+	case "int":
+		return "an integer"
+	case "float", "number":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "null":
+		return "empty"
+	}
+	return k
+}
+
+// dataAt returns the value at a field path of plain data.
+func dataAt(x any, field string) (any, bool) {
+	for field != "" {
+		switch {
+		case field[0] == '[':
+			end := strings.IndexByte(field, ']')
+			i, err := strconv.Atoi(field[1:max(end, 1)])
+			l, ok := x.([]any)
+			if end < 0 || err != nil || !ok || i < 0 || i >= len(l) {
+				return nil, false
+			}
+			x, field = l[i], field[end+1:]
+		default:
+			field = strings.TrimPrefix(field, ".")
+			end := strings.IndexAny(field, ".[")
+			if end < 0 {
+				end = len(field)
+			}
+			m, ok := x.(map[string]any)
+			if !ok {
+				return nil, false
+			}
+			if x, ok = m[field[:end]]; !ok {
+				return nil, false
+			}
+			field = field[end:]
+		}
+	}
+	return x, true
 }
 
 var enumRe = regexp.MustCompile(`^conflicting values ("[^"]*") and ("[^"]*")$`)
