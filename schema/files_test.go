@@ -55,7 +55,7 @@ func TestLoadFileChecks(t *testing.T) {
 		{"inventory-in-services", []byte("apiVersion: netrecon.io/v1\nkind: Inventory\ndevices: []\n"), Options{}, 2, `unknown kind "Inventory"`},
 		{"complex-key", []byte("? [a, b]\n: c\n"), Options{}, 1, "mapping keys must be plain strings"},
 		{"merge-key", []byte("apiVersion: netrecon.io/v1\n<<: {kind: x}\n"), Options{}, 2, "merge key"},
-		{"int-overflow", []byte("apiVersion: netrecon.io/v1\nkind: attachment-circuit\nspec: {vlan: 99999999999999999999}\n"), Options{}, 3, "mismatched types float and int"},
+		{"int-overflow", []byte("apiVersion: netrecon.io/v1\nkind: attachment-circuit\nspec: {vlan: 99999999999999999999}\n"), Options{}, 3, "must be an integer, not a number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
