@@ -1,0 +1,80 @@
+// Package journal records what netrecon applied, so that a crash, a restart or
+// a lost Git history never leaves netrecon guessing.
+//
+// It keeps three things:
+//
+//   - runs: one per apply, with the intent commit, who started it, the plan
+//     (JSON, opaque here) and the outcome;
+//   - per device of a run, every phase transition, written BEFORE the phase is
+//     entered (write-ahead), so that after a crash the last phase says where the
+//     device was left, and the persist id says which confirmed commit to finish
+//     or cancel;
+//   - per device, the configuration tree netrecon applied last (with owners),
+//     so that a later removal deletes what was applied even when the commit
+//     that rendered it is gone (DESIGN.md invariant 3).
+//
+// plus a small key/value table for the daemon ("last-applied-commit").
+//
+// # Storage
+//
+// One SQLite file through the pure-Go modernc.org/sqlite driver, behind
+// database/sql, in WAL mode with a busy timeout, foreign keys on and
+// synchronous=FULL (a write-ahead record must survive a power cut, or recovery
+// would act on a phase older than the device's). Writers in one process take
+// turns on a semaphore; writers in two processes (the CLI while the daemon
+// runs) take turns on SQLite's lock, waiting up to the busy timeout, and every
+// write transaction starts with BEGIN IMMEDIATE so that no transaction ever
+// has to upgrade a read lock, which SQLite refuses without waiting. Readers
+// never block writers (WAL). The file is created mode 0600: persist ids let
+// any session confirm a pending commit.
+//
+// The SQL is portable (INTEGER and TEXT columns, timestamps as INTEGER unix
+// nanoseconds, INSERT ... RETURNING, ON CONFLICT ... DO UPDATE) and every
+// query goes through one placeholder helper (rebind), so that a PostgreSQL
+// backend needs a dialect and its own DDL, not new queries.
+//
+// # Tables (schema version 1)
+//
+//	schema_version(version PK, name, applied_at)     one row per migration applied
+//	runs(id PK, intent_commit, started_by, atomic, plan, started_at,
+//	     finished_at NULL while running, outcome, summary)
+//	device_runs(run_id → runs, device, phase, persist_id, error)   PK (run_id, device)
+//	transitions(id PK, run_id, device → device_runs, phase, at, detail)
+//	applied(device PK, tree JSON, intent_commit, updated_at)
+//	state(key PK, value, updated_at)
+//
+// Migrations are an ordered list; Open applies the missing ones in one
+// transaction (a crash leaves the old schema or the new one) and refuses a file whose version is newer than it knows
+// (*VersionError) rather than write rows an older netrecon does not
+// understand.
+//
+// # Recovery rule
+//
+// On start, the apply engine lists Unfinished runs (outcome running: the
+// process died during apply) and settles each device from its last phase and
+// persist id:
+//
+//   - pending, locked, edited: nothing was committed. A lock dies with its
+//     session and the candidate is discarded on the next lock; record
+//     cancelled.
+//   - committed, verified: a confirmed commit is pending under the persist id.
+//     Finish (confirm it with <persist-id>, RFC 6241 §8.4) when the device may
+//     keep the change: in an atomic run only when every device of the run
+//     reached verified or confirmed (any confirmed device means the decision to
+//     confirm was taken), in a non-atomic run when this device reached
+//     verified. Otherwise undo: <cancel-commit> with the persist id (§8.4.9);
+//     a device whose confirm timeout already expired has rolled back by itself.
+//     Record confirmed or cancelled.
+//   - confirmed, cancelled, undone, failed, skipped: settled; nothing to do.
+//
+// Then FinishRun(Recovered) with a summary of what was done. Every decision
+// is written with EnterPhase before it is acted on, as during apply, so that a
+// crash during recovery is recovered the same way.
+//
+// # Applied trees
+//
+// SetApplied stores a configtree.Tree as the encoding/json of its nodes
+// (names, namespaces, values, identity value spaces, keys, leaf flags,
+// owners). Changing configtree.Node's fields is a schema change for this
+// package: it needs a migration of the applied table.
+package journal

@@ -1,0 +1,309 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+)
+
+// ErrNotFound is a run, or a device of a run, that the journal does not hold.
+var ErrNotFound = errors.New("not found in the journal")
+
+// ErrFinished is a change to a run that is already finished: its record is
+// final, so a late phase or a second outcome is refused rather than rewrite
+// history.
+var ErrFinished = errors.New("run already finished")
+
+// ErrNotJournal is a file that Open cannot use as a journal: not an SQLite
+// database, or an SQLite database of something else.
+var ErrNotJournal = errors.New("not a netrecon journal")
+
+// VersionError is a journal whose schema is newer than this netrecon knows:
+// a newer netrecon wrote it, and this one would misread or damage it.
+type VersionError struct {
+	Path  string
+	Found int // the file's schema version
+	Known int // the newest version this netrecon knows
+}
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("journal %s has schema version %d, newer than version %d that this netrecon knows: "+
+		"run a netrecon at least as new as the one that wrote it", e.Path, e.Found, e.Known)
+}
+
+// Journal is an open journal. It is safe for concurrent use by many
+// goroutines, and several processes may open the same file.
+type Journal struct {
+	db   *sql.DB
+	d    dialect
+	path string
+	log  *slog.Logger
+	now  func() time.Time
+	// writeSem lets one write transaction at a time into the database from
+	// this process: SQLite has one writer, and waiting here, in order and
+	// cancellable by the context, is cheaper than SQLite's busy-wait sleeps.
+	writeSem chan struct{}
+}
+
+// Option configures Open.
+type Option func(*config) error
+
+type config struct {
+	log         *slog.Logger
+	now         func() time.Time
+	busyTimeout time.Duration
+}
+
+// WithLogger sets the logger; nil (the default) discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		c.log = l
+		return nil
+	}
+}
+
+// WithClock sets the clock that stamps transitions and runs, for tests.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("WithClock: nil clock")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithBusyTimeout sets how long a write waits for another process's write to
+// end before it fails (default 5s). A journal write takes milliseconds; the
+// timeout covers a slow disk and the other process's checkpoint.
+func WithBusyTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return fmt.Errorf("WithBusyTimeout: negative duration %v", d)
+		}
+		c.busyTimeout = d
+		return nil
+	}
+}
+
+// maxOpenConns bounds the connections to the file: one writer at a time
+// (writeSem) and a few concurrent readers, which WAL lets read while the
+// writer writes.
+const maxOpenConns = 4
+
+// Open opens the journal at path, creating the file and its schema when they
+// do not exist; the directory must exist. A file that is not a journal is
+// ErrNotJournal, a journal of a newer netrecon is a *VersionError.
+func Open(ctx context.Context, path string, opts ...Option) (*Journal, error) {
+	cfg := config{now: time.Now, busyTimeout: 5 * time.Second}
+	for _, o := range opts {
+		if err := o(&cfg); err != nil {
+			return nil, fmt.Errorf("journal: %w", err)
+		}
+	}
+	if cfg.log == nil {
+		cfg.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	abs, err := createFile(path)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", dsn(abs, cfg.busyTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("journal: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(maxOpenConns)
+	db.SetMaxIdleConns(maxOpenConns)
+	j := &Journal{
+		db:       db,
+		d:        sqliteDialect(),
+		path:     path,
+		log:      cfg.log,
+		now:      cfg.now,
+		writeSem: make(chan struct{}, 1),
+	}
+	if err := j.init(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return j, nil
+}
+
+// createFile checks path and creates the file, readable by its owner only,
+// if it does not exist: SQLite would create it with the umask's mode, and the
+// journal holds persist ids, which let any session confirm a pending commit.
+func createFile(path string) (string, error) {
+	if path == "" {
+		return "", errors.New("journal: open: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("journal: open %s: %w", path, err)
+	}
+	dir := filepath.Dir(abs)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return "", fmt.Errorf("journal: open %s: directory: %w", path, err)
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("journal: open %s: %s is not a directory", path, dir)
+	}
+	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
+		return "", fmt.Errorf("journal: open %s: is a directory", path)
+	}
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		if err := f.Close(); err != nil {
+			return "", fmt.Errorf("journal: open %s: %w", path, err)
+		}
+	case !errors.Is(err, fs.ErrExist):
+		return "", fmt.Errorf("journal: open %s: %w", path, err)
+	}
+	return abs, nil
+}
+
+// dsn is the data source name of the file at abs: an SQLite URI, so that any
+// file name works ('?' and '#' escaped), with the settings every connection
+// of the pool applies when it opens.
+func dsn(abs string, busy time.Duration) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(busy.Milliseconds(), 10)+")")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	// FULL: a write-ahead record that a power cut loses would make recovery
+	// act on an older phase than the device's.
+	q.Add("_pragma", "synchronous(FULL)")
+	// BEGIN IMMEDIATE for write transactions (read-only ones stay deferred):
+	// a deferred transaction that reads then writes must upgrade its lock,
+	// and SQLite fails that at once, without the busy timeout, when another
+	// connection wrote in between.
+	q.Set("_txlock", "immediate")
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
+	return u.String()
+}
+
+// init checks the file and brings its schema up to date.
+func (j *Journal) init(ctx context.Context) error {
+	var mode string
+	if err := j.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return j.openError(err)
+	}
+	// SQLite silently keeps another mode where WAL is impossible (some
+	// network filesystems); two processes would then block each other.
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal: open %s: journal mode is %q, not WAL: put the journal on a local filesystem", j.path, mode)
+	}
+	if err := j.migrate(ctx); err != nil {
+		return j.openError(err)
+	}
+	return nil
+}
+
+// openError turns SQLite's "file is not a database" into ErrNotJournal.
+func (j *Journal) openError(err error) error {
+	var serr *sqlite.Error
+	if errors.As(err, &serr) && serr.Code()&0xff == sqliteNotADB {
+		return fmt.Errorf("journal: open %s: %w (not an SQLite database: %v)", j.path, ErrNotJournal, err)
+	}
+	var verr *VersionError
+	if errors.As(err, &verr) || errors.Is(err, ErrNotJournal) {
+		return err
+	}
+	return fmt.Errorf("journal: open %s: %w", j.path, err)
+}
+
+// sqliteNotADB is SQLITE_NOTADB, the primary result code of a file that is
+// not a database.
+const sqliteNotADB = 26
+
+// Close closes the journal. Nothing is lost: every method commits before it
+// returns.
+func (j *Journal) Close() error {
+	if err := j.db.Close(); err != nil {
+		return fmt.Errorf("journal: close %s: %w", j.path, err)
+	}
+	return nil
+}
+
+// txn is a transaction whose queries are written with "?" placeholders and
+// rebound for the dialect.
+type txn struct {
+	ctx context.Context
+	tx  *sql.Tx
+	d   dialect
+}
+
+func (t txn) exec(query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(t.ctx, t.d.rebind(query), args...)
+}
+
+func (t txn) query(query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(t.ctx, t.d.rebind(query), args...)
+}
+
+func (t txn) queryRow(query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(t.ctx, t.d.rebind(query), args...)
+}
+
+func (t txn) prepare(query string) (*sql.Stmt, error) {
+	return t.tx.PrepareContext(t.ctx, t.d.rebind(query))
+}
+
+// write runs fn in a write transaction and commits it when fn returns nil.
+func (j *Journal) write(ctx context.Context, fn func(txn) error) error {
+	select {
+	case j.writeSem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-j.writeSem }()
+	tx, err := j.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(txn{ctx: ctx, tx: tx, d: j.d}); err != nil {
+		_ = tx.Rollback() // the error that made us roll back is the one to report
+		return err
+	}
+	return tx.Commit()
+}
+
+// read runs fn in a read-only transaction: one consistent snapshot, however
+// many queries fn makes, while writers go on.
+func (j *Journal) read(ctx context.Context, fn func(txn) error) error {
+	tx, err := j.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to lose
+	return fn(txn{ctx: ctx, tx: tx, d: j.d})
+}
+
+// nanos stores a time; the zero time is stored as NULL.
+func nanos(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
+}
+
+// fromNanos reads a time stored by nanos.
+func fromNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
