@@ -259,7 +259,12 @@ func (l *loader) service(doc *document, trusted bool) result {
 		res.service = serviceOf(doc, builtinSpec(kind, doc))
 		return res
 	}
-	schema, _ := l.v.service(kind)
+	schema, ok := l.v.service(kind)
+	if !ok {
+		// loadTypes compiled this type already; only a bug gets here.
+		res.diags = res.diags.Errorf(doc.lookup("kind"), "kind", "internal error: service type %q does not compile", kind)
+		return res
+	}
 	u, diags := l.v.check(schema, doc, true)
 	if diags.HasErrors() {
 		res.diags = diags
