@@ -177,11 +177,11 @@ func createFile(path string) (string, error) {
 
 // dsn is the data source name of the file at abs: an SQLite URI, so that any
 // file name works ('?' and '#' escaped), with the settings every connection
-// of the pool applies when it opens.
+// of the pool applies when it opens. WAL is not among them: init sets it
+// once, in the file, after checking that the file is a journal.
 func dsn(abs string, busy time.Duration) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(busy.Milliseconds(), 10)+")")
-	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	// FULL: a write-ahead record that a power cut loses would make recovery
 	// act on an older phase than the device's.
@@ -197,8 +197,20 @@ func dsn(abs string, busy time.Duration) string {
 
 // init checks the file and brings its schema up to date.
 func (j *Journal) init(ctx context.Context) error {
+	// Look before changing anything: WAL mode is written into the file, and
+	// a file that is not a journal (or a newer one) must be left as found.
+	err := j.read(ctx, func(t txn) error {
+		v, err := j.version(t)
+		if err == nil && v > SchemaVersion() {
+			err = &VersionError{Path: j.path, Found: v, Known: SchemaVersion()}
+		}
+		return err
+	})
+	if err != nil {
+		return j.openError(err)
+	}
 	var mode string
-	if err := j.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+	if err := j.db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
 		return j.openError(err)
 	}
 	// SQLite silently keeps another mode where WAL is impossible (some

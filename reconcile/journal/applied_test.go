@@ -1,0 +1,174 @@
+package journal
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/netrecon/netrecon/configtree"
+)
+
+var testKeys = configtree.Keys{
+	"/interfaces/interface": {"name"},
+	"/system/dns/server":    {configtree.LeafListKey},
+}
+
+// desiredTree builds pe1's desired tree as render does: each service's
+// fragment owned by the service, merged.
+func desiredTree(t *testing.T) *configtree.Tree {
+	t.Helper()
+	tree := configtree.New()
+	for _, svc := range []string{"acme", "globex"} {
+		f, err := os.Open(filepath.Join("testdata", "applied", svc+".xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		frag, err := configtree.Parse(f, f.Name(), testKeys)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		frag.SetOwner(svc)
+		if err := configtree.Merge(tree, frag); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tree
+}
+
+func TestAppliedRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	j, _ := openTemp(t)
+	want := desiredTree(t)
+
+	// The fixture has what must survive: shared owners, keys, an identity
+	// with its value space, a leaf-list, an empty leaf.
+	checks := []struct {
+		path  configtree.Path
+		check func(*configtree.Node) bool
+	}{
+		{"/system/dns/server[.=192.0.2.53]", func(n *configtree.Node) bool {
+			return cmp.Equal(n.Owners, []string{"acme", "globex"}) && n.Leaf
+		}},
+		{"/interfaces/interface[name=ge-0/0/1.100]", func(n *configtree.Node) bool { return cmp.Equal(n.Keys, []string{"name"}) }},
+		{"/interfaces/interface[name=ge-0/0/1.100]/type", func(n *configtree.Node) bool {
+			return n.ValueSpace == "urn:ietf:params:xml:ns:yang:iana-if-type" && n.Value == "l2vlan"
+		}},
+		{"/system/vlan-tagging", func(n *configtree.Node) bool { return n.Leaf && n.Value == "" }},
+	}
+	for _, c := range checks {
+		if n := want.Find(c.path); n == nil || !c.check(n) {
+			t.Fatalf("fixture: %s missing or not as the test expects: %+v", c.path, n)
+		}
+	}
+
+	if err := j.SetApplied(ctx, "pe1", want, "c0ffee"); err != nil {
+		t.Fatal(err)
+	}
+	got, commit, err := j.Applied(ctx, "pe1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if commit != "c0ffee" {
+		t.Errorf("commit %q, want c0ffee", commit)
+	}
+	if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+		t.Errorf("Applied (-want +got):\n%s", d)
+	}
+	if !want.Equal(got) || want.Fingerprint() != got.Fingerprint() {
+		t.Error("round trip changed the configuration")
+	}
+	for _, c := range checks {
+		if n := got.Find(c.path); n == nil || !c.check(n) {
+			t.Errorf("after the round trip: %s lost: %+v", c.path, n)
+		}
+	}
+	// Owners drive deletion: a service gone from the intent must be
+	// deletable from the applied tree alone.
+	if d := configtree.Diff(got, configtree.New()); len(d) == 0 {
+		t.Error("Diff from the applied tree to nothing deletes nothing: owners lost")
+	}
+}
+
+func TestAppliedReplaceAndForget(t *testing.T) {
+	ctx := context.Background()
+	j, _ := openTemp(t)
+	if tree, commit, err := j.Applied(ctx, "pe1"); tree != nil || commit != "" || err != nil {
+		t.Fatalf("Applied with nothing recorded: %v, %q, %v", tree, commit, err)
+	}
+	if err := j.SetApplied(ctx, "pe1", desiredTree(t), "one"); err != nil {
+		t.Fatal(err)
+	}
+	small, err := configtree.Parse(strings.NewReader(`<system xmlns="urn:example:system"><hostname>pe1</hostname></system>`), "small", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.SetApplied(ctx, "pe1", small, "two"); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.SetApplied(ctx, "pe2", configtree.New(), "two"); err != nil {
+		t.Fatal(err)
+	}
+	got, commit, err := j.Applied(ctx, "pe1")
+	if err != nil || commit != "two" || !got.Equal(small) {
+		t.Errorf("Applied after replace: %v, %q, %v", got, commit, err)
+	}
+	// An empty tree is recorded (netrecon owns nothing, but it applied).
+	if got, commit, err := j.Applied(ctx, "pe2"); err != nil || commit != "two" || got == nil || got.Len() != 0 {
+		t.Errorf("Applied empty tree: %v, %q, %v", got, commit, err)
+	}
+	// A nil tree forgets the device.
+	if err := j.SetApplied(ctx, "pe1", nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	if tree, commit, err := j.Applied(ctx, "pe1"); tree != nil || commit != "" || err != nil {
+		t.Errorf("Applied after forgetting: %v, %q, %v", tree, commit, err)
+	}
+}
+
+func TestAppliedCorrupt(t *testing.T) {
+	ctx := context.Background()
+	j, path := openTemp(t)
+	db := rawDB(t, path)
+	tests := []struct{ device, doc, message string }{
+		{"bad-json", `{"format":1,"root":`, "stored tree"},
+		{"future", `{"format":7,"root":{}}`, "format 7"},
+	}
+	for _, tt := range tests {
+		if _, err := db.Exec(`INSERT INTO applied (device, tree, intent_commit, updated_at) VALUES (?, ?, '', 0)`, tt.device, tt.doc); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := j.Applied(ctx, tt.device)
+		if err == nil || !strings.Contains(err.Error(), tt.message) || !strings.Contains(err.Error(), tt.device) {
+			t.Errorf("Applied(%s): %v, want an error naming the device and %q", tt.device, err, tt.message)
+		}
+	}
+}
+
+func TestState(t *testing.T) {
+	ctx := context.Background()
+	j, _ := openTemp(t)
+	steps := []struct{ set, want string }{
+		{"", ""},
+		{"abc123", "abc123"},
+		{"def456", "def456"},
+	}
+	for _, s := range steps {
+		if s.set != "" {
+			if err := j.SetState(ctx, "last-applied-commit", s.set); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := j.State(ctx, "last-applied-commit"); err != nil || got != s.want {
+			t.Errorf("State = %q, %v; want %q", got, err, s.want)
+		}
+	}
+	if got, err := j.State(ctx, "other"); err != nil || got != "" {
+		t.Errorf("State(other) = %q, %v", got, err)
+	}
+}
