@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/netrecon/netrecon/configtree"
 )
@@ -21,7 +22,7 @@ func (j *Journal) SetApplied(ctx context.Context, device string, t *configtree.T
 	var doc []byte
 	if t != nil {
 		var err error
-		if doc, err = json.Marshal(treeDoc{Format: treeFormat, Root: toJSON(t.Root)}); err != nil {
+		if doc, err = json.Marshal(treeDoc{Format: treeFormat, Root: toJSON(t.Root, "", nil)}); err != nil {
 			return fmt.Errorf("journal: set applied %q: %w", device, err)
 		}
 	}
@@ -63,7 +64,7 @@ func (j *Journal) Applied(ctx context.Context, device string) (*configtree.Tree,
 		return nil, "", fmt.Errorf("journal: applied %q: stored tree has format %d, this netrecon reads format %d",
 			device, td.Format, treeFormat)
 	}
-	t := &configtree.Tree{Root: fromJSON(td.Root)}
+	t := &configtree.Tree{Root: fromJSON(td.Root, "", nil)}
 	if t.Root == nil {
 		t = configtree.New()
 	}
@@ -81,53 +82,77 @@ type treeDoc struct {
 }
 
 // jsonNode mirrors configtree.Node with short names and empty fields left
-// out: a PE's applied tree has tens of thousands of nodes.
+// out: a PE's applied tree has tens of thousands of nodes. A namespace or an
+// owner list equal to the parent's is left out too (nil: inherited), as XML
+// does with xmlns: most nodes share both with their parent, and writing them
+// on every node tripled the size.
 type jsonNode struct {
 	Name        string      `json:"n,omitempty"`
-	Space       string      `json:"ns,omitempty"`
+	Space       *string     `json:"ns,omitempty"`
 	Leaf        bool        `json:"leaf,omitempty"`
 	Value       string      `json:"v,omitempty"`
 	ValueSpace  string      `json:"vns,omitempty"`
 	ValuePrefix string      `json:"vp,omitempty"`
 	Keys        []string    `json:"keys,omitempty"`
 	Children    []*jsonNode `json:"c,omitempty"`
-	Owners      []string    `json:"o,omitempty"`
+	Owners      *[]string   `json:"o,omitempty"`
 }
 
-func toJSON(n *configtree.Node) *jsonNode {
+// toJSON converts n, a child of a node with namespace space and owners.
+func toJSON(n *configtree.Node, space string, owners []string) *jsonNode {
 	if n == nil {
 		return nil
 	}
 	j := &jsonNode{
-		Name: n.Name, Space: n.Space, Leaf: n.Leaf, Value: n.Value,
-		ValueSpace: n.ValueSpace, ValuePrefix: n.ValuePrefix,
-		Keys: n.Keys, Owners: n.Owners,
+		Name: n.Name, Leaf: n.Leaf, Value: n.Value,
+		ValueSpace: n.ValueSpace, ValuePrefix: n.ValuePrefix, Keys: n.Keys,
+	}
+	if n.Space != space {
+		j.Space = &n.Space
+	}
+	if !slices.Equal(n.Owners, owners) {
+		o := n.Owners
+		if o == nil {
+			o = []string{} // explicit "none", unlike an absent (inherited) list
+		}
+		j.Owners = &o
 	}
 	if len(n.Children) > 0 {
 		j.Children = make([]*jsonNode, 0, len(n.Children))
 		for _, c := range n.Children {
 			if c != nil {
-				j.Children = append(j.Children, toJSON(c))
+				j.Children = append(j.Children, toJSON(c, n.Space, n.Owners))
 			}
 		}
 	}
 	return j
 }
 
-func fromJSON(j *jsonNode) *configtree.Node {
+// fromJSON converts j, a child of a node with namespace space and owners.
+func fromJSON(j *jsonNode, space string, owners []string) *configtree.Node {
 	if j == nil {
 		return nil
 	}
 	n := &configtree.Node{
-		Name: j.Name, Space: j.Space, Leaf: j.Leaf, Value: j.Value,
-		ValueSpace: j.ValueSpace, ValuePrefix: j.ValuePrefix,
-		Keys: j.Keys, Owners: j.Owners,
+		Name: j.Name, Space: space, Leaf: j.Leaf, Value: j.Value,
+		ValueSpace: j.ValueSpace, ValuePrefix: j.ValuePrefix, Keys: j.Keys,
+	}
+	if j.Space != nil {
+		n.Space = *j.Space
+	}
+	if j.Owners != nil {
+		owners = *j.Owners
+	}
+	// Each node gets its own slice: Merge and AdoptOwners change a node's
+	// owners in place.
+	if len(owners) > 0 {
+		n.Owners = slices.Clone(owners)
 	}
 	if len(j.Children) > 0 {
 		n.Children = make([]*configtree.Node, 0, len(j.Children))
 		for _, c := range j.Children {
 			if c != nil {
-				n.Children = append(n.Children, fromJSON(c))
+				n.Children = append(n.Children, fromJSON(c, n.Space, n.Owners))
 			}
 		}
 	}

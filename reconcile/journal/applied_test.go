@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,7 +21,7 @@ var testKeys = configtree.Keys{
 
 // desiredTree builds pe1's desired tree as render does: each service's
 // fragment owned by the service, merged.
-func desiredTree(t *testing.T) *configtree.Tree {
+func desiredTree(t testing.TB) *configtree.Tree {
 	t.Helper()
 	tree := configtree.New()
 	for _, svc := range []string{"acme", "globex"} {
@@ -170,5 +171,66 @@ func TestState(t *testing.T) {
 	}
 	if got, err := j.State(ctx, "other"); err != nil || got != "" {
 		t.Errorf("State(other) = %q, %v", got, err)
+	}
+}
+
+// TestAppliedInheritance covers what the stored form leaves out when equal to
+// the parent's: namespaces and owners, changed, removed and restored on the
+// way down.
+func TestAppliedInheritance(t *testing.T) {
+	ctx := context.Background()
+	j, _ := openTemp(t)
+	leaf := func(name, space, value string, owners ...string) *configtree.Node {
+		return &configtree.Node{Name: name, Space: space, Leaf: true, Value: value, Owners: owners}
+	}
+	tests := []struct {
+		name string
+		root *configtree.Node
+	}{
+		{"empty", &configtree.Node{}},
+		{"namespace and owners change", &configtree.Node{Children: []*configtree.Node{{
+			Name: "a", Space: "urn:x", Owners: []string{"s1"},
+			Children: []*configtree.Node{
+				{Name: "b", Space: "", Children: []*configtree.Node{ // no owners, no namespace
+					leaf("c", "urn:x", "1", "s1", "s2"),
+					leaf("d", "", "2"),
+				}},
+				leaf("e", "urn:y", "3", "s1"),
+				{Name: "entry", Space: "urn:x", Keys: []string{"k"}, Owners: []string{"s2"},
+					Children: []*configtree.Node{leaf("k", "urn:x", "key 1", "s2")}},
+			},
+		}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := &configtree.Tree{Root: tt.root}
+			if err := j.SetApplied(ctx, "pe1", want, "c"); err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := j.Applied(ctx, "pe1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+				t.Errorf("round trip (-want +got):\n%s", d)
+			}
+			// Inherited owners are copies: changing one node's leaves the
+			// others alone.
+			var owned []*configtree.Node
+			got.Walk(func(_ configtree.Path, n *configtree.Node) bool {
+				if len(n.Owners) > 0 {
+					owned = append(owned, n)
+				}
+				return true
+			})
+			if len(owned) > 1 {
+				owned[0].Owners[0] = "changed"
+				for _, n := range owned[1:] {
+					if slices.Contains(n.Owners, "changed") {
+						t.Errorf("%s shares its owners slice with %s", n.Name, owned[0].Name)
+					}
+				}
+			}
+		})
 	}
 }

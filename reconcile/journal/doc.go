@@ -73,8 +73,9 @@
 //
 // # Applied trees
 //
-// SetApplied stores a configtree.Tree as the encoding/json of its nodes
+// SetApplied stores a configtree.Tree as JSON in this package's own form
 // (names, namespaces, values, identity value spaces, keys, leaf flags,
-// owners). Changing configtree.Node's fields is a schema change for this
-// package: it needs a migration of the applied table.
+// owners; a namespace or owner list equal to the parent's left out), with a
+// format number. A field added to configtree.Node needs a new format here,
+// or it would be lost from every journal.
 package journal
