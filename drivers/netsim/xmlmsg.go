@@ -108,7 +108,8 @@ func parseMessage(msg []byte) (*elem, error) {
 		stack []*elem
 		// starts[i] is where stack[i]'s content begins in msg.
 		starts []int64
-		text   []strings.Builder
+		// text[i] collects stack[i]'s character data.
+		text [][]byte
 	)
 	for {
 		before := d.InputOffset()
@@ -158,16 +159,16 @@ func parseMessage(msg []byte) (*elem, error) {
 			}
 			stack = append(stack, e)
 			starts = append(starts, d.InputOffset())
-			text = append(text, strings.Builder{})
+			text = append(text, nil)
 		case xml.EndElement:
 			n := len(stack) - 1
 			e := stack[n]
 			e.inner = msg[starts[n]:before]
-			e.text = strings.TrimSpace(text[n].String())
+			e.text = strings.TrimSpace(string(text[n]))
 			stack, starts, text = stack[:n], starts[:n], text[:n]
 		case xml.CharData:
 			if len(stack) > 0 {
-				text[len(text)-1].Write(t)
+				text[len(text)-1] = append(text[len(text)-1], t...)
 			} else if len(bytes.TrimSpace(t)) > 0 {
 				return nil, fmt.Errorf("%w: text outside the root element", errMalformed)
 			}
