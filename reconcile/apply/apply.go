@@ -1,0 +1,397 @@
+package apply
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/reconcile"
+	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/reconcile/planfile"
+	"github.com/netrecon/netrecon/schema"
+)
+
+// Result is what an apply did.
+type Result struct {
+	RunID   journal.RunID
+	Outcome journal.Outcome
+	Devices []DeviceResult // the devices the plan changes, in plan order
+	Elapsed time.Duration
+}
+
+// DeviceResult is what an apply did to one device.
+type DeviceResult struct {
+	Name    string
+	Phase   string // the last phase entered (journal phase names)
+	Changes int
+	Err     error
+	Elapsed time.Duration
+}
+
+// Summary says what happened in one line: "applied 12 changes on 3 devices
+// in 1.4 s".
+func (r *Result) Summary() string {
+	changes, ok, failed := 0, 0, []string{}
+	for _, d := range r.Devices {
+		if d.Phase == string(journal.Confirmed) {
+			ok++
+			changes += d.Changes
+		} else if d.Err != nil {
+			failed = append(failed, d.Name)
+		}
+	}
+	total := 0
+	for _, d := range r.Devices {
+		total += d.Changes
+	}
+	secs := fmt.Sprintf("%.1f s", r.Elapsed.Seconds())
+	switch r.Outcome {
+	case journal.NoChanges:
+		return "no changes"
+	case journal.Applied:
+		return fmt.Sprintf("applied %d changes on %d devices in %s", changes, ok, secs)
+	case journal.Partial:
+		return fmt.Sprintf("applied %d changes on %d of %d devices in %s; failed: %s", changes, ok, len(r.Devices), secs, strings.Join(failed, ", "))
+	case journal.RolledBack:
+		return fmt.Sprintf("rolled back %d changes on %d devices in %s; failed: %s", total, len(r.Devices), secs, strings.Join(failed, ", "))
+	}
+	return fmt.Sprintf("%s after %s; failed: %s", r.Outcome, secs, strings.Join(failed, ", "))
+}
+
+// txn is the transaction of one device.
+type txn struct {
+	name        string
+	dev         *schema.Device
+	changes     []configtree.Change
+	desired     *configtree.Tree
+	fingerprint string
+
+	sess      reconcile.Device
+	confirmed bool             // the device has :confirmed-commit:1.1
+	filter    *configtree.Tree // the managed subtrees
+	before    *configtree.Tree // running (filtered) before the edit
+	want      *configtree.Tree // before with the changes: what verify expects
+	locked    []string         // datastores this session locked, in order
+	touched   bool             // locking began
+	persist   string           // journaled from the commit on
+	committed bool             // a commit was sent (it may have landed)
+	done      bool             // confirmed (or committed for good)
+	phase     string
+	err       error
+	start     time.Time
+	elapsed   time.Duration
+}
+
+// engine runs one apply.
+type engine struct {
+	opts    Options
+	id      journal.RunID
+	persist string
+	start   time.Time
+	log     *slog.Logger
+	halted  atomic.Bool
+	repMu   sync.Mutex
+}
+
+// Apply applies exactly p's per-device changes, atomically across devices
+// unless opts.NoAtomic (see the package documentation for the transaction).
+//
+// p.Devices[i].Fingerprint is the fingerprint of the filtered live
+// configuration the plan was computed against ("" = do not check); desired is
+// each device's desired tree with owners, used for the read filters, for
+// verification, and recorded in the journal as what netrecon now owns there.
+// Devices without changes are not touched at all.
+//
+// The Result is nil only when the arguments are invalid. The error joins the
+// devices' errors (*StalePlanError, *LockTimeoutError, *VerifyError,
+// *DeferredError, driver errors), reachable with errors.As; it is nil when the
+// outcome is applied or no-changes.
+func Apply(ctx context.Context, p *plan.Plan, desired map[string]*configtree.Tree, inv *schema.Intent, opts Options) (*Result, error) {
+	opts, err := opts.check()
+	if err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
+	}
+	if p == nil || inv == nil {
+		return nil, errors.New("apply: plan and intent are required")
+	}
+	var txs []*txn
+	var bad []error
+	for _, pd := range p.Devices {
+		switch {
+		case pd == nil:
+			continue
+		case pd.Err != nil:
+			if !opts.NoAtomic {
+				bad = append(bad, fmt.Errorf("%s could not be planned (%v): re-plan, or apply without atomicity", pd.Name, pd.Err))
+			}
+			continue
+		case len(pd.Changes) == 0:
+			continue
+		}
+		dev := inv.Device(pd.Name)
+		if dev == nil {
+			bad = append(bad, fmt.Errorf("%s is not in the inventory", pd.Name))
+			continue
+		}
+		t := &txn{name: pd.Name, dev: dev, desired: desired[pd.Name], fingerprint: pd.Fingerprint, phase: string(journal.Pending)}
+		for _, c := range pd.Changes {
+			t.changes = append(t.changes, c.Change)
+		}
+		txs = append(txs, t)
+	}
+	if err := errors.Join(bad...); err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
+	}
+
+	e := &engine{opts: opts, start: time.Now(), log: opts.Logger}
+	e.persist, err = persistID()
+	if err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
+	}
+	names := make([]string, len(txs))
+	for i, t := range txs {
+		names[i] = t.name
+	}
+	if j := opts.Journal; j != nil {
+		var buf bytes.Buffer
+		if err := planfile.Write(&buf, p, desired, nil); err != nil {
+			return nil, fmt.Errorf("apply: encoding the plan for the journal: %w", err)
+		}
+		e.id, err = j.BeginRun(ctx, journal.Run{IntentCommit: opts.IntentCommit, StartedBy: opts.StartedBy, Atomic: !opts.NoAtomic, Plan: buf.Bytes()}, names)
+		if err != nil {
+			return nil, fmt.Errorf("apply: journal: %w", err)
+		}
+		e.log = e.log.With("run", e.id)
+	}
+	res := &Result{RunID: e.id}
+	if len(txs) == 0 {
+		res.Outcome = journal.NoChanges
+		return res, e.finish(ctx, res, txs)
+	}
+	if opts.NoAtomic {
+		e.applyEach(ctx, txs)
+	} else {
+		e.applyAtomic(ctx, txs)
+	}
+	if e.halted.Load() {
+		// A crash leaves sessions to die with the process: drop them
+		// without unlocking, cancelling or journaling anything.
+		for _, t := range txs {
+			if t.sess != nil {
+				_ = t.sess.Close(context.WithoutCancel(ctx))
+			}
+		}
+		return res, errHalted
+	}
+	res.Outcome = outcome(txs, opts.NoAtomic)
+	return res, e.finish(ctx, res, txs)
+}
+
+// outcome decides the run's outcome from its devices.
+func outcome(txs []*txn, noAtomic bool) journal.Outcome {
+	ok, failed, unsettled := 0, 0, 0
+	for _, t := range txs {
+		switch {
+		case t.done:
+			ok++
+		case t.phase == string(journal.Cancelled) || t.phase == string(journal.Undone) || t.phase == string(journal.Skipped) || t.phase == string(journal.PhaseFailed):
+			failed++
+		default:
+			unsettled++
+		}
+	}
+	switch {
+	case ok == len(txs):
+		return journal.Applied
+	case unsettled > 0:
+		return journal.Failed // a rollback or a confirm failed: look at the devices
+	case noAtomic && ok > 0:
+		return journal.Partial
+	case noAtomic:
+		return journal.Failed
+	case ok > 0:
+		return journal.Failed // confirmed on some devices, not others
+	}
+	return journal.RolledBack
+}
+
+// finish fills the result and closes the run in the journal.
+func (e *engine) finish(ctx context.Context, res *Result, txs []*txn) error {
+	var errs []error
+	for _, t := range txs {
+		res.Devices = append(res.Devices, DeviceResult{Name: t.name, Phase: t.phase, Changes: len(t.changes), Err: t.err, Elapsed: t.elapsed})
+		if t.err != nil {
+			errs = append(errs, t.err)
+		}
+	}
+	res.Elapsed = time.Since(e.start)
+	if j := e.opts.Journal; j != nil {
+		// Recorded even when the caller gave up: the run's end is a fact.
+		if err := j.FinishRun(context.WithoutCancel(ctx), e.id, res.Outcome, res.Summary()); err != nil {
+			errs = append(errs, fmt.Errorf("journal: finish run %v: %w", e.id, err))
+		}
+	}
+	e.log.Info("apply finished", "outcome", res.Outcome, "summary", res.Summary())
+	if res.Outcome == journal.Applied || res.Outcome == journal.NoChanges {
+		return errors.Join(errs...) // only a journal failure
+	}
+	if len(errs) == 0 {
+		errs = append(errs, fmt.Errorf("apply: %s", res.Outcome))
+	}
+	return errors.Join(errs...)
+}
+
+// applyAtomic is the two-phase apply of a change set.
+func (e *engine) applyAtomic(ctx context.Context, txs []*txn) {
+	// Guards first, on every device, before any lock: a deferred device
+	// defers the whole change set, and nothing has been touched yet.
+	e.each(ctx, txs, e.open)
+	if e.halted.Load() {
+		return
+	}
+	if cause := firstErr(txs); cause != nil {
+		e.abort(ctx, txs, cause)
+		return
+	}
+	for _, step := range []func(context.Context, *txn) error{e.prepare, e.stage} {
+		e.each(ctx, txs, step)
+		if e.halted.Load() {
+			return
+		}
+		if cause := firstErr(txs); cause != nil {
+			e.abort(ctx, txs, cause)
+			return
+		}
+	}
+	// Phase 2 is entered when every device is journaled verified: from
+	// then on recovery rolls forward.
+	e.each(ctx, txs, func(ctx context.Context, t *txn) error {
+		return e.enter(ctx, t, journal.Verified, "")
+	})
+	if e.halted.Load() {
+		return
+	}
+	if cause := firstErr(txs); cause != nil {
+		// The journal refused the marker: no confirm was sent yet.
+		e.abort(ctx, txs, cause)
+		return
+	}
+	e.each(ctx, txs, e.confirm)
+}
+
+// applyEach applies device by device, each committed and confirmed alone.
+func (e *engine) applyEach(ctx context.Context, txs []*txn) {
+	e.each(ctx, txs, func(ctx context.Context, t *txn) error {
+		err := e.open(ctx, t)
+		if err == nil {
+			err = e.prepare(ctx, t)
+		}
+		if err == nil {
+			err = e.stage(ctx, t)
+		}
+		if err == nil {
+			err = e.enter(ctx, t, journal.Verified, "")
+		}
+		if err == nil {
+			return e.confirm(ctx, t)
+		}
+		if errors.Is(err, errHalted) {
+			return err
+		}
+		t.err = err
+		e.rollback(ctx, t, t.name)
+		return nil
+	})
+}
+
+// firstErr returns the first device error, in plan order.
+func firstErr(txs []*txn) *txn {
+	for _, t := range txs {
+		if t.err != nil {
+			return t
+		}
+	}
+	return nil
+}
+
+// each runs fn on every device with bounded concurrency; fn's error becomes
+// the device's error.
+func (e *engine) each(ctx context.Context, txs []*txn, fn func(context.Context, *txn) error) {
+	forEach(ctx, len(txs), e.opts.Concurrency, &e.halted, func(ctx context.Context, i int) {
+		t := txs[i]
+		if e.halted.Load() {
+			return
+		}
+		if t.start.IsZero() {
+			t.start = time.Now()
+		}
+		if err := fn(ctx, t); err != nil && !errors.Is(err, errHalted) && t.err == nil {
+			t.err = err
+		}
+		t.elapsed = time.Since(t.start)
+	}, func(i int, err error) {
+		txs[i].err = fmt.Errorf("%s: %w", txs[i].name, err)
+	})
+}
+
+// abort rolls back every device of the change set because cause failed.
+func (e *engine) abort(ctx context.Context, txs []*txn, cause *txn) {
+	e.log.Warn("rolling back the change set", "device", cause.name, "err", cause.err)
+	e.each(ctx, txs, func(ctx context.Context, t *txn) error {
+		if t.err == nil {
+			t.err = &rolledBackError{Device: t.name, Cause: cause.name}
+		}
+		e.rollback(ctx, t, cause.name)
+		return nil
+	})
+}
+
+// enter journals a phase before the device enters it, reports it, and calls
+// the test hook.
+func (e *engine) enter(ctx context.Context, t *txn, ph journal.Phase, detail string) error {
+	if e.halted.Load() {
+		return errHalted
+	}
+	if j := e.opts.Journal; j != nil {
+		if err := j.EnterPhase(ctx, e.id, t.name, ph, t.persist, detail); err != nil {
+			return fmt.Errorf("%s: journal: enter %s: %w", t.name, ph, err)
+		}
+	}
+	t.phase = string(ph)
+	e.event(t, string(ph), detail)
+	if e.opts.PhaseHook != nil {
+		e.opts.PhaseHook(t.name, string(ph))
+	}
+	return nil
+}
+
+func (e *engine) event(t *txn, phase, detail string) {
+	e.log.Debug("apply", "device", t.name, "phase", phase, "detail", detail)
+	if e.opts.Reporter == nil {
+		return
+	}
+	e.repMu.Lock()
+	defer e.repMu.Unlock()
+	e.opts.Reporter.Event(Event{Device: t.name, Phase: phase, Elapsed: time.Since(e.start), Detail: detail})
+}
+
+// persistID returns a fresh persist id: any session that knows it can
+// confirm or cancel the run's confirmed commits, so it must not be guessable
+// from the outside, and must differ between runs.
+func persistID() (string, error) {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("persist id: %w", err)
+	}
+	return "netrecon-" + hex.EncodeToString(b), nil
+}

@@ -1,0 +1,394 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/drivers/netconf"
+	"github.com/netrecon/netrecon/reconcile"
+	"github.com/netrecon/netrecon/reconcile/journal"
+)
+
+// open dials the device, reads what the journal says netrecon owns there,
+// and asks the guard.
+func (e *engine) open(ctx context.Context, t *txn) error {
+	if e.halted.Load() {
+		return errHalted
+	}
+	own, err := owned(ctx, e.opts.Journal, t.name)
+	if err != nil {
+		return err
+	}
+	if t.filter, err = managedFilter(t.desired, own); err != nil {
+		return fmt.Errorf("%s: %w", t.name, err)
+	}
+	for _, c := range t.changes {
+		// A plan made elsewhere may delete what neither tree mentions; the
+		// read must cover every changed node or verify cannot see it.
+		if !coveredByFilter(t.filter, c) {
+			return fmt.Errorf("%s: change %c %s lies outside the managed subtrees (desired and journal): re-plan", t.name, c.Action, c.Path)
+		}
+	}
+	e.event(t, "dial", "")
+	if t.sess, err = e.opts.Dialer.Dial(ctx, t.dev); err != nil {
+		return fmt.Errorf("%s: dial: %w", t.name, err)
+	}
+	t.confirmed = t.sess.Capabilities().ConfirmedCommit
+	if g := e.opts.Guard; g != nil {
+		if err := g(ctx, t.dev, t.sess); err != nil {
+			return &DeferredError{Device: t.name, Reason: err.Error(), Err: err}
+		}
+	}
+	return nil
+}
+
+// coveredByFilter reports whether the filter reads c's node: some ancestor
+// of it is a list entry or a selection node of the filter, which selects the
+// whole subtree.
+func coveredByFilter(f *configtree.Tree, c configtree.Change) bool {
+	steps, err := configtree.ParsePath(c.Path)
+	if err != nil {
+		return false
+	}
+	p := configtree.Path("")
+	for _, s := range steps {
+		p = configtree.Path(string(p) + "/" + s.String())
+		n := f.Find(p)
+		if n == nil {
+			return false
+		}
+		if n.IsEntry() || n.Leaf {
+			return true
+		}
+	}
+	return true
+}
+
+// prepare locks the device and checks the plan still fits it: phase 1a, run
+// on every device before any is edited, so that a lock held elsewhere or a
+// stale plan costs no commit (and no cancel) anywhere.
+func (e *engine) prepare(ctx context.Context, t *txn) error {
+	t.touched = true
+	if err := e.enter(ctx, t, journal.Locked, ""); err != nil {
+		return err
+	}
+	// Candidate, then running: a human committing straight to running
+	// (without candidate) would otherwise slip a change in between our read
+	// and our commit. RFC 6241 §7.5.
+	for _, ds := range []string{netconf.Candidate, netconf.Running} {
+		if err := e.lock(ctx, t, ds); err != nil {
+			return err
+		}
+	}
+	var err error
+	if t.before, err = t.sess.GetConfig(ctx, netconf.Running, t.filter); err != nil {
+		return fmt.Errorf("%s: get-config running: %w", t.name, err)
+	}
+	if got := t.before.Fingerprint(); t.fingerprint != "" && got != t.fingerprint {
+		return &StalePlanError{Device: t.name, Want: t.fingerprint, Got: got}
+	}
+	if t.want, err = configtree.Apply(t.before, t.changes); err != nil {
+		// The plan does not fit what the device holds: it is stale even if
+		// nobody gave us a fingerprint to prove it.
+		return &StalePlanError{Device: t.name, Want: t.fingerprint, Got: t.before.Fingerprint() + " (" + err.Error() + ")"}
+	}
+	return nil
+}
+
+// stage is phase 1b on one device: edit, validate, confirmed commit, verify.
+func (e *engine) stage(ctx context.Context, t *txn) error {
+	// Leftovers of someone else's edit in a shared candidate must not ride
+	// along with ours (RFC 6241 §8.3.4.2).
+	if err := t.sess.Discard(ctx); err != nil {
+		return fmt.Errorf("%s: discard-changes: %w", t.name, err)
+	}
+	if err := e.enter(ctx, t, journal.Edited, fmt.Sprintf("%d changes", len(t.changes))); err != nil {
+		return err
+	}
+	if err := t.sess.EditConfig(ctx, netconf.Candidate, t.changes); err != nil {
+		return fmt.Errorf("%s: edit-config candidate: %w", t.name, err)
+	}
+	if e.opts.validates(t.dev.Platform) && t.sess.Capabilities().Validate {
+		if err := t.sess.Validate(ctx, netconf.Candidate); err != nil {
+			return fmt.Errorf("%s: validate: %w", t.name, err)
+		}
+	}
+	co := netconf.CommitOptions{}
+	detail := "commit without confirm (no :confirmed-commit:1.1): undo from the pre-image on failure"
+	if t.confirmed {
+		t.persist = e.persist
+		co = netconf.CommitOptions{Confirmed: true, Timeout: e.opts.ConfirmTimeout, Persist: t.persist}
+		detail = fmt.Sprintf("confirmed commit, timeout %s", e.opts.ConfirmTimeout)
+	}
+	if err := e.enter(ctx, t, journal.Committed, detail); err != nil {
+		return err
+	}
+	t.committed = true
+	if err := t.sess.Commit(ctx, co); err != nil {
+		return fmt.Errorf("%s: commit: %w", t.name, err)
+	}
+	return e.verify(ctx, t)
+}
+
+// verify re-reads running and compares it with what the plan meant: a device
+// may answer <ok/> to a commit and change nothing (yuma123 after <validate>,
+// lab/NOTES.md).
+func (e *engine) verify(ctx context.Context, t *txn) error {
+	after, err := t.sess.GetConfig(ctx, netconf.Running, t.filter)
+	if err != nil {
+		return fmt.Errorf("%s: verify: get-config running: %w", t.name, err)
+	}
+	got, want := pruneEmpty(after), pruneEmpty(t.want)
+	if got.Equal(want) {
+		e.event(t, "checked", "running equals the planned result")
+		return nil
+	}
+	got.SetOwner("device") // so the diff also shows what should not be there
+	return &VerifyError{Device: t.name, Diff: configtree.Diff(got, want)}
+}
+
+// lock takes ds, waiting out another session's lock with capped exponential
+// back-off and jitter until Options.LockWait. It never kills the holder's
+// session: that may be an operator in the middle of their work
+// (DESIGN invariant 5).
+func (e *engine) lock(ctx context.Context, t *txn, ds string) error {
+	var waited time.Duration
+	step := lockBackoffMin
+	for {
+		err := t.sess.Lock(ctx, ds)
+		if err == nil {
+			t.locked = append(t.locked, ds)
+			return nil
+		}
+		var denied *netconf.LockDeniedError
+		if !errors.As(err, &denied) {
+			return fmt.Errorf("%s: lock %s: %w", t.name, ds, err)
+		}
+		if waited >= e.opts.LockWait {
+			return &LockTimeoutError{Device: t.name, Target: ds, HeldBy: denied.HeldBy, Waited: waited}
+		}
+		pause := step/2 + rand.N(step/2+1)
+		pause = max(min(pause, e.opts.LockWait-waited), time.Millisecond)
+		holder := denied.HeldBy
+		if holder == "" {
+			holder = "?"
+		}
+		e.event(t, "lock-wait", fmt.Sprintf("%s locked by session %s; retry in %s", ds, holder, pause.Round(time.Millisecond)))
+		if err := e.opts.Sleep(ctx, pause); err != nil {
+			return fmt.Errorf("%s: lock %s: waiting for session %s: %w", t.name, ds, holder, err)
+		}
+		waited += pause
+		step = min(step*2, lockBackoffMax)
+	}
+}
+
+// confirm is phase 2 on one device: the confirming commit, the record of
+// what netrecon now owns there, unlock.
+func (e *engine) confirm(ctx context.Context, t *txn) error {
+	if err := e.enter(ctx, t, journal.Confirmed, ""); err != nil {
+		return err
+	}
+	if t.confirmed {
+		if err := e.confirmCommit(ctx, t); err != nil {
+			return err
+		}
+	}
+	t.done = true
+	if j := e.opts.Journal; j != nil {
+		desired := t.desired
+		if desired == nil {
+			desired = configtree.New()
+		}
+		if err := j.SetApplied(context.WithoutCancel(ctx), t.name, desired, e.opts.IntentCommit); err != nil {
+			// The device is right; the record of ownership is not. Loud, but
+			// the change itself stands.
+			e.log.Error("journal: recording the applied tree failed; the next plan may not delete what this run created", "device", t.name, "err", err)
+		}
+	}
+	e.release(ctx, t, false)
+	e.event(t, "done", "")
+	return nil
+}
+
+// confirmCommit sends the confirming commit, on a fresh session if the old
+// one died: the persist id lets any session confirm (RFC 6241 §8.4.1).
+func (e *engine) confirmCommit(ctx context.Context, t *txn) error {
+	err := t.sess.Commit(ctx, netconf.CommitOptions{PersistID: t.persist})
+	if err == nil {
+		return nil
+	}
+	var te *netconf.TimeoutError
+	if !errors.Is(err, netconf.ErrClosed) && !errors.As(err, &te) {
+		return fmt.Errorf("%s: confirming commit: %w (the device rolls back after the confirm-timeout)", t.name, err)
+	}
+	e.log.Warn("confirming commit failed; retrying on a new session", "device", t.name, "err", err)
+	s, derr := e.opts.Dialer.Dial(ctx, t.dev)
+	if derr != nil {
+		return fmt.Errorf("%s: confirming commit: %w; redial: %w", t.name, err, derr)
+	}
+	_ = t.sess.Close(context.WithoutCancel(ctx))
+	t.sess, t.locked = s, nil
+	if err := s.Commit(ctx, netconf.CommitOptions{PersistID: t.persist}); err != nil {
+		return fmt.Errorf("%s: confirming commit on a new session: %w", t.name, err)
+	}
+	return nil
+}
+
+// rollback returns the device to its configuration before the run: cancel
+// the confirmed commit, or undo a plain one, or just discard the candidate;
+// then unlock. It runs detached from the caller's context: a cancelled apply
+// must still clean up rather than leave it to the confirm-timeout.
+func (e *engine) rollback(ctx context.Context, t *txn, cause string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	if e.halted.Load() {
+		return
+	}
+	var deferred *DeferredError
+	if errors.As(t.err, &deferred) {
+		// Nothing was locked or changed: the guard spoke before.
+		err := e.enter(ctx, t, journal.Skipped, deferred.Reason)
+		e.release(ctx, t, false)
+		if err != nil {
+			e.log.Error("journal", "device", t.name, "err", err)
+		}
+		return
+	}
+	failedHere := cause == t.name
+	var errs []error
+	switch {
+	case t.committed && t.confirmed:
+		if err := e.enter(ctx, t, journal.Cancelled, "cancel-commit: "+reasonOf(t, cause)); err != nil {
+			errs = append(errs, err)
+		}
+		if err := e.cancelCommit(ctx, t); err != nil {
+			errs = append(errs, err)
+		}
+	case t.committed:
+		if err := e.enter(ctx, t, journal.Undone, "undo from the pre-image: "+reasonOf(t, cause)); err != nil {
+			errs = append(errs, err)
+		}
+		if err := e.undo(ctx, t); err != nil {
+			errs = append(errs, err)
+		}
+	case t.touched && !failedHere:
+		if err := e.enter(ctx, t, journal.Cancelled, "discarded: "+reasonOf(t, cause)); err != nil {
+			errs = append(errs, err)
+		}
+	case !t.touched && !failedHere:
+		if err := e.enter(ctx, t, journal.Skipped, reasonOf(t, cause)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	e.release(ctx, t, true)
+	if failedHere {
+		if err := e.enter(ctx, t, journal.PhaseFailed, t.err.Error()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		// The device may be left on the new configuration: make it loud,
+		// and keep the run from reading as rolled back.
+		t.err = errors.Join(t.err, fmt.Errorf("%s: rollback: %w", t.name, err))
+		t.phase = "rollback-failed"
+		e.log.Error("rollback failed", "device", t.name, "err", err)
+	}
+}
+
+func reasonOf(t *txn, cause string) string {
+	if cause == t.name {
+		return t.err.Error()
+	}
+	return cause + " failed"
+}
+
+// cancelCommit cancels the run's confirmed commit, on a new session if the
+// old one died. A device that has no such commit any more rolled back by
+// itself (the confirm-timeout, or a commit that never landed): that is the
+// state wanted, so it counts as done once running equals the pre-image.
+func (e *engine) cancelCommit(ctx context.Context, t *txn) error {
+	s := t.sess
+	err := s.CancelCommit(ctx, t.persist)
+	var te *netconf.TimeoutError
+	if errors.Is(err, netconf.ErrClosed) || errors.As(err, &te) {
+		ns, derr := e.opts.Dialer.Dial(ctx, t.dev)
+		if derr != nil {
+			return fmt.Errorf("%s: cancel-commit: %w; redial: %w", t.name, err, derr)
+		}
+		defer closeQuietly(ctx, ns)
+		s = ns
+		err = s.CancelCommit(ctx, t.persist)
+	}
+	if err == nil {
+		return nil
+	}
+	var rpcErr *netconf.RPCError
+	if !errors.As(err, &rpcErr) {
+		return fmt.Errorf("%s: cancel-commit: %w", t.name, err)
+	}
+	// No pending commit under our persist id: check running instead.
+	now, gerr := s.GetConfig(ctx, netconf.Running, t.filter)
+	if gerr != nil {
+		return fmt.Errorf("%s: cancel-commit: %w; reading running: %w", t.name, err, gerr)
+	}
+	if t.before != nil && pruneEmpty(now).Equal(pruneEmpty(t.before)) {
+		e.log.Info("no confirmed commit to cancel; running is already the pre-image", "device", t.name, "reply", err)
+		return nil
+	}
+	return fmt.Errorf("%s: cancel-commit: %w, and running is not the pre-image", t.name, err)
+}
+
+// undo reverts a plain commit with the inverse changes, computed from the
+// pre-image read under lock before the edit.
+func (e *engine) undo(ctx context.Context, t *txn) error {
+	if t.before == nil || t.want == nil {
+		return fmt.Errorf("%s: undo: no pre-image", t.name)
+	}
+	post := t.want.Clone()
+	post.SetOwner("netrecon-undo") // everything the run touched may be removed again
+	inverse := configtree.Diff(post, t.before)
+	if len(inverse) == 0 {
+		return nil
+	}
+	if err := t.sess.Discard(ctx); err != nil {
+		return fmt.Errorf("%s: undo: discard-changes: %w", t.name, err)
+	}
+	if err := t.sess.EditConfig(ctx, netconf.Candidate, inverse); err != nil {
+		return fmt.Errorf("%s: undo: edit-config: %w", t.name, err)
+	}
+	if err := t.sess.Commit(ctx, netconf.CommitOptions{}); err != nil {
+		return fmt.Errorf("%s: undo: commit: %w", t.name, err)
+	}
+	return nil
+}
+
+// release discards the candidate (after a failure), unlocks and closes the
+// session, reporting each failure: a lock left behind blocks every operator.
+func (e *engine) release(ctx context.Context, t *txn, discard bool) {
+	if t.sess == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	if discard && len(t.locked) > 0 {
+		if err := t.sess.Discard(ctx); err != nil {
+			e.log.Warn("discard-changes failed", "device", t.name, "err", err)
+		}
+	}
+	for i := len(t.locked) - 1; i >= 0; i-- {
+		if err := t.sess.Unlock(ctx, t.locked[i]); err != nil && !errors.Is(err, netconf.ErrClosed) {
+			e.log.Warn("unlock failed; the lock ends with the session", "device", t.name, "datastore", t.locked[i], "err", err)
+		}
+	}
+	t.locked = nil
+	closeQuietly(ctx, t.sess)
+	t.sess = nil
+}
+
+func closeQuietly(ctx context.Context, s reconcile.Device) {
+	_ = s.Close(ctx)
+}

@@ -1,0 +1,44 @@
+// Package apply executes a Plan on devices, transactionally, and recovers runs
+// a crash left half-way. It also reads devices for a live plan (PlanLive),
+// because planning and applying must read the same managed subtrees for a
+// plan's fingerprint to mean anything at apply time.
+//
+// # The transaction (DESIGN invariants 2, 4, 5, 6)
+//
+// A change set spanning devices lands on all or none, in two phases with
+// confirmed commit (RFC 6241 §8.4):
+//
+// Phase 1, per device in parallel (bounded by Options.Concurrency): lock
+// candidate and running, waiting out another session's lock with capped
+// exponential back-off and jitter (never kill-session: the holder may be a
+// human); read running filtered to the managed subtrees and refuse a device
+// whose fingerprint moved since the plan (*StalePlanError: re-plan); discard
+// the candidate; edit it with exactly the plan's changes; validate where the
+// platform allows it; confirmed commit with a confirm-timeout and a persist
+// id; then verify: re-read running and compare it with the state the plan
+// meant (configtree.Apply of the changes on the pre-image). Verification is
+// what catches a server that answers <ok/> and changes nothing (yuma123's
+// validate quirk, lab/NOTES.md).
+//
+// Phase 2: the confirming commit (persist-id) on every device, then unlock.
+// Any failure before phase 2 cancels the confirmed commit on every device
+// already committed, and discards and unlocks the others: the outcome is
+// "rolled-back". If netrecon dies, the confirm-timeout rolls the devices back
+// by themselves, and Recover settles the run from the journal.
+//
+// A device without :confirmed-commit:1.1 commits plainly; its pre-image is
+// kept and, on failure, the inverse changes are applied and committed (undo).
+//
+// With Options.NoAtomic each device is committed and confirmed alone; a
+// failing device does not roll the others back (outcome "partial").
+//
+// # Journal rule
+//
+// Every phase is written to the journal before it is entered (write-ahead):
+// locked, edited, committed (with the persist id), then — only once every
+// device of the change set has passed verification — verified for every
+// device (the run-level "phase 2 entered" marker), then confirmed per device.
+// Recovery therefore rolls an atomic run forward when every device reached
+// verified (or any reached confirmed), and cancels it otherwise; in a
+// non-atomic run each device stands alone.
+package apply

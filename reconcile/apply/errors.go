@@ -1,0 +1,90 @@
+package apply
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/netrecon/netrecon/configtree"
+)
+
+// StalePlanError is a device whose managed running configuration changed
+// since the plan was made: apply executes exactly the plan, so it refuses and
+// the caller re-plans (DESIGN invariant 2).
+type StalePlanError struct {
+	Device    string
+	Want, Got string // fingerprints: the plan's, the device's now
+}
+
+func (e *StalePlanError) Error() string {
+	return fmt.Sprintf("%s: running configuration changed since the plan was made (fingerprint %.12s, plan has %.12s): re-plan", e.Device, e.Got, e.Want)
+}
+
+// LockTimeoutError is a lock another session kept past Options.LockWait.
+// HeldBy is the holder's session id, when the device said: look it up in the
+// device's netconf-state sessions to see who it is.
+type LockTimeoutError struct {
+	Device string
+	Target string // datastore
+	HeldBy string
+	Waited time.Duration
+}
+
+func (e *LockTimeoutError) Error() string {
+	who := "another session"
+	if e.HeldBy != "" {
+		who = "session " + e.HeldBy
+	}
+	return fmt.Sprintf("%s: lock %s: held by %s; gave up after waiting %s", e.Device, e.Target, who, e.Waited.Round(time.Millisecond))
+}
+
+// VerifyError is a device whose running configuration, read back after the
+// commit, is not what the plan meant: the device answered ok and did something
+// else (or nothing). Diff turns what the device holds into what was meant.
+type VerifyError struct {
+	Device string
+	Diff   []configtree.Change
+}
+
+func (e *VerifyError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: verify: running differs from the planned result after commit (%d differences", e.Device, len(e.Diff))
+	for i, c := range e.Diff {
+		if i == 3 {
+			b.WriteString(", ...")
+			break
+		}
+		fmt.Fprintf(&b, "; %c %s", c.Action, c.Path)
+	}
+	b.WriteString("): the device accepted the commit but did not apply it")
+	return b.String()
+}
+
+// DeferredError is a device a guard did not let netrecon change now
+// (operator logged in, freeze window). Nothing was changed; try later.
+type DeferredError struct {
+	Device string
+	Reason string
+	Err    error // the guard's error
+}
+
+func (e *DeferredError) Error() string {
+	return fmt.Sprintf("%s: deferred: %s", e.Device, e.Reason)
+}
+
+func (e *DeferredError) Unwrap() error { return e.Err }
+
+// errHalted is returned when a PhaseHook stopped the run with runtime.Goexit.
+var errHalted = errors.New("apply halted by its phase hook: journal left mid-way, as after a crash")
+
+// errNotApplied is the error of a device rolled back because another device
+// of its change set failed.
+type rolledBackError struct {
+	Device string
+	Cause  string // the device that failed
+}
+
+func (e *rolledBackError) Error() string {
+	return fmt.Sprintf("%s: rolled back because %s failed", e.Device, e.Cause)
+}

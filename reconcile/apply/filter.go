@@ -1,0 +1,71 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/reconcile/journal"
+)
+
+// managedFilter is the subtree filter of what netrecon manages on a device:
+// what it renders now (desired) and what it applied before (owned, from the
+// journal), so that nodes no longer rendered are still read and can be
+// deleted. PlanLive and Apply must use the same filter, or a plan's
+// fingerprint could never match at apply time.
+//
+// The filters are merged, not the trees: desired and owned disagree on the
+// value of every leaf the plan updates, which Merge would call a conflict,
+// while filter nodes carry only names and key values.
+func managedFilter(desired, owned *configtree.Tree) (*configtree.Tree, error) {
+	f := configtree.New()
+	var srcs []*configtree.Tree
+	for _, t := range []*configtree.Tree{desired, owned} {
+		if t != nil {
+			srcs = append(srcs, configtree.Filter(t))
+		}
+	}
+	if err := configtree.MergeAll(f, srcs...); err != nil {
+		return nil, fmt.Errorf("merging the filters of the desired and the applied trees: %w", err)
+	}
+	return f, nil
+}
+
+// owned returns what the journal says netrecon applied to device (nil: none).
+func owned(ctx context.Context, j *journal.Journal, device string) (*configtree.Tree, error) {
+	if j == nil {
+		return nil, nil
+	}
+	t, _, err := j.Applied(ctx, device)
+	if err != nil {
+		return nil, fmt.Errorf("%s: journal: applied tree: %w", device, err)
+	}
+	return t, nil
+}
+
+// pruneEmpty removes containers left without children (not leaves, not list
+// entries), bottom-up, from a copy of t. A model of a delete keeps the
+// emptied parent container while a device may or may not report it; such a
+// container carries no configuration, so verification ignores it.
+func pruneEmpty(t *configtree.Tree) *configtree.Tree {
+	c := t.Clone()
+	var prune func(n *configtree.Node)
+	prune = func(n *configtree.Node) {
+		kept := n.Children[:0]
+		for _, ch := range n.Children {
+			if !ch.Leaf {
+				had := len(ch.Children) > 0
+				prune(ch)
+				if had && len(ch.Children) == 0 && !ch.IsEntry() {
+					continue
+				}
+			}
+			kept = append(kept, ch)
+		}
+		n.Children = kept
+	}
+	if c.Root != nil {
+		prune(c.Root)
+	}
+	return c
+}

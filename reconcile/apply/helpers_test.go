@@ -1,0 +1,140 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/drivers/netconf"
+	"github.com/netrecon/netrecon/drivers/netsim"
+	"github.com/netrecon/netrecon/reconcile"
+	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/render"
+	"github.com/netrecon/netrecon/schema"
+)
+
+const ifNS = "urn:ietf:params:xml:ns:yang:ietf-interfaces"
+
+var keys = render.Keys("ietf", nil)
+
+var nameSeq atomic.Int64
+
+// uniqueName is an interface name no other test, nor another engineer's run
+// on the shared lab, uses.
+func uniqueName(prefix string) string {
+	return fmt.Sprintf("%s%d-%d", prefix, time.Now().UnixNano()%1e9, nameSeq.Add(1))
+}
+
+// ifaces is the desired tree of interfaces name → description, owned by owner.
+func ifaces(t testing.TB, owner string, kv ...string) *configtree.Tree {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, `<interfaces xmlns=%q>`, ifNS)
+	for i := 0; i+1 < len(kv); i += 2 {
+		fmt.Fprintf(&b, `<interface><name>%s</name><type xmlns:ianaift="urn:ietf:params:xml:ns:yang:iana-if-type">ianaift:ethernetCsmacd</type><description>%s</description></interface>`, kv[i], kv[i+1])
+	}
+	b.WriteString(`</interfaces>`)
+	tree, err := configtree.Parse(strings.NewReader(b.String()), t.Name(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree.SetOwner(owner)
+	return tree
+}
+
+// simEnv is a netsim network with its inventory and dialer.
+type simEnv struct {
+	sim    *netsim.Sim
+	inv    *schema.Intent
+	dialer reconcile.Dialer
+	dials  atomic.Int64
+}
+
+func newSim(t testing.TB, n int) *simEnv {
+	t.Helper()
+	const password = "apply-test"
+	var specs []netsim.DeviceSpec
+	for i := range n {
+		specs = append(specs, netsim.DeviceSpec{Name: fmt.Sprintf("pe%03d", i+1), Platform: "ietf"})
+	}
+	sim, err := netsim.Start(context.Background(), netsim.Options{
+		Devices: specs, Username: "netrecon", Password: password,
+		Keys: func(string) configtree.Keys { return keys },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(kh, sim.KnownHosts(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := &simEnv{sim: sim, inv: &schema.Intent{}}
+	targets := map[string]netconf.Target{}
+	for _, d := range sim.Devices() {
+		env.inv.Devices = append(env.inv.Devices, &schema.Device{Name: d.Name, Platform: d.Platform, Address: d.Address, Port: d.Port})
+		targets[d.Name] = netconf.Target{Device: d.Name, Address: d.Address, Port: d.Port, Username: "netrecon", Auth: netconf.PasswordAuth(password), KnownHosts: kh}
+	}
+	env.dialer = reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
+		env.dials.Add(1)
+		tg, ok := targets[dev.Name]
+		if !ok {
+			return nil, fmt.Errorf("%s: no such sim device", dev.Name)
+		}
+		return netconf.Dial(ctx, tg, netconf.WithKeys(keys), netconf.WithRPCTimeout(10*time.Second))
+	})
+	return env
+}
+
+func (e *simEnv) names() []string {
+	var out []string
+	for _, d := range e.inv.Devices {
+		out = append(out, d.Name)
+	}
+	return out
+}
+
+// openJournal opens a journal in the test's temp dir.
+func openJournal(t testing.TB) *journal.Journal {
+	t.Helper()
+	j, err := journal.Open(t.Context(), filepath.Join(t.TempDir(), "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j
+}
+
+// recorder is a Reporter that keeps the events.
+type recorder struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+func (r *recorder) Event(e Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+}
+
+func (r *recorder) phases(device string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, e := range r.events {
+		if e.Device == device {
+			out = append(out, e.Phase)
+		}
+	}
+	return out
+}
+
+// noSleep makes lock back-off instant: LockWait then counts virtual time.
+func noSleep(context.Context, time.Duration) error { return nil }

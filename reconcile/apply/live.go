@@ -1,0 +1,119 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/drivers/netconf"
+	"github.com/netrecon/netrecon/reconcile"
+	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/schema"
+)
+
+// PlanLive plans devices against their running configuration: per device,
+// the managed subtrees (desired, and what the journal says netrecon applied
+// before) are read, the nodes netrecon applied are marked as owned — only
+// those may be deleted; configuration humans added is never planned away —
+// and the live tree is diffed with the desired one. Each device's
+// Fingerprint records the live state, so Apply can refuse a stale plan.
+//
+// devices names the devices to plan; nil means every device with desired
+// configuration or a journal record. j may be nil (nothing owned).
+// Devices are read with at most concurrency sessions at once (<= 0: the
+// default of Apply). An unreachable device gets Device.Err and the others
+// are still planned; the error is for bad arguments only.
+func PlanLive(ctx context.Context, in *schema.Intent, desired map[string]*configtree.Tree, dialer reconcile.Dialer, j *journal.Journal, devices []string, concurrency int) (*plan.Plan, error) {
+	if in == nil || dialer == nil {
+		return nil, errors.New("plan live: intent and dialer are required")
+	}
+	if concurrency <= 0 {
+		concurrency = DefaultConcurrency
+	}
+	names := devices
+	if names == nil {
+		for _, d := range in.Devices {
+			if desired[d.Name] != nil {
+				names = append(names, d.Name)
+				continue
+			}
+			t, err := owned(ctx, j, d.Name)
+			if err != nil {
+				return nil, fmt.Errorf("plan live: %w", err)
+			}
+			if t != nil {
+				names = append(names, d.Name)
+			}
+		}
+	}
+	names = slices.Clone(names)
+	slices.Sort(names)
+	names = slices.Compact(names)
+	var unknown []error
+	for _, n := range names {
+		if in.Device(n) == nil {
+			unknown = append(unknown, fmt.Errorf("plan live: device %q is not in the inventory", n))
+		}
+	}
+	if err := errors.Join(unknown...); err != nil {
+		return nil, err
+	}
+	p := &plan.Plan{Mode: plan.Live, Devices: make([]*plan.Device, len(names))}
+	forEach(ctx, len(names), concurrency, nil, func(ctx context.Context, i int) {
+		dev := in.Device(names[i])
+		d, err := planDevice(ctx, dev, desired[dev.Name], dialer, j)
+		if err != nil {
+			d = &plan.Device{Name: dev.Name, Platform: dev.Platform, Err: err}
+		}
+		p.Devices[i] = d
+	}, func(i int, err error) {
+		dev := in.Device(names[i])
+		p.Devices[i] = &plan.Device{Name: dev.Name, Platform: dev.Platform, Err: err}
+	})
+	return p, nil
+}
+
+func planDevice(ctx context.Context, dev *schema.Device, desired *configtree.Tree, dialer reconcile.Dialer, j *journal.Journal) (*plan.Device, error) {
+	own, err := owned(ctx, j, dev.Name)
+	if err != nil {
+		return nil, err
+	}
+	filter, err := managedFilter(desired, own)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dev.Name, err)
+	}
+	live := configtree.New()
+	if filter.Len() > 0 {
+		live, err = readRunning(ctx, dialer, dev, filter)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if own != nil {
+		live.AdoptOwners(own)
+	}
+	d := plan.DiffDevice(dev.Name, dev.Platform, live, desired, plan.Live)
+	d.Fingerprint = live.Fingerprint()
+	return d, nil
+}
+
+// readRunning reads the managed part of running on a session of its own.
+func readRunning(ctx context.Context, dialer reconcile.Dialer, dev *schema.Device, filter *configtree.Tree) (_ *configtree.Tree, err error) {
+	s, err := dialer.Dial(ctx, dev)
+	if err != nil {
+		return nil, fmt.Errorf("%s: dial: %w", dev.Name, err)
+	}
+	defer func() {
+		if cerr := s.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil && !errors.Is(cerr, netconf.ErrClosed) {
+			err = fmt.Errorf("%s: close: %w", dev.Name, cerr)
+		}
+	}()
+	live, err := s.GetConfig(ctx, netconf.Running, filter)
+	if err != nil {
+		return nil, fmt.Errorf("%s: get-config running: %w", dev.Name, err)
+	}
+	return live, nil
+}

@@ -1,0 +1,127 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/netrecon/netrecon/reconcile"
+	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/schema"
+)
+
+// Defaults of Options.
+const (
+	DefaultConcurrency    = 10
+	DefaultLockWait       = 60 * time.Second
+	DefaultConfirmTimeout = 120 * time.Second
+)
+
+// Back-off between lock attempts: doubling from lockBackoffMin up to
+// lockBackoffMax, each pause drawn from [d/2, d] so that several netrecon
+// runs waiting for one operator do not retry in step.
+const (
+	lockBackoffMin = 250 * time.Millisecond
+	lockBackoffMax = 5 * time.Second
+)
+
+// cleanupTimeout bounds the rollback of one device. Rollback runs on a
+// context detached from the caller's: a cancelled apply (Ctrl-C) must still
+// cancel its confirmed commits rather than wait for the confirm-timeout.
+const cleanupTimeout = 60 * time.Second
+
+// Options shape Apply. The zero value of each field but Dialer is usable.
+type Options struct {
+	// Dialer opens sessions to the devices. Required.
+	Dialer reconcile.Dialer
+	// Journal records the run. Nil records nothing: for tests only, since
+	// Recover then has nothing to go on.
+	Journal *journal.Journal
+	// Concurrency bounds the devices worked on at once (default 10).
+	Concurrency int
+	// LockWait bounds the time spent waiting for a lock another session holds
+	// (the sum of the back-off pauses; default 60 s).
+	LockWait time.Duration
+	// ConfirmTimeout is the confirm-timeout of the confirmed commit: how long a
+	// device keeps an unconfirmed change if netrecon dies (default 120 s,
+	// rounded up to whole seconds on the wire).
+	ConfirmTimeout time.Duration
+	// NoAtomic applies device by device, each committed and confirmed alone.
+	NoAtomic bool
+	// Validate says, per platform, whether to send <validate> before the
+	// commit. A platform not listed validates, except "ietf": the lab's
+	// yuma123 netconfd voids a commit that follows <validate> (lab/NOTES.md).
+	Validate map[string]bool
+	// Guard, when set, is asked before a device is changed (operator logged
+	// in, freeze window). An error defers the device, and the whole change set
+	// when atomic (*DeferredError).
+	Guard func(ctx context.Context, dev *schema.Device, d reconcile.Device) error
+	// Reporter receives progress events; nil sends none. Calls are serialised.
+	Reporter Reporter
+	// Logger receives one line per event and error; nil discards.
+	Logger *slog.Logger
+	// StartedBy and IntentCommit are recorded with the run; IntentCommit is
+	// also recorded with each device's applied tree.
+	StartedBy, IntentCommit string
+	// Sleep pauses between lock attempts; nil waits on a timer. Tests inject it.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// PhaseHook, when set, is called at each phase boundary of each device,
+	// after the phase was journaled and before it is entered. For crash
+	// tests: a hook that calls runtime.Goexit stops the run dead, as a crash
+	// would (sessions are dropped, nothing else is sent or journaled).
+	PhaseHook func(device, phase string)
+}
+
+// check fills the defaults and reports every invalid field at once.
+func (o Options) check() (Options, error) {
+	var errs []error
+	if o.Dialer == nil {
+		errs = append(errs, errors.New("Options.Dialer is required"))
+	}
+	if o.Concurrency < 0 {
+		errs = append(errs, fmt.Errorf("Options.Concurrency %d is negative", o.Concurrency))
+	}
+	if o.LockWait < 0 {
+		errs = append(errs, fmt.Errorf("Options.LockWait %s is negative", o.LockWait))
+	}
+	if o.ConfirmTimeout < 0 {
+		errs = append(errs, fmt.Errorf("Options.ConfirmTimeout %s is negative", o.ConfirmTimeout))
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.LockWait == 0 {
+		o.LockWait = DefaultLockWait
+	}
+	if o.ConfirmTimeout == 0 {
+		o.ConfirmTimeout = DefaultConfirmTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	return o, errors.Join(errs...)
+}
+
+// validates reports whether to send <validate> on platform.
+func (o Options) validates(platform string) bool {
+	if v, ok := o.Validate[platform]; ok {
+		return v
+	}
+	return platform != "ietf"
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
+}

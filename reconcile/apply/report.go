@@ -1,0 +1,32 @@
+package apply
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Event is one step of an apply, for progress displays.
+type Event struct {
+	Device  string
+	Phase   string // "dial", "lock-wait", "locked", "edited", "committed", "verified", "confirmed", "cancelled", "undone", "failed", "skipped", "done"
+	Elapsed time.Duration
+	Detail  string
+}
+
+// Reporter receives progress events. Apply serialises its calls.
+type Reporter interface {
+	Event(Event)
+}
+
+// LogReporter reports events as slog lines; a nil Logger discards.
+type LogReporter struct {
+	Logger *slog.Logger
+}
+
+// Event implements Reporter.
+func (r LogReporter) Event(e Event) {
+	if r.Logger == nil {
+		return
+	}
+	r.Logger.Info("apply", "device", e.Device, "phase", e.Phase, "elapsed", e.Elapsed.Round(time.Millisecond), "detail", e.Detail)
+}
