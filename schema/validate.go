@@ -310,7 +310,7 @@ func cueDiags(err error, doc *document, userType bool) Diagnostics {
 		seen[key] = true
 		diags = append(diags, d)
 	}
-	return tidy(diags)
+	return tidy(diags, doc)
 }
 
 // friendlyMessages words the failures of the built-in schemas' patterns: CUE
@@ -318,13 +318,10 @@ func cueDiags(err error, doc *document, userType bool) Diagnostics {
 // the constraints as CUE prints them.
 func friendlyMessages() []struct{ constraint, text string } {
 	return []struct{ constraint, text string }{
-		{`=~"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"`, "must be a lower-case DNS label: a-z, 0-9 and '-', not starting or ending with '-'"},
-		{`strings.MaxRunes(63)`, "must be at most 63 characters"},
-		{`strings.MaxRunes(64)`, "must be at most 64 characters"},
-		{`strings.MaxRunes(32)`, "must be at most 32 characters"},
+		{`=~"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"`, "must be a lower-case DNS label: a-z, 0-9 and '-', not starting or ending with '-', at most 63 characters"},
 		{`strings.MaxRunes(200)`, "must be at most 200 characters"},
-		{`=~"^[A-Za-z0-9][A-Za-z0-9_.-]*$"`, "must be a VRF name: letters, digits, '_', '.' and '-'"},
-		{`=~"^[A-Za-z0-9][A-Za-z0-9/:._-]*$"`, "must be an interface name such as ge-0/0/1"},
+		{`=~"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"`, "must be a VRF name: letters, digits, '_', '.' and '-', at most 32 characters"},
+		{`=~"^[A-Za-z0-9][A-Za-z0-9/:._-]{0,63}$"`, "must be an interface name such as ge-0/0/1, at most 64 characters"},
 		{`=~"^[0-9]{1,3}`, "must be an IPv4 address with a prefix length of 8-31, e.g. 192.0.2.1/30"},
 		{`=~"^[0-9A-Fa-f:]*:`, "must be an IPv6 address with a prefix length of 64-127, e.g. 2001:db8::1/127"},
 		{`net.IPCIDR`, "must be an address with a prefix length, e.g. 192.0.2.0/24"},
@@ -483,39 +480,53 @@ var enumRe = regexp.MustCompile(`^conflicting values ("[^"]*") and ("[^"]*")$`)
 // "junos") becomes one message; a default's conflict ("conflicting values 830
 // and 70000") and errors about an operand that is itself an error (_|_) go
 // when the field has a clearer message.
-func tidy(diags Diagnostics) Diagnostics {
+func tidy(diags Diagnostics, doc *document) Diagnostics {
 	var out Diagnostics
 	for i := 0; i < len(diags); {
 		j := i + 1
 		for j < len(diags) && diags[j].Field == diags[i].Field && diags[j].Pos == diags[i].Pos {
 			j++
 		}
-		out = append(out, tidyField(diags[i:j])...)
+		out = append(out, tidyField(diags[i:j], doc)...)
 		i = j
 	}
 	return out
 }
 
-func tidyField(group Diagnostics) Diagnostics {
-	if len(group) == 1 {
-		return group
-	}
+func tidyField(group Diagnostics, doc *document) Diagnostics {
+	// Enum alternatives: each message names one allowed value and the data's.
+	data, _ := dataAt(doc.data, group[0].Field)
 	var alts []string
 	value := ""
 	for _, d := range group {
 		m := enumRe.FindStringSubmatch(d.Summary)
-		if m == nil || (value != "" && m[2] != value) {
+		if m == nil {
 			alts = nil
 			break
 		}
-		value = m[2]
-		alts = append(alts, m[1])
+		allowed, got := m[1], m[2]
+		if s, ok := data.(string); ok && strconv.Quote(s) == allowed {
+			allowed, got = got, allowed
+		}
+		if value != "" && got != value {
+			alts = nil
+			break
+		}
+		value = got
+		alts = append(alts, allowed)
 	}
 	if alts != nil {
 		slices.Sort(alts)
 		d := group[0]
-		d.Summary = fmt.Sprintf("invalid value %s: must be one of %s", value, strings.Join(alts, ", "))
+		if len(alts) == 1 {
+			d.Summary = fmt.Sprintf("invalid value %s: must be %s", shorten(value), alts[0])
+		} else {
+			d.Summary = fmt.Sprintf("invalid value %s: must be one of %s", shorten(value), strings.Join(alts, ", "))
+		}
 		return Diagnostics{d}
+	}
+	if len(group) == 1 {
+		return group
 	}
 	noisy := func(d Diagnostic) bool {
 		return strings.HasPrefix(d.Summary, "conflicting values") || strings.Contains(d.Summary, "_|_")
