@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/netrecon/netrecon/reconcile/guard"
 )
 
 // Config is the daemon's configuration file (docs/daemon.md, docs/serve.example.yaml).
@@ -90,7 +92,7 @@ type CredentialsConfig struct {
 type GuardsConfig struct {
 	OperatorSessions *OperatorSessionsConfig `yaml:"operator_sessions"`
 	SNMP             *SNMPConfig             `yaml:"snmp"`
-	FreezeWindows    []WindowConfig          `yaml:"freeze_windows"`
+	FreezeWindows    []guard.WindowSpec      `yaml:"freeze_windows"`
 }
 
 // OperatorSessionsConfig defers a device while a NETCONF session of a user
@@ -175,20 +177,6 @@ type WebhookConfig struct {
 // APIConfig enables POST /api/v1/runs when TokenFile is set.
 type APIConfig struct {
 	TokenFile string `yaml:"token_file"`
-}
-
-// WindowConfig is one freeze window: no change is pushed while it is open.
-// Either Start and End (RFC 3339 times, a one-off window) or Cron-like
-// Weekdays with Daily times. Its fields mirror guard.WindowSpec.
-type WindowConfig struct {
-	Name     string   `yaml:"name"`
-	Start    string   `yaml:"start"`
-	End      string   `yaml:"end"`
-	Weekdays []string `yaml:"weekdays"`
-	From     string   `yaml:"from"`
-	To       string   `yaml:"to"`
-	Timezone string   `yaml:"timezone"`
-	Devices  []string `yaml:"devices"`
 }
 
 // Duration is a time.Duration written as "30s", "5m", "1h30m".
@@ -475,9 +463,8 @@ func (c *Config) check() []Problem {
 		}
 	}
 	for i, w := range c.Guards.FreezeWindows {
-		field := fmt.Sprintf("guards.freeze_windows[%d]", i)
-		if err := w.check(); err != nil {
-			bad(field, "%v", err)
+		if _, err := guard.ParseWindow(w); err != nil {
+			bad(fmt.Sprintf("guards.freeze_windows[%d]", i), "%v", err)
 		}
 	}
 	return ps
@@ -698,32 +685,4 @@ func yamlErrPos(err error) Pos {
 		return Pos{line, 1}
 	}
 	return Pos{1, 1}
-}
-
-func (w WindowConfig) check() error {
-	switch {
-	case w.Start != "" || w.End != "":
-		s, err1 := time.Parse(time.RFC3339, w.Start)
-		e, err2 := time.Parse(time.RFC3339, w.End)
-		if err1 != nil || err2 != nil {
-			return fmt.Errorf("start and end: want RFC 3339 times such as 2026-12-24T18:00:00Z")
-		}
-		if !e.After(s) {
-			return fmt.Errorf("end %s is not after start %s", w.End, w.Start)
-		}
-	case w.From != "" || w.To != "":
-		for _, t := range []string{w.From, w.To} {
-			if _, err := time.Parse("15:04", t); err != nil {
-				return fmt.Errorf("from and to: want times of day such as 22:00")
-			}
-		}
-	default:
-		return fmt.Errorf("set start and end (a one-off window) or from and to (a daily one, optionally on weekdays)")
-	}
-	if w.Timezone != "" {
-		if _, err := time.LoadLocation(w.Timezone); err != nil {
-			return fmt.Errorf("timezone %q: %v", w.Timezone, err)
-		}
-	}
-	return nil
 }

@@ -1,0 +1,212 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// AlarmKind says what an alarm is about.
+type AlarmKind string
+
+const (
+	// AlarmDeviceFailing: a device failed Config.Alarm.AfterFailures passes in a row.
+	AlarmDeviceFailing AlarmKind = "device-failing"
+	// AlarmDrift: a device has hand edits on managed nodes and its policy is report.
+	AlarmDrift AlarmKind = "drift"
+	// AlarmCommitRefused: the branch head is unsigned, rewrites history, or
+	// does not validate; the daemon stays on the last good commit.
+	AlarmCommitRefused AlarmKind = "commit-refused"
+	// AlarmFetchFailing: the intent repo could not be fetched
+	// Config.Alarm.AfterFailures times in a row.
+	AlarmFetchFailing AlarmKind = "fetch-failing"
+)
+
+// Alarm is a condition that needs a human. It is raised once, notified once,
+// and cleared (and notified) when the condition ends.
+type Alarm struct {
+	Kind     AlarmKind `json:"kind"`
+	Device   string    `json:"device,omitempty"`
+	Commit   string    `json:"commit,omitempty"`
+	Message  string    `json:"message"`
+	Failures int       `json:"failures,omitempty"`
+	Since    time.Time `json:"since"`
+}
+
+func (a Alarm) key() string { return string(a.Kind) + "/" + a.Device }
+
+// Notification is the JSON body POSTed to Config.Notify.URL.
+type Notification struct {
+	Event string    `json:"event"` // "raised" or "cleared"
+	Alarm Alarm     `json:"alarm"`
+	At    time.Time `json:"at"`
+}
+
+// alarmSet holds the raised alarms, keyed by kind and device (one alarm per
+// condition: a device failing for the 10th time keeps its one alarm).
+type alarmSet struct {
+	mu     sync.Mutex
+	alarms map[string]Alarm
+	log    *slog.Logger
+	notify *notifier
+	now    func() time.Time
+	gauge  func(float64)
+}
+
+// raise records a; it logs and notifies only when the alarm is new (or its
+// commit changed: a second bad commit is news).
+func (s *alarmSet) raise(a Alarm) {
+	s.mu.Lock()
+	old, had := s.alarms[a.key()]
+	if had {
+		a.Since = old.Since
+	} else {
+		a.Since = s.now()
+	}
+	s.alarms[a.key()] = a
+	n := len(s.alarms)
+	s.mu.Unlock()
+	s.gauge(float64(n))
+	if had && old.Commit == a.Commit {
+		return
+	}
+	s.log.Error("alarm raised", "alarm", string(a.Kind), "device", a.Device, "commit", a.Commit, "failures", a.Failures, "msg", a.Message)
+	s.notify.send(Notification{Event: "raised", Alarm: a, At: s.now()})
+}
+
+func (s *alarmSet) clear(kind AlarmKind, device string) {
+	s.mu.Lock()
+	k := string(kind) + "/" + device
+	a, had := s.alarms[k]
+	delete(s.alarms, k)
+	n := len(s.alarms)
+	s.mu.Unlock()
+	if !had {
+		return
+	}
+	s.gauge(float64(n))
+	s.log.Info("alarm cleared", "alarm", string(kind), "device", device, "commit", a.Commit)
+	s.notify.send(Notification{Event: "cleared", Alarm: a, At: s.now()})
+}
+
+func (s *alarmSet) has(kind AlarmKind, device string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.alarms[string(kind)+"/"+device]
+	return ok
+}
+
+func (s *alarmSet) list() []Alarm {
+	s.mu.Lock()
+	out := make([]Alarm, 0, len(s.alarms))
+	for _, a := range s.alarms {
+		out = append(out, a)
+	}
+	s.mu.Unlock()
+	slices.SortFunc(out, func(a, b Alarm) int { return strings.Compare(a.key(), b.key()) })
+	return out
+}
+
+// restore puts back the alarms of the previous process without notifying
+// them again.
+func (s *alarmSet) restore(as []Alarm) {
+	s.mu.Lock()
+	for _, a := range as {
+		s.alarms[a.key()] = a
+	}
+	n := len(s.alarms)
+	s.mu.Unlock()
+	s.gauge(float64(n))
+}
+
+// notifier POSTs notifications from one goroutine through a bounded queue, so
+// a slow or dead receiver never holds up a pass; when the queue is full the
+// notification is dropped and counted (the alarm stays in status and metrics).
+type notifier struct {
+	url    string
+	client *http.Client
+	log    *slog.Logger
+	queue  chan Notification
+	done   chan struct{}
+	count  func(result string)
+}
+
+func newNotifier(url string, timeout time.Duration, client *http.Client, log *slog.Logger, count func(string)) *notifier {
+	n := &notifier{url: url, client: client, log: log, count: count, queue: make(chan Notification, 64), done: make(chan struct{})}
+	if n.client == nil {
+		n.client = &http.Client{Timeout: timeout}
+	}
+	if url == "" {
+		close(n.done)
+		return n
+	}
+	go n.loop()
+	return n
+}
+
+func (n *notifier) send(msg Notification) {
+	if n.url == "" {
+		return
+	}
+	select {
+	case n.queue <- msg:
+	default:
+		n.count("dropped")
+		n.log.Warn("notification dropped: queue full", "alarm", string(msg.Alarm.Kind), "device", msg.Alarm.Device)
+	}
+}
+
+func (n *notifier) loop() {
+	defer close(n.done)
+	for msg := range n.queue {
+		if err := n.post(msg); err != nil {
+			n.count("error")
+			n.log.Warn("notification failed", "alarm", string(msg.Alarm.Kind), "device", msg.Alarm.Device, "err", err)
+			continue
+		}
+		n.count("sent")
+	}
+}
+
+func (n *notifier) post(msg Notification) error {
+	body, err := json.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), n.client.Timeout+time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "netrecon-daemon")
+	resp, err := n.client.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("notification receiver answered %s", resp.Status)
+	}
+	return nil
+}
+
+// close stops taking notifications and waits (at most until ctx ends) for the
+// queued ones to be sent.
+func (n *notifier) close(ctx context.Context) {
+	if n.url != "" {
+		close(n.queue)
+	}
+	select {
+	case <-n.done:
+	case <-ctx.Done():
+	}
+}

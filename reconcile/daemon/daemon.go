@@ -1,0 +1,549 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/gitsrc"
+	"github.com/netrecon/netrecon/reconcile"
+	"github.com/netrecon/netrecon/reconcile/guard"
+	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/schema"
+)
+
+// Journal state keys the daemon owns.
+const (
+	// KeyLastApplied is the commit every device of the inventory was last
+	// brought to (no device failing, deferred or left drifting).
+	KeyLastApplied = "last-applied-commit"
+	// KeyCommit is the last good commit: the head the daemon accepted (signed,
+	// not rewritten, valid) and reconciles the network to.
+	KeyCommit = "daemon/commit"
+	// keyDevices holds the per-device status and the alarms, so that failure
+	// counts, back-offs and alarms survive a restart.
+	keyDevices = "daemon/devices"
+)
+
+// DefaultShutdownGrace is how long a stopping daemon lets a pass in flight
+// finish before it cancels it (the apply engine then rolls the change set back).
+const DefaultShutdownGrace = 20 * time.Second
+
+// Options are what a Daemon gets besides its Config: the injected parts.
+type Options struct {
+	// Logger receives the daemon's JSON logs; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+	// Dialer opens device sessions for a given intent (list keys depend on its
+	// service types); nil dials NETCONF with the inventory's credential
+	// references, Config.Credentials and Config.KnownHosts.
+	Dialer func(in *schema.Intent) reconcile.Dialer
+	// HTTPClient posts notifications; nil uses a client with Config.Notify.Timeout.
+	HTTPClient *http.Client
+	// ShutdownGrace overrides DefaultShutdownGrace.
+	ShutdownGrace time.Duration
+	// Sleep is handed to the apply engine for lock back-off pauses (tests).
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Daemon is one running reconciler. New prepares it (state lock, journal,
+// mirror), Run runs its loop until the context ends, Close releases it.
+type Daemon struct {
+	cfg     *Config
+	opts    Options
+	log     *slog.Logger
+	now     func() time.Time
+	lock    *flock.Flock
+	journal *journal.Journal
+	mirror  *gitsrc.Mirror
+	policy  gitsrc.Policy
+	guards  guard.Guard
+	metrics *metrics
+	alarms  *alarmSet
+	notify  *notifier
+	env     map[string]string // Config.Credentials.EnvFile
+
+	webhookSecret []byte
+	apiToken      []byte
+	deliveries    *recentSet
+
+	wake chan struct{} // a trigger; capacity 1 coalesces triggers
+
+	// passMu serialises passes: Run's loop and SyncOnce never overlap.
+	passMu sync.Mutex
+
+	mu            sync.Mutex
+	pending       *PassStatus // the next pass, announced to triggers
+	current       *PassStatus
+	passes        []*PassStatus // recent passes, oldest first, bounded
+	devices       map[string]*DeviceStatus
+	services      []ServiceStatus
+	head          string
+	commit        string // last good commit
+	lastSync      time.Time
+	ready         bool
+	fetchFailures int
+	cache         *intentCache
+	recorded      map[string]string // device → desired fingerprint known to be in the journal
+}
+
+// maxPasses bounds the passes kept for GET /api/v1/runs/{id}.
+const maxPasses = 64
+
+// New checks cfg, takes the state folder's lock, opens the journal and the
+// repo mirror, and reads the secrets the config names. Nothing talks to a
+// device before Run.
+func New(ctx context.Context, cfg *Config, opts Options) (d *Daemon, err error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	d = &Daemon{
+		cfg:        cfg,
+		opts:       opts,
+		log:        opts.Logger,
+		now:        opts.Now,
+		wake:       make(chan struct{}, 1),
+		devices:    map[string]*DeviceStatus{},
+		recorded:   map[string]string{},
+		deliveries: newRecentSet(1024),
+	}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	d.metrics = newMetrics(d.now, func() time.Time { d.mu.Lock(); defer d.mu.Unlock(); return d.lastSync })
+	d.notify = newNotifier(cfg.Notify.URL, cfg.Notify.Timeout.D(), opts.HTTPClient, d.log, func(r string) { d.metrics.notifications.WithLabelValues(r).Inc() })
+	d.alarms = &alarmSet{alarms: map[string]Alarm{}, log: d.log, notify: d.notify, now: d.now, gauge: d.metrics.alarms.Set}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	if d.lock, err = lockState(cfg.StateDir); err != nil {
+		return nil, err
+	}
+	if err := d.readSecrets(); err != nil {
+		return nil, err
+	}
+	if d.guards, err = d.buildGuard(); err != nil {
+		return nil, err
+	}
+	if d.journal, err = journal.Open(ctx, filepath.Join(cfg.StateDir, "journal.db"), journal.WithLogger(d.log), journal.WithClock(d.now)); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	url := cfg.Repo.URL
+	if url == "" {
+		url = cfg.Repo.Path
+	}
+	if d.mirror, err = gitsrc.OpenMirror(ctx, url, cfg.Repo.Branch, filepath.Join(cfg.StateDir, "mirror"),
+		gitsrc.WithLogger(d.log), gitsrc.WithFetchTimeout(2*time.Minute)); err != nil {
+		return nil, fmt.Errorf("intent repo: %w", err)
+	}
+	if err := d.restore(ctx); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Daemon) readSecrets() error {
+	read := func(what, path string) ([]byte, error) {
+		if path == "" {
+			return nil, nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		s := strings.TrimSpace(string(b))
+		if s == "" {
+			return nil, fmt.Errorf("%s %s is empty", what, path)
+		}
+		return []byte(s), nil
+	}
+	var err error
+	if d.webhookSecret, err = read("webhook.secret_file", d.cfg.Webhook.SecretFile); err != nil {
+		return err
+	}
+	if d.apiToken, err = read("api.token_file", d.cfg.API.TokenFile); err != nil {
+		return err
+	}
+	if d.cfg.Signature.Keyring != "" {
+		b, err := os.ReadFile(d.cfg.Signature.Keyring)
+		if err != nil {
+			return fmt.Errorf("signature.keyring: %w", err)
+		}
+		d.policy.Keyring = string(b)
+	}
+	if d.cfg.Credentials.EnvFile != "" {
+		if d.env, err = readEnvFile(d.cfg.Credentials.EnvFile); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readEnvFile reads NAME=value lines; blank lines and # comments are skipped.
+func readEnvFile(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("credentials.env_file: %w", err)
+	}
+	env := map[string]string{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(line, "=")
+		if !ok || name == "" {
+			// The line may hold a secret: name the line, not its content.
+			return nil, fmt.Errorf("credentials.env_file %s:%d: want NAME=value", path, i+1)
+		}
+		env[strings.TrimSpace(strings.TrimPrefix(name, "export "))] = strings.Trim(strings.TrimSpace(value), `"'`)
+	}
+	return env, nil
+}
+
+// persisted is what the daemon keeps in the journal under keyDevices.
+type persisted struct {
+	Devices []DeviceStatus `json:"devices"`
+	Alarms  []Alarm        `json:"alarms"`
+}
+
+// restore reads back what the previous process knew: the last good commit,
+// failure counts and back-offs, alarms (not notified again).
+func (d *Daemon) restore(ctx context.Context) error {
+	commit, err := d.journal.State(ctx, KeyCommit)
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	d.commit = commit
+	raw, err := d.journal.State(ctx, keyDevices)
+	if err != nil || raw == "" {
+		return err
+	}
+	var p persisted
+	if err := json.Unmarshal([]byte(raw), &p); err != nil {
+		d.log.Warn("journal: daemon state unreadable, starting afresh", "err", err)
+		return nil
+	}
+	for i := range p.Devices {
+		ds := p.Devices[i]
+		d.devices[ds.Name] = &ds
+	}
+	d.alarms.restore(p.Alarms)
+	return nil
+}
+
+func (d *Daemon) persist(ctx context.Context) error {
+	d.mu.Lock()
+	p := persisted{Alarms: d.alarms.list()}
+	for _, name := range sortedKeys(d.devices) {
+		p.Devices = append(p.Devices, *d.devices[name])
+	}
+	d.mu.Unlock()
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return d.journal.SetState(ctx, keyDevices, string(b))
+}
+
+// Close releases the journal, the notifier and the state lock. It waits up
+// to 5 s for queued notifications.
+func (d *Daemon) Close() error {
+	var errs []error
+	if d.notify != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		d.notify.close(ctx)
+		cancel()
+		d.notify = nil
+	}
+	if d.journal != nil {
+		errs = append(errs, d.journal.Close())
+		d.journal = nil
+	}
+	if d.lock != nil {
+		errs = append(errs, d.lock.Unlock())
+		d.lock = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Journal is the daemon's journal, for tools that share its process (tests).
+func (d *Daemon) Journal() *journal.Journal { return d.journal }
+
+// Trigger asks for a pass as soon as possible and returns its id. Triggers
+// that arrive before the pass starts share it (they coalesce): a burst of
+// webhooks costs one pass. It never blocks.
+func (d *Daemon) Trigger(reason string) string {
+	d.mu.Lock()
+	if d.pending == nil {
+		d.pending = &PassStatus{ID: newPassID(), Reason: reason}
+	}
+	id := d.pending.ID
+	d.mu.Unlock()
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+	return id
+}
+
+func newPassID() string {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return "p-" + hex.EncodeToString(b[:])
+}
+
+// takePass returns the pass to run: the one triggers announced, or a new one.
+func (d *Daemon) takePass(reason string) *PassStatus {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	p := d.pending
+	d.pending = nil
+	if p == nil {
+		p = &PassStatus{ID: newPassID(), Reason: reason}
+	}
+	p.Started = d.now()
+	d.current = p
+	d.passes = append(d.passes, p)
+	if len(d.passes) > maxPasses {
+		d.passes = d.passes[len(d.passes)-maxPasses:]
+	}
+	return p
+}
+
+// Run recovers what a previous process left half-applied, then runs passes
+// until ctx ends: one at once, then one per poll interval, sooner when
+// triggered or when a device's back-off ends. It serves HTTP on
+// Config.Listen when set.
+//
+// Ending ctx is a graceful stop: no new pass starts, and a pass in flight
+// gets ShutdownGrace to finish before its context is cancelled (the apply
+// engine then cancels the confirmed commits, so every device stays on its old
+// or its new configuration). Run returns when the pass and the HTTP server
+// are done.
+func (d *Daemon) Run(ctx context.Context) error {
+	var srvErr chan error
+	var srv *http.Server
+	if d.cfg.Listen != "" {
+		ln, err := net.Listen("tcp", d.cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+		srv = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		srvErr = make(chan error, 1)
+		go func() { srvErr <- srv.Serve(ln) }()
+		d.log.Info("serving HTTP", "addr", ln.Addr().String())
+	}
+	d.recover(ctx)
+	err := d.loop(ctx)
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if e := srv.Shutdown(sctx); e != nil {
+			d.log.Warn("HTTP shutdown", "err", e)
+		}
+		cancel()
+		if e := <-srvErr; e != nil && !errors.Is(e, http.ErrServerClosed) {
+			err = errors.Join(err, e)
+		}
+	}
+	return err
+}
+
+func (d *Daemon) loop(ctx context.Context) error {
+	d.Trigger("start")
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-d.wake:
+		case <-timer.C:
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		reason := "tick"
+		p := d.takePass(reason)
+		d.runPass(ctx, p)
+		timer.Reset(d.nextWait())
+	}
+}
+
+// nextWait is the time until the next pass: the poll interval, or sooner
+// when a device's back-off or a guard's retry time ends first.
+func (d *Daemon) nextWait() time.Duration {
+	wait := d.cfg.PollInterval.D()
+	now := d.now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, ds := range d.devices {
+		t := ds.NextRetry
+		if ds.Deferred != nil && !ds.Deferred.RetryAfter.IsZero() {
+			t = ds.Deferred.RetryAfter
+		}
+		if !t.IsZero() {
+			if w := t.Sub(now); w < wait {
+				wait = max(w, 100*time.Millisecond)
+			}
+		}
+	}
+	return wait
+}
+
+// runPass runs one pass with the daemon's guard rails: the pass timeout, a
+// grace period on shutdown before hard cancel, panic recovery, the pass id in
+// every log line.
+func (d *Daemon) runPass(stop context.Context, p *PassStatus) {
+	d.passMu.Lock()
+	defer d.passMu.Unlock()
+	// The pass outlives a graceful stop by ShutdownGrace, so that an apply
+	// in flight confirms or rolls back rather than being cut mid-phase.
+	ctx, hardCancel := context.WithCancelCause(context.WithoutCancel(stop))
+	defer hardCancel(nil)
+	ctx, cancelTimeout := context.WithTimeoutCause(ctx, d.cfg.PassTimeout.D(), errors.New("pass timeout"))
+	defer cancelTimeout()
+	grace := d.opts.ShutdownGrace
+	if grace <= 0 {
+		grace = DefaultShutdownGrace
+	}
+	stopGrace := context.AfterFunc(stop, func() {
+		t := time.AfterFunc(grace, func() { hardCancel(errors.New("shutdown grace period over")) })
+		context.AfterFunc(ctx, func() { t.Stop() })
+	})
+	defer stopGrace()
+
+	log := d.log.With("run", p.ID, "reason", p.Reason)
+	start := d.now()
+	err := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				d.metrics.panics.Inc()
+				err = fmt.Errorf("pass panicked: %v", r)
+				log.Error("pass panicked", "panic", fmt.Sprint(r))
+			}
+		}()
+		return d.pass(ctx, log, p)
+	}()
+	elapsed := d.now().Sub(start)
+	d.metrics.passDuration.Observe(elapsed.Seconds())
+	d.mu.Lock()
+	p.Finished = d.now()
+	if err != nil {
+		p.Error = err.Error()
+	} else {
+		d.lastSync = p.Finished
+		d.ready = true
+	}
+	d.current = nil
+	d.mu.Unlock()
+	if err != nil {
+		d.metrics.passes.WithLabelValues("error").Inc()
+		log.Error("pass failed", "err", err, "elapsed", elapsed)
+	} else {
+		d.metrics.passes.WithLabelValues("ok").Inc()
+		d.metrics.lastSync.Set(float64(p.Finished.UnixNano()) / 1e9)
+		log.Info("pass done", "head", p.Head, "commit", p.Commit, "applied", len(p.Applied), "failed", len(p.Failed), "drift", len(p.Drift), "elapsed", elapsed)
+	}
+	if perr := d.persist(context.WithoutCancel(ctx)); perr != nil {
+		log.Error("journal: persist daemon state", "err", perr)
+	}
+}
+
+// SyncOnce runs one pass now and returns it; for tests and `serve --once`.
+func (d *Daemon) SyncOnce(ctx context.Context, reason string) *PassStatus {
+	p := d.takePass(reason)
+	d.runPass(ctx, p)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	cp := *p
+	return &cp
+}
+
+// Ready reports whether a pass has completed since the start.
+func (d *Daemon) Ready() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ready
+}
+
+// Status is the daemon's status document (GET /api/v1/status).
+func (d *Daemon) Status() Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	st := Status{
+		Version:  1,
+		Branch:   d.cfg.Repo.Branch,
+		Head:     d.head,
+		Commit:   d.commit,
+		Ready:    d.ready,
+		LastSync: d.lastSync,
+		Devices:  []DeviceStatus{},
+		Services: append([]ServiceStatus{}, d.services...),
+		Alarms:   d.alarms.list(),
+		Deferred: []Deferral{},
+	}
+	for i := len(d.passes) - 1; i >= 0; i-- {
+		if !d.passes[i].Finished.IsZero() {
+			cp := *d.passes[i]
+			st.LastPass = &cp
+			break
+		}
+	}
+	for _, name := range sortedKeys(d.devices) {
+		ds := *d.devices[name]
+		st.Devices = append(st.Devices, ds)
+		if ds.Deferred != nil {
+			st.Deferred = append(st.Deferred, *ds.Deferred)
+		}
+	}
+	return st
+}
+
+// pass returns a copy of the pass with id, or nil.
+func (d *Daemon) passByID(id string) *PassStatus {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.pending != nil && d.pending.ID == id {
+		cp := *d.pending
+		return &cp
+	}
+	for _, p := range d.passes {
+		if p.ID == id {
+			cp := *p
+			return &cp
+		}
+	}
+	return nil
+}
+
+// intentCache keeps the loaded intent and desired trees of one commit: a pass
+// with no new commit re-renders nothing.
+type intentCache struct {
+	commit  string
+	intent  *schema.Intent
+	desired map[string]*configtree.Tree
+}

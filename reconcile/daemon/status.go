@@ -1,0 +1,110 @@
+package daemon
+
+import (
+	"time"
+)
+
+// DeviceState is where a device stands after the last pass that looked at it.
+type DeviceState string
+
+const (
+	// StateInSync: the device's managed configuration equals the intent.
+	StateInSync DeviceState = "in-sync"
+	// StateApplied: the last pass changed the device to the intent.
+	StateApplied DeviceState = "applied"
+	// StateDrift: managed nodes differ by a hand edit and the policy is report.
+	StateDrift DeviceState = "drift"
+	// StateDeferred: a guard held the change back; retried next pass.
+	StateDeferred DeviceState = "deferred"
+	// StateFailing: the last attempt failed; retried after a back-off.
+	StateFailing DeviceState = "failing"
+	// StateBackoff: skipped this pass, waiting for its back-off to end.
+	StateBackoff DeviceState = "backoff"
+	// StateUnknown: not looked at yet.
+	StateUnknown DeviceState = "unknown"
+)
+
+// DeviceStatus is one device in the status API. It is also what the daemon
+// persists in the journal between passes and across restarts.
+type DeviceStatus struct {
+	Name  string      `json:"name"`
+	State DeviceState `json:"state"`
+	// Commit is the intent commit last applied to or checked against the device.
+	Commit string `json:"commit,omitempty"`
+	// Failures counts consecutive failed attempts; 0 after a success.
+	Failures  int       `json:"failures,omitempty"`
+	LastError string    `json:"lastError,omitempty"`
+	NextRetry time.Time `json:"nextRetry,omitzero"`
+	// Deferred says which guard held the device back, and why.
+	Deferred *Deferral `json:"deferred,omitempty"`
+	// DriftNodes counts managed nodes changed by hand (seen in the last pass).
+	DriftNodes int       `json:"driftNodes,omitempty"`
+	Services   []string  `json:"services,omitempty"`
+	Changed    time.Time `json:"changed,omitzero"` // when State last changed
+}
+
+// Deferral is a guard's reason to hold a device back.
+type Deferral struct {
+	Device     string    `json:"device"`
+	Guard      string    `json:"guard"`
+	Reason     string    `json:"reason"`
+	RetryAfter time.Time `json:"retryAfter,omitzero"`
+}
+
+// ServiceStatus is a service instance in the status API: in sync when every
+// device it renders to is.
+type ServiceStatus struct {
+	Name    string      `json:"name"`
+	State   DeviceState `json:"state"`
+	Devices []string    `json:"devices"`
+}
+
+// PassStatus summarises one reconcile pass.
+type PassStatus struct {
+	ID       string    `json:"id"`
+	Reason   string    `json:"reason"` // tick, webhook, api, start
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished,omitzero"`
+	Head     string    `json:"head,omitempty"`   // the branch head fetched
+	Commit   string    `json:"commit,omitempty"` // the commit reconciled to
+	// RunIDs are the journal runs the pass's applies recorded.
+	RunIDs  []string `json:"runIds,omitempty"`
+	Applied []string `json:"applied,omitempty"`
+	Failed  []string `json:"failed,omitempty"`
+	Drift   []string `json:"drift,omitempty"`
+	Error   string   `json:"error,omitempty"`
+}
+
+// Status is GET /api/v1/status: version 1 of the daemon's status document.
+type Status struct {
+	Version  int             `json:"version"`
+	Branch   string          `json:"branch"`
+	Head     string          `json:"head,omitempty"`   // last fetched
+	Commit   string          `json:"commit,omitempty"` // reconciled to (last good)
+	Ready    bool            `json:"ready"`
+	LastSync time.Time       `json:"lastSync,omitzero"`
+	LastPass *PassStatus     `json:"lastPass,omitempty"`
+	Devices  []DeviceStatus  `json:"devices"`
+	Services []ServiceStatus `json:"services"`
+	Alarms   []Alarm         `json:"alarms"`
+	Deferred []Deferral      `json:"deferred"`
+}
+
+// rank orders states from best to worst, for a service's summary state.
+func (s DeviceState) rank() int {
+	switch s {
+	case StateInSync, StateApplied:
+		return 0
+	case StateUnknown:
+		return 1
+	case StateDeferred:
+		return 2
+	case StateDrift:
+		return 3
+	case StateBackoff:
+		return 4
+	case StateFailing:
+		return 5
+	}
+	return 1
+}
