@@ -385,7 +385,8 @@ func TestMirrorOverHTTPWithToken(t *testing.T) {
 	withToken := strings.Replace(repoURL, "http://", "http://x-access-token:"+secret+"@", 1)
 
 	dir := filepath.Join(t.TempDir(), "mirror")
-	m, err := OpenMirror(t.Context(), withToken, "main", dir)
+	var logs bytes.Buffer
+	m, err := OpenMirror(t.Context(), withToken, "main", dir, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,6 +396,9 @@ func TestMirrorOverHTTPWithToken(t *testing.T) {
 	second := w.commit("services/a.yaml", "a: 2\n", nil)
 	if head, err := m.Fetch(t.Context()); err != nil || head != second {
 		t.Fatalf("Fetch = %s, %v; want %s", head, err, second)
+	}
+	if !strings.Contains(logs.String(), second) || strings.Contains(logs.String(), secret) {
+		t.Errorf("logs want the new head and no token:\n%s", logs.String())
 	}
 	cfg, err := os.ReadFile(filepath.Join(dir, "config"))
 	if err != nil {
