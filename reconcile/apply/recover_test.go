@@ -1,0 +1,145 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/netrecon/netrecon/drivers/netconf"
+	"github.com/netrecon/netrecon/reconcile"
+	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/schema"
+)
+
+// TestCrashRecovery stops an apply dead at each phase boundary of one device
+// (the PhaseHook calls runtime.Goexit: no further RPC, no further journal
+// write, sessions dropped as a dying process drops them), then recovers from
+// the journal: every device ends on exactly the old or the new configuration,
+// all of them on the same one.
+func TestCrashRecovery(t *testing.T) {
+	phases := []struct {
+		phase journal.Phase
+		want  string // "old", "new", or "same" (either, but all alike)
+	}{
+		{journal.Locked, "old"},
+		{journal.Edited, "old"},
+		{journal.Committed, "old"},
+		{journal.Verified, "same"},
+		{journal.Confirmed, "new"},
+	}
+	for _, c := range phases {
+		t.Run(string(c.phase), func(t *testing.T) {
+			env := newSim(t, 3)
+			j := openJournal(t)
+			old := desiredFor(t, env, "old")
+			if _, err := Apply(t.Context(), planLive(t, env, old, j), old, env.inv, Options{Dialer: env.dialer, Journal: j}); err != nil {
+				t.Fatal(err)
+			}
+			desired := desiredFor(t, env, "new")
+			p := planLive(t, env, desired, j)
+			hook := func(device, phase string) {
+				if device == "pe002" && phase == string(c.phase) {
+					runtime.Goexit()
+				}
+			}
+			res, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Journal: j, PhaseHook: hook, ConfirmTimeout: time.Minute})
+			if !errors.Is(err, errHalted) {
+				t.Fatalf("apply: %v, want halted", err)
+			}
+			un, err := j.Unfinished(t.Context())
+			if err != nil || len(un) != 1 || un[0].ID != res.RunID {
+				t.Fatalf("unfinished runs %+v, %v", un, err)
+			}
+			acts, err := Recover(t.Context(), j, env.dialer, env.inv, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range acts {
+				t.Logf("%s: %s %v", a.Device, a.Action, a.Err)
+				if a.Err != nil {
+					t.Errorf("%s: %v", a.Device, a.Err)
+				}
+			}
+			if un, _ := j.Unfinished(t.Context()); len(un) != 0 {
+				t.Errorf("still unfinished: %+v", un)
+			}
+			run, _ := j.Run(t.Context(), res.RunID)
+			if run.Outcome != journal.Recovered {
+				t.Errorf("outcome %s", run.Outcome)
+			}
+			// The state must be final: nothing left to time out.
+			for _, d := range env.sim.Devices() {
+				if d.ConfirmPending() {
+					t.Errorf("%s: confirmed commit still pending after recovery", d.Name)
+				}
+			}
+			onOld, onNew := 0, 0
+			for _, d := range env.sim.Devices() {
+				switch got := d.Running(); {
+				case got.Equal(old[d.Name]):
+					onOld++
+				case got.Equal(desired[d.Name]):
+					onNew++
+				default:
+					t.Errorf("%s: half-applied:\n%s", d.Name, got)
+				}
+			}
+			t.Logf("crash at %s: %d old, %d new", c.phase, onOld, onNew)
+			switch {
+			case c.want == "old" && onOld != 3, c.want == "new" && onNew != 3, onOld != 3 && onNew != 3:
+				t.Errorf("want all %s, got %d old and %d new", c.want, onOld, onNew)
+			}
+			// And the next plan agrees with the journal's ownership.
+			if onNew == 3 {
+				if s := planLive(t, env, desired, j).Summary(); s.HasChanges() {
+					t.Errorf("plan after roll-forward has changes %+v", s)
+				}
+			}
+		})
+	}
+}
+
+// noConfirm hides :confirmed-commit from a session, as an older router would.
+type noConfirm struct{ reconcile.Device }
+
+func (n noConfirm) Capabilities() netconf.Capabilities {
+	c := n.Device.Capabilities()
+	c.ConfirmedCommit = false
+	return c
+}
+
+func TestUndoWithoutConfirmedCommit(t *testing.T) {
+	env := newSim(t, 3)
+	old := desiredFor(t, env, "old")
+	if _, err := Apply(t.Context(), planLive(t, env, old, nil), old, env.inv, Options{Dialer: env.dialer}); err != nil {
+		t.Fatal(err)
+	}
+	dialer := reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
+		d, err := env.dialer.Dial(ctx, dev)
+		if err != nil {
+			return nil, err
+		}
+		return noConfirm{d}, nil
+	})
+	desired := desiredFor(t, env, "new")
+	desired["pe001"] = ifaces(t, "svc-a", "ge-0/0/1", "new", "ge-0/0/7", "added") // a create, an update and a delete
+	p := planLive(t, env, desired, nil)
+	// pe001 commits plainly and verifies; pe003 fails verification.
+	env.sim.Device("pe003").LoseCommitAfterValidate(true)
+	res, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: dialer, Validate: map[string]bool{"ietf": true}, Concurrency: 1})
+	var ve *VerifyError
+	if !errors.As(err, &ve) || res.Outcome != journal.RolledBack {
+		t.Fatalf("outcome %s, err %v", res.Outcome, err)
+	}
+	if res.Devices[0].Phase != string(journal.Undone) {
+		t.Errorf("pe001 phase %s, want undone", res.Devices[0].Phase)
+	}
+	for _, d := range env.sim.Devices() {
+		if d.RPCCount("confirmed-commit") != 0 {
+			t.Errorf("%s: confirmed commit sent", d.Name)
+		}
+	}
+	sameConfig(t, env, old, "after undo")
+}
