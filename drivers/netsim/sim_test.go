@@ -538,6 +538,9 @@ func TestSwallowReplyAt(t *testing.T) {
 	if err := a.send(`<rpc message-id="lost" xmlns="` + nsBase + `">` + lockCand + `</rpc>`); err != nil {
 		t.Fatal(err)
 	}
+	// Only once a's lock has arrived may b send one, or b's would be the
+	// first and be swallowed instead.
+	eventually(t, 5*time.Second, "a's lock to arrive", func() bool { return dev.RPCCount("lock") == 1 })
 	// The lock was granted although its reply never came, as on netconfd.
 	eventually(t, 5*time.Second, "swallowed lock to be granted", func() bool {
 		r := b.call(lockCand)
