@@ -15,9 +15,11 @@ const globalVRF = "global"
 // intent's devices and services by name and keeps the first of each name.
 // Per-document problems CUE cannot express cheaply (address arithmetic) are
 // here too, so that they also run for files Options.Trusted vouches for.
-func crossCheck(in *Intent) Diagnostics {
+//
+// deviceField gives each device's field path in its inventory file.
+func crossCheck(in *Intent, deviceField map[*Device]string) Diagnostics {
 	var diags Diagnostics
-	in.Devices, diags = uniqueDevices(in.Devices, diags)
+	in.Devices, diags = uniqueDevices(in.Devices, deviceField, diags)
 	in.Services, diags = uniqueServices(in.Services, diags)
 
 	devices := make(map[string]*Device, len(in.Devices))
@@ -49,7 +51,7 @@ func crossCheck(in *Intent) Diagnostics {
 	return append(diags, c.diags...)
 }
 
-func uniqueDevices(ds []*Device, diags Diagnostics) ([]*Device, Diagnostics) {
+func uniqueDevices(ds []*Device, field map[*Device]string, diags Diagnostics) ([]*Device, Diagnostics) {
 	slices.SortStableFunc(ds, func(a, b *Device) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), comparePos(a.Pos, b.Pos))
 	})
@@ -58,7 +60,7 @@ func uniqueDevices(ds []*Device, diags Diagnostics) ([]*Device, Diagnostics) {
 		if first.Name != dup.Name {
 			return false
 		}
-		diags = diags.Append(Diagnostic{Severity: Error, Pos: dup.Pos, Field: "name",
+		diags = diags.Append(Diagnostic{Severity: Error, Pos: dup.Pos, Field: joinField(field[dup], "name"),
 			Summary: fmt.Sprintf("device %q is defined twice", dup.Name),
 			Detail:  "first defined at " + first.Pos.String()})
 		return true

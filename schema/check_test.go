@@ -44,7 +44,7 @@ kind: Inventory
 devices:
   - {name: pe1-tyo, platform: junos, address: 192.0.2.99, credentials: {username: x, passwordEnv: X}}
 `},
-		want: []want{{"inventory/zz.yaml", "name", `device "pe1-tyo" is defined twice`}},
+		want: []want{{"inventory/zz.yaml", "devices[0].name", `device "pe1-tyo" is defined twice`}},
 	}, {
 		name:  "missing-device",
 		files: map[string]string{"services/x.yaml": circuit("x", "acme", "pe9-nowhere", "ge-0/0/5", 5, "192.0.2.129/30", "")},

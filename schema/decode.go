@@ -13,15 +13,18 @@ const defaultPort = 830
 // and the result is the same either way. They never panic on data of the wrong
 // shape: a field of the wrong type is left at its zero value (CUE has reported it).
 
-// devicesOf returns the devices of an inventory document.
-func devicesOf(doc *document) []*Device {
+// devicesOf returns the devices of an inventory document, and the field path
+// of each ("devices[3]") for diagnostics.
+func devicesOf(doc *document) ([]*Device, []string) {
 	list, _ := doc.data["devices"].([]any)
 	out := make([]*Device, 0, len(list))
+	fields := make([]string, 0, len(list))
 	for i, x := range list {
 		m, ok := x.(map[string]any)
 		if !ok {
 			continue
 		}
+		field := "devices[" + strconv.Itoa(i) + "]"
 		d := &Device{
 			Name:        str(m["name"]),
 			Platform:    str(m["platform"]),
@@ -31,7 +34,7 @@ func devicesOf(doc *document) []*Device {
 			Role:        str(m["role"]),
 			Labels:      strMap(m["labels"]),
 			Maintenance: m["maintenance"] == true,
-			Pos:         doc.lookup("devices[" + strconv.Itoa(i) + "]"),
+			Pos:         doc.lookup(field),
 		}
 		if p, ok := m["port"].(int64); ok {
 			d.Port = int(p)
@@ -48,8 +51,9 @@ func devicesOf(doc *document) []*Device {
 			continue
 		}
 		out = append(out, d)
+		fields = append(fields, field)
 	}
-	return out
+	return out, fields
 }
 
 // serviceOf builds a Service from a document; spec is the spec with defaults

@@ -37,7 +37,7 @@ func FuzzLoadDocument(f *testing.F) {
 			if res.service != nil {
 				in.Services = []*Service{res.service}
 			}
-			for _, d := range append(res.diags, crossCheck(in)...) {
+			for _, d := range append(res.diags, crossCheck(in, nil)...) {
 				if d.Pos.File != j.file {
 					t.Errorf("diagnostic without the file's name: %v", d)
 				}

@@ -112,16 +112,20 @@ func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
 	}
 	results := runJobs(jobs, opts, first, types, broken, r)
 
+	deviceField := make(map[*Device]string)
 	for _, res := range results {
 		diags = append(diags, res.diags...)
 		intent.Devices = append(intent.Devices, res.devices...)
+		for i, d := range res.devices {
+			deviceField[d] = res.deviceFields[i]
+		}
 		if res.service != nil {
 			intent.Services = append(intent.Services, res.service)
 		}
 	}
-	diags = append(diags, crossCheck(intent)...)
+	diags = append(diags, crossCheck(intent, deviceField)...)
 	if opts.RepoDir != "" {
-		diags = append(diags, secretsOutside(intent.Devices, opts.RepoDir)...)
+		diags = append(diags, secretsOutside(intent.Devices, deviceField, opts.RepoDir)...)
 	}
 	diags.Sort()
 	return intent, diags
@@ -136,7 +140,8 @@ type job struct {
 
 // result is what one file gave.
 type result struct {
-	devices []*Device
+	devices      []*Device
+	deviceFields []string // field path of each device in its file
 	service *Service
 	diags   Diagnostics
 }
@@ -216,7 +221,7 @@ func (l *loader) inventory(doc *document, trusted bool) result {
 	}
 	// Devices of an inventory file with errors are kept: services naming them
 	// would otherwise get a misleading "no such device" each.
-	res.devices = devicesOf(doc)
+	res.devices, res.deviceFields = devicesOf(doc)
 	return res
 }
 
@@ -281,17 +286,17 @@ func (l *loader) service(doc *document, trusted bool) result {
 }
 
 // secretsOutside refuses credential files inside the repo folder.
-func secretsOutside(devices []*Device, repoDir string) Diagnostics {
+func secretsOutside(devices []*Device, field map[*Device]string, repoDir string) Diagnostics {
 	var diags Diagnostics
 	repo := filepath.Clean(repoDir)
 	for _, d := range devices {
-		for field, p := range map[string]string{"passwordFile": d.Credentials.PasswordFile, "keyFile": d.Credentials.KeyFile} {
+		for name, p := range map[string]string{"passwordFile": d.Credentials.PasswordFile, "keyFile": d.Credentials.KeyFile} {
 			if p == "" {
 				continue
 			}
 			if rel, err := filepath.Rel(repo, filepath.Clean(p)); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-				diags = diags.Append(Diagnostic{Severity: Error, Pos: d.Pos, Field: "credentials." + field,
-					Summary: fmt.Sprintf("%s %s of device %q lies inside the repository", field, p, d.Name),
+				diags = diags.Append(Diagnostic{Severity: Error, Pos: d.Pos, Field: joinField(field[d], "credentials."+name),
+					Summary: fmt.Sprintf("%s %s of device %q lies inside the repository", name, p, d.Name),
 					Detail:  "secrets never live in the intent repo; keep the file elsewhere on the host"})
 			}
 		}
