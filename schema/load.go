@@ -142,8 +142,8 @@ type job struct {
 type result struct {
 	devices      []*Device
 	deviceFields []string // field path of each device in its file
-	service *Service
-	diags   Diagnostics
+	service      *Service
+	diags        Diagnostics
 }
 
 // runJobs validates files on a bounded pool of workers, each with its own
