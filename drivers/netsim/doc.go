@@ -14,10 +14,11 @@
 // Appendix A.
 //
 // A Device's methods are fault knobs that tests flip while sessions run:
-// latency, a lock held by an operator, rejected commits, connections dropped
-// at a given rpc, operators logged in, a rotated host key, hand edits of
-// running; and counters of the rpcs received, so a test can assert that a
-// second apply touched no device.
+// latency, a lock held by another session, rejected commits, connections
+// dropped at a given rpc, operators logged in, a rotated host key, hand edits
+// of running, and two bugs of the lab's yuma123 netconfd (a reply lost, a
+// commit after validate that changes nothing); and counters of the rpcs
+// received, so a test can assert that a second apply touched no device.
 //
 // The simulator has no YANG schema: it knows list keys (Options.Keys) but no
 // types, defaults or constraints, so validate always succeeds and every
