@@ -157,7 +157,15 @@ func TestGitHubWebhook(t *testing.T) {
 	push := []byte(`{"ref":"refs/heads/main","after":"abc"}`)
 	other := []byte(`{"ref":"refs/heads/feature","after":"abc"}`)
 	pending := func() bool { d.mu.Lock(); defer d.mu.Unlock(); return d.pending != nil }
-	clearPending := func() { d.mu.Lock(); d.pending = nil; d.mu.Unlock(); select { case <-d.wake: default: } }
+	clearPending := func() {
+		d.mu.Lock()
+		d.pending = nil
+		d.mu.Unlock()
+		select {
+		case <-d.wake:
+		default:
+		}
+	}
 
 	for _, tc := range []struct {
 		name    string
@@ -215,4 +223,3 @@ func TestRecentSetIsBounded(t *testing.T) {
 		t.Errorf("set holds %d ids, want 2", len(s.ids))
 	}
 }
-
