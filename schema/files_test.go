@@ -188,6 +188,16 @@ func TestLoadSymlinks(t *testing.T) {
 		})
 	}
 
+	t.Run("loop", func(t *testing.T) {
+		dir := writeRepo(t, baseRepo())
+		symlink(t, "b.yaml", filepath.Join(dir, "services", "a.yaml"))
+		symlink(t, "a.yaml", filepath.Join(dir, "services", "b.yaml"))
+		for _, fsys := range []fs.FS{os.DirFS(dir), openRoot(t, dir)} {
+			_, diags := Load(fsys, Options{})
+			wantError(t, diags, "services/a.yaml", "too many levels of symbolic links")
+		}
+	})
+
 	t.Run("inside", func(t *testing.T) {
 		repo := baseRepo()
 		repo["shared/ac.yaml"] = &fstest.MapFile{Data: []byte(`apiVersion: netrecon.io/v1
