@@ -43,10 +43,12 @@ func owned(ctx context.Context, j *journal.Journal, device string) (*configtree.
 	return t, nil
 }
 
-// pruneEmpty removes containers left without children (not leaves, not list
+// pruneEmpty removes containers without children (not leaves, not list
 // entries), bottom-up, from a copy of t. A model of a delete keeps the
 // emptied parent container while a device may or may not report it; such a
-// container carries no configuration, so verification ignores it.
+// container carries no configuration, so verification ignores it. (An
+// element read back as <x/> parses as an empty leaf and is kept: it may be a
+// presence container or an empty-type leaf.)
 func pruneEmpty(t *configtree.Tree) *configtree.Tree {
 	c := t.Clone()
 	var prune func(n *configtree.Node)
@@ -54,9 +56,8 @@ func pruneEmpty(t *configtree.Tree) *configtree.Tree {
 		kept := n.Children[:0]
 		for _, ch := range n.Children {
 			if !ch.Leaf {
-				had := len(ch.Children) > 0
 				prune(ch)
-				if had && len(ch.Children) == 0 && !ch.IsEntry() {
+				if len(ch.Children) == 0 && !ch.IsEntry() {
 					continue
 				}
 			}
