@@ -132,7 +132,8 @@ func numericOID(s string) bool {
 	return true
 }
 
-// Polls returns how many SNMP reads of device the guard has made.
+// Polls returns how many SNMP reads of device the guard has started,
+// answered or not.
 func (g *SNMPGuard) Polls(device string) int {
 	g.mu.Lock()
 	e := g.devices[device]
@@ -171,15 +172,17 @@ func (g *SNMPGuard) Check(ctx context.Context, dev *schema.Device, _ reconcile.D
 	// A clock that went back (now before the last poll) ends the cached
 	// answer rather than keeping it until the clock catches up.
 	if age := now.Sub(e.polled); e.polled.IsZero() || age >= g.interval || age < 0 {
-		target := g.target(dev)
-		v, err := g.client.Get(ctx, target, g.oid)
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%s: guard %s: %w", dev.Name, NameSNMPUsers, context.Cause(ctx))
+		}
+		e.polls.Add(1)
+		v, err := g.client.Get(ctx, g.target(dev), g.oid)
 		if err != nil && ctx.Err() != nil {
 			// The caller stopped waiting: that says nothing about the
 			// device, so nothing is cached.
 			return fmt.Errorf("%s: guard %s: %w", dev.Name, NameSNMPUsers, err)
 		}
 		e.polled, e.value, e.err = now, v, err
-		e.polls.Add(1)
 	}
 	retry := max(e.polled.Add(g.interval).Sub(now), 0)
 	return g.decide(dev.Name, e.value, e.err, retry)

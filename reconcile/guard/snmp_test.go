@@ -240,6 +240,21 @@ func TestSNMPUsersDoneContext(t *testing.T) {
 	if g.Polls("pe1") != 0 {
 		t.Errorf("polls = %d; want 0", g.Polls("pe1"))
 	}
+
+	// Ending while the agent is silent: the read started, nothing cached.
+	agent.SetSilent(true)
+	short, cancelShort := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancelShort()
+	err = g.Check(short, device("pe1"), nil)
+	if !errors.Is(err, context.DeadlineExceeded) || isDeferred(err) {
+		t.Errorf("deadline during the read: %v; want context.DeadlineExceeded, not a deferral", err)
+	}
+	agent.SetSilent(false)
+	agent.SetGauge(OIDHrSystemNumUsers, 0)
+	if err := g.Check(t.Context(), device("pe1"), nil); err != nil || g.Polls("pe1") != 2 {
+		t.Errorf("after an abandoned read: %v, %d polls; want a fresh read (2)", err, g.Polls("pe1"))
+	}
+
 	if err := g.Check(t.Context(), nil, nil); err == nil || isDeferred(err) {
 		t.Errorf("nil device: %v", err)
 	}
