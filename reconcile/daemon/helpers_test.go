@@ -263,3 +263,5 @@ func fstestMap(files map[string][]byte) fs.FS {
 	}
 	return m
 }
+
+func afterSeconds(n int) <-chan time.Time { return time.After(time.Duration(n) * time.Second) }

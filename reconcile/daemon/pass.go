@@ -485,9 +485,10 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 				d.metrics.applies.Inc()
 				s.p.Applied = append(s.p.Applied, name)
 			}
-			if r.state == StateInSync {
-				ds.DriftNodes = 0
+			if r.state == StateApplied && s.drift[name] > 0 {
+				s.p.Healed = append(s.p.Healed, name)
 			}
+			ds.DriftNodes = 0 // healed, or none
 			d.alarms.clear(AlarmDeviceFailing, name)
 			d.alarms.clear(AlarmDrift, name)
 		case StateFailing:
@@ -536,6 +537,7 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 	slices.Sort(s.p.Applied)
 	slices.Sort(s.p.Failed)
 	slices.Sort(s.p.Drift)
+	slices.Sort(s.p.Healed)
 	for _, st := range deviceStates {
 		d.metrics.devices.WithLabelValues(string(st)).Set(float64(counts[st]))
 	}

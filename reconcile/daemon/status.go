@@ -71,7 +71,8 @@ type PassStatus struct {
 	RunIDs  []string `json:"runIds,omitempty"`
 	Applied []string `json:"applied,omitempty"`
 	Failed  []string `json:"failed,omitempty"`
-	Drift   []string `json:"drift,omitempty"`
+	Drift   []string `json:"drift,omitempty"`  // drift reported, left in place
+	Healed  []string `json:"healed,omitempty"` // drift healed
 	Error   string   `json:"error,omitempty"`
 }
 
