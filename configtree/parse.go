@@ -238,7 +238,24 @@ func (p *parser) run(wrapper bool) (*Tree, error) {
 		return nil, p.errAt(len(p.src), tagMalformed, "expected a <data> or <config> element")
 	}
 	sortChildren(root)
+	if wrapper {
+		dropNetconfSpace(root)
+	}
 	return &Tree{Root: root}, nil
+}
+
+// dropNetconfSpace gives "no namespace" to nodes that only inherited the
+// NETCONF base namespace from the <data> or <config> wrapper. Configuration
+// never lives in that namespace, and a device that writes its configuration
+// without a namespace of its own (Junos: <configuration>) would otherwise
+// differ, node by node, from the same configuration rendered by netrecon.
+func dropNetconfSpace(n *Node) {
+	for _, c := range n.Children {
+		if c.Space == NetconfNS {
+			c.Space = ""
+		}
+		dropNetconfSpace(c)
+	}
 }
 
 func (p *parser) pos(off int) string {

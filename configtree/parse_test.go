@@ -202,3 +202,21 @@ func FuzzParse(f *testing.F) {
 		})
 	})
 }
+
+// A device that writes its configuration without a namespace of its own
+// (Junos) inside <data> in the NETCONF namespace: the nodes have no namespace,
+// like the same configuration rendered by netrecon.
+func TestParseDataDropsInheritedNetconfNamespace(t *testing.T) {
+	reply := `<data xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><configuration><system><host-name>pe3</host-name></system></configuration></data>`
+	got, err := ParseData(strings.NewReader(reply), "reply", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Parse(strings.NewReader(`<configuration><system><host-name>pe3</host-name></system></configuration>`), "rendered", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Equal(want) || len(Diff(got, want)) != 0 {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
