@@ -198,8 +198,13 @@ func TestMaintenanceDefers(t *testing.T) {
 // interface of a human's; it returns the edited path.
 func handEdit(t *testing.T, l *lab, name string) configtree.Path {
 	t.Helper()
-	dev := l.sim.Device(name)
 	_, desired := l.desired()
+	return handEditOf(t, l, name, desired)
+}
+
+func handEditOf(t *testing.T, l *lab, name string, desired map[string]*configtree.Tree) configtree.Path {
+	t.Helper()
+	dev := l.sim.Device(name)
 	var path configtree.Path
 	desired[name].Walk(func(p configtree.Path, n *configtree.Node) bool {
 		if path == "" && n.Leaf && n.Name == "description" {
