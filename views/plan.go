@@ -140,15 +140,27 @@ func deletedLeaves(c plan.Change) []string {
 				continue
 			}
 			p := prefix + ch.PathStep()
-			if ch.Leaf {
+			switch {
+			case ch.Leaf:
 				out = append(out, p+" = "+quote(ch.Value))
-				continue
+			case ch.IsEntry() && onlyKeyLeaves(ch):
+				out = append(out, p) // an entry that is all key, e.g. an address
+			default:
+				walk(ch, p+"/")
 			}
-			walk(ch, p+"/")
 		}
 	}
 	walk(c.Node, "")
 	return out
+}
+
+func onlyKeyLeaves(n *configtree.Node) bool {
+	for _, c := range n.Children {
+		if !c.Leaf || !slices.Contains(n.Keys, c.Name) {
+			return false
+		}
+	}
+	return true
 }
 
 func leafValue(leaf bool, v string) string {

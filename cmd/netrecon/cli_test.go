@@ -98,9 +98,9 @@ func TestPlanExitStatus(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "unknown revision") {
 		t.Errorf("unknown base: exit %d, %s", code, errs)
 	}
-	code, _, errs = netrecon(t, "plan", dir)
-	if code != 1 || !strings.Contains(errs, "--base") {
-		t.Errorf("no base: exit %d, %s", code, errs)
+	code, _, errs = netrecon(t, "plan", dir, "--head", "HEAD")
+	if code != 1 || !strings.Contains(errs, "--head needs --base") {
+		t.Errorf("head without base: exit %d, %s", code, errs)
 	}
 }
 

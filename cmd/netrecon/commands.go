@@ -8,6 +8,8 @@ func commands(a *app) []*cobra.Command {
 		newValidateCmd(a),
 		newRenderCmd(a),
 		newPlanCmd(a),
+		newApplyCmd(a),
+		newHistoryCmd(a),
 		newCommentCmd(a),
 		newHostkeysCmd(a),
 		newSimCmd(a),

@@ -9,25 +9,37 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/reconcile/planfile"
 	"github.com/netrecon/netrecon/views"
 )
 
 func newPlanCmd(a *app) *cobra.Command {
 	var (
-		base, head, output string
-		lf                 loadFlags
+		base, head, output, out string
+		lf                      loadFlags
+		df                      deviceFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "plan [DIR] --base REV [--head REV]",
+		Use:   "plan [DIR] [--base REV [--head REV]]",
 		Short: "Show, per device, the configuration a change of intent will change",
-		Long: `Plan compares the intent at --base with the intent at --head (default: the work
-tree) and prints, per device, the configuration that will be created, changed and
-destroyed, with the services that own it. No device is contacted: this is the plan a
-pull request's reviewers read. Only devices concerned by the changed files are rendered.
+		Long: `Plan prints, per device, the configuration that will be created, changed and
+destroyed, with the services that own it.
+
+With --base, plan compares the intent at --base with the intent at --head (default:
+the work tree) without contacting any device: the plan a pull request's reviewers
+read. Only devices concerned by the changed files are rendered.
+
+Without --base, plan reads each device's running configuration (only the subtrees
+netrecon manages) and compares it with the intent in DIR: the plan apply would
+execute. Configuration that netrecon did not apply is never planned for deletion.
+A device that cannot be read is reported and the others are still planned.
+-out FILE saves the plan for 'netrecon apply FILE'.
 
 Exit status (as Terraform's -detailed-exitcode): 0 no changes, 2 changes present,
-1 error (including a revision whose intent does not validate).`,
+1 error (including a revision whose intent does not validate, or a device that
+could not be read).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := "."
@@ -37,40 +49,92 @@ Exit status (as Terraform's -detailed-exitcode): 0 no changes, 2 changes present
 			if !contains(views.PlanFormats, output) {
 				return &exitError{code: 1, err: fmt.Errorf("--output %q is not supported. Supported formats are %q", output, views.PlanFormats)}
 			}
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			var p *plan.Plan
 			if base == "" {
-				return &exitError{code: 1, err: errors.New("--base is required: the revision to compare with (e.g. --base origin/main)")}
+				if head != "" {
+					return &exitError{code: 1, err: errors.New("--head needs --base: a live plan compares the intent in DIR with the devices")}
+				}
+				env, err := openLive(ctx, a, dir, lf, &df, false)
+				if err != nil {
+					return err
+				}
+				defer env.Close()
+				p, err = apply.PlanLive(ctx, env.in, env.desired, env.dialer, env.journal, env.devices, df.concurrency)
+				if err != nil {
+					return &exitError{code: 1, err: err}
+				}
+				p.Head = env.source
+				if out != "" {
+					if err := writePlanFile(out, p, env); err != nil {
+						return &exitError{code: 1, err: err}
+					}
+				}
+			} else {
+				if out != "" {
+					return &exitError{code: 1, err: errors.New("-out saves a live plan (one without --base): an offline plan cannot be applied")}
+				}
+				var err error
+				p, err = plan.FromGit(ctx, plan.GitOptions{Dir: dir, Base: base, Head: head, Load: lf.options()})
+				var invalid *plan.InvalidRevisionError
+				if errors.As(err, &invalid) {
+					fmt.Fprintf(a.stderr, "netrecon: %v\n", err)
+					printDiags(a, invalid.Diagnostics)
+					return &exitError{code: 1}
+				}
+				if err != nil {
+					return &exitError{code: 1, err: err}
+				}
 			}
-			p, err := plan.FromGit(context.Background(), plan.GitOptions{Dir: dir, Base: base, Head: head, Load: lf.options()})
-			var invalid *plan.InvalidRevisionError
-			if errors.As(err, &invalid) {
-				fmt.Fprintf(a.stderr, "netrecon: %v\n", err)
-				views.Diagnostics(a.stderr, "text", invalid.Diagnostics)
+			if err := showPlan(a, output, p); err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			if out != "" {
+				fmt.Fprintf(a.stderr, "Saved the plan to %s; apply exactly it with: netrecon apply %s\n", out, out)
+			}
+			s := p.Summary()
+			switch {
+			case s.Failed > 0:
 				return &exitError{code: 1}
-			}
-			if err != nil {
-				return &exitError{code: 1, err: err}
-			}
-			v, err := views.NewPlan(output, a.stdout, views.PlanOptions{Color: isTerminal(a.stdout)})
-			if err != nil {
-				return &exitError{code: 1, err: err}
-			}
-			if err := v.Plan(p); err != nil {
-				return &exitError{code: 1, err: err}
-			}
-			if p.Summary().HasChanges() {
+			case s.HasChanges():
 				return &exitError{code: 2}
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&base, "base", "", "the revision to compare with (required)")
-	cmd.Flags().StringVar(&head, "head", "", "the revision to plan for (default: the work tree)")
+	cmd.Flags().StringVar(&base, "base", "", "the revision to compare with; without it, the devices are read")
+	cmd.Flags().StringVar(&head, "head", "", "with --base: the revision to plan for (default: the work tree)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, markdown (a pull-request comment) or json")
+	cmd.Flags().StringVar(&out, "out", "", "save the live plan to FILE, for netrecon apply FILE")
 	lf.register(cmd)
+	df.register(cmd)
 	return cmd
 }
 
-// isTerminal reports whether w is a terminal, for colour.
+func showPlan(a *app, output string, p *plan.Plan) error {
+	v, err := views.NewPlan(output, a.stdout, views.PlanOptions{Color: isTerminal(a.stdout)})
+	if err != nil {
+		return err
+	}
+	return v.Plan(p)
+}
+
+func writePlanFile(path string, p *plan.Plan, env *liveEnv) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := planfile.Write(f, p, env.desired, nil); err != nil {
+		f.Close()
+		return fmt.Errorf("save plan: %w", err)
+	}
+	return f.Close()
+}
+
+// isTerminal reports whether w is a terminal, for colour and prompts.
 func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))

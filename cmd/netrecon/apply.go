@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/user"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netrecon/netrecon/reconcile/apply"
+	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/reconcile/planfile"
+	"github.com/netrecon/netrecon/views"
+)
+
+// applyFlags are apply's own knobs.
+type applyFlags struct {
+	autoApprove    bool
+	noAtomic       bool
+	lockWait       time.Duration
+	confirmTimeout time.Duration
+	dir            string
+}
+
+func newApplyCmd(a *app) *cobra.Command {
+	var (
+		af applyFlags
+		lf loadFlags
+		df deviceFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "apply [DIR | PLANFILE]",
+		Short: "Apply the intent to the devices, all of a change set or none",
+		Long: `Apply reads the devices, prints the plan, asks for confirmation on a terminal
+(--auto-approve otherwise), and applies exactly that plan: per device under an
+exclusive lock, waiting out another session's lock (never killing it), with a
+confirmed commit on every device of the change set, a check that each device runs
+what was meant, then the confirming commit on all of them. Any failure before that
+last step rolls every device back. --no-atomic applies device by device.
+
+Given a file saved by 'netrecon plan -out FILE', apply applies that plan, and refuses
+if a device changed since the plan was made (the inventory is read from --dir).
+
+Before anything else, apply finishes or undoes a run that a crash left half-way,
+from the journal, and says what it did. Every run is recorded (netrecon history).
+
+Exit status: 0 applied or nothing to do, 1 failed or rolled back.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			target := "."
+			if len(args) == 1 {
+				target = args[0]
+			}
+			return runApply(ctx, a, target, af, lf, &df)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&af.autoApprove, "auto-approve", false, "apply without asking")
+	f.BoolVar(&af.noAtomic, "no-atomic", false, "apply device by device: a failing device does not roll back the others")
+	f.DurationVar(&af.lockWait, "lock-wait", 60*time.Second, "how long to wait for a lock another session holds")
+	f.DurationVar(&af.confirmTimeout, "confirm-timeout", 120*time.Second, "how long devices keep an unconfirmed change if netrecon dies")
+	f.StringVar(&af.dir, "dir", ".", "with a plan file: the intent repo whose inventory names the devices")
+	lf.register(cmd)
+	df.register(cmd)
+	return cmd
+}
+
+func runApply(ctx context.Context, a *app, target string, af applyFlags, lf loadFlags, df *deviceFlags) error {
+	st, err := os.Stat(target)
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	fromFile := !st.IsDir()
+	dir := target
+	if fromFile {
+		dir = af.dir
+	}
+	env, err := openLive(ctx, a, dir, lf, df, true)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	logger := slog.New(slog.NewTextHandler(a.stderr, nil))
+
+	// A run a crash left half-way is settled before anything new starts.
+	actions, err := apply.Recover(ctx, env.journal, env.dialer, env.in, logger)
+	if err != nil {
+		return &exitError{code: 1, err: fmt.Errorf("recovery: %w", err)}
+	}
+	for _, ra := range actions {
+		line := fmt.Sprintf("recovered run %d: %s: %s", ra.Run, ra.Device, ra.Action)
+		if ra.Err != nil {
+			line += ": " + ra.Err.Error()
+		}
+		fmt.Fprintln(a.stderr, line)
+	}
+
+	var (
+		p       *plan.Plan
+		desired = env.desired
+	)
+	if fromFile {
+		f, err := os.Open(target)
+		if err != nil {
+			return &exitError{code: 1, err: err}
+		}
+		p, desired, err = planfile.Read(f)
+		f.Close()
+		if err != nil {
+			return &exitError{code: 1, err: fmt.Errorf("%s: %w", target, err)}
+		}
+	} else {
+		p, err = apply.PlanLive(ctx, env.in, env.desired, env.dialer, env.journal, env.devices, df.concurrency)
+		if err != nil {
+			return &exitError{code: 1, err: err}
+		}
+		p.Head = env.source
+	}
+	if err := showPlan(a, "text", p); err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	s := p.Summary()
+	if s.Failed > 0 {
+		return &exitError{code: 1, err: errors.New("some devices could not be planned; nothing was applied")}
+	}
+	if !s.HasChanges() {
+		return nil
+	}
+	if !af.autoApprove {
+		ok, err := confirm(a, "Apply these changes?")
+		if err != nil {
+			return &exitError{code: 1, err: err}
+		}
+		if !ok {
+			fmt.Fprintln(a.stdout, "Apply cancelled; nothing was changed.")
+			return &exitError{code: 1}
+		}
+	}
+	opts := apply.Options{
+		Dialer:         env.dialer,
+		Journal:        env.journal,
+		Concurrency:    df.concurrency,
+		LockWait:       af.lockWait,
+		ConfirmTimeout: af.confirmTimeout,
+		NoAtomic:       af.noAtomic,
+		Reporter:       views.NewProgress(a.stderr, isTerminal(a.stderr), logger),
+		Logger:         logger,
+		StartedBy:      "cli:" + userName(),
+		IntentCommit:   p.Head.Commit,
+		PhaseHook:      crashHook(),
+	}
+	res, err := apply.Apply(ctx, p, desired, env.in, opts)
+	if res == nil {
+		return &exitError{code: 1, err: err}
+	}
+	// With a result, the error is the devices' failures, listed below.
+	fmt.Fprintf(a.stdout, "\n%s (run %d).\n", capitalize(res.Summary()), res.RunID)
+	for _, d := range res.Devices {
+		if d.Err != nil {
+			fmt.Fprintf(a.stdout, "  %s: %v\n", d.Name, d.Err)
+		}
+	}
+	if res.Outcome != journal.Applied && res.Outcome != journal.NoChanges {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+// confirm asks a yes/no question on a terminal; elsewhere it refuses, since a
+// change to a production network needs an explicit --auto-approve there.
+func confirm(a *app, question string) (bool, error) {
+	if !isTerminal(a.stdin) {
+		return false, errors.New("standard input is not a terminal: pass --auto-approve to apply without asking")
+	}
+	fmt.Fprintf(a.stdout, "\n%s Only 'yes' applies: ", question)
+	line, err := bufio.NewReader(a.stdin.(io.Reader)).ReadString('\n')
+	if err != nil && line == "" {
+		return false, err
+	}
+	return strings.TrimSpace(line) == "yes", nil
+}
+
+func userName() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "unknown"
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// crashHook is a test-only hook: NETRECON_TEST_CRASH_AT=PHASE (or
+// PHASE@DEVICE) kills the process with SIGKILL when the apply reaches that
+// phase boundary, so tests can check that recovery leaves every device on its
+// old or its new configuration.
+func crashHook() func(device, phase string) {
+	at := os.Getenv("NETRECON_TEST_CRASH_AT")
+	if at == "" {
+		return nil
+	}
+	phase, device, _ := strings.Cut(at, "@")
+	return func(d, p string) {
+		if p == phase && (device == "" || device == d) {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
+	}
+}

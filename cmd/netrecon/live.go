@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/gitsrc"
+	"github.com/netrecon/netrecon/reconcile"
+	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/render"
+	"github.com/netrecon/netrecon/schema"
+)
+
+// liveEnv is what a verb that talks to devices starts from: the intent, the
+// desired trees of the selected devices, a dialer and the journal.
+type liveEnv struct {
+	dir     string
+	in      *schema.Intent
+	source  plan.Source
+	devices []string
+	desired map[string]*configtree.Tree
+	dialer  reconcile.Dialer
+	journal *journal.Journal // nil when none exists and none was asked for
+}
+
+func (e *liveEnv) Close() {
+	if e.journal != nil {
+		e.journal.Close()
+	}
+}
+
+// journalPath is the journal's file in the state folder.
+func journalPath(state string) string { return filepath.Join(state, "journal.db") }
+
+// openLive loads and renders the intent in dir and prepares the devices.
+// With createJournal the journal is created when missing (apply); without,
+// an existing one is read (a live plan needs to know what netrecon owns) and
+// none is made.
+func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceFlags, createJournal bool) (*liveEnv, error) {
+	if err := df.check(); err != nil {
+		return nil, &exitError{code: 1, err: err}
+	}
+	opts := lf.options()
+	in, diags, err := loadDir(dir, opts)
+	if err != nil {
+		return nil, &exitError{code: 1, err: err}
+	}
+	if diags.HasErrors() {
+		printDiags(a, diags)
+		return nil, &exitError{code: 1, err: errors.New("the intent is not valid; nothing was read from the devices")}
+	}
+	names, err := df.selected(in)
+	if err != nil {
+		return nil, &exitError{code: 1, err: err}
+	}
+	r, diags := render.New(in)
+	if diags.HasErrors() {
+		printDiags(a, diags)
+		return nil, &exitError{code: 1}
+	}
+	desired, diags := r.Devices(ctx, names)
+	if diags.HasErrors() {
+		printDiags(a, diags)
+		return nil, &exitError{code: 1}
+	}
+	dialer, err := df.dialer(in, dir)
+	if err != nil {
+		return nil, &exitError{code: 1, err: err}
+	}
+	env := &liveEnv{dir: dir, in: in, devices: names, desired: desired, dialer: dialer, source: intentSource(dir)}
+	state, err := df.state()
+	if err != nil {
+		return nil, &exitError{code: 1, err: err}
+	}
+	jp := journalPath(state)
+	if _, statErr := os.Stat(jp); createJournal || statErr == nil {
+		j, err := journal.Open(ctx, jp)
+		if err != nil {
+			return nil, &exitError{code: 1, err: fmt.Errorf("journal: %w", err)}
+		}
+		env.journal = j
+	}
+	return env, nil
+}
+
+// intentSource names the revision of the intent in dir: its HEAD commit and
+// the intent files that differ from it, or nothing outside Git.
+func intentSource(dir string) plan.Source {
+	repo, err := gitsrc.Open(dir)
+	if err != nil {
+		return plan.Source{}
+	}
+	src := plan.Source{}
+	if rev, err := repo.Resolve("HEAD"); err == nil {
+		src.Commit = rev.Commit
+		src.Rev = "HEAD"
+	}
+	if dirty, err := repo.Dirty(); err == nil {
+		src.Dirty = dirty
+	}
+	return src
+}
