@@ -114,7 +114,7 @@ func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())
 //
 // [RFC3416 4.2.1]: https://www.rfc-editor.org/rfc/rfc3416#section-4.2.1
 func (c *Client) Get(ctx context.Context, target, oid string) (Value, error) {
-	oid, err := normalizeOID(oid)
+	oid, err := ParseOID(oid)
 	if err != nil {
 		return Value{}, err
 	}
@@ -193,7 +193,7 @@ func result(target, oid string, pkt *gosnmp.SnmpPacket) (Value, error) {
 		return Value{}, fmt.Errorf("snmp get %s from %s: agent returned %d values for one OID", oid, target, len(pkt.Variables))
 	}
 	vb := pkt.Variables[0]
-	if name, _ := normalizeOID(vb.Name); name != oid {
+	if name, _ := ParseOID(vb.Name); name != oid {
 		return Value{}, fmt.Errorf("snmp get %s from %s: agent answered for %s", oid, target, vb.Name)
 	}
 	switch vb.Type {
@@ -207,9 +207,10 @@ func result(target, oid string, pkt *gosnmp.SnmpPacket) (Value, error) {
 	return newValue(vb), nil
 }
 
-// normalizeOID accepts "1.3.6..." or ".1.3.6..." and returns the dotted form
-// with a leading dot, which is how gosnmp names OIDs in responses.
-func normalizeOID(oid string) (string, error) {
+// ParseOID checks a numeric OID ("1.3.6..." or ".1.3.6...") and returns it
+// with a leading dot, the form Get and Value use. A name such as
+// "sysDescr.0" is an *OIDError: there are no MIB files to resolve it.
+func ParseOID(oid string) (string, error) {
 	s := strings.TrimPrefix(oid, ".")
 	parts := strings.Split(s, ".")
 	// An OID has at least two arcs (X.690 8.19), each a decimal number.

@@ -102,16 +102,16 @@ func TestNormalizeOID(t *testing.T) {
 		{"1.3.6.1.99999999999", ""},
 		{" 1.3.6", ""},
 	} {
-		got, err := normalizeOID(tc.in)
+		got, err := ParseOID(tc.in)
 		if tc.want == "" {
 			var oe *OIDError
 			if !errors.As(err, &oe) {
-				t.Errorf("normalizeOID(%q) = %q, %v; want *OIDError", tc.in, got, err)
+				t.Errorf("ParseOID(%q) = %q, %v; want *OIDError", tc.in, got, err)
 			}
 			continue
 		}
 		if err != nil || got != tc.want {
-			t.Errorf("normalizeOID(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+			t.Errorf("ParseOID(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
 }

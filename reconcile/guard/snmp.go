@@ -90,8 +90,9 @@ func SNMPUsers(opts SNMPOptions) (*SNMPGuard, error) {
 	if oid == "" {
 		oid = OIDHrSystemNumUsers
 	}
-	if !numericOID(oid) {
-		errs = append(errs, fmt.Errorf("guard snmp-users: OID %q is not numeric (like %s)", oid, OIDHrSystemNumUsers))
+	oid, err := snmp.ParseOID(oid)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("guard snmp-users: %w", err))
 	}
 	if opts.Threshold < 0 {
 		errs = append(errs, fmt.Errorf("guard snmp-users: Threshold %d is negative", opts.Threshold))
@@ -117,19 +118,6 @@ func SNMPUsers(opts SNMPOptions) (*SNMPGuard, error) {
 		g.now = time.Now
 	}
 	return g, nil
-}
-
-func numericOID(s string) bool {
-	parts := strings.Split(strings.TrimPrefix(s, "."), ".")
-	if len(parts) < 2 {
-		return false
-	}
-	for _, p := range parts {
-		if _, err := strconv.ParseUint(p, 10, 32); err != nil || strings.TrimLeft(p, "0123456789") != "" {
-			return false
-		}
-	}
-	return true
 }
 
 // Polls returns how many SNMP reads of device the guard has started,
@@ -177,9 +165,10 @@ func (g *SNMPGuard) Check(ctx context.Context, dev *schema.Device, _ reconcile.D
 		}
 		e.polls.Add(1)
 		v, err := g.client.Get(ctx, g.target(dev), g.oid)
-		if err != nil && ctx.Err() != nil {
+		if err != nil && (ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
 			// The caller stopped waiting: that says nothing about the
-			// device, so nothing is cached.
+			// device, so nothing is cached. (The client may notice the
+			// deadline a moment before ctx.Err does.)
 			return fmt.Errorf("%s: guard %s: %w", dev.Name, NameSNMPUsers, err)
 		}
 		e.polled, e.value, e.err = now, v, err
