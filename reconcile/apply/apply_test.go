@@ -198,7 +198,7 @@ func TestLockWaitedOut(t *testing.T) {
 			wait = e.Detail
 		}
 	}
-	if !strings.Contains(wait, "candidate locked by session ") || strings.Contains(wait, "session ?") {
+	if !strings.Contains(wait, "candidate locked by session ") || strings.Contains(wait, "another session") {
 		t.Errorf("lock-wait event %q does not name the holder", wait)
 	}
 	sameConfig(t, env, desired, "after waiting")

@@ -164,26 +164,42 @@ func (e *engine) lock(ctx context.Context, t *txn, ds string) error {
 			t.locked = append(t.locked, ds)
 			return nil
 		}
-		var denied *netconf.LockDeniedError
-		if !errors.As(err, &denied) {
+		holder, ok := contention(err)
+		if !ok {
 			return fmt.Errorf("%s: lock %s: %w", t.name, ds, err)
 		}
 		if waited >= e.opts.LockWait {
-			return &LockTimeoutError{Device: t.name, Target: ds, HeldBy: denied.HeldBy, Waited: waited}
+			return &LockTimeoutError{Device: t.name, Target: ds, HeldBy: holder, Waited: waited}
 		}
 		pause := step/2 + rand.N(step/2+1)
 		pause = max(min(pause, e.opts.LockWait-waited), time.Millisecond)
-		holder := denied.HeldBy
+		who := "session " + holder
 		if holder == "" {
-			holder = "?"
+			who = "another session (" + err.Error() + ")"
 		}
-		e.event(t, "lock-wait", fmt.Sprintf("%s locked by session %s; retry in %s", ds, holder, pause.Round(time.Millisecond)))
+		e.event(t, "lock-wait", fmt.Sprintf("%s locked by %s; retry in %s", ds, who, pause.Round(time.Millisecond)))
 		if err := e.opts.Sleep(ctx, pause); err != nil {
-			return fmt.Errorf("%s: lock %s: waiting for session %s: %w", t.name, ds, holder, err)
+			return fmt.Errorf("%s: lock %s: waiting for %s: %w", t.name, ds, who, err)
 		}
 		waited += pause
 		step = min(step*2, lockBackoffMax)
 	}
+}
+
+// contention tells a lock refused because someone else is busy with the
+// datastore — a lock held by another session (lock-denied, naming it), or a
+// confirmed commit of another session still pending (netconfd answers
+// in-use) — from a real failure. Both end by themselves: wait, never kill.
+func contention(err error) (holder string, ok bool) {
+	var denied *netconf.LockDeniedError
+	if errors.As(err, &denied) {
+		return denied.HeldBy, true
+	}
+	var rpcErr *netconf.RPCError
+	if errors.As(err, &rpcErr) && (rpcErr.Tag == "in-use" || rpcErr.Tag == "lock-denied") {
+		return "", true
+	}
+	return "", false
 }
 
 // confirm is phase 2 on one device: the confirming commit, the record of

@@ -138,3 +138,26 @@ func (r *recorder) phases(device string) []string {
 
 // noSleep makes lock back-off instant: LockWait then counts virtual time.
 func noSleep(context.Context, time.Duration) error { return nil }
+
+// noSessions waits, up to a deadline, until no device has a session open:
+// a server tears a session down just after answering close-session.
+func noSessions(t *testing.T, env *simEnv) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		open := 0
+		for _, d := range env.sim.Devices() {
+			open += d.Sessions()
+		}
+		if open == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%d sessions still open", open)
+			return
+		}
+		<-tick.C
+	}
+}

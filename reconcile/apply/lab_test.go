@@ -60,7 +60,7 @@ func (l *labEnv) present(t testing.TB, dev string, names ...string) map[string]s
 		kv = append(kv, n, "")
 	}
 	filter := configtree.Filter(ifaces(t, "", kv...))
-	live, err := readRunning(t.Context(), l.dialer, l.inv.Device(dev), filter)
+	live, err := readRunning(context.Background(), l.dialer, l.inv.Device(dev), filter)
 	if err != nil {
 		t.Fatal(err)
 	}

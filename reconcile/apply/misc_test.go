@@ -1,0 +1,177 @@
+package apply
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netrecon/netrecon/reconcile"
+	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/reconcile/planfile"
+	"github.com/netrecon/netrecon/schema"
+)
+
+func TestOptionsCheck(t *testing.T) {
+	d := reconcile.DialFunc(func(context.Context, *schema.Device) (reconcile.Device, error) { return nil, errors.New("no") })
+	cases := []struct {
+		name string
+		opts Options
+		want []string // substrings of the error; none: valid
+	}{
+		{"defaults", Options{Dialer: d}, nil},
+		{"no dialer", Options{}, []string{"Dialer is required"}},
+		{"all bad at once", Options{Concurrency: -1, LockWait: -time.Second, ConfirmTimeout: -1}, []string{"Dialer", "Concurrency -1", "LockWait -1s", "ConfirmTimeout"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o, err := c.opts.check()
+			if len(c.want) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if o.Concurrency != DefaultConcurrency || o.LockWait != DefaultLockWait || o.ConfirmTimeout != DefaultConfirmTimeout || o.Logger == nil || o.Sleep == nil {
+					t.Errorf("defaults not filled: %+v", o)
+				}
+				return
+			}
+			for _, w := range c.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("err %v does not mention %q", err, w)
+				}
+			}
+		})
+	}
+	// Apply refuses invalid options and arguments before touching anything.
+	if _, err := Apply(t.Context(), &plan.Plan{}, nil, &schema.Intent{}, Options{}); err == nil {
+		t.Error("Apply without a dialer succeeded")
+	}
+	if _, err := Apply(t.Context(), nil, nil, &schema.Intent{}, Options{Dialer: d}); err == nil {
+		t.Error("Apply without a plan succeeded")
+	}
+}
+
+func TestValidateDefaults(t *testing.T) {
+	o := Options{Validate: map[string]bool{"junos": false}}
+	for platform, want := range map[string]bool{"ietf": false, "junos": false, "iosxr": true} {
+		if got := o.validates(platform); got != want {
+			t.Errorf("validates(%q) = %v, want %v", platform, got, want)
+		}
+	}
+	if !(Options{Validate: map[string]bool{"ietf": true}}).validates("ietf") {
+		t.Error("an explicit ietf: true is not honoured")
+	}
+}
+
+func TestApplyRefusesBadPlans(t *testing.T) {
+	env := newSim(t, 2)
+	desired := desiredFor(t, env, "x")
+	p := planLive(t, env, desired, nil)
+	unknown := &plan.Plan{Devices: []*plan.Device{{Name: "nope", Changes: p.Devices[0].Changes}}}
+	if _, err := Apply(t.Context(), unknown, desired, env.inv, Options{Dialer: env.dialer}); err == nil || !strings.Contains(err.Error(), "not in the inventory") {
+		t.Errorf("unknown device: %v", err)
+	}
+	failed := &plan.Plan{Devices: []*plan.Device{p.Devices[0], {Name: "pe002", Err: errors.New("unreachable")}}}
+	if _, err := Apply(t.Context(), failed, desired, env.inv, Options{Dialer: env.dialer}); err == nil || !strings.Contains(err.Error(), "re-plan") {
+		t.Errorf("atomic apply of a plan with a failed device: %v", err)
+	}
+	sameConfig(t, env, nil, "after refused plans")
+}
+
+func TestPlanLiveUnreachable(t *testing.T) {
+	env := newSim(t, 3)
+	desired := desiredFor(t, env, "x")
+	inner := env.dialer
+	dialer := reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
+		if dev.Name == "pe002" {
+			return nil, errors.New("connection refused")
+		}
+		return inner.Dial(ctx, dev)
+	})
+	p, err := PlanLive(t.Context(), env.inv, desired, dialer, nil, nil, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range p.Devices {
+		switch {
+		case d.Name == "pe002" && (d.Err == nil || !strings.Contains(d.Err.Error(), "pe002: dial: connection refused")):
+			t.Errorf("pe002: err %v", d.Err)
+		case d.Name != "pe002" && (d.Err != nil || len(d.Changes) == 0 || d.Fingerprint == ""):
+			t.Errorf("%s: %+v", d.Name, d)
+		}
+	}
+	if _, err := PlanLive(t.Context(), env.inv, desired, dialer, nil, []string{"pe009"}, 2); err == nil {
+		t.Error("an unknown device was planned")
+	}
+	noSessions(t, env)
+}
+
+// TestApplySavedPlan: plan -out FILE, then apply FILE, applies what was
+// reviewed; and the journal keeps the plan as a readable plan file.
+func TestApplySavedPlan(t *testing.T) {
+	env := newSim(t, 2)
+	j := openJournal(t)
+	desired := desiredFor(t, env, "saved")
+	var buf bytes.Buffer
+	if err := planfile.Write(&buf, planLive(t, env, desired, j), desired, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, d2, err := planfile.Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Apply(t.Context(), p, d2, env.inv, Options{Dialer: env.dialer, Journal: j})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameConfig(t, env, desired, "after applying a saved plan")
+	run, err := j.Run(t.Context(), res.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jp, _, err := planfile.Read(bytes.NewReader(run.Plan))
+	if err != nil || len(jp.Devices) != 2 || len(jp.Devices[0].Changes) != len(p.Devices[0].Changes) {
+		t.Errorf("journal's plan: %v, %v", jp, err)
+	}
+	// A saved plan applied twice is stale the second time.
+	if _, err := Apply(t.Context(), p, d2, env.inv, Options{Dialer: env.dialer, Journal: j}); err == nil {
+		t.Error("a saved plan applied twice")
+	} else {
+		var se *StalePlanError
+		if !errors.As(err, &se) {
+			t.Errorf("second apply: %v, want *StalePlanError", err)
+		}
+	}
+}
+
+func TestCancelledApplyRollsBack(t *testing.T) {
+	env := newSim(t, 3)
+	desired := desiredFor(t, env, "x")
+	p := planLive(t, env, desired, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	// The user presses Ctrl-C once pe002 has committed: the others roll back
+	// too, on a context of their own.
+	hook := func(device, phase string) {
+		if device == "pe002" && phase == string(journal.Committed) {
+			cancel()
+		}
+	}
+	res, err := Apply(ctx, p, desired, env.inv, Options{Dialer: env.dialer, PhaseHook: hook})
+	if err == nil || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled inside", err)
+	}
+	if res.Outcome != journal.RolledBack {
+		t.Errorf("outcome %s", res.Outcome)
+	}
+	sameConfig(t, env, nil, "after cancel")
+	for _, d := range env.sim.Devices() {
+		if d.ConfirmPending() {
+			t.Errorf("%s: a confirmed commit is pending", d.Name)
+		}
+	}
+	noSessions(t, env)
+}
