@@ -209,4 +209,5 @@ func (n *notifier) close(ctx context.Context) {
 	case <-n.done:
 	case <-ctx.Done():
 	}
+	n.client.CloseIdleConnections()
 }

@@ -386,13 +386,18 @@ func (d *Daemon) driftPolicy(pd *plan.Device) DriftPolicy {
 	return d.cfg.Drift.Default
 }
 
+// maxRounds bounds the applies of one pass: each round after the first
+// leaves out at least one device that failed or was deferred in the round
+// before.
+const maxRounds = 8
+
 // applyChanges applies the devices with changes as one change set. In an
 // atomic change set one failing or deferred device rolls the others back;
-// those are then applied again without it, at most twice, so that one bad
-// device does not hold the network hostage (roll forward).
+// those are then applied again without it, so that one bad device does not
+// hold the network hostage (roll forward).
 func (d *Daemon) applyChanges(ctx context.Context, s *passState) (bool, error) {
 	todo := slices.Clone(s.toApply)
-	for round := 0; len(todo) > 0 && round < 3; round++ {
+	for round := 0; len(todo) > 0 && round < maxRounds; round++ {
 		if ctx.Err() != nil {
 			for _, name := range todo {
 				s.results[name] = devResult{state: StateFailing, err: context.Cause(ctx)}
@@ -427,10 +432,18 @@ func (d *Daemon) applyChanges(ctx context.Context, s *passState) (bool, error) {
 				s.results[dr.Name] = devResult{state: StateFailing, err: dr.Err}
 			}
 		}
+		if len(again) == len(todo) {
+			// Nobody of the set failed on its own: going round again
+			// would fail the same way.
+			for _, name := range again {
+				s.results[name] = devResult{state: StateFailing, err: err}
+			}
+			return false, nil
+		}
 		todo = again
 	}
 	for _, name := range todo {
-		s.results[name] = devResult{state: StateFailing, err: errors.New("rolled back three times by other devices of its change set")}
+		s.results[name] = devResult{state: StateFailing, err: fmt.Errorf("rolled back %d times by other devices of its change set", maxRounds)}
 	}
 	return false, nil
 }

@@ -1,0 +1,269 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netrecon/netrecon/bench/intentgen"
+	"github.com/netrecon/netrecon/reconcile/guard"
+)
+
+// TestSoak runs the daemon over 200 simulated devices and 2,000 services
+// while commits land and faults come and go: held locks, rejected commits,
+// dropped connections, operators logged in, slow devices and hand edits.
+// At the end every device equals the intent, no device is half-applied, the
+// journal has no unfinished run, the goroutines are back to the baseline, and
+// every fault class produced its alarm, deferral or heal.
+func TestSoak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("soak test: about a minute")
+	}
+	baseline := runtime.NumGoroutine()
+	start := time.Now()
+	files := intentgen.Files(intentgen.Config{Services: 2000, Devices: 200, Seed: 1})
+	l := newLab(t, files)
+	rcv := newReceiver(t)
+	rcv.ch = make(chan Notification, 10000)
+	l.cfg.Notify.URL = rcv.srv.URL
+	l.cfg.Concurrency = 20
+	l.cfg.PollInterval = Duration(time.Second)
+	l.cfg.Retry = RetryConfig{Base: Duration(10 * time.Millisecond), Max: Duration(100 * time.Millisecond)}
+	l.cfg.Guards.OperatorSessions = &OperatorSessionsConfig{Allow: []string{"netrecon"}}
+	d := l.start(Options{})
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+
+	// The first pass (Run starts one) brings all 200 devices to the intent.
+	first := waitFinished(t, d, func(p *PassStatus) bool { return p.Reason == "start" })
+	t.Logf("first pass: %d devices applied, %d failed in %s", len(first.Applied), len(first.Failed), first.Finished.Sub(first.Started).Round(time.Millisecond))
+
+	var circuits []string
+	for name, data := range files {
+		if strings.HasPrefix(name, "services/") && strings.Contains(string(data), "kind: attachment-circuit") {
+			circuits = append(circuits, name)
+		}
+	}
+	sort.Strings(circuits)
+	rng := rand.New(rand.NewPCG(1, 2))
+	devices := l.sim.Devices()
+	pick := func(n int) []string {
+		var out []string
+		for _, i := range rng.Perm(len(devices))[:n] {
+			out = append(out, devices[i].Name)
+		}
+		return out
+	}
+
+	seen := map[string][]string{} // fault class → devices where it showed
+	show := func(class, dev string) {
+		if !slices.Contains(seen[class], dev) {
+			seen[class] = append(seen[class], dev)
+		}
+	}
+	var faults []fault
+	passes := 0
+	for round := range 5 {
+		// A commit changes 25 circuits somewhere in the network.
+		changes := map[string]string{}
+		for _, i := range rng.Perm(len(circuits))[:25] {
+			changes[circuits[i]] = strings.Replace(l.read(circuits[i]), "description: ", fmt.Sprintf("description: r%d ", round), 1)
+		}
+		l.commit(fmt.Sprintf("round %d", round), changes)
+
+		// Faults on devices that will have changes (a hand edit makes sure).
+		// Failures are kept for two passes, so they reach the alarm threshold.
+		devs := pick(6)
+		faults = []fault{{"lock", devs[0]}, {"reject", devs[1]}, {"drop", devs[2]}, {"operator", devs[3]}, {"drift", devs[4]}, {"slow", devs[5]}}
+		_, desired := l.desired()
+		for _, f := range faults {
+			dev := l.sim.Device(f.dev)
+			handEditOf(t, l, f.dev, desired)
+			switch f.class {
+			case "lock":
+				dev.HoldLock("candidate")
+			case "reject":
+				dev.RejectCommit("commit check failed: soak")
+			case "drop":
+				dev.DropConnectionAt("commit", 1)
+			case "operator":
+				dev.AddOperatorSession("alice")
+			case "slow":
+				dev.SetLatency(20 * time.Millisecond)
+			}
+		}
+		for range 2 {
+			p := waitPass(t, d, d.Trigger("soak"))
+			passes++
+			st := d.Status()
+			for _, f := range faults {
+				ds := deviceStatus(st, f.dev)
+				switch {
+				case f.class == "lock" && ds.State == StateFailing && strings.Contains(ds.LastError, "lock"):
+					show("lock", f.dev)
+				case f.class == "reject" && ds.State == StateFailing && strings.Contains(ds.LastError, "commit check failed"):
+					show("reject", f.dev)
+				case f.class == "drop" && slices.Contains(p.Failed, f.dev):
+					show("drop", f.dev)
+				case f.class == "operator" && ds.Deferred != nil && ds.Deferred.Guard == guard.NameOperatorSessions:
+					show("operator", f.dev)
+				case f.class == "drift" && slices.Contains(p.Healed, f.dev):
+					show("drift", f.dev)
+				case f.class == "slow" && slices.Contains(p.Applied, f.dev):
+					show("slow", f.dev)
+				}
+			}
+			// The drop fires once; arm it again for the second pass.
+			for _, f := range faults {
+				if f.class == "drop" {
+					l.sim.Device(f.dev).DropConnectionAt("commit", 1)
+				}
+			}
+		}
+		st := d.Status()
+		for _, f := range faults {
+			if (f.class == "lock" || f.class == "reject") && !hasAlarm(st, AlarmDeviceFailing, f.dev) {
+				t.Errorf("round %d: %s on %s: no alarm after two failed passes (%+v)", round, f.class, f.dev, deviceStatus(st, f.dev))
+			}
+		}
+		clearFaults(l, faults)
+	}
+
+	// Faults gone: passes until everything is in sync and no alarm is left.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		p := waitPass(t, d, d.Trigger("soak"))
+		passes++
+		st := d.Status()
+		if len(p.Failed) == 0 && len(st.Alarms) == 0 && len(st.Deferred) == 0 && allInSync(st) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not converged 2 min after the faults cleared: pass %+v alarms %+v", p, st.Alarms)
+		}
+	}
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not stop within 30 s")
+	}
+
+	l.assertConverged()
+	for _, dev := range l.sim.Devices() {
+		if dev.ConfirmPending() {
+			t.Errorf("%s: a confirmed commit is pending", dev.Name)
+		}
+	}
+	if runs, err := d.Journal().Unfinished(context.Background()); err != nil || len(runs) != 0 {
+		t.Errorf("unfinished runs: %v %v", len(runs), err)
+	}
+	for _, class := range []string{"lock", "reject", "drop", "operator", "drift", "slow"} {
+		if len(seen[class]) == 0 {
+			t.Errorf("fault class %s never showed in status", class)
+		}
+	}
+	raised := map[string]int{}
+	for range len(rcv.ch) {
+		n := <-rcv.ch
+		raised[n.Event+" "+string(n.Alarm.Kind)]++
+	}
+	t.Logf("%d passes in %s; faults seen %v; notifications %v", passes, time.Since(start).Round(time.Second), seen, raised)
+	if raised["raised device-failing"] == 0 || raised["raised device-failing"] != raised["cleared device-failing"] {
+		t.Errorf("device-failing alarms raised and cleared do not match: %v", raised)
+	}
+
+	d.Close()
+	l.sim.Close()
+	rcv.srv.Close()
+	waitGoroutines(t, baseline)
+}
+
+type fault struct{ class, dev string }
+
+func clearFaults(l *lab, faults []fault) {
+	for _, f := range faults {
+		dev := l.sim.Device(f.dev)
+		dev.ReleaseLock()
+		dev.ClearRejectCommit()
+		dev.DropConnectionAt("commit", 0)
+		dev.RemoveOperatorSession("alice")
+		dev.SetLatency(0)
+	}
+}
+
+func deviceStatus(st Status, name string) DeviceStatus {
+	for _, ds := range st.Devices {
+		if ds.Name == name {
+			return ds
+		}
+	}
+	return DeviceStatus{}
+}
+
+func hasAlarm(st Status, kind AlarmKind, dev string) bool {
+	for _, a := range st.Alarms {
+		if a.Kind == kind && a.Device == dev {
+			return true
+		}
+	}
+	return false
+}
+
+func allInSync(st Status) bool {
+	for _, ds := range st.Devices {
+		if ds.State != StateInSync && ds.State != StateApplied {
+			return false
+		}
+	}
+	return true
+}
+
+// waitFinished polls for a finished pass that matches.
+func waitFinished(t *testing.T, d *Daemon, match func(*PassStatus) bool) *PassStatus {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		d.mu.Lock()
+		for _, p := range d.passes {
+			if !p.Finished.IsZero() && match(p) {
+				cp := *p
+				d.mu.Unlock()
+				return &cp
+			}
+		}
+		d.mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("no matching pass finished within 5 min")
+	return nil
+}
+
+// waitGoroutines polls until the goroutine count is back to baseline (a few
+// of the runtime's and the test framework's may come and go).
+func waitGoroutines(t *testing.T, baseline int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n := runtime.NumGoroutine()
+		if n <= baseline+2 {
+			t.Logf("goroutines: %d (baseline %d)", n, baseline)
+			return
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines: %d, baseline %d:\n%s", n, baseline, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
