@@ -126,9 +126,13 @@ func Apply(ctx context.Context, p *plan.Plan, desired map[string]*configtree.Tre
 	}
 	var txs []*txn
 	var bad []error
+	seen := map[string]bool{}
 	for _, pd := range p.Devices {
 		switch {
 		case pd == nil:
+			continue
+		case seen[pd.Name]:
+			bad = append(bad, fmt.Errorf("%s is in the plan twice", pd.Name))
 			continue
 		case pd.Err != nil:
 			if !opts.NoAtomic {
@@ -138,6 +142,7 @@ func Apply(ctx context.Context, p *plan.Plan, desired map[string]*configtree.Tre
 		case len(pd.Changes) == 0:
 			continue
 		}
+		seen[pd.Name] = true
 		dev := inv.Device(pd.Name)
 		if dev == nil {
 			bad = append(bad, fmt.Errorf("%s is not in the inventory", pd.Name))
@@ -327,11 +332,14 @@ func firstErr(txs []*txn) *txn {
 // each runs fn on every device with bounded concurrency; fn's error becomes
 // the device's error.
 func (e *engine) each(ctx context.Context, txs []*txn, fn func(context.Context, *txn) error) {
+	limit := 2*e.opts.LockWait + stepTimeout
 	forEach(ctx, len(txs), e.opts.Concurrency, &e.halted, func(ctx context.Context, i int) {
 		t := txs[i]
 		if e.halted.Load() {
 			return
 		}
+		ctx, cancel := context.WithTimeoutCause(ctx, limit, fmt.Errorf("%s: step took longer than %s", t.name, limit))
+		defer cancel()
 		if t.start.IsZero() {
 			t.start = time.Now()
 		}

@@ -32,6 +32,11 @@ const (
 // cancel its confirmed commits rather than wait for the confirm-timeout.
 const cleanupTimeout = 60 * time.Second
 
+// stepTimeout, on top of the lock waits, bounds one step of one device (open,
+// prepare, stage, confirm): each RPC has the driver's deadline already; this
+// is the guard rail for a device that answers every RPC just in time.
+const stepTimeout = 5 * time.Minute
+
 // Options shape Apply. The zero value of each field but Dialer is usable.
 type Options struct {
 	// Dialer opens sessions to the devices. Required.

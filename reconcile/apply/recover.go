@@ -19,11 +19,17 @@ import (
 
 // Actions Recover reports.
 const (
-	RecoveryConfirmed   = "confirmed"            // rolled forward: confirming commit sent
-	RecoveryCancelled   = "cancelled"            // cancel-commit sent
-	RecoveryAlreadyDone = "already settled"      // the device had no pending commit
-	RecoveryNothing     = "nothing to do"        // nothing had been committed
-	RecoveryManual      = "needs a manual check" // a plain commit without pre-image
+	RecoveryConfirmed = "confirmed" // rolled forward: confirming commit sent
+	RecoveryCancelled = "cancelled" // cancel-commit sent
+	// The device had no pending commit under the persist id when told to
+	// confirm: it was confirmed before the crash (or, if netrecon was down
+	// longer than the confirm-timeout, rolled back: the next plan shows it).
+	RecoveryAlreadyConfirmed = "already confirmed"
+	// The device had no pending commit when told to cancel: the
+	// confirm-timeout (or the commit never landing) already rolled it back.
+	RecoveryAlreadyRolledBack = "already rolled back"
+	RecoveryNothing           = "nothing to do"        // nothing had been committed
+	RecoveryManual            = "needs a manual check" // a plain commit without pre-image
 )
 
 // RecoveryAction is what Recover did to one device of an unfinished run.
@@ -185,11 +191,11 @@ func recoverDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dia
 	var rpcErr *netconf.RPCError
 	switch {
 	case errors.As(err, &rpcErr):
-		// No confirmed commit under that persist id: confirmed before the
-		// crash, or rolled back by its timeout (which is what cancel wants;
-		// after a roll forward it means netrecon was down longer than the
-		// confirm-timeout, and the next plan shows the device behind).
-		action = RecoveryAlreadyDone
+		// No confirmed commit under that persist id (see the constants).
+		action = RecoveryAlreadyRolledBack
+		if forward {
+			action = RecoveryAlreadyConfirmed
+		}
 	case err != nil:
 		return RecoveryAction{Action: action, Err: fmt.Errorf("%s: %s: %w", d.Device, action, err)}
 	}

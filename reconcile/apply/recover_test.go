@@ -143,3 +143,49 @@ func TestUndoWithoutConfirmedCommit(t *testing.T) {
 	}
 	sameConfig(t, env, old, "after undo")
 }
+
+// TestRecoverAfterConfirmTimeout: netrecon stayed dead past the
+// confirm-timeout, so the devices rolled back by themselves; recovery finds
+// no commit to cancel and says so.
+func TestRecoverAfterConfirmTimeout(t *testing.T) {
+	env := newSim(t, 3)
+	j := openJournal(t)
+	desired := desiredFor(t, env, "new")
+	p := planLive(t, env, desired, j)
+	hook := func(device, phase string) {
+		if device == "pe003" && phase == string(journal.Committed) {
+			runtime.Goexit()
+		}
+	}
+	// Concurrency 1 and a crash as pe003 is about to commit: pe001 and
+	// pe002 have committed, with a confirm-timeout of 1 s.
+	_, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Journal: j, PhaseHook: hook, ConfirmTimeout: time.Second, Concurrency: 1})
+	if !errors.Is(err, errHalted) {
+		t.Fatalf("apply: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for pending := true; pending; <-tick.C {
+		pending = false
+		for _, d := range env.sim.Devices() {
+			pending = pending || d.ConfirmPending()
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("confirm-timeout did not roll the devices back")
+		}
+	}
+	acts, err := Recover(t.Context(), j, env.dialer, env.inv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acts) != 3 {
+		t.Fatalf("actions %+v", acts)
+	}
+	for _, a := range acts {
+		if a.Action != RecoveryAlreadyRolledBack || a.Err != nil {
+			t.Errorf("%s: %s %v", a.Device, a.Action, a.Err)
+		}
+	}
+	sameConfig(t, env, nil, "after the timeout and recovery")
+}
