@@ -10,6 +10,7 @@ func commands(a *app) []*cobra.Command {
 		newPlanCmd(a),
 		newApplyCmd(a),
 		newHistoryCmd(a),
+		newDemoCmd(a),
 		newCommentCmd(a),
 		newHostkeysCmd(a),
 		newSimCmd(a),

@@ -31,6 +31,11 @@ func loadDir(dir string, opts schema.Options) (*schema.Intent, schema.Diagnostic
 		return nil, nil, fmt.Errorf("open intent repo: %w", err)
 	}
 	defer root.Close()
+	if opts.RepoDir == "" {
+		// So that a credential file inside the repo is refused: a secret
+		// never lives in the intent repo.
+		opts.RepoDir = dir
+	}
 	in, diags := schema.Load(root.FS(), opts)
 	diags.Sort()
 	return in, diags, nil
