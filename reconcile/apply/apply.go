@@ -32,7 +32,7 @@ type Result struct {
 // DeviceResult is what an apply did to one device.
 type DeviceResult struct {
 	Name    string
-	Phase   string // the last phase entered (journal phase names)
+	Phase   string // the last phase entered (journal phase names), or "rollback-failed"
 	Changes int
 	Err     error
 	Elapsed time.Duration

@@ -210,6 +210,13 @@ func (e *engine) confirm(ctx context.Context, t *txn) error {
 	}
 	if t.confirmed {
 		if err := e.confirmCommit(ctx, t); err != nil {
+			// Too late to roll the others back: they are confirmed. Loud,
+			// journaled, and the run ends "failed" for a human to look at.
+			e.log.Error("confirming commit failed after phase 2 began; the device rolls back at its confirm-timeout", "device", t.name, "err", err)
+			if jerr := e.enter(context.WithoutCancel(ctx), t, journal.PhaseFailed, err.Error()); jerr != nil {
+				e.log.Error("journal", "device", t.name, "err", jerr)
+			}
+			e.release(ctx, t, true)
 			return err
 		}
 	}
@@ -274,7 +281,10 @@ func (e *engine) rollback(ctx context.Context, t *txn, cause string) {
 		}
 		return
 	}
-	failedHere := cause == t.name
+	// A device that failed on its own (not merely rolled back because
+	// another failed) journals its own reason, whoever failed first.
+	var rb *rolledBackError
+	failedHere := t.err != nil && !errors.As(t.err, &rb)
 	var errs []error
 	switch {
 	case t.committed && t.confirmed:
@@ -316,7 +326,8 @@ func (e *engine) rollback(ctx context.Context, t *txn, cause string) {
 }
 
 func reasonOf(t *txn, cause string) string {
-	if cause == t.name {
+	var rb *rolledBackError
+	if t.err != nil && !errors.As(t.err, &rb) {
 		return t.err.Error()
 	}
 	return cause + " failed"

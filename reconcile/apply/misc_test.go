@@ -175,3 +175,24 @@ func TestCancelledApplyRollsBack(t *testing.T) {
 	}
 	noSessions(t, env)
 }
+
+// TestConfirmRetriedOnNewSession: the connection drops at the confirming
+// commit, after phase 2 began; the persist id lets a new session confirm,
+// so the change set still lands everywhere.
+func TestConfirmRetriedOnNewSession(t *testing.T) {
+	env := newSim(t, 3)
+	desired := desiredFor(t, env, "x")
+	p := planLive(t, env, desired, nil)
+	env.sim.Device("pe002").DropConnectionAt("commit", 2)
+	res, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer})
+	if err != nil || res.Outcome != journal.Applied {
+		t.Fatalf("outcome %s, err %v", res.Outcome, err)
+	}
+	sameConfig(t, env, desired, "after a confirm on a new session")
+	for _, d := range env.sim.Devices() {
+		if d.ConfirmPending() {
+			t.Errorf("%s: still pending", d.Name)
+		}
+	}
+	noSessions(t, env)
+}
