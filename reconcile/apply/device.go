@@ -158,6 +158,7 @@ func (e *engine) verify(ctx context.Context, t *txn) error {
 func (e *engine) lock(ctx context.Context, t *txn, ds string) error {
 	var waited time.Duration
 	step := lockBackoffMin
+	who := ""
 	for {
 		err := t.sess.Lock(ctx, ds)
 		if err == nil {
@@ -168,15 +169,14 @@ func (e *engine) lock(ctx context.Context, t *txn, ds string) error {
 		if !ok {
 			return fmt.Errorf("%s: lock %s: %w", t.name, ds, err)
 		}
+		if who == "" {
+			who = e.whoHolds(ctx, t, holder, err)
+		}
 		if waited >= e.opts.LockWait {
-			return &LockTimeoutError{Device: t.name, Target: ds, HeldBy: holder, Waited: waited}
+			return &LockTimeoutError{Device: t.name, Target: ds, HeldBy: holder, Holder: who, Waited: waited}
 		}
 		pause := step/2 + rand.N(step/2+1)
 		pause = max(min(pause, e.opts.LockWait-waited), time.Millisecond)
-		who := "session " + holder
-		if holder == "" {
-			who = "another session (" + err.Error() + ")"
-		}
 		e.event(t, "lock-wait", fmt.Sprintf("%s locked by %s; retry in %s", ds, who, pause.Round(time.Millisecond)))
 		if err := e.opts.Sleep(ctx, pause); err != nil {
 			return fmt.Errorf("%s: lock %s: waiting for %s: %w", t.name, ds, who, err)
@@ -184,6 +184,33 @@ func (e *engine) lock(ctx context.Context, t *txn, ds string) error {
 		waited += pause
 		step = min(step*2, lockBackoffMax)
 	}
+}
+
+// whoHolds describes the holder of a lock for people: the session id, and
+// the user and host the device lists for it in netconf-state (RFC 6022), so
+// the operator on the other end can be asked rather than guessed at.
+func (e *engine) whoHolds(ctx context.Context, t *txn, holder string, err error) string {
+	if holder == "" {
+		return "another session (" + err.Error() + ")"
+	}
+	who := "session " + holder
+	sessions, serr := t.sess.Sessions(ctx)
+	if serr != nil {
+		return who
+	}
+	for _, s := range sessions {
+		if s.ID == holder {
+			who += " (" + s.Username
+			if s.SourceHost != "" {
+				who += " from " + s.SourceHost
+			}
+			if !s.LoginTime.IsZero() {
+				who += ", logged in " + s.LoginTime.UTC().Format(time.RFC3339)
+			}
+			return who + ")"
+		}
+	}
+	return who
 }
 
 // contention tells a lock refused because someone else is busy with the

@@ -27,14 +27,19 @@ func (e *StalePlanError) Error() string {
 type LockTimeoutError struct {
 	Device string
 	Target string // datastore
-	HeldBy string
+	HeldBy string // session id
+	Holder string // for people: "session 12 (alice from 192.0.2.7, logged in ...)"
 	Waited time.Duration
 }
 
 func (e *LockTimeoutError) Error() string {
-	who := "another session"
-	if e.HeldBy != "" {
+	who := e.Holder
+	switch {
+	case who != "":
+	case e.HeldBy != "":
 		who = "session " + e.HeldBy
+	default:
+		who = "another session"
 	}
 	return fmt.Sprintf("%s: lock %s: held by %s; gave up after waiting %s", e.Device, e.Target, who, e.Waited.Round(time.Millisecond))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -266,4 +267,51 @@ func bare(ctx context.Context, l *labEnv, dev string, changes []configtree.Chang
 		return err
 	}
 	return s.Commit(ctx, netconf.CommitOptions{})
+}
+
+// TestLabLockHolderNamed: a real session holding the lock is named with its
+// user from netconf-state, and nothing is changed.
+func TestLabLockHolderNamed(t *testing.T) {
+	l := newLab(t)
+	name := uniqueName("nrl")
+	holder, err := l.dialer.Dial(t.Context(), l.inv.Device("lab3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close(context.Background())
+	if err := lockUntil(t.Context(), holder, netconf.Candidate); err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Unlock(context.Background(), netconf.Candidate)
+	desired := map[string]*configtree.Tree{"lab3": ifaces(t, "svc-lab", name, "x")}
+	p, err := PlanLive(t.Context(), l.inv, desired, l.dialer, nil, []string{"lab3"}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Apply(t.Context(), p, desired, l.inv, Options{Dialer: l.dialer, LockWait: time.Second, Sleep: noSleep})
+	var lt *LockTimeoutError
+	if !errors.As(err, &lt) {
+		t.Fatalf("err %v, want *LockTimeoutError", err)
+	}
+	t.Log(lt)
+	if lt.HeldBy != holder.SessionID() || !strings.Contains(lt.Holder, "session "+holder.SessionID()+" (root") {
+		t.Errorf("holder %q (id %q), want session %s by root", lt.Holder, lt.HeldBy, holder.SessionID())
+	}
+	if got := l.present(t, "lab3", name); len(got) != 0 {
+		t.Errorf("changed although locked out: %v", got)
+	}
+}
+
+// lockUntil takes a lock on the shared lab, waiting while another engineer's
+// test holds it.
+func lockUntil(ctx context.Context, s reconcile.Device, ds string) error {
+	for {
+		err := s.Lock(ctx, ds)
+		if _, busy := contention(err); !busy {
+			return err
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return err
+		}
+	}
 }
