@@ -1,11 +1,13 @@
 package schema
 
 import (
+	"cmp"
 	"fmt"
 	"io/fs"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,6 +38,15 @@ type Options struct {
 	// Workers bounds how many documents are validated at once; 0 means
 	// runtime.GOMAXPROCS(0).
 	Workers int
+	// Previous and Unchanged let a second Load reuse the first one's work: a
+	// file Unchanged vouches for (byte-for-byte the same as in the revision
+	// Previous was loaded from) is neither read nor decoded; its devices or
+	// service are taken from Previous. The planner loads head, then base
+	// with Previous = head, so a pull request's unchanged files are decoded
+	// once. Previous must have loaded without errors. Cross-document checks
+	// still run on the whole result.
+	Previous  *Intent
+	Unchanged func(path string) bool
 	// RepoDir, when set, is the repo's absolute folder on disk: credential
 	// files (passwordFile, keyFile) inside it are refused, since a secret
 	// must never be committed. fs.FS cannot tell where it lives.
@@ -110,7 +121,7 @@ func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
 	for _, f := range svcFiles {
 		jobs = append(jobs, job{file: f.name, typ: f.typ})
 	}
-	results := runJobs(jobs, opts, first, types, broken, r)
+	results := runJobs(jobs, opts, first, types, broken, r, previousResults(opts))
 
 	deviceField := make(map[*Device]string)
 	for _, res := range results {
@@ -149,7 +160,7 @@ type result struct {
 // runJobs validates files on a bounded pool of workers, each with its own
 // validator. Results keep the order of jobs, so Load's output does not depend
 // on scheduling.
-func runJobs(jobs []job, opts Options, first *validator, types map[string]*ServiceType, broken map[string]bool, r *repoFS) []result {
+func runJobs(jobs []job, opts Options, first *validator, types map[string]*ServiceType, broken map[string]bool, r *repoFS, prev map[string]result) []result {
 	results := make([]result, len(jobs))
 	workers := min(opts.Workers, len(jobs))
 	var next atomic.Int64
@@ -167,7 +178,7 @@ func runJobs(jobs []job, opts Options, first *validator, types map[string]*Servi
 					return
 				}
 			}
-			l := loader{v: v, r: r, types: types, broken: broken, trusted: opts.Trusted}
+			l := loader{v: v, r: r, types: types, broken: broken, trusted: opts.Trusted, prev: prev, unchanged: opts.Unchanged}
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(jobs) {
@@ -188,6 +199,38 @@ type loader struct {
 	types   map[string]*ServiceType
 	broken  map[string]bool
 	trusted func(string) bool
+	// prev holds the results of a previous Load by file; unchanged says
+	// which files may take them.
+	prev      map[string]result
+	unchanged func(string) bool
+}
+
+// previousResults indexes Options.Previous by file, as results of its files.
+func previousResults(opts Options) map[string]result {
+	if opts.Previous == nil || opts.Unchanged == nil {
+		return nil
+	}
+	prev := make(map[string]result)
+	byFile := make(map[string][]*Device)
+	for _, d := range opts.Previous.Devices {
+		byFile[d.Pos.File] = append(byFile[d.Pos.File], d)
+	}
+	for file, devs := range byFile {
+		// Intent.Devices is sorted by name; a file lists them in its own
+		// order, which the field paths (devices[i]) follow.
+		slices.SortFunc(devs, func(a, b *Device) int {
+			return cmp.Or(cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
+		})
+		res := result{devices: devs}
+		for i := range devs {
+			res.deviceFields = append(res.deviceFields, "devices["+strconv.Itoa(i)+"]")
+		}
+		prev[file] = res
+	}
+	for _, svc := range opts.Previous.Services {
+		prev[svc.Pos.File] = result{service: svc}
+	}
+	return prev
 }
 
 // guarded loads one file, turning a panic (a bug, never expected) into a
@@ -199,6 +242,11 @@ func (l *loader) guarded(j job) (res result) {
 				Summary: fmt.Sprintf("internal error while validating this file: %v", p)}}}
 		}
 	}()
+	if l.prev != nil && l.unchanged(j.file) {
+		if res, ok := l.prev[j.file]; ok {
+			return res
+		}
+	}
 	data, err := l.r.read(j.file, j.typ)
 	if err != nil {
 		return result{diags: Diagnostics{fileDiag(j.file, err)}}

@@ -2,6 +2,8 @@ package schema
 
 import (
 	"io/fs"
+	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/fstest"
@@ -52,4 +54,40 @@ func TestTrustedStillChecksAcrossDocuments(t *testing.T) {
 	if !diags.HasErrors() {
 		t.Fatal("a clash between trusted files went unnoticed")
 	}
+}
+
+// A second Load that takes unchanged files from a first one gives the same
+// Intent as a Load from scratch, and does not read those files.
+func TestLoadReusesPrevious(t *testing.T) {
+	fsys := os.DirFS("testdata/valid")
+	first, diags := Load(fsys, Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	var reads atomic.Int64
+	counting := countingFS{FS: fsys, reads: &reads}
+	second, diags := Load(counting, Options{Previous: first, Unchanged: func(string) bool { return true }})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if diff := cmp.Diff(first, second); diff != "" {
+		t.Errorf("reused load differs (-first +second):\n%s", diff)
+	}
+	if n := reads.Load(); n != 0 {
+		t.Errorf("%d YAML files read; unchanged files must be taken from Previous", n)
+	}
+}
+
+// countingFS counts the documents opened (service types, a handful, are
+// always read).
+type countingFS struct {
+	fs.FS
+	reads *atomic.Int64
+}
+
+func (c countingFS) Open(name string) (fs.File, error) {
+	if strings.HasSuffix(name, ".yaml") && !strings.HasPrefix(name, "service-types/") {
+		c.reads.Add(1)
+	}
+	return c.FS.Open(name)
 }

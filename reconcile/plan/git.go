@@ -103,6 +103,9 @@ func FromGit(ctx context.Context, opts GitOptions) (*Plan, error) {
 		diags.Sort()
 		return nil, &InvalidRevisionError{Side: "head", Source: headSrc, Diagnostics: diags}
 	}
+	// Base differs from head only in the changed files: the others are
+	// taken from head's load instead of being read and decoded again.
+	lo.Previous, lo.Unchanged = headIntent, lo.Trusted
 	baseIntent, diags := schema.Load(baseFS, lo)
 	if diags.HasErrors() {
 		diags.Sort()
