@@ -1,0 +1,78 @@
+package daemon
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/netrecon/netrecon/bench/intentgen"
+)
+
+// BenchmarkNoopPass measures a pass with nothing to do over many devices:
+// fetch (nothing new), the cached intent, a live plan that reads every
+// device's managed subtrees, no apply. The devices start with the intent in
+// their running configuration (seeded, not applied: applying 1,000 devices is
+// not what is measured). NETRECON_BENCH_DEVICES and NETRECON_BENCH_SERVICES
+// change the size (default 1,000 and 10,000).
+//
+//	go test ./reconcile/daemon -run '^$' -bench NoopPass -benchtime 3x
+func BenchmarkNoopPass(b *testing.B) {
+	devices, services := envInt("NETRECON_BENCH_DEVICES", 1000), envInt("NETRECON_BENCH_SERVICES", 10000)
+	l := newLab(b, intentgen.Files(intentgen.Config{Services: services, Devices: devices, Seed: 1}))
+	l.cfg.Concurrency = 20
+	_, desired := l.desired()
+	for _, dev := range l.sim.Devices() {
+		if t := desired[dev.Name]; t != nil {
+			dev.SetRunning(t)
+		}
+	}
+	desired = nil
+	before := heapInuse()
+	d := l.start(Options{})
+	ctx := context.Background()
+	t0 := time.Now()
+	p := d.SyncOnce(ctx, "bench") // loads, renders and records the in-sync devices
+	if p.Error != "" || len(p.Applied)+len(p.Failed) != 0 {
+		b.Fatalf("first pass: %s applied %d failed %v", p.Error, len(p.Applied), p.Failed)
+	}
+	b.Logf("first pass (load, render %d services, plan %d devices, journal records): %s", services, devices, time.Since(t0).Round(time.Millisecond))
+	edits := l.editRPCs()
+	b.ResetTimer()
+	for b.Loop() {
+		p := d.SyncOnce(ctx, "bench")
+		if p.Error != "" || len(p.Applied)+len(p.Failed) != 0 {
+			b.Fatalf("no-op pass: %+v", p)
+		}
+	}
+	b.StopTimer()
+	if l.editRPCs() != edits {
+		b.Fatal("a no-op pass sent edit-config")
+	}
+	after := heapInuse()
+	b.ReportMetric(float64(after)/(1<<20), "heap-MiB")
+	// The daemon's share: the heap it added on top of the simulator and the
+	// harness (its cached intent and desired trees, journal, status).
+	b.ReportMetric((float64(after)-float64(before))/(1<<20), "daemon-heap-MiB")
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		b.ReportMetric(float64(ru.Maxrss)/1024, "maxrss-MiB") // Linux: KiB; includes the simulator
+	}
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func heapInuse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
