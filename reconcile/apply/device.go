@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -118,7 +119,10 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 		}
 	}
 	co := netconf.CommitOptions{}
-	detail := "commit without confirm (no :confirmed-commit:1.1): undo from the pre-image on failure"
+	detail, err := preImageDetail(t.before)
+	if err != nil {
+		return fmt.Errorf("%s: %w", t.name, err)
+	}
 	if t.confirmed {
 		t.persist = e.persist
 		co = netconf.CommitOptions{Confirmed: true, Timeout: e.opts.ConfirmTimeout, Persist: t.persist}
@@ -132,6 +136,19 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 		return fmt.Errorf("%s: commit: %w", t.name, err)
 	}
 	return e.verify(ctx, t)
+}
+
+// preImagePrefix starts the detail of a plain commit's journal entry; the
+// pre-image follows as the JSON of its tree (no list keys needed to read it
+// back), so that recovery can undo the commit after a crash.
+const preImagePrefix = "commit without confirm (no :confirmed-commit:1.1); pre-image: "
+
+func preImageDetail(before *configtree.Tree) (string, error) {
+	b, err := json.Marshal(before)
+	if err != nil {
+		return "", fmt.Errorf("journal: pre-image: %w", err)
+	}
+	return preImagePrefix + string(b), nil
 }
 
 // verify re-reads running and compares it with what the plan meant: a device

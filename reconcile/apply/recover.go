@@ -3,11 +3,13 @@ package apply
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/drivers/netconf"
@@ -28,6 +30,7 @@ const (
 	// The device had no pending commit when told to cancel: the
 	// confirm-timeout (or the commit never landing) already rolled it back.
 	RecoveryAlreadyRolledBack = "already rolled back"
+	RecoveryUndone            = "undone"               // a plain commit reverted from its pre-image
 	RecoveryNothing           = "nothing to do"        // nothing had been committed
 	RecoveryManual            = "needs a manual check" // a plain commit without pre-image
 )
@@ -100,18 +103,42 @@ func recoverRun(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer
 		}
 	}
 	var desired map[string]*configtree.Tree
+	changes := map[string][]configtree.Change{}
 	if len(run.Plan) > 0 {
-		if _, dt, err := planfile.Read(bytes.NewReader(run.Plan)); err == nil {
+		if p, dt, err := planfile.Read(bytes.NewReader(run.Plan)); err == nil {
 			desired = dt
+			for _, d := range p.Devices {
+				for _, c := range d.Changes {
+					changes[d.Name] = append(changes[d.Name], c.Change)
+				}
+			}
 		} else {
-			log.Warn("recover: the run's plan does not decode; applied trees are not recorded", "err", err)
+			log.Warn("recover: the run's plan does not decode; applied trees are not recorded, plain commits not undone", "err", err)
 		}
+	}
+	// The pre-images of plain commits are in the transitions' details.
+	preImages := map[string]string{}
+	if full, err := j.Run(ctx, run.ID); err == nil {
+		for _, d := range full.Devices {
+			for _, tr := range d.Transitions {
+				if tr.Phase == journal.Committed && strings.HasPrefix(tr.Detail, preImagePrefix) {
+					preImages[d.Device] = strings.TrimPrefix(tr.Detail, preImagePrefix)
+				}
+			}
+		}
+	} else {
+		log.Warn("recover: reading the run's transitions", "err", err)
 	}
 	acts := make([]RecoveryAction, len(run.Devices))
 	var mu sync.Mutex // the journal is safe; the logger too; acts by index
 	forEach(ctx, len(run.Devices), DefaultConcurrency, nil, func(ctx context.Context, i int) {
 		d := run.Devices[i]
-		a := recoverDevice(ctx, j, dialer, inv, run, d, forward[d.Device], desired[d.Device])
+		var a RecoveryAction
+		if d.PersistID == "" && !forward[d.Device] && (d.Phase == journal.Committed || d.Phase == journal.Verified || d.Phase == journal.Undone) {
+			a = undoDevice(ctx, j, dialer, inv, run, d, preImages[d.Device], changes[d.Device])
+		} else {
+			a = recoverDevice(ctx, j, dialer, inv, run, d, forward[d.Device], desired[d.Device])
+		}
 		a.Run, a.Device = run.ID, d.Device
 		mu.Lock()
 		acts[i] = a
@@ -205,4 +232,78 @@ func recoverDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dia
 		}
 	}
 	return RecoveryAction{Action: action}
+}
+
+// undoDevice reverts a plain commit (a device without :confirmed-commit:1.1)
+// from the pre-image journaled with it: the inverse of the plan's changes,
+// committed under lock. Undoing twice is harmless: the inverse merges the old
+// values and removes (idempotently) what the run created.
+func undoDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer, inv *schema.Intent, run journal.Run, d journal.DeviceRun, preImage string, changes []configtree.Change) RecoveryAction {
+	const action = RecoveryUndone
+	fail := func(err error) RecoveryAction {
+		return RecoveryAction{Action: RecoveryManual, Err: fmt.Errorf("%s: undo: %w", d.Device, err)}
+	}
+	if preImage == "" || changes == nil {
+		return fail(errors.New("no pre-image or plan in the journal: compare running with the plan"))
+	}
+	before := configtree.New()
+	if err := json.Unmarshal([]byte(preImage), before); err != nil {
+		return fail(fmt.Errorf("pre-image: %w", err))
+	}
+	want, err := configtree.Apply(before, changes)
+	if err != nil {
+		return fail(err)
+	}
+	want.SetOwner("netrecon-undo")
+	inverse := configtree.Diff(want, before)
+	dev := inv.Device(d.Device)
+	if dev == nil {
+		return fail(errors.New("not in the inventory any more"))
+	}
+	if d.Phase != journal.Undone {
+		if err := j.EnterPhase(ctx, run.ID, d.Device, journal.Undone, "", "recovery: undo from the pre-image"); err != nil {
+			return RecoveryAction{Action: action, Err: err}
+		}
+	}
+	if len(inverse) == 0 {
+		return RecoveryAction{Action: action}
+	}
+	s, err := dialer.Dial(ctx, dev)
+	if err != nil {
+		return fail(fmt.Errorf("dial: %w", err))
+	}
+	defer closeQuietly(context.WithoutCancel(ctx), s)
+	if err := lockWithin(ctx, s, netconf.Candidate, DefaultLockWait); err != nil {
+		return fail(err)
+	}
+	defer s.Unlock(context.WithoutCancel(ctx), netconf.Candidate)
+	for _, step := range []func() error{
+		func() error { return s.Discard(ctx) },
+		func() error { return s.EditConfig(ctx, netconf.Candidate, inverse) },
+		func() error { return s.Commit(ctx, netconf.CommitOptions{}) },
+	} {
+		if err := step(); err != nil {
+			_ = s.Discard(context.WithoutCancel(ctx))
+			return fail(err)
+		}
+	}
+	return RecoveryAction{Action: action}
+}
+
+// lockWithin takes ds, backing off while another session holds it, for at
+// most wait.
+func lockWithin(ctx context.Context, s reconcile.Device, ds string, wait time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	step := lockBackoffMin
+	for {
+		err := s.Lock(ctx, ds)
+		if _, busy := contention(err); !busy {
+			return err
+		}
+		if err := sleep(ctx, step); err != nil {
+			return fmt.Errorf("lock %s: still held: %w", ds, err)
+		}
+		step = min(step*2, lockBackoffMax)
+	}
 }

@@ -189,3 +189,48 @@ func TestRecoverAfterConfirmTimeout(t *testing.T) {
 	}
 	sameConfig(t, env, nil, "after the timeout and recovery")
 }
+
+// TestRecoverUndoesPlainCommit: devices without confirmed commit commit
+// plainly; after a crash before phase 2, recovery undoes them from the
+// pre-image journaled with the commit.
+func TestRecoverUndoesPlainCommit(t *testing.T) {
+	env := newSim(t, 3)
+	j := openJournal(t)
+	old := desiredFor(t, env, "old")
+	if _, err := Apply(t.Context(), planLive(t, env, old, j), old, env.inv, Options{Dialer: env.dialer, Journal: j}); err != nil {
+		t.Fatal(err)
+	}
+	dialer := reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
+		d, err := env.dialer.Dial(ctx, dev)
+		if err != nil {
+			return nil, err
+		}
+		return noConfirm{d}, nil
+	})
+	desired := desiredFor(t, env, "new")
+	desired["pe001"] = ifaces(t, "svc-a", "ge-0/0/1", "new", "ge-0/0/7", "added")
+	p := planLive(t, env, desired, j)
+	hook := func(device, phase string) {
+		if device == "pe003" && phase == string(journal.Committed) {
+			runtime.Goexit()
+		}
+	}
+	if _, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: dialer, Journal: j, PhaseHook: hook, Concurrency: 1}); !errors.Is(err, errHalted) {
+		t.Fatalf("apply: %v", err)
+	}
+	// pe001 and pe002 hold the new configuration, committed for good.
+	if !env.sim.Device("pe001").Running().Equal(desired["pe001"]) {
+		t.Fatal("pe001 was not committed before the crash; the test proves nothing")
+	}
+	acts, err := Recover(t.Context(), j, dialer, env.inv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range acts {
+		t.Logf("%s: %s %v", a.Device, a.Action, a.Err)
+		if a.Action != RecoveryUndone || a.Err != nil {
+			t.Errorf("%s: %s %v, want undone", a.Device, a.Action, a.Err)
+		}
+	}
+	sameConfig(t, env, old, "after undo by recovery")
+}
