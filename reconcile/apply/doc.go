@@ -27,7 +27,8 @@
 // by themselves, and Recover settles the run from the journal.
 //
 // A device without :confirmed-commit:1.1 commits plainly; its pre-image is
-// kept and, on failure, the inverse changes are applied and committed (undo).
+// kept (and journaled with the commit) and, on failure, the inverse changes
+// are applied and committed (undo) — by Apply, or by Recover after a crash.
 //
 // With Options.NoAtomic each device is committed and confirmed alone; a
 // failing device does not roll the others back (outcome "partial").
@@ -40,5 +41,15 @@
 // device (the run-level "phase 2 entered" marker), then confirmed per device.
 // Recovery therefore rolls an atomic run forward when every device reached
 // verified (or any reached confirmed), and cancels it otherwise; in a
-// non-atomic run each device stands alone.
+// non-atomic run each device stands alone. A device journaled confirmed or
+// cancelled gets its commit or cancel again (the phase is written before the
+// RPC is sent; a device without that pending commit answers an error, which
+// means it had landed).
+//
+// # Files
+//
+// apply.go runs a change set (Apply, Result); device.go holds the steps of
+// one device's transaction; live.go plans against running (PlanLive);
+// filter.go the read filter both share; recover.go settles unfinished runs;
+// workers.go the bounded worker pool with panic recovery.
 package apply
