@@ -376,27 +376,34 @@ func (d *Daemon) loop(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	<-timer.C
+	retry := false // the timer was set for a back-off, not the poll interval
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-d.wake:
+			retry = false
 		case <-timer.C:
 		}
 		if ctx.Err() != nil {
 			return nil
 		}
 		reason := "tick"
+		if retry {
+			reason = "retry"
+		}
 		p := d.takePass(reason)
 		d.runPass(ctx, p)
-		timer.Reset(d.nextWait())
+		var wait time.Duration
+		wait, retry = d.nextWait()
+		timer.Reset(wait)
 	}
 }
 
 // nextWait is the time until the next pass: the poll interval, or sooner
-// when a device's back-off or a guard's retry time ends first.
-func (d *Daemon) nextWait() time.Duration {
-	wait := d.cfg.PollInterval.D()
+// when a device's back-off or a guard's retry time ends first (retry).
+func (d *Daemon) nextWait() (wait time.Duration, retry bool) {
+	wait = d.cfg.PollInterval.D()
 	now := d.now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -407,11 +414,11 @@ func (d *Daemon) nextWait() time.Duration {
 		}
 		if !t.IsZero() {
 			if w := t.Sub(now); w < wait {
-				wait = max(w, 100*time.Millisecond)
+				wait, retry = max(w, 100*time.Millisecond), true
 			}
 		}
 	}
-	return wait
+	return wait, retry
 }
 
 // runPass runs one pass with the daemon's guard rails: the pass timeout, a
@@ -438,6 +445,11 @@ func (d *Daemon) runPass(stop context.Context, p *PassStatus) {
 
 	log := d.log.With("run", p.ID, "reason", p.Reason)
 	start := d.now()
+	// The pass fills a copy; readers of p (status, runs API) see it whole
+	// when the pass ends.
+	d.mu.Lock()
+	work := *p
+	d.mu.Unlock()
 	err := func() (err error) {
 		defer func() {
 			if r := recover(); r != nil {
@@ -446,15 +458,18 @@ func (d *Daemon) runPass(stop context.Context, p *PassStatus) {
 				log.Error("pass panicked", "panic", fmt.Sprint(r))
 			}
 		}()
-		return d.pass(ctx, log, p)
+		return d.pass(ctx, log, &work)
 	}()
 	elapsed := d.now().Sub(start)
 	d.metrics.passDuration.Observe(elapsed.Seconds())
 	d.mu.Lock()
+	*p = work
 	p.Finished = d.now()
 	if err != nil {
 		p.Error = err.Error()
-	} else {
+	} else if p.Commit != "" {
+		// Ready means the network was compared with an accepted commit,
+		// not merely that a pass ended (a first head refused is not a sync).
 		d.lastSync = p.Finished
 		d.ready = true
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/reconcile/guard"
@@ -292,4 +293,31 @@ func grep(s, prefix string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestBackoffRetriesOnlyTheWaitingDevices runs the loop: a failing device
+// wakes the daemon when its back-off ends (long before the poll interval),
+// and that pass reads only the devices that wait, not the whole network.
+func TestBackoffRetriesOnlyTheWaitingDevices(t *testing.T) {
+	l := newLab(t, exampleFiles(t))
+	l.cfg.Retry = RetryConfig{Base: Duration(100 * time.Millisecond), Max: Duration(400 * time.Millisecond)}
+	d := l.start(Options{})
+	pe1, pe2 := l.sim.Device("pe1-tyo"), l.sim.Device("pe2-osa")
+	pe1.HoldLock("candidate")
+	runDaemon(t, d)
+	first := waitFinished(t, d, func(p *PassStatus) bool { return p.Reason == "start" })
+	if !slices.Equal(first.Failed, []string{"pe1-tyo"}) {
+		t.Fatalf("first pass: %+v", first)
+	}
+	reads := pe2.RPCCount("get-config")
+	retry := waitFinished(t, d, func(p *PassStatus) bool { return p.Reason == "retry" && slices.Contains(p.Failed, "pe1-tyo") })
+	if pe2.RPCCount("get-config") != reads {
+		t.Errorf("a retry pass read a device that was not waiting")
+	}
+	pe1.ReleaseLock()
+	ok := waitFinished(t, d, func(p *PassStatus) bool { return p.Reason == "retry" && slices.Contains(p.Applied, "pe1-tyo") })
+	if ok.Started.Before(retry.Finished) {
+		t.Error("passes overlap")
+	}
+	l.assertConverged()
 }

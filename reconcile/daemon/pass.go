@@ -39,6 +39,7 @@ type passState struct {
 // devResult is what a pass concluded about one device.
 type devResult struct {
 	state    DeviceState
+	keep     bool // not looked at this pass: leave the status as it is
 	err      error
 	deferred *Deferral
 	changes  int
@@ -268,11 +269,17 @@ func (d *Daemon) planDevices(ctx context.Context, s *passState) (bool, error) {
 			ds = &DeviceStatus{Name: dev.Name, State: StateUnknown, Changed: now}
 			d.devices[dev.Name] = ds
 		}
+		waiting := ds.State == StateFailing || ds.State == StateBackoff || ds.State == StateDeferred
 		switch {
 		case (ds.State == StateFailing || ds.State == StateBackoff) && now.Before(ds.NextRetry):
 			s.results[dev.Name] = devResult{state: StateBackoff}
 		case ds.State == StateDeferred && ds.Deferred != nil && now.Before(ds.Deferred.RetryAfter):
 			s.results[dev.Name] = devResult{state: StateDeferred, deferred: ds.Deferred}
+		case s.p.Reason == "retry" && !waiting && s.commit == ds.Commit:
+			// A pass woken for a back-off retries the waiting devices only;
+			// the others were compared with this commit at the last pass
+			// and wait for the poll interval (or a trigger).
+			s.results[dev.Name] = devResult{state: ds.State, keep: true}
 		default:
 			s.due = append(s.due, dev.Name)
 		}
@@ -484,6 +491,12 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 		if ds == nil {
 			continue
 		}
+		if r.keep {
+			if ds.State != StateInSync && ds.State != StateApplied {
+				allGood = false
+			}
+			continue
+		}
 		prev := ds.State
 		ds.Deferred = nil
 		ds.DriftNodes = s.drift[name]
@@ -545,6 +558,15 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 			}
 		}
 		d.services = serviceStatus(s.intent, d.devices)
+		byDevice := map[string][]string{}
+		for _, svc := range s.intent.Services {
+			for _, dn := range svc.Devices {
+				byDevice[dn] = append(byDevice[dn], svc.Name)
+			}
+		}
+		for name, ds := range d.devices {
+			ds.Services = byDevice[name]
+		}
 	}
 	d.mu.Unlock()
 	slices.Sort(s.p.Applied)
