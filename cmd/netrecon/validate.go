@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -34,7 +35,9 @@ func loadDir(dir string, opts schema.Options) (*schema.Intent, schema.Diagnostic
 	if opts.RepoDir == "" {
 		// So that a credential file inside the repo is refused: a secret
 		// never lives in the intent repo.
-		opts.RepoDir = dir
+		if opts.RepoDir, err = filepath.Abs(dir); err != nil {
+			return nil, nil, err
+		}
 	}
 	in, diags := schema.Load(root.FS(), opts)
 	diags.Sort()
