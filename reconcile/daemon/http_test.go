@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -221,5 +222,41 @@ func TestRecentSetIsBounded(t *testing.T) {
 	}
 	if len(s.ids) != 2 {
 		t.Errorf("set holds %d ids, want 2", len(s.ids))
+	}
+}
+
+func TestRunServesHTTPOnListen(t *testing.T) {
+	l := newLab(t, exampleFiles(t))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.cfg.Listen = ln.Addr().String()
+	ln.Close()
+	d := l.start(Options{})
+	runDaemon(t, d)
+	url := "http://" + l.cfg.Listen
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz not 200 within 30 s: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	resp, err := http.Get(url + "/api/v1/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st Status
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || st.Version != 1 || !st.Ready {
+		t.Errorf("status over HTTP: %+v %v", st, err)
 	}
 }
