@@ -40,6 +40,7 @@ type passState struct {
 type devResult struct {
 	state    DeviceState
 	keep     bool // not looked at this pass: leave the status as it is
+	replan   bool // re-plan at the next pass; not a failure
 	err      error
 	deferred *Deferral
 	changes  int
@@ -436,7 +437,7 @@ func (d *Daemon) applyChanges(ctx context.Context, s *passState) (bool, error) {
 			case isRolledBack(dr.Err):
 				again = append(again, dr.Name)
 			default:
-				s.results[dr.Name] = devResult{state: StateFailing, err: dr.Err}
+				s.results[dr.Name] = failed(dr.Err)
 			}
 		}
 		if len(again) == len(todo) {
@@ -453,6 +454,19 @@ func (d *Daemon) applyChanges(ctx context.Context, s *passState) (bool, error) {
 		s.results[name] = devResult{state: StateFailing, err: fmt.Errorf("rolled back %d times by other devices of its change set", maxRounds)}
 	}
 	return false, nil
+}
+
+// failed maps a device's apply error to what the loop does next, in one
+// place: a plan the device outran (someone edited it between plan and apply)
+// is re-planned at once and is no failure of the device's; everything else
+// (lock kept past lock_wait, commit refused, verify mismatch, transport) is
+// a failure that backs off and counts toward the alarm.
+func failed(err error) devResult {
+	var stale *apply.StalePlanError
+	if errors.As(err, &stale) {
+		return devResult{state: StateBackoff, err: err, replan: true}
+	}
+	return devResult{state: StateFailing, err: err}
 }
 
 // isRolledBack reports a device the apply engine rolled back only because
@@ -535,11 +549,12 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 			d.alarms.raise(Alarm{Kind: AlarmDrift, Device: name, Commit: s.commit,
 				Message: fmt.Sprintf("%d managed nodes changed on the device by hand; drift policy is report", r.changes)})
 		}
-		if r.state == StateBackoff {
-			ds.State = StateBackoff
-		} else {
-			ds.State = r.state
+		if r.replan {
+			ds.LastError = r.err.Error()
+			ds.NextRetry = now // the retry pass re-plans it at once
+			s.log.Info("device changed since the plan: re-planning", "device", name, "err", r.err)
 		}
+		ds.State = r.state
 		if ds.State != prev {
 			ds.Changed = now
 		}
