@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/netrecon/netrecon/configtree"
@@ -87,7 +88,7 @@ func (e *engine) prepare(ctx context.Context, t *txn) error {
 	}
 	var err error
 	if t.before, err = t.sess.GetConfig(ctx, netconf.Running, t.filter); err != nil {
-		return fmt.Errorf("%s: get-config running: %w", t.name, err)
+		return named(t.name, "get-config running", err)
 	}
 	if got := t.before.Fingerprint(); t.fingerprint != "" && got != t.fingerprint {
 		return &StalePlanError{Device: t.name, Want: t.fingerprint, Got: got}
@@ -105,17 +106,17 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 	// Leftovers of someone else's edit in a shared candidate must not ride
 	// along with ours (RFC 6241 §8.3.4.2).
 	if err := t.sess.Discard(ctx); err != nil {
-		return fmt.Errorf("%s: discard-changes: %w", t.name, err)
+		return named(t.name, "discard-changes", err)
 	}
 	if err := e.enter(ctx, t, journal.Edited, fmt.Sprintf("%d changes", len(t.changes))); err != nil {
 		return err
 	}
 	if err := t.sess.EditConfig(ctx, netconf.Candidate, t.changes); err != nil {
-		return fmt.Errorf("%s: edit-config candidate: %w", t.name, err)
+		return named(t.name, "edit-config candidate", err)
 	}
 	if e.opts.validates(t.dev.Platform) && t.sess.Capabilities().Validate {
 		if err := t.sess.Validate(ctx, netconf.Candidate); err != nil {
-			return fmt.Errorf("%s: validate: %w", t.name, err)
+			return named(t.name, "validate", err)
 		}
 	}
 	co := netconf.CommitOptions{}
@@ -133,7 +134,7 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 	}
 	t.committed = true
 	if err := t.sess.Commit(ctx, co); err != nil {
-		return fmt.Errorf("%s: commit: %w", t.name, err)
+		return named(t.name, "commit", err)
 	}
 	return e.verify(ctx, t)
 }
@@ -399,7 +400,7 @@ func (e *engine) cancelCommit(ctx context.Context, t *txn) error {
 	}
 	var rpcErr *netconf.RPCError
 	if !errors.As(err, &rpcErr) {
-		return fmt.Errorf("%s: cancel-commit: %w", t.name, err)
+		return named(t.name, "cancel-commit", err)
 	}
 	// No pending commit under our persist id: check running instead.
 	now, gerr := s.GetConfig(ctx, netconf.Running, t.filter)
@@ -462,4 +463,14 @@ func (e *engine) release(ctx context.Context, t *txn, discard bool) {
 
 func closeQuietly(ctx context.Context, s reconcile.Device) {
 	_ = s.Close(ctx)
+}
+
+// named prefixes err with the device and operation, unless it names the
+// device already: the driver's errors read "pe1: commit: ...", and a second
+// "pe1: commit:" in front helps nobody.
+func named(dev, op string, err error) error {
+	if strings.HasPrefix(err.Error(), dev+": ") {
+		return err
+	}
+	return fmt.Errorf("%s: %s: %w", dev, op, err)
 }
