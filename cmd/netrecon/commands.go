@@ -11,6 +11,7 @@ func commands(a *app) []*cobra.Command {
 		newApplyCmd(a),
 		newHistoryCmd(a),
 		newDemoCmd(a),
+		newServeCmd(a),
 		newCommentCmd(a),
 		newHostkeysCmd(a),
 		newSimCmd(a),
