@@ -31,9 +31,15 @@ exit 64
 
 func TestPlanPRScriptLogic(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("git not installed") // CI installs what the tests need
+		}
 		t.Skip("git not installed")
 	}
 	if _, err := exec.LookPath("bash"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("bash not installed") // CI installs what the tests need
+		}
 		t.Skip("bash not installed")
 	}
 	root := repoRoot(t)
