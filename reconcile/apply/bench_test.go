@@ -12,8 +12,13 @@ import (
 // BenchmarkSimApply100 applies one change set to 100 simulated devices (an
 // update of one description each, two-phase, verified, journaled). The
 // simulator runs in this process, so the CPU time reported includes it.
-func BenchmarkSimApply100(b *testing.B) {
-	env := newSim(b, 100)
+func BenchmarkSimApply100(b *testing.B) { benchSimApply(b, 100) }
+
+// BenchmarkSimApply1000 is the same change set over 1,000 devices.
+func BenchmarkSimApply1000(b *testing.B) { benchSimApply(b, 1000) }
+
+func benchSimApply(b *testing.B, n int) {
+	env := newSim(b, n)
 	j := openJournal(b)
 	names := env.names()
 	mk := func(i int) map[string]*configtree.Tree {
@@ -40,7 +45,7 @@ func BenchmarkSimApply100(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(res.Devices) != 100 {
+		if len(res.Devices) != n {
 			b.Fatalf("%d devices applied", len(res.Devices))
 		}
 		b.StartTimer()
