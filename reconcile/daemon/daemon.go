@@ -84,8 +84,10 @@ type Daemon struct {
 
 	wake chan struct{} // a trigger; capacity 1 coalesces triggers
 
-	// passMu serialises passes: Run's loop and SyncOnce never overlap.
+	// passMu serialises passes: Run's loop and SyncOnce never overlap,
+	// and Close waits for the pass in flight.
 	passMu sync.Mutex
+	closed bool // under passMu
 
 	mu            sync.Mutex
 	pending       *PassStatus // the next pass, announced to triggers
@@ -269,6 +271,10 @@ func (d *Daemon) persist(ctx context.Context) error {
 // Close releases the journal, the notifier and the state lock. It waits up
 // to 5 s for queued notifications.
 func (d *Daemon) Close() error {
+	// A pass in flight uses the journal: wait for it, and let none start.
+	d.passMu.Lock()
+	defer d.passMu.Unlock()
+	d.closed = true
 	var errs []error
 	if d.notify != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -427,6 +433,12 @@ func (d *Daemon) nextWait() (wait time.Duration, retry bool) {
 func (d *Daemon) runPass(stop context.Context, p *PassStatus) {
 	d.passMu.Lock()
 	defer d.passMu.Unlock()
+	if d.closed {
+		d.mu.Lock()
+		p.Finished, p.Error = d.now(), "daemon closed"
+		d.mu.Unlock()
+		return
+	}
 	// The pass outlives a graceful stop by ShutdownGrace, so that an apply
 	// in flight confirms or rolls back rather than being cut mid-phase.
 	ctx, hardCancel := context.WithCancelCause(context.WithoutCancel(stop))
