@@ -60,11 +60,7 @@ func newLab(t testing.TB, files map[string][]byte) *lab {
 	l.in = in
 	var specs []netsim.DeviceSpec
 	for _, d := range in.Devices {
-		// Every device is simulated as ietf: the Junos templates write
-		// <configuration> without a namespace, and a get-config reply parses
-		// it in the NETCONF base namespace of <data>, so a Junos device never
-		// verifies after a commit (reported; not the daemon's to fix).
-		specs = append(specs, netsim.DeviceSpec{Name: d.Name, Platform: schema.PlatformIETF})
+		specs = append(specs, netsim.DeviceSpec{Name: d.Name, Platform: d.Platform})
 	}
 	sim, err := netsim.Start(context.Background(), netsim.Options{
 		Devices: specs, Username: "netrecon", Password: testPassword,
