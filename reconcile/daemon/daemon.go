@@ -110,11 +110,11 @@ const maxPasses = 64
 // New checks cfg, takes the state folder's lock, opens the journal and the
 // repo mirror, and reads the secrets the config names. Nothing talks to a
 // device before Run.
-func New(ctx context.Context, cfg *Config, opts Options) (d *Daemon, err error) {
+func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	d = &Daemon{
+	d := &Daemon{
 		cfg:        cfg,
 		opts:       opts,
 		log:        opts.Logger,

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -258,5 +259,15 @@ func TestRunServesHTTPOnListen(t *testing.T) {
 	var st Status
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || st.Version != 1 || !st.Ready {
 		t.Errorf("status over HTTP: %+v %v", st, err)
+	}
+}
+
+func TestSecondDaemonOnTheSameStateIsRefused(t *testing.T) {
+	l := newLab(t, exampleFiles(t))
+	l.start(Options{})
+	_, err := New(context.Background(), l.cfg, Options{})
+	var le *StateLockedError
+	if !errors.As(err, &le) {
+		t.Fatalf("second daemon: err = %v, want *StateLockedError", err)
 	}
 }
