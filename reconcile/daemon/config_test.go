@@ -134,6 +134,11 @@ api:
 			},
 		},
 		{
+			name: "freeze window",
+			yaml: "repo: {url: file:///x}\nstate_dir: /tmp/x\nguards:\n  freeze_windows:\n    - name: xmas\n      start: tomorrow\n      end: 2026-12-26T00:00:00Z\n",
+			want: []string{`c.yaml:5:7: guards.freeze_windows[0]: `, `start`},
+		},
+		{
 			name: "missing required",
 			yaml: "listen: nowhere\n",
 			want: []string{

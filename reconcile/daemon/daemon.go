@@ -489,11 +489,11 @@ func (d *Daemon) runPass(stop context.Context, p *PassStatus) {
 	d.mu.Unlock()
 	if err != nil {
 		d.metrics.passes.WithLabelValues("error").Inc()
-		log.Error("pass failed", "err", err, "elapsed", elapsed)
+		log.Error("pass failed", "err", err, "elapsed", elapsed.Round(time.Millisecond).String())
 	} else {
 		d.metrics.passes.WithLabelValues("ok").Inc()
 		d.metrics.lastSync.Set(float64(p.Finished.UnixNano()) / 1e9)
-		log.Info("pass done", "head", p.Head, "commit", p.Commit, "applied", len(p.Applied), "failed", len(p.Failed), "drift", len(p.Drift), "elapsed", elapsed)
+		log.Info("pass done", "head", p.Head, "commit", p.Commit, "applied", len(p.Applied), "failed", len(p.Failed), "drift", len(p.Drift), "elapsed", elapsed.Round(time.Millisecond).String())
 	}
 	if perr := d.persist(context.WithoutCancel(ctx)); perr != nil {
 		log.Error("journal: persist daemon state", "err", perr)

@@ -321,3 +321,26 @@ func TestBackoffRetriesOnlyTheWaitingDevices(t *testing.T) {
 	}
 	l.assertConverged()
 }
+
+func TestFreezeWindowDefersUntilItCloses(t *testing.T) {
+	l := newLab(t, exampleFiles(t))
+	now := time.Date(2026, 12, 24, 12, 0, 0, 0, time.UTC)
+	clock := &now
+	l.cfg.Guards.FreezeWindows = []guard.WindowSpec{{Name: "xmas", Start: "2026-12-24T00:00:00Z", End: "2026-12-27T00:00:00Z"}}
+	d := l.start(Options{Now: func() time.Time { return *clock }})
+	p := d.SyncOnce(context.Background(), "test")
+	st := d.Status()
+	if len(p.Applied) != 0 || len(st.Deferred) != 3 || st.Deferred[0].Guard != guard.NameFreezeWindow ||
+		!st.Deferred[0].RetryAfter.Equal(time.Date(2026, 12, 27, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("in the window: pass %+v deferred %+v", p, st.Deferred)
+	}
+	// The window ends in 2.5 days: the poll interval (1 h here) comes first.
+	if wait, retry := d.nextWait(); retry || wait != time.Hour {
+		t.Errorf("next wait %s (retry %v), want the poll interval", wait, retry)
+	}
+	later := time.Date(2026, 12, 27, 0, 0, 1, 0, time.UTC)
+	clock = &later
+	if p := d.SyncOnce(context.Background(), "test"); len(p.Applied) != 3 {
+		t.Fatalf("after the window: %+v", p)
+	}
+}
