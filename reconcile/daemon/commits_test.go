@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -86,4 +87,36 @@ func TestBadCommitsAreRefusedAndTheLastGoodOneKept(t *testing.T) {
 		t.Errorf("alarms: %+v", st.Alarms)
 	}
 	l.git("checkout", "-q", "-B", "main", fixed)
+}
+
+func TestUnreachableRepoAlarmsAndKeepsReconciling(t *testing.T) {
+	l := newLab(t, exampleFiles(t))
+	d := l.start(Options{})
+	ctx := context.Background()
+	if p := d.SyncOnce(ctx, "test"); len(p.Applied) != 3 {
+		t.Fatalf("first pass: %+v", p)
+	}
+	orig, moved := l.repo, l.repo+".moved"
+	if err := os.Rename(orig, moved); err != nil {
+		t.Fatal(err)
+	}
+	l.repo = moved // handEdit renders from the work tree
+	for i := range 2 {
+		handEdit(t, l, "pe1-tyo")
+		p := d.SyncOnce(ctx, "test")
+		if p.Error != "" || !slices.Equal(p.Healed, []string{"pe1-tyo"}) {
+			t.Fatalf("pass %d without the repo: %+v", i, p)
+		}
+	}
+	if st := d.Status(); len(st.Alarms) != 1 || st.Alarms[0].Kind != AlarmFetchFailing {
+		t.Fatalf("alarms: %+v", st.Alarms)
+	}
+	if err := os.Rename(moved, orig); err != nil {
+		t.Fatal(err)
+	}
+	l.repo = orig
+	d.SyncOnce(ctx, "test")
+	if st := d.Status(); len(st.Alarms) != 0 {
+		t.Errorf("alarm not cleared: %+v", st.Alarms)
+	}
 }
