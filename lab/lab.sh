@@ -143,7 +143,7 @@ hello() {
 
 snmp_ok() {
 	local out
-	out=$(MIBS= snmpget -v2c -c "$COMMUNITY" -On -t 1 -r 0 "$SNMP_ADDR" .1.3.6.1.2.1.1.1.0 2>/dev/null) || return 1
+	out=$(MIBS='' snmpget -v2c -c "$COMMUNITY" -On -t 1 -r 0 "$SNMP_ADDR" .1.3.6.1.2.1.1.1.0 2>/dev/null) || return 1
 	[[ $out == *"netrecon lab"* ]]
 }
 
@@ -244,7 +244,7 @@ rocommunity $COMMUNITY 127.0.0.1
 sysDescr netrecon lab PE
 extend maint /bin/cat $RUN/snmp/maint
 EOF
-	SNMP_PERSISTENT_DIR="$RUN/snmp/persist" MIBS= start snmpd "$RUN/snmp/snmpd.log" "$RUN/snmp" \
+	SNMP_PERSISTENT_DIR="$RUN/snmp/persist" MIBS='' start snmpd "$RUN/snmp/snmpd.log" "$RUN/snmp" \
 		/usr/sbin/snmpd -f -Lo -C -c "$RUN/snmp/snmpd.conf" "udp:$SNMP_ADDR"
 
 	# Ready means: every device answers a NETCONF hello over SSH, and snmpd answers.
