@@ -357,7 +357,7 @@ func (e *engine) abort(ctx context.Context, txs []*txn, cause *txn) {
 	e.log.Warn("rolling back the change set", "device", cause.name, "err", cause.err)
 	e.each(ctx, txs, func(ctx context.Context, t *txn) error {
 		if t.err == nil {
-			t.err = &rolledBackError{Device: t.name, Cause: cause.name}
+			t.err = &RolledBackError{Device: t.name, Cause: cause.name}
 		}
 		e.rollback(ctx, t, cause.name)
 		return nil

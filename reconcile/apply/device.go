@@ -328,7 +328,7 @@ func (e *engine) rollback(ctx context.Context, t *txn, cause string) {
 	}
 	// A device that failed on its own (not merely rolled back because
 	// another failed) journals its own reason, whoever failed first.
-	var rb *rolledBackError
+	var rb *RolledBackError
 	failedHere := t.err != nil && !errors.As(t.err, &rb)
 	var errs []error
 	switch {
@@ -371,7 +371,7 @@ func (e *engine) rollback(ctx context.Context, t *txn, cause string) {
 }
 
 func reasonOf(t *txn, cause string) string {
-	var rb *rolledBackError
+	var rb *RolledBackError
 	if t.err != nil && !errors.As(t.err, &rb) {
 		return t.err.Error()
 	}

@@ -83,13 +83,14 @@ func (e *DeferredError) Unwrap() error { return e.Err }
 // errHalted is returned when a PhaseHook stopped the run with runtime.Goexit.
 var errHalted = errors.New("apply halted by its phase hook: journal left mid-way, as after a crash")
 
-// errNotApplied is the error of a device rolled back because another device
-// of its change set failed.
-type rolledBackError struct {
+// RolledBackError is the error of a device that was rolled back only because
+// another device of its atomic change set failed: nothing is wrong with it,
+// and a caller (the daemon) retries it without the failing device.
+type RolledBackError struct {
 	Device string
 	Cause  string // the device that failed
 }
 
-func (e *rolledBackError) Error() string {
+func (e *RolledBackError) Error() string {
 	return fmt.Sprintf("%s: rolled back because %s failed", e.Device, e.Cause)
 }

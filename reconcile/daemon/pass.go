@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/netrecon/netrecon/configtree"
@@ -470,10 +469,10 @@ func failed(err error) devResult {
 }
 
 // isRolledBack reports a device the apply engine rolled back only because
-// another device of the atomic change set failed. The engine's error type
-// for it is unexported; its message is its contract here.
+// another device of the atomic change set failed.
 func isRolledBack(err error) bool {
-	return err != nil && strings.Contains(err.Error(), ": rolled back because ")
+	var rb *apply.RolledBackError
+	return errors.As(err, &rb)
 }
 
 func (d *Daemon) applyOptions(s *passState) apply.Options {
