@@ -266,6 +266,11 @@ func (p *parser) pos(off int) string {
 // open reads a start tag: namespace declarations, the attributes it accepts,
 // and the element's namespace.
 func (p *parser) open(stack []*frame, t xml.StartElement, off int) (*frame, error) {
+	// encoding/xml's raw tokens let through names such as ":" that no XML
+	// writer can write back; a name is a prefix and a local part, both NCNames.
+	if !isNCName(t.Name.Local) || (t.Name.Space != "" && !isNCName(t.Name.Space)) {
+		return nil, p.errAt(off, tagMalformed, "%q is not an XML element name", qname(t.Name))
+	}
 	parent := stack[len(stack)-1]
 	f := &frame{raw: t.Name, off: off, defNS: parent.defNS}
 	seen := make(map[xml.Name]bool, len(t.Attr))

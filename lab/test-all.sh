@@ -41,7 +41,12 @@ grep -rl --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]*\(' . | sort | while r
 	pkg=./$(dirname "${file#./}")
 	grep -oE '^func Fuzz[A-Za-z0-9_]*' "$file" | sed 's/^func //' | while read -r target; do
 		echo "fuzz $pkg $target"
-		go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" >/dev/null
+		if ! out=$(go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" 2>&1); then
+			# The failing input is saved under the package's testdata/fuzz/;
+			# commit it with the fix, as a regression case.
+			printf '%s\n' "$out"
+			exit 1
+		fi
 	done
 done
 
