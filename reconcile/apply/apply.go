@@ -46,7 +46,9 @@ func (r *Result) Summary() string {
 		if d.Phase == string(journal.Confirmed) {
 			ok++
 			changes += d.Changes
-		} else if d.Err != nil {
+		} else if d.Err != nil && !errors.As(d.Err, new(*RolledBackError)) {
+			// A device rolled back only because another failed is not at
+			// fault; the summary names the ones that are.
 			failed = append(failed, d.Name)
 		}
 	}
