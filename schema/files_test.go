@@ -141,6 +141,9 @@ func symlink(t *testing.T, target, link string) {
 		t.Fatal(err)
 	}
 	if err := os.Symlink(target, link); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("cannot make symbolic links here: %v", err) // CI runs on Linux, which has both
+		}
 		t.Skipf("cannot make symbolic links here: %v", err)
 	}
 }
@@ -233,6 +236,9 @@ func TestLoadFIFOIsNotOpened(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := mkfifo(fifo); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no FIFOs here: %v", err) // CI runs on Linux, which has both
+		}
 		t.Skipf("no FIFOs here: %v", err)
 	}
 	_, diags := Load(os.DirFS(dir), Options{})
