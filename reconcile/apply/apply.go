@@ -16,6 +16,7 @@ import (
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/ownership"
 	"github.com/netrecon/netrecon/reconcile/plan"
 	"github.com/netrecon/netrecon/reconcile/planfile"
 	"github.com/netrecon/netrecon/schema"
@@ -80,6 +81,8 @@ type txn struct {
 
 	sess      reconcile.Device
 	confirmed bool             // the device has :confirmed-commit:1.1
+	rec       ownership.Record // what the journal says netrecon holds there
+	next      ownership.Record // what it holds once this run's commit lands
 	filter    *configtree.Tree // the managed subtrees
 	before    *configtree.Tree // running (filtered) before the edit
 	want      *configtree.Tree // before with the changes: what verify expects
@@ -128,6 +131,7 @@ func Apply(ctx context.Context, p *plan.Plan, desired map[string]*configtree.Tre
 	}
 	var txs []*txn
 	var bad []error
+	var shareOnly []string // devices whose plan changes only what netrecon holds
 	seen := map[string]bool{}
 	for _, pd := range p.Devices {
 		switch {
@@ -142,6 +146,9 @@ func Apply(ctx context.Context, p *plan.Plan, desired map[string]*configtree.Tre
 			}
 			continue
 		case len(pd.Changes) == 0:
+			if len(pd.Adopted)+len(pd.Kept) > 0 {
+				shareOnly = append(shareOnly, pd.Name)
+			}
 			continue
 		}
 		seen[pd.Name] = true
@@ -160,6 +167,9 @@ func Apply(ctx context.Context, p *plan.Plan, desired map[string]*configtree.Tre
 		return nil, fmt.Errorf("apply: %w", err)
 	}
 
+	if err := recordShared(ctx, opts.Journal, shareOnly, desired, opts.IntentCommit); err != nil {
+		return nil, fmt.Errorf("apply: %w", err)
+	}
 	e := &engine{opts: opts, start: time.Now(), log: opts.Logger}
 	e.persist, err = persistID()
 	if err != nil {
@@ -404,4 +414,28 @@ func persistID() (string, error) {
 		return "", fmt.Errorf("persist id: %w", err)
 	}
 	return "netrecon-" + hex.EncodeToString(b), nil
+}
+
+// recordShared updates the ownership record of devices whose plan changes
+// nothing on them but what netrecon holds there: pre-existing nodes the
+// intent adopts or no longer renders. Such a device holds every node of its
+// desired tree already, so desired stands for its pre-image.
+func recordShared(ctx context.Context, j *journal.Journal, devices []string, desired map[string]*configtree.Tree, commit string) error {
+	if j == nil {
+		return nil
+	}
+	for _, name := range devices {
+		rec, err := record(ctx, j, name)
+		if err != nil {
+			return err
+		}
+		d := desired[name]
+		if d == nil {
+			d = configtree.New()
+		}
+		if err := j.SetOwnership(ctx, name, rec.Next(d, d), commit); err != nil {
+			return err
+		}
+	}
+	return nil
 }

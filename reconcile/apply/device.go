@@ -21,11 +21,11 @@ func (e *engine) open(ctx context.Context, t *txn) error {
 	if e.halted.Load() {
 		return errHalted
 	}
-	own, err := owned(ctx, e.opts.Journal, t.name)
-	if err != nil {
+	var err error
+	if t.rec, err = record(ctx, e.opts.Journal, t.name); err != nil {
 		return err
 	}
-	if t.filter, err = managedFilter(t.desired, own); err != nil {
+	if t.filter, err = managedFilter(t.desired, t.rec); err != nil {
 		return fmt.Errorf("%s: %w", t.name, err)
 	}
 	for _, c := range t.changes {
@@ -98,6 +98,10 @@ func (e *engine) prepare(ctx context.Context, t *txn) error {
 		// nobody gave us a fingerprint to prove it.
 		return &StalePlanError{Device: t.name, Want: t.fingerprint, Got: t.before.Fingerprint() + " (" + err.Error() + ")"}
 	}
+	// What netrecon will hold once the commit lands: told from the
+	// pre-image read under lock, so a node that was there before is never
+	// recorded as created.
+	t.next = t.rec.Next(t.before, t.desired)
 	return nil
 }
 
@@ -128,6 +132,13 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 		t.persist = e.persist
 		co = netconf.CommitOptions{Confirmed: true, Timeout: e.opts.ConfirmTimeout, Persist: t.persist}
 		detail = fmt.Sprintf("confirmed commit, timeout %s", e.opts.ConfirmTimeout)
+	}
+	if j := e.opts.Journal; j != nil {
+		// Write-ahead, like the phase: recovery that rolls this commit
+		// forward records this, not the whole desired tree.
+		if err := j.SetPendingOwnership(ctx, e.id, t.name, t.next); err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
 	}
 	if err := e.enter(ctx, t, journal.Committed, detail); err != nil {
 		return err
@@ -267,14 +278,10 @@ func (e *engine) confirm(ctx context.Context, t *txn) error {
 	}
 	t.done = true
 	if j := e.opts.Journal; j != nil {
-		desired := t.desired
-		if desired == nil {
-			desired = configtree.New()
-		}
-		if err := j.SetApplied(context.WithoutCancel(ctx), t.name, desired, e.opts.IntentCommit); err != nil {
+		if err := j.SetOwnership(context.WithoutCancel(ctx), t.name, t.next, e.opts.IntentCommit); err != nil {
 			// The device is right; the record of ownership is not. Loud, but
 			// the change itself stands.
-			e.log.Error("journal: recording the applied tree failed; the next plan may not delete what this run created", "device", t.name, "err", err)
+			e.log.Error("journal: recording ownership failed; the next plan may not delete what this run created", "device", t.name, "err", err)
 		}
 	}
 	e.release(ctx, t, false)

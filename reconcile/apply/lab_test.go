@@ -14,6 +14,7 @@ import (
 	"github.com/netrecon/netrecon/lab/labtest"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/ownership"
 	"github.com/netrecon/netrecon/reconcile/plan"
 	"github.com/netrecon/netrecon/schema"
 )
@@ -210,7 +211,7 @@ func BenchmarkLabApply(b *testing.B) {
 			if !withJournal {
 				b.StopTimer()
 				for _, d := range devs {
-					_ = j.SetApplied(b.Context(), d, desired[d], "")
+					_ = j.SetOwnership(b.Context(), d, ownership.Record{Created: desired[d], Desired: desired[d].Fingerprint()}, "")
 				}
 				b.StartTimer()
 			}

@@ -5,20 +5,23 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/ownership"
 	"github.com/netrecon/netrecon/reconcile/plan"
 	"github.com/netrecon/netrecon/schema"
 )
 
 // PlanLive plans devices against their running configuration: per device,
-// the managed subtrees (desired, and what the journal says netrecon applied
-// before) are read, the nodes netrecon applied are marked as owned — only
-// those may be deleted; configuration humans added is never planned away —
-// and the live tree is diffed with the desired one. Each device's
+// the managed subtrees (desired, and what the journal's ownership record
+// says netrecon created or may restore) are read, the nodes netrecon created
+// are marked as owned — only those may be deleted; configuration that was
+// there before netrecon, or that humans added, is never planned away — and
+// the live tree is diffed with the desired one (see diffLive). Each device's
 // Fingerprint records the live state, so Apply can refuse a stale plan.
 //
 // devices names the devices to plan; nil means every device with desired
@@ -40,11 +43,11 @@ func PlanLive(ctx context.Context, in *schema.Intent, desired map[string]*config
 				names = append(names, d.Name)
 				continue
 			}
-			t, err := owned(ctx, j, d.Name)
+			r, err := record(ctx, j, d.Name)
 			if err != nil {
 				return nil, fmt.Errorf("plan live: %w", err)
 			}
-			if t != nil {
+			if !r.IsZero() {
 				names = append(names, d.Name)
 			}
 		}
@@ -77,11 +80,11 @@ func PlanLive(ctx context.Context, in *schema.Intent, desired map[string]*config
 }
 
 func planDevice(ctx context.Context, dev *schema.Device, desired *configtree.Tree, dialer reconcile.Dialer, j *journal.Journal) (*plan.Device, error) {
-	own, err := owned(ctx, j, dev.Name)
+	rec, err := record(ctx, j, dev.Name)
 	if err != nil {
 		return nil, err
 	}
-	filter, err := managedFilter(desired, own)
+	filter, err := managedFilter(desired, rec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dev.Name, err)
 	}
@@ -92,12 +95,38 @@ func planDevice(ctx context.Context, dev *schema.Device, desired *configtree.Tre
 			return nil, err
 		}
 	}
-	if own != nil {
-		live.AdoptOwners(own)
-	}
-	d := plan.DiffDevice(dev.Name, dev.Platform, live, desired, plan.Live)
+	d := diffLive(dev, live, desired, rec)
 	d.Fingerprint = live.Fingerprint()
 	return d, nil
+}
+
+// diffLive plans one device from its live configuration and the journal's
+// ownership record: only what netrecon created may be deleted, pre-existing
+// leaves it changed go back to their old values when no longer rendered, and
+// pre-existing nodes the intent starts to render are listed as adopted.
+func diffLive(dev *schema.Device, live, desired *configtree.Tree, rec ownership.Record) *plan.Device {
+	if desired == nil {
+		desired = configtree.New()
+	}
+	d := plan.DiffDevice(dev.Name, dev.Platform, rec.Mark(live), rec.Target(desired, live), plan.Live)
+	for i := range d.Changes {
+		c := &d.Changes[i]
+		if c.Action != configtree.Update || rec.IsCreated(c.Path) {
+			continue
+		}
+		who := strings.Join(c.Owners, ", ")
+		switch {
+		case rec.IsRestore(c.Path, desired):
+			c.Reason = "no longer rendered (was " + who + "): restores the value it had before netrecon"
+		case rec.Restore != nil && rec.Restore.Find(c.Path) != nil:
+			c.Reason = "live value differs from the intent of " + who + " (pre-existing; its old value is restored on removal)"
+		default:
+			c.Reason = "pre-existing value taken over by " + who + "; restored on removal"
+		}
+	}
+	d.Adopted = rec.Adopted(desired, live)
+	d.Kept = rec.Kept(desired)
+	return d
 }
 
 // readRunning reads the managed part of running on a session of its own.

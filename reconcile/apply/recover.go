@@ -226,8 +226,14 @@ func recoverDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dia
 	case err != nil:
 		return RecoveryAction{Action: action, Err: fmt.Errorf("%s: %s: %w", d.Device, action, err)}
 	}
-	if forward && desired != nil {
-		if err := j.SetApplied(ctx, d.Device, desired, run.IntentCommit); err != nil {
+	if forward {
+		// The record the run wrote before committing: what it created,
+		// told from the pre-image read under lock.
+		rec, ok, err := j.PendingOwnership(ctx, run.ID, d.Device)
+		if err == nil && ok {
+			err = j.SetOwnership(ctx, d.Device, rec, run.IntentCommit)
+		}
+		if err != nil {
 			return RecoveryAction{Action: action, Err: err}
 		}
 	}

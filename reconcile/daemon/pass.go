@@ -334,22 +334,27 @@ func (d *Daemon) planDevices(ctx context.Context, s *passState) (bool, error) {
 // isDrift tells a hand edit from an intent change: the device differs from
 // the intent although the intent for it is what netrecon last applied there.
 func (d *Daemon) isDrift(ctx context.Context, device string, desired *configtree.Tree) (bool, error) {
-	applied, _, err := d.journal.Applied(ctx, device)
+	rec, _, err := d.journal.Ownership(ctx, device)
 	if err != nil {
 		return false, fmt.Errorf("%s: journal: %w", device, err)
 	}
-	if applied == nil {
+	if rec.Desired == "" {
 		return false, nil // never applied: the first apply is not drift
 	}
 	if desired == nil {
 		desired = configtree.New()
 	}
-	return applied.Equal(desired), nil
+	return rec.Desired == desired.Fingerprint(), nil
 }
 
 // recordInSync records, once per desired tree, that a device found in sync
 // holds the desired configuration, so that a later hand edit on it is seen as
 // drift (the journal knew nothing of a device that never needed a change).
+// A device in sync holds every node of desired already, so netrecon created
+// none of them in this pass: the record keeps what netrecon created before
+// and shares the rest with the device (ownership.Record.Next). Recording
+// desired as created would make netrecon the owner of a person's
+// configuration with no plan line at all.
 func (d *Daemon) recordInSync(ctx context.Context, s *passState, device string) {
 	desired := s.desired[device]
 	if desired == nil {
@@ -362,9 +367,11 @@ func (d *Daemon) recordInSync(ctx context.Context, s *passState, device string) 
 	if known {
 		return
 	}
-	applied, _, err := d.journal.Applied(ctx, device)
-	if err == nil && (applied == nil || !applied.Equal(desired)) {
-		err = d.journal.SetApplied(ctx, device, desired, s.commit)
+	rec, _, err := d.journal.Ownership(ctx, device)
+	if err == nil {
+		if next := rec.Next(desired, desired); !next.Equal(rec) {
+			err = d.journal.SetOwnership(ctx, device, next, s.commit)
+		}
 	}
 	if err != nil {
 		s.log.Warn("journal: record in-sync device", "device", device, "err", err)

@@ -9,26 +9,26 @@ import (
 	"slices"
 
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/reconcile/ownership"
 )
 
-// SetApplied records t as the configuration netrecon applied to device (the
-// desired tree of the run, with owners), from intent commit, replacing the
-// previous record. A nil t forgets the device: netrecon owns nothing there
-// any more.
-func (j *Journal) SetApplied(ctx context.Context, device string, t *configtree.Tree, commit string) error {
+// SetOwnership records what netrecon holds on device (see package ownership),
+// from intent commit, replacing the previous record. A zero r forgets the
+// device: netrecon holds nothing there any more.
+func (j *Journal) SetOwnership(ctx context.Context, device string, r ownership.Record, commit string) error {
 	if device == "" {
-		return errors.New("journal: set applied: empty device name")
+		return errors.New("journal: set ownership: empty device name")
 	}
 	var doc []byte
-	if t != nil {
+	if !r.IsZero() {
 		var err error
-		if doc, err = json.Marshal(treeDoc{Format: treeFormat, Root: toJSON(t.Root, "", nil)}); err != nil {
-			return fmt.Errorf("journal: set applied %q: %w", device, err)
+		if doc, err = encodeRecord(r); err != nil {
+			return fmt.Errorf("journal: set ownership %q: %w", device, err)
 		}
 	}
 	at := j.now().UnixNano()
 	err := j.write(ctx, func(tx txn) error {
-		if t == nil {
+		if doc == nil {
 			_, err := tx.exec(`DELETE FROM applied WHERE device = ?`, device)
 			return err
 		}
@@ -39,47 +39,87 @@ func (j *Journal) SetApplied(ctx context.Context, device string, t *configtree.T
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("journal: set applied %q: %w", device, err)
+		return fmt.Errorf("journal: set ownership %q: %w", device, err)
 	}
 	return nil
 }
 
-// Applied returns the configuration last recorded for device and the intent
-// commit it came from; (nil, "", nil) when nothing is recorded.
-func (j *Journal) Applied(ctx context.Context, device string) (*configtree.Tree, string, error) {
+// Ownership returns what netrecon holds on device and the intent commit it
+// was recorded for; a zero Record and "" when nothing is recorded.
+func (j *Journal) Ownership(ctx context.Context, device string) (ownership.Record, string, error) {
 	var doc, commit string
 	err := j.db.QueryRowContext(ctx, j.d.rebind(`SELECT tree, intent_commit FROM applied WHERE device = ?`), device).
 		Scan(&doc, &commit)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, "", nil
+		return ownership.Record{}, "", nil
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("journal: applied %q: %w", device, err)
+		return ownership.Record{}, "", fmt.Errorf("journal: ownership %q: %w", device, err)
 	}
-	var td treeDoc
-	if err := json.Unmarshal([]byte(doc), &td); err != nil {
-		return nil, "", fmt.Errorf("journal: applied %q: stored tree: %w", device, err)
+	r, err := decodeRecord([]byte(doc))
+	if err != nil {
+		return ownership.Record{}, "", fmt.Errorf("journal: ownership %q: %w", device, err)
 	}
-	if td.Format != treeFormat {
-		return nil, "", fmt.Errorf("journal: applied %q: stored tree has format %d, this netrecon reads format %d",
-			device, td.Format, treeFormat)
-	}
-	t := &configtree.Tree{Root: fromJSON(td.Root, "", nil)}
-	if t.Root == nil {
-		t = configtree.New()
-	}
-	return t, commit, nil
+	return r, commit, nil
 }
 
-// treeFormat is the version of treeDoc. The stored form is this package's
+// recordDoc is the stored form of an ownership.Record (format 2).
+type recordDoc struct {
+	Format  int       `json:"format"`
+	Created *jsonNode `json:"created,omitempty"`
+	Shared  *jsonNode `json:"shared,omitempty"`
+	Restore *jsonNode `json:"restore,omitempty"`
+	Desired string    `json:"desired,omitempty"`
+	// Root is format 1's one tree: the whole desired tree, all of it taken
+	// as owned. Read only.
+	Root *jsonNode `json:"root,omitempty"`
+}
+
+func encodeRecord(r ownership.Record) ([]byte, error) {
+	d := recordDoc{Format: treeFormat, Desired: r.Desired}
+	for _, x := range []struct {
+		t   *configtree.Tree
+		dst **jsonNode
+	}{{r.Created, &d.Created}, {r.Shared, &d.Shared}, {r.Restore, &d.Restore}} {
+		if x.t.Len() > 0 {
+			*x.dst = toJSON(x.t.Root, "", nil)
+		}
+	}
+	return json.Marshal(d)
+}
+
+func decodeRecord(doc []byte) (ownership.Record, error) {
+	var d recordDoc
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return ownership.Record{}, fmt.Errorf("stored tree: %w", err)
+	}
+	tree := func(n *jsonNode) *configtree.Tree {
+		if t := (&configtree.Tree{Root: fromJSON(n, "", nil)}); t.Root != nil {
+			return t
+		}
+		return configtree.New()
+	}
+	switch d.Format {
+	case treeFormat:
+		return ownership.Record{Created: tree(d.Created), Shared: tree(d.Shared), Restore: tree(d.Restore), Desired: d.Desired}, nil
+	case 1:
+		// Format 1 recorded the whole desired tree as owned, including
+		// what was on the device before netrecon: which nodes netrecon
+		// really created cannot be told any more. Read it as shared, the
+		// safe side: nothing of it is deleted on removal (a node netrecon
+		// did create stays behind, visible as kept in the plan), and drift
+		// is still told from an intent change.
+		old := tree(d.Root)
+		return ownership.Record{Created: configtree.New(), Shared: old, Restore: configtree.New(), Desired: old.Fingerprint()}, nil
+	}
+	return ownership.Record{}, fmt.Errorf("stored record has format %d, this netrecon reads formats 1 and %d", d.Format, treeFormat)
+}
+
+// treeFormat is the version of recordDoc. The stored form is this package's
 // own, not configtree.Node's field names, so that a field renamed there is a
 // compile error here instead of a field silently lost from every journal.
-const treeFormat = 1
-
-type treeDoc struct {
-	Format int       `json:"format"`
-	Root   *jsonNode `json:"root"`
-}
+// Format 2 splits format 1's one tree into created, shared and restore.
+const treeFormat = 2
 
 // jsonNode mirrors configtree.Node with short names and empty fields left
 // out: a PE's applied tree has tens of thousands of nodes. A namespace or an

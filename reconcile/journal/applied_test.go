@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/reconcile/ownership"
 )
 
 var testKeys = configtree.Keys{
@@ -68,10 +69,10 @@ func TestAppliedRoundTrip(t *testing.T) {
 		}
 	}
 
-	if err := j.SetApplied(ctx, "pe1", want, "c0ffee"); err != nil {
+	if err := setApplied(ctx, j, "pe1", want, "c0ffee"); err != nil {
 		t.Fatal(err)
 	}
-	got, commit, err := j.Applied(ctx, "pe1")
+	got, commit, err := applied(ctx, j, "pe1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,35 +100,35 @@ func TestAppliedRoundTrip(t *testing.T) {
 func TestAppliedReplaceAndForget(t *testing.T) {
 	ctx := context.Background()
 	j, _ := openTemp(t)
-	if tree, commit, err := j.Applied(ctx, "pe1"); tree != nil || commit != "" || err != nil {
+	if tree, commit, err := applied(ctx, j, "pe1"); tree != nil || commit != "" || err != nil {
 		t.Fatalf("Applied with nothing recorded: %v, %q, %v", tree, commit, err)
 	}
-	if err := j.SetApplied(ctx, "pe1", desiredTree(t), "one"); err != nil {
+	if err := setApplied(ctx, j, "pe1", desiredTree(t), "one"); err != nil {
 		t.Fatal(err)
 	}
 	small, err := configtree.Parse(strings.NewReader(`<system xmlns="urn:example:system"><hostname>pe1</hostname></system>`), "small", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := j.SetApplied(ctx, "pe1", small, "two"); err != nil {
+	if err := setApplied(ctx, j, "pe1", small, "two"); err != nil {
 		t.Fatal(err)
 	}
-	if err := j.SetApplied(ctx, "pe2", configtree.New(), "two"); err != nil {
+	if err := setApplied(ctx, j, "pe2", configtree.New(), "two"); err != nil {
 		t.Fatal(err)
 	}
-	got, commit, err := j.Applied(ctx, "pe1")
+	got, commit, err := applied(ctx, j, "pe1")
 	if err != nil || commit != "two" || !got.Equal(small) {
 		t.Errorf("Applied after replace: %v, %q, %v", got, commit, err)
 	}
 	// An empty tree is recorded (netrecon owns nothing, but it applied).
-	if got, commit, err := j.Applied(ctx, "pe2"); err != nil || commit != "two" || got == nil || got.Len() != 0 {
+	if got, commit, err := applied(ctx, j, "pe2"); err != nil || commit != "two" || got == nil || got.Len() != 0 {
 		t.Errorf("Applied empty tree: %v, %q, %v", got, commit, err)
 	}
 	// A nil tree forgets the device.
-	if err := j.SetApplied(ctx, "pe1", nil, ""); err != nil {
+	if err := setApplied(ctx, j, "pe1", nil, ""); err != nil {
 		t.Fatal(err)
 	}
-	if tree, commit, err := j.Applied(ctx, "pe1"); tree != nil || commit != "" || err != nil {
+	if tree, commit, err := applied(ctx, j, "pe1"); tree != nil || commit != "" || err != nil {
 		t.Errorf("Applied after forgetting: %v, %q, %v", tree, commit, err)
 	}
 }
@@ -144,7 +145,7 @@ func TestAppliedCorrupt(t *testing.T) {
 		if _, err := db.Exec(`INSERT INTO applied (device, tree, intent_commit, updated_at) VALUES (?, ?, '', 0)`, tt.device, tt.doc); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := j.Applied(ctx, tt.device)
+		_, _, err := applied(ctx, j, tt.device)
 		if err == nil || !strings.Contains(err.Error(), tt.message) || !strings.Contains(err.Error(), tt.device) {
 			t.Errorf("Applied(%s): %v, want an error naming the device and %q", tt.device, err, tt.message)
 		}
@@ -204,10 +205,10 @@ func TestAppliedInheritance(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			want := &configtree.Tree{Root: tt.root}
-			if err := j.SetApplied(ctx, "pe1", want, "c"); err != nil {
+			if err := setApplied(ctx, j, "pe1", want, "c"); err != nil {
 				t.Fatal(err)
 			}
-			got, _, err := j.Applied(ctx, "pe1")
+			got, _, err := applied(ctx, j, "pe1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -233,4 +234,21 @@ func TestAppliedInheritance(t *testing.T) {
 			}
 		})
 	}
+}
+
+// setApplied records t as all netrecon created on device (nil: forget it),
+// and applied reads that tree back: the tree tests need no more of a record.
+func setApplied(ctx context.Context, j *Journal, device string, t *configtree.Tree, commit string) error {
+	if t == nil {
+		return j.SetOwnership(ctx, device, ownership.Record{}, commit)
+	}
+	return j.SetOwnership(ctx, device, ownership.Record{Created: t, Desired: t.Fingerprint()}, commit)
+}
+
+func applied(ctx context.Context, j *Journal, device string) (*configtree.Tree, string, error) {
+	r, commit, err := j.Ownership(ctx, device)
+	if err != nil || r.IsZero() {
+		return nil, commit, err
+	}
+	return r.Created, commit, nil
 }

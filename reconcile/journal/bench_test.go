@@ -70,10 +70,10 @@ func BenchmarkApplied(b *testing.B) {
 	j, _ := openTemp(b)
 	b.ResetTimer()
 	for b.Loop() {
-		if err := j.SetApplied(ctx, "pe1", tree, "c"); err != nil {
+		if err := setApplied(ctx, j, "pe1", tree, "c"); err != nil {
 			b.Fatal(err)
 		}
-		if _, _, err := j.Applied(ctx, "pe1"); err != nil {
+		if _, _, err := applied(ctx, j, "pe1"); err != nil {
 			b.Fatal(err)
 		}
 	}

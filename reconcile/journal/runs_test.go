@@ -42,7 +42,7 @@ func TestRunRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The clock's first reading stamped the schema migration.
-	at := func(s int) time.Time { return time.Date(2026, 11, 27, 3, 0, 1+s, 0, time.UTC) }
+	at := func(s int) time.Time { return time.Date(2026, 11, 27, 3, 0, SchemaVersion()+s, 0, time.UTC) }
 	want := &Run{
 		ID: id, IntentCommit: "0123abcd", StartedBy: "cli:alice", Atomic: true, Plan: plan,
 		StartedAt: start, FinishedAt: at(7), Outcome: RolledBack,
@@ -81,7 +81,7 @@ func TestRunDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Run{ID: id, IntentCommit: "c", StartedBy: "daemon",
-		StartedAt: time.Date(2026, 11, 27, 3, 0, 2, 0, time.UTC), Outcome: Running} // 1s: the migration
+		StartedAt: time.Date(2026, 11, 27, 3, 0, 1+SchemaVersion(), 0, time.UTC), Outcome: Running} // 1s a migration
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Run (-want +got):\n%s", d)
 	}
@@ -213,7 +213,7 @@ func TestErrors(t *testing.T) {
 		{"BeginRun empty device", func() error { _, err := j.BeginRun(ctx, Run{}, []string{""}); return err }, nil, "empty device"},
 		{"BeginRun binary plan", func() error { _, err := j.BeginRun(ctx, Run{Plan: []byte{0xff, 0xfe}}, nil); return err }, nil, "not UTF-8"},
 		{"EnterPhase cancelled", func() error { return j.EnterPhase(cancelled, running, "pe1", Locked, "", "") }, context.Canceled, ""},
-		{"SetApplied empty device", func() error { return j.SetApplied(ctx, "", nil, "") }, nil, "empty device"},
+		{"SetApplied empty device", func() error { return setApplied(ctx, j, "", nil, "") }, nil, "empty device"},
 		{"SetState empty key", func() error { return j.SetState(ctx, "", "v") }, nil, "empty key"},
 	}
 	for _, tt := range tests {

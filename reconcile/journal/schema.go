@@ -72,6 +72,21 @@ func migrations() []migration {
 				updated_at INTEGER NOT NULL
 			)`,
 		},
+	}, {
+		version: 2,
+		name:    "ownership to record when a device's commit lands",
+		stmts: []string{
+			// Written before the commit that creates the nodes it names
+			// (write-ahead), so that recovery rolling a run forward records
+			// what netrecon created, not the whole desired tree.
+			`CREATE TABLE pending_ownership (
+				run_id INTEGER NOT NULL,
+				device TEXT    NOT NULL,
+				record TEXT    NOT NULL,
+				PRIMARY KEY (run_id, device),
+				FOREIGN KEY (run_id, device) REFERENCES device_runs (run_id, device) ON DELETE CASCADE
+			)`,
+		},
 	}}
 }
 

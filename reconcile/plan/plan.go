@@ -56,6 +56,14 @@ type Device struct {
 	// Fingerprint identifies the managed live configuration the plan was
 	// computed against (Live only), so apply can refuse a stale plan.
 	Fingerprint string
+	// Adopted are nodes the intent renders that the device already held and
+	// that netrecon did not create (Live only): applying shares them with
+	// the device, and removing the service later keeps them. They change
+	// nothing on the device.
+	Adopted []configtree.Held
+	// Kept are pre-existing nodes the intent no longer renders (Live only):
+	// they stay on the device, since netrecon did not create them.
+	Kept []configtree.Held
 }
 
 // Change is one step of a device's plan, with the reason a reviewer reads.

@@ -1,0 +1,154 @@
+package ownership
+
+import (
+	"github.com/netrecon/netrecon/configtree"
+)
+
+// Record is what netrecon holds on one device. The zero Record holds nothing.
+type Record struct {
+	// Created are the nodes netrecon created, owned by the services that
+	// render them; the other nodes of the tree only address them.
+	Created *configtree.Tree
+	// Shared are the pre-existing nodes the intent renders: kept on removal.
+	Shared *configtree.Tree
+	// Restore holds, for the pre-existing leaves netrecon changed, the value
+	// they had before.
+	Restore *configtree.Tree
+	// Desired is the fingerprint of the desired tree the record was made for:
+	// a device that differs from it while the intent has not changed has
+	// drifted.
+	Desired string
+}
+
+// IsZero reports whether r holds nothing at all.
+func (r Record) IsZero() bool {
+	return r.Created.Len() == 0 && r.Shared.Len() == 0 && r.Restore.Len() == 0 && r.Desired == ""
+}
+
+// Next is the record after desired was applied to a device that held before
+// (the managed configuration read under lock before the edit). For a device
+// found in sync, before is what it holds now: desired itself will do, since
+// a device in sync holds every node of it.
+func (r Record) Next(before, desired *configtree.Tree) Record {
+	if desired == nil {
+		desired = configtree.New()
+	}
+	c, s, rs := configtree.Split(desired, before, r.Created, r.Restore)
+	return Record{Created: c, Shared: s, Restore: rs, Desired: desired.Fingerprint()}
+}
+
+// Mark returns a copy of live whose nodes netrecon created carry their
+// owners: configtree.Diff deletes only those.
+func (r Record) Mark(live *configtree.Tree) *configtree.Tree {
+	m := live.Clone()
+	if r.Created != nil {
+		m.AdoptOwners(r.Created)
+	}
+	return m
+}
+
+// Target is the tree a device should hold: desired, plus the values from
+// before netrecon of the pre-existing leaves it changed and no longer
+// renders, where the device still has them.
+func (r Record) Target(desired, live *configtree.Tree) *configtree.Tree {
+	t := configtree.New()
+	if desired != nil {
+		t = desired.Clone()
+	}
+	if r.Restore == nil {
+		return t
+	}
+	back := configtree.Restores(r.Restore, desired, live)
+	if back.Len() == 0 {
+		return t
+	}
+	// The restored leaves are absent from desired, so the merge cannot
+	// conflict; if it somehow did, desired alone is the safe target.
+	if err := configtree.Merge(t, back); err != nil {
+		return desired.Clone()
+	}
+	return t
+}
+
+// IsRestore reports whether p is a leaf whose pre-existing value Target puts
+// back.
+func (r Record) IsRestore(p configtree.Path, desired *configtree.Tree) bool {
+	if r.Restore == nil {
+		return false
+	}
+	n := r.Restore.Find(p)
+	return n != nil && n.Leaf && len(n.Owners) > 0 && desired.Find(p) == nil
+}
+
+// IsCreated reports whether netrecon created the node at p.
+func (r Record) IsCreated(p configtree.Path) bool {
+	if r.Created == nil {
+		return false
+	}
+	n := r.Created.Find(p)
+	return n != nil && len(n.Owners) > 0
+}
+
+// Adopted lists the nodes of desired that live holds, that netrecon did not
+// create and that the record does not know as shared yet.
+func (r Record) Adopted(desired, live *configtree.Tree) []configtree.Held {
+	return configtree.Adopted(desired, live, r.Created, r.Shared)
+}
+
+// Kept lists the topmost pre-existing nodes desired no longer renders: a
+// removal leaves them on the device.
+func (r Record) Kept(desired *configtree.Tree) []configtree.Held {
+	if r.Shared == nil {
+		return nil
+	}
+	return configtree.Kept(r.Shared, desired)
+}
+
+// Trees returns the record's non-empty trees, for read filters: what
+// netrecon created and what it may restore must be read to be removed or put
+// back.
+func (r Record) Trees() []*configtree.Tree {
+	var out []*configtree.Tree
+	for _, t := range []*configtree.Tree{r.Created, r.Restore} {
+		if t != nil && t.Len() > 0 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Equal reports whether two records hold the same nodes with the same owners.
+func (r Record) Equal(o Record) bool {
+	return r.Desired == o.Desired && sameTree(r.Created, o.Created) && sameTree(r.Shared, o.Shared) && sameTree(r.Restore, o.Restore)
+}
+
+func sameTree(a, b *configtree.Tree) bool {
+	if a.Len() == 0 || b.Len() == 0 {
+		return a.Len() == b.Len()
+	}
+	return a.Equal(b) && ownersEqual(a, b)
+}
+
+func ownersEqual(a, b *configtree.Tree) bool {
+	ow := map[configtree.Path]string{}
+	a.Walk(func(p configtree.Path, n *configtree.Node) bool {
+		ow[p] = joinOwners(n.Owners)
+		return true
+	})
+	same := true
+	b.Walk(func(p configtree.Path, n *configtree.Node) bool {
+		if ow[p] != joinOwners(n.Owners) {
+			same = false
+		}
+		return same
+	})
+	return same
+}
+
+func joinOwners(o []string) string {
+	s := ""
+	for _, x := range o {
+		s += x + "\x00"
+	}
+	return s
+}
