@@ -11,7 +11,7 @@ import (
 
 // FormatVersion is the version of every JSON document netrecon writes. Minor
 // versions add fields; a major version change removes or changes one.
-const FormatVersion = "1.0"
+const FormatVersion = "1.1"
 
 // DiagnosticFormats are the formats Diagnostics accepts.
 var DiagnosticFormats = []string{"text", "json", "github"}

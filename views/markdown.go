@@ -32,7 +32,7 @@ func (v *PlanMarkdown) Plan(p *plan.Plan) error {
 
 	var changed []*plan.Device
 	for _, d := range p.Devices {
-		if d.Err != nil || len(d.Changes) > 0 {
+		if d.Err != nil || len(d.Changes)+len(d.Adopted)+len(d.Kept) > 0 {
 			changed = append(changed, d)
 		}
 	}
@@ -110,6 +110,7 @@ func deviceSection(d *plan.Device, max int) string {
 			}
 		}
 	}
+	lines = append(lines, heldLines(d)...)
 	fence := codeFence(lines)
 	c, u, del := counted(d)
 	summary := fmt.Sprintf("<b>%s</b> (%s): %d to add, %d to change, %d to destroy", mdEscape(d.Name), mdEscape(d.Platform), c, u, del)

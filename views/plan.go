@@ -56,14 +56,18 @@ func NewPlan(format string, w io.Writer, opts PlanOptions) (PlanView, error) {
 // SummaryLine is the one-line count of a plan, as Terraform words it.
 func SummaryLine(p *plan.Plan) string {
 	s := p.Summary()
+	held := ""
+	if s.Adopted+s.Kept > 0 {
+		held = fmt.Sprintf(" (pre-existing: %d adopted, %d kept)", s.Adopted, s.Kept)
+	}
 	if !s.HasChanges() && s.Failed == 0 {
-		return "No changes. The devices match the intent."
+		return "No changes. The devices match the intent." + held
 	}
 	line := fmt.Sprintf("%s, %d to add, %d to change, %d to destroy", plural(s.Devices, "device"), s.Create, s.Update, s.Delete)
 	if s.Failed > 0 {
 		line += fmt.Sprintf("; %s could not be planned", plural(s.Failed, "device"))
 	}
-	return line + "."
+	return line + held + "."
 }
 
 // PlanHuman prints a plan for a terminal: per device, one line per change.
@@ -96,7 +100,7 @@ func (v *PlanHuman) Plan(p *plan.Plan) error {
 			fmt.Fprintf(w, "\n%s\n  %s\n", v.paint(ansiBold, deviceTitle(d)), v.paint(ansiRed, "! could not plan: "+d.Err.Error()))
 			continue
 		}
-		if len(d.Changes) == 0 {
+		if len(d.Changes)+len(d.Adopted)+len(d.Kept) == 0 {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s\n", v.paint(ansiBold, deviceTitle(d)))
@@ -105,6 +109,9 @@ func (v *PlanHuman) Plan(p *plan.Plan) error {
 			for _, l := range deletedLeaves(c) {
 				fmt.Fprintf(w, "  %s\n", v.paint(ansiRed, "-     "+l))
 			}
+		}
+		for _, l := range heldLines(d) {
+			fmt.Fprintf(w, "  %s\n", l)
 		}
 	}
 	fmt.Fprintf(w, "\n%s\n", SummaryLine(p))
@@ -123,6 +130,26 @@ func (v *PlanHuman) changeLine(c plan.Change) string {
 		return v.paint(ansiYellow, fmt.Sprintf("~ %s: %s → %s", c.Path, quote(c.Before), quote(c.After))) + owners
 	}
 	return v.paint(ansiRed, "- "+string(c.Path)+leafValue(c.Leaf, c.Before)) + owners
+}
+
+// heldLines shows the pre-existing nodes a plan adopts or keeps: they change
+// nothing on the device now, but they say what a later removal will leave.
+func heldLines(d *plan.Device) []string {
+	var out []string
+	for _, h := range d.Adopted {
+		out = append(out, "~ adopt "+string(h.Path)+leafValue(h.Leaf, h.Value)+"  (pre-existing, kept on removal)"+ownersNote(h.Owners))
+	}
+	for _, h := range d.Kept {
+		out = append(out, "= keep "+string(h.Path)+"  (pre-existing, not created by netrecon)"+ownersNote(h.Owners))
+	}
+	return out
+}
+
+func ownersNote(owners []string) string {
+	if len(owners) == 0 {
+		return ""
+	}
+	return "  # " + strings.Join(owners, ", ")
 }
 
 // deletedLeaves lists, for the deletion of a list entry or container, the
@@ -244,6 +271,30 @@ type jsonDevice struct {
 	Error       string       `json:"error,omitempty"`
 	Fingerprint string       `json:"fingerprint,omitempty"`
 	Changes     []jsonChange `json:"changes"`
+	Adopted     []jsonHeld   `json:"adopted,omitempty"`
+	Kept        []jsonHeld   `json:"kept,omitempty"`
+}
+
+type jsonHeld struct {
+	Path   string   `json:"path"`
+	Leaf   bool     `json:"leaf"`
+	Value  *string  `json:"value"`
+	Owners []string `json:"owners"`
+}
+
+func heldJSON(hs []configtree.Held) []jsonHeld {
+	var out []jsonHeld
+	for _, h := range hs {
+		j := jsonHeld{Path: string(h.Path), Leaf: h.Leaf, Owners: h.Owners}
+		if h.Leaf {
+			j.Value = &h.Value
+		}
+		if j.Owners == nil {
+			j.Owners = []string{}
+		}
+		out = append(out, j)
+	}
+	return out
 }
 
 type jsonPlan struct {
@@ -276,7 +327,8 @@ func (v *PlanJSON) Plan(p *plan.Plan) error {
 		out.Base = &b
 	}
 	for _, d := range p.Devices {
-		jd := jsonDevice{Name: d.Name, Platform: d.Platform, Fingerprint: d.Fingerprint, Changes: []jsonChange{}}
+		jd := jsonDevice{Name: d.Name, Platform: d.Platform, Fingerprint: d.Fingerprint, Changes: []jsonChange{},
+			Adopted: heldJSON(d.Adopted), Kept: heldJSON(d.Kept)}
 		if d.Err != nil {
 			jd.Error = d.Err.Error()
 		}

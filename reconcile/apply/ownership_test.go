@@ -242,7 +242,9 @@ func TestLabAdoptedEntryRestoredOnRemoval(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, step := range []func() error{
-		func() error { return s.EditConfig(t.Context(), netconf.Candidate, configtree.Diff(configtree.New(), human)) },
+		func() error {
+			return s.EditConfig(t.Context(), netconf.Candidate, configtree.Diff(configtree.New(), human))
+		},
 		func() error { return s.Commit(t.Context(), netconf.CommitOptions{}) },
 	} {
 		if err := step(); err != nil {

@@ -79,6 +79,10 @@ type Summary struct {
 	Create  int
 	Update  int
 	Delete  int
+	// Adopted and Kept count pre-existing nodes the plan shares with the
+	// devices or leaves on them; they change nothing on a device.
+	Adopted int
+	Kept    int
 }
 
 // HasChanges reports whether applying the plan would change any device.
@@ -95,6 +99,8 @@ func (p *Plan) Summary() Summary {
 		if len(d.Changes) > 0 {
 			s.Devices++
 		}
+		s.Adopted += len(d.Adopted)
+		s.Kept += len(d.Kept)
 		for _, c := range d.Changes {
 			switch c.Action {
 			case configtree.Create:
