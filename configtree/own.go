@@ -111,32 +111,33 @@ func split(d, b, pc, pr *Node) (c, s, r *Node) {
 }
 
 // Restores returns the leaves of restore that desired no longer renders and
-// that live still holds, with the values they had before netrecon changed
-// them: what a removal puts back. A leaf somebody deleted since is not
-// brought back.
-func Restores(restore, desired, live *Tree) *Tree {
-	return treeOf(restores(restore.root(), desired.root(), live.root()))
+// that live still holds with the value netrecon set (shared holds it), with
+// the values they had before netrecon changed them: what a removal puts
+// back. A leaf somebody deleted or changed since is theirs and stays as it
+// is.
+func Restores(restore, shared, desired, live *Tree) *Tree {
+	return treeOf(restores(restore.root(), shared.root(), desired.root(), live.root()))
 }
 
-func restores(pr, d, l *Node) *Node {
+func restores(pr, s, d, l *Node) *Node {
 	var out *Node
-	di, li := indexChildren(d), indexChildren(l)
+	si, di, li := indexChildren(s), indexChildren(d), indexChildren(l)
 	for _, rc := range sortedChildren(pr) {
 		if pr.isKeyLeaf(rc) {
 			continue
 		}
 		step := rc.PathStep()
-		dc, lc := di[step], li[step]
-		if lc == nil {
+		sc, dc, lc := si[step], di[step], li[step]
+		if lc == nil || sc == nil {
 			continue
 		}
 		if rc.Leaf {
-			if len(rc.Owners) > 0 && dc == nil && lc.Leaf {
+			if len(rc.Owners) > 0 && dc == nil && sameLeaf(lc, sc) {
 				out = attach(out, pr, rc.shallow())
 			}
 			continue
 		}
-		if sub := restores(rc, dc, lc); sub != nil {
+		if sub := restores(rc, sc, dc, lc); sub != nil {
 			out = attach(out, pr, sub)
 		}
 	}

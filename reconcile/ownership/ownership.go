@@ -49,7 +49,7 @@ func (r Record) Mark(live *configtree.Tree) *configtree.Tree {
 
 // Target is the tree a device should hold: desired, plus the values from
 // before netrecon of the pre-existing leaves it changed and no longer
-// renders, where the device still has them.
+// renders, where the device still holds the value netrecon set.
 func (r Record) Target(desired, live *configtree.Tree) *configtree.Tree {
 	t := configtree.New()
 	if desired != nil {
@@ -58,7 +58,7 @@ func (r Record) Target(desired, live *configtree.Tree) *configtree.Tree {
 	if r.Restore == nil {
 		return t
 	}
-	back := configtree.Restores(r.Restore, desired, live)
+	back := configtree.Restores(r.Restore, r.Shared, desired, live)
 	if back.Len() == 0 {
 		return t
 	}
