@@ -18,6 +18,9 @@ type Held struct {
 	Leaf   bool
 	Value  string   // leaves: the value as a plan shows it
 	Owners []string // the services that render (or rendered) it
+	// Holders are the services that rendered the node already, for a node
+	// another service now claims too (Claimed).
+	Holders []string
 }
 
 // Split classifies every node of desired, the configuration netrecon is
@@ -181,6 +184,57 @@ func adopted(d, l, pc, ps *Node, path Path, out *[]Held) {
 			adopted(dc, lc, pcc, psc, p, out)
 		}
 	}
+}
+
+// Claimed lists the nodes of to that from holds with owners already, and that
+// to gives an owner from did not have: a service that starts rendering a
+// node another service renders. Two services sharing a node is normal (the
+// circuits of one port share its VLAN tagging) but never silent: the node
+// now goes only with the last of them. Leaves and list entries are listed.
+func Claimed(from, to *Tree) []Held {
+	var out []Held
+	claimed(from.root(), to.root(), "/", &out)
+	return out
+}
+
+func claimed(f, t *Node, path Path, out *[]Held) {
+	fi := indexChildren(f)
+	for _, tc := range sortedChildren(t) {
+		if t.isKeyLeaf(tc) {
+			continue
+		}
+		fc := fi[tc.PathStep()]
+		if fc == nil {
+			continue
+		}
+		p := childPath(path, tc)
+		if (tc.Leaf || tc.IsEntry()) && len(fc.Owners) > 0 && hasNewOwner(fc.Owners, tc.Owners) {
+			h := Held{Path: p, Leaf: tc.Leaf, Owners: cloneOwners(tc.Owners), Holders: cloneOwners(fc.Owners)}
+			if tc.Leaf {
+				h.Value = displayValue(tc)
+			}
+			*out = append(*out, h)
+		}
+		if !tc.Leaf {
+			claimed(fc, tc, p, out)
+		}
+	}
+}
+
+func hasNewOwner(old, now []string) bool {
+	for _, o := range now {
+		found := false
+		for _, x := range old {
+			if x == o {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return true
+		}
+	}
+	return false
 }
 
 // Kept lists the topmost nodes of shared that desired no longer renders:

@@ -32,7 +32,7 @@ func (v *PlanMarkdown) Plan(p *plan.Plan) error {
 
 	var changed []*plan.Device
 	for _, d := range p.Devices {
-		if d.Err != nil || len(d.Changes)+len(d.Adopted)+len(d.Kept) > 0 {
+		if d.Err != nil || len(d.Changes)+len(d.Adopted)+len(d.Kept)+len(d.Claimed) > 0 {
 			changed = append(changed, d)
 		}
 	}

@@ -100,7 +100,7 @@ func (v *PlanHuman) Plan(p *plan.Plan) error {
 			fmt.Fprintf(w, "\n%s\n  %s\n", v.paint(ansiBold, deviceTitle(d)), v.paint(ansiRed, "! could not plan: "+d.Err.Error()))
 			continue
 		}
-		if len(d.Changes)+len(d.Adopted)+len(d.Kept) == 0 {
+		if len(d.Changes)+len(d.Adopted)+len(d.Kept)+len(d.Claimed) == 0 {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s\n", v.paint(ansiBold, deviceTitle(d)))
@@ -141,6 +141,9 @@ func heldLines(d *plan.Device) []string {
 	}
 	for _, h := range d.Kept {
 		out = append(out, "= keep "+string(h.Path)+"  (pre-existing, not created by netrecon)"+ownersNote(h.Owners))
+	}
+	for _, h := range d.Claimed {
+		out = append(out, "~ share "+string(h.Path)+leafValue(h.Leaf, h.Value)+"  (already rendered by "+strings.Join(h.Holders, ", ")+"; goes with the last of them)"+ownersNote(h.Owners))
 	}
 	return out
 }
@@ -273,6 +276,7 @@ type jsonDevice struct {
 	Changes     []jsonChange `json:"changes"`
 	Adopted     []jsonHeld   `json:"adopted,omitempty"`
 	Kept        []jsonHeld   `json:"kept,omitempty"`
+	Claimed     []jsonHeld   `json:"claimed,omitempty"`
 }
 
 type jsonHeld struct {
@@ -280,12 +284,14 @@ type jsonHeld struct {
 	Leaf   bool     `json:"leaf"`
 	Value  *string  `json:"value"`
 	Owners []string `json:"owners"`
+	// Holders: claimed only, the services that rendered the node already.
+	Holders []string `json:"holders,omitempty"`
 }
 
 func heldJSON(hs []configtree.Held) []jsonHeld {
 	var out []jsonHeld
 	for _, h := range hs {
-		j := jsonHeld{Path: string(h.Path), Leaf: h.Leaf, Owners: h.Owners}
+		j := jsonHeld{Path: string(h.Path), Leaf: h.Leaf, Owners: h.Owners, Holders: h.Holders}
 		if h.Leaf {
 			j.Value = &h.Value
 		}
@@ -328,7 +334,7 @@ func (v *PlanJSON) Plan(p *plan.Plan) error {
 	}
 	for _, d := range p.Devices {
 		jd := jsonDevice{Name: d.Name, Platform: d.Platform, Fingerprint: d.Fingerprint, Changes: []jsonChange{},
-			Adopted: heldJSON(d.Adopted), Kept: heldJSON(d.Kept)}
+			Adopted: heldJSON(d.Adopted), Kept: heldJSON(d.Kept), Claimed: heldJSON(d.Claimed)}
 		if d.Err != nil {
 			jd.Error = d.Err.Error()
 		}

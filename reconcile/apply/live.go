@@ -126,6 +126,7 @@ func diffLive(dev *schema.Device, live, desired *configtree.Tree, rec ownership.
 	}
 	d.Adopted = rec.Adopted(desired, live)
 	d.Kept = rec.Kept(desired)
+	d.Claimed = rec.Claimed(desired)
 	return d
 }
 

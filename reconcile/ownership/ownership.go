@@ -1,6 +1,9 @@
 package ownership
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/netrecon/netrecon/configtree"
 )
 
@@ -93,6 +96,20 @@ func (r Record) IsCreated(p configtree.Path) bool {
 // create and that the record does not know as shared yet.
 func (r Record) Adopted(desired, live *configtree.Tree) []configtree.Held {
 	return configtree.Adopted(desired, live, r.Created, r.Shared)
+}
+
+// Claimed lists the nodes of desired that a service starts rendering while
+// other services render them already (netrecon created or shares them for
+// those): such a node now stays until the last of them goes.
+func (r Record) Claimed(desired *configtree.Tree) []configtree.Held {
+	var out []configtree.Held
+	for _, t := range []*configtree.Tree{r.Created, r.Shared} {
+		if t != nil {
+			out = append(out, configtree.Claimed(t, desired)...)
+		}
+	}
+	slices.SortFunc(out, func(a, b configtree.Held) int { return strings.Compare(string(a.Path), string(b.Path)) })
+	return out
 }
 
 // Kept lists the topmost pre-existing nodes desired no longer renders: a

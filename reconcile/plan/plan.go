@@ -64,6 +64,10 @@ type Device struct {
 	// Kept are pre-existing nodes the intent no longer renders (Live only):
 	// they stay on the device, since netrecon did not create them.
 	Kept []configtree.Held
+	// Claimed are nodes a service starts rendering that other services
+	// render already (Held.Holders): they now go only with the last of them.
+	// They change nothing on the device.
+	Claimed []configtree.Held
 }
 
 // Change is one step of a device's plan, with the reason a reviewer reads.
@@ -147,6 +151,12 @@ func DiffDevice(name, platform string, from, to *configtree.Tree, mode Mode) *De
 	d := &Device{Name: name, Platform: platform}
 	for _, c := range configtree.Diff(from, to) {
 		d.Changes = append(d.Changes, Change{Change: c, Reason: reason(c, mode)})
+	}
+	if mode == Offline {
+		// Between revisions from is the base's desired tree, whose owners
+		// are the services that rendered each node. (Live, from's owners
+		// are what netrecon created: the planner asks the ownership record.)
+		d.Claimed = configtree.Claimed(from, to)
 	}
 	return d
 }
