@@ -121,14 +121,15 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 		}
 	}
 	co := netconf.CommitOptions{}
-	detail, err := preImageDetail(t.before)
-	if err != nil {
-		return fmt.Errorf("%s: %w", t.name, err)
-	}
+	what := "commit without confirm (no :confirmed-commit:1.1)"
 	if t.confirmed {
 		t.persist = e.persist
 		co = netconf.CommitOptions{Confirmed: true, Timeout: e.opts.ConfirmTimeout, Persist: t.persist}
-		detail = fmt.Sprintf("confirmed commit, timeout %s", e.opts.ConfirmTimeout)
+		what = fmt.Sprintf("confirmed commit, timeout %s", e.opts.ConfirmTimeout)
+	}
+	detail, err := preImageDetail(what, t.before)
+	if err != nil {
+		return fmt.Errorf("%s: %w", t.name, err)
 	}
 	if err := e.enter(ctx, t, journal.Committed, detail); err != nil {
 		return err
@@ -140,17 +141,18 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 	return e.verify(ctx, t)
 }
 
-// preImagePrefix starts the detail of a plain commit's journal entry; the
-// pre-image follows as the JSON of its tree (no list keys needed to read it
-// back), so that recovery can undo the commit after a crash.
-const preImagePrefix = "commit without confirm (no :confirmed-commit:1.1); pre-image: "
+// preImageMarker precedes, in the detail of a commit's journal entry, the
+// pre-image as the JSON of its tree (no list keys needed to read it back):
+// recovery undoes a plain commit from it after a crash, and checks a
+// cancelled or confirmed one against it.
+const preImageMarker = "; pre-image: "
 
-func preImageDetail(before *configtree.Tree) (string, error) {
+func preImageDetail(what string, before *configtree.Tree) (string, error) {
 	b, err := json.Marshal(before)
 	if err != nil {
 		return "", fmt.Errorf("journal: pre-image: %w", err)
 	}
-	return preImagePrefix + string(b), nil
+	return what + preImageMarker + string(b), nil
 }
 
 // verify re-reads running and compares it with what the plan meant: a device
