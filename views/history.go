@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -125,6 +126,17 @@ func RunDetail(w io.Writer, format string, r *journal.Run) error {
 	fmt.Fprintf(ew, "  mode           %s\n", mode)
 	if r.Summary != "" {
 		fmt.Fprintf(ew, "  summary        %s\n", r.Summary)
+	}
+	// A device left on neither side is the one thing in a run a reader must
+	// not miss: named up front, never folded into "rolled back".
+	var mixed []string
+	for _, d := range r.Devices {
+		if d.Phase == journal.PhaseMixed {
+			mixed = append(mixed, d.Device)
+		}
+	}
+	if len(mixed) > 0 {
+		fmt.Fprintf(ew, "  MIXED          %s: on neither the old nor the new configuration; check by hand (nodes below)\n", strings.Join(mixed, ", "))
 	}
 	for _, d := range r.Devices {
 		fmt.Fprintf(ew, "\n%s: %s", d.Device, d.Phase)

@@ -74,3 +74,26 @@ func TestRunDetail(t *testing.T) {
 		t.Errorf("json detail: %+v", doc)
 	}
 }
+
+// TestRunDetailMixed: a device a rollback could not bring back is named up
+// front, and its phase and nodes show; the run is never called rolled back.
+func TestRunDetailMixed(t *testing.T) {
+	r := sampleRun()
+	r.Outcome, r.Summary = journal.Mixed, "mixed after 1.4 s: pe1-tyo on neither the old nor the new configuration (check by hand); back on the old: pe2-osa; failed: pe2-osa"
+	d := &r.Devices[0]
+	d.Phase = journal.PhaseMixed
+	d.Transitions = append(d.Transitions, journal.Transition{Phase: journal.PhaseMixed, At: r.FinishedAt,
+		Detail: "pe1-tyo: mixed: running is not its configuration before the run after cancel and undo (1 differences; - /interfaces/interface[name=ge-0/0/7])"})
+	var b bytes.Buffer
+	if err := RunDetail(&b, "text", &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Run 7: mixed", "MIXED          pe1-tyo: on neither", "pe1-tyo: mixed (persist id", "interface[name=ge-0/0/7]"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("detail lacks %q:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "rolled") {
+		t.Errorf("a mixed run reads as rolled back:\n%s", b.String())
+	}
+}

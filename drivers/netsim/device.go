@@ -56,8 +56,10 @@ type Device struct {
 	// validate since the last commit while it is on.
 	loseCommit bool
 	validated  bool
-	counts     map[string]int
-	stoppedAll bool
+	// cancelKeeps is the CancelCommitKeepsUnderRunningLock knob.
+	cancelKeeps bool
+	counts      map[string]int
+	stoppedAll  bool
 }
 
 // operatorSession is a login that AddOperatorSession shows in monitoring.
@@ -229,6 +231,20 @@ func (d *Device) setFault(op string, act after, n int) {
 func (d *Device) LoseCommitAfterValidate(on bool) {
 	d.mu.Lock()
 	d.loseCommit, d.validated = on, false
+	d.mu.Unlock()
+}
+
+// CancelCommitKeepsUnderRunningLock reproduces a yuma123 netconfd bug
+// (lab/NOTES.md "More server behaviour"): a <cancel-commit> sent by a session
+// that holds the lock on running answers <ok/> and ends the pending confirmed
+// commit without rolling it back, so running keeps the change for good (no
+// confirm-timeout follows). While the knob is on, a cancel-commit from any
+// other session while running is locked answers in-use, as netconfd does
+// ("config locked"). From a session without the running lock the cancel
+// works. A reconciler that reads running back after cancel-commit catches it.
+func (d *Device) CancelCommitKeepsUnderRunningLock(on bool) {
+	d.mu.Lock()
+	d.cancelKeeps = on
 	d.mu.Unlock()
 }
 

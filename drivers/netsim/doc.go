@@ -16,8 +16,9 @@
 // A Device's methods are fault knobs that tests flip while sessions run:
 // latency, a lock held by another session, rejected commits, connections
 // dropped at a given rpc, operators logged in, a rotated host key, hand edits
-// of running, and two bugs of the lab's yuma123 netconfd (a reply lost, a
-// commit after validate that changes nothing); and counters of the rpcs
+// of running, and three bugs of the lab's yuma123 netconfd (a reply lost, a
+// commit after validate that changes nothing, a cancel-commit under the
+// running lock that answers ok and rolls nothing back); and counters of the rpcs
 // received, so a test can assert that a second apply touched no device.
 //
 // The simulator has no YANG schema: it knows list keys (Options.Keys) but no

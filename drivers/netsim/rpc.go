@@ -602,6 +602,18 @@ func (d *Device) cancelCommit(s *session, op *elem) error {
 	if err := d.mayFollow(s, d.confirm, pid, e != nil); err != nil {
 		return err
 	}
+	if d.cancelKeeps {
+		// The netconfd bug CancelCommitKeepsUnderRunningLock reproduces.
+		if holder, ok := d.lockedByOther(s, Running); ok {
+			return inUse(Running, holder)
+		}
+		if holder, ok := d.locks[Running]; ok && holder == s.id {
+			d.confirm.timer.Stop()
+			d.confirm = nil
+			d.sim.log.Info("cancel-commit under the running lock: answered ok, rollback lost", "device", d.Name)
+			return nil
+		}
+	}
 	d.rollback("cancel-commit")
 	return nil
 }

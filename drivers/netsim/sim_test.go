@@ -573,3 +573,58 @@ func TestLoseCommitAfterValidate(t *testing.T) {
 		t.Fatal("second commit lost too")
 	}
 }
+
+// TestCancelCommitKeepsUnderRunningLock follows the raw-XML probe of the lab's
+// netconfd: cancel-commit from the session holding the running lock answers
+// ok, keeps the change and ends the pending commit; another session gets
+// in-use while running is locked; with running unlocked the cancel works.
+func TestCancelCommitKeepsUnderRunningLock(t *testing.T) {
+	sim := startSim(t, 1)
+	dev := sim.Device("d1")
+	dev.CancelCommitKeepsUnderRunningLock(true)
+	empty := mustParse(t, "")
+	commit := func(c *rawClient) {
+		t.Helper()
+		c.ok(`<edit-config><target><candidate/></target><config>` + ifaceA + `</config></edit-config>`)
+		c.ok(`<commit><confirmed/><confirm-timeout>600</confirm-timeout><persist>p1</persist></commit>`)
+		if !dev.Running().Equal(mustParse(t, ifaceA)) {
+			t.Fatal("the confirmed commit did not land")
+		}
+	}
+	const cancel = `<cancel-commit><persist-id>p1</persist-id></cancel-commit>`
+
+	a := dialDevice(t, sim, dev)
+	a.ok(`<lock><target><candidate/></target></lock>`)
+	a.ok(`<lock><target><running/></target></lock>`)
+	commit(a)
+	// Another session, while a holds running: in-use.
+	b := dialDevice(t, sim, dev)
+	b.fails(cancel, "in-use")
+	// The holder: ok, and nothing rolled back, for good.
+	a.ok(cancel)
+	if !dev.Running().Equal(mustParse(t, ifaceA)) {
+		t.Fatal("cancel-commit under the running lock rolled back; the quirk should keep the change")
+	}
+	if dev.ConfirmPending() {
+		t.Fatal("the confirmed commit is still pending; netconfd ends it")
+	}
+	a.fails(cancel, "operation-failed") // nothing left to cancel
+	a.ok(`<unlock><target><running/></target></unlock>`)
+	a.fails(cancel, "operation-failed")
+
+	// Without the running lock the same cancel works.
+	dev.SetRunning(empty)
+	commit(a)
+	a.ok(cancel)
+	if !dev.Running().Equal(empty) {
+		t.Fatal("cancel-commit without the running lock did not roll back")
+	}
+	// And with the knob off, the lock does not matter.
+	dev.CancelCommitKeepsUnderRunningLock(false)
+	a.ok(`<lock><target><running/></target></lock>`)
+	commit(a)
+	a.ok(cancel)
+	if !dev.Running().Equal(empty) {
+		t.Fatal("knob off: cancel-commit did not roll back")
+	}
+}

@@ -33,7 +33,7 @@ type Result struct {
 // DeviceResult is what an apply did to one device.
 type DeviceResult struct {
 	Name    string
-	Phase   string // the last phase entered (journal phase names), or "rollback-failed"
+	Phase   string // the last phase entered (journal phase names, "mixed" among them), or "rollback-failed" (state unknown)
 	Changes int
 	Err     error
 	Elapsed time.Duration
@@ -42,12 +42,18 @@ type DeviceResult struct {
 // Summary says what happened in one line: "applied 12 changes on 3 devices
 // in 1.4 s".
 func (r *Result) Summary() string {
-	changes, ok, failed := 0, 0, []string{}
+	changes, ok, failed, mixed, back := 0, 0, []string{}, []string{}, []string{}
 	for _, d := range r.Devices {
 		if d.Phase == string(journal.Confirmed) {
 			ok++
 			changes += d.Changes
-		} else if d.Err != nil && !errors.As(d.Err, new(*RolledBackError)) {
+		} else if d.Phase == string(journal.PhaseMixed) {
+			mixed = append(mixed, d.Name)
+			continue
+		} else if d.Phase != "rollback-failed" {
+			back = append(back, d.Name)
+		}
+		if d.Phase != string(journal.Confirmed) && d.Err != nil && !errors.As(d.Err, new(*RolledBackError)) {
 			// A device rolled back only because another failed is not at
 			// fault; the summary names the ones that are.
 			failed = append(failed, d.Name)
@@ -67,8 +73,19 @@ func (r *Result) Summary() string {
 		return fmt.Sprintf("applied %d changes on %d of %d devices in %s; failed: %s", changes, ok, len(r.Devices), secs, strings.Join(failed, ", "))
 	case journal.RolledBack:
 		return fmt.Sprintf("rolled back %d changes on %d devices in %s; failed: %s", total, len(r.Devices), secs, strings.Join(failed, ", "))
+	case journal.Mixed:
+		// Never "rolled back" for a device that was not: name them first.
+		return fmt.Sprintf("mixed after %s: %s on neither the old nor the new configuration (check by hand); back on the old: %s; failed: %s",
+			secs, strings.Join(mixed, ", "), orNone(back), orNone(failed))
 	}
 	return fmt.Sprintf("%s after %s; failed: %s", r.Outcome, secs, strings.Join(failed, ", "))
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }
 
 // txn is the transaction of one device.
@@ -216,11 +233,13 @@ func Apply(ctx context.Context, p *plan.Plan, desired map[string]*configtree.Tre
 
 // outcome decides the run's outcome from its devices.
 func outcome(txs []*txn, noAtomic bool) journal.Outcome {
-	ok, failed, unsettled := 0, 0, 0
+	ok, failed, unsettled, mixed := 0, 0, 0, 0
 	for _, t := range txs {
 		switch {
 		case t.done:
 			ok++
+		case t.phase == string(journal.PhaseMixed):
+			mixed++
 		case t.phase == string(journal.Cancelled) || t.phase == string(journal.Undone) || t.phase == string(journal.Skipped) || t.phase == string(journal.PhaseFailed):
 			failed++
 		default:
@@ -228,6 +247,8 @@ func outcome(txs []*txn, noAtomic bool) journal.Outcome {
 		}
 	}
 	switch {
+	case mixed > 0:
+		return journal.Mixed // before anything else: a human must look
 	case ok == len(txs):
 		return journal.Applied
 	case unsettled > 0:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -124,14 +125,15 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 		}
 	}
 	co := netconf.CommitOptions{}
-	detail, err := preImageDetail(t.before)
-	if err != nil {
-		return fmt.Errorf("%s: %w", t.name, err)
-	}
+	what := "commit without confirm (no :confirmed-commit:1.1)"
 	if t.confirmed {
 		t.persist = e.persist
 		co = netconf.CommitOptions{Confirmed: true, Timeout: e.opts.ConfirmTimeout, Persist: t.persist}
-		detail = fmt.Sprintf("confirmed commit, timeout %s", e.opts.ConfirmTimeout)
+		what = fmt.Sprintf("confirmed commit, timeout %s", e.opts.ConfirmTimeout)
+	}
+	detail, err := preImageDetail(what, t.before)
+	if err != nil {
+		return fmt.Errorf("%s: %w", t.name, err)
 	}
 	if j := e.opts.Journal; j != nil {
 		// Write-ahead, like the phase: recovery that rolls this commit
@@ -150,17 +152,18 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 	return e.verify(ctx, t)
 }
 
-// preImagePrefix starts the detail of a plain commit's journal entry; the
-// pre-image follows as the JSON of its tree (no list keys needed to read it
-// back), so that recovery can undo the commit after a crash.
-const preImagePrefix = "commit without confirm (no :confirmed-commit:1.1); pre-image: "
+// preImageMarker precedes, in the detail of a commit's journal entry, the
+// pre-image as the JSON of its tree (no list keys needed to read it back):
+// recovery undoes a plain commit from it after a crash, and checks a
+// cancelled or confirmed one against it.
+const preImageMarker = "; pre-image: "
 
-func preImageDetail(before *configtree.Tree) (string, error) {
+func preImageDetail(what string, before *configtree.Tree) (string, error) {
 	b, err := json.Marshal(before)
 	if err != nil {
 		return "", fmt.Errorf("journal: pre-image: %w", err)
 	}
-	return preImagePrefix + string(b), nil
+	return what + preImageMarker + string(b), nil
 }
 
 // verify re-reads running and compares it with what the plan meant: a device
@@ -315,8 +318,10 @@ func (e *engine) confirmCommit(ctx context.Context, t *txn) error {
 
 // rollback returns the device to its configuration before the run: cancel
 // the confirmed commit, or undo a plain one, or just discard the candidate;
-// then unlock. It runs detached from the caller's context: a cancelled apply
-// must still clean up rather than leave it to the confirm-timeout.
+// then read running back, undo from the pre-image what is still there, and
+// unlock. A device it cannot bring back is mixed (*MixedError), never rolled
+// back. It runs detached from the caller's context: a cancelled apply must
+// still clean up rather than leave it to the confirm-timeout.
 func (e *engine) rollback(ctx context.Context, t *txn, cause string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
@@ -337,22 +342,20 @@ func (e *engine) rollback(ctx context.Context, t *txn, cause string) {
 	// another failed) journals its own reason, whoever failed first.
 	var rb *RolledBackError
 	failedHere := t.err != nil && !errors.As(t.err, &rb)
-	var errs []error
+	var errs []error // journal failures
+	var stepErr error
+	undone := false
 	switch {
 	case t.committed && t.confirmed:
 		if err := e.enter(ctx, t, journal.Cancelled, "cancel-commit: "+reasonOf(t, cause)); err != nil {
 			errs = append(errs, err)
 		}
-		if err := e.cancelCommit(ctx, t); err != nil {
-			errs = append(errs, err)
-		}
+		stepErr = e.cancelCommit(ctx, t)
 	case t.committed:
 		if err := e.enter(ctx, t, journal.Undone, "undo from the pre-image: "+reasonOf(t, cause)); err != nil {
 			errs = append(errs, err)
 		}
-		if err := e.undo(ctx, t); err != nil {
-			errs = append(errs, err)
-		}
+		stepErr, undone = e.undo(ctx, t, t.want), true
 	case t.touched && !failedHere:
 		if err := e.enter(ctx, t, journal.Cancelled, "discarded: "+reasonOf(t, cause)); err != nil {
 			errs = append(errs, err)
@@ -362,17 +365,45 @@ func (e *engine) rollback(ctx context.Context, t *txn, cause string) {
 			errs = append(errs, err)
 		}
 	}
+	var checkErr error
+	if t.before != nil {
+		// A device answering <ok/> proves nothing (DESIGN invariant 6).
+		checkErr = e.settle(ctx, t, stepErr, undone, cause)
+	} else if stepErr != nil {
+		checkErr = stepErr
+	}
 	e.release(ctx, t, true)
 	if failedHere {
 		if err := e.enter(ctx, t, journal.PhaseFailed, t.err.Error()); err != nil {
 			errs = append(errs, err)
 		}
 	}
+	var mixed *MixedError
+	if errors.As(checkErr, &mixed) {
+		if err := e.enter(ctx, t, journal.PhaseMixed, mixed.Error()); err != nil {
+			errs = append(errs, err)
+		}
+		if failedHere {
+			t.err = errors.Join(t.err, mixed)
+		} else {
+			// Not "rolled back because ...": it was not.
+			mixed.Reason = cause + " failed"
+			t.err = mixed
+		}
+		t.phase = string(journal.PhaseMixed)
+		e.log.Error("rollback left the device mixed: neither its old nor its new configuration", "device", t.name, "err", mixed)
+		checkErr = nil
+	}
+	if checkErr != nil {
+		errs = append(errs, checkErr)
+	}
 	if err := errors.Join(errs...); err != nil {
 		// The device may be left on the new configuration: make it loud,
 		// and keep the run from reading as rolled back.
 		t.err = errors.Join(t.err, fmt.Errorf("%s: rollback: %w", t.name, err))
-		t.phase = "rollback-failed"
+		if t.phase != string(journal.PhaseMixed) {
+			t.phase = "rollback-failed"
+		}
 		e.log.Error("rollback failed", "device", t.name, "err", err)
 	}
 }
@@ -386,52 +417,144 @@ func reasonOf(t *txn, cause string) string {
 }
 
 // cancelCommit cancels the run's confirmed commit, on a new session if the
-// old one died. A device that has no such commit any more rolled back by
-// itself (the confirm-timeout, or a commit that never landed): that is the
-// state wanted, so it counts as done once running equals the pre-image.
+// old one died. Its answer decides nothing: settle reads running back. (A
+// device with no such commit any more rolled back by itself — the
+// confirm-timeout, or a commit that never landed — or lost it to the quirk
+// below; only running tells which.)
 func (e *engine) cancelCommit(ctx context.Context, t *txn) error {
-	s := t.sess
-	err := s.CancelCommit(ctx, t.persist)
+	// yuma123 netconfd answers <ok/> to a cancel-commit from a session that
+	// holds the lock on running, ends the pending commit and restores
+	// nothing, for good; with only the candidate locked it rolls back
+	// (lab/NOTES.md "More server behaviour", re-checked with raw XML). So
+	// running is unlocked first. Nobody slips in meanwhile: the candidate
+	// stays locked, and the pending confirmed commit keeps other sessions'
+	// locks out (in-use) until it is cancelled.
+	e.unlock(ctx, t, netconf.Running)
+	err := t.sess.CancelCommit(ctx, t.persist)
 	var te *netconf.TimeoutError
 	if errors.Is(err, netconf.ErrClosed) || errors.As(err, &te) {
-		ns, derr := e.opts.Dialer.Dial(ctx, t.dev)
-		if derr != nil {
+		if derr := e.redial(ctx, t); derr != nil {
 			return fmt.Errorf("%s: cancel-commit: %w; redial: %w", t.name, err, derr)
 		}
-		defer closeQuietly(ctx, ns)
-		s = ns
-		err = s.CancelCommit(ctx, t.persist)
+		err = t.sess.CancelCommit(ctx, t.persist)
 	}
-	if err == nil {
-		return nil
-	}
-	var rpcErr *netconf.RPCError
-	if !errors.As(err, &rpcErr) {
+	if err != nil {
 		return named(t.name, "cancel-commit", err)
 	}
-	// No pending commit under our persist id: check running instead.
-	now, gerr := s.GetConfig(ctx, netconf.Running, t.filter)
-	if gerr != nil {
-		return fmt.Errorf("%s: cancel-commit: %w; reading running: %w", t.name, err, gerr)
-	}
-	if t.before != nil && pruneEmpty(now).Equal(pruneEmpty(t.before)) {
-		e.log.Info("no confirmed commit to cancel; running is already the pre-image", "device", t.name, "reply", err)
-		return nil
-	}
-	return fmt.Errorf("%s: cancel-commit: %w, and running is not the pre-image", t.name, err)
+	return nil
 }
 
-// undo reverts a plain commit with the inverse changes, computed from the
-// pre-image read under lock before the edit.
-func (e *engine) undo(ctx context.Context, t *txn) error {
-	if t.before == nil || t.want == nil {
+// settle reads running back after a rollback step and compares it with the
+// pre-image. When it differs and no undo was tried yet, it undoes from the
+// pre-image what running holds (an inverse edit) and reads again. A device
+// still not back is a *MixedError; one that cannot be read, an error that
+// says the state is unknown. stepErr is the rollback step's failure, if any:
+// a device back on its pre-image has settled whatever it answered.
+func (e *engine) settle(ctx context.Context, t *txn, stepErr error, undone bool, cause string) error {
+	now, err := e.readBack(ctx, t)
+	if err != nil {
+		return errors.Join(stepErr, fmt.Errorf("%s: reading running back after the rollback: %w (state unknown: check the device)", t.name, err))
+	}
+	if pruneEmpty(now).Equal(pruneEmpty(t.before)) {
+		if stepErr != nil {
+			e.log.Info("rollback step failed, but running is the pre-image", "device", t.name, "err", stepErr)
+		}
+		e.event(t, "checked", "running equals the pre-image")
+		return nil
+	}
+	diff := restoreDiff(now, t.before)
+	if !undone {
+		e.log.Warn("running is not the pre-image after the rollback; undoing from the pre-image", "device", t.name, "differences", len(diff), "step_err", stepErr)
+		detail := fmt.Sprintf("running kept %d changes after %s: undo from the pre-image: %s failed", len(diff), rollbackStep(t), cause)
+		if err := e.enter(ctx, t, journal.Undone, detail); err != nil {
+			return errors.Join(stepErr, err)
+		}
+		uerr := e.undo(ctx, t, now)
+		return e.settle(ctx, t, errors.Join(stepErr, uerr), true, cause)
+	}
+	return &MixedError{Device: t.name, Diff: diff, Err: stepErr}
+}
+
+// restoreDiff is the changes that turn running (now) into the pre-image.
+// Every node of now may be removed: within the managed subtrees, what the
+// pre-image lacks was put there by this run under its lock.
+func restoreDiff(now, before *configtree.Tree) []configtree.Change {
+	post := pruneEmpty(now)
+	post.SetOwner("netrecon-undo")
+	return configtree.Diff(post, pruneEmpty(before))
+}
+
+func rollbackStep(t *txn) string {
+	switch {
+	case t.committed && t.confirmed:
+		return "cancel-commit"
+	case t.committed:
+		return "undo"
+	}
+	return "discard"
+}
+
+// readBack reads running under the device's filter, on a new session if the
+// old one died.
+func (e *engine) readBack(ctx context.Context, t *txn) (*configtree.Tree, error) {
+	if t.sess == nil {
+		if err := e.redial(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+	now, err := t.sess.GetConfig(ctx, netconf.Running, t.filter)
+	var te *netconf.TimeoutError
+	if errors.Is(err, netconf.ErrClosed) || errors.As(err, &te) {
+		if derr := e.redial(ctx, t); derr != nil {
+			return nil, fmt.Errorf("%w; redial: %w", err, derr)
+		}
+		now, err = t.sess.GetConfig(ctx, netconf.Running, t.filter)
+	}
+	return now, err
+}
+
+// redial replaces the device's session with a new one; the old one's locks
+// died with it.
+func (e *engine) redial(ctx context.Context, t *txn) error {
+	s, err := e.opts.Dialer.Dial(ctx, t.dev)
+	if err != nil {
+		return err
+	}
+	if t.sess != nil {
+		closeQuietly(ctx, t.sess)
+	}
+	t.sess, t.locked = s, nil
+	return nil
+}
+
+// unlock releases one datastore this session locked, early.
+func (e *engine) unlock(ctx context.Context, t *txn, ds string) {
+	i := slices.Index(t.locked, ds)
+	if i < 0 {
+		return
+	}
+	if err := t.sess.Unlock(ctx, ds); err != nil && !errors.Is(err, netconf.ErrClosed) {
+		e.log.Warn("unlock failed", "device", t.name, "datastore", ds, "err", err)
+	}
+	t.locked = slices.Delete(t.locked, i, i+1)
+}
+
+// undo reverts a commit with the inverse changes from what the device holds
+// (from: the planned result, or running as read back) to the pre-image read
+// under lock before the edit, committed plainly under the candidate lock.
+func (e *engine) undo(ctx context.Context, t *txn, from *configtree.Tree) error {
+	if t.before == nil || from == nil {
 		return fmt.Errorf("%s: undo: no pre-image", t.name)
 	}
-	post := t.want.Clone()
-	post.SetOwner("netrecon-undo") // everything the run touched may be removed again
-	inverse := configtree.Diff(post, t.before)
+	inverse := restoreDiff(from, t.before)
 	if len(inverse) == 0 {
 		return nil
+	}
+	if !slices.Contains(t.locked, netconf.Candidate) {
+		// A new session (the old one died): the edit needs the lock again.
+		if err := e.lock(ctx, t, netconf.Candidate); err != nil {
+			return fmt.Errorf("%s: undo: %w", t.name, err)
+		}
 	}
 	if err := t.sess.Discard(ctx); err != nil {
 		return fmt.Errorf("%s: undo: discard-changes: %w", t.name, err)

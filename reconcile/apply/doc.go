@@ -22,9 +22,16 @@
 //
 // Phase 2: the confirming commit (persist-id) on every device, then unlock.
 // Any failure before phase 2 cancels the confirmed commit on every device
-// already committed, and discards and unlocks the others: the outcome is
-// "rolled-back". If netrecon dies, the confirm-timeout rolls the devices back
-// by themselves, and Recover settles the run from the journal.
+// already committed, and discards and unlocks the others. Running is unlocked
+// before cancel-commit: yuma123 answers <ok/> to a cancel-commit from the
+// session holding the running lock and rolls nothing back (lab/NOTES.md).
+// Then every device's running is read back and compared with its pre-image;
+// one still changed is undone from the pre-image and read again, and one
+// still not back is "mixed" (*MixedError, naming the nodes): the outcome is
+// "rolled-back" only when every device is back, "mixed" when one is on
+// neither side. If netrecon dies, the confirm-timeout rolls the devices back
+// by themselves, and Recover settles the run from the journal, reading each
+// device back against the pre-image journaled with its commit.
 //
 // A device without :confirmed-commit:1.1 commits plainly; its pre-image is
 // kept (and journaled with the commit) and, on failure, the inverse changes

@@ -94,3 +94,40 @@ type RolledBackError struct {
 func (e *RolledBackError) Error() string {
 	return fmt.Sprintf("%s: rolled back because %s failed", e.Device, e.Cause)
 }
+
+// MixedError is a device that a rollback could not bring back: after
+// cancel-commit (or discard) and an undo from the pre-image, running read back
+// is still not what it was before the run (DESIGN invariant 6). Such a device
+// runs neither its old nor its new configuration and needs a human. Diff turns
+// what the device holds into its pre-image.
+type MixedError struct {
+	Device string
+	Diff   []configtree.Change
+	Reason string // why it was rolled back
+	Err    error  // what failed on the way (cancel, undo), if anything
+}
+
+// mixedNodesShown bounds the nodes an error message lists.
+const mixedNodesShown = 10
+
+func (e *MixedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: mixed: running is not its configuration before the run after cancel and undo (%d differences", e.Device, len(e.Diff))
+	for i, c := range e.Diff {
+		if i == mixedNodesShown {
+			b.WriteString(", ...")
+			break
+		}
+		fmt.Fprintf(&b, "; %c %s", c.Action, c.Path)
+	}
+	b.WriteString("): check the device by hand")
+	if e.Reason != "" {
+		b.WriteString("; rolled back because " + e.Reason)
+	}
+	if e.Err != nil {
+		b.WriteString("; " + e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *MixedError) Unwrap() error { return e.Err }

@@ -33,6 +33,9 @@ const (
 	RecoveryUndone            = "undone"               // a plain commit reverted from its pre-image
 	RecoveryNothing           = "nothing to do"        // nothing had been committed
 	RecoveryManual            = "needs a manual check" // a plain commit without pre-image
+	// The device is on neither side after the cancel (or confirm) and an
+	// undo from the pre-image; the action's Err is a *MixedError.
+	RecoveryMixed = "mixed"
 )
 
 // RecoveryAction is what Recover did to one device of an unfinished run.
@@ -121,8 +124,8 @@ func recoverRun(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer
 	if full, err := j.Run(ctx, run.ID); err == nil {
 		for _, d := range full.Devices {
 			for _, tr := range d.Transitions {
-				if tr.Phase == journal.Committed && strings.HasPrefix(tr.Detail, preImagePrefix) {
-					preImages[d.Device] = strings.TrimPrefix(tr.Detail, preImagePrefix)
+				if _, img, ok := strings.Cut(tr.Detail, preImageMarker); ok && tr.Phase == journal.Committed {
+					preImages[d.Device] = img
 				}
 			}
 		}
@@ -137,7 +140,7 @@ func recoverRun(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer
 		if d.PersistID == "" && !forward[d.Device] && (d.Phase == journal.Committed || d.Phase == journal.Verified || d.Phase == journal.Undone) {
 			a = undoDevice(ctx, j, dialer, inv, run, d, preImages[d.Device], changes[d.Device])
 		} else {
-			a = recoverDevice(ctx, j, dialer, inv, run, d, forward[d.Device], desired[d.Device])
+			a = recoverDevice(ctx, j, dialer, inv, run, d, forward[d.Device], desired[d.Device], preImages[d.Device], changes[d.Device])
 		}
 		a.Run, a.Device = run.ID, d.Device
 		mu.Lock()
@@ -161,7 +164,7 @@ func recoverRun(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer
 	return acts, nil
 }
 
-func recoverDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer, inv *schema.Intent, run journal.Run, d journal.DeviceRun, forward bool, desired *configtree.Tree) RecoveryAction {
+func recoverDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer, inv *schema.Intent, run journal.Run, d journal.DeviceRun, forward bool, desired *configtree.Tree, preImage string, changes []configtree.Change) RecoveryAction {
 	enter := func(p journal.Phase, detail string) error {
 		return j.EnterPhase(ctx, run.ID, d.Device, p, d.PersistID, "recovery: "+detail)
 	}
@@ -173,6 +176,8 @@ func recoverDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dia
 		return RecoveryAction{Action: RecoveryNothing}
 	case journal.Undone, journal.PhaseFailed, journal.Skipped:
 		return RecoveryAction{Action: RecoveryNothing}
+	case journal.PhaseMixed:
+		return RecoveryAction{Action: RecoveryManual, Err: fmt.Errorf("%s: the run left it mixed: check the device by hand", d.Device)}
 	case journal.Cancelled:
 		if d.PersistID == "" {
 			return RecoveryAction{Action: RecoveryNothing}
@@ -218,13 +223,39 @@ func recoverDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dia
 	var rpcErr *netconf.RPCError
 	switch {
 	case errors.As(err, &rpcErr):
-		// No confirmed commit under that persist id (see the constants).
+		// No confirmed commit under that persist id (see the constants) —
+		// or one lost without a rollback: running tells.
 		action = RecoveryAlreadyRolledBack
 		if forward {
 			action = RecoveryAlreadyConfirmed
 		}
 	case err != nil:
 		return RecoveryAction{Action: action, Err: fmt.Errorf("%s: %s: %w", d.Device, action, err)}
+	}
+	// A device answering <ok/> (or "nothing pending") proves nothing
+	// (DESIGN invariant 6): read running back and compare.
+	c, cerr := newRecoveryCheck(ctx, j, d.Device, desired, preImage, changes)
+	if cerr != nil {
+		if err != nil {
+			return RecoveryAction{Action: RecoveryManual, Err: fmt.Errorf("%s: %s (%v), and running cannot be checked: %w", d.Device, action, err, cerr)}
+		}
+		return RecoveryAction{Action: RecoveryManual, Err: fmt.Errorf("%s: %s, but running cannot be checked: %w", d.Device, action, cerr)}
+	}
+	now, rerr := s.GetConfig(ctx, netconf.Running, c.filter)
+	if rerr != nil {
+		return RecoveryAction{Action: RecoveryManual, Err: fmt.Errorf("%s: %s; reading running back: %w", d.Device, action, rerr)}
+	}
+	switch {
+	case forward && c.is(now, c.want):
+	case !forward && c.is(now, c.before):
+		return RecoveryAction{Action: action}
+	case forward && c.is(now, c.before):
+		// The confirm-timeout ran out while netrecon was down: the device
+		// is on its old configuration; the next plan applies it again.
+		// Nothing is recorded as owned that is not there.
+		return RecoveryAction{Action: RecoveryAlreadyRolledBack}
+	default:
+		return c.undo(ctx, j, run, d, s, now)
 	}
 	if forward {
 		// The record the run wrote before committing: what it created,
@@ -279,8 +310,16 @@ func undoDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer
 		return fail(fmt.Errorf("dial: %w", err))
 	}
 	defer closeQuietly(context.WithoutCancel(ctx), s)
-	if err := lockWithin(ctx, s, netconf.Candidate, DefaultLockWait); err != nil {
+	if err := undoOn(ctx, s, inverse); err != nil {
 		return fail(err)
+	}
+	return RecoveryAction{Action: action}
+}
+
+// undoOn commits inverse plainly on s under the candidate lock.
+func undoOn(ctx context.Context, s reconcile.Device, inverse []configtree.Change) error {
+	if err := lockWithin(ctx, s, netconf.Candidate, DefaultLockWait); err != nil {
+		return err
 	}
 	defer s.Unlock(context.WithoutCancel(ctx), netconf.Candidate)
 	for _, step := range []func() error{
@@ -290,10 +329,68 @@ func undoDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer
 	} {
 		if err := step(); err != nil {
 			_ = s.Discard(context.WithoutCancel(ctx))
-			return fail(err)
+			return err
 		}
 	}
-	return RecoveryAction{Action: action}
+	return nil
+}
+
+// recoveryCheck is what recovery compares running with: the pre-image
+// journaled with the commit, and the planned result, under the managed
+// filter apply read them with.
+type recoveryCheck struct {
+	device               string
+	filter, before, want *configtree.Tree
+}
+
+func newRecoveryCheck(ctx context.Context, j *journal.Journal, device string, desired *configtree.Tree, preImage string, changes []configtree.Change) (*recoveryCheck, error) {
+	if preImage == "" || desired == nil {
+		return nil, errors.New("no pre-image or plan in the journal: compare running with the plan")
+	}
+	c := &recoveryCheck{device: device, before: configtree.New()}
+	if err := json.Unmarshal([]byte(preImage), c.before); err != nil {
+		return nil, fmt.Errorf("pre-image: %w", err)
+	}
+	var err error
+	if c.want, err = configtree.Apply(c.before, changes); err != nil {
+		return nil, err
+	}
+	// The run read through the filter of the record it started from, which
+	// is still the journal's: a record changes only once a run lands.
+	rec, err := record(ctx, j, device)
+	if err != nil {
+		return nil, err
+	}
+	if c.filter, err = managedFilter(desired, rec); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *recoveryCheck) is(now, t *configtree.Tree) bool {
+	return pruneEmpty(now).Equal(pruneEmpty(t))
+}
+
+// undo brings a device that is on neither side back to its pre-image, and
+// reads it again; still not back, it is mixed, journaled so.
+func (c *recoveryCheck) undo(ctx context.Context, j *journal.Journal, run journal.Run, d journal.DeviceRun, s reconcile.Device, now *configtree.Tree) RecoveryAction {
+	diff := restoreDiff(now, c.before)
+	if err := j.EnterPhase(ctx, run.ID, d.Device, journal.Undone, d.PersistID, fmt.Sprintf("recovery: running is neither side (%d differences from the pre-image): undo from the pre-image", len(diff))); err != nil {
+		return RecoveryAction{Action: RecoveryUndone, Err: err}
+	}
+	uerr := undoOn(ctx, s, diff)
+	again, rerr := s.GetConfig(ctx, netconf.Running, c.filter)
+	if rerr == nil && c.is(again, c.before) {
+		return RecoveryAction{Action: RecoveryUndone}
+	}
+	if rerr != nil {
+		return RecoveryAction{Action: RecoveryManual, Err: fmt.Errorf("%s: undo: %v; reading running back: %w (state unknown: check the device)", d.Device, uerr, rerr)}
+	}
+	mixed := &MixedError{Device: d.Device, Diff: restoreDiff(again, c.before), Reason: "the run did not finish", Err: uerr}
+	if err := j.EnterPhase(ctx, run.ID, d.Device, journal.PhaseMixed, d.PersistID, "recovery: "+mixed.Error()); err != nil {
+		return RecoveryAction{Action: RecoveryMixed, Err: errors.Join(mixed, err)}
+	}
+	return RecoveryAction{Action: RecoveryMixed, Err: mixed}
 }
 
 // lockWithin takes ds, backing off while another session holds it, for at

@@ -27,6 +27,10 @@ const (
 	// AlarmFetchFailing: the intent repo could not be fetched
 	// Config.Alarm.AfterFailures times in a row.
 	AlarmFetchFailing AlarmKind = "fetch-failing"
+	// AlarmDeviceMixed: a rollback (or a recovery) could not bring a device
+	// back: it runs neither its old nor its new configuration. Raised at
+	// once, naming the nodes; it clears when the device is in sync again.
+	AlarmDeviceMixed AlarmKind = "device-mixed"
 )
 
 // Alarm is a condition that needs a human. It is raised once, notified once,

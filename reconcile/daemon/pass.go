@@ -43,6 +43,7 @@ type devResult struct {
 	err      error
 	deferred *Deferral
 	changes  int
+	mixed    bool // left on neither side by a rollback: alarm at once
 }
 
 // step is one step of a pass. done ends the pass early without error.
@@ -435,7 +436,14 @@ func (d *Daemon) applyChanges(ctx context.Context, s *passState) (bool, error) {
 		var again []string
 		for _, dr := range res.Devices {
 			var deferred *apply.DeferredError
+			var mixed *apply.MixedError
 			switch {
+			case errors.As(dr.Err, &mixed):
+				// Before the rolled-back case: a mixed device is no
+				// bystander to retry quietly.
+				r := failed(dr.Err)
+				r.mixed = true
+				s.results[dr.Name] = r
 			case dr.Err == nil:
 				s.results[dr.Name] = devResult{state: StateApplied, changes: dr.Changes}
 			case errors.As(dr.Err, &deferred):
@@ -537,6 +545,7 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 			ds.DriftNodes = 0 // healed, or none
 			d.alarms.clear(AlarmDeviceFailing, name)
 			d.alarms.clear(AlarmDrift, name)
+			d.alarms.clear(AlarmDeviceMixed, name)
 		case StateFailing:
 			ds.Failures++
 			ds.LastError = r.err.Error()
@@ -544,6 +553,9 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 			d.metrics.applyFailures.Inc()
 			s.p.Failed = append(s.p.Failed, name)
 			s.log.Warn("device failed", "device", name, "failures", ds.Failures, "retry_at", ds.NextRetry, "err", r.err)
+			if r.mixed {
+				d.alarms.raise(Alarm{Kind: AlarmDeviceMixed, Device: name, Commit: s.commit, Failures: ds.Failures, Message: r.err.Error()})
+			}
 			if ds.Failures >= d.cfg.Alarm.AfterFailures {
 				d.alarms.raise(Alarm{Kind: AlarmDeviceFailing, Device: name, Commit: s.commit, Failures: ds.Failures, Message: r.err.Error()})
 			}

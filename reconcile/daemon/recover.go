@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 
 	"github.com/netrecon/netrecon/reconcile/apply"
 )
@@ -33,6 +34,10 @@ func (d *Daemon) recover(ctx context.Context) {
 	}
 	acts, err := apply.Recover(ctx, d.journal, d.dialerFor(in), in, d.log)
 	for _, a := range acts {
+		var mixed *apply.MixedError
+		if errors.As(a.Err, &mixed) {
+			d.alarms.raise(Alarm{Kind: AlarmDeviceMixed, Device: a.Device, Commit: commit, Message: a.Err.Error()})
+		}
 		if a.Err != nil {
 			d.log.Error("recover", "run", a.Run, "device", a.Device, "action", a.Action, "err", a.Err)
 			continue

@@ -25,12 +25,15 @@ const (
 	// Recovered is a run that a later start settled from the journal after
 	// the process running it died.
 	Recovered Outcome = "recovered"
+	// Mixed is a run that left a device on neither its old nor its new
+	// configuration: a rollback the device could not be brought back by.
+	Mixed Outcome = "mixed"
 )
 
 // Valid reports whether o is one of the outcomes above.
 func (o Outcome) Valid() bool {
 	switch o {
-	case Running, Applied, RolledBack, Failed, Partial, NoChanges, Recovered:
+	case Running, Applied, RolledBack, Failed, Partial, NoChanges, Recovered, Mixed:
 		return true
 	}
 	return false
@@ -51,12 +54,15 @@ const (
 	Undone      Phase = "undone"
 	PhaseFailed Phase = "failed"
 	Skipped     Phase = "skipped"
+	// Mixed: after the rollback, running (read back) is neither the
+	// pre-image nor the planned result; the detail names the nodes.
+	PhaseMixed Phase = "mixed"
 )
 
 // Valid reports whether p is one of the phases above.
 func (p Phase) Valid() bool {
 	switch p {
-	case Pending, Locked, Edited, Committed, Verified, Confirmed, Cancelled, Undone, PhaseFailed, Skipped:
+	case Pending, Locked, Edited, Committed, Verified, Confirmed, Cancelled, Undone, PhaseFailed, Skipped, PhaseMixed:
 		return true
 	}
 	return false
