@@ -44,6 +44,7 @@ type Renderer struct {
 	services  map[string]*schema.Service
 	bufs      sync.Pool         // *bytes.Buffer, reused across executions
 	sources   map[string]string // template source by name, to place bad output
+	budget    Budget            // of every template execution
 }
 
 type tmplKey struct{ kind, platform string }
@@ -52,7 +53,10 @@ type tmplKey struct{ kind, platform string }
 // ones and the repo's own (in.Types). A template that does not parse, or that
 // html/template cannot escape, is a Diagnostic at its file and line; the
 // Renderer is still returned and fails only the services of that type.
-func New(in *schema.Intent) (*Renderer, schema.Diagnostics) {
+//
+// Every execution of a template runs within a Budget (DefaultBudget unless
+// WithBudget says otherwise).
+func New(in *schema.Intent, opts ...Option) (*Renderer, schema.Diagnostics) {
 	r := &Renderer{
 		intent:    in,
 		templates: map[tmplKey]*template.Template{},
@@ -60,10 +64,16 @@ func New(in *schema.Intent) (*Renderer, schema.Diagnostics) {
 		byDevice:  map[string][]*schema.Service{},
 		services:  map[string]*schema.Service{},
 		sources:   map[string]string{},
+		budget:    DefaultBudget(),
 	}
 	r.bufs.New = func() any { return new(bytes.Buffer) }
 	var diags schema.Diagnostics
-	fm := funcs()
+	for _, o := range opts {
+		if err := o(r); err != nil {
+			return r, diags.Errorf(schema.Pos{}, "", "invalid option: %v", err)
+		}
+	}
+	fm := capped(funcs(), r.budget)
 
 	builtin, err := fs.Glob(builtinFS, "templates/*/*.xml.tmpl")
 	if err != nil {
@@ -131,10 +141,31 @@ func (r *Renderer) add(fm template.FuncMap, kind, platform, name, src string) sc
 	if err != nil {
 		return schema.Diagnostics{templateDiag(name, err, "fix the template's syntax")}
 	}
+	// Before the first execution, which escapes the trees: the ticks must be
+	// in place when it runs, and a literal bomb must not run at all.
+	for _, sub := range t.Templates() {
+		if sub.Tree == nil {
+			continue
+		}
+		if loc, err := checkRanges(sub.Tree, r.budget.Range); err != nil {
+			d := templateDiag(name, fmt.Errorf("template: %s: %w", loc, err), "iterate over the service's data instead, or split the service")
+			d.Summary = err.Error()
+			return schema.Diagnostics{d}
+		}
+		addTicks(sub.Tree)
+	}
 	// Escaping happens on first execution; data errors are expected with empty
 	// data and ignored, only *template.Error is an escaping problem.
-	var escErr *template.Error
-	if err := t.Execute(io.Discard, tmplData{Spec: map[string]any{}}); errors.As(err, &escErr) {
+	var (
+		escErr *template.Error
+		bErr   *BudgetError
+	)
+	err = execute(t, io.Discard, tmplData{Spec: map[string]any{}}, r.budget)
+	if errors.As(err, &bErr) {
+		// Over budget with no data at all: it would be for every service.
+		return schema.Diagnostics{templateDiag(name, err, "a template must not loop or recurse without bound")}
+	}
+	if errors.As(err, &escErr) {
 		return schema.Diagnostics{templateDiag(name, err, "html/template cannot escape this template; keep actions in element text or in quoted attribute values")}
 	}
 	r.templates[tmplKey{kind, platform}] = t
@@ -241,7 +272,7 @@ func (r *Renderer) Fragment(svc *schema.Service, dev *schema.Device) (*configtre
 	}()
 	buf.Reset()
 	name := t.Name()
-	if err := t.Execute(buf, data); err != nil {
+	if err := execute(t, buf, data, r.budget); err != nil {
 		line, msg := templatePos(name, err)
 		return nil, &TemplateError{Template: name, Line: line, Service: svc.Name, Device: dev.Name, Err: errors.New(msg)}
 	}

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // globalVRF names the routing table of services that give no vrf.
@@ -21,6 +22,7 @@ func crossCheck(in *Intent, deviceField map[*Device]string) Diagnostics {
 	var diags Diagnostics
 	in.Devices, diags = uniqueDevices(in.Devices, deviceField, diags)
 	in.Services, diags = uniqueServices(in.Services, diags)
+	diags = uniqueEndpoints(in.Devices, deviceField, diags)
 
 	devices := make(map[string]*Device, len(in.Devices))
 	for _, d := range in.Devices {
@@ -65,6 +67,76 @@ func uniqueDevices(ds []*Device, field map[*Device]string, diags Diagnostics) ([
 			Detail:  "first defined at " + first.Pos.String()})
 		return true
 	}), diags
+}
+
+// endpoint is where netrecon reaches a device: its address and port, in one
+// spelling per endpoint.
+type endpoint struct {
+	address string
+	port    int
+}
+
+func (e endpoint) String() string { return e.address + " port " + strconv.Itoa(e.port) }
+
+// endpointOf normalises a device's address and port: IP addresses in their
+// canonical form (an IPv4-mapped IPv6 address as the IPv4 one), host names in
+// lower case without a trailing dot ([RFC4343]), and the default port filled.
+//
+// [RFC4343]: https://www.rfc-editor.org/rfc/rfc4343#section-2
+func endpointOf(d *Device) endpoint {
+	e := endpoint{address: strings.ToLower(strings.TrimSuffix(d.Address, ".")), port: d.Port}
+	if a, err := netip.ParseAddr(d.Address); err == nil {
+		e.address = a.Unmap().String()
+	}
+	if e.port == 0 {
+		e.port = defaultPort
+	}
+	return e
+}
+
+// uniqueEndpoints refuses devices that share an address and port: they are
+// one router under two names, so an atomic apply waits on its own lock and a
+// non-atomic one has each name overwrite the other's config. Every device of
+// such a group gets an error naming the others, so whoever adds either one
+// sees it; ds is sorted by name already.
+func uniqueEndpoints(ds []*Device, field map[*Device]string, diags Diagnostics) Diagnostics {
+	groups := make(map[endpoint][]*Device)
+	var order []endpoint
+	for _, d := range ds {
+		if d.Address == "" {
+			continue // CUE has reported it
+		}
+		e := endpointOf(d)
+		if len(groups[e]) == 0 {
+			order = append(order, e)
+		}
+		groups[e] = append(groups[e], d)
+	}
+	for _, e := range order {
+		g := groups[e]
+		if len(g) < 2 {
+			continue
+		}
+		slices.SortStableFunc(g, func(a, b *Device) int { return comparePos(a.Pos, b.Pos) })
+		for _, d := range g {
+			var others []string
+			first := ""
+			for _, o := range g {
+				if o == d {
+					continue
+				}
+				if first == "" {
+					first = o.Name
+				}
+				others = append(others, fmt.Sprintf("device %q at %s", o.Name, o.Pos))
+			}
+			diags = diags.Append(Diagnostic{Severity: Error, Pos: d.Pos, Field: joinField(field[d], "address"),
+				Summary: fmt.Sprintf("device %q has the same address and port as device %q (%s)", d.Name, first, e),
+				Detail: "also used by " + strings.Join(others, " and ") +
+					"; each device needs its own address and port, or netrecon locks and edits one router as two"})
+		}
+	}
+	return diags
 }
 
 func uniqueServices(ss []*Service, diags Diagnostics) ([]*Service, Diagnostics) {

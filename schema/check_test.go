@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // validPlus returns testdata/valid with files added or replaced.
@@ -45,6 +47,62 @@ devices:
   - {name: pe1-tyo, platform: junos, address: 192.0.2.99, credentials: {username: x, passwordEnv: X}}
 `},
 		want: []want{{"inventory/zz.yaml", "devices[0].name", `device "pe1-tyo" is defined twice`}},
+	}, {
+		// pe1-tyo is 192.0.2.11 on the default port.
+		name: "duplicate-address-default-port",
+		files: map[string]string{"inventory/zz.yaml": `apiVersion: netrecon.io/v1
+kind: Inventory
+devices:
+  - {name: pe9-tyo, platform: ietf, address: 192.0.2.11, port: 830, credentials: {username: x, passwordEnv: X}}
+`},
+		want: []want{
+			{"inventory/zz.yaml", "devices[0].address", `device "pe9-tyo" has the same address and port as device "pe1-tyo" (192.0.2.11 port 830)`},
+			{"inventory/tokyo.yaml", "devices[0].address", `device "pe1-tyo" has the same address and port as device "pe9-tyo" (192.0.2.11 port 830)`},
+		},
+	}, {
+		// pe1-osa is 2001:db8::21.
+		name: "duplicate-address-ipv6-forms",
+		files: map[string]string{"inventory/zz.yaml": `apiVersion: netrecon.io/v1
+kind: Inventory
+devices:
+  - {name: pe9-osa, platform: junos, address: "2001:DB8:0:0:0:0:0:21", credentials: {username: x, passwordEnv: X}}
+`},
+		want: []want{
+			{"inventory/zz.yaml", "devices[0].address", `same address and port as device "pe1-osa" (2001:db8::21 port 830)`},
+			{"inventory/osaka.yaml", "devices[0].address", `same address and port as device "pe9-osa"`},
+		},
+	}, {
+		// pe2-tyo is pe2-tyo.mgmt.example.net port 22830.
+		name: "duplicate-address-host-name-case",
+		files: map[string]string{"inventory/zz.yaml": `apiVersion: netrecon.io/v1
+kind: Inventory
+devices:
+  - {name: pe9-tyo, platform: junos, address: PE2-TYO.Mgmt.Example.NET, port: 22830, credentials: {username: x, passwordEnv: X}}
+`},
+		want: []want{
+			{"inventory/zz.yaml", "devices[0].address", `same address and port as device "pe2-tyo" (pe2-tyo.mgmt.example.net port 22830)`},
+			{"inventory/tokyo.yaml", "devices[1].address", `same address and port as device "pe9-tyo"`},
+		},
+	}, {
+		name: "duplicate-address-same-file-ipv4-mapped",
+		files: map[string]string{"inventory/zz.yaml": `apiVersion: netrecon.io/v1
+kind: Inventory
+devices:
+  - {name: pe8-tyo, platform: ietf, address: 192.0.2.99, credentials: {username: x, passwordEnv: X}}
+  - {name: pe9-tyo, platform: ietf, address: "::ffff:192.0.2.99", credentials: {username: x, passwordEnv: X}}
+`},
+		want: []want{
+			{"inventory/zz.yaml", "devices[0].address", `device "pe8-tyo" has the same address and port as device "pe9-tyo"`},
+			{"inventory/zz.yaml", "devices[1].address", `device "pe9-tyo" has the same address and port as device "pe8-tyo"`},
+		},
+	}, {
+		name: "same-address-other-port",
+		files: map[string]string{"inventory/zz.yaml": `apiVersion: netrecon.io/v1
+kind: Inventory
+devices:
+  - {name: pe9-tyo, platform: ietf, address: 192.0.2.11, port: 831, credentials: {username: x, passwordEnv: X}}
+  - {name: pe8-tyo, platform: junos, address: pe2-tyo.mgmt.example.net, credentials: {username: x, passwordEnv: X}}
+`},
 	}, {
 		name:  "missing-device",
 		files: map[string]string{"services/x.yaml": circuit("x", "acme", "pe9-nowhere", "ge-0/0/5", 5, "192.0.2.129/30", "")},
@@ -190,4 +248,33 @@ func TestDuplicateNamesTheFirst(t *testing.T) {
 		}
 	}
 	t.Errorf("the duplicate does not name the first's place:\n%s", diagText(diags))
+}
+
+// TestDuplicateAddressNamesTheOther checks that each of two devices with one
+// address and port points at the other's file and line, and that three of
+// them give each one error, in the same order on every run.
+func TestDuplicateAddressNamesTheOther(t *testing.T) {
+	fsys := validPlus(t, map[string]string{
+		"inventory/zz.yaml": `apiVersion: netrecon.io/v1
+kind: Inventory
+devices:
+  - {name: pe8-tyo, platform: ietf, address: 192.0.2.11, credentials: {username: x, passwordEnv: X}}
+  - {name: pe9-tyo, platform: ietf, address: 192.0.2.11, credentials: {username: x, passwordEnv: X}}
+`,
+	})
+	_, diags := Load(fsys, Options{})
+	var got []string
+	for _, d := range diags {
+		if strings.Contains(d.Summary, "same address and port") {
+			got = append(got, d.String())
+		}
+	}
+	want := []string{
+		`inventory/tokyo.yaml:4:5: devices[0].address: device "pe1-tyo" has the same address and port as device "pe8-tyo" (192.0.2.11 port 830) (also used by device "pe8-tyo" at inventory/zz.yaml:4:5 and device "pe9-tyo" at inventory/zz.yaml:5:5; each device needs its own address and port, or netrecon locks and edits one router as two)`,
+		`inventory/zz.yaml:4:5: devices[0].address: device "pe8-tyo" has the same address and port as device "pe1-tyo" (192.0.2.11 port 830) (also used by device "pe1-tyo" at inventory/tokyo.yaml:4:5 and device "pe9-tyo" at inventory/zz.yaml:5:5; each device needs its own address and port, or netrecon locks and edits one router as two)`,
+		`inventory/zz.yaml:5:5: devices[1].address: device "pe9-tyo" has the same address and port as device "pe1-tyo" (192.0.2.11 port 830) (also used by device "pe1-tyo" at inventory/tokyo.yaml:4:5 and device "pe8-tyo" at inventory/zz.yaml:4:5; each device needs its own address and port, or netrecon locks and edits one router as two)`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("duplicate address errors (-want +got):\n%s", diff)
+	}
 }

@@ -51,6 +51,12 @@ type Options struct {
 	// files (passwordFile, keyFile) inside it are refused, since a secret
 	// must never be committed. fs.FS cannot tell where it lives.
 	RepoDir string
+	// Evaluator, when set, evaluates each user-defined service type (its
+	// schema.cue and the instances of its kind) in place of this process:
+	// the CLI and the daemon pass a Sandbox's, which bounds it in time and
+	// memory. nil evaluates in-process, without bound. Built-in kinds are
+	// always evaluated in-process.
+	Evaluator Evaluator
 }
 
 func (o Options) check() (Options, Diagnostics) {
@@ -95,7 +101,7 @@ func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
 		return intent, diags.Errorf(Pos{}, "", "internal error: %v", err)
 	}
 
-	types, broken, ds := loadTypes(r, first)
+	types, broken, ds := loadTypes(r, first, opts.Evaluator != nil)
 	diags = append(diags, ds...)
 	first.types = types
 	intent.Types = types
@@ -122,6 +128,9 @@ func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
 		jobs = append(jobs, job{file: f.name, typ: f.typ})
 	}
 	results := runJobs(jobs, opts, first, types, broken, r, previousResults(opts))
+	if opts.Evaluator != nil {
+		diags = append(diags, evaluateUserTypes(results, types, opts)...)
+	}
 
 	deviceField := make(map[*Device]string)
 	for _, res := range results {
@@ -155,6 +164,10 @@ type result struct {
 	deviceFields []string // field path of each device in its file
 	service      *Service
 	diags        Diagnostics
+	// pending is a document of a user-defined kind that Options.Evaluator
+	// is still to evaluate, with its bytes.
+	pending *document
+	raw     []byte
 }
 
 // runJobs validates files on a bounded pool of workers, each with its own
@@ -178,7 +191,7 @@ func runJobs(jobs []job, opts Options, first *validator, types map[string]*Servi
 					return
 				}
 			}
-			l := loader{v: v, r: r, types: types, broken: broken, trusted: opts.Trusted, prev: prev, unchanged: opts.Unchanged}
+			l := loader{v: v, r: r, types: types, broken: broken, trusted: opts.Trusted, prev: prev, unchanged: opts.Unchanged, deferUser: opts.Evaluator != nil}
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(jobs) {
@@ -203,6 +216,8 @@ type loader struct {
 	// which files may take them.
 	prev      map[string]result
 	unchanged func(string) bool
+	// deferUser leaves documents of user-defined kinds to Options.Evaluator.
+	deferUser bool
 }
 
 // previousResults indexes Options.Previous by file, as results of its files.
@@ -259,7 +274,11 @@ func (l *loader) guarded(j job) (res result) {
 	if j.inventory {
 		return l.inventory(doc, trusted)
 	}
-	return l.service(doc, trusted)
+	res = l.service(doc, trusted)
+	if res.pending != nil {
+		res.raw = data
+	}
+	return res
 }
 
 func (l *loader) inventory(doc *document, trusted bool) result {
@@ -312,25 +331,101 @@ func (l *loader) service(doc *document, trusted bool) result {
 		res.service = serviceOf(doc, builtinSpec(kind, doc))
 		return res
 	}
-	schema, ok := l.v.service(kind)
-	if !ok {
-		// loadTypes compiled this type already; only a bug gets here.
-		res.diags = res.diags.Errorf(doc.lookup("kind"), "kind", "internal error: service type %q does not compile", kind)
+	if l.deferUser {
+		res.pending = doc
 		return res
 	}
-	u, diags := l.v.check(schema, doc, true)
+	spec, diags := l.userSpec(doc, kind)
 	if diags.HasErrors() {
 		res.diags = diags
 		return res
 	}
+	res.service = serviceOf(doc, spec)
+	return res
+}
+
+// userSpec unifies a document of a user-defined kind with its schema and
+// returns its spec, the schema's defaults filled.
+func (l *loader) userSpec(doc *document, kind string) (map[string]any, Diagnostics) {
+	schema, ok := l.v.service(kind)
+	if !ok {
+		// loadTypes compiled this type already; only a bug gets here.
+		return nil, Diagnostics{}.Errorf(doc.lookup("kind"), "kind", "internal error: service type %q does not compile", kind)
+	}
+	u, diags := l.v.check(schema, doc, true)
+	if diags.HasErrors() {
+		return nil, diags
+	}
 	spec, err := plain(u.LookupPath(cueSpecPath()))
 	m, isMap := spec.(map[string]any)
 	if err != nil || !isMap {
-		res.diags = res.diags.Errorf(doc.lookup("spec"), "spec", "cannot read spec: %v", err)
-		return res
+		return nil, Diagnostics{}.Errorf(doc.lookup("spec"), "spec", "cannot read spec: %v", err)
 	}
-	res.service = serviceOf(doc, m)
-	return res
+	return m, diags
+}
+
+// evaluateUserTypes has Options.Evaluator evaluate every user-defined type
+// with the pending documents of its kind, a bounded number at a time, and
+// fills in their results. A type whose evaluation fails is taken out of
+// types, and each of its documents says so.
+func evaluateUserTypes(results []result, types map[string]*ServiceType, opts Options) Diagnostics {
+	var kinds []string
+	pending := make(map[string][]int) // kind → indexes into results
+	for _, k := range sortedTypeKinds(types) {
+		if !types[k].BuiltIn {
+			kinds = append(kinds, k)
+		}
+	}
+	for i, res := range results {
+		if res.pending != nil {
+			k := str(res.pending.data["kind"])
+			pending[k] = append(pending[k], i)
+		}
+	}
+	out := make([]TypeResult, len(kinds))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, opts.Workers)
+	for i, k := range kinds {
+		t := types[k]
+		req := TypeRequest{Kind: k, Dir: t.Dir, Schema: t.Schema}
+		for _, j := range pending[k] {
+			req.Docs = append(req.Docs, DocSource{File: results[j].pending.file, Data: results[j].raw})
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i] = opts.Evaluator(req)
+		}()
+	}
+	wg.Wait()
+	var diags Diagnostics
+	for i, k := range kinds {
+		tr := out[i]
+		diags = append(diags, tr.Diags...)
+		broken := tr.Diags.HasErrors() || len(tr.Docs) != len(pending[k])
+		if broken {
+			delete(types, k)
+		}
+		for n, j := range pending[k] {
+			res := &results[j]
+			doc := res.pending
+			res.pending, res.raw = nil, nil
+			switch {
+			case broken:
+				res.diags = res.diags.Append(Diagnostic{Severity: Error, Pos: doc.lookup("kind"), Field: "kind",
+					Summary: fmt.Sprintf("service type %q is invalid", k),
+					Detail:  "fix the errors reported in " + typesDir + "/" + k})
+			case tr.Docs[n].Diags.HasErrors():
+				res.diags = append(res.diags, tr.Docs[n].Diags...)
+			default:
+				res.diags = append(res.diags, tr.Docs[n].Diags...)
+				res.service = serviceOf(doc, tr.Docs[n].Spec)
+			}
+		}
+	}
+	return diags
 }
 
 // secretsOutside refuses credential files inside the repo folder.

@@ -36,7 +36,9 @@ func builtinTypes() map[string]*ServiceType {
 // loadTypes reads service-types/<kind>/ folders. A type with any problem is
 // left out (its instances then fail as "unknown kind" would be misleading, so
 // they are reported against the broken type instead; see Load).
-func loadTypes(r *repoFS, v *validator) (types map[string]*ServiceType, broken map[string]bool, diags Diagnostics) {
+//
+// With deferred set, schema.cue is only read: an Evaluator compiles it later.
+func loadTypes(r *repoFS, v *validator, deferred bool) (types map[string]*ServiceType, broken map[string]bool, diags Diagnostics) {
 	types = builtinTypes()
 	broken = make(map[string]bool)
 	if _, err := r.resolve(typesDir); err != nil {
@@ -60,7 +62,7 @@ func loadTypes(r *repoFS, v *validator) (types map[string]*ServiceType, broken m
 			continue // README.md and the like
 		}
 		kind := e.Name()
-		t, ds := loadType(r, v, kind, dir)
+		t, ds := loadType(r, v, kind, dir, deferred)
 		diags = append(diags, ds...)
 		if ds.HasErrors() {
 			// A folder named after a built-in kind leaves the built-in
@@ -75,7 +77,7 @@ func loadTypes(r *repoFS, v *validator) (types map[string]*ServiceType, broken m
 	return types, broken, diags
 }
 
-func loadType(r *repoFS, v *validator, kind, dir string) (*ServiceType, Diagnostics) {
+func loadType(r *repoFS, v *validator, kind, dir string, deferred bool) (*ServiceType, Diagnostics) {
 	var diags Diagnostics
 	schemaFile := dir + "/schema.cue"
 	if isBuiltin(kind) {
@@ -125,6 +127,25 @@ func loadType(r *repoFS, v *validator, kind, dir string) (*ServiceType, Diagnost
 		}
 		return nil, diags
 	}
+	if !deferred {
+		ds, compiled := checkUserSchema(v, t)
+		diags = append(diags, ds...)
+		if !compiled {
+			return nil, diags
+		}
+	}
+	if len(t.Template) == 0 {
+		diags = diags.Append(Diagnostic{Severity: Warning, Pos: Pos{File: dir},
+			Summary: fmt.Sprintf("service type %q has no template", kind),
+			Detail:  "add <platform>.xml.tmpl for each platform its instances run on"})
+	}
+	return t, diags
+}
+
+// checkUserSchema compiles a user-defined type's schema.cue and checks that
+// #Spec names the devices; compiled is false when it does not compile.
+func checkUserSchema(v *validator, t *ServiceType) (diags Diagnostics, compiled bool) {
+	schemaFile := t.Dir + "/schema.cue"
 	spec, err := compileUserSpec(v.ctx, t)
 	if err != nil {
 		for _, e := range cueerrors.Errors(err) {
@@ -138,19 +159,14 @@ func loadType(r *repoFS, v *validator, kind, dir string) (*ServiceType, Diagnost
 		if len(cueerrors.Errors(err)) == 0 {
 			diags = diags.Errorf(Pos{File: schemaFile}, "", "%v", err)
 		}
-		return nil, diags
+		return diags, false
 	}
 	if !hasField(spec, "device") && !hasField(spec, "devices") {
 		diags = diags.Append(Diagnostic{Severity: Error, Pos: Pos{File: schemaFile},
 			Summary: "#Spec names no device",
 			Detail:  "add `device!: string` or `devices!: [...string]` to #Spec: netrecon must know which devices a service configures"})
 	}
-	if len(t.Template) == 0 {
-		diags = diags.Append(Diagnostic{Severity: Warning, Pos: Pos{File: dir},
-			Summary: fmt.Sprintf("service type %q has no template", kind),
-			Detail:  "add <platform>.xml.tmpl for each platform its instances run on"})
-	}
-	return t, diags
+	return diags, true
 }
 
 // hasField reports whether struct v declares a field (required, optional or

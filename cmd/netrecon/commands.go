@@ -16,5 +16,6 @@ func commands(a *app) []*cobra.Command {
 		newHostkeysCmd(a),
 		newSimCmd(a),
 		newVersionCmd(a),
+		newEvaluateCmd(a),
 	}
 }

@@ -24,7 +24,8 @@ import (
 // TestMain lets a test run the CLI as a child process of its own binary, so
 // a crash test can kill a real netrecon with SIGKILL.
 func TestMain(m *testing.M) {
-	if os.Getenv("NETRECON_CLI_CHILD") == "1" {
+	// The schema sandbox re-executes the binary with its hidden verb.
+	if os.Getenv("NETRECON_CLI_CHILD") == "1" || len(os.Args) > 1 && os.Args[1] == evaluateVerb {
 		os.Exit(run(&app{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin}, os.Args[1:]))
 	}
 	os.Exit(m.Run())

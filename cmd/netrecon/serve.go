@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netrecon/netrecon/reconcile/daemon"
+	"github.com/netrecon/netrecon/schema"
 )
 
 func newServeCmd(a *app) *cobra.Command {
@@ -56,7 +57,7 @@ nothing starts (exit 1). SIGTERM or SIGINT stops it gracefully.`,
 			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			log := slog.New(slog.NewJSONHandler(a.stderr, &slog.HandlerOptions{Level: lv}))
-			d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log})
+			d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, Evaluator: sandboxEvaluator(schema.DefaultBudget())})
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}

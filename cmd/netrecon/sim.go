@@ -78,7 +78,7 @@ type simPlan struct {
 }
 
 func planFromInventory(dir string) (*simPlan, error) {
-	in, diags, err := loadDir(dir, schema.Options{})
+	in, diags, err := loadDir(dir, schema.Options{Evaluator: sandboxEvaluator(schema.DefaultBudget())})
 	if err != nil {
 		return nil, err
 	}

@@ -14,14 +14,45 @@ import (
 // loadFlags are the loader's knobs, shared by the verbs that read an intent repo.
 type loadFlags struct {
 	maxFileSize int64
+	budget      schema.Budget
 }
 
 func (f *loadFlags) register(cmd *cobra.Command) {
 	cmd.Flags().Int64Var(&f.maxFileSize, "max-file-size", 1<<20, "largest intent file read, in bytes")
+	d := schema.DefaultBudget()
+	cmd.Flags().DurationVar(&f.budget.Time, "schema-time", d.Time, "time budget of each user-defined service type's evaluation")
+	cmd.Flags().Int64Var(&f.budget.Memory, "schema-memory", d.Memory, "memory budget of each user-defined service type's evaluation, in bytes")
 }
 
 func (f *loadFlags) options() schema.Options {
-	return schema.Options{MaxFileSize: f.maxFileSize}
+	return schema.Options{MaxFileSize: f.maxFileSize, Evaluator: sandboxEvaluator(f.budget)}
+}
+
+// evaluateVerb is the hidden verb a sandbox runs: this binary, re-executed.
+const evaluateVerb = "internal-evaluate"
+
+// sandboxEvaluator evaluates user-defined service types in a child process of
+// this binary, within budget. Without a path to the binary the sandbox has no
+// command and fails every user type: closed, never unbounded.
+func sandboxEvaluator(budget schema.Budget) schema.Evaluator {
+	s := &schema.Sandbox{Budget: budget}
+	if exe, err := os.Executable(); err == nil {
+		s.Command = []string{exe, evaluateVerb}
+	}
+	return s.Evaluate
+}
+
+// newEvaluateCmd is the child's side of sandboxEvaluator.
+func newEvaluateCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:    evaluateVerb,
+		Short:  "Evaluate one user-defined service type read from stdin (used by netrecon itself)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return schema.ServeSandbox(a.stdin, a.stdout)
+		},
+	}
 }
 
 // loadDir reads and validates the intent repo in dir. The repo is opened as an

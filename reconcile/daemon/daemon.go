@@ -59,6 +59,11 @@ type Options struct {
 	ShutdownGrace time.Duration
 	// Sleep is handed to the apply engine for lock back-off pauses (tests).
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Evaluator evaluates the repo's own service types when a commit is
+	// loaded (schema.Options.Evaluator): the CLI passes a sandbox's, so that
+	// a runaway schema fails its commit instead of the daemon; nil is
+	// in-process.
+	Evaluator schema.Evaluator
 }
 
 // Daemon is one running reconciler. New prepares it (state lock, journal,

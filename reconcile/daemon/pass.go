@@ -239,7 +239,7 @@ func (d *Daemon) render(ctx context.Context, commit string) (*schema.Intent, map
 	if err != nil {
 		return nil, nil, err
 	}
-	in, diags := schema.Load(fsys, schema.Options{})
+	in, diags := schema.Load(fsys, schema.Options{Evaluator: d.opts.Evaluator})
 	if diags.HasErrors() {
 		return nil, nil, &invalidIntentError{commit, diags.Err()}
 	}
