@@ -1,4 +1,4 @@
-// Package planfile is the saved form of a plan: `netrecon plan -out FILE`
+// Package planfile is the saved form of a plan: `netrecon plan --out FILE`
 // writes it, `netrecon apply FILE` reads it and applies exactly that plan
 // (DESIGN invariant 2).
 //
