@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
@@ -47,8 +48,11 @@ confirmed commit on every device of the change set, a check that each device run
 what was meant, then the confirming commit on all of them. Any failure before that
 last step rolls every device back. --no-atomic applies device by device.
 
-Given a file saved by 'netrecon plan -out FILE', apply applies that plan, and refuses
-if a device changed since the plan was made (the inventory is read from --dir).
+Given a file saved by 'netrecon plan --out FILE', apply applies that plan. It refuses a
+file not signed with this state folder's key (edited, or made with another state
+folder), and re-reads the devices first: if planning them again from the file's
+desired configuration gives another plan, it names the device and the first change
+that differs, and changes nothing (the inventory is read from --dir).
 
 Before anything else, apply finishes or undoes a run that a crash left half-way,
 from the journal, and says what it did. Every run is recorded (netrecon history).
@@ -113,14 +117,8 @@ func runApply(ctx context.Context, a *app, target string, af applyFlags, lf load
 		desired = env.desired
 	)
 	if fromFile {
-		f, err := os.Open(target)
-		if err != nil {
+		if p, desired, err = readPlanFile(ctx, target, env, df); err != nil {
 			return &exitError{code: 1, err: err}
-		}
-		p, desired, err = planfile.Read(f)
-		f.Close()
-		if err != nil {
-			return &exitError{code: 1, err: fmt.Errorf("%s: %w", target, err)}
 		}
 	} else {
 		p, err = apply.PlanLive(ctx, env.in, env.desired, env.dialer, env.journal, env.devices, df.concurrency)
@@ -177,6 +175,42 @@ func runApply(ctx context.Context, a *app, target string, af applyFlags, lf load
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// readPlanFile reads a saved plan, checks its signature, and plans its
+// devices again from its desired trees: a plan is applied only while the
+// devices are as they were when it was made (DESIGN invariant 2). The check
+// under lock (the fingerprint) still follows; this one names what changed
+// and costs no lock.
+func readPlanFile(ctx context.Context, path string, env *liveEnv, df *deviceFlags) (*plan.Plan, map[string]*configtree.Tree, error) {
+	key, err := planKey(df)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	p, desired, err := planfile.ReadSigned(f, key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if p.Mode != plan.Live {
+		return nil, nil, fmt.Errorf("%s: a %s plan cannot be applied: re-run plan without --base", path, p.Mode)
+	}
+	names := make([]string, 0, len(p.Devices))
+	for _, d := range p.Devices {
+		names = append(names, d.Name)
+	}
+	fresh, err := apply.PlanLive(ctx, env.in, desired, env.dialer, env.journal, names, df.concurrency)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: planning again: %w", path, err)
+	}
+	if err := planfile.Compare(p, fresh); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, desired, nil
 }
 
 // confirm asks a yes/no question on a terminal; elsewhere it refuses, since a

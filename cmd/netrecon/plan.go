@@ -35,7 +35,9 @@ Without --base, plan reads each device's running configuration (only the subtree
 netrecon manages) and compares it with the intent in DIR: the plan apply would
 execute. Configuration that netrecon did not apply is never planned for deletion.
 A device that cannot be read is reported and the others are still planned.
--out FILE saves the plan for 'netrecon apply FILE'.
+--out FILE saves the plan for 'netrecon apply FILE', signed with a key kept in the
+state folder: apply takes the file only with the same state folder and only as
+written.
 
 Exit status (as Terraform's -detailed-exitcode): 0 no changes, 2 changes present,
 1 error (including a revision whose intent does not validate, or a device that
@@ -69,13 +71,13 @@ could not be read).`,
 				}
 				p.Head = env.source
 				if out != "" {
-					if err := writePlanFile(out, p, env); err != nil {
+					if err := writePlanFile(out, p, env, &df); err != nil {
 						return &exitError{code: 1, err: err}
 					}
 				}
 			} else {
 				if out != "" {
-					return &exitError{code: 1, err: errors.New("-out saves a live plan (one without --base): an offline plan cannot be applied")}
+					return &exitError{code: 1, err: errors.New("--out saves a live plan (one without --base): an offline plan cannot be applied")}
 				}
 				var err error
 				p, err = plan.FromGit(ctx, plan.GitOptions{Dir: dir, Base: base, Head: head, Load: lf.options()})
@@ -122,16 +124,31 @@ func showPlan(a *app, output string, p *plan.Plan) error {
 	return v.Plan(p)
 }
 
-func writePlanFile(path string, p *plan.Plan, env *liveEnv) error {
+// writePlanFile saves p signed with the state folder's key, so that only
+// this state folder's apply takes it, and only as written.
+func writePlanFile(path string, p *plan.Plan, env *liveEnv, df *deviceFlags) error {
+	key, err := planKey(df)
+	if err != nil {
+		return err
+	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	if err := planfile.Write(f, p, env.desired, nil); err != nil {
+	if err := planfile.WriteSigned(f, key, p, env.desired, nil); err != nil {
 		f.Close()
 		return fmt.Errorf("save plan: %w", err)
 	}
 	return f.Close()
+}
+
+// planKey is the state folder's plan-signing key, created on first use.
+func planKey(df *deviceFlags) (*planfile.Key, error) {
+	state, err := df.state()
+	if err != nil {
+		return nil, err
+	}
+	return planfile.LoadKey(state)
 }
 
 // isTerminal reports whether w is a terminal, for colour and prompts.

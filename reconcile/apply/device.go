@@ -29,11 +29,12 @@ func (e *engine) open(ctx context.Context, t *txn) error {
 	if t.filter, err = managedFilter(t.desired, t.rec); err != nil {
 		return fmt.Errorf("%s: %w", t.name, err)
 	}
-	for _, c := range t.changes {
-		// A plan made elsewhere may delete what neither tree mentions; the
-		// read must cover every changed node or verify cannot see it.
-		if !coveredByFilter(t.filter, c) {
-			return fmt.Errorf("%s: change %c %s lies outside the managed subtrees (desired and journal): re-plan", t.name, c.Action, c.Path)
+	for i, c := range t.changes {
+		// A plan made elsewhere may touch what neither tree mentions; the
+		// read must cover every node the edit addresses or verify cannot
+		// see it.
+		if err := coveredByFilter(t.filter, c); err != nil {
+			return fmt.Errorf("%s: change %d (%c %s): %w: re-plan", t.name, i, c.Action, c.Path, err)
 		}
 	}
 	e.event(t, "dial", "")
@@ -49,26 +50,56 @@ func (e *engine) open(ctx context.Context, t *txn) error {
 	return nil
 }
 
-// coveredByFilter reports whether the filter reads c's node: some ancestor
-// of it is a list entry or a selection node of the filter, which selects the
-// whole subtree.
-func coveredByFilter(f *configtree.Tree, c configtree.Change) bool {
+// coveredByFilter checks that the filter reads every node c's edit
+// addresses. EditConfig addresses a node by c.Ancestors and c.Node, not by
+// c.Path, and the model of the result (configtree.Apply) follows c.Path: a
+// change whose ancestors or node say otherwise would edit one node while
+// verify looks at another. So the names, keys and key values of the
+// ancestors and the node must spell c.Path, and at every step the filter
+// holds, the namespace must be the filter's (a path carries none). Then some
+// ancestor being a list entry or a selection node of the filter, which
+// selects the whole subtree, puts the node in the read.
+func coveredByFilter(f *configtree.Tree, c configtree.Change) error {
 	steps, err := configtree.ParsePath(c.Path)
 	if err != nil {
-		return false
+		return err
+	}
+	if len(steps) == 0 || c.Node == nil || len(c.Ancestors) != len(steps)-1 {
+		return fmt.Errorf("has %d ancestors and a node for a path of %d steps", len(c.Ancestors), len(steps))
+	}
+	addressed := append(append([]*configtree.Node(nil), c.Ancestors...), c.Node)
+	if slices.Contains(addressed, nil) {
+		return errors.New("an ancestor is missing")
+	}
+	for i, s := range steps {
+		if got := addressed[i].PathStep(); got != s.String() {
+			return fmt.Errorf("its ancestors and node address %s, not its path (step %d is %s)", addressedPath(addressed), i+1, got)
+		}
 	}
 	p := configtree.Path("")
-	for _, s := range steps {
+	for i, s := range steps {
+		a := addressed[i]
 		p = configtree.Path(string(p) + "/" + s.String())
 		n := f.Find(p)
 		if n == nil {
-			return false
+			return errors.New("lies outside the managed subtrees (desired and journal)")
+		}
+		if n.Space != "" && a.Space != n.Space {
+			return fmt.Errorf("step %s is in namespace %q, the managed subtree in %q", s, a.Space, n.Space)
 		}
 		if n.IsEntry() || n.Leaf {
-			return true
+			return nil
 		}
 	}
-	return true
+	return nil
+}
+
+func addressedPath(nodes []*configtree.Node) string {
+	var b strings.Builder
+	for _, n := range nodes {
+		b.WriteString("/" + n.PathStep())
+	}
+	return b.String()
 }
 
 // prepare locks the device and checks the plan still fits it: phase 1a, run

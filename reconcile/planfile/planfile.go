@@ -1,8 +1,7 @@
 package planfile
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,8 +14,8 @@ import (
 )
 
 // FormatVersion is the version of the file format Write produces and Read
-// accepts.
-const FormatVersion = 1
+// accepts. Version 2 replaced version 1's plain checksum with the MAC.
+const FormatVersion = 2
 
 // MaxSize bounds the file Read accepts: a plan for thousands of devices stays
 // well below it, and a wrong file must not exhaust memory.
@@ -37,14 +36,17 @@ func (e *FormatError) Error() string {
 
 func (e *FormatError) Unwrap() error { return e.Err }
 
+// file is the format. New fields go at the end of a struct, with
+// omitempty where an older file lacks them; the MAC covers them as it covers
+// every byte. MAC comes first: sign and verify find it at a fixed offset.
 type file struct {
+	MAC           string      `json:"mac"`
 	FormatVersion int         `json:"format_version"`
 	Mode          plan.Mode   `json:"mode"`
 	IntentCommit  string      `json:"intent_commit"`
 	Base          plan.Source `json:"base"`
 	Head          plan.Source `json:"head"`
 	Devices       []device    `json:"devices"`
-	Checksum      string      `json:"checksum"`
 }
 
 type device struct {
@@ -71,11 +73,46 @@ type change struct {
 
 // Write saves p with the desired tree of each device and, when live is not
 // nil, the live trees (with adopted owners) the changes were computed from.
+// The file is not signed: this is the copy the journal keeps, inside the
+// state folder. A file for people to carry around is written by WriteSigned.
 func Write(w io.Writer, p *plan.Plan, desired, live map[string]*configtree.Tree) error {
-	if p == nil {
-		return errors.New("plan file: no plan")
+	b, err := encode(p, desired, live, "")
+	if err != nil {
+		return err
 	}
-	f := file{FormatVersion: FormatVersion, Mode: p.Mode, IntentCommit: p.Head.Commit, Base: p.Base, Head: p.Head}
+	return write(w, b)
+}
+
+// WriteSigned saves p as Write does, with an HMAC-SHA256 under k over the
+// whole file, so that ReadSigned refuses a file edited outside netrecon or
+// made with another state folder's key.
+func WriteSigned(w io.Writer, k *Key, p *plan.Plan, desired, live map[string]*configtree.Tree) error {
+	if k == nil {
+		return errors.New("plan file: no key")
+	}
+	b, err := encode(p, desired, live, macScheme+strings.Repeat("0", macHexLen))
+	if err != nil {
+		return err
+	}
+	if !bytes.HasPrefix(b, []byte(macHeader)) {
+		return errors.New("plan file: encoder did not put the MAC first") // a bug, not input
+	}
+	copy(b[len(macHeader):], k.mac(b))
+	return write(w, b)
+}
+
+func write(w io.Writer, b []byte) error {
+	if _, err := w.Write(b); err != nil {
+		return fmt.Errorf("plan file: write: %w", err)
+	}
+	return nil
+}
+
+func encode(p *plan.Plan, desired, live map[string]*configtree.Tree, mac string) ([]byte, error) {
+	if p == nil {
+		return nil, errors.New("plan file: no plan")
+	}
+	f := file{MAC: mac, FormatVersion: FormatVersion, Mode: p.Mode, IntentCommit: p.Head.Commit, Base: p.Base, Head: p.Head}
 	for _, d := range p.Devices {
 		if d == nil {
 			continue
@@ -92,52 +129,118 @@ func Write(w io.Writer, p *plan.Plan, desired, live map[string]*configtree.Tree)
 		}
 		f.Devices = append(f.Devices, fd)
 	}
-	sum, err := checksum(f)
+	b, err := json.MarshalIndent(f, "", " ")
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("plan file: encode: %w", err)
 	}
-	f.Checksum = sum
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", " ")
-	if err := enc.Encode(f); err != nil {
-		return fmt.Errorf("plan file: write: %w", err)
-	}
-	return nil
+	return append(b, '\n'), nil
 }
 
-// checksum hashes the file's content with the checksum field empty.
-func checksum(f file) (string, error) {
-	f.Checksum = ""
-	b, err := json.Marshal(f)
-	if err != nil {
-		return "", fmt.Errorf("plan file: encode: %w", err)
-	}
-	h := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(h[:]), nil
-}
-
-// Read loads a plan saved by Write, and the desired trees by device.
+// Read loads a plan saved by Write (or WriteSigned, without checking its
+// MAC: the journal's own copies), and the desired trees by device.
 func Read(r io.Reader) (*plan.Plan, map[string]*configtree.Tree, error) {
+	b, err := readAll(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	return decode(b)
+}
+
+// ReadSigned loads a plan saved by WriteSigned, refusing a file whose MAC
+// does not verify under k: one edited outside netrecon, or signed with
+// another state folder's key.
+func ReadSigned(r io.Reader, k *Key) (*plan.Plan, map[string]*configtree.Tree, error) {
+	if k == nil {
+		return nil, nil, errors.New("plan file: no key")
+	}
+	b, err := readAll(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !k.verify(b) {
+		// Say what helps: a file of another netrecon, or not a plan file,
+		// rather than a MAC that cannot match.
+		v, ok := peekVersion(b)
+		switch {
+		case !ok:
+			return nil, nil, &FormatError{Msg: "not a netrecon plan file"}
+		case v != FormatVersion:
+			return nil, nil, versionError(v)
+		}
+		return nil, nil, &FormatError{Msg: "edited outside netrecon or made with another state folder: re-run plan"}
+	}
+	return decode(b)
+}
+
+// peekVersion finds the top-level format_version without parsing the whole
+// file: it comes first or second in every version.
+func peekVersion(b []byte) (int, bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0, false
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return 0, false
+		}
+		if k == "format_version" {
+			var v int
+			if dec.Decode(&v) != nil {
+				return 0, false
+			}
+			return v, true
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+func versionError(v int) error {
+	return &FormatError{Msg: fmt.Sprintf("format_version %d, this netrecon reads %d: re-plan with this version", v, FormatVersion)}
+}
+
+func readAll(r io.Reader) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
 	if err != nil {
-		return nil, nil, &FormatError{Msg: "read", Err: err}
+		return nil, &FormatError{Msg: "read", Err: err}
 	}
 	if len(b) > MaxSize {
-		return nil, nil, &FormatError{Msg: fmt.Sprintf("larger than %d bytes", MaxSize)}
+		return nil, &FormatError{Msg: fmt.Sprintf("larger than %d bytes", MaxSize)}
+	}
+	return b, nil
+}
+
+func version(b []byte) (int, error) {
+	var v struct {
+		FormatVersion int `json:"format_version"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return 0, &FormatError{Msg: "not a netrecon plan file", Err: err}
+	}
+	if v.FormatVersion != FormatVersion {
+		return 0, versionError(v.FormatVersion)
+	}
+	return v.FormatVersion, nil
+}
+
+// decode rebuilds the plan from the file's data. A change is an address
+// (its path) and values; the nodes an edit sends are taken from the trees
+// the file holds, never from the change itself: from the desired tree for a
+// create or an update, from the live tree, when the file has it, for a
+// delete. A change whose stored node or ancestors differ from the trees',
+// or do not spell its path, or whose values disagree with its node, is
+// refused, naming the device, the change and its path.
+func decode(b []byte) (*plan.Plan, map[string]*configtree.Tree, error) {
+	if _, err := version(b); err != nil {
+		return nil, nil, err
 	}
 	var f file
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, nil, &FormatError{Msg: "not a netrecon plan file", Err: err}
-	}
-	if f.FormatVersion != FormatVersion {
-		return nil, nil, &FormatError{Msg: fmt.Sprintf("format_version %d, this netrecon reads %d: re-plan with this version", f.FormatVersion, FormatVersion)}
-	}
-	sum, err := checksum(f)
-	if err != nil {
-		return nil, nil, err
-	}
-	if sum != f.Checksum {
-		return nil, nil, &FormatError{Msg: "checksum mismatch: the file was changed or truncated after it was written; re-plan"}
 	}
 	p := &plan.Plan{Mode: f.Mode, Base: f.Base, Head: f.Head}
 	desired := map[string]*configtree.Tree{}
@@ -151,29 +254,29 @@ func Read(r io.Reader) (*plan.Plan, map[string]*configtree.Tree, error) {
 		if fd.Error != "" {
 			d.Err = errors.New(fd.Error)
 		}
-		for j, c := range fd.Changes {
-			a, err := action(c.Action)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: change %d: %w", fd.Name, j, err))
-				continue
-			}
-			if _, err := configtree.ParsePath(c.Path); err != nil {
-				errs = append(errs, fmt.Errorf("%s: change %d: %w", fd.Name, j, err))
-				continue
-			}
-			if c.Node == nil || slices.Contains(c.Ancestors, nil) {
-				errs = append(errs, fmt.Errorf("%s: change %d (%s): node missing", fd.Name, j, c.Path))
-				continue
-			}
-			d.Changes = append(d.Changes, plan.Change{Reason: c.Reason, Change: configtree.Change{
-				Action: a, Path: c.Path, Leaf: c.Leaf, Before: c.Before, After: c.After,
-				Owners: c.Owners, Node: c.Node, Ancestors: c.Ancestors,
-			}})
+		var fromDesired map[configtree.Path]configtree.Change
+		if fd.Desired != nil {
+			fromDesired = index(configtree.Diff(configtree.New(), fd.Desired))
 		}
+		var recomputed []configtree.Change
 		if fd.Live != nil {
-			if err := sameChanges(fd.Name, configtree.Diff(nonNil(fd.Live), nonNil(fd.Desired)), d.Changes); err != nil {
-				errs = append(errs, err)
+			recomputed = configtree.Diff(nonNil(fd.Live), nonNil(fd.Desired))
+			if len(recomputed) != len(fd.Changes) {
+				errs = append(errs, fmt.Errorf("%s: %d changes stored, the trees give %d", fd.Name, len(fd.Changes), len(recomputed)))
+				recomputed = nil
 			}
+		}
+		for j, c := range fd.Changes {
+			var from *configtree.Change
+			if recomputed != nil {
+				from = &recomputed[j]
+			}
+			pc, err := rebuild(c, fromDesired, from)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: change %d (%s): %w", fd.Name, j, c.Path, err))
+				continue
+			}
+			d.Changes = append(d.Changes, plan.Change{Reason: c.Reason, Change: pc})
 		}
 		if fd.Desired != nil {
 			desired[fd.Name] = fd.Desired
@@ -189,6 +292,122 @@ func Read(r io.Reader) (*plan.Plan, map[string]*configtree.Tree, error) {
 	return p, desired, nil
 }
 
+// index maps the changes that create a whole tree by path: every node a
+// create or an update of that tree can name, with its ancestors.
+func index(cs []configtree.Change) map[configtree.Path]configtree.Change {
+	m := make(map[configtree.Path]configtree.Change, len(cs))
+	for _, c := range cs {
+		m[c.Path] = c
+	}
+	return m
+}
+
+// rebuild checks one stored change and returns it with its node and
+// ancestors taken from the trees: recomputed (the diff of the stored live
+// and desired trees) when there is one, else the desired tree for a create
+// or an update; a delete without a live tree keeps its stored nodes, once
+// they are shown to spell its path. Apply re-checks a delete against the
+// device (re-diff, and the read filter).
+func rebuild(c change, fromDesired map[configtree.Path]configtree.Change, recomputed *configtree.Change) (configtree.Change, error) {
+	a, err := action(c.Action)
+	if err != nil {
+		return configtree.Change{}, err
+	}
+	steps, err := configtree.ParsePath(c.Path)
+	if err != nil {
+		return configtree.Change{}, err
+	}
+	if len(steps) == 0 {
+		return configtree.Change{}, errors.New("a change cannot name the root")
+	}
+	if c.Node == nil || slices.Contains(c.Ancestors, nil) {
+		return configtree.Change{}, errors.New("node missing")
+	}
+	stored := configtree.Change{Action: a, Path: c.Path, Leaf: c.Leaf, Before: c.Before, After: c.After, Owners: c.Owners, Node: c.Node, Ancestors: c.Ancestors}
+	if err := spells(steps, stored); err != nil {
+		return configtree.Change{}, err
+	}
+	if c.Leaf != c.Node.Leaf {
+		return configtree.Change{}, fmt.Errorf("leaf is %t, its node's is %t", c.Leaf, c.Node.Leaf)
+	}
+	if c.Leaf {
+		v := displayValue(c.Node)
+		switch {
+		case a != configtree.Delete && c.After != v:
+			return configtree.Change{}, fmt.Errorf("after is %q, its node's value %q", c.After, v)
+		case a == configtree.Delete && c.Before != v:
+			return configtree.Change{}, fmt.Errorf("before is %q, its node's value %q", c.Before, v)
+		}
+	}
+	var from configtree.Change
+	switch {
+	case recomputed != nil:
+		from = *recomputed
+		if from.Action != a || from.Path != c.Path || from.Before != c.Before || from.After != c.After {
+			return configtree.Change{}, fmt.Errorf("is %c %s, the trees give %c %s", a, c.Path, from.Action, from.Path)
+		}
+	case a == configtree.Delete:
+		return stored, nil
+	default:
+		var ok bool
+		if from, ok = fromDesired[c.Path]; !ok {
+			return configtree.Change{}, errors.New("names no node of the desired tree")
+		}
+		if from.After != c.After {
+			return configtree.Change{}, fmt.Errorf("after is %q, the desired tree has %q", c.After, from.After)
+		}
+		from.Action, from.Before = a, c.Before
+	}
+	if from.Leaf != c.Leaf || !slices.Equal(from.Owners, c.Owners) {
+		return configtree.Change{}, fmt.Errorf("leaf or owners differ from the trees' (%t %q, stored %t %q)", from.Leaf, from.Owners, c.Leaf, c.Owners)
+	}
+	if !sameJSON(from.Node, c.Node) {
+		return configtree.Change{}, errors.New("its node differs from the trees'")
+	}
+	if !sameJSON(from.Ancestors, c.Ancestors) {
+		return configtree.Change{}, fmt.Errorf("its ancestors differ from the trees' (%s)", addressed(from))
+	}
+	return from, nil
+}
+
+// spells checks that the ancestors and the node, which address the edit
+// sent to the device, name the steps of the change's path.
+func spells(steps []configtree.Step, c configtree.Change) error {
+	if len(c.Ancestors) != len(steps)-1 {
+		return fmt.Errorf("%d ancestors for a path of %d steps", len(c.Ancestors), len(steps))
+	}
+	nodes := append(slices.Clone(c.Ancestors), c.Node)
+	for i, s := range steps {
+		if got := nodes[i].PathStep(); got != s.String() {
+			return fmt.Errorf("its ancestors and node address %s, not its path", addressed(c))
+		}
+	}
+	return nil
+}
+
+func addressed(c configtree.Change) string {
+	var b strings.Builder
+	for _, n := range append(slices.Clone(c.Ancestors), c.Node) {
+		b.WriteString("/" + n.PathStep())
+	}
+	return b.String()
+}
+
+func sameJSON(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+// displayValue is a leaf's value as Diff writes it in Before and After: an
+// identity with the prefix its source used.
+func displayValue(n *configtree.Node) string {
+	if n.ValueSpace != "" && n.ValuePrefix != "" {
+		return n.ValuePrefix + ":" + n.Value
+	}
+	return n.Value
+}
+
 func nonNil(t *configtree.Tree) *configtree.Tree {
 	if t == nil || t.Root == nil {
 		return configtree.New()
@@ -202,18 +421,4 @@ func action(s string) (configtree.Action, error) {
 		return a, nil
 	}
 	return 0, fmt.Errorf("unknown action %q (want +, ~ or -)", s)
-}
-
-// sameChanges checks that the stored changes are the diff of the stored trees.
-func sameChanges(dev string, recomputed []configtree.Change, stored []plan.Change) error {
-	if len(recomputed) != len(stored) {
-		return fmt.Errorf("%s: %d changes stored, the trees give %d", dev, len(stored), len(recomputed))
-	}
-	for i, c := range recomputed {
-		s := stored[i]
-		if c.Action != s.Action || c.Path != s.Path || c.After != s.After || c.Before != s.Before {
-			return fmt.Errorf("%s: change %d is %c %s, the trees give %c %s", dev, i, s.Action, s.Path, c.Action, c.Path)
-		}
-	}
-	return nil
 }

@@ -112,19 +112,14 @@ func TestReadRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := buf.String()
-	// resum rewrites a file's content and gives it a valid checksum, to
-	// reach the checks behind the checksum.
-	resum := func(edit func(f *file)) string {
+	// reenc rewrites a file's content, to reach the checks behind the
+	// signature (Read does not check it; the journal's copies have none).
+	reenc := func(edit func(f *file)) string {
 		var f file
 		if err := json.Unmarshal([]byte(good), &f); err != nil {
 			t.Fatal(err)
 		}
 		edit(&f)
-		sum, err := checksum(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Checksum = sum
 		b, _ := json.Marshal(f)
 		return string(b)
 	}
@@ -132,15 +127,14 @@ func TestReadRefuses(t *testing.T) {
 		{"empty", "", "not a netrecon plan file"},
 		{"not json", "plan: yes", "not a netrecon plan file"},
 		{"truncated", good[:len(good)/2], "not a netrecon plan file"},
-		{"edited", strings.Replace(good, "by hand", "by hanD", 1), "checksum mismatch"},
-		{"compact re-encoding is still valid", resum(func(f *file) {}), ""},
-		{"future version", strings.Replace(good, `"format_version": 1`, `"format_version": 2`, 1), "format_version 2"},
-		{"changes do not follow from trees", resum(func(f *file) { f.Devices[0].Changes[0].After = "evil" }), "the trees give"},
-		{"bad action", resum(func(f *file) { f.Devices[1].Changes[0].Action = "*" }), "unknown action"},
-		{"bad path", resum(func(f *file) { f.Devices[1].Changes[0].Path = "interfaces[" }), "pe2: change 0"},
-		{"missing node", resum(func(f *file) { f.Devices[1].Changes[0].Node = nil }), "node missing"},
-		{"unsorted", resum(func(f *file) { f.Devices[0], f.Devices[1] = f.Devices[1], f.Devices[0] }), "not sorted"},
-		{"nameless", resum(func(f *file) { f.Devices[2].Name = "" }), "has no name"},
+		{"compact re-encoding is still valid", reenc(func(f *file) {}), ""},
+		{"future version", strings.Replace(good, `"format_version": 2`, `"format_version": 3`, 1), "format_version 3"},
+		{"changes do not follow from trees", reenc(func(f *file) { f.Devices[0].Changes[0].After = "evil" }), "pe1: change 0"},
+		{"bad action", reenc(func(f *file) { f.Devices[1].Changes[0].Action = "*" }), "unknown action"},
+		{"bad path", reenc(func(f *file) { f.Devices[1].Changes[0].Path = "interfaces[" }), "pe2: change 0"},
+		{"missing node", reenc(func(f *file) { f.Devices[1].Changes[0].Node = nil }), "node missing"},
+		{"unsorted", reenc(func(f *file) { f.Devices[0], f.Devices[1] = f.Devices[1], f.Devices[0] }), "not sorted"},
+		{"nameless", reenc(func(f *file) { f.Devices[2].Name = "" }), "has no name"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -163,9 +157,134 @@ func TestReadRefuses(t *testing.T) {
 }
 
 func FuzzRead(f *testing.F) {
-	f.Add([]byte(`{"format_version":1}`))
-	f.Add([]byte(`{"format_version":1,"devices":[{"name":"a","changes":[{"action":"+","path":"/x"}]}],"checksum":""}`))
+	f.Add([]byte(`{"format_version":2}`))
+	f.Add([]byte(`{"format_version":2,"devices":[{"name":"a","changes":[{"action":"+","path":"/x"}]}],"mac":""}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _, _ = Read(bytes.NewReader(b))
 	})
+}
+
+// TestReadRebuildsEdits: a file as `plan -out` writes it (no live tree) in
+// which a change keeps its path while its ancestors or node address other
+// config, or its values disagree with its node, is refused with the device,
+// the change's index and its path. What Read returns is rebuilt from the
+// desired tree, not taken from the change.
+func TestReadRebuildsEdits(t *testing.T) {
+	p, desired, _ := fixture(t)
+	var buf bytes.Buffer
+	if err := Write(&buf, p, desired, nil); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.String()
+	human := &configtree.Node{Name: "interface", Keys: []string{"name"}, Children: []*configtree.Node{{Name: "name", Leaf: true, Value: "ge-0/0/9"}}}
+	const update = "pe1: change 1 (/interfaces/interface[name=ge-0/0/1]/description)"
+	const del = "pe1: change 0 (/interfaces/interface[name=ge-0/0/8])"
+	cases := []struct {
+		name string
+		edit func(f *file)
+		want []string
+	}{
+		{"ancestors at a person's interface", func(f *file) {
+			c := &f.Devices[0].Changes[1]
+			c.Ancestors[1] = human
+			c.Node.Value, c.After = "old", "old" // rewrite what is there: nothing for verify to see
+		}, []string{update, "/interfaces/interface[name=ge-0/0/9]/description"}},
+		{"ancestors in another namespace", func(f *file) {
+			c := &f.Devices[0].Changes[1]
+			top := *c.Ancestors[0]
+			top.Space = "urn:example:other"
+			c.Ancestors[0] = &top
+		}, []string{update, "ancestors differ"}},
+		{"node not what the path names", func(f *file) {
+			f.Devices[0].Changes[1].Node.Name = "enabled"
+		}, []string{update, "/interfaces/interface[name=ge-0/0/1]/enabled"}},
+		{"node value not the after value", func(f *file) {
+			f.Devices[0].Changes[1].Node.Value = "other"
+		}, []string{update, "after is"}},
+		{"node and after agree, desired does not", func(f *file) {
+			c := &f.Devices[0].Changes[1]
+			c.Node.Value, c.After = "other", "other"
+		}, []string{update, "the desired tree has"}},
+		{"path outside the desired tree", func(f *file) {
+			c := &f.Devices[0].Changes[1]
+			c.Path = "/interfaces/interface[name=ge-0/0/9]/description"
+			c.Ancestors[1] = human
+		}, []string{"pe1: change 1 (/interfaces/interface[name=ge-0/0/9]/description)", "names no node of the desired tree"}},
+		{"owners", func(f *file) {
+			f.Devices[0].Changes[1].Owners = []string{"svc-z"}
+		}, []string{update, "owners"}},
+		{"delete of another entry", func(f *file) {
+			c := &f.Devices[0].Changes[0]
+			c.Node = human
+		}, []string{del, "/interfaces/interface[name=ge-0/0/9]"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var f file
+			if err := json.Unmarshal([]byte(good), &f); err != nil {
+				t.Fatal(err)
+			}
+			c.edit(&f)
+			b, err := json.Marshal(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := Read(bytes.NewReader(b))
+			if err == nil {
+				t.Fatalf("tampered file accepted: %+v", got.Devices[0].Changes)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("err %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+	// The edits Read returns come from the desired tree: the same
+	// edit-config as the plan's, and nodes that are not the file's.
+	got, gotDesired, err := Read(strings.NewReader(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range got.Devices[0].Changes[1:] {
+		want := gotDesired["pe1"].Find(c.Path)
+		if c.Node != want {
+			t.Errorf("change %d: node is not the desired tree's", i+1)
+		}
+	}
+}
+
+func TestCompare(t *testing.T) {
+	fresh := func() *plan.Plan { p, _, _ := fixture(t); return p }
+	if err := Compare(fresh(), fresh()); err != nil {
+		t.Fatalf("same plan: %v", err)
+	}
+	cases := []struct {
+		name string
+		edit func(p *plan.Plan)
+		want string
+	}{
+		{"value", func(p *plan.Plan) { p.Devices[0].Changes[1].Before = "hand edit" }, `pe1: changed since the plan was made: change 1 (/interfaces/interface[name=ge-0/0/1]/description): now "hand edit"`},
+		{"extra change", func(p *plan.Plan) { p.Devices[1].Changes = append(p.Devices[1].Changes, p.Devices[0].Changes[2]) }, "pe2: changed since the plan was made: change 1 (/interfaces/interface[name=ge-0/0/2]): the device now also needs +"},
+		{"fewer changes", func(p *plan.Plan) { p.Devices[0].Changes = p.Devices[0].Changes[:4] }, "pe1: changed since the plan was made: change 4 (/interfaces/interface[name=ge-0/0/2]/type): no longer needed"},
+		{"fingerprint", func(p *plan.Plan) { p.Devices[0].Fingerprint = "sha256:feed" }, "pe1: changed since the plan was made: the managed configuration differs"},
+		{"edit", func(p *plan.Plan) {
+			c := &p.Devices[0].Changes[1]
+			top := *c.Ancestors[0]
+			top.Space = "urn:example:other"
+			c.Ancestors = []*configtree.Node{&top, c.Ancestors[1]}
+		}, "change 1 (/interfaces/interface[name=ge-0/0/1]/description): the edit it sends differs"},
+		{"unreadable", func(p *plan.Plan) { p.Devices[1].Err = errors.New("pe2: dial: refused") }, "pe2: changed since the plan was made: reading it again: pe2: dial: refused"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := fresh()
+			c.edit(f)
+			err := Compare(fresh(), f)
+			var ce *ChangedError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), c.want) || !strings.HasSuffix(err.Error(), "re-run plan") {
+				t.Errorf("err = %v, want %q", err, c.want)
+			}
+		})
+	}
 }
