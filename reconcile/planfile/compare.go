@@ -67,6 +67,16 @@ func compareDevice(s, f *plan.Device) error {
 			return &ChangedError{Device: s.Name, Change: i, Path: s.Changes[i].Path, Detail: d}
 		}
 	}
+	for _, l := range []struct {
+		what        string
+		saved, seen []configtree.Held
+	}{{"adopted", s.Adopted, f.Adopted}, {"kept", s.Kept, f.Kept}, {"claimed", s.Claimed, f.Claimed}} {
+		if !samePaths(l.saved, l.seen) {
+			// Applying records what a plan adopts, keeps or shares: a
+			// different set is a different plan.
+			return &ChangedError{Device: s.Name, Change: -1, Detail: fmt.Sprintf("the pre-existing nodes it %s differ (%d now, the plan has %d)", l.what, len(l.seen), len(l.saved))}
+		}
+	}
 	if s.Fingerprint != f.Fingerprint {
 		// Same changes from a different managed configuration: a value
 		// moved and came back, or a node beside the changed ones changed.
@@ -95,4 +105,16 @@ func changeDiff(saved, fresh plan.Change) string {
 		return "the edit it sends differs"
 	}
 	return ""
+}
+
+func samePaths(a, b []configtree.Held) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Path != b[i].Path || a[i].Value != b[i].Value || !slices.Equal(a[i].Owners, b[i].Owners) || !slices.Equal(a[i].Holders, b[i].Holders) {
+			return false
+		}
+	}
+	return true
 }

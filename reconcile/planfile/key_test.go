@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/reconcile/plan"
 )
 
 const refusedMAC = "edited outside netrecon or made with another state folder: re-run plan"
@@ -143,5 +146,38 @@ func TestLoadKey(t *testing.T) {
 	}
 	if _, err := LoadKey(short); err == nil || !strings.Contains(err.Error(), "5 bytes") {
 		t.Errorf("short key: err = %v", err)
+	}
+}
+
+// The pre-existing nodes a live plan adopts, keeps and shares survive the
+// file, and a fresh plan that differs in them is a different plan: applying
+// records them.
+func TestSignedKeepsHeldNodes(t *testing.T) {
+	k, err := LoadKey(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := []configtree.Held{{Path: "/interfaces/interface[name=ge-0/0/5]/description", Leaf: true, Value: `"by hand"`, Owners: []string{"acme"}}}
+	p := &plan.Plan{Mode: plan.Live, Devices: []*plan.Device{{Name: "pe1", Platform: "ietf", Adopted: held, Kept: held, Claimed: held}}}
+	var buf bytes.Buffer
+	if err := WriteSigned(&buf, k, p, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := ReadSigned(bytes.NewReader(buf.Bytes()), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := got.Devices[0]
+	for name, hs := range map[string][]configtree.Held{"adopted": d.Adopted, "kept": d.Kept, "claimed": d.Claimed} {
+		if len(hs) != 1 || hs[0].Path != held[0].Path || hs[0].Value != held[0].Value {
+			t.Errorf("%s after the round trip: %+v", name, hs)
+		}
+	}
+	if err := Compare(got, p); err != nil {
+		t.Errorf("Compare with itself: %v", err)
+	}
+	fresh := &plan.Plan{Mode: plan.Live, Devices: []*plan.Device{{Name: "pe1", Platform: "ietf", Kept: held, Claimed: held}}}
+	if err := Compare(got, fresh); err == nil || !strings.Contains(err.Error(), "adopted") {
+		t.Errorf("Compare with a plan that adopts nothing: %v", err)
 	}
 }

@@ -57,6 +57,35 @@ type device struct {
 	Desired     *configtree.Tree `json:"desired,omitempty"`
 	Live        *configtree.Tree `json:"live,omitempty"`
 	Changes     []change         `json:"changes"`
+	// Pre-existing nodes (live plans): they change nothing on the device,
+	// but applying records them as shared, so they are part of the plan.
+	Adopted []held `json:"adopted,omitempty"`
+	Kept    []held `json:"kept,omitempty"`
+	Claimed []held `json:"claimed,omitempty"`
+}
+
+type held struct {
+	Path    configtree.Path `json:"path"`
+	Leaf    bool            `json:"leaf,omitempty"`
+	Value   string          `json:"value,omitempty"`
+	Owners  []string        `json:"owners,omitempty"`
+	Holders []string        `json:"holders,omitempty"`
+}
+
+func heldOut(hs []configtree.Held) []held {
+	var out []held
+	for _, h := range hs {
+		out = append(out, held{Path: h.Path, Leaf: h.Leaf, Value: h.Value, Owners: h.Owners, Holders: h.Holders})
+	}
+	return out
+}
+
+func heldIn(hs []held) []configtree.Held {
+	var out []configtree.Held
+	for _, h := range hs {
+		out = append(out, configtree.Held{Path: h.Path, Leaf: h.Leaf, Value: h.Value, Owners: h.Owners, Holders: h.Holders})
+	}
+	return out
 }
 
 type change struct {
@@ -117,7 +146,8 @@ func encode(p *plan.Plan, desired, live map[string]*configtree.Tree, mac string)
 		if d == nil {
 			continue
 		}
-		fd := device{Name: d.Name, Platform: d.Platform, Fingerprint: d.Fingerprint, Desired: desired[d.Name], Live: live[d.Name], Changes: []change{}}
+		fd := device{Name: d.Name, Platform: d.Platform, Fingerprint: d.Fingerprint, Desired: desired[d.Name], Live: live[d.Name], Changes: []change{},
+			Adopted: heldOut(d.Adopted), Kept: heldOut(d.Kept), Claimed: heldOut(d.Claimed)}
 		if d.Err != nil {
 			fd.Error = d.Err.Error()
 		}
@@ -250,7 +280,8 @@ func decode(b []byte) (*plan.Plan, map[string]*configtree.Tree, error) {
 			errs = append(errs, fmt.Errorf("device %d has no name", i))
 			continue
 		}
-		d := &plan.Device{Name: fd.Name, Platform: fd.Platform, Fingerprint: fd.Fingerprint}
+		d := &plan.Device{Name: fd.Name, Platform: fd.Platform, Fingerprint: fd.Fingerprint,
+			Adopted: heldIn(fd.Adopted), Kept: heldIn(fd.Kept), Claimed: heldIn(fd.Claimed)}
 		if fd.Error != "" {
 			d.Err = errors.New(fd.Error)
 		}
