@@ -147,7 +147,10 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 	if d.guards, err = d.buildGuard(); err != nil {
 		return nil, err
 	}
-	if d.journal, err = journal.Open(ctx, filepath.Join(cfg.StateDir, "journal.db"), journal.WithLogger(d.log), journal.WithClock(d.now)); err != nil {
+	// The mirror is made after the journal: present at this point, it shows
+	// the folder served a daemon before, and a missing journal was lost.
+	if d.journal, err = journal.Open(ctx, filepath.Join(cfg.StateDir, "journal.db"), journal.WithLogger(d.log), journal.WithClock(d.now),
+		journal.WithStateSigns(filepath.Join(cfg.StateDir, "mirror"))); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	url := cfg.Repo.URL
