@@ -59,6 +59,8 @@ type Options struct {
 	ShutdownGrace time.Duration
 	// Sleep is handed to the apply engine for lock back-off pauses (tests).
 	Sleep func(ctx context.Context, d time.Duration) error
+	// httpLimits overrides defaultHTTPLimits (tests).
+	httpLimits *httpLimits
 }
 
 // Daemon is one running reconciler. New prepares it (state lock, journal,
@@ -80,6 +82,7 @@ type Daemon struct {
 
 	webhookSecret []byte
 	apiToken      []byte
+	readToken     []byte // api.read_token_file: reads of /api/v1/ only
 	deliveries    *recentSet
 
 	wake chan struct{} // a trigger; capacity 1 coalesces triggers
@@ -187,6 +190,9 @@ func (d *Daemon) readSecrets() error {
 		return err
 	}
 	if d.apiToken, err = read("api.token_file", d.cfg.API.TokenFile); err != nil {
+		return err
+	}
+	if d.readToken, err = read("api.read_token_file", d.cfg.API.ReadTokenFile); err != nil {
 		return err
 	}
 	if d.cfg.Signature.Keyring != "" {
@@ -360,7 +366,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("listen: %w", err)
 		}
-		srv = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		lim := defaultHTTPLimits
+		if d.opts.httpLimits != nil {
+			lim = *d.opts.httpLimits
+		}
+		srv, ln = d.httpServer(ln, lim)
 		srvErr = make(chan error, 1)
 		go func() { srvErr <- srv.Serve(ln) }()
 		d.log.Info("serving HTTP", "addr", ln.Addr().String())
