@@ -52,3 +52,28 @@ func TestMissingJournalBesideMirrorRefused(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// The CLI uses a credential file that its group or others may read, with a
+// warning that names it, its mode and the fix.
+func TestInsecureCredentialFileWarned(t *testing.T) {
+	repo := copyExample(t)
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"japan.yaml", "singapore.yaml"} {
+		p := filepath.Join(repo, "inventory", f)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(strings.ReplaceAll(string(b), "passwordEnv: NETRECON_PASSWORD", "passwordFile: "+pw)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _, stderr := netrecon(t, "plan", repo, "--state", t.TempDir(), "--dial-timeout", "1s")
+	want := "warning: credential file " + pw + " has mode 0644: its group or others may access it; run chmod 600 " + pw
+	if strings.Count(stderr, want) != 1 {
+		t.Errorf("stderr %q: want the warning once:\n%s", stderr, want)
+	}
+}

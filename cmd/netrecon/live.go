@@ -79,7 +79,7 @@ func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceF
 		printDiags(a, diags)
 		return nil, &exitError{code: 1}
 	}
-	dialer, err := df.dialer(in, dir)
+	dialer, err := df.dialer(in, dir, a.stderr)
 	if err != nil {
 		return nil, &exitError{code: 1, err: err}
 	}

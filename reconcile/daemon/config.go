@@ -85,6 +85,11 @@ type CredentialsConfig struct {
 	// writes) that answers passwordEnv references before the process
 	// environment does, without exporting the secrets to child processes.
 	EnvFile string `yaml:"env_file"`
+	// AllowInsecureFiles lets the daemon use secret files (env_file, the
+	// token and webhook secret files, the inventory's passwordFile and
+	// keyFile) that their group or others may access, with a warning; by
+	// default it refuses them.
+	AllowInsecureFiles bool `yaml:"allow_insecure_files"`
 }
 
 // GuardsConfig are the checks that must pass before a device is changed.

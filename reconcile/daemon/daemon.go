@@ -19,6 +19,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/gitsrc"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/guard"
@@ -82,7 +83,8 @@ type Daemon struct {
 
 	webhookSecret []byte
 	apiToken      []byte
-	readToken     []byte // api.read_token_file: reads of /api/v1/ only
+	readToken     []byte   // api.read_token_file: reads of /api/v1/ only
+	warnedFiles   sync.Map // insecure secret files already warned about
 	deliveries    *recentSet
 
 	wake chan struct{} // a trigger; capacity 1 coalesces triggers
@@ -170,10 +172,37 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 	return d, nil
 }
 
+// insecureFile is what a secret file that its group or others may access
+// means to the daemon: an error naming the setting that allows it, or, when
+// credentials.allow_insecure_files is set, a warning (once per file).
+func (d *Daemon) insecureFile(e *netconf.InsecureFileError) error {
+	if !d.cfg.Credentials.AllowInsecureFiles {
+		return fmt.Errorf("%w (or set credentials.allow_insecure_files: true to use it anyway)", e)
+	}
+	if _, seen := d.warnedFiles.LoadOrStore(e.Path, true); !seen {
+		d.log.Warn("insecure credential file used (credentials.allow_insecure_files)", "err", e.Error())
+	}
+	return nil
+}
+
+// checkSecretFile applies insecureFile to the file at path.
+func (d *Daemon) checkSecretFile(what, path string) error {
+	var ie *netconf.InsecureFileError
+	if err := netconf.CheckFileMode(path); errors.As(err, &ie) {
+		if err := d.insecureFile(ie); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return nil
+}
+
 func (d *Daemon) readSecrets() error {
 	read := func(what, path string) ([]byte, error) {
 		if path == "" {
 			return nil, nil
+		}
+		if err := d.checkSecretFile(what, path); err != nil {
+			return nil, err
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -203,6 +232,9 @@ func (d *Daemon) readSecrets() error {
 		d.policy.Keyring = string(b)
 	}
 	if d.cfg.Credentials.EnvFile != "" {
+		if err := d.checkSecretFile("credentials.env_file", d.cfg.Credentials.EnvFile); err != nil {
+			return err
+		}
 		if d.env, err = readEnvFile(d.cfg.Credentials.EnvFile); err != nil {
 			return err
 		}
