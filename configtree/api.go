@@ -34,7 +34,8 @@ type Tree struct {
 // Keys tells which elements are list entries and what their keys are, by element
 // path of local names: "/interfaces/interface" → ["name"]. A path keyed by
 // LeafListKey ["."] is a leaf-list: its instances repeat, each identified by
-// its value.
+// its value. A leaf path keyed by IdentityLeaf is identity-typed: only there
+// is a value "prefix:local" an identity.
 type Keys map[string][]string
 
 // Path names a node: "/interfaces/interface[name=ge-0/0/1.100]/description".

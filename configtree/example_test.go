@@ -8,7 +8,11 @@ import (
 	"github.com/netrecon/netrecon/configtree"
 )
 
-var keys = configtree.Keys{"/interfaces/interface": {"name"}}
+var keys = configtree.Keys{
+	"/interfaces/interface": {"name"},
+	// The type of an interface is an identityref (RFC 8343).
+	"/interfaces/interface/type": {configtree.IdentityLeaf},
+}
 
 // Two services render one interface each; the device also holds an
 // interface a human configured. The plan removes what the departed service

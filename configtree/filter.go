@@ -89,6 +89,17 @@ func (t *Tree) Select(filter *Tree) *Tree {
 	return out
 }
 
+// contentMatches compares content-match node fc with data leaf dc. A filter
+// has no schema, so ParseFilter reads a declared prefix as an identity; a
+// leaf that is text in the data (not identity-typed) matches the filter's
+// text as written.
+func contentMatches(fc, dc *Node) bool {
+	if dc.Value == fc.Value && dc.ValueSpace == fc.ValueSpace {
+		return true
+	}
+	return dc.ValueSpace == "" && fc.ValueSpace != "" && dc.Value == fc.ValuePrefix+":"+fc.Value
+}
+
 func filterMatches(f, d *Node) bool {
 	return f.Name == d.Name && (f.Space == "" || f.Space == d.Space)
 }
@@ -105,7 +116,7 @@ func selectChildren(d, f *Node) ([]*Node, bool) {
 		}
 		found := false
 		for _, dc := range d.Children {
-			if filterMatches(fc, dc) && dc.Leaf && dc.Value == fc.Value && dc.ValueSpace == fc.ValueSpace {
+			if filterMatches(fc, dc) && dc.Leaf && contentMatches(fc, dc) {
 				found = true
 				break
 			}
@@ -139,7 +150,7 @@ func selectChildren(d, f *Node) ([]*Node, bool) {
 			}
 			switch {
 			case fc.Leaf && !isEmptyElem(fc):
-				if dc.Leaf && dc.Value == fc.Value && dc.ValueSpace == fc.ValueSpace {
+				if dc.Leaf && contentMatches(fc, dc) {
 					add(dc, dc.clone())
 				}
 			case isEmptyElem(fc):

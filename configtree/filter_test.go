@@ -82,3 +82,23 @@ func TestFingerprint(t *testing.T) {
 		t.Errorf("an identity and a plain value must differ")
 	}
 }
+
+// A filter has no schema: a content-match value with a declared prefix
+// matches an identity-typed leaf by namespace, and a text leaf by its text.
+func TestSelectContentMatchIdentityAndText(t *testing.T) {
+	live := mustParse(t, `<i xmlns="urn:i"><type xmlns:t="urn:t">t:x</type></i><d xmlns="urn:d"><description>foo:bar</description><n>1</n></d>`)
+	for _, tc := range []struct{ filter, want string }{
+		{`<i><type xmlns:other="urn:t">other:x</type></i>`, `<i xmlns="urn:i"><type xmlns:t="urn:t">t:x</type></i>`},
+		{`<i><type xmlns:t="urn:u">t:x</type></i>`, ``},
+		{`<d xmlns:foo="urn:foo"><description>foo:bar</description><n/></d>`, `<d xmlns="urn:d"><description>foo:bar</description><n>1</n></d>`},
+		{`<d><description>foo:bar</description><n/></d>`, `<d xmlns="urn:d"><description>foo:bar</description><n>1</n></d>`},
+	} {
+		f, err := ParseFilter(strings.NewReader(tc.filter), "filter")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := live.Select(f), mustParse(t, tc.want); !got.Equal(want) {
+			t.Errorf("%s: got\n%s\nwant\n%s", tc.filter, got, want)
+		}
+	}
+}

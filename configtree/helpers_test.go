@@ -20,6 +20,11 @@ var testKeys = Keys{
 	"/routing/route":                     {"type", "name"},
 	"/vlans/vlan":                        {"id"},
 	"/system/dns/server":                 {LeafListKey},
+	// Identity-typed leaves (YANG identityref): only these read "p:q" as an
+	// identity.
+	"/interfaces/interface/type": {IdentityLeaf},
+	"/i/type":                    {IdentityLeaf},
+	"/i/a":                       {IdentityLeaf},
 }
 
 func mustParse(t testing.TB, src string) *Tree {

@@ -27,8 +27,22 @@ const (
 // and of the <data> and <config> wrappers.
 const NetconfNS = "urn:ietf:params:xml:ns:netconf:base:1.0"
 
-// xmlNS is the namespace bound to the reserved prefix "xml".
-const xmlNS = "http://www.w3.org/XML/1998/namespace"
+// xmlNS is the namespace bound to the reserved prefix "xml"; xmlnsNS is the
+// one of "xmlns" (Namespaces in XML 1.0 §3). Neither may be bound to any
+// other prefix, nor be a default namespace.
+const (
+	xmlNS   = "http://www.w3.org/XML/1998/namespace"
+	xmlnsNS = "http://www.w3.org/2000/xmlns/"
+)
+
+// IdentityLeaf marks a leaf path in Keys whose YANG type is identityref
+// (RFC 7950 §9.10): Keys{"/interfaces/interface/type": {IdentityLeaf}}. Only
+// the value of such a leaf is read as an identity; on any other leaf
+// "prefix:local" is text, whatever prefixes are declared around it. With
+// LeafListKey on the same path ({LeafListKey, IdentityLeaf}) it is a
+// leaf-list of identities. It is not an XML name, so it never clashes with
+// a key leaf.
+const IdentityLeaf = "(identityref)"
 
 // Parse reads a sequence of top-level elements (a rendered fragment, or the
 // content of a NETCONF <data> reply) into a tree.
@@ -36,16 +50,20 @@ const xmlNS = "http://www.w3.org/XML/1998/namespace"
 // Elements with only character data, or nothing, are leaves; the others are
 // containers, or list entries when their element path (local names from the
 // top, "/interfaces/interface") is in keys, in which case every key leaf must
-// be present. A leaf value "prefix:local" whose prefix is declared in scope
+// be present. The value "prefix:local" of a leaf whose path keys carry
+// IdentityLeaf (a YANG identityref), when the prefix is declared in scope,
 // is an identity: it is stored as ValueSpace=namespace, Value=local, so that
 // the same identity written with two prefixes compares equal (RFC 7950
-// §9.10.3). Values are trimmed of surrounding XML whitespace: templates
+// §9.10.3). Any other value is text: "foo:bar" in a description stays
+// "foo:bar" even where a prefix foo is declared. Values are trimmed of surrounding XML whitespace: templates
 // indent them, devices do not, and YANG string values that matter to
 // netrecon (descriptions, names) never rely on leading or trailing blanks.
 //
 // Parse refuses, with a *SyntaxError giving the position: malformed XML,
 // mixed content, duplicate siblings, siblings with one local name in two
-// namespaces, undeclared prefixes, DOCTYPE, and attributes other than
+// namespaces, undeclared prefixes, bindings of the reserved xml and xmlns
+// namespaces (Namespaces in XML 1.0 §3), elements in the xml namespace,
+// DOCTYPE, and attributes other than
 // namespace declarations — a rendered template must not be able to smuggle
 // in nc:operation="delete".
 func Parse(r io.Reader, name string, keys Keys) (*Tree, error) {
@@ -281,10 +299,18 @@ func (p *parser) open(stack []*frame, t xml.StartElement, off int) (*frame, erro
 		seen[a.Name] = true
 		switch {
 		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			if a.Value == xmlNS || a.Value == xmlnsNS {
+				return nil, p.errAt(off, tagBadAttr, "namespace %q is reserved and cannot be the default namespace (Namespaces in XML 1.0 §3)", a.Value)
+			}
 			f.defNS = a.Value
 		case a.Name.Space == "xmlns":
 			if a.Name.Local == "xmlns" || (a.Name.Local == "xml" && a.Value != xmlNS) {
 				return nil, p.errAt(off, tagBadAttr, "prefix %q cannot be declared", a.Name.Local)
+			}
+			// Namespaces in XML 1.0 §3: the xml namespace belongs to the
+			// prefix xml alone, the xmlns namespace to no declaration.
+			if (a.Value == xmlNS && a.Name.Local != "xml") || a.Value == xmlnsNS {
+				return nil, p.errAt(off, tagBadAttr, "prefix %q bound to the reserved namespace %q (Namespaces in XML 1.0 §3)", a.Name.Local, a.Value)
 			}
 			// Namespaces in XML 1.0 §5: a prefix cannot be undeclared.
 			if a.Value == "" {
@@ -322,6 +348,11 @@ func (p *parser) open(stack []*frame, t xml.StartElement, off int) (*frame, erro
 		}
 		space = ns
 	}
+	if space == xmlNS {
+		// Only attributes (xml:lang, xml:space) live there, and no writer
+		// may declare it as the namespace of an element.
+		return nil, p.errAt(off, tagUnknownNS, "element <%s> in the reserved xml namespace", qname(t.Name))
+	}
 	f.node = &Node{Name: t.Name.Local, Space: space}
 	f.path = parent.path + "/" + t.Name.Local
 	if op != "" {
@@ -340,13 +371,18 @@ func (p *parser) close(stack []*frame, f *frame) error {
 	if !f.hasElem {
 		n.Leaf = true
 		n.Value = strings.Trim(string(f.text), xmlBlanks)
-		if prefix, local, ok := splitQName(n.Value); ok {
-			if ns, ok := p.resolve(append(stack, f), prefix); ok {
-				n.Value, n.ValueSpace, n.ValuePrefix = local, ns, prefix
+		// A subtree filter has no schema: its content-match nodes keep any
+		// declared prefix as an identity, and Select also compares their
+		// text as written (contentMatches).
+		if p.filter || p.keys.identity(f.path) {
+			if prefix, local, ok := splitQName(n.Value); ok {
+				if ns, ok := p.resolve(append(stack, f), prefix); ok {
+					n.Value, n.ValueSpace, n.ValuePrefix = local, ns, prefix
+				}
 			}
 		}
 	}
-	if ks := p.keys[f.path]; len(ks) > 0 {
+	if ks := p.keys.list(f.path); len(ks) > 0 {
 		for _, k := range ks {
 			if n.keyLeaf(k) == nil {
 				return p.errAt(f.off, tagMissingElem, "list entry <%s> has no key leaf <%s> (%s is keyed by %s)", f.raw.Local, k, f.path, strings.Join(ks, ", "))
@@ -384,6 +420,24 @@ func (p *parser) close(stack []*frame, f *frame) error {
 	parent.node.Children = append(parent.node.Children, n)
 	return nil
 }
+
+// list returns the key leaf names of the list at path, without IdentityLeaf.
+func (k Keys) list(path string) []string {
+	ks := k[path]
+	if !slices.Contains(ks, IdentityLeaf) {
+		return ks
+	}
+	var out []string
+	for _, name := range ks {
+		if name != IdentityLeaf {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// identity reports whether the leaf at path is identity-typed.
+func (k Keys) identity(path string) bool { return slices.Contains(k[path], IdentityLeaf) }
 
 // xmlBlanks is XML's whitespace (XML 1.0 §2.3 S), narrower than Unicode's.
 const xmlBlanks = " \t\r\n"

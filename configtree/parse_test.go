@@ -1,9 +1,12 @@
 package configtree
 
 import (
+	"encoding/xml"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -187,6 +190,7 @@ func FuzzParse(f *testing.F) {
 		if err := tr.WriteXML(&b, WriteOptions{Indent: " ", Owners: true}); err != nil {
 			t.Fatalf("WriteXML of a parsed tree: %v", err)
 		}
+		checkNamespaces(t, b.String())
 		back, err := Parse(strings.NewReader(b.String()), "rewritten", testKeys)
 		if err != nil {
 			t.Fatalf("canonical output does not parse: %v\n%s", err, b.String())
@@ -218,5 +222,149 @@ func TestParseDataDropsInheritedNetconfNamespace(t *testing.T) {
 	}
 	if !got.Equal(want) || len(Diff(got, want)) != 0 {
 		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// A value is an identity only on an identity-typed leaf: "xml:lang" in a
+// description is text, and must not come back as a binding of the reserved
+// xml namespace to another prefix (Namespaces in XML 1.0 §3), which
+// devices refuse as malformed.
+func TestParseXMLLangDescriptionRoundTrips(t *testing.T) {
+	tr := mustParse(t, `<interfaces xmlns="urn:if"><interface><name>x</name><description>xml:lang</description></interface></interfaces>`)
+	d := tr.Find("/interfaces/interface[name=x]/description")
+	if d == nil || d.Value != "xml:lang" || d.ValueSpace != "" {
+		t.Fatalf("description must stay the text xml:lang: %+v", d)
+	}
+	out := xmlString(t, tr, WriteOptions{})
+	checkNamespaces(t, out)
+	if !strings.Contains(out, "<description>xml:lang</description>") {
+		t.Errorf("written as %s", out)
+	}
+	if back := mustParse(t, out); !back.Equal(tr) {
+		t.Errorf("round trip changed the tree:\n%s\n%s", out, back)
+	}
+}
+
+// On an identity-typed leaf the reserved prefix still needs no declaration.
+func TestParseXMLPrefixIdentityNotRebound(t *testing.T) {
+	tr := mustParse(t, `<interfaces xmlns="urn:if"><interface><name>x</name><type>xml:lang</type></interface></interfaces>`)
+	out := xmlString(t, tr, WriteOptions{})
+	checkNamespaces(t, out)
+	if !strings.Contains(out, "<type>xml:lang</type>") {
+		t.Errorf("written as %s", out)
+	}
+	if back := mustParse(t, out); !back.Equal(tr) {
+		t.Errorf("round trip changed the tree:\n%s\n%s", out, back)
+	}
+}
+
+func TestParseDeclaredPrefixInTextIsNotIdentity(t *testing.T) {
+	a := mustParse(t, `<interfaces xmlns="urn:if" xmlns:foo="urn:foo"><interface><name>x</name><description>foo:bar</description></interface></interfaces>`)
+	d := a.Find("/interfaces/interface[name=x]/description")
+	if d == nil || d.Value != "foo:bar" || d.ValueSpace != "" {
+		t.Fatalf("a description is text whatever prefixes are declared: %+v", d)
+	}
+	// The same text with another prefix in scope is another description.
+	b := mustParse(t, `<interfaces xmlns="urn:if" xmlns:foo="urn:other"><interface><name>x</name><description>foo:bar</description></interface></interfaces>`)
+	c := mustParse(t, `<interfaces xmlns="urn:if" xmlns:baz="urn:foo"><interface><name>x</name><description>baz:bar</description></interface></interfaces>`)
+	if !a.Equal(b) || a.Equal(c) {
+		t.Errorf("descriptions compare as text: a=b %v (want true), a=c %v (want false)", a.Equal(b), a.Equal(c))
+	}
+	if out := xmlString(t, a, WriteOptions{}); strings.Contains(out, "xmlns:") {
+		t.Errorf("no prefix to declare for text: %s", out)
+	}
+}
+
+func TestParseIdentityEqualUnderOtherPrefix(t *testing.T) {
+	const iana = "urn:ietf:params:xml:ns:yang:iana-if-type"
+	a := mustParse(t, `<interfaces xmlns="urn:if"><interface><name>x</name><type xmlns:ianaift="`+iana+`">ianaift:ethernetCsmacd</type></interface></interfaces>`)
+	b := mustParse(t, `<interfaces xmlns="urn:if" xmlns:t="`+iana+`"><interface><name>x</name><type>t:ethernetCsmacd</type></interface></interfaces>`)
+	typ := a.Find("/interfaces/interface[name=x]/type")
+	if typ == nil || typ.Value != "ethernetCsmacd" || typ.ValueSpace != iana {
+		t.Fatalf("identity: %+v", typ)
+	}
+	if !a.Equal(b) || len(Diff(a, b)) != 0 {
+		t.Errorf("the same identity under two prefixes must be equal:\n%s\n%s", a, b)
+	}
+	checkNamespaces(t, xmlString(t, a, WriteOptions{}))
+}
+
+// An identity-typed leaf-list: both markers on one path.
+func TestParseIdentityLeafList(t *testing.T) {
+	keys := Keys{"/s/feature": {LeafListKey, IdentityLeaf}}
+	tr, err := Parse(strings.NewReader(`<s xmlns:a="urn:a" xmlns:b="urn:b"><feature>a:x</feature><feature>b:y</feature></s>`), "ll", keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spaces []string
+	for _, c := range tr.Root.Children[0].Children {
+		if !slices.Equal(c.Keys, []string{LeafListKey}) {
+			t.Errorf("leaf-list instance keys %v", c.Keys)
+		}
+		spaces = append(spaces, c.ValueSpace)
+	}
+	if !slices.Equal(spaces, []string{"urn:a", "urn:b"}) {
+		t.Errorf("value spaces %v", spaces)
+	}
+}
+
+func TestParseRefusesReservedNamespaceBindings(t *testing.T) {
+	for _, src := range []string{
+		`<a xmlns:id="http://www.w3.org/XML/1998/namespace"/>`,
+		`<a xmlns="http://www.w3.org/XML/1998/namespace"/>`,
+		`<a xmlns:p="http://www.w3.org/2000/xmlns/"/>`,
+		`<a xmlns="http://www.w3.org/2000/xmlns/"/>`,
+		`<xml:a/>`,
+	} {
+		_, err := Parse(strings.NewReader(src), "frag.xml", testKeys)
+		var se *SyntaxError
+		if !errors.As(err, &se) || se.Line != 1 || se.Col != 1 {
+			t.Errorf("%s: want a positioned *SyntaxError, got %v", src, err)
+		}
+	}
+}
+
+func TestWriteRefusesReservedNamespaces(t *testing.T) {
+	for _, n := range []*Node{
+		{Name: "a", Space: xmlNS},
+		{Name: "a", Leaf: true, Value: "x", ValueSpace: xmlnsNS},
+	} {
+		tr := &Tree{Root: &Node{Children: []*Node{n}}}
+		if err := tr.WriteXML(io.Discard, WriteOptions{}); err == nil {
+			t.Errorf("%+v: written", n)
+		}
+	}
+}
+
+// checkNamespaces fails when doc binds a prefix or the default namespace
+// against Namespaces in XML 1.0 §3: the xml namespace only to "xml", the
+// xmlns namespace never. encoding/xml does not check these.
+func checkNamespaces(t testing.TB, doc string) {
+	t.Helper()
+	dec := xml.NewDecoder(strings.NewReader(doc))
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatalf("not well-formed: %v\n%s", err, doc)
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok {
+			continue
+		}
+		for _, a := range se.Attr {
+			decl := a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns")
+			if !decl {
+				continue
+			}
+			switch {
+			case a.Value == xmlnsNS,
+				a.Value == xmlNS && !(a.Name.Space == "xmlns" && a.Name.Local == "xml"),
+				a.Name.Space == "xmlns" && a.Name.Local == "xml" && a.Value != xmlNS:
+				t.Fatalf("reserved namespace bound by %s=%q:\n%s", qname(a.Name), a.Value, doc)
+			}
+		}
 	}
 }

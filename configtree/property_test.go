@@ -11,6 +11,7 @@ var genKeys = Keys{
 	"/interfaces/interface/ipv4/address": {"ip"},
 	"/routing/route":                     {"type", "name"},
 	"/system/dns/server":                 {LeafListKey},
+	"/interfaces/interface/type":         {IdentityLeaf},
 }
 
 // gen builds random configurations from a small fixed schema. Names decide

@@ -29,7 +29,9 @@ type WriteOptions struct {
 //   - each element names its namespace with a default namespace declaration
 //     (xmlns="...") only where it differs from its parent's;
 //   - an identity value is written prefix:local, with the prefix declared on
-//     its own leaf (the source's prefix when known).
+//     its own leaf (the source's prefix when known), except the reserved
+//     prefix xml, which is never declared; an element or an identity in the
+//     xmlns namespace, or an element in the xml namespace, is an error.
 //
 // The same tree always gives the same bytes, so the output can be hashed
 // (Fingerprint) and compared in golden files.
@@ -113,6 +115,9 @@ func (xw *xmlWriter) node(n *Node, parentSpace string, parentOwners []string) er
 			return err
 		}
 	}
+	if n.Space == xmlNS || n.Space == xmlnsNS {
+		return fmt.Errorf("configtree: cannot write <%s> in the reserved namespace %q", n.Name, n.Space)
+	}
 	if err := xw.indent(); err != nil {
 		return err
 	}
@@ -129,7 +134,15 @@ func (xw *xmlWriter) node(n *Node, parentSpace string, parentOwners []string) er
 		start.Attr = append(start.Attr, xml.Attr{Name: xml.Name{Local: "nc:operation"}, Value: op})
 	}
 	value := n.Value
-	if n.Leaf && n.ValueSpace != "" {
+	switch {
+	case !n.Leaf || n.ValueSpace == "":
+	case n.ValueSpace == xmlNS:
+		// The prefix xml is bound by definition and the namespace may not
+		// be bound to any other (Namespaces in XML 1.0 §3).
+		value = "xml:" + n.Value
+	case n.ValueSpace == xmlnsNS:
+		return fmt.Errorf("configtree: cannot write the value of <%s> in the reserved namespace %q", n.Name, n.ValueSpace)
+	default:
 		prefix := n.ValuePrefix
 		if xw.plainPrefixes || !isNCName(prefix) || strings.HasPrefix(strings.ToLower(prefix), "xml") || prefix == "nc" {
 			prefix = "id"

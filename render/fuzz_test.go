@@ -14,7 +14,7 @@ import (
 // reads it (line ends normalised, surrounding blanks trimmed by Parse), with
 // no other node added.
 func FuzzDescription(f *testing.F) {
-	for _, s := range []string{"plain", "</description><delete/>", "]]>]]>", "<![CDATA[x]]>", "&amp;", "&#0;", "\x00", "a\r\nb", " padded ", "{{ . }}", "\xff"} {
+	for _, s := range []string{"plain", "xml:lang", "</description><delete/>", "]]>]]>", "<![CDATA[x]]>", "&amp;", "&#0;", "\x00", "a\r\nb", " padded ", "{{ . }}", "\xff"} {
 		f.Add(s)
 	}
 	devs := []*schema.Device{device("pe1", schema.PlatformIETF), device("pe2", schema.PlatformJunos)}

@@ -11,6 +11,8 @@ import (
 // the modules netconfd ships define them (ietf-interfaces@2014-05-08,
 // ietf-ip@2014-06-16, ietf-routing@2016-11-04 and its unicast augments), plus
 // the ietf-netconf-monitoring lists drivers read to see who is logged in.
+// The leaves of type identityref among them are marked IdentityLeaf: only
+// there is a value "prefix:local" an identity (configtree.Parse).
 func ietfKeys() configtree.Keys {
 	return configtree.Keys{
 		"/interfaces/interface":                                                            {"name"},
@@ -28,6 +30,15 @@ func ietfKeys() configtree.Keys {
 		"/netconf-state/sessions/session":                                                  {"session-id"},
 		"/netconf-state/datastores/datastore":                                              {"name"},
 		"/netconf-state/schemas/schema":                                                    {"identifier", "version", "format"},
+
+		"/interfaces/interface/type":                                         {configtree.IdentityLeaf},
+		"/interfaces-state/interface/type":                                   {configtree.IdentityLeaf},
+		"/routing/control-plane-protocols/control-plane-protocol/type":       {configtree.IdentityLeaf},
+		"/routing-state/control-plane-protocols/control-plane-protocol/type": {configtree.IdentityLeaf},
+		"/routing/ribs/rib/address-family":                                   {configtree.IdentityLeaf},
+		"/routing-state/ribs/rib/address-family":                             {configtree.IdentityLeaf},
+		"/netconf-state/schemas/schema/format":                               {configtree.IdentityLeaf},
+		"/netconf-state/sessions/session/transport":                          {configtree.IdentityLeaf},
 	}
 }
 

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -108,14 +110,26 @@ func (f *deviceFlags) selected(in *schema.Intent) ([]string, error) {
 // dialer opens NETCONF sessions to the inventory's devices: credentials from
 // the inventory's references (never from the repo itself), host keys checked
 // against known_hosts, list keys from the device's platform and the repo's
-// service types.
-func (f *deviceFlags) dialer(in *schema.Intent, repoDir string) (reconcile.Dialer, error) {
+// service types. A credential file that its group or others may access is
+// used with a warning on warn, once per file (the daemon refuses it).
+func (f *deviceFlags) dialer(in *schema.Intent, repoDir string, warn io.Writer) (reconcile.Dialer, error) {
 	kh, err := f.knownHostsFile()
 	if err != nil {
 		return nil, err
 	}
+	var mu sync.Mutex
+	warned := map[string]bool{}
+	insecure := netconf.OnInsecureFile(func(e *netconf.InsecureFileError) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if !warned[e.Path] {
+			warned[e.Path] = true
+			fmt.Fprintf(warn, "warning: %v\n", e)
+		}
+		return nil
+	})
 	return reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
-		auth, err := netconf.ResolveCredentials(dev.Credentials, repoDir)
+		auth, err := netconf.ResolveCredentials(dev.Credentials, repoDir, insecure)
 		if err != nil {
 			return nil, fmt.Errorf("%s: credentials: %w", dev.Name, err)
 		}

@@ -28,9 +28,12 @@ func newHistoryCmd(a *app) *cobra.Command {
 		}
 		p := journalPath(state)
 		if _, err := os.Stat(p); err != nil {
+			if err := journal.CheckLost(p, stateSigns(state)...); err != nil {
+				return nil, &exitError{code: 1, err: err}
+			}
 			return nil, &exitError{code: 1, err: fmt.Errorf("no journal in %s: nothing was applied from this state folder yet", state)}
 		}
-		j, err := journal.Open(cmd.Context(), p)
+		j, err := openJournal(cmd.Context(), state)
 		if err != nil {
 			return nil, &exitError{code: 1, err: err}
 		}

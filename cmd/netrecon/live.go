@@ -37,6 +37,17 @@ func (e *liveEnv) Close() {
 // journalPath is the journal's file in the state folder.
 func journalPath(state string) string { return filepath.Join(state, "journal.db") }
 
+// stateSigns are what shows that a state folder was used, beside the
+// journal's own marker: the daemon's mirror of the intent repo (a CLI may
+// share the daemon's folder). A missing or empty journal next to them is lost,
+// not new (journal.LostError).
+func stateSigns(state string) []string { return []string{filepath.Join(state, "mirror")} }
+
+// openJournal opens the state folder's journal.
+func openJournal(ctx context.Context, state string) (*journal.Journal, error) {
+	return journal.Open(ctx, journalPath(state), journal.WithStateSigns(stateSigns(state)...))
+}
+
 // openLive loads and renders the intent in dir and prepares the devices.
 // With createJournal the journal is created when missing (apply); without,
 // an existing one is read (a live plan needs to know what netrecon owns) and
@@ -68,7 +79,7 @@ func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceF
 		printDiags(a, diags)
 		return nil, &exitError{code: 1}
 	}
-	dialer, err := df.dialer(in, dir)
+	dialer, err := df.dialer(in, dir, a.stderr)
 	if err != nil {
 		return nil, &exitError{code: 1, err: err}
 	}
@@ -78,8 +89,15 @@ func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceF
 		return nil, &exitError{code: 1, err: err}
 	}
 	jp := journalPath(state)
-	if _, statErr := os.Stat(jp); createJournal || statErr == nil {
-		j, err := journal.Open(ctx, jp)
+	_, statErr := os.Stat(jp)
+	if !createJournal && statErr != nil {
+		// No journal to read: fine in a new folder, not where one was lost.
+		if err := journal.CheckLost(jp, stateSigns(state)...); err != nil {
+			return nil, &exitError{code: 1, err: err}
+		}
+	}
+	if createJournal || statErr == nil {
+		j, err := openJournal(ctx, state)
 		if err != nil {
 			return nil, &exitError{code: 1, err: fmt.Errorf("journal: %w", err)}
 		}

@@ -85,6 +85,11 @@ type CredentialsConfig struct {
 	// writes) that answers passwordEnv references before the process
 	// environment does, without exporting the secrets to child processes.
 	EnvFile string `yaml:"env_file"`
+	// AllowInsecureFiles lets the daemon use secret files (env_file, the
+	// token and webhook secret files, the inventory's passwordFile and
+	// keyFile) that their group or others may access, with a warning; by
+	// default it refuses them.
+	AllowInsecureFiles bool `yaml:"allow_insecure_files"`
 }
 
 // GuardsConfig are the checks that must pass before a device is changed.
@@ -174,9 +179,14 @@ type WebhookConfig struct {
 	MaxBody int64 `yaml:"max_body"`
 }
 
-// APIConfig enables POST /api/v1/runs when TokenFile is set.
+// APIConfig enables POST /api/v1/runs when TokenFile is set. Reads of
+// /api/v1/ need that token or ReadTokenFile's, unless OpenReads.
 type APIConfig struct {
 	TokenFile string `yaml:"token_file"`
+	// ReadTokenFile holds a token that may read /api/v1/ and do nothing else.
+	ReadTokenFile string `yaml:"read_token_file"`
+	// OpenReads serves /api/v1/ reads to anyone who reaches the listener.
+	OpenReads bool `yaml:"open_reads"`
 }
 
 // Duration is a time.Duration written as "30s", "5m", "1h30m".
@@ -337,7 +347,7 @@ func (c *Config) resolvePaths(dir string) {
 		return
 	}
 	for _, p := range []*string{&c.StateDir, &c.KnownHosts, &c.Credentials.EnvFile, &c.Signature.Keyring,
-		&c.Webhook.SecretFile, &c.API.TokenFile, &c.Repo.Path} {
+		&c.Webhook.SecretFile, &c.API.TokenFile, &c.API.ReadTokenFile, &c.Repo.Path} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
@@ -429,12 +439,16 @@ func (c *Config) check() []Problem {
 			bad("notify.url", "%q: want an http:// or https:// URL", c.Notify.URL)
 		}
 	}
+	if c.API.OpenReads && c.API.ReadTokenFile != "" {
+		bad("api.open_reads", "set open_reads or read_token_file, not both: open reads need no token")
+	}
 	if c.Webhook.MaxBody < 1 {
 		bad("webhook.max_body", "%d: want a positive number of bytes", c.Webhook.MaxBody)
 	}
 	for _, f := range []struct{ field, path string }{
 		{"credentials.env_file", c.Credentials.EnvFile}, {"signature.keyring", c.Signature.Keyring},
 		{"webhook.secret_file", c.Webhook.SecretFile}, {"api.token_file", c.API.TokenFile},
+		{"api.read_token_file", c.API.ReadTokenFile},
 	} {
 		if f.path != "" {
 			checkFile(bad, f.field, f.path)

@@ -19,7 +19,7 @@ func exampleDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	write(t, filepath.Join(dir, "serve.yaml"), string(data))
-	for _, f := range []string{"secrets/credentials.env", "secrets/keyring.asc", "secrets/webhook-secret", "secrets/api-token"} {
+	for _, f := range []string{"secrets/credentials.env", "secrets/keyring.asc", "secrets/webhook-secret", "secrets/api-token", "secrets/api-read-token"} {
 		write(t, filepath.Join(dir, f), "x\n")
 	}
 	return dir

@@ -19,6 +19,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/gitsrc"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/guard"
@@ -64,6 +65,8 @@ type Options struct {
 	// a runaway schema fails its commit instead of the daemon; nil is
 	// in-process.
 	Evaluator schema.Evaluator
+	// httpLimits overrides defaultHTTPLimits (tests).
+	httpLimits *httpLimits
 }
 
 // Daemon is one running reconciler. New prepares it (state lock, journal,
@@ -85,6 +88,8 @@ type Daemon struct {
 
 	webhookSecret []byte
 	apiToken      []byte
+	readToken     []byte   // api.read_token_file: reads of /api/v1/ only
+	warnedFiles   sync.Map // insecure secret files already warned about
 	deliveries    *recentSet
 
 	wake chan struct{} // a trigger; capacity 1 coalesces triggers
@@ -152,7 +157,10 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 	if d.guards, err = d.buildGuard(); err != nil {
 		return nil, err
 	}
-	if d.journal, err = journal.Open(ctx, filepath.Join(cfg.StateDir, "journal.db"), journal.WithLogger(d.log), journal.WithClock(d.now)); err != nil {
+	// The mirror is made after the journal: present at this point, it shows
+	// the folder served a daemon before, and a missing journal was lost.
+	if d.journal, err = journal.Open(ctx, filepath.Join(cfg.StateDir, "journal.db"), journal.WithLogger(d.log), journal.WithClock(d.now),
+		journal.WithStateSigns(filepath.Join(cfg.StateDir, "mirror"))); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	url := cfg.Repo.URL
@@ -169,10 +177,37 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 	return d, nil
 }
 
+// insecureFile is what a secret file that its group or others may access
+// means to the daemon: an error naming the setting that allows it, or, when
+// credentials.allow_insecure_files is set, a warning (once per file).
+func (d *Daemon) insecureFile(e *netconf.InsecureFileError) error {
+	if !d.cfg.Credentials.AllowInsecureFiles {
+		return fmt.Errorf("%w (or set credentials.allow_insecure_files: true to use it anyway)", e)
+	}
+	if _, seen := d.warnedFiles.LoadOrStore(e.Path, true); !seen {
+		d.log.Warn("insecure credential file used (credentials.allow_insecure_files)", "err", e.Error())
+	}
+	return nil
+}
+
+// checkSecretFile applies insecureFile to the file at path.
+func (d *Daemon) checkSecretFile(what, path string) error {
+	var ie *netconf.InsecureFileError
+	if err := netconf.CheckFileMode(path); errors.As(err, &ie) {
+		if err := d.insecureFile(ie); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return nil
+}
+
 func (d *Daemon) readSecrets() error {
 	read := func(what, path string) ([]byte, error) {
 		if path == "" {
 			return nil, nil
+		}
+		if err := d.checkSecretFile(what, path); err != nil {
+			return nil, err
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -191,6 +226,9 @@ func (d *Daemon) readSecrets() error {
 	if d.apiToken, err = read("api.token_file", d.cfg.API.TokenFile); err != nil {
 		return err
 	}
+	if d.readToken, err = read("api.read_token_file", d.cfg.API.ReadTokenFile); err != nil {
+		return err
+	}
 	if d.cfg.Signature.Keyring != "" {
 		b, err := os.ReadFile(d.cfg.Signature.Keyring)
 		if err != nil {
@@ -199,6 +237,9 @@ func (d *Daemon) readSecrets() error {
 		d.policy.Keyring = string(b)
 	}
 	if d.cfg.Credentials.EnvFile != "" {
+		if err := d.checkSecretFile("credentials.env_file", d.cfg.Credentials.EnvFile); err != nil {
+			return err
+		}
 		if d.env, err = readEnvFile(d.cfg.Credentials.EnvFile); err != nil {
 			return err
 		}
@@ -362,7 +403,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("listen: %w", err)
 		}
-		srv = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		lim := defaultHTTPLimits
+		if d.opts.httpLimits != nil {
+			lim = *d.opts.httpLimits
+		}
+		srv, ln = d.httpServer(ln, lim)
 		srvErr = make(chan error, 1)
 		go func() { srvErr <- srv.Serve(ln) }()
 		d.log.Info("serving HTTP", "addr", ln.Addr().String())

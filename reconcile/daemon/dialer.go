@@ -47,7 +47,7 @@ func (d *Daemon) credentials(dev *schema.Device) (netconf.Auth, error) {
 	}
 	// The daemon reads commits from its mirror, never a work tree, so no
 	// credential file can be inside "the repo" on this machine.
-	auth, err := netconf.ResolveCredentials(dev.Credentials, "")
+	auth, err := netconf.ResolveCredentials(dev.Credentials, "", netconf.OnInsecureFile(d.insecureFile))
 	if err != nil {
 		return netconf.Auth{}, fmt.Errorf("%s: credentials: %w", dev.Name, err)
 	}

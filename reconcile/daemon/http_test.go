@@ -107,7 +107,8 @@ func TestHTTPHealthMetricsStatusAndRuns(t *testing.T) {
 		t.Errorf("/readyz after a pass = %d, want 200", w.Code)
 	}
 
-	w = do(t, h, "GET", "/api/v1/runs/"+got.ID, nil, nil)
+	auth := map[string]string{"Authorization": "Bearer " + testToken}
+	w = do(t, h, "GET", "/api/v1/runs/"+got.ID, nil, auth)
 	var rv runView
 	if err := json.Unmarshal(w.Body.Bytes(), &rv); err != nil || w.Code != 200 || rv.Pass == nil {
 		t.Fatalf("GET run = %d %s", w.Code, w.Body)
@@ -116,15 +117,15 @@ func TestHTTPHealthMetricsStatusAndRuns(t *testing.T) {
 		t.Errorf("pass applied %v but lists no journal run: %s", rv.Pass.Applied, w.Body)
 	}
 	for _, r := range rv.Runs {
-		if w := do(t, h, "GET", "/api/v1/runs/"+jsonNumber(r.ID), nil, nil); w.Code != 200 {
+		if w := do(t, h, "GET", "/api/v1/runs/"+jsonNumber(r.ID), nil, auth); w.Code != 200 {
 			t.Errorf("GET journal run %d = %d", r.ID, w.Code)
 		}
 	}
-	if w := do(t, h, "GET", "/api/v1/runs/99999", nil, nil); w.Code != 404 {
+	if w := do(t, h, "GET", "/api/v1/runs/99999", nil, auth); w.Code != 404 {
 		t.Errorf("unknown run = %d, want 404", w.Code)
 	}
 
-	w = do(t, h, "GET", "/api/v1/status", nil, nil)
+	w = do(t, h, "GET", "/api/v1/status", nil, auth)
 	var st Status
 	if err := json.Unmarshal(w.Body.Bytes(), &st); err != nil || !st.Ready || len(st.Devices) != 3 || st.Commit == "" {
 		t.Errorf("status = %s", w.Body)
@@ -233,6 +234,7 @@ func TestRunServesHTTPOnListen(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.cfg.Listen = ln.Addr().String()
+	l.cfg.API.OpenReads = true
 	ln.Close()
 	d := l.start(Options{})
 	runDaemon(t, d)

@@ -16,8 +16,9 @@ import (
 )
 
 var testKeys = configtree.Keys{
-	"/interfaces/interface": {"name"},
-	"/system/dns/server":    {configtree.LeafListKey},
+	"/interfaces/interface":      {"name"},
+	"/system/dns/server":         {configtree.LeafListKey},
+	"/interfaces/interface/type": {configtree.IdentityLeaf},
 }
 
 // desiredTree builds pe1's desired tree as render does: each service's

@@ -43,6 +43,30 @@ func (e *VersionError) Error() string {
 		"run a netrecon at least as new as the one that wrote it", e.Path, e.Found, e.Known)
 }
 
+// LostError is a journal that is missing or empty in a folder that shows it
+// held one: the journal's marker, or another sign of use the caller named
+// (WithStateSigns). A new journal there would own nothing that netrecon
+// created on the devices, so a removal would plan nothing; Open refuses
+// rather than start over in silence.
+type LostError struct {
+	Path  string
+	Signs []string // what shows the folder was used
+}
+
+func (e *LostError) Error() string {
+	dir := filepath.Dir(e.Path)
+	return fmt.Sprintf("journal %s is missing or empty, but this state folder was used before (%s): "+
+		"the journal recorded what netrecon created on the devices, and a new one would own nothing. "+
+		"Restore the journal from a backup; to start over deliberately, move the state folder %s aside "+
+		"(or remove it), and netrecon starts a new one",
+		e.Path, strings.Join(e.Signs, ", "), dir)
+}
+
+// markerSuffix names the file, next to the journal, that says a journal was
+// created here. It outlives the journal's own file when that one is
+// truncated or removed alone.
+const markerSuffix = ".created"
+
 // Journal is an open journal. It is safe for concurrent use by many
 // goroutines, and several processes may open the same file.
 type Journal struct {
@@ -64,6 +88,18 @@ type config struct {
 	log         *slog.Logger
 	now         func() time.Time
 	busyTimeout time.Duration
+	signs       []string
+}
+
+// WithStateSigns names files or folders whose presence shows that the
+// journal's folder was used (the daemon's repo mirror): with any of them
+// present, a missing or empty journal is a *LostError, not a new journal.
+// Files written before a first apply (known_hosts) are not signs.
+func WithStateSigns(paths ...string) Option {
+	return func(c *config) error {
+		c.signs = append(c.signs, paths...)
+		return nil
+	}
 }
 
 // WithLogger sets the logger; nil (the default) discards.
@@ -105,7 +141,10 @@ const maxOpenConns = 4
 
 // Open opens the journal at path, creating the file and its schema when they
 // do not exist; the directory must exist. A file that is not a journal is
-// ErrNotJournal, a journal of a newer netrecon is a *VersionError.
+// ErrNotJournal, a journal of a newer netrecon is a *VersionError. A journal
+// that is missing or empty where one existed before (its marker, path +
+// ".created", or a sign given with WithStateSigns, is present) is a
+// *LostError, and nothing is created.
 func Open(ctx context.Context, path string, opts ...Option) (*Journal, error) {
 	cfg := config{now: time.Now, busyTimeout: 5 * time.Second}
 	for _, o := range opts {
@@ -115,6 +154,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Journal, error) {
 	}
 	if cfg.log == nil {
 		cfg.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := checkLost(path, cfg.signs); err != nil {
+		return nil, err
 	}
 	abs, err := createFile(path)
 	if err != nil {
@@ -138,7 +180,55 @@ func Open(ctx context.Context, path string, opts ...Option) (*Journal, error) {
 		db.Close()
 		return nil, err
 	}
+	// Written once the schema is in the file, so a creation that dies
+	// earlier leaves an empty file that is still new, not lost.
+	if err := writeMarker(abs + markerSuffix); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("journal: open %s: %w", path, err)
+	}
 	return j, nil
+}
+
+// CheckLost returns a *LostError when the journal at path is missing or
+// empty although its marker or one of signs is present, and nil otherwise;
+// for callers that read a journal only when there is one.
+func CheckLost(path string, signs ...string) error { return checkLost(path, signs) }
+
+func checkLost(path string, signs []string) error {
+	if path == "" {
+		return nil // createFile says so
+	}
+	if fi, err := os.Stat(path); err == nil && (fi.IsDir() || fi.Size() > 0) {
+		return nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil // createFile reports it with its cause
+	}
+	var found []string
+	for _, s := range append([]string{path + markerSuffix, path + "-wal"}, signs...) {
+		if _, err := os.Lstat(s); err == nil {
+			found = append(found, s)
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	return &LostError{Path: path, Signs: found}
+}
+
+// writeMarker creates the marker if it does not exist yet.
+func writeMarker(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString("netrecon created a journal here. If the journal goes missing or empty, netrecon refuses to start a new one: restore it, or move this folder aside to start over.\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // createFile checks path and creates the file, readable by its owner only,
