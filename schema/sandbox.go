@@ -173,8 +173,17 @@ func (s *Sandbox) Evaluate(req TypeRequest) TypeResult {
 	return res
 }
 
+// outOfMemory tells a child that hit its memory limit by what the Go
+// runtime says as it dies. A binary built with -race (the tests under CI)
+// says "too many address space collisions" instead: its allocator falls back
+// to other addresses when mmap fails under the limit, then gives up.
 func outOfMemory(stderr string) bool {
-	return strings.Contains(stderr, "out of memory") || strings.Contains(stderr, "cannot allocate memory")
+	for _, s := range []string{"out of memory", "cannot allocate memory", "too many address space collisions"} {
+		if strings.Contains(stderr, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func lastLine(s string) string {
