@@ -21,7 +21,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "lab: install and start real NETCONF and SNMP servers"
 bash lab/lab.sh install
-bash lab/lab.sh up 4
+bash lab/lab.sh up 5
 trap 'bash lab/lab.sh down' EXIT
 export NETRECON_LAB="$top/lab/.run/lab.json"
 
