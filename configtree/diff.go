@@ -22,13 +22,22 @@ package configtree
 // creates and updates in canonical order of to, parents before children.
 // Deleting first frees names and values (an address, a VLAN) that creates may
 // reuse.
-func Diff(from, to *Tree) []Change {
-	d := &differ{copies: make(map[*Node]*Node)}
+func Diff(from, to *Tree) []Change { return diff(from, to, false) }
+
+// DiffAll is Diff with every node of from taken as owned: for a from read
+// from a device, where what to lacks must go (an undo back to a pre-image
+// read under lock) or be shown (what verify found that should not be there).
+// Deletes carry from's owners, which may be none.
+func DiffAll(from, to *Tree) []Change { return diff(from, to, true) }
+
+func diff(from, to *Tree, all bool) []Change {
+	d := &differ{copies: make(map[*Node]*Node), all: all}
 	d.matched(from.root(), to.root(), "/")
 	return append(d.deletes, d.upserts...)
 }
 
 type differ struct {
+	all              bool // every node of from may be deleted (DiffAll)
 	deletes, upserts []Change
 	// fromAnc and toAnc are the ancestors of the nodes being compared, top
 	// first, in from and in to.
@@ -113,7 +122,7 @@ func (d *differ) remove(parent, n *Node, path Path, replaced bool) {
 	if parent.isKeyLeaf(n) {
 		return
 	}
-	if fullyOwned(n) && (replaced || readWhole(n, d.fromAnc)) {
+	if (d.all || fullyOwned(n)) && (replaced || readWhole(n, d.fromAnc)) {
 		c := Change{Action: Delete, Path: path, Leaf: n.Leaf, Owners: n.Owners, Node: n, Ancestors: d.chain(d.fromAnc)}
 		if n.Leaf {
 			c.Before = displayValue(n)

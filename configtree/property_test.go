@@ -211,3 +211,31 @@ func TestApplyDiffProperty(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffAllProperty: DiffAll of an unowned tree is Diff of the same tree
+// with every node owned, and brings from to to.
+func TestDiffAllProperty(t *testing.T) {
+	for seed := range uint64(200) {
+		g := gen{rand.New(rand.NewPCG(seed, 2))}
+		from, to := g.tree(), g.tree()
+		from.SetOwner("")
+		owned := from.Clone()
+		owned.SetOwner("x")
+		all, want := DiffAll(from, to), Diff(owned, to)
+		for i := range want {
+			if want[i].Action == Delete {
+				want[i].Owners = nil // from's, which are none
+			}
+		}
+		if changeLines(all) != changeLines(want) {
+			t.Fatalf("seed %d: DiffAll\n%s\nwant, as Diff of an owned from,\n%s", seed, changeLines(all), changeLines(want))
+		}
+		got, err := Apply(from, all)
+		if err != nil {
+			t.Fatalf("seed %d: Apply: %v", seed, err)
+		}
+		if !pruneEmpty(got).Equal(pruneEmpty(to)) {
+			t.Fatalf("seed %d: Apply(from, DiffAll(from, to)) =\n%s\nwant\n%s", seed, got, to)
+		}
+	}
+}

@@ -210,8 +210,8 @@ func (e *engine) verify(ctx context.Context, t *txn) error {
 		e.event(t, "checked", "running equals the planned result")
 		return nil
 	}
-	got.SetOwner("device") // so the diff also shows what should not be there
-	return &VerifyError{Device: t.name, Diff: configtree.Diff(got, want)}
+	// DiffAll: the diff also shows what should not be there.
+	return &VerifyError{Device: t.name, Diff: configtree.DiffAll(got, want)}
 }
 
 // lock takes ds, waiting out another session's lock with capped exponential
@@ -510,9 +510,7 @@ func (e *engine) settle(ctx context.Context, t *txn, stepErr error, undone bool,
 // Every node of now may be removed: within the managed subtrees, what the
 // pre-image lacks was put there by this run under its lock.
 func restoreDiff(now, before *configtree.Tree) []configtree.Change {
-	post := pruneEmpty(now)
-	post.SetOwner("netrecon-undo")
-	return configtree.Diff(post, pruneEmpty(before))
+	return configtree.DiffAll(pruneEmpty(now), pruneEmpty(before))
 }
 
 func rollbackStep(t *txn) string {

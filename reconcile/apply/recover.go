@@ -291,8 +291,7 @@ func undoDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer
 	if err != nil {
 		return fail(err)
 	}
-	want.SetOwner("netrecon-undo")
-	inverse := configtree.Diff(want, before)
+	inverse := configtree.DiffAll(want, before)
 	dev := inv.Device(d.Device)
 	if dev == nil {
 		return fail(errors.New("not in the inventory any more"))
