@@ -2,7 +2,6 @@ package apply
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -162,18 +161,18 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 		co = netconf.CommitOptions{Confirmed: true, Timeout: e.opts.ConfirmTimeout, Persist: t.persist}
 		what = fmt.Sprintf("confirmed commit, timeout %s", e.opts.ConfirmTimeout)
 	}
-	detail, err := preImageDetail(what, t.before)
-	if err != nil {
-		return fmt.Errorf("%s: %w", t.name, err)
-	}
 	if j := e.opts.Journal; j != nil {
 		// Write-ahead, like the phase: recovery that rolls this commit
-		// forward records this, not the whole desired tree.
+		// forward records this, not the whole desired tree; recovery that
+		// undoes it goes back to the pre-image.
 		if err := j.SetPendingOwnership(ctx, e.id, t.name, t.next); err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
+		if err := j.SetPreImage(ctx, e.id, t.name, t.before); err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
 	}
-	if err := e.enter(ctx, t, journal.Committed, detail); err != nil {
+	if err := e.enter(ctx, t, journal.Committed, what); err != nil {
 		return err
 	}
 	t.committed = true
@@ -181,20 +180,6 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 		return named(t.name, "commit", err)
 	}
 	return e.verify(ctx, t)
-}
-
-// preImageMarker precedes, in the detail of a commit's journal entry, the
-// pre-image as the JSON of its tree (no list keys needed to read it back):
-// recovery undoes a plain commit from it after a crash, and checks a
-// cancelled or confirmed one against it.
-const preImageMarker = "; pre-image: "
-
-func preImageDetail(what string, before *configtree.Tree) (string, error) {
-	b, err := json.Marshal(before)
-	if err != nil {
-		return "", fmt.Errorf("journal: pre-image: %w", err)
-	}
-	return what + preImageMarker + string(b), nil
 }
 
 // verify re-reads running and compares it with what the plan meant: a device

@@ -3,7 +3,6 @@ package apply
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -119,28 +118,20 @@ func recoverRun(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer
 			log.Warn("recover: the run's plan does not decode; applied trees are not recorded, plain commits not undone", "err", err)
 		}
 	}
-	// The pre-images of plain commits are in the transitions' details.
-	preImages := map[string]string{}
-	if full, err := j.Run(ctx, run.ID); err == nil {
-		for _, d := range full.Devices {
-			for _, tr := range d.Transitions {
-				if _, img, ok := strings.Cut(tr.Detail, preImageMarker); ok && tr.Phase == journal.Committed {
-					preImages[d.Device] = img
-				}
-			}
-		}
-	} else {
-		log.Warn("recover: reading the run's transitions", "err", err)
-	}
 	acts := make([]RecoveryAction, len(run.Devices))
 	var mu sync.Mutex // the journal is safe; the logger too; acts by index
 	forEach(ctx, len(run.Devices), DefaultConcurrency, nil, func(ctx context.Context, i int) {
 		d := run.Devices[i]
 		var a RecoveryAction
+		// Nil when there is none: nothing was committed.
+		preImage, _, err := j.PreImage(ctx, run.ID, d.Device)
+		if err != nil {
+			log.Warn("recover: reading the pre-image", "device", d.Device, "err", err)
+		}
 		if d.PersistID == "" && !forward[d.Device] && (d.Phase == journal.Committed || d.Phase == journal.Verified || d.Phase == journal.Undone) {
-			a = undoDevice(ctx, j, dialer, inv, run, d, preImages[d.Device], changes[d.Device])
+			a = undoDevice(ctx, j, dialer, inv, run, d, preImage, changes[d.Device])
 		} else {
-			a = recoverDevice(ctx, j, dialer, inv, run, d, forward[d.Device], desired[d.Device], preImages[d.Device], changes[d.Device])
+			a = recoverDevice(ctx, j, dialer, inv, run, d, forward[d.Device], desired[d.Device], preImage, changes[d.Device])
 		}
 		a.Run, a.Device = run.ID, d.Device
 		mu.Lock()
@@ -164,7 +155,7 @@ func recoverRun(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer
 	return acts, nil
 }
 
-func recoverDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer, inv *schema.Intent, run journal.Run, d journal.DeviceRun, forward bool, desired *configtree.Tree, preImage string, changes []configtree.Change) RecoveryAction {
+func recoverDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer, inv *schema.Intent, run journal.Run, d journal.DeviceRun, forward bool, desired, preImage *configtree.Tree, changes []configtree.Change) RecoveryAction {
 	enter := func(p journal.Phase, detail string) error {
 		return j.EnterPhase(ctx, run.ID, d.Device, p, d.PersistID, "recovery: "+detail)
 	}
@@ -275,17 +266,13 @@ func recoverDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dia
 // from the pre-image journaled with it: the inverse of the plan's changes,
 // committed under lock. Undoing twice is harmless: the inverse merges the old
 // values and removes (idempotently) what the run created.
-func undoDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer, inv *schema.Intent, run journal.Run, d journal.DeviceRun, preImage string, changes []configtree.Change) RecoveryAction {
+func undoDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer, inv *schema.Intent, run journal.Run, d journal.DeviceRun, before *configtree.Tree, changes []configtree.Change) RecoveryAction {
 	const action = RecoveryUndone
 	fail := func(err error) RecoveryAction {
 		return RecoveryAction{Action: RecoveryManual, Err: fmt.Errorf("%s: undo: %w", d.Device, err)}
 	}
-	if preImage == "" || changes == nil {
+	if before == nil || changes == nil {
 		return fail(errors.New("no pre-image or plan in the journal: compare running with the plan"))
-	}
-	before := configtree.New()
-	if err := json.Unmarshal([]byte(preImage), before); err != nil {
-		return fail(fmt.Errorf("pre-image: %w", err))
 	}
 	want, err := configtree.Apply(before, changes)
 	if err != nil {
@@ -342,14 +329,11 @@ type recoveryCheck struct {
 	filter, before, want *configtree.Tree
 }
 
-func newRecoveryCheck(ctx context.Context, j *journal.Journal, device string, desired *configtree.Tree, preImage string, changes []configtree.Change) (*recoveryCheck, error) {
-	if preImage == "" || desired == nil {
+func newRecoveryCheck(ctx context.Context, j *journal.Journal, device string, desired, preImage *configtree.Tree, changes []configtree.Change) (*recoveryCheck, error) {
+	if preImage == nil || desired == nil {
 		return nil, errors.New("no pre-image or plan in the journal: compare running with the plan")
 	}
-	c := &recoveryCheck{device: device, before: configtree.New()}
-	if err := json.Unmarshal([]byte(preImage), c.before); err != nil {
-		return nil, fmt.Errorf("pre-image: %w", err)
-	}
+	c := &recoveryCheck{device: device, before: preImage}
 	var err error
 	if c.want, err = configtree.Apply(c.before, changes); err != nil {
 		return nil, err

@@ -8,7 +8,9 @@
 //   - per device of a run, every phase transition, written BEFORE the phase is
 //     entered (write-ahead), so that after a crash the last phase says where the
 //     device was left, and the persist id says which confirmed commit to finish
-//     or cancel;
+//     or cancel; with it, written before the commit, the device's pre-image
+//     (running, filtered, read under lock before the edit) and the ownership
+//     record that holds once the commit lands;
 //   - per device, the configuration tree netrecon applied last (with owners),
 //     so that a later removal deletes what was applied even when the commit
 //     that rendered it is gone (DESIGN.md invariant 3).
@@ -33,13 +35,15 @@
 // query goes through one placeholder helper (rebind), so that a PostgreSQL
 // backend needs a dialect and its own DDL, not new queries.
 //
-// # Tables (schema version 1)
+// # Tables (schema version 3)
 //
 //	schema_version(version PK, name, applied_at)     one row per migration applied
 //	runs(id PK, intent_commit, started_by, atomic, plan, started_at,
 //	     finished_at NULL while running, outcome, summary)
 //	device_runs(run_id → runs, device, phase, persist_id, error)   PK (run_id, device)
 //	transitions(id PK, run_id, device → device_runs, phase, at, detail)
+//	pending_ownership(run_id, device → device_runs, record)   v2, PK (run_id, device)
+//	pre_images(run_id, device → device_runs, tree)            v3, PK (run_id, device)
 //	applied(device PK, tree JSON, intent_commit, updated_at)
 //	state(key PK, value, updated_at)
 //

@@ -3,9 +3,11 @@ package journal
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
+	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/reconcile/ownership"
 )
 
@@ -47,4 +49,49 @@ func (j *Journal) PendingOwnership(ctx context.Context, id RunID, device string)
 		return ownership.Record{}, false, fmt.Errorf("journal: pending ownership %q: %w", device, err)
 	}
 	return r, true, nil
+}
+
+// SetPreImage records, for a device of a run, its running configuration
+// (filtered to the managed subtrees) as read under lock before the run's
+// edit. The apply engine writes it before the commit (write-ahead); recovery
+// undoes a plain commit from it and checks a cancelled or confirmed one
+// against it. It is stored in this package's tree form (see Applied trees).
+func (j *Journal) SetPreImage(ctx context.Context, id RunID, device string, before *configtree.Tree) error {
+	doc, err := json.Marshal(toJSON(before.Root, "", nil))
+	if err != nil {
+		return fmt.Errorf("journal: pre-image %q: %w", device, err)
+	}
+	err = j.write(ctx, func(t txn) error {
+		if err := checkRunning(t, id); err != nil {
+			return err
+		}
+		_, err := t.exec(`INSERT INTO pre_images (run_id, device, tree) VALUES (?, ?, ?)
+			ON CONFLICT (run_id, device) DO UPDATE SET tree = excluded.tree`, int64(id), device, string(doc))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("journal: pre-image %q: %w", device, err)
+	}
+	return nil
+}
+
+// PreImage returns the tree SetPreImage wrote for a device of a run; ok is
+// false when there is none.
+func (j *Journal) PreImage(ctx context.Context, id RunID, device string) (before *configtree.Tree, ok bool, err error) {
+	var doc string
+	err = j.db.QueryRowContext(ctx, j.d.rebind(`SELECT tree FROM pre_images WHERE run_id = ? AND device = ?`), int64(id), device).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("journal: pre-image %q: %w", device, err)
+	}
+	var n *jsonNode
+	if err := json.Unmarshal([]byte(doc), &n); err != nil {
+		return nil, false, fmt.Errorf("journal: pre-image %q: %w", device, err)
+	}
+	if root := fromJSON(n, "", nil); root != nil {
+		return &configtree.Tree{Root: root}, true, nil
+	}
+	return configtree.New(), true, nil
 }

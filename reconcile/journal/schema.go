@@ -87,6 +87,22 @@ func migrations() []migration {
 				FOREIGN KEY (run_id, device) REFERENCES device_runs (run_id, device) ON DELETE CASCADE
 			)`,
 		},
+	}, {
+		version: 3,
+		name:    "pre-images of the devices of a run",
+		stmts: []string{
+			// Written before the commit (write-ahead): recovery undoes a
+			// plain commit from it and checks a cancelled or confirmed one
+			// against it. Versions 1 and 2 kept it as JSON in the detail of
+			// the committed transition.
+			`CREATE TABLE pre_images (
+				run_id INTEGER NOT NULL,
+				device TEXT    NOT NULL,
+				tree   TEXT    NOT NULL,
+				PRIMARY KEY (run_id, device),
+				FOREIGN KEY (run_id, device) REFERENCES device_runs (run_id, device) ON DELETE CASCADE
+			)`,
+		},
 	}}
 }
 
