@@ -196,17 +196,15 @@ func Apply(ctx context.Context, p *plan.Plan, desired map[string]*configtree.Tre
 	for i, t := range txs {
 		names[i] = t.name
 	}
-	if j := opts.Journal; j != nil {
-		var buf bytes.Buffer
-		if err := planfile.Write(&buf, p, desired, nil); err != nil {
-			return nil, fmt.Errorf("apply: encoding the plan for the journal: %w", err)
-		}
-		e.id, err = j.BeginRun(ctx, journal.Run{IntentCommit: opts.IntentCommit, StartedBy: opts.StartedBy, Atomic: !opts.NoAtomic, Plan: buf.Bytes()}, names)
-		if err != nil {
-			return nil, fmt.Errorf("apply: journal: %w", err)
-		}
-		e.log = e.log.With("run", e.id)
+	var buf bytes.Buffer
+	if err := planfile.Write(&buf, p, desired, nil); err != nil {
+		return nil, fmt.Errorf("apply: encoding the plan for the journal: %w", err)
 	}
+	e.id, err = opts.Journal.BeginRun(ctx, journal.Run{IntentCommit: opts.IntentCommit, StartedBy: opts.StartedBy, Atomic: !opts.NoAtomic, Plan: buf.Bytes()}, names)
+	if err != nil {
+		return nil, fmt.Errorf("apply: journal: %w", err)
+	}
+	e.log = e.log.With("run", e.id)
 	res := &Result{RunID: e.id}
 	if len(txs) == 0 {
 		res.Outcome = journal.NoChanges
@@ -273,11 +271,9 @@ func (e *engine) finish(ctx context.Context, res *Result, txs []*txn) error {
 		}
 	}
 	res.Elapsed = time.Since(e.start)
-	if j := e.opts.Journal; j != nil {
-		// Recorded even when the caller gave up: the run's end is a fact.
-		if err := j.FinishRun(context.WithoutCancel(ctx), e.id, res.Outcome, res.Summary()); err != nil {
-			errs = append(errs, fmt.Errorf("journal: finish run %v: %w", e.id, err))
-		}
+	// Recorded even when the caller gave up: the run's end is a fact.
+	if err := e.opts.Journal.FinishRun(context.WithoutCancel(ctx), e.id, res.Outcome, res.Summary()); err != nil {
+		errs = append(errs, fmt.Errorf("journal: finish run %v: %w", e.id, err))
 	}
 	e.log.Info("apply finished", "outcome", res.Outcome, "summary", res.Summary())
 	if res.Outcome == journal.Applied || res.Outcome == journal.NoChanges {
@@ -403,10 +399,8 @@ func (e *engine) enter(ctx context.Context, t *txn, ph journal.Phase, detail str
 	if e.halted.Load() {
 		return errHalted
 	}
-	if j := e.opts.Journal; j != nil {
-		if err := j.EnterPhase(ctx, e.id, t.name, ph, t.persist, detail); err != nil {
-			return fmt.Errorf("%s: journal: enter %s: %w", t.name, ph, err)
-		}
+	if err := e.opts.Journal.EnterPhase(ctx, e.id, t.name, ph, t.persist, detail); err != nil {
+		return fmt.Errorf("%s: journal: enter %s: %w", t.name, ph, err)
 	}
 	t.phase = string(ph)
 	e.event(t, string(ph), detail)
@@ -442,9 +436,6 @@ func persistID() (string, error) {
 // intent adopts or no longer renders. Such a device holds every node of its
 // desired tree already, so desired stands for its pre-image.
 func recordShared(ctx context.Context, j *journal.Journal, devices []string, desired map[string]*configtree.Tree, commit string) error {
-	if j == nil {
-		return nil
-	}
 	for _, name := range devices {
 		rec, err := record(ctx, j, name)
 		if err != nil {

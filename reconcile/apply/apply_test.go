@@ -187,7 +187,7 @@ func TestLockWaitedOut(t *testing.T) {
 		}
 		return nil
 	}
-	res, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Reporter: rep, Sleep: sleepHook})
+	res, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Journal: openJournal(t), Reporter: rep, Sleep: sleepHook})
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
@@ -216,7 +216,7 @@ func TestLockTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.ReleaseLock()
-	res, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, LockWait: 10 * time.Second, Sleep: noSleep})
+	res, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Journal: openJournal(t), LockWait: 10 * time.Second, Sleep: noSleep})
 	var lt *LockTimeoutError
 	if !errors.As(err, &lt) {
 		t.Fatalf("err = %v, want *LockTimeoutError", err)
@@ -318,7 +318,7 @@ func TestFailureRollsBackAll(t *testing.T) {
 func TestStalePlan(t *testing.T) {
 	env := newSim(t, 2)
 	old := desiredFor(t, env, "old")
-	if _, err := Apply(t.Context(), planLive(t, env, old, nil), old, env.inv, Options{Dialer: env.dialer}); err != nil {
+	if _, err := Apply(t.Context(), planLive(t, env, old, nil), old, env.inv, Options{Dialer: env.dialer, Journal: openJournal(t)}); err != nil {
 		t.Fatal(err)
 	}
 	desired := desiredFor(t, env, "new")
@@ -327,7 +327,7 @@ func TestStalePlan(t *testing.T) {
 	d := env.sim.Device("pe002")
 	d.SetRunning(ifaces(t, "", "ge-0/0/1", "hand edit", "ge-0/0/2", "uplink"))
 	before := running(env)
-	_, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer})
+	_, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Journal: openJournal(t)})
 	var se *StalePlanError
 	if !errors.As(err, &se) || se.Device != "pe002" {
 		t.Fatalf("err = %v, want *StalePlanError on pe002", err)
@@ -385,7 +385,7 @@ func TestNoAtomicPartial(t *testing.T) {
 	desired := desiredFor(t, env, "x")
 	p := planLive(t, env, desired, nil)
 	env.sim.Device("pe002").RejectCommit("nope")
-	res, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, NoAtomic: true})
+	res, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Journal: openJournal(t), NoAtomic: true})
 	if err == nil || res.Outcome != journal.Partial {
 		t.Fatalf("outcome %s, err %v", res.Outcome, err)
 	}

@@ -161,16 +161,14 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 		co = netconf.CommitOptions{Confirmed: true, Timeout: e.opts.ConfirmTimeout, Persist: t.persist}
 		what = fmt.Sprintf("confirmed commit, timeout %s", e.opts.ConfirmTimeout)
 	}
-	if j := e.opts.Journal; j != nil {
-		// Write-ahead, like the phase: recovery that rolls this commit
-		// forward records this, not the whole desired tree; recovery that
-		// undoes it goes back to the pre-image.
-		if err := j.SetPendingOwnership(ctx, e.id, t.name, t.next); err != nil {
-			return fmt.Errorf("%s: %w", t.name, err)
-		}
-		if err := j.SetPreImage(ctx, e.id, t.name, t.before); err != nil {
-			return fmt.Errorf("%s: %w", t.name, err)
-		}
+	// Write-ahead, like the phase: recovery that rolls this commit forward
+	// records this, not the whole desired tree; recovery that undoes it goes
+	// back to the pre-image.
+	if err := e.opts.Journal.SetPendingOwnership(ctx, e.id, t.name, t.next); err != nil {
+		return fmt.Errorf("%s: %w", t.name, err)
+	}
+	if err := e.opts.Journal.SetPreImage(ctx, e.id, t.name, t.before); err != nil {
+		return fmt.Errorf("%s: %w", t.name, err)
 	}
 	if err := e.enter(ctx, t, journal.Committed, what); err != nil {
 		return err
@@ -296,12 +294,10 @@ func (e *engine) confirm(ctx context.Context, t *txn) error {
 		}
 	}
 	t.done = true
-	if j := e.opts.Journal; j != nil {
-		if err := j.SetOwnership(context.WithoutCancel(ctx), t.name, t.next, e.opts.IntentCommit); err != nil {
-			// The device is right; the record of ownership is not. Loud, but
-			// the change itself stands.
-			e.log.Error("journal: recording ownership failed; the next plan may not delete what this run created", "device", t.name, "err", err)
-		}
+	if err := e.opts.Journal.SetOwnership(context.WithoutCancel(ctx), t.name, t.next, e.opts.IntentCommit); err != nil {
+		// The device is right; the record of ownership is not. Loud, but the
+		// change itself stands.
+		e.log.Error("journal: recording ownership failed; the next plan may not delete what this run created", "device", t.name, "err", err)
 	}
 	e.release(ctx, t, false)
 	e.event(t, "done", "")

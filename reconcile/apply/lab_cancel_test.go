@@ -52,6 +52,7 @@ func TestLabRollbackCancelQuirk(t *testing.T) {
 		old[d] = ifaces(t, "svc-lab", a, "old "+d)
 	}
 	filter := configtree.Filter(ifaces(t, "", a, "", circuit, ""))
+	cj := openJournal(t) // closed after the cleanup below: cleanups run last first
 	t.Cleanup(func() {
 		// The circuit is removed by hand if a rollback left it: the journal
 		// never owned it.
@@ -59,7 +60,7 @@ func TestLabRollbackCancelQuirk(t *testing.T) {
 			if len(l.present(t, d, circuit)) > 0 {
 				c := ifaces(t, "svc-lab", circuit, "x")
 				del := &plan.Plan{Mode: plan.Live, Devices: []*plan.Device{plan.DiffDevice(d, "ietf", c, configtree.New(), plan.Live)}}
-				if _, err := Apply(context.Background(), del, map[string]*configtree.Tree{d: c}, l.inv, Options{Dialer: l.dialer}); err != nil {
+				if _, err := Apply(context.Background(), del, map[string]*configtree.Tree{d: c}, l.inv, Options{Dialer: l.dialer, Journal: cj}); err != nil {
 					t.Errorf("cleanup %s: %v", d, err)
 				}
 			}

@@ -146,16 +146,17 @@ func TestLabVerifyCatchesValidateQuirk(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := &recorder{}
-	res, err := Apply(t.Context(), p, desired, l.inv, Options{Dialer: l.dialer, Validate: map[string]bool{"ietf": true}, Reporter: rep})
+	res, err := Apply(t.Context(), p, desired, l.inv, Options{Dialer: l.dialer, Journal: openJournal(t), Validate: map[string]bool{"ietf": true}, Reporter: rep})
 	var ve *VerifyError
 	if !errors.As(err, &ve) {
 		// If this fails with a nil error, the server was fixed or apply
 		// trusted <ok/>: check running before believing it.
+		cj := openJournal(t) // closed after the cleanup below: cleanups run last first
 		t.Cleanup(func() {
 			for _, d := range devs {
 				if len(l.present(t, d, name)) > 0 {
 					del := &plan.Plan{Mode: plan.Live, Devices: []*plan.Device{plan.DiffDevice(d, "ietf", ifaces(t, "svc-lab", name, "x"), configtree.New(), plan.Live)}}
-					_, _ = Apply(context.Background(), del, nil, l.inv, Options{Dialer: l.dialer})
+					_, _ = Apply(context.Background(), del, nil, l.inv, Options{Dialer: l.dialer, Journal: cj})
 				}
 			}
 		})
@@ -289,7 +290,7 @@ func TestLabLockHolderNamed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Apply(t.Context(), p, desired, l.inv, Options{Dialer: l.dialer, LockWait: time.Second, Sleep: noSleep})
+	_, err = Apply(t.Context(), p, desired, l.inv, Options{Dialer: l.dialer, Journal: openJournal(t), LockWait: time.Second, Sleep: noSleep})
 	var lt *LockTimeoutError
 	if !errors.As(err, &lt) {
 		t.Fatalf("err %v, want *LockTimeoutError", err)

@@ -23,8 +23,9 @@ func TestOptionsCheck(t *testing.T) {
 		opts Options
 		want []string // substrings of the error; none: valid
 	}{
-		{"defaults", Options{Dialer: d}, nil},
+		{"defaults", Options{Dialer: d, Journal: openJournal(t)}, nil},
 		{"no dialer", Options{}, []string{"Dialer is required"}},
+		{"no journal", Options{Dialer: d}, []string{"Journal is required"}},
 		{"all bad at once", Options{Concurrency: -1, LockWait: -time.Second, ConfirmTimeout: -1}, []string{"Dialer", "Concurrency -1", "LockWait -1s", "ConfirmTimeout"}},
 	}
 	for _, c := range cases {
@@ -50,7 +51,7 @@ func TestOptionsCheck(t *testing.T) {
 	if _, err := Apply(t.Context(), &plan.Plan{}, nil, &schema.Intent{}, Options{}); err == nil {
 		t.Error("Apply without a dialer succeeded")
 	}
-	if _, err := Apply(t.Context(), nil, nil, &schema.Intent{}, Options{Dialer: d}); err == nil {
+	if _, err := Apply(t.Context(), nil, nil, &schema.Intent{}, Options{Dialer: d, Journal: openJournal(t)}); err == nil {
 		t.Error("Apply without a plan succeeded")
 	}
 }
@@ -72,11 +73,11 @@ func TestApplyRefusesBadPlans(t *testing.T) {
 	desired := desiredFor(t, env, "x")
 	p := planLive(t, env, desired, nil)
 	unknown := &plan.Plan{Devices: []*plan.Device{{Name: "nope", Changes: p.Devices[0].Changes}}}
-	if _, err := Apply(t.Context(), unknown, desired, env.inv, Options{Dialer: env.dialer}); err == nil || !strings.Contains(err.Error(), "not in the inventory") {
+	if _, err := Apply(t.Context(), unknown, desired, env.inv, Options{Dialer: env.dialer, Journal: openJournal(t)}); err == nil || !strings.Contains(err.Error(), "not in the inventory") {
 		t.Errorf("unknown device: %v", err)
 	}
 	failed := &plan.Plan{Devices: []*plan.Device{p.Devices[0], {Name: "pe002", Err: errors.New("unreachable")}}}
-	if _, err := Apply(t.Context(), failed, desired, env.inv, Options{Dialer: env.dialer}); err == nil || !strings.Contains(err.Error(), "re-plan") {
+	if _, err := Apply(t.Context(), failed, desired, env.inv, Options{Dialer: env.dialer, Journal: openJournal(t)}); err == nil || !strings.Contains(err.Error(), "re-plan") {
 		t.Errorf("atomic apply of a plan with a failed device: %v", err)
 	}
 	sameConfig(t, env, nil, "after refused plans")
@@ -161,7 +162,7 @@ func TestCancelledApplyRollsBack(t *testing.T) {
 			cancel()
 		}
 	}
-	res, err := Apply(ctx, p, desired, env.inv, Options{Dialer: env.dialer, PhaseHook: hook})
+	res, err := Apply(ctx, p, desired, env.inv, Options{Dialer: env.dialer, Journal: openJournal(t), PhaseHook: hook})
 	if err == nil || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v, want context.Canceled inside", err)
 	}
@@ -185,7 +186,7 @@ func TestConfirmRetriedOnNewSession(t *testing.T) {
 	desired := desiredFor(t, env, "x")
 	p := planLive(t, env, desired, nil)
 	env.sim.Device("pe002").DropConnectionAt("commit", 2)
-	res, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer})
+	res, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Journal: openJournal(t)})
 	if err != nil || res.Outcome != journal.Applied {
 		t.Fatalf("outcome %s, err %v", res.Outcome, err)
 	}

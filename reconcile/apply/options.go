@@ -37,12 +37,12 @@ const cleanupTimeout = 60 * time.Second
 // is the guard rail for a device that answers every RPC just in time.
 const stepTimeout = 5 * time.Minute
 
-// Options shape Apply. The zero value of each field but Dialer is usable.
+// Options shape Apply. The zero value of each field but Dialer and Journal
+// is usable.
 type Options struct {
 	// Dialer opens sessions to the devices. Required.
 	Dialer reconcile.Dialer
-	// Journal records the run. Nil records nothing: for tests only, since
-	// Recover then has nothing to go on.
+	// Journal records the run, write-ahead, for Recover. Required.
 	Journal *journal.Journal
 	// Concurrency bounds the devices worked on at once (default 10).
 	Concurrency int
@@ -84,6 +84,9 @@ func (o Options) check() (Options, error) {
 	var errs []error
 	if o.Dialer == nil {
 		errs = append(errs, errors.New("Options.Dialer is required"))
+	}
+	if o.Journal == nil {
+		errs = append(errs, errors.New("Options.Journal is required"))
 	}
 	if o.Concurrency < 0 {
 		errs = append(errs, fmt.Errorf("Options.Concurrency %d is negative", o.Concurrency))

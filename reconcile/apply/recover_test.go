@@ -113,7 +113,7 @@ func (n noConfirm) Capabilities() netconf.Capabilities {
 func TestUndoWithoutConfirmedCommit(t *testing.T) {
 	env := newSim(t, 3)
 	old := desiredFor(t, env, "old")
-	if _, err := Apply(t.Context(), planLive(t, env, old, nil), old, env.inv, Options{Dialer: env.dialer}); err != nil {
+	if _, err := Apply(t.Context(), planLive(t, env, old, nil), old, env.inv, Options{Dialer: env.dialer, Journal: openJournal(t)}); err != nil {
 		t.Fatal(err)
 	}
 	dialer := reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
@@ -128,7 +128,7 @@ func TestUndoWithoutConfirmedCommit(t *testing.T) {
 	p := planLive(t, env, desired, nil)
 	// pe001 commits plainly and verifies; pe003 fails verification.
 	env.sim.Device("pe003").LoseCommitAfterValidate(true)
-	res, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: dialer, Validate: map[string]bool{"ietf": true}, Concurrency: 1})
+	res, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: dialer, Journal: openJournal(t), Validate: map[string]bool{"ietf": true}, Concurrency: 1})
 	var ve *VerifyError
 	if !errors.As(err, &ve) || res.Outcome != journal.RolledBack {
 		t.Fatalf("outcome %s, err %v", res.Outcome, err)

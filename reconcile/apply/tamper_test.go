@@ -31,7 +31,7 @@ func TestApplyRefusesTamperedAncestors(t *testing.T) {
 	node.Value = "managed" // equal to running: the model of the result does not change
 	c.Node = &node
 	before := dev.Running()
-	_, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer})
+	_, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Journal: openJournal(t)})
 	if err == nil || !strings.Contains(err.Error(), "pe001") || !strings.Contains(err.Error(), "ge-0/0/9") {
 		t.Errorf("err = %v, want a refusal naming pe001 and the entry the ancestors address", err)
 	}
@@ -58,7 +58,7 @@ func TestApplyRefusesForeignNamespace(t *testing.T) {
 		top.Space = "urn:example:other"
 		c.Ancestors = append([]*configtree.Node{&top}, c.Ancestors[1:]...)
 	}
-	_, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer})
+	_, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Journal: openJournal(t)})
 	if err == nil || !strings.Contains(err.Error(), "urn:example:other") {
 		t.Errorf("err = %v, want a refusal naming the namespace", err)
 	}
@@ -79,7 +79,7 @@ func TestApplyRefusesTamperedNode(t *testing.T) {
 	node := *c.Node
 	node.Name, node.Value = "enabled", "false"
 	c.Node = &node
-	_, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer})
+	_, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Journal: openJournal(t)})
 	if err == nil || !strings.Contains(err.Error(), "enabled") {
 		t.Errorf("err = %v, want a refusal naming the node the edit addresses", err)
 	}
