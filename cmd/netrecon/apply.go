@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/user"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -154,11 +153,10 @@ func runApply(ctx context.Context, a *app, target string, af applyFlags, lf load
 		LockWait:       af.lockWait,
 		ConfirmTimeout: af.confirmTimeout,
 		NoAtomic:       af.noAtomic,
-		Reporter:       views.NewProgress(a.stderr, isTerminal(a.stderr), logger),
+		Reporter:       crashAt(views.NewProgress(a.stderr, isTerminal(a.stderr), logger)),
 		Logger:         logger,
 		StartedBy:      "cli:" + userName(),
 		IntentCommit:   p.Head.Commit,
-		PhaseHook:      crashHook(),
 	}
 	res, err := apply.Apply(ctx, p, desired, env.in, opts)
 	if res == nil {
@@ -239,21 +237,4 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// crashHook is a test-only hook: NETRECON_TEST_CRASH_AT=PHASE (or
-// PHASE@DEVICE) kills the process with SIGKILL when the apply reaches that
-// phase boundary, so tests can check that recovery leaves every device on its
-// old or its new configuration.
-func crashHook() func(device, phase string) {
-	at := os.Getenv("NETRECON_TEST_CRASH_AT")
-	if at == "" {
-		return nil
-	}
-	phase, device, _ := strings.Cut(at, "@")
-	return func(d, p string) {
-		if p == phase && (device == "" || device == d) {
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		}
-	}
 }

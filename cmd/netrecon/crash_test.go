@@ -21,25 +21,35 @@ import (
 	"github.com/netrecon/netrecon/schema"
 )
 
-// TestMain lets a test run the CLI as a child process of its own binary, so
-// a crash test can kill a real netrecon with SIGKILL.
+// TestMain lets the schema sandbox re-execute this binary with its hidden
+// verb, as it does netrecon.
 func TestMain(m *testing.M) {
-	// The schema sandbox re-executes the binary with its hidden verb.
-	if os.Getenv("NETRECON_CLI_CHILD") == "1" || len(os.Args) > 1 && os.Args[1] == evaluateVerb {
+	if len(os.Args) > 1 && os.Args[1] == evaluateVerb {
 		os.Exit(run(&app{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin}, os.Args[1:]))
 	}
 	os.Exit(m.Run())
 }
 
-// child runs netrecon in a separate process and returns how it ended.
-func child(t *testing.T, env []string, args ...string) (killed bool, out string) {
+// crashBinary builds netrecon with its crash hook (-tags netrecontest), which
+// the shipped binary and this test binary lack.
+func crashBinary(t *testing.T) string {
 	t.Helper()
-	exe, err := os.Executable()
+	goTool, err := exec.LookPath("go")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the crash test builds netrecon with -tags netrecontest and needs the go tool: %v", err)
 	}
+	exe := filepath.Join(t.TempDir(), "netrecon")
+	if out, err := exec.Command(goTool, "build", "-tags", "netrecontest", "-o", exe, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build -tags netrecontest: %v\n%s", err, out)
+	}
+	return exe
+}
+
+// child runs exe (netrecon) in a separate process and returns how it ended.
+func child(t *testing.T, exe string, env []string, args ...string) (killed bool, out string) {
+	t.Helper()
 	cmd := exec.Command(exe, args...)
-	cmd.Env = append(append(os.Environ(), "NETRECON_CLI_CHILD=1"), env...)
+	cmd.Env = append(os.Environ(), env...)
 	b, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -134,6 +144,7 @@ func deviceState(t *testing.T, tg crashTarget, repo string, d crashDevice) strin
 // recovery leaves every device on exactly its old or its new configuration —
 // the same one on all devices, since the change set is atomic.
 func crashAtEveryPhase(t *testing.T, tg crashTarget) {
+	exe := crashBinary(t)
 	base := 100 + rand.IntN(3000)
 	i := 0
 	for _, phase := range []string{"locked", "edited", "committed", "verified", "confirmed"} {
@@ -144,7 +155,7 @@ func crashAtEveryPhase(t *testing.T, tg crashTarget) {
 				repo := crashRepo(t, tg, vlan)
 				state := t.TempDir()
 				args := append([]string{"apply", repo, "--auto-approve", "--state", state, "--known-hosts", tg.knownHosts, "--confirm-timeout", "60s"}, tg.extraArgs...)
-				killed, out := child(t, []string{"NETRECON_TEST_CRASH_AT=" + phase + "@" + dev}, args...)
+				killed, out := child(t, exe, []string{"NETRECON_TEST_CRASH_AT=" + phase + "@" + dev}, args...)
 				if !killed {
 					t.Fatalf("the apply was not killed at %s@%s:\n%s", phase, dev, out)
 				}

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/netrecon/netrecon/configtree"
@@ -104,11 +103,8 @@ type txn struct {
 	before    *configtree.Tree // running (filtered) before the edit
 	want      *configtree.Tree // before with the changes: what verify expects
 	locked    []string         // datastores this session locked, in order
-	touched   bool             // locking began
 	persist   string           // journaled from the commit on
-	committed bool             // a commit was sent (it may have landed)
-	done      bool             // confirmed (or committed for good)
-	phase     string
+	phase     phase            // changed by engine.to only
 	err       error
 	start     time.Time
 	elapsed   time.Duration
@@ -121,7 +117,6 @@ type engine struct {
 	persist string
 	start   time.Time
 	log     *slog.Logger
-	halted  atomic.Bool
 	repMu   sync.Mutex
 }
 
@@ -174,7 +169,7 @@ func Apply(ctx context.Context, p *plan.Plan, desired map[string]*configtree.Tre
 			bad = append(bad, fmt.Errorf("%s is not in the inventory", pd.Name))
 			continue
 		}
-		t := &txn{name: pd.Name, dev: dev, desired: desired[pd.Name], fingerprint: pd.Fingerprint, phase: string(journal.Pending)}
+		t := &txn{name: pd.Name, dev: dev, desired: desired[pd.Name], fingerprint: pd.Fingerprint, phase: pending}
 		for _, c := range pd.Changes {
 			t.changes = append(t.changes, c.Change)
 		}
@@ -215,57 +210,19 @@ func Apply(ctx context.Context, p *plan.Plan, desired map[string]*configtree.Tre
 	} else {
 		e.applyAtomic(ctx, txs)
 	}
-	if e.halted.Load() {
-		// A crash leaves sessions to die with the process: drop them
-		// without unlocking, cancelling or journaling anything.
-		for _, t := range txs {
-			if t.sess != nil {
-				_ = t.sess.Close(context.WithoutCancel(ctx))
-			}
-		}
-		return res, errHalted
-	}
 	res.Outcome = outcome(txs, opts.NoAtomic)
 	return res, e.finish(ctx, res, txs)
-}
-
-// outcome decides the run's outcome from its devices.
-func outcome(txs []*txn, noAtomic bool) journal.Outcome {
-	ok, failed, unsettled, mixed := 0, 0, 0, 0
-	for _, t := range txs {
-		switch {
-		case t.done:
-			ok++
-		case t.phase == string(journal.PhaseMixed):
-			mixed++
-		case t.phase == string(journal.Cancelled) || t.phase == string(journal.Undone) || t.phase == string(journal.Skipped) || t.phase == string(journal.PhaseFailed):
-			failed++
-		default:
-			unsettled++
-		}
-	}
-	switch {
-	case mixed > 0:
-		return journal.Mixed // before anything else: a human must look
-	case ok == len(txs):
-		return journal.Applied
-	case unsettled > 0:
-		return journal.Failed // a rollback or a confirm failed: look at the devices
-	case noAtomic && ok > 0:
-		return journal.Partial
-	case noAtomic:
-		return journal.Failed
-	case ok > 0:
-		return journal.Failed // confirmed on some devices, not others
-	}
-	return journal.RolledBack
 }
 
 // finish fills the result and closes the run in the journal.
 func (e *engine) finish(ctx context.Context, res *Result, txs []*txn) error {
 	var errs []error
 	for _, t := range txs {
-		res.Devices = append(res.Devices, DeviceResult{Name: t.name, Phase: t.phase, Changes: len(t.changes), Err: t.err, Elapsed: t.elapsed})
+		ph := string(t.phase)
+		if t.phase == done {
+			ph = string(journal.Confirmed) // the last phase journaled
+		}
+		res.Devices = append(res.Devices, DeviceResult{Name: t.name, Phase: ph, Changes: len(t.changes), Err: t.err, Elapsed: t.elapsed})
 		if t.err != nil {
 			errs = append(errs, t.err)
 		}
@@ -290,18 +247,12 @@ func (e *engine) applyAtomic(ctx context.Context, txs []*txn) {
 	// Guards first, on every device, before any lock: a deferred device
 	// defers the whole change set, and nothing has been touched yet.
 	e.each(ctx, txs, e.open)
-	if e.halted.Load() {
-		return
-	}
 	if cause := firstErr(txs); cause != nil {
 		e.abort(ctx, txs, cause)
 		return
 	}
 	for _, step := range []func(context.Context, *txn) error{e.prepare, e.stage} {
 		e.each(ctx, txs, step)
-		if e.halted.Load() {
-			return
-		}
 		if cause := firstErr(txs); cause != nil {
 			e.abort(ctx, txs, cause)
 			return
@@ -310,11 +261,8 @@ func (e *engine) applyAtomic(ctx context.Context, txs []*txn) {
 	// Phase 2 is entered when every device is journaled verified: from
 	// then on recovery rolls forward.
 	e.each(ctx, txs, func(ctx context.Context, t *txn) error {
-		return e.enter(ctx, t, journal.Verified, "")
+		return e.to(ctx, t, verified, "")
 	})
-	if e.halted.Load() {
-		return
-	}
 	if cause := firstErr(txs); cause != nil {
 		// The journal refused the marker: no confirm was sent yet.
 		e.abort(ctx, txs, cause)
@@ -334,13 +282,10 @@ func (e *engine) applyEach(ctx context.Context, txs []*txn) {
 			err = e.stage(ctx, t)
 		}
 		if err == nil {
-			err = e.enter(ctx, t, journal.Verified, "")
+			err = e.to(ctx, t, verified, "")
 		}
 		if err == nil {
 			return e.confirm(ctx, t)
-		}
-		if errors.Is(err, errHalted) {
-			return err
 		}
 		t.err = err
 		e.rollback(ctx, t, t.name)
@@ -362,17 +307,14 @@ func firstErr(txs []*txn) *txn {
 // the device's error.
 func (e *engine) each(ctx context.Context, txs []*txn, fn func(context.Context, *txn) error) {
 	limit := 2*e.opts.LockWait + stepTimeout
-	forEach(ctx, len(txs), e.opts.Concurrency, &e.halted, func(ctx context.Context, i int) {
+	forEach(ctx, len(txs), e.opts.Concurrency, func(ctx context.Context, i int) {
 		t := txs[i]
-		if e.halted.Load() {
-			return
-		}
 		ctx, cancel := context.WithTimeoutCause(ctx, limit, fmt.Errorf("%s: step took longer than %s", t.name, limit))
 		defer cancel()
 		if t.start.IsZero() {
 			t.start = time.Now()
 		}
-		if err := fn(ctx, t); err != nil && !errors.Is(err, errHalted) && t.err == nil {
+		if err := fn(ctx, t); err != nil && t.err == nil {
 			t.err = err
 		}
 		t.elapsed = time.Since(t.start)
@@ -391,23 +333,6 @@ func (e *engine) abort(ctx context.Context, txs []*txn, cause *txn) {
 		e.rollback(ctx, t, cause.name)
 		return nil
 	})
-}
-
-// enter journals a phase before the device enters it, reports it, and calls
-// the test hook.
-func (e *engine) enter(ctx context.Context, t *txn, ph journal.Phase, detail string) error {
-	if e.halted.Load() {
-		return errHalted
-	}
-	if err := e.opts.Journal.EnterPhase(ctx, e.id, t.name, ph, t.persist, detail); err != nil {
-		return fmt.Errorf("%s: journal: enter %s: %w", t.name, ph, err)
-	}
-	t.phase = string(ph)
-	e.event(t, string(ph), detail)
-	if e.opts.PhaseHook != nil {
-		e.opts.PhaseHook(t.name, string(ph))
-	}
-	return nil
 }
 
 func (e *engine) event(t *txn, phase, detail string) {

@@ -12,15 +12,11 @@ import (
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/reconcile"
-	"github.com/netrecon/netrecon/reconcile/journal"
 )
 
 // open dials the device, reads what the journal says netrecon owns there,
 // and asks the guard.
 func (e *engine) open(ctx context.Context, t *txn) error {
-	if e.halted.Load() {
-		return errHalted
-	}
 	var err error
 	if t.rec, err = record(ctx, e.opts.Journal, t.name); err != nil {
 		return err
@@ -105,8 +101,7 @@ func addressedPath(nodes []*configtree.Node) string {
 // on every device before any is edited, so that a lock held elsewhere or a
 // stale plan costs no commit (and no cancel) anywhere.
 func (e *engine) prepare(ctx context.Context, t *txn) error {
-	t.touched = true
-	if err := e.enter(ctx, t, journal.Locked, ""); err != nil {
+	if err := e.to(ctx, t, locked, ""); err != nil {
 		return err
 	}
 	// Candidate, then running: a human committing straight to running
@@ -143,7 +138,7 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 	if err := t.sess.Discard(ctx); err != nil {
 		return named(t.name, "discard-changes", err)
 	}
-	if err := e.enter(ctx, t, journal.Edited, fmt.Sprintf("%d changes", len(t.changes))); err != nil {
+	if err := e.to(ctx, t, edited, fmt.Sprintf("%d changes", len(t.changes))); err != nil {
 		return err
 	}
 	if err := t.sess.EditConfig(ctx, netconf.Candidate, t.changes); err != nil {
@@ -170,10 +165,9 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 	if err := e.opts.Journal.SetPreImage(ctx, e.id, t.name, t.before); err != nil {
 		return fmt.Errorf("%s: %w", t.name, err)
 	}
-	if err := e.enter(ctx, t, journal.Committed, what); err != nil {
+	if err := e.to(ctx, t, committed, what); err != nil {
 		return err
 	}
-	t.committed = true
 	if err := t.sess.Commit(ctx, co); err != nil {
 		return named(t.name, "commit", err)
 	}
@@ -278,7 +272,7 @@ func contention(err error) (holder string, ok bool) {
 // confirm is phase 2 on one device: the confirming commit, the record of
 // what netrecon now owns there, unlock.
 func (e *engine) confirm(ctx context.Context, t *txn) error {
-	if err := e.enter(ctx, t, journal.Confirmed, ""); err != nil {
+	if err := e.to(ctx, t, confirming, ""); err != nil {
 		return err
 	}
 	if t.confirmed {
@@ -286,22 +280,20 @@ func (e *engine) confirm(ctx context.Context, t *txn) error {
 			// Too late to roll the others back: they are confirmed. Loud,
 			// journaled, and the run ends "failed" for a human to look at.
 			e.log.Error("confirming commit failed after phase 2 began; the device rolls back at its confirm-timeout", "device", t.name, "err", err)
-			if jerr := e.enter(context.WithoutCancel(ctx), t, journal.PhaseFailed, err.Error()); jerr != nil {
+			if jerr := e.to(context.WithoutCancel(ctx), t, failed, err.Error()); jerr != nil {
 				e.log.Error("journal", "device", t.name, "err", jerr)
 			}
 			e.release(ctx, t, true)
 			return err
 		}
 	}
-	t.done = true
 	if err := e.opts.Journal.SetOwnership(context.WithoutCancel(ctx), t.name, t.next, e.opts.IntentCommit); err != nil {
 		// The device is right; the record of ownership is not. Loud, but the
 		// change itself stands.
 		e.log.Error("journal: recording ownership failed; the next plan may not delete what this run created", "device", t.name, "err", err)
 	}
 	e.release(ctx, t, false)
-	e.event(t, "done", "")
-	return nil
+	return e.to(ctx, t, done, "")
 }
 
 // confirmCommit sends the confirming commit, on a fresh session if the old
@@ -337,13 +329,10 @@ func (e *engine) confirmCommit(ctx context.Context, t *txn) error {
 func (e *engine) rollback(ctx context.Context, t *txn, cause string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	if e.halted.Load() {
-		return
-	}
 	var deferred *DeferredError
 	if errors.As(t.err, &deferred) {
 		// Nothing was locked or changed: the guard spoke before.
-		err := e.enter(ctx, t, journal.Skipped, deferred.Reason)
+		err := e.to(ctx, t, skipped, deferred.Reason)
 		e.release(ctx, t, false)
 		if err != nil {
 			e.log.Error("journal", "device", t.name, "err", err)
@@ -356,65 +345,51 @@ func (e *engine) rollback(ctx context.Context, t *txn, cause string) {
 	failedHere := t.err != nil && !errors.As(t.err, &rb)
 	var errs []error // journal failures
 	var stepErr error
-	undone := false
+	step := t.rollbackStep()
 	switch {
-	case t.committed && t.confirmed:
-		if err := e.enter(ctx, t, journal.Cancelled, "cancel-commit: "+reasonOf(t, cause)); err != nil {
-			errs = append(errs, err)
-		}
+	case step == "cancel-commit":
+		errs = append(errs, e.to(ctx, t, cancelled, "cancel-commit: "+reasonOf(t, cause)))
 		stepErr = e.cancelCommit(ctx, t)
-	case t.committed:
-		if err := e.enter(ctx, t, journal.Undone, "undo from the pre-image: "+reasonOf(t, cause)); err != nil {
-			errs = append(errs, err)
-		}
-		stepErr, undone = e.undo(ctx, t, t.want), true
-	case t.touched && !failedHere:
-		if err := e.enter(ctx, t, journal.Cancelled, "discarded: "+reasonOf(t, cause)); err != nil {
-			errs = append(errs, err)
-		}
-	case !t.touched && !failedHere:
-		if err := e.enter(ctx, t, journal.Skipped, reasonOf(t, cause)); err != nil {
-			errs = append(errs, err)
-		}
+	case step == "undo":
+		errs = append(errs, e.to(ctx, t, undone, "undo from the pre-image: "+reasonOf(t, cause)))
+		stepErr = e.undo(ctx, t, t.want)
+	case failedHere:
+	case step == "discard":
+		errs = append(errs, e.to(ctx, t, cancelled, "discarded: "+reasonOf(t, cause)))
+	default:
+		errs = append(errs, e.to(ctx, t, skipped, reasonOf(t, cause)))
 	}
 	var checkErr error
 	if t.before != nil {
 		// A device answering <ok/> proves nothing (DESIGN invariant 6).
-		checkErr = e.settle(ctx, t, stepErr, undone, cause)
+		checkErr = e.settle(ctx, t, stepErr, step, cause)
 	} else if stepErr != nil {
 		checkErr = stepErr
 	}
 	e.release(ctx, t, true)
 	if failedHere {
-		if err := e.enter(ctx, t, journal.PhaseFailed, t.err.Error()); err != nil {
-			errs = append(errs, err)
-		}
+		errs = append(errs, e.to(ctx, t, failed, t.err.Error()))
 	}
-	var mixed *MixedError
-	if errors.As(checkErr, &mixed) {
-		if err := e.enter(ctx, t, journal.PhaseMixed, mixed.Error()); err != nil {
-			errs = append(errs, err)
-		}
+	var mx *MixedError
+	if errors.As(checkErr, &mx) {
+		errs = append(errs, e.to(ctx, t, mixed, mx.Error()))
 		if failedHere {
-			t.err = errors.Join(t.err, mixed)
+			t.err = errors.Join(t.err, mx)
 		} else {
 			// Not "rolled back because ...": it was not.
-			mixed.Reason = cause + " failed"
-			t.err = mixed
+			mx.Reason = cause + " failed"
+			t.err = mx
 		}
-		t.phase = string(journal.PhaseMixed)
-		e.log.Error("rollback left the device mixed: neither its old nor its new configuration", "device", t.name, "err", mixed)
+		e.log.Error("rollback left the device mixed: neither its old nor its new configuration", "device", t.name, "err", mx)
 		checkErr = nil
 	}
-	if checkErr != nil {
-		errs = append(errs, checkErr)
-	}
+	errs = append(errs, checkErr)
 	if err := errors.Join(errs...); err != nil {
 		// The device may be left on the new configuration: make it loud,
 		// and keep the run from reading as rolled back.
 		t.err = errors.Join(t.err, fmt.Errorf("%s: rollback: %w", t.name, err))
-		if t.phase != string(journal.PhaseMixed) {
-			t.phase = "rollback-failed"
+		if t.phase != mixed {
+			_ = e.to(ctx, t, unknown, err.Error())
 		}
 		e.log.Error("rollback failed", "device", t.name, "err", err)
 	}
@@ -462,7 +437,7 @@ func (e *engine) cancelCommit(ctx context.Context, t *txn) error {
 // still not back is a *MixedError; one that cannot be read, an error that
 // says the state is unknown. stepErr is the rollback step's failure, if any:
 // a device back on its pre-image has settled whatever it answered.
-func (e *engine) settle(ctx context.Context, t *txn, stepErr error, undone bool, cause string) error {
+func (e *engine) settle(ctx context.Context, t *txn, stepErr error, step, cause string) error {
 	now, err := e.readBack(ctx, t)
 	if err != nil {
 		return errors.Join(stepErr, fmt.Errorf("%s: reading running back after the rollback: %w (state unknown: check the device)", t.name, err))
@@ -475,14 +450,14 @@ func (e *engine) settle(ctx context.Context, t *txn, stepErr error, undone bool,
 		return nil
 	}
 	diff := restoreDiff(now, t.before)
-	if !undone {
+	if step != "undo" {
 		e.log.Warn("running is not the pre-image after the rollback; undoing from the pre-image", "device", t.name, "differences", len(diff), "step_err", stepErr)
-		detail := fmt.Sprintf("running kept %d changes after %s: undo from the pre-image: %s failed", len(diff), rollbackStep(t), cause)
-		if err := e.enter(ctx, t, journal.Undone, detail); err != nil {
+		detail := fmt.Sprintf("running kept %d changes after %s: undo from the pre-image: %s failed", len(diff), step, cause)
+		if err := e.to(ctx, t, undone, detail); err != nil {
 			return errors.Join(stepErr, err)
 		}
 		uerr := e.undo(ctx, t, now)
-		return e.settle(ctx, t, errors.Join(stepErr, uerr), true, cause)
+		return e.settle(ctx, t, errors.Join(stepErr, uerr), "undo", cause)
 	}
 	return &MixedError{Device: t.name, Diff: diff, Err: stepErr}
 }
@@ -492,16 +467,6 @@ func (e *engine) settle(ctx context.Context, t *txn, stepErr error, undone bool,
 // pre-image lacks was put there by this run under its lock.
 func restoreDiff(now, before *configtree.Tree) []configtree.Change {
 	return configtree.DiffAll(pruneEmpty(now), pruneEmpty(before))
-}
-
-func rollbackStep(t *txn) string {
-	switch {
-	case t.committed && t.confirmed:
-		return "cancel-commit"
-	case t.committed:
-		return "undo"
-	}
-	return "discard"
 }
 
 // readBack reads running under the device's filter, on a new session if the

@@ -42,8 +42,11 @@
 //
 // # Journal rule
 //
+// A device's transaction is one typed phase (phase.go), changed only by
+// engine.to; the rollback step and the run's outcome are read from it.
 // Every phase is written to the journal before it is entered (write-ahead):
-// locked, edited, committed (with the persist id), then — only once every
+// locked, edited, committed (with the persist id; the pre-image and the
+// pending ownership record just before it), then — only once every
 // device of the change set has passed verification — verified for every
 // device (the run-level "phase 2 entered" marker), then confirmed per device.
 // Recovery therefore rolls an atomic run forward when every device reached
@@ -55,8 +58,11 @@
 //
 // # Files
 //
-// apply.go runs a change set (Apply, Result); device.go holds the steps of
-// one device's transaction; live.go plans against running (PlanLive);
+// apply.go runs a change set (Apply, Result); phase.go the phase of one
+// device's transaction and its one transition; device.go the steps of that
+// transaction; live.go plans against running (PlanLive);
 // filter.go the read filter both share; recover.go settles unfinished runs;
-// workers.go the bounded worker pool with panic recovery.
+// workers.go the bounded worker pool with panic recovery. Crash tests stop
+// an apply from outside (a Reporter, a Dialer and the journal): the engine
+// has no test hooks.
 package apply

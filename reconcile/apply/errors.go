@@ -1,7 +1,6 @@
 package apply
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -79,9 +78,6 @@ func (e *DeferredError) Error() string {
 }
 
 func (e *DeferredError) Unwrap() error { return e.Err }
-
-// errHalted is returned when a PhaseHook stopped the run with runtime.Goexit.
-var errHalted = errors.New("apply halted by its phase hook: journal left mid-way, as after a crash")
 
 // RolledBackError is the error of a device that was rolled back only because
 // another device of its atomic change set failed: nothing is wrong with it,

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -161,3 +162,169 @@ func noSessions(t *testing.T, env *simEnv) {
 		<-tick.C
 	}
 }
+
+// errCrashed is what every RPC and dial answers once a crash struck.
+var errCrashed = errors.New("crashed: this process is dead")
+
+// crash stops an apply dead at one phase boundary of one device, as a
+// SIGKILL would, with no help from the engine: at the progress event of that
+// phase (journaled, not yet entered) the journal is closed, so nothing more is
+// written to it, and from then on no RPC reaches a device and no dial
+// succeeds. Reopen closes every session, as the kernel closes a dead
+// process's connections, and hands the journal, as the crash left it, to
+// recovery.
+type crash struct {
+	device string
+	phase  journal.Phase
+	path   string
+	j      *journal.Journal
+	dead   atomic.Bool
+	env    *simEnv
+
+	mu       sync.Mutex
+	sessions []reconcile.Device // all it opened: they die with the process
+}
+
+func newCrash(t *testing.T, env *simEnv, device string, phase journal.Phase) *crash {
+	t.Helper()
+	c := &crash{device: device, phase: phase, env: env, path: filepath.Join(t.TempDir(), "journal.db")}
+	var err error
+	if c.j, err = journal.Open(t.Context(), c.path); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.j.Close() })
+	return c
+}
+
+// Event implements Reporter: the crash strikes at its phase.
+func (c *crash) Event(e Event) {
+	if e.Device == c.device && e.Phase == string(c.phase) && !c.dead.Swap(true) {
+		c.j.Close()
+	}
+}
+
+// stopped reports whether an apply ended by the crash: struck, and failed.
+func (c *crash) stopped(err error) bool { return c.dead.Load() && err != nil }
+
+// reopen opens the journal the crash left.
+func (c *crash) reopen(t *testing.T) *journal.Journal {
+	t.Helper()
+	if !c.dead.Load() {
+		t.Fatal("the crash never struck")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.sessions {
+		_ = s.Close(context.Background())
+	}
+	noSessions(t, c.env)
+	return openAt(t, c.path)
+}
+
+func openAt(t testing.TB, path string) *journal.Journal {
+	t.Helper()
+	j, err := journal.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j
+}
+
+// dialer wraps d: once the crash struck, nothing goes through.
+func (c *crash) dialer(d reconcile.Dialer) reconcile.Dialer {
+	return reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
+		if c.dead.Load() {
+			return nil, errCrashed
+		}
+		s, err := d.Dial(ctx, dev)
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.sessions = append(c.sessions, s)
+		return crashSession{s, c}, nil
+	})
+}
+
+// crashSession sends nothing once the crash struck; Close still closes.
+type crashSession struct {
+	reconcile.Device
+	c *crash
+}
+
+func (s crashSession) alive() error {
+	if s.c.dead.Load() {
+		return errCrashed
+	}
+	return nil
+}
+
+func (s crashSession) GetConfig(ctx context.Context, source string, filter *configtree.Tree) (*configtree.Tree, error) {
+	if err := s.alive(); err != nil {
+		return nil, err
+	}
+	return s.Device.GetConfig(ctx, source, filter)
+}
+
+func (s crashSession) Lock(ctx context.Context, target string) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	return s.Device.Lock(ctx, target)
+}
+
+func (s crashSession) Unlock(ctx context.Context, target string) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	return s.Device.Unlock(ctx, target)
+}
+
+func (s crashSession) EditConfig(ctx context.Context, target string, changes []configtree.Change) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	return s.Device.EditConfig(ctx, target, changes)
+}
+
+func (s crashSession) Discard(ctx context.Context) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	return s.Device.Discard(ctx)
+}
+
+func (s crashSession) Validate(ctx context.Context, source string) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	return s.Device.Validate(ctx, source)
+}
+
+func (s crashSession) Commit(ctx context.Context, o netconf.CommitOptions) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	return s.Device.Commit(ctx, o)
+}
+
+func (s crashSession) CancelCommit(ctx context.Context, persistID string) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	return s.Device.CancelCommit(ctx, persistID)
+}
+
+func (s crashSession) Sessions(ctx context.Context) ([]netconf.MonitoringSession, error) {
+	if err := s.alive(); err != nil {
+		return nil, err
+	}
+	return s.Device.Sessions(ctx)
+}
+
+// onEvent is a Reporter that calls a function.
+type onEvent func(Event)
+
+func (f onEvent) Event(e Event) { f(e) }

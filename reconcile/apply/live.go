@@ -65,7 +65,7 @@ func PlanLive(ctx context.Context, in *schema.Intent, desired map[string]*config
 		return nil, err
 	}
 	p := &plan.Plan{Mode: plan.Live, Devices: make([]*plan.Device, len(names))}
-	forEach(ctx, len(names), concurrency, nil, func(ctx context.Context, i int) {
+	forEach(ctx, len(names), concurrency, func(ctx context.Context, i int) {
 		dev := in.Device(names[i])
 		d, err := planDevice(ctx, dev, desired[dev.Name], dialer, j)
 		if err != nil {

@@ -157,12 +157,12 @@ func TestCancelledApplyRollsBack(t *testing.T) {
 	defer cancel()
 	// The user presses Ctrl-C once pe002 has committed: the others roll back
 	// too, on a context of their own.
-	hook := func(device, phase string) {
-		if device == "pe002" && phase == string(journal.Committed) {
+	hook := onEvent(func(e Event) {
+		if e.Device == "pe002" && e.Phase == string(journal.Committed) {
 			cancel()
 		}
-	}
-	res, err := Apply(ctx, p, desired, env.inv, Options{Dialer: env.dialer, Journal: openJournal(t), PhaseHook: hook})
+	})
+	res, err := Apply(ctx, p, desired, env.inv, Options{Dialer: env.dialer, Journal: openJournal(t), Reporter: hook})
 	if err == nil || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v, want context.Canceled inside", err)
 	}

@@ -72,11 +72,6 @@ type Options struct {
 	StartedBy, IntentCommit string
 	// Sleep pauses between lock attempts; nil waits on a timer. Tests inject it.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// PhaseHook, when set, is called at each phase boundary of each device,
-	// after the phase was journaled and before it is entered. For crash
-	// tests: a hook that calls runtime.Goexit stops the run dead, as a crash
-	// would (sessions are dropped, nothing else is sent or journaled).
-	PhaseHook func(device, phase string)
 }
 
 // check fills the defaults and reports every invalid field at once.

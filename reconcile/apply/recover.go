@@ -120,7 +120,7 @@ func recoverRun(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer
 	}
 	acts := make([]RecoveryAction, len(run.Devices))
 	var mu sync.Mutex // the journal is safe; the logger too; acts by index
-	forEach(ctx, len(run.Devices), DefaultConcurrency, nil, func(ctx context.Context, i int) {
+	forEach(ctx, len(run.Devices), DefaultConcurrency, func(ctx context.Context, i int) {
 		d := run.Devices[i]
 		var a RecoveryAction
 		// Nil when there is none: nothing was committed.

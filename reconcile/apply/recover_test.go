@@ -3,7 +3,6 @@ package apply
 import (
 	"context"
 	"errors"
-	"runtime"
 	"testing"
 	"time"
 
@@ -14,8 +13,8 @@ import (
 )
 
 // TestCrashRecovery stops an apply dead at each phase boundary of one device
-// (the PhaseHook calls runtime.Goexit: no further RPC, no further journal
-// write, sessions dropped as a dying process drops them), then recovers from
+// (crash: no further RPC, no further journal write, sessions dropped as a
+// dying process drops them), then recovers from
 // the journal: every device ends on exactly the old or the new configuration,
 // all of them on the same one.
 func TestCrashRecovery(t *testing.T) {
@@ -32,22 +31,19 @@ func TestCrashRecovery(t *testing.T) {
 	for _, c := range phases {
 		t.Run(string(c.phase), func(t *testing.T) {
 			env := newSim(t, 3)
-			j := openJournal(t)
+			cr := newCrash(t, env, "pe002", c.phase)
+			j := cr.j
 			old := desiredFor(t, env, "old")
 			if _, err := Apply(t.Context(), planLive(t, env, old, j), old, env.inv, Options{Dialer: env.dialer, Journal: j}); err != nil {
 				t.Fatal(err)
 			}
 			desired := desiredFor(t, env, "new")
 			p := planLive(t, env, desired, j)
-			hook := func(device, phase string) {
-				if device == "pe002" && phase == string(c.phase) {
-					runtime.Goexit()
-				}
-			}
-			res, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Journal: j, PhaseHook: hook, ConfirmTimeout: time.Minute})
-			if !errors.Is(err, errHalted) {
+			res, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: cr.dialer(env.dialer), Journal: j, Reporter: cr, ConfirmTimeout: time.Minute})
+			if !cr.stopped(err) {
 				t.Fatalf("apply: %v, want halted", err)
 			}
+			j = cr.reopen(t)
 			un, err := j.Unfinished(t.Context())
 			if err != nil || len(un) != 1 || un[0].ID != res.RunID {
 				t.Fatalf("unfinished runs %+v, %v", un, err)
@@ -149,20 +145,17 @@ func TestUndoWithoutConfirmedCommit(t *testing.T) {
 // no commit to cancel and says so.
 func TestRecoverAfterConfirmTimeout(t *testing.T) {
 	env := newSim(t, 3)
-	j := openJournal(t)
+	cr := newCrash(t, env, "pe003", journal.Committed)
+	j := cr.j
 	desired := desiredFor(t, env, "new")
 	p := planLive(t, env, desired, j)
-	hook := func(device, phase string) {
-		if device == "pe003" && phase == string(journal.Committed) {
-			runtime.Goexit()
-		}
-	}
 	// Concurrency 1 and a crash as pe003 is about to commit: pe001 and
 	// pe002 have committed, with a confirm-timeout of 1 s.
-	_, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Journal: j, PhaseHook: hook, ConfirmTimeout: time.Second, Concurrency: 1})
-	if !errors.Is(err, errHalted) {
+	_, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: cr.dialer(env.dialer), Journal: j, Reporter: cr, ConfirmTimeout: time.Second, Concurrency: 1})
+	if !cr.stopped(err) {
 		t.Fatalf("apply: %v", err)
 	}
+	j = cr.reopen(t)
 	deadline := time.Now().Add(10 * time.Second)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
@@ -195,7 +188,8 @@ func TestRecoverAfterConfirmTimeout(t *testing.T) {
 // pre-image journaled with the commit.
 func TestRecoverUndoesPlainCommit(t *testing.T) {
 	env := newSim(t, 3)
-	j := openJournal(t)
+	cr := newCrash(t, env, "pe003", journal.Committed)
+	j := cr.j
 	old := desiredFor(t, env, "old")
 	if _, err := Apply(t.Context(), planLive(t, env, old, j), old, env.inv, Options{Dialer: env.dialer, Journal: j}); err != nil {
 		t.Fatal(err)
@@ -210,14 +204,10 @@ func TestRecoverUndoesPlainCommit(t *testing.T) {
 	desired := desiredFor(t, env, "new")
 	desired["pe001"] = ifaces(t, "svc-a", "ge-0/0/1", "new", "ge-0/0/7", "added")
 	p := planLive(t, env, desired, j)
-	hook := func(device, phase string) {
-		if device == "pe003" && phase == string(journal.Committed) {
-			runtime.Goexit()
-		}
-	}
-	if _, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: dialer, Journal: j, PhaseHook: hook, Concurrency: 1}); !errors.Is(err, errHalted) {
+	if _, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: cr.dialer(dialer), Journal: j, Reporter: cr, Concurrency: 1}); !cr.stopped(err) {
 		t.Fatalf("apply: %v", err)
 	}
+	j = cr.reopen(t)
 	// pe001 and pe002 hold the new configuration, committed for good.
 	if !env.sim.Device("pe001").Running().Equal(desired["pe001"]) {
 		t.Fatal("pe001 was not committed before the crash; the test proves nothing")

@@ -8,7 +8,7 @@ import (
 // Event is one step of an apply, for progress displays.
 type Event struct {
 	Device  string
-	Phase   string // "dial", "lock-wait", "locked", "edited", "committed", "checked" (read back equal), "verified", "confirmed", "cancelled", "undone", "failed", "skipped", "done"
+	Phase   string // "dial", "lock-wait", "locked", "edited", "committed", "checked" (read back equal), "verified", "confirmed", "cancelled", "undone", "failed", "skipped", "mixed", "done", "rollback-failed"
 	Elapsed time.Duration
 	Detail  string
 }

@@ -3,7 +3,6 @@ package apply
 import (
 	"context"
 	"errors"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -197,7 +196,8 @@ func TestRollbackLeftMixed(t *testing.T) {
 // running says so: recovery undoes the devices from the journaled pre-image.
 func TestRecoverChecksRunningAfterCancel(t *testing.T) {
 	env := newSim(t, 3)
-	j := openJournal(t)
+	cr := newCrash(t, env, "pe003", journal.Committed)
+	j := cr.j
 	old := desiredFor(t, env, "old")
 	if _, err := Apply(t.Context(), planLive(t, env, old, j), old, env.inv, Options{Dialer: env.dialer, Journal: j}); err != nil {
 		t.Fatal(err)
@@ -205,14 +205,10 @@ func TestRecoverChecksRunningAfterCancel(t *testing.T) {
 	desired := desiredFor(t, env, "new")
 	desired["pe001"] = ifaces(t, "svc-a", "ge-0/0/1", "new", "ge-0/0/7", "added")
 	p := planLive(t, env, desired, j)
-	hook := func(device, phase string) {
-		if device == "pe003" && phase == string(journal.Committed) {
-			runtime.Goexit()
-		}
-	}
-	if _, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Journal: j, PhaseHook: hook, Concurrency: 1}); !errors.Is(err, errHalted) {
+	if _, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: cr.dialer(env.dialer), Journal: j, Reporter: cr, Concurrency: 1}); !cr.stopped(err) {
 		t.Fatalf("apply: %v", err)
 	}
+	j = cr.reopen(t)
 	runs, err := j.Unfinished(t.Context())
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("unfinished %v %v", runs, err)

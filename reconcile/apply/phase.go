@@ -1,0 +1,98 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/netrecon/netrecon/reconcile/journal"
+)
+
+// phase is where one device's transaction stands: a journal phase, or one
+// of the two states only memory holds. It changes only through engine.to,
+// which journals it first and reports it; the rollback step (rollbackStep)
+// and the run's outcome (outcome) are read from it.
+type phase journal.Phase
+
+const (
+	pending    = phase(journal.Pending)     // nothing sent
+	locked     = phase(journal.Locked)      // locking began
+	edited     = phase(journal.Edited)      // the candidate holds the edit, or may
+	committed  = phase(journal.Committed)   // a commit was sent: it may have landed
+	verified   = phase(journal.Verified)    // journaled once every device verified: phase 2
+	confirming = phase(journal.Confirmed)   // the confirming commit is on its way
+	skipped    = phase(journal.Skipped)     // settled, untouched
+	cancelled  = phase(journal.Cancelled)   // settled: cancel-commit sent, or candidate discarded
+	undone     = phase(journal.Undone)      // settled: the inverse edit from the pre-image sent
+	failed     = phase(journal.PhaseFailed) // this device failed, and was rolled back
+	mixed      = phase(journal.PhaseMixed)  // on neither side after the rollback: a human must look
+	// Memory only: nothing recovery could act on.
+	done    phase = "done"            // confirmed (or committed for good): on the new configuration
+	unknown phase = "rollback-failed" // the rollback itself failed: state unknown
+)
+
+// to moves t to p. A phase the journal holds is written before the device
+// enters it (write-ahead: after a crash the last phase says where the device
+// was left), and t stays where it was when that write fails — except that a
+// mixed device is mixed whatever the journal says: a human must look.
+func (e *engine) to(ctx context.Context, t *txn, p phase, detail string) error {
+	var err error
+	if jp := journal.Phase(p); p != done && p != unknown {
+		if err = e.opts.Journal.EnterPhase(ctx, e.id, t.name, jp, t.persist, detail); err != nil {
+			err = fmt.Errorf("%s: journal: enter %s: %w", t.name, jp, err)
+			if p != mixed {
+				return err
+			}
+		}
+	}
+	t.phase = p
+	e.event(t, string(p), detail)
+	return err
+}
+
+// rollbackStep is what brings t back, told from how far it went: a commit
+// sent is cancelled (confirmed commit) or undone (plain); a locked
+// candidate is discarded; an untouched device is skipped.
+func (t *txn) rollbackStep() string {
+	switch t.phase {
+	case committed, verified:
+		if t.confirmed {
+			return "cancel-commit"
+		}
+		return "undo"
+	case locked, edited:
+		return "discard"
+	}
+	return "skip"
+}
+
+// outcome decides the run's outcome from its devices' phases.
+func outcome(txs []*txn, noAtomic bool) journal.Outcome {
+	nDone, nBack, nOpen, nMixed := 0, 0, 0, 0
+	for _, t := range txs {
+		switch t.phase {
+		case done:
+			nDone++
+		case mixed:
+			nMixed++
+		case cancelled, undone, skipped, failed:
+			nBack++
+		default:
+			nOpen++
+		}
+	}
+	switch {
+	case nMixed > 0:
+		return journal.Mixed // before anything else: a human must look
+	case nDone == len(txs):
+		return journal.Applied
+	case nOpen > 0:
+		return journal.Failed // a rollback or a confirm failed: look at the devices
+	case noAtomic && nDone > 0:
+		return journal.Partial
+	case noAtomic:
+		return journal.Failed
+	case nDone > 0:
+		return journal.Failed // confirmed on some devices, not others
+	}
+	return journal.RolledBack
+}
