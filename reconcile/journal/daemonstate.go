@@ -117,20 +117,25 @@ type Alarm struct {
 }
 
 // RaiseAlarm records a as the active alarm of its kind and device: a new row,
-// or the active one updated (its Since kept).
+// or the active one updated (its Since kept, and its Raised when a.Raised is
+// zero: the same alarm again is no news).
 func (j *Journal) RaiseAlarm(ctx context.Context, a Alarm) error {
 	err := j.write(ctx, func(t txn) error {
-		res, err := t.exec(`UPDATE alarms SET intent_commit = ?, message = ?, failures = ?, raised_at = ?
+		res, err := t.exec(`UPDATE alarms SET intent_commit = ?, message = ?, failures = ?, raised_at = COALESCE(?, raised_at)
 			WHERE kind = ? AND device = ? AND cleared_at IS NULL`,
-			a.Commit, a.Message, a.Failures, a.Raised.UnixNano(), a.Kind, a.Device)
+			a.Commit, a.Message, a.Failures, nanos(a.Raised), a.Kind, a.Device)
 		if err != nil {
 			return err
 		}
 		if n, err := res.RowsAffected(); err != nil || n > 0 {
 			return err
 		}
+		raised := a.Raised
+		if raised.IsZero() {
+			raised = a.Since // a new row is news whatever the caller says
+		}
 		_, err = t.exec(`INSERT INTO alarms (kind, device, intent_commit, message, failures, since, raised_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, a.Kind, a.Device, a.Commit, a.Message, a.Failures, a.Since.UnixNano(), a.Raised.UnixNano())
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, a.Kind, a.Device, a.Commit, a.Message, a.Failures, a.Since.UnixNano(), raised.UnixNano())
 		return err
 	})
 	if err != nil {

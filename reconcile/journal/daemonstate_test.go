@@ -135,3 +135,21 @@ func TestPassesSavedAndBounded(t *testing.T) {
 		t.Errorf("pass 6 of %d forgotten: %v", KeepPasses+5, err)
 	}
 }
+
+func TestAlarmRaisedAgainIsNoNews(t *testing.T) {
+	ctx := context.Background()
+	j, _ := openTemp(t)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a := Alarm{Kind: "drift", Device: "pe1", Message: "3 nodes", Since: t0, Raised: t0}
+	if err := j.RaiseAlarm(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	a.Raised, a.Message = time.Time{}, "4 nodes"
+	if err := j.RaiseAlarm(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	got, err := j.Alarms(ctx, false)
+	if err != nil || len(got) != 1 || !got[0].Raised.Equal(t0) || got[0].Message != "4 nodes" {
+		t.Fatalf("alarms: %+v %v", got, err)
+	}
+}
