@@ -63,7 +63,7 @@ nothing starts (exit 1). SIGTERM or SIGINT stops it gracefully.`,
 			}
 			defer d.Close()
 			if once {
-				p := d.SyncOnce(ctx, "once")
+				p := d.SyncOnce(ctx, daemon.ReasonOnce)
 				if p.Error != "" || len(p.Failed) > 0 {
 					return &exitError{code: 1, err: fmt.Errorf("pass %s: %s; failed: %v", p.ID, p.Error, p.Failed)}
 				}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/netrecon/netrecon/reconcile/journal"
 )
 
 // AlarmKind says what an alarm is about.
@@ -54,38 +56,50 @@ type Notification struct {
 }
 
 // alarmSet holds the raised alarms, keyed by kind and device (one alarm per
-// condition: a device failing for the 10th time keeps its one alarm).
+// condition: a device failing for the 10th time keeps its one alarm). Each
+// raise and clear is written through to the journal, which keeps the past
+// alarms too; the map is this process's copy of the active ones.
 type alarmSet struct {
-	mu     sync.Mutex
-	alarms map[string]Alarm
-	log    *slog.Logger
-	notify *notifier
-	now    func() time.Time
-	gauge  func(float64)
+	mu      sync.Mutex
+	alarms  map[string]Alarm
+	journal *journal.Journal
+	log     *slog.Logger
+	notify  *notifier
+	now     func() time.Time
+	gauge   func(float64)
 }
 
 // raise records a; it logs and notifies only when the alarm is new (or its
 // commit changed: a second bad commit is news).
-func (s *alarmSet) raise(a Alarm) {
+func (s *alarmSet) raise(ctx context.Context, a Alarm) {
+	now := s.now()
 	s.mu.Lock()
 	old, had := s.alarms[a.key()]
 	if had {
 		a.Since = old.Since
 	} else {
-		a.Since = s.now()
+		a.Since = now
 	}
 	s.alarms[a.key()] = a
 	n := len(s.alarms)
 	s.mu.Unlock()
 	s.gauge(float64(n))
-	if had && old.Commit == a.Commit {
+	news := !had || old.Commit != a.Commit
+	ja := journal.Alarm{Kind: string(a.Kind), Device: a.Device, Commit: a.Commit, Message: a.Message, Failures: a.Failures, Since: a.Since}
+	if news {
+		ja.Raised = now
+	}
+	if err := s.journal.RaiseAlarm(ctx, ja); err != nil {
+		s.log.Error("journal: record alarm", "alarm", string(a.Kind), "device", a.Device, "err", err)
+	}
+	if !news {
 		return
 	}
 	s.log.Error("alarm raised", "alarm", string(a.Kind), "device", a.Device, "commit", a.Commit, "failures", a.Failures, "msg", a.Message)
 	s.notify.send(Notification{Event: "raised", Alarm: a, At: s.now()})
 }
 
-func (s *alarmSet) clear(kind AlarmKind, device string) {
+func (s *alarmSet) clear(ctx context.Context, kind AlarmKind, device string) {
 	s.mu.Lock()
 	k := string(kind) + "/" + device
 	a, had := s.alarms[k]
@@ -96,6 +110,9 @@ func (s *alarmSet) clear(kind AlarmKind, device string) {
 		return
 	}
 	s.gauge(float64(n))
+	if err := s.journal.ClearAlarm(ctx, string(kind), device); err != nil {
+		s.log.Error("journal: clear alarm", "alarm", string(kind), "device", device, "err", err)
+	}
 	s.log.Info("alarm cleared", "alarm", string(kind), "device", device, "commit", a.Commit)
 	s.notify.send(Notification{Event: "cleared", Alarm: a, At: s.now()})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,9 +34,6 @@ const (
 	// KeyCommit is the last good commit: the head the daemon accepted (signed,
 	// not rewritten, valid) and reconciles the network to.
 	KeyCommit = "daemon/commit"
-	// keyDevices holds the per-device status and the alarms, so that failure
-	// counts, back-offs and alarms survive a restart.
-	keyDevices = "daemon/devices"
 )
 
 // DefaultShutdownGrace is how long a stopping daemon lets a pass in flight
@@ -99,11 +95,15 @@ type Daemon struct {
 	passMu sync.Mutex
 	closed bool // under passMu
 
+	// The devices' states are the journal's, read at New and written by
+	// every pass (record); devices is this process's copy, and the journal
+	// keeps the passes.
 	mu            sync.Mutex
 	pending       *PassStatus // the next pass, announced to triggers
 	current       *PassStatus
-	passes        []*PassStatus // recent passes, oldest first, bounded
-	devices       map[string]*DeviceStatus
+	lastPass      *PassStatus // the last finished by this process
+	devices       map[string]journal.DeviceState
+	byDevice      map[string][]string // device → its services, at the last pass
 	services      []ServiceStatus
 	head          string
 	commit        string // last good commit
@@ -113,9 +113,6 @@ type Daemon struct {
 	cache         *intentCache
 	recorded      map[string]string // device → desired fingerprint known to be in the journal
 }
-
-// maxPasses bounds the passes kept for GET /api/v1/runs/{id}.
-const maxPasses = 64
 
 // New checks cfg, takes the state folder's lock, opens the journal and the
 // repo mirror, and reads the secrets the config names. Nothing talks to a
@@ -130,7 +127,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 		log:        opts.Logger,
 		now:        opts.Now,
 		wake:       make(chan struct{}, 1),
-		devices:    map[string]*DeviceStatus{},
+		devices:    map[string]journal.DeviceState{},
 		recorded:   map[string]string{},
 		deliveries: newRecentSet(1024),
 	}
@@ -163,6 +160,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 		journal.WithStateSigns(filepath.Join(cfg.StateDir, "mirror"))); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
+	d.alarms.journal = d.journal
 	url := cfg.Repo.URL
 	if url == "" {
 		url = cfg.Repo.Path
@@ -269,12 +267,6 @@ func readEnvFile(path string) (map[string]string, error) {
 	return env, nil
 }
 
-// persisted is what the daemon keeps in the journal under keyDevices.
-type persisted struct {
-	Devices []DeviceStatus `json:"devices"`
-	Alarms  []Alarm        `json:"alarms"`
-}
-
 // restore reads back what the previous process knew: the last good commit,
 // failure counts and back-offs, alarms (not notified again).
 func (d *Daemon) restore(ctx context.Context) error {
@@ -283,35 +275,23 @@ func (d *Daemon) restore(ctx context.Context) error {
 		return fmt.Errorf("journal: %w", err)
 	}
 	d.commit = commit
-	raw, err := d.journal.State(ctx, keyDevices)
-	if err != nil || raw == "" {
-		return err
-	}
-	var p persisted
-	if err := json.Unmarshal([]byte(raw), &p); err != nil {
-		d.log.Warn("journal: daemon state unreadable, starting afresh", "err", err)
-		return nil
-	}
-	for i := range p.Devices {
-		ds := p.Devices[i]
-		d.devices[ds.Name] = &ds
-	}
-	d.alarms.restore(p.Alarms)
-	return nil
-}
-
-func (d *Daemon) persist(ctx context.Context) error {
-	d.mu.Lock()
-	p := persisted{Alarms: d.alarms.list()}
-	for _, name := range sortedKeys(d.devices) {
-		p.Devices = append(p.Devices, *d.devices[name])
-	}
-	d.mu.Unlock()
-	b, err := json.Marshal(p)
+	states, err := d.journal.DeviceStates(ctx)
 	if err != nil {
 		return err
 	}
-	return d.journal.SetState(ctx, keyDevices, string(b))
+	for _, st := range states {
+		d.devices[st.Device] = st
+	}
+	alarms, err := d.journal.Alarms(ctx, false)
+	if err != nil {
+		return err
+	}
+	as := make([]Alarm, len(alarms))
+	for i, a := range alarms {
+		as[i] = alarmOf(a)
+	}
+	d.alarms.restore(as)
+	return nil
 }
 
 // Close releases the journal, the notifier and the state lock. It waits up
@@ -345,7 +325,7 @@ func (d *Daemon) Journal() *journal.Journal { return d.journal }
 // Trigger asks for a pass as soon as possible and returns its id. Triggers
 // that arrive before the pass starts share it (they coalesce): a burst of
 // webhooks costs one pass. It never blocks.
-func (d *Daemon) Trigger(reason string) string {
+func (d *Daemon) Trigger(reason PassReason) string {
 	d.mu.Lock()
 	if d.pending == nil {
 		d.pending = &PassStatus{ID: newPassID(), Reason: reason}
@@ -367,22 +347,21 @@ func newPassID() string {
 	return "p-" + hex.EncodeToString(b[:])
 }
 
-// takePass returns the pass to run: the one triggers announced, or a new one.
-func (d *Daemon) takePass(reason string) *PassStatus {
+// takePass returns the pass to run and its scope: the one triggers
+// announced, which plans every device, or a new one of reason and scope.
+func (d *Daemon) takePass(reason PassReason, scope passScope) (*PassStatus, passScope) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p := d.pending
 	d.pending = nil
 	if p == nil {
 		p = &PassStatus{ID: newPassID(), Reason: reason}
+	} else {
+		scope = scopeAll
 	}
 	p.Started = d.now()
 	d.current = p
-	d.passes = append(d.passes, p)
-	if len(d.passes) > maxPasses {
-		d.passes = d.passes[len(d.passes)-maxPasses:]
-	}
-	return p
+	return p, scope
 }
 
 // Run recovers what a previous process left half-applied, then runs passes
@@ -428,7 +407,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 }
 
 func (d *Daemon) loop(ctx context.Context) error {
-	d.Trigger("start")
+	d.Trigger(ReasonStart)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	<-timer.C
@@ -444,12 +423,12 @@ func (d *Daemon) loop(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		reason := "tick"
+		reason, scope := ReasonTick, scopeAll
 		if retry {
-			reason = "retry"
+			reason, scope = ReasonRetry, scopeWaiting
 		}
-		p := d.takePass(reason)
-		d.runPass(ctx, p)
+		p, scope := d.takePass(reason, scope)
+		d.runPass(ctx, p, scope)
 		var wait time.Duration
 		wait, retry = d.nextWait()
 		timer.Reset(wait)
@@ -465,8 +444,8 @@ func (d *Daemon) nextWait() (wait time.Duration, retry bool) {
 	defer d.mu.Unlock()
 	for _, ds := range d.devices {
 		t := ds.NextRetry
-		if ds.Deferred != nil && !ds.Deferred.RetryAfter.IsZero() {
-			t = ds.Deferred.RetryAfter
+		if ds.DeferGuard != "" && !ds.DeferUntil.IsZero() {
+			t = ds.DeferUntil
 		}
 		if !t.IsZero() {
 			if w := t.Sub(now); w < wait {
@@ -480,7 +459,7 @@ func (d *Daemon) nextWait() (wait time.Duration, retry bool) {
 // runPass runs one pass with the daemon's guard rails: the pass timeout, a
 // grace period on shutdown before hard cancel, panic recovery, the pass id in
 // every log line.
-func (d *Daemon) runPass(stop context.Context, p *PassStatus) {
+func (d *Daemon) runPass(stop context.Context, p *PassStatus, scope passScope) {
 	d.passMu.Lock()
 	defer d.passMu.Unlock()
 	if d.closed {
@@ -512,6 +491,9 @@ func (d *Daemon) runPass(stop context.Context, p *PassStatus) {
 	d.mu.Lock()
 	work := *p
 	d.mu.Unlock()
+	if err := d.journal.SavePass(ctx, journalPass(work)); err != nil {
+		log.Error("journal: record pass", "err", err)
+	}
 	err := func() (err error) {
 		defer func() {
 			if r := recover(); r != nil {
@@ -520,16 +502,24 @@ func (d *Daemon) runPass(stop context.Context, p *PassStatus) {
 				log.Error("pass panicked", "panic", fmt.Sprint(r))
 			}
 		}()
-		return d.pass(ctx, log, &work)
+		return d.pass(ctx, log, &work, scope)
 	}()
 	elapsed := d.now().Sub(start)
 	d.metrics.passDuration.Observe(elapsed.Seconds())
+	work.Finished = d.now()
+	if err != nil {
+		work.Error = err.Error()
+	}
+	// Journal first: a reader that no longer finds the pass current finds
+	// it finished there.
+	if perr := d.journal.SavePass(context.WithoutCancel(ctx), journalPass(work)); perr != nil {
+		log.Error("journal: record pass", "err", perr)
+	}
 	d.mu.Lock()
 	*p = work
-	p.Finished = d.now()
-	if err != nil {
-		p.Error = err.Error()
-	} else if p.Commit != "" {
+	last := work
+	d.lastPass = &last
+	if err == nil && p.Commit != "" {
 		// Ready means the network was compared with an accepted commit,
 		// not merely that a pass ended (a first head refused is not a sync).
 		d.lastSync = p.Finished
@@ -545,15 +535,12 @@ func (d *Daemon) runPass(stop context.Context, p *PassStatus) {
 		d.metrics.lastSync.Set(float64(p.Finished.UnixNano()) / 1e9)
 		log.Info("pass done", "head", p.Head, "commit", p.Commit, "applied", len(p.Applied), "failed", len(p.Failed), "drift", len(p.Drift), "elapsed", elapsed.Round(time.Millisecond).String())
 	}
-	if perr := d.persist(context.WithoutCancel(ctx)); perr != nil {
-		log.Error("journal: persist daemon state", "err", perr)
-	}
 }
 
 // SyncOnce runs one pass now and returns it; for tests and `serve --once`.
-func (d *Daemon) SyncOnce(ctx context.Context, reason string) *PassStatus {
-	p := d.takePass(reason)
-	d.runPass(ctx, p)
+func (d *Daemon) SyncOnce(ctx context.Context, reason PassReason) *PassStatus {
+	p, scope := d.takePass(reason, scopeAll)
+	d.runPass(ctx, p, scope)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	cp := *p
@@ -583,15 +570,12 @@ func (d *Daemon) Status() Status {
 		Alarms:   d.alarms.list(),
 		Deferred: []Deferral{},
 	}
-	for i := len(d.passes) - 1; i >= 0; i-- {
-		if !d.passes[i].Finished.IsZero() {
-			cp := *d.passes[i]
-			st.LastPass = &cp
-			break
-		}
+	if d.lastPass != nil {
+		cp := *d.lastPass
+		st.LastPass = &cp
 	}
 	for _, name := range sortedKeys(d.devices) {
-		ds := *d.devices[name]
+		ds := toDeviceStatus(d.devices[name], d.byDevice[name])
 		st.Devices = append(st.Devices, ds)
 		if ds.Deferred != nil {
 			st.Deferred = append(st.Deferred, *ds.Deferred)
@@ -600,21 +584,27 @@ func (d *Daemon) Status() Status {
 	return st
 }
 
-// pass returns a copy of the pass with id, or nil.
-func (d *Daemon) passByID(id string) *PassStatus {
+// passByID returns a copy of the pass with id: announced, running, or in
+// the journal; nil when there is none.
+func (d *Daemon) passByID(ctx context.Context, id string) (*PassStatus, error) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.pending != nil && d.pending.ID == id {
-		cp := *d.pending
-		return &cp
-	}
-	for _, p := range d.passes {
-		if p.ID == id {
+	for _, p := range []*PassStatus{d.pending, d.current} {
+		if p != nil && p.ID == id {
 			cp := *p
-			return &cp
+			d.mu.Unlock()
+			return &cp, nil
 		}
 	}
-	return nil
+	d.mu.Unlock()
+	jp, err := d.journal.Pass(ctx, id)
+	if errors.Is(err, journal.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := passStatus(*jp)
+	return &p, nil
 }
 
 // intentCache keeps the loaded intent and desired trees of one commit: a pass

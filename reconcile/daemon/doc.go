@@ -22,9 +22,19 @@
 //     raises an alarm (log, metric, status, notification) that clears when the
 //     device succeeds.
 //
-// State that must outlive the process (the last applied commit, runs, what was
-// applied per device) lives in the journal, never only in memory. The status,
-// metrics and alarms held in memory are derived and rebuilt by the next pass.
+// A pass is a list of steps (fetch, check, load, plan, sort, apply), each a
+// function of the passState the ones before it leave, each tested alone. Then
+// record asks the pure next(state, result, now) for every device's next state
+// and the alarms to raise or clear, and writes what it decided: the journal,
+// metrics, notifications, logs.
+//
+// State that must outlive the process lives in the journal, never only in
+// memory: the last applied commit, runs, what was applied per device, and the
+// daemon's own state, one row per device (state, failures, back-off,
+// deferral), per alarm (active and past) and per pass, so that several
+// replicas can later share one database. What the daemon holds in memory is
+// its copy of those rows; the API's types (Status, DeviceStatus, PassStatus)
+// are mapped from the journal's, not stored.
 //
 // The HTTP side (Handler) serves /healthz, /readyz, /metrics, the status and
 // runs API, and the GitHub push webhook. Config documents every setting; see

@@ -145,7 +145,7 @@ func (d *Daemon) postRun(w http.ResponseWriter, r *http.Request) {
 		unauthorized(w, "missing or wrong bearer token (api.token_file)")
 		return
 	}
-	id := d.Trigger("api")
+	id := d.Trigger(ReasonAPI)
 	w.Header().Set("Location", "/api/v1/runs/"+id)
 	writeJSON(w, http.StatusAccepted, map[string]string{"id": id})
 }
@@ -223,7 +223,12 @@ func (d *Daemon) getRun(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	var v runView
 	var ids, persist []string
-	if p := d.passByID(id); p != nil {
+	p, err := d.passByID(r.Context(), id)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, apiError{"journal: " + err.Error()})
+		return
+	}
+	if p != nil {
 		v.Pass = p
 		ids = p.RunIDs
 	} else if _, err := strconv.ParseInt(id, 10, 64); err == nil {

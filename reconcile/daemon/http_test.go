@@ -66,7 +66,7 @@ func waitPass(t *testing.T, d *Daemon, id string) *PassStatus {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if p := d.passByID(id); p != nil && !p.Finished.IsZero() {
+		if p, _ := d.passByID(context.Background(), id); p != nil && !p.Finished.IsZero() {
 			return p
 		}
 		time.Sleep(10 * time.Millisecond) // polling with a deadline, not waiting blind

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/gitsrc"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/apply"
+	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
@@ -19,8 +21,9 @@ import (
 
 // passState is what the steps of one pass hand each other.
 type passState struct {
-	p   *PassStatus
-	log *slog.Logger
+	p     *PassStatus
+	log   *slog.Logger
+	scope passScope
 
 	head    string // fetched
 	commit  string // reconciled to
@@ -35,7 +38,7 @@ type passState struct {
 	results map[string]devResult
 }
 
-// devResult is what a pass concluded about one device.
+// devResult is what a pass concluded about one device: the input of next.
 type devResult struct {
 	state    DeviceState
 	keep     bool // not looked at this pass: leave the status as it is
@@ -44,6 +47,9 @@ type devResult struct {
 	deferred *Deferral
 	changes  int
 	mixed    bool // left on neither side by a rollback: alarm at once
+	// Filled by record: the pass's commit and the drifted nodes it saw.
+	commit     string
+	driftNodes int
 }
 
 // step is one step of a pass. done ends the pass early without error.
@@ -59,13 +65,18 @@ func (d *Daemon) steps() []step {
 		{"fetch", d.fetch},
 		{"check", d.check},
 		{"load", d.load},
-		{"plan", d.planDevices},
+		{"plan", d.planDue},
+		{"sort", d.sortPlan},
 		{"apply", d.applyChanges},
 	}
 }
 
-func (d *Daemon) pass(ctx context.Context, log *slog.Logger, p *PassStatus) error {
-	s := &passState{p: p, log: log, drift: map[string]int{}, results: map[string]devResult{}}
+func newPassState(p *PassStatus, log *slog.Logger, scope passScope) *passState {
+	return &passState{p: p, log: log, scope: scope, drift: map[string]int{}, results: map[string]devResult{}}
+}
+
+func (d *Daemon) pass(ctx context.Context, log *slog.Logger, p *PassStatus, scope passScope) error {
+	s := newPassState(p, log, scope)
 	var err error
 	for _, st := range d.steps() {
 		var done bool
@@ -101,7 +112,7 @@ func (d *Daemon) fetch(ctx context.Context, s *passState) (bool, error) {
 	if err != nil {
 		s.log.Warn("fetch failed", "err", err, "failures", n)
 		if n >= d.cfg.Alarm.AfterFailures {
-			d.alarms.raise(Alarm{Kind: AlarmFetchFailing, Failures: n, Message: err.Error()})
+			d.alarms.raise(ctx, Alarm{Kind: AlarmFetchFailing, Failures: n, Message: err.Error()})
 		}
 		if last == "" {
 			head, err2 := d.mirror.Head()
@@ -114,7 +125,7 @@ func (d *Daemon) fetch(ctx context.Context, s *passState) (bool, error) {
 		s.p.Head = last
 		return false, nil
 	}
-	d.alarms.clear(AlarmFetchFailing, "")
+	d.alarms.clear(ctx, AlarmFetchFailing, "")
 	s.head = head
 	return false, nil
 }
@@ -144,7 +155,7 @@ func (d *Daemon) check(ctx context.Context, s *passState) (bool, error) {
 	default:
 		return false, err // the mirror could not tell: try again next pass
 	}
-	d.refuse(s, refused, err)
+	d.refuse(ctx, s, refused, err)
 	if good == "" {
 		return true, nil // nothing was ever accepted: nothing to reconcile to
 	}
@@ -152,12 +163,12 @@ func (d *Daemon) check(ctx context.Context, s *passState) (bool, error) {
 	return false, nil
 }
 
-func (d *Daemon) refuse(s *passState, commit string, err error) {
+func (d *Daemon) refuse(ctx context.Context, s *passState, commit string, err error) {
 	if !d.alarms.has(AlarmCommitRefused, "") || d.alarmCommit(AlarmCommitRefused) != commit {
 		d.metrics.commitRefusals.Inc()
 	}
 	s.log.Error("commit refused: staying on the last good commit", "commit", commit, "err", err)
-	d.alarms.raise(Alarm{Kind: AlarmCommitRefused, Commit: commit, Message: err.Error()})
+	d.alarms.raise(ctx, Alarm{Kind: AlarmCommitRefused, Commit: commit, Message: err.Error()})
 }
 
 func (d *Daemon) alarmCommit(kind AlarmKind) string {
@@ -184,7 +195,7 @@ func (d *Daemon) load(ctx context.Context, s *passState) (bool, error) {
 			if !errors.As(err, &bad) {
 				return false, err
 			}
-			d.refuse(s, s.commit, err)
+			d.refuse(ctx, s, s.commit, err)
 			if good == "" || good == s.commit {
 				return true, nil
 			}
@@ -201,7 +212,7 @@ func (d *Daemon) load(ctx context.Context, s *passState) (bool, error) {
 		d.mu.Unlock()
 	}
 	if s.commit == s.head {
-		d.alarms.clear(AlarmCommitRefused, "")
+		d.alarms.clear(ctx, AlarmCommitRefused, "")
 	}
 	d.mu.Lock()
 	changed := d.commit != s.commit
@@ -258,41 +269,56 @@ func (d *Daemon) render(ctx context.Context, commit string) (*schema.Intent, map
 	return in, desired, nil
 }
 
-// planDevices plans the devices that are due (not waiting out a back-off or
-// a guard's retry time) and sorts them: in sync, drift (heal or report), or
-// changes to apply.
-func (d *Daemon) planDevices(ctx context.Context, s *passState) (bool, error) {
+// notDue is the result of a device the pass does not plan (ok), or
+// ok false for a device that is due: not waiting out a back-off or a guard's
+// retry time, and in the pass's scope.
+func notDue(st journal.DeviceState, scope passScope, commit string, now time.Time) (r devResult, ok bool) {
+	state := DeviceState(st.State)
+	switch {
+	case (state == StateFailing || state == StateBackoff) && now.Before(st.NextRetry):
+		return devResult{state: StateBackoff}, true
+	case state == StateDeferred && st.DeferGuard != "" && now.Before(st.DeferUntil):
+		return devResult{state: StateDeferred, deferred: deferralOf(st)}, true
+	case scope == scopeWaiting && state != StateFailing && state != StateBackoff && state != StateDeferred && commit == st.Commit:
+		return devResult{state: state, keep: true}, true
+	}
+	return devResult{}, false
+}
+
+// planDue plans the devices that are due against their running
+// configuration, and forgets the devices that left the inventory.
+func (d *Daemon) planDue(ctx context.Context, s *passState) (bool, error) {
 	now := d.now()
+	var gone []string
 	d.mu.Lock()
 	for _, dev := range s.intent.Devices {
-		ds := d.devices[dev.Name]
-		if ds == nil {
-			ds = &DeviceStatus{Name: dev.Name, State: StateUnknown, Changed: now}
-			d.devices[dev.Name] = ds
+		st, ok := d.devices[dev.Name]
+		if !ok {
+			st = journal.DeviceState{Device: dev.Name, State: string(StateUnknown), Changed: now}
+			d.devices[dev.Name] = st
 		}
-		waiting := ds.State == StateFailing || ds.State == StateBackoff || ds.State == StateDeferred
-		switch {
-		case (ds.State == StateFailing || ds.State == StateBackoff) && now.Before(ds.NextRetry):
-			s.results[dev.Name] = devResult{state: StateBackoff}
-		case ds.State == StateDeferred && ds.Deferred != nil && now.Before(ds.Deferred.RetryAfter):
-			s.results[dev.Name] = devResult{state: StateDeferred, deferred: ds.Deferred}
-		case s.p.Reason == "retry" && !waiting && s.commit == ds.Commit:
-			// A pass woken for a back-off retries the waiting devices only;
-			// the others were compared with this commit at the last pass
-			// and wait for the poll interval (or a trigger).
-			s.results[dev.Name] = devResult{state: ds.State, keep: true}
-		default:
+		if r, ok := notDue(st, s.scope, s.commit, now); ok {
+			s.results[dev.Name] = r
+		} else {
 			s.due = append(s.due, dev.Name)
 		}
 	}
 	for name := range d.devices {
 		if s.intent.Device(name) == nil {
 			delete(d.devices, name) // left the inventory
-			d.alarms.clear(AlarmDeviceFailing, name)
-			d.alarms.clear(AlarmDrift, name)
+			gone = append(gone, name)
 		}
 	}
 	d.mu.Unlock()
+	for _, name := range gone {
+		d.alarms.clear(ctx, AlarmDeviceFailing, name)
+		d.alarms.clear(ctx, AlarmDrift, name)
+	}
+	if len(gone) > 0 {
+		if err := d.journal.RemoveDeviceStates(ctx, gone); err != nil {
+			s.log.Error("journal: forget devices", "devices", gone, "err", err)
+		}
+	}
 	if len(s.due) == 0 {
 		return true, nil
 	}
@@ -302,7 +328,13 @@ func (d *Daemon) planDevices(ctx context.Context, s *passState) (bool, error) {
 	}
 	p.Head = plan.Source{Rev: d.cfg.Repo.Branch, Commit: s.commit}
 	s.plan = p
-	for _, pd := range p.Devices {
+	return false, nil
+}
+
+// sortPlan sorts the planned devices: in sync, drift (heal or report), or
+// changes to apply.
+func (d *Daemon) sortPlan(ctx context.Context, s *passState) (bool, error) {
+	for _, pd := range s.plan.Devices {
 		switch {
 		case pd.Err != nil:
 			s.results[pd.Name] = devResult{state: StateFailing, err: pd.Err}
@@ -506,106 +538,155 @@ func (d *Daemon) applyOptions(s *passState) apply.Options {
 	}
 }
 
-// record turns the pass's conclusions into device states, failure counts,
-// back-offs, alarms and metrics.
+// rules are the settings next decides with.
+type rules struct {
+	afterFailures int                              // Config.Alarm.AfterFailures
+	backoff       func(failures int) time.Duration // after this many failures in a row
+}
+
+// transition is what next decides for a device: its state after the pass,
+// and the alarms to raise and to clear.
+type transition struct {
+	state journal.DeviceState
+	raise []Alarm
+	clear []AlarmKind
+}
+
+// next is the device's state after a pass that concluded r about it, at now.
+// It only decides; record writes what it decided.
+func (ru rules) next(st journal.DeviceState, r devResult, now time.Time) transition {
+	t := transition{state: st}
+	if r.keep {
+		return t
+	}
+	n := &t.state
+	n.DeferGuard, n.DeferReason, n.DeferUntil = "", "", time.Time{}
+	n.DriftNodes = r.driftNodes
+	switch r.state {
+	case StateInSync, StateApplied:
+		n.Failures, n.LastError, n.NextRetry = 0, "", time.Time{}
+		n.Commit = r.commit
+		n.DriftNodes = 0 // healed, or none
+		t.clear = []AlarmKind{AlarmDeviceFailing, AlarmDrift, AlarmDeviceMixed}
+	case StateFailing:
+		n.Failures++
+		n.LastError = r.err.Error()
+		n.NextRetry = now.Add(ru.backoff(n.Failures))
+		if r.mixed {
+			t.raise = append(t.raise, Alarm{Kind: AlarmDeviceMixed, Device: st.Device, Commit: r.commit, Failures: n.Failures, Message: r.err.Error()})
+		}
+		if n.Failures >= ru.afterFailures {
+			t.raise = append(t.raise, Alarm{Kind: AlarmDeviceFailing, Device: st.Device, Commit: r.commit, Failures: n.Failures, Message: r.err.Error()})
+		}
+	case StateDeferred:
+		if r.deferred != nil {
+			n.DeferGuard, n.DeferReason, n.DeferUntil = r.deferred.Guard, r.deferred.Reason, r.deferred.RetryAfter
+		}
+	case StateDrift:
+		t.raise = append(t.raise, Alarm{Kind: AlarmDrift, Device: st.Device, Commit: r.commit,
+			Message: fmt.Sprintf("%d managed nodes changed on the device by hand; drift policy is report", r.changes)})
+	}
+	if r.replan {
+		n.LastError = r.err.Error()
+		n.NextRetry = now // the retry pass re-plans it at once
+	}
+	if n.State != string(r.state) {
+		n.State, n.Changed = string(r.state), now
+	}
+	return t
+}
+
+func good(st journal.DeviceState) bool {
+	return st.State == string(StateInSync) || st.State == string(StateApplied)
+}
+
+// record turns the pass's conclusions into device states (next), then writes
+// what next decided: the journal, alarms, metrics, the pass summary and logs.
 func (d *Daemon) record(ctx context.Context, s *passState) {
 	now := d.now()
+	ru := rules{afterFailures: d.cfg.Alarm.AfterFailures, backoff: d.backoff}
+	type decided struct {
+		r    devResult
+		prev journal.DeviceState
+		t    transition
+	}
+	var done []decided
+	allGood := s.intent != nil && len(s.results) == len(s.intent.Devices)
 	counts := map[DeviceState]int{}
 	driftNodes, deferred := 0, 0
-	allGood := s.intent != nil && len(s.results) == len(s.intent.Devices)
 	d.mu.Lock()
 	for name, r := range s.results {
-		ds := d.devices[name]
-		if ds == nil {
+		prev, ok := d.devices[name]
+		if !ok {
 			continue
 		}
-		if r.keep {
-			if ds.State != StateInSync && ds.State != StateApplied {
-				allGood = false
-			}
-			continue
-		}
-		prev := ds.State
-		ds.Deferred = nil
-		ds.DriftNodes = s.drift[name]
-		switch r.state {
-		case StateInSync, StateApplied:
-			if ds.Failures > 0 {
-				s.log.Info("device recovered", "device", name, "after_failures", ds.Failures)
-			}
-			ds.Failures, ds.LastError, ds.NextRetry = 0, "", time.Time{}
-			ds.Commit = s.commit
-			if r.state == StateApplied {
-				d.metrics.applies.Inc()
-				s.p.Applied = append(s.p.Applied, name)
-			}
-			if r.state == StateApplied && s.drift[name] > 0 {
-				s.p.Healed = append(s.p.Healed, name)
-			}
-			ds.DriftNodes = 0 // healed, or none
-			d.alarms.clear(AlarmDeviceFailing, name)
-			d.alarms.clear(AlarmDrift, name)
-			d.alarms.clear(AlarmDeviceMixed, name)
-		case StateFailing:
-			ds.Failures++
-			ds.LastError = r.err.Error()
-			ds.NextRetry = now.Add(d.backoff(ds.Failures))
-			d.metrics.applyFailures.Inc()
-			s.p.Failed = append(s.p.Failed, name)
-			s.log.Warn("device failed", "device", name, "failures", ds.Failures, "retry_at", ds.NextRetry, "err", r.err)
-			if r.mixed {
-				d.alarms.raise(Alarm{Kind: AlarmDeviceMixed, Device: name, Commit: s.commit, Failures: ds.Failures, Message: r.err.Error()})
-			}
-			if ds.Failures >= d.cfg.Alarm.AfterFailures {
-				d.alarms.raise(Alarm{Kind: AlarmDeviceFailing, Device: name, Commit: s.commit, Failures: ds.Failures, Message: r.err.Error()})
-			}
-		case StateDeferred:
-			ds.Deferred = r.deferred
-			s.log.Info("device deferred by a guard", "device", name, "guard", r.deferred.Guard, "reason", r.deferred.Reason)
-		case StateDrift:
-			s.p.Drift = append(s.p.Drift, name)
-			d.alarms.raise(Alarm{Kind: AlarmDrift, Device: name, Commit: s.commit,
-				Message: fmt.Sprintf("%d managed nodes changed on the device by hand; drift policy is report", r.changes)})
-		}
-		if r.replan {
-			ds.LastError = r.err.Error()
-			ds.NextRetry = now // the retry pass re-plans it at once
-			s.log.Info("device changed since the plan: re-planning", "device", name, "err", r.err)
-		}
-		ds.State = r.state
-		if ds.State != prev {
-			ds.Changed = now
-		}
-		if ds.State != StateInSync && ds.State != StateApplied {
-			allGood = false
+		r.commit, r.driftNodes = s.commit, s.drift[name]
+		t := ru.next(prev, r, now)
+		d.devices[name] = t.state
+		allGood = allGood && good(t.state)
+		if !r.keep {
+			done = append(done, decided{r, prev, t})
 		}
 	}
 	if s.intent != nil {
 		for _, dev := range s.intent.Devices {
-			if ds := d.devices[dev.Name]; ds != nil {
-				counts[ds.State]++
-				driftNodes += ds.DriftNodes
-				if ds.Deferred != nil {
+			if st, ok := d.devices[dev.Name]; ok {
+				counts[DeviceState(st.State)]++
+				driftNodes += st.DriftNodes
+				if st.DeferGuard != "" {
 					deferred++
 				}
 			}
 		}
-		d.services = serviceStatus(s.intent, d.devices)
-		byDevice := map[string][]string{}
+		d.byDevice = map[string][]string{}
 		for _, svc := range s.intent.Services {
 			for _, dn := range svc.Devices {
-				byDevice[dn] = append(byDevice[dn], svc.Name)
+				d.byDevice[dn] = append(d.byDevice[dn], svc.Name)
 			}
 		}
-		for name, ds := range d.devices {
-			ds.Services = byDevice[name]
-		}
+		d.services = serviceStatus(s.intent, d.devices)
 	}
 	d.mu.Unlock()
-	slices.Sort(s.p.Applied)
-	slices.Sort(s.p.Failed)
-	slices.Sort(s.p.Drift)
-	slices.Sort(s.p.Healed)
+
+	slices.SortFunc(done, func(a, b decided) int { return strings.Compare(a.t.state.Device, b.t.state.Device) })
+	states := make([]journal.DeviceState, 0, len(done))
+	for _, x := range done {
+		name, st := x.t.state.Device, x.t.state
+		states = append(states, st)
+		switch x.r.state {
+		case StateInSync, StateApplied:
+			if x.prev.Failures > 0 {
+				s.log.Info("device recovered", "device", name, "after_failures", x.prev.Failures)
+			}
+			if x.r.state == StateApplied {
+				d.metrics.applies.Inc()
+				s.p.Applied = append(s.p.Applied, name)
+				if s.drift[name] > 0 {
+					s.p.Healed = append(s.p.Healed, name)
+				}
+			}
+		case StateFailing:
+			d.metrics.applyFailures.Inc()
+			s.p.Failed = append(s.p.Failed, name)
+			s.log.Warn("device failed", "device", name, "failures", st.Failures, "retry_at", st.NextRetry, "err", x.r.err)
+		case StateDeferred:
+			s.log.Info("device deferred by a guard", "device", name, "guard", st.DeferGuard, "reason", st.DeferReason)
+		case StateDrift:
+			s.p.Drift = append(s.p.Drift, name)
+		}
+		if x.r.replan {
+			s.log.Info("device changed since the plan: re-planning", "device", name, "err", x.r.err)
+		}
+		for _, a := range x.t.raise {
+			d.alarms.raise(ctx, a)
+		}
+		for _, k := range x.t.clear {
+			d.alarms.clear(ctx, k, name)
+		}
+	}
+	if err := d.journal.SetDeviceStates(ctx, states); err != nil {
+		s.log.Error("journal: record device states", "err", err)
+	}
 	for _, st := range deviceStates {
 		d.metrics.devices.WithLabelValues(string(st)).Set(float64(counts[st]))
 	}
@@ -627,13 +708,13 @@ func (d *Daemon) backoff(failures int) time.Duration {
 	return min(b, d.cfg.Retry.Max.D())
 }
 
-func serviceStatus(in *schema.Intent, devices map[string]*DeviceStatus) []ServiceStatus {
+func serviceStatus(in *schema.Intent, devices map[string]journal.DeviceState) []ServiceStatus {
 	out := make([]ServiceStatus, 0, len(in.Services))
 	for _, svc := range in.Services {
 		ss := ServiceStatus{Name: svc.Name, State: StateInSync, Devices: slices.Clone(svc.Devices)}
 		for _, dn := range svc.Devices {
-			if ds := devices[dn]; ds != nil && ds.State.rank() > ss.State.rank() {
-				ss.State = ds.State
+			if ds, ok := devices[dn]; ok && DeviceState(ds.State).rank() > ss.State.rank() {
+				ss.State = DeviceState(ds.State)
 			}
 		}
 		out = append(out, ss)

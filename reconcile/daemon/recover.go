@@ -36,7 +36,7 @@ func (d *Daemon) recover(ctx context.Context) {
 	for _, a := range acts {
 		var mixed *apply.MixedError
 		if errors.As(a.Err, &mixed) {
-			d.alarms.raise(Alarm{Kind: AlarmDeviceMixed, Device: a.Device, Commit: commit, Message: a.Err.Error()})
+			d.alarms.raise(ctx, Alarm{Kind: AlarmDeviceMixed, Device: a.Device, Commit: commit, Message: a.Err.Error()})
 		}
 		if a.Err != nil {
 			d.log.Error("recover", "run", a.Run, "device", a.Device, "action", a.Action, "err", a.Err)

@@ -133,13 +133,11 @@ func TestSoak(t *testing.T) {
 			st := d.Status()
 			// The loop's own passes (every second) count too.
 			var ps []PassStatus
-			d.mu.Lock()
-			for _, p := range d.passes {
-				if !p.Finished.IsZero() && p.Started.After(roundStart) {
-					ps = append(ps, *p)
+			for _, p := range finishedPasses(t, d) {
+				if p.Started.After(roundStart) {
+					ps = append(ps, p)
 				}
 			}
-			d.mu.Unlock()
 			in := func(dev string, list func(PassStatus) []string) bool {
 				return slices.ContainsFunc(ps, func(p PassStatus) bool { return slices.Contains(list(p), dev) })
 			}
@@ -281,19 +279,32 @@ func waitFinished(t *testing.T, d *Daemon, match func(*PassStatus) bool) *PassSt
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
-		d.mu.Lock()
-		for _, p := range d.passes {
-			if !p.Finished.IsZero() && match(p) {
-				cp := *p
-				d.mu.Unlock()
-				return &cp
+		for _, p := range finishedPasses(t, d) {
+			if match(&p) {
+				return &p
 			}
 		}
-		d.mu.Unlock()
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatal("no matching pass finished within 5 min")
 	return nil
+}
+
+// finishedPasses returns the finished passes of the last 64 the journal
+// holds, oldest first.
+func finishedPasses(t *testing.T, d *Daemon) []PassStatus {
+	t.Helper()
+	jps, err := d.Journal().Passes(context.Background(), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ps []PassStatus
+	for _, jp := range slices.Backward(jps) {
+		if !jp.Finished.IsZero() {
+			ps = append(ps, passStatus(jp))
+		}
+	}
+	return ps
 }
 
 // waitGoroutines polls until the goroutine count is back to baseline (a few

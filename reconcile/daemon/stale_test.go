@@ -52,7 +52,7 @@ func TestDeviceChangedBetweenPlanAndApplyIsReplannedNotFailed(t *testing.T) {
 	armed.Store(true)
 	p := d.SyncOnce(ctx, "test")
 	ds := d.devices["pe1-tyo"]
-	if len(p.Applied) != 0 || ds.State != StateBackoff || ds.Failures != 0 || !strings.Contains(ds.LastError, "changed since the plan") {
+	if len(p.Applied) != 0 || DeviceState(ds.State) != StateBackoff || ds.Failures != 0 || !strings.Contains(ds.LastError, "changed since the plan") {
 		t.Fatalf("stale plan: pass %+v, device %+v", p, ds)
 	}
 	if p := d.SyncOnce(ctx, "test"); !slices.Equal(p.Applied, []string{"pe1-tyo"}) {

@@ -1,7 +1,11 @@
 package daemon
 
 import (
+	"fmt"
+	"strconv"
 	"time"
+
+	"github.com/netrecon/netrecon/reconcile/journal"
 )
 
 // DeviceState is where a device stands after the last pass that looked at it.
@@ -24,8 +28,8 @@ const (
 	StateUnknown DeviceState = "unknown"
 )
 
-// DeviceStatus is one device in the status API. It is also what the daemon
-// persists in the journal between passes and across restarts.
+// DeviceStatus is one device in the status API, mapped from the device's
+// journal.DeviceState (what the daemon keeps between passes) by toDeviceStatus.
 type DeviceStatus struct {
 	Name  string      `json:"name"`
 	State DeviceState `json:"state"`
@@ -59,14 +63,39 @@ type ServiceStatus struct {
 	Devices []string    `json:"devices"`
 }
 
-// PassStatus summarises one reconcile pass.
+// PassReason says what started a pass.
+type PassReason string
+
+const (
+	ReasonStart   PassReason = "start"   // Run's first pass
+	ReasonTick    PassReason = "tick"    // the poll interval
+	ReasonRetry   PassReason = "retry"   // a device's back-off or a guard's retry time ended
+	ReasonWebhook PassReason = "webhook" // a push to the branch
+	ReasonAPI     PassReason = "api"     // POST /api/v1/runs
+	ReasonOnce    PassReason = "once"    // serve --once
+)
+
+// passScope says which devices a pass plans.
+type passScope int
+
+const (
+	// scopeAll plans every device not waiting out a back-off or a guard.
+	scopeAll passScope = iota
+	// scopeWaiting plans only the devices whose wait ended: the others were
+	// compared with this commit at the last pass and wait for the poll
+	// interval (or a trigger). A pass woken for a back-off has this scope.
+	scopeWaiting
+)
+
+// PassStatus summarises one reconcile pass; the journal keeps it as a
+// journal.Pass.
 type PassStatus struct {
-	ID       string    `json:"id"`
-	Reason   string    `json:"reason"` // tick, webhook, api, start
-	Started  time.Time `json:"started"`
-	Finished time.Time `json:"finished,omitzero"`
-	Head     string    `json:"head,omitempty"`   // the branch head fetched
-	Commit   string    `json:"commit,omitempty"` // the commit reconciled to
+	ID       string     `json:"id"`
+	Reason   PassReason `json:"reason"`
+	Started  time.Time  `json:"started"`
+	Finished time.Time  `json:"finished,omitzero"`
+	Head     string     `json:"head,omitempty"`   // the branch head fetched
+	Commit   string     `json:"commit,omitempty"` // the commit reconciled to
 	// RunIDs are the journal runs the pass's applies recorded.
 	RunIDs  []string `json:"runIds,omitempty"`
 	Applied []string `json:"applied,omitempty"`
@@ -108,4 +137,42 @@ func (s DeviceState) rank() int {
 		return 5
 	}
 	return 1
+}
+
+// toDeviceStatus is the API's view of a device's state.
+func toDeviceStatus(s journal.DeviceState, services []string) DeviceStatus {
+	return DeviceStatus{Name: s.Device, State: DeviceState(s.State), Commit: s.Commit, Failures: s.Failures,
+		LastError: s.LastError, NextRetry: s.NextRetry, Deferred: deferralOf(s), DriftNodes: s.DriftNodes,
+		Services: services, Changed: s.Changed}
+}
+
+func deferralOf(s journal.DeviceState) *Deferral {
+	if s.DeferGuard == "" {
+		return nil
+	}
+	return &Deferral{Device: s.Device, Guard: s.DeferGuard, Reason: s.DeferReason, RetryAfter: s.DeferUntil}
+}
+
+func alarmOf(a journal.Alarm) Alarm {
+	return Alarm{Kind: AlarmKind(a.Kind), Device: a.Device, Commit: a.Commit, Message: a.Message, Failures: a.Failures, Since: a.Since}
+}
+
+func passStatus(p journal.Pass) PassStatus {
+	ps := PassStatus{ID: p.ID, Reason: PassReason(p.Reason), Started: p.Started, Finished: p.Finished, Head: p.Head,
+		Commit: p.Commit, Applied: p.Applied, Failed: p.Failed, Drift: p.Drift, Healed: p.Healed, Error: p.Error}
+	for _, id := range p.RunIDs {
+		ps.RunIDs = append(ps.RunIDs, fmt.Sprint(id))
+	}
+	return ps
+}
+
+func journalPass(p PassStatus) journal.Pass {
+	jp := journal.Pass{ID: p.ID, Reason: string(p.Reason), Started: p.Started, Finished: p.Finished, Head: p.Head,
+		Commit: p.Commit, Applied: p.Applied, Failed: p.Failed, Drift: p.Drift, Healed: p.Healed, Error: p.Error}
+	for _, s := range p.RunIDs {
+		if id, err := strconv.ParseInt(s, 10, 64); err == nil {
+			jp.RunIDs = append(jp.RunIDs, journal.RunID(id))
+		}
+	}
+	return jp
 }

@@ -67,7 +67,7 @@ func (d *Daemon) githubHook(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusAccepted, map[string]string{"status": "push to " + push.Ref + " ignored"})
 		return
 	}
-	id := d.Trigger("webhook")
+	id := d.Trigger(ReasonWebhook)
 	d.metrics.webhooks.WithLabelValues("triggered").Inc()
 	d.log.Info("webhook: push", "ref", push.Ref, "after", push.After, "run", id)
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "sync triggered", "id": id})

@@ -15,7 +15,10 @@
 //     so that a later removal deletes what was applied even when the commit
 //     that rendered it is gone (DESIGN.md invariant 3).
 //
-// plus a small key/value table for the daemon ("last-applied-commit").
+// and, for the daemon: each device's state (failures, back-off, deferral),
+// alarms active and past, and its passes with their outcome, one row per
+// device, alarm or pass so that replicas sharing a database never overwrite
+// each other; plus a small key/value table ("last-applied-commit").
 //
 // # Storage
 //
@@ -35,7 +38,7 @@
 // query goes through one placeholder helper (rebind), so that a PostgreSQL
 // backend needs a dialect and its own DDL, not new queries.
 //
-// # Tables (schema version 3)
+// # Tables (schema version 4)
 //
 //	schema_version(version PK, name, applied_at)     one row per migration applied
 //	runs(id PK, intent_commit, started_by, atomic, plan, started_at,
@@ -46,6 +49,13 @@
 //	pre_images(run_id, device → device_runs, tree)            v3, PK (run_id, device)
 //	applied(device PK, tree JSON, intent_commit, updated_at)
 //	state(key PK, value, updated_at)
+//	device_state(device PK, state, intent_commit, failures, last_error,
+//	     next_retry, changed_at, drift_nodes, defer_guard, defer_reason, defer_until)
+//	alarms(id PK, kind, device, intent_commit, message, failures, since,
+//	     raised_at, cleared_at NULL while active)   one active per (kind, device)
+//	passes(seq PK, id UNIQUE, reason, started_at, finished_at, head,
+//	     intent_commit, error); pass_devices(pass_id, result, device);
+//	     pass_runs(pass_id, run_id)                  v4; the newest KeepPasses kept
 //
 // Migrations are an ordered list; Open applies the missing ones in one
 // transaction (a crash leaves the old schema or the new one) and refuses a file whose version is newer than it knows

@@ -18,7 +18,7 @@ import (
 	"modernc.org/sqlite"
 )
 
-// ErrNotFound is a run, or a device of a run, that the journal does not hold.
+// ErrNotFound is a run, a device of a run, or a pass that the journal does not hold.
 var ErrNotFound = errors.New("not found in the journal")
 
 // ErrFinished is a change to a run that is already finished: its record is

@@ -103,6 +103,63 @@ func migrations() []migration {
 				FOREIGN KEY (run_id, device) REFERENCES device_runs (run_id, device) ON DELETE CASCADE
 			)`,
 		},
+	}, {
+		version: 4,
+		name:    "daemon state per device, alarms, passes",
+		stmts: []string{
+			// One row per device, so that replicas sharing the database
+			// each write the devices they hold, never one shared value.
+			`CREATE TABLE device_state (
+				device        TEXT    PRIMARY KEY,
+				state         TEXT    NOT NULL,
+				intent_commit TEXT    NOT NULL,
+				failures      INTEGER NOT NULL,
+				last_error    TEXT    NOT NULL,
+				next_retry    INTEGER,
+				changed_at    INTEGER,
+				drift_nodes   INTEGER NOT NULL,
+				defer_guard   TEXT    NOT NULL,
+				defer_reason  TEXT    NOT NULL,
+				defer_until   INTEGER,
+				updated_at    INTEGER NOT NULL
+			)`,
+			// device is '' for an alarm about no device (fetch, commit).
+			`CREATE TABLE alarms (
+				id            INTEGER PRIMARY KEY,
+				kind          TEXT    NOT NULL,
+				device        TEXT    NOT NULL,
+				intent_commit TEXT    NOT NULL,
+				message       TEXT    NOT NULL,
+				failures      INTEGER NOT NULL,
+				since         INTEGER NOT NULL,
+				raised_at     INTEGER NOT NULL,
+				cleared_at    INTEGER
+			)`,
+			// One active alarm per condition.
+			`CREATE UNIQUE INDEX alarms_active ON alarms (kind, device) WHERE cleared_at IS NULL`,
+			`CREATE TABLE passes (
+				seq           INTEGER PRIMARY KEY,
+				id            TEXT    NOT NULL UNIQUE,
+				reason        TEXT    NOT NULL,
+				started_at    INTEGER NOT NULL,
+				finished_at   INTEGER,
+				head          TEXT    NOT NULL,
+				intent_commit TEXT    NOT NULL,
+				error         TEXT    NOT NULL
+			)`,
+			// result is applied, healed (also applied), failed or drift.
+			`CREATE TABLE pass_devices (
+				pass_id TEXT NOT NULL REFERENCES passes (id) ON DELETE CASCADE,
+				result  TEXT NOT NULL,
+				device  TEXT NOT NULL,
+				PRIMARY KEY (pass_id, result, device)
+			)`,
+			`CREATE TABLE pass_runs (
+				pass_id TEXT    NOT NULL REFERENCES passes (id) ON DELETE CASCADE,
+				run_id  INTEGER NOT NULL,
+				PRIMARY KEY (pass_id, run_id)
+			)`,
+		},
 	}}
 }
 
