@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/schema"
@@ -104,7 +103,7 @@ func TestCrashRecovery(t *testing.T) {
 // noConfirm hides :confirmed-commit from a session, as an older router would.
 type noConfirm struct{ reconcile.Device }
 
-func (n noConfirm) Capabilities() netconf.Capabilities {
+func (n noConfirm) Capabilities() reconcile.Capabilities {
 	c := n.Device.Capabilities()
 	c.ConfirmedCommit = false
 	return c
