@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/netrecon/netrecon/configtree"
-	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/planfile"
@@ -220,11 +219,11 @@ func recoverDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dia
 	} else {
 		err = s.CancelCommit(ctx, d.PersistID)
 	}
-	var rpcErr *netconf.RPCError
 	switch {
-	case errors.As(err, &rpcErr):
+	case errors.Is(err, reconcile.ErrNoPendingCommit):
 		// No confirmed commit under that persist id (see the constants) —
-		// or one lost without a rollback: running tells.
+		// or one lost without a rollback: running tells. Any other answer
+		// (in-use: another session holds a lock) settles nothing.
 		action = RecoveryAlreadyRolledBack
 		if forward {
 			action = RecoveryAlreadyConfirmed
