@@ -259,18 +259,21 @@ func (s *Session) Commit(ctx context.Context, o reconcile.CommitOptions) error {
 	}
 	_, err := s.rpc(ctx, op, &req)
 	if o.PersistID != "" && !o.Confirmed {
-		return settling(err, "invalid-value")
+		return settling(err, op)
 	}
 	return err
 }
 
 // settling marks the rpc-error of a confirming commit or a cancel-commit that
-// says no confirmed commit is pending under the persist id: netconfd and netsim
-// answer invalid-value (no such persist-id), and to a cancel-commit with
-// nothing pending, operation-failed (RFC 6241 8.4 names no tag).
-func settling(err error, tags ...string) error {
+// says no confirmed commit is pending under the persist id. RFC 6241 8.4 names
+// no tag: netsim answers invalid-value; yuma123 netconfd operation-failed, at
+// the persist-id for a commit ("persistent confirmed commit not active") and
+// without a path for a cancel-commit. A commit refused for another reason
+// (operation-failed elsewhere) is not this.
+func settling(err error, op string) error {
 	var re *RPCError
-	if errors.As(err, &re) && slices.Contains(tags, re.Tag) {
+	if errors.As(err, &re) && (re.Tag == "invalid-value" ||
+		re.Tag == "operation-failed" && (op == "cancel-commit" || strings.HasSuffix(re.Path, "persist-id"))) {
 		re.noPending = true
 	}
 	return err
@@ -284,7 +287,7 @@ func (s *Session) CancelCommit(ctx context.Context, persistID string) error {
 		PersistID string   `xml:"persist-id,omitempty"`
 	}{PersistID: persistID}
 	_, err := s.rpc(ctx, "cancel-commit", &req)
-	return settling(err, "invalid-value", "operation-failed")
+	return settling(err, "cancel-commit")
 }
 
 // monitoringNS is ietf-netconf-monitoring (RFC 6022).

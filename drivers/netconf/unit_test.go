@@ -305,22 +305,25 @@ func TestErrorsReachVocabulary(t *testing.T) {
 			}
 		}
 	}
-	// Only a confirming commit's or a cancel-commit's answer says "nothing pending".
+	// Only a confirming commit's or a cancel-commit's answer says "nothing
+	// pending", in netsim's words and in netconfd's (seen on the lab).
 	for _, c := range []struct {
-		tags []string
-		tag  string
-		want bool
+		op, tag, path string
+		want          bool
 	}{
-		{[]string{"invalid-value"}, "invalid-value", true},
-		{[]string{"invalid-value"}, "in-use", false},
-		{[]string{"invalid-value", "operation-failed"}, "operation-failed", true},
+		{"commit", "invalid-value", "", true},
+		{"commit", "operation-failed", "/nc:rpc/nc:commit/nc:persist-id", true},
+		{"commit", "operation-failed", "", false},
+		{"commit", "in-use", "", false},
+		{"cancel-commit", "operation-failed", "", true},
+		{"cancel-commit", "in-use", "", false},
 	} {
-		err := settling(errors.Join(&RPCError{Device: "pe1", Op: "commit", Tag: c.tag}), c.tags...)
+		err := settling(errors.Join(&RPCError{Device: "pe1", Op: c.op, Tag: c.tag, Path: c.path}), c.op)
 		if got := errors.Is(err, reconcile.ErrNoPendingCommit); got != c.want {
-			t.Errorf("settling(%s, %v): no pending = %v, want %v", c.tag, c.tags, got, c.want)
+			t.Errorf("settling(%s %s at %q): no pending = %v, want %v", c.op, c.tag, c.path, got, c.want)
 		}
 	}
-	if settling(nil, "invalid-value") != nil {
+	if settling(nil, "commit") != nil {
 		t.Error("settling(nil) is not nil")
 	}
 }
