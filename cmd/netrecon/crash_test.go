@@ -17,6 +17,7 @@ import (
 	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/drivers/netsim"
 	"github.com/netrecon/netrecon/lab/labtest"
+	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
@@ -126,7 +127,7 @@ func deviceState(t *testing.T, tg crashTarget, repo string, d crashDevice) strin
 	}
 	s := tg.dial(t, d)
 	defer s.Close(context.Background())
-	got, err := s.GetConfig(context.Background(), netconf.Running, configtree.Filter(want))
+	got, err := s.GetConfig(context.Background(), reconcile.Running, configtree.Filter(want))
 	if err != nil {
 		t.Fatalf("%s: %v", d.name, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/lab/labtest"
+	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/render"
 )
 
@@ -57,14 +58,14 @@ func TestLivePlanOnLabAfterHandEdits(t *testing.T) {
 	t.Cleanup(func() { s.Close(ctx) })
 	edit := func(tree *configtree.Tree, from *configtree.Tree) {
 		t.Helper()
-		if err := s.Lock(ctx, netconf.Candidate); err != nil {
+		if err := s.Lock(ctx, reconcile.Candidate); err != nil {
 			t.Fatal(err)
 		}
-		defer s.Unlock(ctx, netconf.Candidate)
-		if err := s.EditConfig(ctx, netconf.Candidate, configtree.Diff(from, tree)); err != nil {
+		defer s.Unlock(ctx, reconcile.Candidate)
+		if err := s.EditConfig(ctx, reconcile.Candidate, configtree.Diff(from, tree)); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Commit(ctx, netconf.CommitOptions{}); err != nil {
+		if err := s.Commit(ctx, reconcile.CommitOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}

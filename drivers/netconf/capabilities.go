@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/netrecon/netrecon/reconcile"
 )
 
 // Capability URIs netrecon looks for (RFC 6241 8, RFC 6243 4).
@@ -16,27 +18,9 @@ const (
 	capWithDefaults    = "urn:ietf:params:netconf:capability:with-defaults:1.0"
 )
 
-// Capabilities are the features a device announced in its hello.
-type Capabilities struct {
-	Candidate bool // :candidate, RFC 6241 8.3
-	// ConfirmedCommit is :confirmed-commit:1.1 (RFC 6241 8.4), with persist and
-	// persist-id, which two-phase apply needs; 1.0 alone does not count.
-	ConfirmedCommit bool
-	Validate        bool // :validate 1.0 or 1.1, RFC 6241 8.6
-	RollbackOnError bool // :rollback-on-error, RFC 6241 8.5
-	// WithDefaults is the basic mode of :with-defaults (RFC 6243 4.3): "explicit",
-	// "trim" or "report-all"; "" when the capability is absent. A diff must know
-	// it: under report-all a default shows up in get-config, under trim it never
-	// does, under explicit only when it was set.
-	WithDefaults string
-	// WithDefaultsAlso are the other modes the device accepts in a request.
-	WithDefaultsAlso []string
-	// Raw is every capability URI, sorted.
-	Raw []string
-}
-
-func parseCapabilities(raw []string) Capabilities {
-	c := Capabilities{Raw: slices.Sorted(slices.Values(raw))}
+// parseCapabilities reads the hello's capability URIs into reconcile's terms.
+func parseCapabilities(raw []string) reconcile.Capabilities {
+	c := reconcile.Capabilities{Raw: slices.Sorted(slices.Values(raw))}
 	for _, uri := range c.Raw {
 		base, query, _ := strings.Cut(uri, "?")
 		switch base {
@@ -62,17 +46,7 @@ func parseCapabilities(raw []string) Capabilities {
 	return c
 }
 
-// Has reports whether the device announced uri (without its query part).
-func (c Capabilities) Has(uri string) bool {
-	for _, r := range c.Raw {
-		if base, _, _ := strings.Cut(r, "?"); base == uri {
-			return true
-		}
-	}
-	return false
-}
-
-func (c Capabilities) clone() Capabilities {
+func cloneCapabilities(c reconcile.Capabilities) reconcile.Capabilities {
 	c.WithDefaultsAlso = slices.Clone(c.WithDefaultsAlso)
 	c.Raw = slices.Clone(c.Raw)
 	return c

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/reconcile"
 )
 
 // deviceEnv is what the device cases need: a device to dial, and how. The same
@@ -133,7 +134,7 @@ func lockWaitCtx(ctx context.Context, t *testing.T, s *Session, ds string) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		err := s.Lock(ctx, ds)
-		var ld *LockDeniedError
+		var ld *reconcile.LockHeldError
 		if err == nil {
 			if waited := time.Until(deadline.Add(-30 * time.Second)); waited < -time.Second {
 				t.Logf("waited %s for the %s lock", -waited.Round(time.Millisecond), ds)
@@ -167,7 +168,7 @@ func applyCtx(ctx context.Context, t *testing.T, s *Session, changes []configtre
 		_ = s.Discard(ctx)
 		t.Fatalf("edit-config: %v", err)
 	}
-	if err := s.Commit(ctx, CommitOptions{}); err != nil {
+	if err := s.Commit(ctx, reconcile.CommitOptions{}); err != nil {
 		_ = s.Discard(ctx)
 		t.Fatalf("commit: %v", err)
 	}
@@ -257,7 +258,7 @@ func caseConfirmedCancel(t *testing.T, env deviceEnv) {
 	if err := s.EditConfig(ctx, Candidate, createIface(t, name, "tentative")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Commit(ctx, CommitOptions{Confirmed: true, Timeout: time.Minute}); err != nil {
+	if err := s.Commit(ctx, reconcile.CommitOptions{Confirmed: true, Timeout: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := description(t, s, Running, name); !ok {
@@ -282,7 +283,7 @@ func caseConfirmedTimeout(t *testing.T, env deviceEnv) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if err := s.Commit(ctx, CommitOptions{Confirmed: true, Timeout: 2 * time.Second}); err != nil {
+	if err := s.Commit(ctx, reconcile.CommitOptions{Confirmed: true, Timeout: 2 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := description(t, s, Running, name); !ok {
@@ -315,12 +316,12 @@ func caseLockDenied(t *testing.T, env deviceEnv) {
 	defer holder.Unlock(context.Background(), Candidate)
 	s := env.dial(t)
 	err := s.Lock(t.Context(), Candidate)
-	var ld *LockDeniedError
+	var ld *reconcile.LockHeldError
 	if !errors.As(err, &ld) {
-		t.Fatalf("lock held by session %s: got %v, want *LockDeniedError", holder.SessionID(), err)
+		t.Fatalf("lock held by session %s: got %v, want *reconcile.LockHeldError", holder.SessionID(), err)
 	}
 	if ld.HeldBy != holder.SessionID() || ld.Device != env.Target.Device || ld.Target != Candidate {
-		t.Errorf("LockDeniedError = %+v, want held by %s on %s", ld, holder.SessionID(), env.Target.Device)
+		t.Errorf("reconcile.LockHeldError = %+v, want held by %s on %s", ld, holder.SessionID(), env.Target.Device)
 	}
 }
 

@@ -7,8 +7,11 @@
 // deadline: a reply that does not come in time is a *TimeoutError, and the session
 // is closed, because a late reply could otherwise be taken for the answer to the
 // next RPC. Errors are typed where callers branch (*HostKeyError, *AuthError,
-// *TimeoutError, *LockDeniedError, *RPCError, ErrClosed) and always name the
-// device and the operation.
+// *TimeoutError, *RPCError) and always name the device and the operation; the
+// ones the engine acts on reach reconcile's vocabulary through errors.Is and
+// errors.As: a dead or timed-out session is reconcile.ErrSessionLost, a held
+// lock a *reconcile.LockHeldError, in-use reconcile.ErrInUse, and a confirming
+// commit or cancel-commit with nothing pending reconcile.ErrNoPendingCommit.
 //
 // Credentials are resolved from references (schema.Credentials) into an Auth,
 // whose secret never appears in errors, logs or formatted output.

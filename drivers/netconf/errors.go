@@ -1,16 +1,12 @@
 package netconf
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
-)
 
-// ErrClosed is returned, wrapped with the device and operation, by a Session
-// whose transport is gone: closed by Close, by a timeout, or by the peer.
-// Open a new Session to go on.
-var ErrClosed = errors.New("netconf session closed")
+	"github.com/netrecon/netrecon/reconcile"
+)
 
 // HostKeyError is a device whose SSH host key is not the one known_hosts holds
 // for it (Want lists the known keys' SHA256 fingerprints), or is not in
@@ -59,21 +55,8 @@ func (e *TimeoutError) Error() string {
 // Timeout reports true, as net.Error does.
 func (e *TimeoutError) Timeout() bool { return true }
 
-// LockDeniedError is a <lock> refused because another session holds the lock
-// (RFC 6241 7.5, error-tag lock-denied). Back off and retry; never kill the
-// holder's session: it may be a human.
-type LockDeniedError struct {
-	Device string
-	Target string // datastore
-	HeldBy string // the holder's session-id from <error-info>, "" if the device did not say
-}
-
-func (e *LockDeniedError) Error() string {
-	if e.HeldBy == "" {
-		return fmt.Sprintf("%s: lock %s: denied, held by another session", e.Device, e.Target)
-	}
-	return fmt.Sprintf("%s: lock %s: denied, held by session %s", e.Device, e.Target, e.HeldBy)
-}
+// Is makes a timeout reconcile.ErrSessionLost: the session is closed after it.
+func (e *TimeoutError) Is(target error) bool { return target == reconcile.ErrSessionLost }
 
 // RPCError is one <rpc-error> of severity error in a reply (RFC 6241 4.3).
 //
@@ -88,6 +71,23 @@ type RPCError struct {
 	Path     string // error-path: the node concerned, when the device says
 	Message  string
 	Info     string // raw <error-info> content
+
+	// noPending: the answer of a confirming commit or a cancel-commit that
+	// names no pending confirmed commit (see settling).
+	noPending bool
+}
+
+// Is maps the rpc-errors the engine branches on onto reconcile's vocabulary:
+// in-use and lock-denied are reconcile.ErrInUse, a confirming commit or a
+// cancel-commit without a pending commit reconcile.ErrNoPendingCommit.
+func (e *RPCError) Is(target error) bool {
+	switch target {
+	case reconcile.ErrInUse:
+		return e.Tag == "in-use" || e.Tag == "lock-denied"
+	case reconcile.ErrNoPendingCommit:
+		return e.noPending
+	}
+	return false
 }
 
 func (e *RPCError) Error() string {

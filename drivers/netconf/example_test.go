@@ -9,6 +9,7 @@ import (
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/drivers/netconf"
+	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/schema"
 )
 
@@ -41,7 +42,7 @@ func ExampleDial() {
 
 	var changes []configtree.Change // from configtree.Diff(live, desired)
 	if err := s.Lock(ctx, netconf.Candidate); err != nil {
-		var denied *netconf.LockDeniedError
+		var denied *reconcile.LockHeldError
 		if errors.As(err, &denied) {
 			fmt.Println("held by session", denied.HeldBy, "- retry later")
 		}
@@ -52,10 +53,10 @@ func ExampleDial() {
 		_ = s.Discard(ctx)
 		return
 	}
-	if err := s.Commit(ctx, netconf.CommitOptions{Confirmed: true, Timeout: time.Minute}); err != nil {
+	if err := s.Commit(ctx, reconcile.CommitOptions{Confirmed: true, Timeout: time.Minute}); err != nil {
 		_ = s.Discard(ctx)
 		return
 	}
 	// Verify running, then confirm with a plain commit.
-	_ = s.Commit(ctx, netconf.CommitOptions{})
+	_ = s.Commit(ctx, reconcile.CommitOptions{})
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/lab/labtest"
+	"github.com/netrecon/netrecon/reconcile"
 )
 
 // labSettle is the pause after hello the lab's yuma123 needs (lab NOTES).
@@ -59,7 +60,7 @@ func TestLabValidateThenCommitQuirk(t *testing.T) {
 	if err := s.Validate(ctx, Candidate); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Commit(ctx, CommitOptions{}); err != nil {
+	if err := s.Commit(ctx, reconcile.CommitOptions{}); err != nil {
 		t.Fatalf("commit after validate: %v (the quirk is that it answers ok)", err)
 	}
 	_, inRunning := description(t, s, Running, name)

@@ -11,12 +11,13 @@ import (
 	"time"
 
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/reconcile"
 )
 
 // Datastore names (RFC 6241 5.1).
 const (
-	Running   = "running"
-	Candidate = "candidate"
+	Running   = reconcile.Running
+	Candidate = reconcile.Candidate
 	Startup   = "startup"
 )
 
@@ -108,7 +109,7 @@ func (s *Session) parseData(op string, raw []byte) (*configtree.Tree, error) {
 }
 
 // Lock locks target for this session (RFC 6241 7.5). A lock held by another
-// session is a *LockDeniedError naming the holder.
+// session is a *reconcile.LockHeldError naming the holder.
 //
 // [RFC6241 7.5]: https://www.rfc-editor.org/rfc/rfc6241#section-7.5
 func (s *Session) Lock(ctx context.Context, target string) error {
@@ -133,7 +134,7 @@ func (s *Session) lockOp(ctx context.Context, op, target string) error {
 	if err != nil && op == "lock" {
 		var re *RPCError
 		if errors.As(err, &re) && re.Tag == "lock-denied" {
-			return &LockDeniedError{Device: s.device, Target: target, HeldBy: holder(raw)}
+			return &reconcile.LockHeldError{Device: s.device, Target: target, HeldBy: holder(raw)}
 		}
 	}
 	return err
@@ -221,23 +222,7 @@ func (s *Session) Validate(ctx context.Context, source string) error {
 	return err
 }
 
-// CommitOptions shape a <commit> (RFC 6241 8.3.4.1, 8.4.5.1).
-type CommitOptions struct {
-	// Confirmed makes the commit revert by itself after Timeout unless confirmed
-	// by a later commit (RFC 6241 8.4).
-	Confirmed bool
-	// Timeout is the confirm-timeout, rounded up to whole seconds; 0 leaves the
-	// device's default (600 s).
-	Timeout time.Duration
-	// Persist names a confirmed commit so that another session can confirm or
-	// cancel it with PersistID: it survives the end of this session.
-	Persist string
-	// PersistID confirms (without Confirmed) or extends (with Confirmed) the
-	// confirmed commit started with that Persist value.
-	PersistID string
-}
-
-func (o CommitOptions) check() error {
+func checkCommit(o reconcile.CommitOptions) error {
 	switch {
 	case o.Timeout < 0:
 		return fmt.Errorf("negative confirm timeout %s", o.Timeout)
@@ -253,9 +238,9 @@ func (o CommitOptions) check() error {
 // extends or confirms a confirmed commit (RFC 6241 8.4.5.1).
 //
 // [RFC6241 8.4.5.1]: https://www.rfc-editor.org/rfc/rfc6241#section-8.4.5.1
-func (s *Session) Commit(ctx context.Context, o CommitOptions) error {
+func (s *Session) Commit(ctx context.Context, o reconcile.CommitOptions) error {
 	const op = "commit"
-	if err := o.check(); err != nil {
+	if err := checkCommit(o); err != nil {
 		return fmt.Errorf("%s: %s: %w", s.device, op, err)
 	}
 	type empty struct{}
@@ -273,6 +258,24 @@ func (s *Session) Commit(ctx context.Context, o CommitOptions) error {
 		}
 	}
 	_, err := s.rpc(ctx, op, &req)
+	if o.PersistID != "" && !o.Confirmed {
+		return settling(err, op)
+	}
+	return err
+}
+
+// settling marks the rpc-error of a confirming commit or a cancel-commit that
+// says no confirmed commit is pending under the persist id. RFC 6241 8.4 names
+// no tag: netsim answers invalid-value; yuma123 netconfd operation-failed, at
+// the persist-id for a commit ("persistent confirmed commit not active") and
+// without a path for a cancel-commit. A commit refused for another reason
+// (operation-failed elsewhere) is not this.
+func settling(err error, op string) error {
+	var re *RPCError
+	if errors.As(err, &re) && (re.Tag == "invalid-value" ||
+		re.Tag == "operation-failed" && (op == "cancel-commit" || strings.HasSuffix(re.Path, "persist-id"))) {
+		re.noPending = true
+	}
 	return err
 }
 
@@ -284,16 +287,7 @@ func (s *Session) CancelCommit(ctx context.Context, persistID string) error {
 		PersistID string   `xml:"persist-id,omitempty"`
 	}{PersistID: persistID}
 	_, err := s.rpc(ctx, "cancel-commit", &req)
-	return err
-}
-
-// MonitoringSession is a NETCONF session the device reports (RFC 6022 2.1.4).
-type MonitoringSession struct {
-	ID         string
-	Username   string
-	Transport  string // identity, e.g. "netconf-ssh" (prefix dropped)
-	SourceHost string
-	LoginTime  time.Time
+	return settling(err, "cancel-commit")
 }
 
 // monitoringNS is ietf-netconf-monitoring (RFC 6022).
@@ -304,7 +298,7 @@ const monitoringNS = "urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring"
 // such as an operator holding a lock.
 //
 // [RFC6022 2.1.4]: https://www.rfc-editor.org/rfc/rfc6022#section-2.1.4
-func (s *Session) Sessions(ctx context.Context) ([]MonitoringSession, error) {
+func (s *Session) Sessions(ctx context.Context) ([]reconcile.MonitoringSession, error) {
 	const op = "get netconf-state/sessions"
 	type sessionsFilter struct {
 		XMLName  xml.Name `xml:"urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring netconf-state"`
@@ -334,9 +328,9 @@ func (s *Session) Sessions(ctx context.Context) ([]MonitoringSession, error) {
 	if err := xml.Unmarshal(raw, &reply); err != nil {
 		return nil, fmt.Errorf("%s: %s: reply: %w", s.device, op, err)
 	}
-	out := make([]MonitoringSession, 0, len(reply.Sessions))
+	out := make([]reconcile.MonitoringSession, 0, len(reply.Sessions))
 	for _, m := range reply.Sessions {
-		ms := MonitoringSession{
+		ms := reconcile.MonitoringSession{
 			ID:         strings.TrimSpace(m.ID),
 			Username:   strings.TrimSpace(m.Username),
 			SourceHost: strings.TrimSpace(m.SourceHost),

@@ -18,6 +18,8 @@ import (
 	"golang.org/x/crypto/ssh"
 	nc "nemith.io/netconf"
 	sshtr "nemith.io/netconf/transport/ssh"
+
+	"github.com/netrecon/netrecon/reconcile"
 )
 
 // baseNS is the NETCONF base namespace (RFC 6241 3.1).
@@ -59,14 +61,14 @@ func (t Target) LogValue() slog.Value {
 // Session is one NETCONF session to one device. Its methods may be called from
 // several goroutines; each RPC has its own deadline. After a timeout or a
 // transport failure the session is closed and every method returns an error
-// wrapping ErrClosed.
+// wrapping reconcile.ErrSessionLost.
 type Session struct {
 	device string
 	client *ssh.Client
 	nc     *nc.Session
 	cfg    config
 	log    *slog.Logger
-	caps   Capabilities
+	caps   reconcile.Capabilities
 
 	// quietLib demotes the library's log records once the session is being
 	// closed on purpose (see libHandler).
@@ -245,7 +247,7 @@ func (s *Session) Device() string { return s.device }
 func (s *Session) SessionID() string { return strconv.FormatUint(s.nc.SessionID(), 10) }
 
 // Capabilities are what the device announced in its hello.
-func (s *Session) Capabilities() Capabilities { return s.caps.clone() }
+func (s *Session) Capabilities() reconcile.Capabilities { return cloneCapabilities(s.caps) }
 
 // Close ends the session with <close-session> (bounded by the RPC timeout) and
 // closes the SSH connection. Closing twice is harmless.
@@ -259,7 +261,7 @@ func (s *Session) Close(ctx context.Context) error {
 	s.quietLib.Store(true)
 	broken := s.broken
 	if broken == nil {
-		s.broken = ErrClosed
+		s.broken = reconcile.ErrSessionLost
 	}
 	s.mu.Unlock()
 
@@ -299,10 +301,10 @@ func (s *Session) usable(op string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.broken != nil {
-		if errors.Is(s.broken, ErrClosed) {
+		if errors.Is(s.broken, reconcile.ErrSessionLost) && !errors.As(s.broken, new(*TimeoutError)) {
 			return fmt.Errorf("%s: %s: %w", s.device, op, s.broken)
 		}
-		return fmt.Errorf("%s: %s: %w (%v)", s.device, op, ErrClosed, s.broken)
+		return fmt.Errorf("%s: %s: %w (%v)", s.device, op, reconcile.ErrSessionLost, s.broken)
 	}
 	return nil
 }
@@ -314,7 +316,7 @@ type result struct {
 
 // rpc sends body and returns the raw <rpc-reply>, or an error: *RPCError(s)
 // for rpc-errors of severity error, *TimeoutError when the reply is late, an
-// ErrClosed wrap when the transport died.
+// reconcile.ErrSessionLost wrap when the transport died.
 //
 // The library's Do honours a context only until the reply starts; reading the
 // rest of it blocks on the transport. So the RPC runs in a goroutine and the
@@ -362,7 +364,7 @@ func (s *Session) rpc(ctx context.Context, op string, body any) ([]byte, error) 
 		return nil, err
 	}
 	if r.err != nil {
-		err := fmt.Errorf("%s: %s: %w (%v)", s.device, op, ErrClosed, r.err)
+		err := fmt.Errorf("%s: %s: %w (%v)", s.device, op, reconcile.ErrSessionLost, r.err)
 		s.fail(err)
 		return nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/netrecon/netrecon/reconcile"
 )
 
 // waitGoroutines polls until the number of goroutines is back to base.
@@ -53,8 +55,8 @@ func TestStalledReplyTimesOut(t *testing.T) {
 			if took := time.Since(start); took > 3*time.Second {
 				t.Errorf("timeout took %s", took)
 			}
-			if err := s.Lock(ctx, Candidate); !errors.Is(err, ErrClosed) || !strings.HasPrefix(err.Error(), "fake: lock: ") {
-				t.Errorf("after timeout, Lock = %v, want ErrClosed naming device and op", err)
+			if err := s.Lock(ctx, Candidate); !errors.Is(err, reconcile.ErrSessionLost) || !strings.HasPrefix(err.Error(), "fake: lock: ") {
+				t.Errorf("after timeout, Lock = %v, want reconcile.ErrSessionLost naming device and op", err)
 			}
 			if err := s.Close(ctx); err != nil {
 				t.Errorf("Close = %v", err)
@@ -110,7 +112,7 @@ func TestRepliesFromFake(t *testing.T) {
 	if s.SessionID() != "42" || !s.Capabilities().Candidate {
 		t.Errorf("session-id %s, caps %+v", s.SessionID(), s.Capabilities())
 	}
-	var ld *LockDeniedError
+	var ld *reconcile.LockHeldError
 	if err := s.Lock(ctx, Candidate); !errors.As(err, &ld) || ld.HeldBy != "17" || ld.Target != Candidate {
 		t.Errorf("Lock = %#v", err)
 	}
@@ -129,7 +131,7 @@ func TestRepliesFromFake(t *testing.T) {
 	if n := tree.Find("/interfaces/interface[name=ge0]/description"); n == nil || n.Value != "d" {
 		t.Errorf("get-config tree:\n%s", tree)
 	}
-	if err := s.Commit(ctx, CommitOptions{}); err != nil {
+	if err := s.Commit(ctx, reconcile.CommitOptions{}); err != nil {
 		t.Error(err)
 	}
 	if _, err := s.GetConfig(ctx, "bogus", nil); err == nil {
@@ -218,8 +220,8 @@ func TestNoLeakAfterClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Close() // the device goes away under an open session
-	if _, err := s.GetConfig(context.Background(), Running, nil); !errors.Is(err, ErrClosed) {
-		t.Errorf("GetConfig on a dropped session = %v, want ErrClosed", err)
+	if _, err := s.GetConfig(context.Background(), Running, nil); !errors.Is(err, reconcile.ErrSessionLost) {
+		t.Errorf("GetConfig on a dropped session = %v, want reconcile.ErrSessionLost", err)
 	}
 	_ = s.Close(context.Background())
 	waitGoroutines(t, base-1) // the server's accept loop is gone too

@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/schema"
 )
 
@@ -166,13 +168,13 @@ func TestOptionsCheckThemselves(t *testing.T) {
 }
 
 func TestCommitOptionsCheck(t *testing.T) {
-	for _, o := range []CommitOptions{{Timeout: -1, Confirmed: true}, {Timeout: time.Second}, {Persist: "x"}} {
-		if o.check() == nil {
+	for _, o := range []reconcile.CommitOptions{{Timeout: -1, Confirmed: true}, {Timeout: time.Second}, {Persist: "x"}} {
+		if checkCommit(o) == nil {
 			t.Errorf("%+v: want error", o)
 		}
 	}
-	for _, o := range []CommitOptions{{}, {Confirmed: true, Timeout: 2 * time.Second, Persist: "p"}, {PersistID: "p"}} {
-		if err := o.check(); err != nil {
+	for _, o := range []reconcile.CommitOptions{{}, {Confirmed: true, Timeout: 2 * time.Second, Persist: "p"}, {PersistID: "p"}} {
+		if err := checkCommit(o); err != nil {
 			t.Errorf("%+v: %v", o, err)
 		}
 	}
@@ -240,7 +242,7 @@ func TestErrorsNameDeviceAndOp(t *testing.T) {
 		&HostKeyError{Device: "pe1", Address: "a:1", Got: "SHA256:x"},
 		&AuthError{Device: "pe1", Username: "u", Err: errors.New("no")},
 		&TimeoutError{Device: "pe1", Op: "lock", After: time.Second},
-		&LockDeniedError{Device: "pe1", Target: "candidate", HeldBy: "7"},
+		&reconcile.LockHeldError{Device: "pe1", Target: "candidate", HeldBy: "7"},
 		&RPCError{Device: "pe1", Op: "edit-config", Tag: "invalid-value", Path: "/a", Message: "bad"},
 	}
 	for _, e := range errs {
@@ -274,5 +276,54 @@ func TestWithDefaultsModeChecked(t *testing.T) {
 	// silently read in the device's own mode.
 	if _, err := s.GetConfig(t.Context(), Running, nil); err == nil || !strings.Contains(err.Error(), "not supported") {
 		t.Errorf("GetConfig = %v", err)
+	}
+}
+
+// TestErrorsReachVocabulary: the driver's errors carry their own detail and
+// answer errors.Is and errors.As with reconcile's terms, which apply, recovery
+// and the daemon branch on.
+func TestErrorsReachVocabulary(t *testing.T) {
+	rpc := func(op, tag string, noPending bool) error {
+		return fmt.Errorf("wrapped: %w", &RPCError{Device: "pe1", Op: op, Tag: tag, noPending: noPending})
+	}
+	for _, c := range []struct {
+		name string
+		err  error
+		is   []error
+	}{
+		{"timeout", &TimeoutError{Device: "pe1", Op: "commit", After: time.Second}, []error{reconcile.ErrSessionLost}},
+		{"closed", fmt.Errorf("pe1: lock: %w (EOF)", reconcile.ErrSessionLost), []error{reconcile.ErrSessionLost}},
+		{"lock held", &reconcile.LockHeldError{Device: "pe1", Target: Candidate, HeldBy: "7"}, []error{reconcile.ErrInUse}},
+		{"in-use", rpc("commit", "in-use", false), []error{reconcile.ErrInUse}},
+		{"lock-denied", rpc("edit-config", "lock-denied", false), []error{reconcile.ErrInUse}},
+		{"no pending", rpc("cancel-commit", "operation-failed", true), []error{reconcile.ErrNoPendingCommit}},
+		{"other", rpc("commit", "operation-failed", false), nil},
+	} {
+		for _, v := range []error{reconcile.ErrSessionLost, reconcile.ErrInUse, reconcile.ErrNoPendingCommit} {
+			if got, want := errors.Is(c.err, v), slices.Contains(c.is, v); got != want {
+				t.Errorf("%s: errors.Is(%v, %v) = %v, want %v", c.name, c.err, v, got, want)
+			}
+		}
+	}
+	// Only a confirming commit's or a cancel-commit's answer says "nothing
+	// pending", in netsim's words and in netconfd's (seen on the lab).
+	for _, c := range []struct {
+		op, tag, path string
+		want          bool
+	}{
+		{"commit", "invalid-value", "", true},
+		{"commit", "operation-failed", "/nc:rpc/nc:commit/nc:persist-id", true},
+		{"commit", "operation-failed", "", false},
+		{"commit", "in-use", "", false},
+		{"cancel-commit", "operation-failed", "", true},
+		{"cancel-commit", "in-use", "", false},
+	} {
+		err := settling(errors.Join(&RPCError{Device: "pe1", Op: c.op, Tag: c.tag, Path: c.path}), c.op)
+		if got := errors.Is(err, reconcile.ErrNoPendingCommit); got != c.want {
+			t.Errorf("settling(%s %s at %q): no pending = %v, want %v", c.op, c.tag, c.path, got, c.want)
+		}
+	}
+	if settling(nil, "commit") != nil {
+		t.Error("settling(nil) is not nil")
 	}
 }

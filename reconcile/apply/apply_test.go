@@ -348,7 +348,7 @@ func TestGuardDefersChangeSet(t *testing.T) {
 	j := openJournal(t)
 	desired := desiredFor(t, env, "x")
 	p := planLive(t, env, desired, j)
-	guard := func(ctx context.Context, dev *schema.Device, d reconcile.Device) error {
+	guard := func(ctx context.Context, dev *schema.Device, d reconcile.Monitor) error {
 		if dev.Name == "pe002" {
 			return errors.New("operator alice logged in")
 		}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/netrecon/netrecon/configtree"
-	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/reconcile"
 )
 
@@ -107,13 +106,13 @@ func (e *engine) prepare(ctx context.Context, t *txn) error {
 	// Candidate, then running: a human committing straight to running
 	// (without candidate) would otherwise slip a change in between our read
 	// and our commit. RFC 6241 §7.5.
-	for _, ds := range []string{netconf.Candidate, netconf.Running} {
+	for _, ds := range []string{reconcile.Candidate, reconcile.Running} {
 		if err := e.lock(ctx, t, ds); err != nil {
 			return err
 		}
 	}
 	var err error
-	if t.before, err = t.sess.GetConfig(ctx, netconf.Running, t.filter); err != nil {
+	if t.before, err = t.sess.GetConfig(ctx, reconcile.Running, t.filter); err != nil {
 		return named(t.name, "get-config running", err)
 	}
 	if got := t.before.Fingerprint(); t.fingerprint != "" && got != t.fingerprint {
@@ -141,19 +140,19 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 	if err := e.to(ctx, t, edited, fmt.Sprintf("%d changes", len(t.changes))); err != nil {
 		return err
 	}
-	if err := t.sess.EditConfig(ctx, netconf.Candidate, t.changes); err != nil {
+	if err := t.sess.EditConfig(ctx, reconcile.Candidate, t.changes); err != nil {
 		return named(t.name, "edit-config candidate", err)
 	}
 	if e.opts.validates(t.dev.Platform) && t.sess.Capabilities().Validate {
-		if err := t.sess.Validate(ctx, netconf.Candidate); err != nil {
+		if err := t.sess.Validate(ctx, reconcile.Candidate); err != nil {
 			return named(t.name, "validate", err)
 		}
 	}
-	co := netconf.CommitOptions{}
+	co := reconcile.CommitOptions{}
 	what := "commit without confirm (no :confirmed-commit:1.1)"
 	if t.confirmed {
 		t.persist = e.persist
-		co = netconf.CommitOptions{Confirmed: true, Timeout: e.opts.ConfirmTimeout, Persist: t.persist}
+		co = reconcile.CommitOptions{Confirmed: true, Timeout: e.opts.ConfirmTimeout, Persist: t.persist}
 		what = fmt.Sprintf("confirmed commit, timeout %s", e.opts.ConfirmTimeout)
 	}
 	// Write-ahead, like the phase: recovery that rolls this commit forward
@@ -178,7 +177,7 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 // may answer <ok/> to a commit and change nothing (yuma123 after <validate>,
 // lab/NOTES.md).
 func (e *engine) verify(ctx context.Context, t *txn) error {
-	after, err := t.sess.GetConfig(ctx, netconf.Running, t.filter)
+	after, err := t.sess.GetConfig(ctx, reconcile.Running, t.filter)
 	if err != nil {
 		return fmt.Errorf("%s: verify: get-config running: %w", t.name, err)
 	}
@@ -258,15 +257,11 @@ func (e *engine) whoHolds(ctx context.Context, t *txn, holder string, err error)
 // confirmed commit of another session still pending (netconfd answers
 // in-use) — from a real failure. Both end by themselves: wait, never kill.
 func contention(err error) (holder string, ok bool) {
-	var denied *netconf.LockDeniedError
-	if errors.As(err, &denied) {
-		return denied.HeldBy, true
+	var held *reconcile.LockHeldError
+	if errors.As(err, &held) {
+		return held.HeldBy, true
 	}
-	var rpcErr *netconf.RPCError
-	if errors.As(err, &rpcErr) && (rpcErr.Tag == "in-use" || rpcErr.Tag == "lock-denied") {
-		return "", true
-	}
-	return "", false
+	return "", errors.Is(err, reconcile.ErrInUse)
 }
 
 // confirm is phase 2 on one device: the confirming commit, the record of
@@ -299,12 +294,11 @@ func (e *engine) confirm(ctx context.Context, t *txn) error {
 // confirmCommit sends the confirming commit, on a fresh session if the old
 // one died: the persist id lets any session confirm (RFC 6241 §8.4.1).
 func (e *engine) confirmCommit(ctx context.Context, t *txn) error {
-	err := t.sess.Commit(ctx, netconf.CommitOptions{PersistID: t.persist})
+	err := t.sess.Commit(ctx, reconcile.CommitOptions{PersistID: t.persist})
 	if err == nil {
 		return nil
 	}
-	var te *netconf.TimeoutError
-	if !errors.Is(err, netconf.ErrClosed) && !errors.As(err, &te) {
+	if !errors.Is(err, reconcile.ErrSessionLost) {
 		return fmt.Errorf("%s: confirming commit: %w (the device rolls back after the confirm-timeout)", t.name, err)
 	}
 	e.log.Warn("confirming commit failed; retrying on a new session", "device", t.name, "err", err)
@@ -314,7 +308,7 @@ func (e *engine) confirmCommit(ctx context.Context, t *txn) error {
 	}
 	_ = t.sess.Close(context.WithoutCancel(ctx))
 	t.sess, t.locked = s, nil
-	if err := s.Commit(ctx, netconf.CommitOptions{PersistID: t.persist}); err != nil {
+	if err := s.Commit(ctx, reconcile.CommitOptions{PersistID: t.persist}); err != nil {
 		return fmt.Errorf("%s: confirming commit on a new session: %w", t.name, err)
 	}
 	return nil
@@ -416,10 +410,9 @@ func (e *engine) cancelCommit(ctx context.Context, t *txn) error {
 	// running is unlocked first. Nobody slips in meanwhile: the candidate
 	// stays locked, and the pending confirmed commit keeps other sessions'
 	// locks out (in-use) until it is cancelled.
-	e.unlock(ctx, t, netconf.Running)
+	e.unlock(ctx, t, reconcile.Running)
 	err := t.sess.CancelCommit(ctx, t.persist)
-	var te *netconf.TimeoutError
-	if errors.Is(err, netconf.ErrClosed) || errors.As(err, &te) {
+	if errors.Is(err, reconcile.ErrSessionLost) {
 		if derr := e.redial(ctx, t); derr != nil {
 			return fmt.Errorf("%s: cancel-commit: %w; redial: %w", t.name, err, derr)
 		}
@@ -477,13 +470,12 @@ func (e *engine) readBack(ctx context.Context, t *txn) (*configtree.Tree, error)
 			return nil, err
 		}
 	}
-	now, err := t.sess.GetConfig(ctx, netconf.Running, t.filter)
-	var te *netconf.TimeoutError
-	if errors.Is(err, netconf.ErrClosed) || errors.As(err, &te) {
+	now, err := t.sess.GetConfig(ctx, reconcile.Running, t.filter)
+	if errors.Is(err, reconcile.ErrSessionLost) {
 		if derr := e.redial(ctx, t); derr != nil {
 			return nil, fmt.Errorf("%w; redial: %w", err, derr)
 		}
-		now, err = t.sess.GetConfig(ctx, netconf.Running, t.filter)
+		now, err = t.sess.GetConfig(ctx, reconcile.Running, t.filter)
 	}
 	return now, err
 }
@@ -508,7 +500,7 @@ func (e *engine) unlock(ctx context.Context, t *txn, ds string) {
 	if i < 0 {
 		return
 	}
-	if err := t.sess.Unlock(ctx, ds); err != nil && !errors.Is(err, netconf.ErrClosed) {
+	if err := t.sess.Unlock(ctx, ds); err != nil && !errors.Is(err, reconcile.ErrSessionLost) {
 		e.log.Warn("unlock failed", "device", t.name, "datastore", ds, "err", err)
 	}
 	t.locked = slices.Delete(t.locked, i, i+1)
@@ -525,19 +517,19 @@ func (e *engine) undo(ctx context.Context, t *txn, from *configtree.Tree) error 
 	if len(inverse) == 0 {
 		return nil
 	}
-	if !slices.Contains(t.locked, netconf.Candidate) {
+	if !slices.Contains(t.locked, reconcile.Candidate) {
 		// A new session (the old one died): the edit needs the lock again.
-		if err := e.lock(ctx, t, netconf.Candidate); err != nil {
+		if err := e.lock(ctx, t, reconcile.Candidate); err != nil {
 			return fmt.Errorf("%s: undo: %w", t.name, err)
 		}
 	}
 	if err := t.sess.Discard(ctx); err != nil {
 		return fmt.Errorf("%s: undo: discard-changes: %w", t.name, err)
 	}
-	if err := t.sess.EditConfig(ctx, netconf.Candidate, inverse); err != nil {
+	if err := t.sess.EditConfig(ctx, reconcile.Candidate, inverse); err != nil {
 		return fmt.Errorf("%s: undo: edit-config: %w", t.name, err)
 	}
-	if err := t.sess.Commit(ctx, netconf.CommitOptions{}); err != nil {
+	if err := t.sess.Commit(ctx, reconcile.CommitOptions{}); err != nil {
 		return fmt.Errorf("%s: undo: commit: %w", t.name, err)
 	}
 	return nil
@@ -557,7 +549,7 @@ func (e *engine) release(ctx context.Context, t *txn, discard bool) {
 		}
 	}
 	for i := len(t.locked) - 1; i >= 0; i-- {
-		if err := t.sess.Unlock(ctx, t.locked[i]); err != nil && !errors.Is(err, netconf.ErrClosed) {
+		if err := t.sess.Unlock(ctx, t.locked[i]); err != nil && !errors.Is(err, reconcile.ErrSessionLost) {
 			e.log.Warn("unlock failed; the lock ends with the session", "device", t.name, "datastore", t.locked[i], "err", err)
 		}
 	}

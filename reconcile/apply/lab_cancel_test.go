@@ -8,6 +8,7 @@ import (
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/drivers/netconf"
+	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
 )
@@ -21,7 +22,7 @@ func (l *labEnv) rawRunning(t testing.TB, dev string, filter *configtree.Tree) *
 		t.Fatal(err)
 	}
 	defer s.Close(context.Background())
-	got, err := s.GetConfig(context.Background(), netconf.Running, filter)
+	got, err := s.GetConfig(context.Background(), reconcile.Running, filter)
 	if err != nil {
 		t.Fatal(err)
 	}

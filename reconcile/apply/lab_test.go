@@ -251,8 +251,8 @@ func bare(ctx context.Context, l *labEnv, dev string, changes []configtree.Chang
 	}
 	defer s.Close(ctx)
 	for {
-		err = s.Lock(ctx, netconf.Candidate)
-		var denied *netconf.LockDeniedError
+		err = s.Lock(ctx, reconcile.Candidate)
+		var denied *reconcile.LockHeldError
 		if !errors.As(err, &denied) {
 			break
 		}
@@ -264,11 +264,11 @@ func bare(ctx context.Context, l *labEnv, dev string, changes []configtree.Chang
 	if err != nil {
 		return err
 	}
-	defer s.Unlock(ctx, netconf.Candidate)
-	if err := s.EditConfig(ctx, netconf.Candidate, changes); err != nil {
+	defer s.Unlock(ctx, reconcile.Candidate)
+	if err := s.EditConfig(ctx, reconcile.Candidate, changes); err != nil {
 		return err
 	}
-	return s.Commit(ctx, netconf.CommitOptions{})
+	return s.Commit(ctx, reconcile.CommitOptions{})
 }
 
 // TestLabLockHolderNamed: a real session holding the lock is named with its
@@ -281,10 +281,10 @@ func TestLabLockHolderNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer holder.Close(context.Background())
-	if err := lockUntil(t.Context(), holder, netconf.Candidate); err != nil {
+	if err := lockUntil(t.Context(), holder, reconcile.Candidate); err != nil {
 		t.Fatal(err)
 	}
-	defer holder.Unlock(context.Background(), netconf.Candidate)
+	defer holder.Unlock(context.Background(), reconcile.Candidate)
 	desired := map[string]*configtree.Tree{"lab3": ifaces(t, "svc-lab", name, "x")}
 	p, err := PlanLive(t.Context(), l.inv, desired, l.dialer, nil, []string{"lab3"}, 1)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/netrecon/netrecon/configtree"
-	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/ownership"
@@ -137,11 +136,11 @@ func readRunning(ctx context.Context, dialer reconcile.Dialer, dev *schema.Devic
 		return nil, fmt.Errorf("%s: dial: %w", dev.Name, err)
 	}
 	defer func() {
-		if cerr := s.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil && !errors.Is(cerr, netconf.ErrClosed) {
+		if cerr := s.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil && !errors.Is(cerr, reconcile.ErrSessionLost) {
 			err = fmt.Errorf("%s: close: %w", dev.Name, cerr)
 		}
 	}()
-	live, err := s.GetConfig(ctx, netconf.Running, filter)
+	live, err := s.GetConfig(ctx, reconcile.Running, filter)
 	if err != nil {
 		return nil, fmt.Errorf("%s: get-config running: %w", dev.Name, err)
 	}

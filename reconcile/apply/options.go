@@ -62,7 +62,7 @@ type Options struct {
 	// Guard, when set, is asked before a device is changed (operator logged
 	// in, freeze window). An error defers the device, and the whole change set
 	// when atomic (*DeferredError).
-	Guard func(ctx context.Context, dev *schema.Device, d reconcile.Device) error
+	Guard func(ctx context.Context, dev *schema.Device, d reconcile.Monitor) error
 	// Reporter receives progress events; nil sends none. Calls are serialised.
 	Reporter Reporter
 	// Logger receives one line per event and error; nil discards.

@@ -243,9 +243,9 @@ func TestLabAdoptedEntryRestoredOnRemoval(t *testing.T) {
 	}
 	for _, step := range []func() error{
 		func() error {
-			return s.EditConfig(t.Context(), netconf.Candidate, configtree.Diff(configtree.New(), human))
+			return s.EditConfig(t.Context(), reconcile.Candidate, configtree.Diff(configtree.New(), human))
 		},
-		func() error { return s.Commit(t.Context(), netconf.CommitOptions{}) },
+		func() error { return s.Commit(t.Context(), reconcile.CommitOptions{}) },
 	} {
 		if err := step(); err != nil {
 			t.Fatal(err)
@@ -260,8 +260,8 @@ func TestLabAdoptedEntryRestoredOnRemoval(t *testing.T) {
 		defer s.Close(context.Background())
 		gone := human.Clone()
 		gone.SetOwner("test")
-		_ = s.EditConfig(context.Background(), netconf.Candidate, configtree.Diff(gone, configtree.New()))
-		_ = s.Commit(context.Background(), netconf.CommitOptions{})
+		_ = s.EditConfig(context.Background(), reconcile.Candidate, configtree.Diff(gone, configtree.New()))
+		_ = s.Commit(context.Background(), reconcile.CommitOptions{})
 	})
 	read := func() *configtree.Tree {
 		live, err := readRunning(t.Context(), l.dialer, l.inv.Device(devName), configtree.Filter(human))

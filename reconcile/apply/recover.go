@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/netrecon/netrecon/configtree"
-	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/planfile"
@@ -207,15 +206,15 @@ func recoverDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dia
 	}
 	defer closeQuietly(context.WithoutCancel(ctx), s)
 	if forward {
-		err = s.Commit(ctx, netconf.CommitOptions{PersistID: d.PersistID})
+		err = s.Commit(ctx, reconcile.CommitOptions{PersistID: d.PersistID})
 	} else {
 		err = s.CancelCommit(ctx, d.PersistID)
 	}
-	var rpcErr *netconf.RPCError
 	switch {
-	case errors.As(err, &rpcErr):
+	case errors.Is(err, reconcile.ErrNoPendingCommit):
 		// No confirmed commit under that persist id (see the constants) —
-		// or one lost without a rollback: running tells.
+		// or one lost without a rollback: running tells. Any other answer
+		// (in-use: another session holds a lock) settles nothing.
 		action = RecoveryAlreadyRolledBack
 		if forward {
 			action = RecoveryAlreadyConfirmed
@@ -232,7 +231,7 @@ func recoverDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dia
 		}
 		return RecoveryAction{Action: RecoveryManual, Err: fmt.Errorf("%s: %s, but running cannot be checked: %w", d.Device, action, cerr)}
 	}
-	now, rerr := s.GetConfig(ctx, netconf.Running, c.filter)
+	now, rerr := s.GetConfig(ctx, reconcile.Running, c.filter)
 	if rerr != nil {
 		return RecoveryAction{Action: RecoveryManual, Err: fmt.Errorf("%s: %s; reading running back: %w", d.Device, action, rerr)}
 	}
@@ -304,14 +303,14 @@ func undoDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer
 
 // undoOn commits inverse plainly on s under the candidate lock.
 func undoOn(ctx context.Context, s reconcile.Device, inverse []configtree.Change) error {
-	if err := lockWithin(ctx, s, netconf.Candidate, DefaultLockWait); err != nil {
+	if err := lockWithin(ctx, s, reconcile.Candidate, DefaultLockWait); err != nil {
 		return err
 	}
-	defer s.Unlock(context.WithoutCancel(ctx), netconf.Candidate)
+	defer s.Unlock(context.WithoutCancel(ctx), reconcile.Candidate)
 	for _, step := range []func() error{
 		func() error { return s.Discard(ctx) },
-		func() error { return s.EditConfig(ctx, netconf.Candidate, inverse) },
-		func() error { return s.Commit(ctx, netconf.CommitOptions{}) },
+		func() error { return s.EditConfig(ctx, reconcile.Candidate, inverse) },
+		func() error { return s.Commit(ctx, reconcile.CommitOptions{}) },
 	} {
 		if err := step(); err != nil {
 			_ = s.Discard(context.WithoutCancel(ctx))
@@ -362,7 +361,7 @@ func (c *recoveryCheck) undo(ctx context.Context, j *journal.Journal, run journa
 		return RecoveryAction{Action: RecoveryUndone, Err: err}
 	}
 	uerr := undoOn(ctx, s, diff)
-	again, rerr := s.GetConfig(ctx, netconf.Running, c.filter)
+	again, rerr := s.GetConfig(ctx, reconcile.Running, c.filter)
 	if rerr == nil && c.is(again, c.before) {
 		return RecoveryAction{Action: RecoveryUndone}
 	}

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/schema"
@@ -100,7 +99,7 @@ func TestCrashRecovery(t *testing.T) {
 // noConfirm hides :confirmed-commit from a session, as an older router would.
 type noConfirm struct{ reconcile.Device }
 
-func (n noConfirm) Capabilities() netconf.Capabilities {
+func (n noConfirm) Capabilities() reconcile.Capabilities {
 	c := n.Device.Capabilities()
 	c.ConfirmedCommit = false
 	return c
@@ -223,4 +222,50 @@ func TestRecoverUndoesPlainCommit(t *testing.T) {
 		}
 	}
 	sameConfig(t, env, old, "after undo by recovery")
+}
+
+// TestRecoverConfirmInUse: recovery rolls a crashed run forward, but the
+// device answers the confirming commit in-use (an operator took the lock on
+// running meanwhile). That rpc-error does not say the commit was confirmed
+// before: the run must not record the device confirmed, nor its ownership,
+// while its confirmed commit still waits and will roll back.
+func TestRecoverConfirmInUse(t *testing.T) {
+	env := newSim(t, 1)
+	j := openJournal(t)
+	desired := desiredFor(t, env, "new")
+	p := planLive(t, env, desired, j)
+	hook := func(device, phase string) {
+		if phase == string(journal.Confirmed) {
+			runtime.Goexit()
+		}
+	}
+	if _, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Journal: j, PhaseHook: hook, ConfirmTimeout: time.Minute}); !errors.Is(err, errHalted) {
+		t.Fatalf("apply: %v, want halted", err)
+	}
+	noSessions(t, env)
+	dev := env.sim.Device("pe001")
+	if !dev.ConfirmPending() {
+		t.Fatal("no confirmed commit pending after the crash; the test proves nothing")
+	}
+	if err := dev.HoldLock(reconcile.Running); err != nil {
+		t.Fatal(err)
+	}
+	acts, err := Recover(t.Context(), j, env.dialer, env.inv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acts) != 1 {
+		t.Fatalf("actions %+v", acts)
+	}
+	if a := acts[0]; a.Err == nil || a.Action == RecoveryAlreadyConfirmed {
+		t.Errorf("in-use answer to the confirming commit: action %q, err %v; want an error, not %q", a.Action, a.Err, RecoveryAlreadyConfirmed)
+	} else if !errors.Is(a.Err, reconcile.ErrInUse) {
+		t.Errorf("err %v, want reconcile.ErrInUse in it", a.Err)
+	}
+	if rec, _, err := j.Ownership(t.Context(), "pe001"); err != nil || !rec.IsZero() {
+		t.Errorf("ownership recorded for a commit still pending: %+v, %v", rec, err)
+	}
+	if !dev.ConfirmPending() {
+		t.Error("the confirmed commit is no longer pending")
+	}
 }

@@ -56,7 +56,7 @@ func (d *Daemon) buildGuard() (guard.Guard, error) {
 }
 
 // guard is the apply engine's Guard option.
-func (d *Daemon) guard() func(ctx context.Context, dev *schema.Device, s reconcile.Device) error {
+func (d *Daemon) guard() func(ctx context.Context, dev *schema.Device, s reconcile.Monitor) error {
 	g := d.guards
 	if g == nil {
 		return nil

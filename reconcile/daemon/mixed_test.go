@@ -16,7 +16,7 @@ import (
 // would: its rollback is an undo from the pre-image.
 type noConfirm struct{ reconcile.Device }
 
-func (n noConfirm) Capabilities() netconf.Capabilities {
+func (n noConfirm) Capabilities() reconcile.Capabilities {
 	c := n.Device.Capabilities()
 	c.ConfirmedCommit = false
 	return c

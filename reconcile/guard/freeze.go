@@ -388,7 +388,7 @@ func FreezeWindows(windows []Window, now func() time.Time) (Guard, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return Func(func(_ context.Context, dev *schema.Device, _ reconcile.Device) error {
+	return Func(func(_ context.Context, dev *schema.Device, _ reconcile.Monitor) error {
 		if dev == nil {
 			return errNoDevice(NameFreezeWindow)
 		}

@@ -18,14 +18,14 @@ import (
 // must wait, or another error (a done ctx, a misuse such as a nil device),
 // which must stop the change as well.
 type Guard interface {
-	Check(ctx context.Context, dev *schema.Device, d reconcile.Device) error
+	Check(ctx context.Context, dev *schema.Device, d reconcile.Monitor) error
 }
 
 // Func adapts a function to Guard.
-type Func func(ctx context.Context, dev *schema.Device, d reconcile.Device) error
+type Func func(ctx context.Context, dev *schema.Device, d reconcile.Monitor) error
 
 // Check implements Guard.
-func (f Func) Check(ctx context.Context, dev *schema.Device, d reconcile.Device) error {
+func (f Func) Check(ctx context.Context, dev *schema.Device, d reconcile.Monitor) error {
 	return f(ctx, dev, d)
 }
 
@@ -82,7 +82,7 @@ func IsDeferred(err error) (*DeferredError, bool) {
 // a guard missing by mistake must not mean "go ahead".
 func All(guards ...Guard) Guard {
 	gs := slices.Clone(guards)
-	return Func(func(ctx context.Context, dev *schema.Device, d reconcile.Device) error {
+	return Func(func(ctx context.Context, dev *schema.Device, d reconcile.Monitor) error {
 		for i, g := range gs {
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("%s: guards: %w", deviceName(dev), context.Cause(ctx))
@@ -100,7 +100,7 @@ func All(guards ...Guard) Guard {
 
 // Maintenance defers a device the inventory marks maintenance: true.
 func Maintenance() Guard {
-	return Func(func(_ context.Context, dev *schema.Device, _ reconcile.Device) error {
+	return Func(func(_ context.Context, dev *schema.Device, _ reconcile.Monitor) error {
 		if dev == nil {
 			return errNoDevice(NameMaintenance)
 		}

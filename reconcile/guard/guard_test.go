@@ -86,10 +86,10 @@ func TestDeferredError(t *testing.T) {
 func TestAll(t *testing.T) {
 	var ran []string
 	pass := func(name string) Guard {
-		return Func(func(context.Context, *schema.Device, reconcile.Device) error { ran = append(ran, name); return nil })
+		return Func(func(context.Context, *schema.Device, reconcile.Monitor) error { ran = append(ran, name); return nil })
 	}
 	deferring := func(name string) Guard {
-		return Func(func(_ context.Context, dev *schema.Device, _ reconcile.Device) error {
+		return Func(func(_ context.Context, dev *schema.Device, _ reconcile.Monitor) error {
 			ran = append(ran, name)
 			return &DeferredError{Guard: name, Device: dev.Name, Reason: name}
 		})
@@ -134,7 +134,7 @@ func TestAll(t *testing.T) {
 // never asked anything over the network.
 func TestAllMaintenanceFirst(t *testing.T) {
 	asked := false
-	network := Func(func(context.Context, *schema.Device, reconcile.Device) error { asked = true; return nil })
+	network := Func(func(context.Context, *schema.Device, reconcile.Monitor) error { asked = true; return nil })
 	dev := device("pe1")
 	dev.Maintenance = true
 	deferredBy(t, All(Maintenance(), network).Check(t.Context(), dev, nil), NameMaintenance)

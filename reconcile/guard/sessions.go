@@ -23,7 +23,7 @@ import (
 // the read's error as the cause.
 func OperatorSessions(allow []string) Guard {
 	allowed := slices.Clone(allow)
-	return Func(func(ctx context.Context, dev *schema.Device, d reconcile.Device) error {
+	return Func(func(ctx context.Context, dev *schema.Device, d reconcile.Monitor) error {
 		if dev == nil {
 			return errNoDevice(NameOperatorSessions)
 		}

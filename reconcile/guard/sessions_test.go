@@ -19,39 +19,39 @@ import (
 type sessionsDevice struct {
 	reconcile.Device
 	own      string
-	sessions []netconf.MonitoringSession
+	sessions []reconcile.MonitoringSession
 	err      error
 }
 
 func (d *sessionsDevice) SessionID() string { return d.own }
 
-func (d *sessionsDevice) Sessions(ctx context.Context) ([]netconf.MonitoringSession, error) {
+func (d *sessionsDevice) Sessions(ctx context.Context) ([]reconcile.MonitoringSession, error) {
 	return d.sessions, d.err
 }
 
 func TestOperatorSessions(t *testing.T) {
-	self := netconf.MonitoringSession{ID: "3", Username: "netrecon", SourceHost: "10.0.0.1"}
-	alice := netconf.MonitoringSession{ID: "7", Username: "alice", SourceHost: "10.0.0.5"}
-	bob := netconf.MonitoringSession{ID: "9", Username: "bob"}
-	otherNetrecon := netconf.MonitoringSession{ID: "4", Username: "netrecon", SourceHost: "10.0.0.2"}
+	self := reconcile.MonitoringSession{ID: "3", Username: "netrecon", SourceHost: "10.0.0.1"}
+	alice := reconcile.MonitoringSession{ID: "7", Username: "alice", SourceHost: "10.0.0.5"}
+	bob := reconcile.MonitoringSession{ID: "9", Username: "bob"}
+	otherNetrecon := reconcile.MonitoringSession{ID: "4", Username: "netrecon", SourceHost: "10.0.0.2"}
 	readErr := errors.New("rpc timed out")
 	for _, tc := range []struct {
 		name     string
 		allow    []string
-		sessions []netconf.MonitoringSession
+		sessions []reconcile.MonitoringSession
 		err      error
 		reason   string // "" when the guard passes
 	}{
-		{"only our session", nil, []netconf.MonitoringSession{self}, nil, ""},
+		{"only our session", nil, []reconcile.MonitoringSession{self}, nil, ""},
 		{"no sessions listed", nil, nil, nil, ""},
-		{"operator logged in", nil, []netconf.MonitoringSession{self, alice}, nil, "operator alice logged in (session 7 from 10.0.0.5)"},
-		{"two operators, one without a host", nil, []netconf.MonitoringSession{alice, self, bob}, nil,
+		{"operator logged in", nil, []reconcile.MonitoringSession{self, alice}, nil, "operator alice logged in (session 7 from 10.0.0.5)"},
+		{"two operators, one without a host", nil, []reconcile.MonitoringSession{alice, self, bob}, nil,
 			"operator alice logged in (session 7 from 10.0.0.5), operator bob logged in (session 9)"},
-		{"allowed user", []string{"alice"}, []netconf.MonitoringSession{self, alice}, nil, ""},
-		{"allow lists only some", []string{"alice"}, []netconf.MonitoringSession{self, alice, bob}, nil, "operator bob logged in (session 9)"},
-		{"another netrecon session counts", nil, []netconf.MonitoringSession{self, otherNetrecon}, nil, "operator netrecon logged in (session 4 from 10.0.0.2)"},
-		{"another netrecon session allowed", []string{"netrecon"}, []netconf.MonitoringSession{self, otherNetrecon}, nil, ""},
-		{"no username", nil, []netconf.MonitoringSession{{ID: "12"}}, nil, "operator (unknown user) logged in (session 12)"},
+		{"allowed user", []string{"alice"}, []reconcile.MonitoringSession{self, alice}, nil, ""},
+		{"allow lists only some", []string{"alice"}, []reconcile.MonitoringSession{self, alice, bob}, nil, "operator bob logged in (session 9)"},
+		{"another netrecon session counts", nil, []reconcile.MonitoringSession{self, otherNetrecon}, nil, "operator netrecon logged in (session 4 from 10.0.0.2)"},
+		{"another netrecon session allowed", []string{"netrecon"}, []reconcile.MonitoringSession{self, otherNetrecon}, nil, ""},
+		{"no username", nil, []reconcile.MonitoringSession{{ID: "12"}}, nil, "operator (unknown user) logged in (session 12)"},
 		{"read fails: fail closed", nil, nil, readErr, "cannot tell whether an operator is logged in"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

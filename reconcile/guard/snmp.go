@@ -144,7 +144,7 @@ func (g *SNMPGuard) entry(device string) *snmpEntry {
 }
 
 // Check implements Guard. The session d is not used: SNMP goes to the agent.
-func (g *SNMPGuard) Check(ctx context.Context, dev *schema.Device, _ reconcile.Device) error {
+func (g *SNMPGuard) Check(ctx context.Context, dev *schema.Device, _ reconcile.Monitor) error {
 	if dev == nil {
 		return errNoDevice(NameSNMPUsers)
 	}
