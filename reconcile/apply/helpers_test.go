@@ -303,7 +303,7 @@ func (s crashSession) Validate(ctx context.Context, source string) error {
 	return s.Device.Validate(ctx, source)
 }
 
-func (s crashSession) Commit(ctx context.Context, o netconf.CommitOptions) error {
+func (s crashSession) Commit(ctx context.Context, o reconcile.CommitOptions) error {
 	if err := s.alive(); err != nil {
 		return err
 	}
@@ -317,7 +317,7 @@ func (s crashSession) CancelCommit(ctx context.Context, persistID string) error 
 	return s.Device.CancelCommit(ctx, persistID)
 }
 
-func (s crashSession) Sessions(ctx context.Context) ([]netconf.MonitoringSession, error) {
+func (s crashSession) Sessions(ctx context.Context) ([]reconcile.MonitoringSession, error) {
 	if err := s.alive(); err != nil {
 		return nil, err
 	}

@@ -231,18 +231,14 @@ func TestRecoverUndoesPlainCommit(t *testing.T) {
 // while its confirmed commit still waits and will roll back.
 func TestRecoverConfirmInUse(t *testing.T) {
 	env := newSim(t, 1)
-	j := openJournal(t)
 	desired := desiredFor(t, env, "new")
+	cr := newCrash(t, env, "pe001", journal.Confirmed)
+	j := cr.j
 	p := planLive(t, env, desired, j)
-	hook := func(device, phase string) {
-		if phase == string(journal.Confirmed) {
-			runtime.Goexit()
-		}
-	}
-	if _, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Journal: j, PhaseHook: hook, ConfirmTimeout: time.Minute}); !errors.Is(err, errHalted) {
+	if _, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: cr.dialer(env.dialer), Journal: j, Reporter: cr, ConfirmTimeout: time.Minute}); !cr.stopped(err) {
 		t.Fatalf("apply: %v, want halted", err)
 	}
-	noSessions(t, env)
+	j = cr.reopen(t)
 	dev := env.sim.Device("pe001")
 	if !dev.ConfirmPending() {
 		t.Fatal("no confirmed commit pending after the crash; the test proves nothing")
