@@ -84,7 +84,7 @@ func planDevice(ctx context.Context, dev *schema.Device, desired *configtree.Tre
 	if err != nil {
 		return nil, err
 	}
-	filter, err := managedFilter(desired, rec)
+	filter, err := rec.Filter(desired)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dev.Name, err)
 	}
