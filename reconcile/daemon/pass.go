@@ -239,23 +239,11 @@ func (d *Daemon) render(ctx context.Context, commit string) (*schema.Intent, map
 	if err != nil {
 		return nil, nil, err
 	}
-	in, diags := schema.Load(fsys, schema.Options{Evaluator: d.opts.Evaluator})
+	b, diags, _ := render.BuildFS(ctx, fsys, render.BuildOptions{Load: schema.Options{Evaluator: d.opts.Evaluator}})
 	if diags.HasErrors() {
 		return nil, nil, &invalidIntentError{commit, diags.Err()}
 	}
-	r, diags := render.New(in)
-	if diags.HasErrors() {
-		return nil, nil, &invalidIntentError{commit, diags.Err()}
-	}
-	names := make([]string, len(in.Devices))
-	for i, dev := range in.Devices {
-		names[i] = dev.Name
-	}
-	desired, diags := r.Devices(ctx, names)
-	if diags.HasErrors() {
-		return nil, nil, &invalidIntentError{commit, diags.Err()}
-	}
-	return in, desired, nil
+	return b.Intent, b.Desired, nil
 }
 
 // planDevices plans the devices that are due (not waiting out a back-off or

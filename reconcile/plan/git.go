@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/netrecon/netrecon/gitsrc"
+	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
 
@@ -98,20 +99,18 @@ func FromGit(ctx context.Context, opts GitOptions) (*Plan, error) {
 	lo := opts.Load
 	lo.Trusted = func(p string) bool { return !isChanged[p] }
 
-	headIntent, diags := schema.Load(headFS, lo)
+	headB, diags := render.Load(headFS, lo)
 	if diags.HasErrors() {
-		diags.Sort()
 		return nil, &InvalidRevisionError{Side: "head", Source: headSrc, Diagnostics: diags}
 	}
 	// Base differs from head only in the changed files: the others are
 	// taken from head's load instead of being read and decoded again.
-	lo.Previous, lo.Unchanged = headIntent, lo.Trusted
-	baseIntent, diags := schema.Load(baseFS, lo)
+	lo.Previous, lo.Unchanged = headB.Intent, lo.Trusted
+	baseB, diags := render.Load(baseFS, lo)
 	if diags.HasErrors() {
-		diags.Sort()
 		return nil, &InvalidRevisionError{Side: "base", Source: baseSrc, Diagnostics: diags}
 	}
-	p, diags := Between(ctx, Revision{Source: baseSrc, Intent: baseIntent}, Revision{Source: headSrc, Intent: headIntent}, changed)
+	p, diags := Between(ctx, Revision{Source: baseSrc, Intent: baseB.Intent}, Revision{Source: headSrc, Intent: headB.Intent}, changed)
 	if diags.HasErrors() {
 		diags.Sort()
 		return nil, &InvalidRevisionError{Side: "head", Source: headSrc, Diagnostics: diags}

@@ -57,12 +57,9 @@ func renderSide(ctx context.Context, in *schema.Intent, names []string) (map[str
 	if len(present) == 0 {
 		return map[string]*configtree.Tree{}, nil
 	}
-	r, diags := render.New(in)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	trees, more := r.Devices(ctx, present)
-	return trees, append(diags, more...)
+	b := &render.Build{Intent: in}
+	diags := b.Render(ctx, present, render.Budget{})
+	return b.Desired, diags
 }
 
 // Touched returns the devices whose desired configuration may differ between
