@@ -20,6 +20,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
 	"github.com/netrecon/netrecon/reconcile/planfile"
+	"github.com/netrecon/netrecon/reconcile/planner"
 	"github.com/netrecon/netrecon/views"
 )
 
@@ -121,7 +122,7 @@ func runApply(ctx context.Context, a *app, target string, af applyFlags, lf load
 			return &exitError{code: 1, err: err}
 		}
 	} else {
-		p, err = apply.PlanLive(ctx, env.in, env.desired, env.dialer, env.journal, env.devices, df.concurrency)
+		p, err = planner.Live(ctx, planner.LiveOptions{Intent: env.in, Desired: env.desired, Dialer: env.dialer, Journal: env.journal, Devices: env.devices, Concurrency: df.concurrency})
 		if err != nil {
 			return &exitError{code: 1, err: err}
 		}
@@ -203,7 +204,7 @@ func readPlanFile(ctx context.Context, path string, env *liveEnv, df *deviceFlag
 	for _, d := range p.Devices {
 		names = append(names, d.Name)
 	}
-	fresh, err := apply.PlanLive(ctx, env.in, desired, env.dialer, env.journal, names, df.concurrency)
+	fresh, err := planner.Live(ctx, planner.LiveOptions{Intent: env.in, Desired: desired, Dialer: env.dialer, Journal: env.journal, Devices: names, Concurrency: df.concurrency})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: planning again: %w", path, err)
 	}

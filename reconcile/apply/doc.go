@@ -1,7 +1,7 @@
 // Package apply executes a Plan on devices, transactionally, and recovers runs
-// a crash left half-way. It also reads devices for a live plan (PlanLive),
-// because planning and applying must read the same managed subtrees for a
-// plan's fingerprint to mean anything at apply time.
+// a crash left half-way. It reads devices through the same managed filter as
+// the live planner (ownership.Record.Filter), so that a plan's fingerprint
+// means something at apply time.
 //
 // # The transaction (DESIGN invariants 2, 4, 5, 6)
 //
@@ -56,7 +56,7 @@
 // # Files
 //
 // apply.go runs a change set (Apply, Result); device.go holds the steps of
-// one device's transaction; live.go plans against running (PlanLive);
-// filter.go the read filter both share; recover.go settles unfinished runs;
+// one device's transaction; filter.go reads the ownership record;
+// recover.go settles unfinished runs;
 // workers.go the bounded worker pool with panic recovery.
 package apply

@@ -13,6 +13,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/reconcile/planner"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
@@ -284,7 +285,7 @@ func (d *Daemon) planDevices(ctx context.Context, s *passState) (bool, error) {
 	if len(s.due) == 0 {
 		return true, nil
 	}
-	p, err := apply.PlanLive(ctx, s.intent, s.desired, s.dialer, d.journal, s.due, d.cfg.Concurrency)
+	p, err := planner.Live(ctx, planner.LiveOptions{Intent: s.intent, Desired: s.desired, Dialer: s.dialer, Journal: d.journal, Devices: s.due, Concurrency: d.cfg.Concurrency})
 	if err != nil {
 		return false, err
 	}
