@@ -155,7 +155,7 @@ func runApply(ctx context.Context, a *app, target string, af applyFlags, lf load
 		LockWait:       af.lockWait,
 		ConfirmTimeout: af.confirmTimeout,
 		NoAtomic:       af.noAtomic,
-		Reporter:       views.NewProgress(a.stderr, isTerminal(a.stderr), logger),
+		Reporter:       newProgress(a.stderr, isTerminal(a.stderr), logger),
 		Logger:         logger,
 		StartedBy:      "cli:" + userName(),
 		IntentCommit:   p.Head.Commit,
@@ -258,3 +258,16 @@ func crashHook() func(device, phase string) {
 		}
 	}
 }
+
+// newProgress is an apply's progress: views' display on a terminal, one log
+// line per event elsewhere.
+func newProgress(w io.Writer, tty bool, logger *slog.Logger) apply.Reporter {
+	if !tty {
+		return apply.LogReporter{Logger: logger}
+	}
+	return ttyReporter{views.NewProgress(w)}
+}
+
+type ttyReporter struct{ p *views.Progress }
+
+func (r ttyReporter) Event(e apply.Event) { r.p.Event(views.ProgressEvent(e)) }

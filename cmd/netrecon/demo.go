@@ -359,7 +359,7 @@ func (d *demo) noChanges(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return views.History(d.a.stdout, "text", runs)
+	return views.History(d.a.stdout, "text", runViews(runs))
 }
 
 func (d *demo) edit(file, old, new string) error {
