@@ -7,72 +7,64 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"github.com/netrecon/netrecon/reconcile/journal"
 )
 
 // HistoryFormats are the formats of `netrecon history`.
 var HistoryFormats = []string{"text", "json"}
 
-type jsonTransition struct {
-	Phase  string    `json:"phase"`
-	At     time.Time `json:"at"`
-	Detail string    `json:"detail,omitempty"`
-}
-
-type jsonDeviceRun struct {
-	Device      string           `json:"device"`
-	Phase       string           `json:"phase"`
-	PersistID   string           `json:"persist_id,omitempty"`
-	Error       string           `json:"error,omitempty"`
-	Transitions []jsonTransition `json:"transitions,omitempty"`
-}
-
-type jsonRun struct {
+// Run is one apply as history shows it; cmd fills it from the journal, so
+// that views needs no journal. Its JSON form is the documented one.
+type Run struct {
 	ID           int64           `json:"id"`
 	IntentCommit string          `json:"intent_commit"`
 	StartedBy    string          `json:"started_by"`
 	Atomic       bool            `json:"atomic"`
 	StartedAt    time.Time       `json:"started_at"`
-	FinishedAt   *time.Time      `json:"finished_at"`
+	FinishedAt   *time.Time      `json:"finished_at"` // nil while running
 	Seconds      float64         `json:"seconds,omitempty"`
 	Outcome      string          `json:"outcome"`
 	Summary      string          `json:"summary"`
-	Devices      []jsonDeviceRun `json:"devices"`
-	Plan         json.RawMessage `json:"plan,omitempty"`
+	Devices      []DeviceRun     `json:"devices"`
+	Plan         json.RawMessage `json:"plan,omitempty"` // a plan file, shown by RunDetail only
 }
 
-func toJSONRun(r journal.Run, withPlan bool) jsonRun {
-	out := jsonRun{
-		ID: int64(r.ID), IntentCommit: r.IntentCommit, StartedBy: r.StartedBy, Atomic: r.Atomic,
-		StartedAt: r.StartedAt, Outcome: string(r.Outcome), Summary: r.Summary, Devices: []jsonDeviceRun{},
+// DeviceRun is one device of a run.
+type DeviceRun struct {
+	Device      string       `json:"device"`
+	Phase       string       `json:"phase"`
+	PersistID   string       `json:"persist_id,omitempty"`
+	Error       string       `json:"error,omitempty"`
+	Transitions []Transition `json:"transitions,omitempty"`
+}
+
+// Transition is one phase a device entered.
+type Transition struct {
+	Phase  string    `json:"phase"`
+	At     time.Time `json:"at"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+func toJSONRun(r Run, withPlan bool) Run {
+	if r.FinishedAt != nil {
+		r.Seconds = r.FinishedAt.Sub(r.StartedAt).Seconds()
 	}
-	if !r.FinishedAt.IsZero() {
-		f := r.FinishedAt
-		out.FinishedAt = &f
-		out.Seconds = f.Sub(r.StartedAt).Seconds()
+	if r.Devices == nil {
+		r.Devices = []DeviceRun{}
 	}
-	for _, d := range r.Devices {
-		jd := jsonDeviceRun{Device: d.Device, Phase: string(d.Phase), PersistID: d.PersistID, Error: d.Error}
-		for _, t := range d.Transitions {
-			jd.Transitions = append(jd.Transitions, jsonTransition{Phase: string(t.Phase), At: t.At, Detail: t.Detail})
-		}
-		out.Devices = append(out.Devices, jd)
+	if !withPlan || !json.Valid(r.Plan) {
+		r.Plan = nil
 	}
-	if withPlan && json.Valid(r.Plan) {
-		out.Plan = r.Plan
-	}
-	return out
+	return r
 }
 
 // History lists runs, newest first, as the journal returns them.
-func History(w io.Writer, format string, runs []journal.Run) error {
+func History(w io.Writer, format string, runs []Run) error {
 	switch format {
 	case "json":
 		doc := struct {
-			FormatVersion string    `json:"format_version"`
-			Runs          []jsonRun `json:"runs"`
-		}{FormatVersion: FormatVersion, Runs: []jsonRun{}}
+			FormatVersion string `json:"format_version"`
+			Runs          []Run  `json:"runs"`
+		}{FormatVersion: FormatVersion, Runs: []Run{}}
 		for _, r := range runs {
 			doc.Runs = append(doc.Runs, toJSONRun(r, false))
 		}
@@ -97,12 +89,12 @@ func History(w io.Writer, format string, runs []journal.Run) error {
 
 // RunDetail shows one run: its outcome, and per device the phases it went
 // through with the time each took.
-func RunDetail(w io.Writer, format string, r *journal.Run) error {
+func RunDetail(w io.Writer, format string, r *Run) error {
 	switch format {
 	case "json":
 		doc := struct {
 			FormatVersion string `json:"format_version"`
-			jsonRun
+			Run
 		}{FormatVersion, toJSONRun(*r, true)}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -116,7 +108,7 @@ func RunDetail(w io.Writer, format string, r *journal.Run) error {
 	fmt.Fprintf(ew, "  intent commit  %s\n", r.IntentCommit)
 	fmt.Fprintf(ew, "  started by     %s\n", r.StartedBy)
 	fmt.Fprintf(ew, "  started        %s\n", r.StartedAt.Local().Format(time.RFC3339))
-	if !r.FinishedAt.IsZero() {
+	if r.FinishedAt != nil {
 		fmt.Fprintf(ew, "  took           %s\n", r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
 	}
 	mode := "atomic (all devices or none)"
@@ -131,7 +123,7 @@ func RunDetail(w io.Writer, format string, r *journal.Run) error {
 	// not miss: named up front, never folded into "rolled back".
 	var mixed []string
 	for _, d := range r.Devices {
-		if d.Phase == journal.PhaseMixed {
+		if d.Phase == "mixed" { // journal.PhaseMixed
 			mixed = append(mixed, d.Device)
 		}
 	}

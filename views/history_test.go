@@ -6,24 +6,23 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/netrecon/netrecon/reconcile/journal"
 )
 
-func sampleRun() journal.Run {
+func sampleRun() Run {
 	t0 := time.Date(2026, 11, 27, 3, 0, 0, 0, time.Local)
-	return journal.Run{
+	finished := t0.Add(1400 * time.Millisecond)
+	return Run{
 		ID: 7, IntentCommit: "9a07aa11bb22cc33dd44ee55ff6677889900aabb", StartedBy: "cli:noc", Atomic: true,
 		Plan:      []byte(`{"format_version":"1.0"}`),
-		StartedAt: t0, FinishedAt: t0.Add(1400 * time.Millisecond), Outcome: journal.RolledBack,
+		StartedAt: t0, FinishedAt: &finished, Outcome: "rolled-back",
 		Summary: "rolled back: pe2-osa rejected the commit",
-		Devices: []journal.DeviceRun{
-			{Device: "pe1-tyo", Phase: journal.Cancelled, PersistID: "nr-7-pe1", Transitions: []journal.Transition{
-				{Phase: journal.Locked, At: t0}, {Phase: journal.Edited, At: t0.Add(20 * time.Millisecond)},
-				{Phase: journal.Committed, At: t0.Add(35 * time.Millisecond)}, {Phase: journal.Cancelled, At: t0.Add(900 * time.Millisecond), Detail: "pe2-osa failed"},
+		Devices: []DeviceRun{
+			{Device: "pe1-tyo", Phase: "cancelled", PersistID: "nr-7-pe1", Transitions: []Transition{
+				{Phase: "locked", At: t0}, {Phase: "edited", At: t0.Add(20 * time.Millisecond)},
+				{Phase: "committed", At: t0.Add(35 * time.Millisecond)}, {Phase: "cancelled", At: t0.Add(900 * time.Millisecond), Detail: "pe2-osa failed"},
 			}},
-			{Device: "pe2-osa", Phase: journal.PhaseFailed, Error: "commit: operation-failed: rejected", Transitions: []journal.Transition{
-				{Phase: journal.Locked, At: t0}, {Phase: journal.PhaseFailed, At: t0.Add(40 * time.Millisecond), Detail: "commit: operation-failed: rejected"},
+			{Device: "pe2-osa", Phase: "failed", Error: "commit: operation-failed: rejected", Transitions: []Transition{
+				{Phase: "locked", At: t0}, {Phase: "failed", At: t0.Add(40 * time.Millisecond), Detail: "commit: operation-failed: rejected"},
 			}},
 		},
 	}
@@ -31,7 +30,7 @@ func sampleRun() journal.Run {
 
 func TestHistoryText(t *testing.T) {
 	var b bytes.Buffer
-	if err := History(&b, "text", []journal.Run{sampleRun()}); err != nil {
+	if err := History(&b, "text", []Run{sampleRun()}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"RUN", "7", "cli:noc", "9a07aa11bb22", "rolled-back", "2026-11-27 03:00:00"} {
@@ -79,10 +78,10 @@ func TestRunDetail(t *testing.T) {
 // front, and its phase and nodes show; the run is never called rolled back.
 func TestRunDetailMixed(t *testing.T) {
 	r := sampleRun()
-	r.Outcome, r.Summary = journal.Mixed, "mixed after 1.4 s: pe1-tyo on neither the old nor the new configuration (check by hand); back on the old: pe2-osa; failed: pe2-osa"
+	r.Outcome, r.Summary = "mixed", "mixed after 1.4 s: pe1-tyo on neither the old nor the new configuration (check by hand); back on the old: pe2-osa; failed: pe2-osa"
 	d := &r.Devices[0]
-	d.Phase = journal.PhaseMixed
-	d.Transitions = append(d.Transitions, journal.Transition{Phase: journal.PhaseMixed, At: r.FinishedAt,
+	d.Phase = "mixed"
+	d.Transitions = append(d.Transitions, Transition{Phase: "mixed", At: *r.FinishedAt,
 		Detail: "pe1-tyo: mixed: running is not its configuration before the run after cancel and undo (1 differences; - /interfaces/interface[name=ge-0/0/7])"})
 	var b bytes.Buffer
 	if err := RunDetail(&b, "text", &r); err != nil {

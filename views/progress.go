@@ -3,33 +3,37 @@ package views
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
-
-	"github.com/netrecon/netrecon/reconcile/apply"
+	"time"
 )
 
-// NewProgress returns the progress display of an apply: on a terminal, one
-// line per device (phase, elapsed, detail) redrawn in place; elsewhere, one
-// structured log line per event on logger.
-func NewProgress(w io.Writer, tty bool, logger *slog.Logger) apply.Reporter {
-	if !tty {
-		return apply.LogReporter{Logger: logger}
-	}
-	return &ttyProgress{w: w, lines: map[string]int{}}
+// ProgressEvent is one step of an apply (apply.Event, which cmd converts).
+type ProgressEvent struct {
+	Device  string
+	Phase   string
+	Elapsed time.Duration
+	Detail  string
 }
 
-// ttyProgress redraws a block of per-device lines. Apply serialises calls to
+// NewProgress returns the progress display of an apply on a terminal: one
+// line per device (phase, elapsed, detail) redrawn in place. (Elsewhere cmd
+// logs one structured line per event.)
+func NewProgress(w io.Writer) *Progress {
+	return &Progress{w: w, lines: map[string]int{}}
+}
+
+// Progress redraws a block of per-device lines. Apply serialises calls to
 // Event, so no lock is needed.
-type ttyProgress struct {
+type Progress struct {
 	w     io.Writer
 	order []string
 	lines map[string]int
-	state []apply.Event
+	state []ProgressEvent
 	drawn int
 }
 
-func (p *ttyProgress) Event(e apply.Event) {
+// Event shows e.
+func (p *Progress) Event(e ProgressEvent) {
 	if e.Device == "" {
 		return
 	}
@@ -44,7 +48,7 @@ func (p *ttyProgress) Event(e apply.Event) {
 	p.redraw()
 }
 
-func (p *ttyProgress) redraw() {
+func (p *Progress) redraw() {
 	var b strings.Builder
 	if p.drawn > 0 {
 		fmt.Fprintf(&b, "\x1b[%dA", p.drawn) // back to the block's first line

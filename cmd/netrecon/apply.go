@@ -19,6 +19,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
 	"github.com/netrecon/netrecon/reconcile/planfile"
+	"github.com/netrecon/netrecon/reconcile/planner"
 	"github.com/netrecon/netrecon/views"
 )
 
@@ -120,7 +121,7 @@ func runApply(ctx context.Context, a *app, target string, af applyFlags, lf load
 			return &exitError{code: 1, err: err}
 		}
 	} else {
-		p, err = apply.PlanLive(ctx, env.in, env.desired, env.dialer, env.journal, env.devices, df.concurrency)
+		p, err = planner.Live(ctx, planner.LiveOptions{Intent: env.in, Desired: env.desired, Dialer: env.dialer, Journal: env.journal, Devices: env.devices, Concurrency: df.concurrency})
 		if err != nil {
 			return &exitError{code: 1, err: err}
 		}
@@ -153,7 +154,7 @@ func runApply(ctx context.Context, a *app, target string, af applyFlags, lf load
 		LockWait:       af.lockWait,
 		ConfirmTimeout: af.confirmTimeout,
 		NoAtomic:       af.noAtomic,
-		Reporter:       crashAt(views.NewProgress(a.stderr, isTerminal(a.stderr), logger)),
+		Reporter:       crashAt(newProgress(a.stderr, isTerminal(a.stderr), logger)),
 		Logger:         logger,
 		StartedBy:      "cli:" + userName(),
 		IntentCommit:   p.Head.Commit,
@@ -201,7 +202,7 @@ func readPlanFile(ctx context.Context, path string, env *liveEnv, df *deviceFlag
 	for _, d := range p.Devices {
 		names = append(names, d.Name)
 	}
-	fresh, err := apply.PlanLive(ctx, env.in, desired, env.dialer, env.journal, names, df.concurrency)
+	fresh, err := planner.Live(ctx, planner.LiveOptions{Intent: env.in, Desired: desired, Dialer: env.dialer, Journal: env.journal, Devices: names, Concurrency: df.concurrency})
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: planning again: %w", path, err)
 	}
@@ -238,3 +239,16 @@ func capitalize(s string) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// newProgress is an apply's progress: views' display on a terminal, one log
+// line per event elsewhere.
+func newProgress(w io.Writer, tty bool, logger *slog.Logger) apply.Reporter {
+	if !tty {
+		return apply.LogReporter{Logger: logger}
+	}
+	return ttyReporter{views.NewProgress(w)}
+}
+
+type ttyReporter struct{ p *views.Progress }
+
+func (r ttyReporter) Event(e apply.Event) { r.p.Event(views.ProgressEvent(e)) }

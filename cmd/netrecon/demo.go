@@ -22,6 +22,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/reconcile/planner"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 	"github.com/netrecon/netrecon/views"
@@ -192,7 +193,7 @@ func (d *demo) livePlan(ctx context.Context, show bool) (*plan.Plan, *liveEnv, e
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := apply.PlanLive(ctx, env.in, env.desired, env.dialer, env.journal, env.devices, d.df.concurrency)
+	p, err := planner.Live(ctx, planner.LiveOptions{Intent: env.in, Desired: env.desired, Dialer: env.dialer, Journal: env.journal, Devices: env.devices, Concurrency: d.df.concurrency})
 	if err != nil {
 		env.Close()
 		return nil, nil, err
@@ -358,7 +359,7 @@ func (d *demo) noChanges(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return views.History(d.a.stdout, "text", runs)
+	return views.History(d.a.stdout, "text", runViews(runs))
 }
 
 func (d *demo) edit(file, old, new string) error {

@@ -53,7 +53,7 @@ func newHistoryCmd(a *app) *cobra.Command {
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
-			if err := views.History(a.stdout, output, runs); err != nil {
+			if err := views.History(a.stdout, output, runViews(runs)); err != nil {
 				return &exitError{code: 1, err: err}
 			}
 			return nil
@@ -80,7 +80,8 @@ func newHistoryCmd(a *app) *cobra.Command {
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
-			if err := views.RunDetail(a.stdout, output, r); err != nil {
+			v := runView(*r)
+			if err := views.RunDetail(a.stdout, output, &v); err != nil {
 				return &exitError{code: 1, err: err}
 			}
 			return nil
@@ -93,4 +94,30 @@ func newHistoryCmd(a *app) *cobra.Command {
 	cmd.Flags().IntVar(&limit, "limit", 50, "how many runs to list")
 	cmd.AddCommand(show)
 	return cmd
+}
+
+// runView is a journal run as views shows it.
+func runView(r journal.Run) views.Run {
+	v := views.Run{ID: int64(r.ID), IntentCommit: r.IntentCommit, StartedBy: r.StartedBy, Atomic: r.Atomic,
+		StartedAt: r.StartedAt, Outcome: string(r.Outcome), Summary: r.Summary, Plan: r.Plan}
+	if !r.FinishedAt.IsZero() {
+		v.FinishedAt = &r.FinishedAt
+	}
+	for _, d := range r.Devices {
+		vd := views.DeviceRun{Device: d.Device, Phase: string(d.Phase), PersistID: d.PersistID, Error: d.Error}
+		for _, t := range d.Transitions {
+			vd.Transitions = append(vd.Transitions, views.Transition{Phase: string(t.Phase), At: t.At, Detail: t.Detail})
+		}
+		v.Devices = append(v.Devices, vd)
+	}
+	return v
+}
+
+// runViews is runView over a list.
+func runViews(runs []journal.Run) []views.Run {
+	out := make([]views.Run, len(runs))
+	for i, r := range runs {
+		out[i] = runView(r)
+	}
+	return out
 }

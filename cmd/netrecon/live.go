@@ -56,29 +56,23 @@ func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceF
 	if err := df.check(); err != nil {
 		return nil, &exitError{code: 1, err: err}
 	}
-	opts := lf.options()
-	in, diags, err := loadDir(dir, opts)
-	if err != nil {
-		return nil, &exitError{code: 1, err: err}
+	var names []string
+	sel := func(in *schema.Intent) (_ []string, err error) {
+		names, err = df.selected(in)
+		return names, err
 	}
-	if diags.HasErrors() {
+	b, diags, err := buildDir(ctx, dir, render.BuildOptions{Load: lf.options(), Select: sel})
+	switch {
+	case err != nil:
+		return nil, &exitError{code: 1, err: err}
+	case b == nil:
 		printDiags(a, diags)
 		return nil, &exitError{code: 1, err: errors.New("the intent is not valid; nothing was read from the devices")}
-	}
-	names, err := df.selected(in)
-	if err != nil {
-		return nil, &exitError{code: 1, err: err}
-	}
-	r, diags := render.New(in)
-	if diags.HasErrors() {
+	case b.Desired == nil:
 		printDiags(a, diags)
 		return nil, &exitError{code: 1}
 	}
-	desired, diags := r.Devices(ctx, names)
-	if diags.HasErrors() {
-		printDiags(a, diags)
-		return nil, &exitError{code: 1}
-	}
+	in, desired := b.Intent, b.Desired
 	dialer, err := df.dialer(in, dir, a.stderr)
 	if err != nil {
 		return nil, &exitError{code: 1, err: err}

@@ -9,9 +9,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/plan"
 	"github.com/netrecon/netrecon/reconcile/planfile"
+	"github.com/netrecon/netrecon/reconcile/planner"
 	"github.com/netrecon/netrecon/views"
 )
 
@@ -65,7 +65,7 @@ could not be read).`,
 					return err
 				}
 				defer env.Close()
-				p, err = apply.PlanLive(ctx, env.in, env.desired, env.dialer, env.journal, env.devices, df.concurrency)
+				p, err = planner.Live(ctx, planner.LiveOptions{Intent: env.in, Desired: env.desired, Dialer: env.dialer, Journal: env.journal, Devices: env.devices, Concurrency: df.concurrency})
 				if err != nil {
 					return &exitError{code: 1, err: err}
 				}
@@ -80,8 +80,8 @@ could not be read).`,
 					return &exitError{code: 1, err: errors.New("--out saves a live plan (one without --base): an offline plan cannot be applied")}
 				}
 				var err error
-				p, err = plan.FromGit(ctx, plan.GitOptions{Dir: dir, Base: base, Head: head, Load: lf.options()})
-				var invalid *plan.InvalidRevisionError
+				p, err = planner.FromGit(ctx, planner.GitOptions{Dir: dir, Base: base, Head: head, Load: lf.options()})
+				var invalid *planner.InvalidRevisionError
 				if errors.As(err, &invalid) {
 					fmt.Fprintf(a.stderr, "netrecon: %v\n", err)
 					printDiags(a, invalid.Diagnostics)

@@ -36,32 +36,29 @@ for ietf devices XML is the native form.`,
 			if device == "" {
 				return &exitError{code: 2, err: fmt.Errorf("--device is required")}
 			}
-			in, diags, err := loadDir(dir, lf.options())
-			if err != nil {
-				return &exitError{code: 2, err: err}
-			}
-			if diags.HasErrors() {
-				views.Diagnostics(a.stderr, "text", diags)
-				return &exitError{code: 1}
-			}
-			if in.Device(device) == nil {
-				var names []string
-				for _, d := range in.Devices {
-					names = append(names, d.Name)
+			var unknown error
+			sel := func(in *schema.Intent) ([]string, error) {
+				if in.Device(device) == nil {
+					var names []string
+					for _, d := range in.Devices {
+						names = append(names, d.Name)
+					}
+					unknown = fmt.Errorf("device %q is not in the inventory. Devices are %q", device, names)
+					return nil, unknown
 				}
-				return &exitError{code: 1, err: fmt.Errorf("device %q is not in the inventory. Devices are %q", device, names)}
+				return []string{device}, nil
 			}
-			r, diags := render.New(in)
-			if diags.HasErrors() {
+			b, diags, err := buildDir(context.Background(), dir, render.BuildOptions{Load: lf.options(), Select: sel})
+			switch {
+			case err != nil && err == unknown:
+				return &exitError{code: 1, err: err}
+			case err != nil:
+				return &exitError{code: 2, err: err}
+			case b == nil || b.Desired == nil:
 				views.Diagnostics(a.stderr, "text", diags)
 				return &exitError{code: 1}
 			}
-			trees, diags := r.Devices(context.Background(), []string{device})
-			if diags.HasErrors() {
-				diags.Sort()
-				views.Diagnostics(a.stderr, "text", diags)
-				return &exitError{code: 1}
-			}
+			in, trees := b.Intent, b.Desired
 			t := trees[device]
 			if t == nil {
 				t = configtree.New()

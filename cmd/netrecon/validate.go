@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 	"github.com/netrecon/netrecon/views"
 )
@@ -55,24 +57,45 @@ func newEvaluateCmd(a *app) *cobra.Command {
 	}
 }
 
-// loadDir reads and validates the intent repo in dir. The repo is opened as an
-// os.Root so that no path in it, symbolic links included, reaches outside it.
+// loadDir reads and validates the intent repo in dir.
 func loadDir(dir string, opts schema.Options) (*schema.Intent, schema.Diagnostics, error) {
-	root, err := os.OpenRoot(dir)
+	root, opts, err := openRepo(dir, opts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open intent repo: %w", err)
+		return nil, nil, err
 	}
 	defer root.Close()
+	b, diags := render.Load(root.FS(), opts)
+	return b.Intent, diags, nil
+}
+
+// buildDir loads, validates and renders the intent repo in dir
+// (render.BuildFS).
+func buildDir(ctx context.Context, dir string, opts render.BuildOptions) (*render.Build, schema.Diagnostics, error) {
+	root, lo, err := openRepo(dir, opts.Load)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer root.Close()
+	opts.Load = lo
+	return render.BuildFS(ctx, root.FS(), opts)
+}
+
+// openRepo opens the intent repo in dir as an os.Root, so that no path in
+// it, symbolic links included, reaches outside it.
+func openRepo(dir string, opts schema.Options) (*os.Root, schema.Options, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, opts, fmt.Errorf("open intent repo: %w", err)
+	}
 	if opts.RepoDir == "" {
 		// So that a credential file inside the repo is refused: a secret
 		// never lives in the intent repo.
 		if opts.RepoDir, err = filepath.Abs(dir); err != nil {
-			return nil, nil, err
+			root.Close()
+			return nil, opts, err
 		}
 	}
-	in, diags := schema.Load(root.FS(), opts)
-	diags.Sort()
-	return in, diags, nil
+	return root, opts, nil
 }
 
 func newValidateCmd(a *app) *cobra.Command {

@@ -13,6 +13,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/reconcile/planner"
 	"github.com/netrecon/netrecon/schema"
 )
 
@@ -28,7 +29,7 @@ func desiredFor(t *testing.T, env *simEnv, desc string) map[string]*configtree.T
 // planLive plans every device of env.
 func planLive(t *testing.T, env *simEnv, desired map[string]*configtree.Tree, j *journal.Journal) *plan.Plan {
 	t.Helper()
-	p, err := PlanLive(t.Context(), env.inv, desired, env.dialer, j, nil, 4)
+	p, err := planner.Live(t.Context(), planner.LiveOptions{Intent: env.inv, Desired: desired, Dialer: env.dialer, Journal: j, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}

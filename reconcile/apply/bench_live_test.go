@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/reconcile/planner"
 )
 
 // BenchmarkPlanLive reads N simulated devices (filtered get-config, diff)
@@ -21,7 +22,7 @@ func BenchmarkPlanLive(b *testing.B) {
 		for _, conc := range []int{10, 50, 100} {
 			b.Run(fmt.Sprintf("devices=%d/concurrency=%d", n, conc), func(b *testing.B) {
 				for b.Loop() {
-					p, err := PlanLive(b.Context(), env.inv, desired, env.dialer, nil, nil, conc)
+					p, err := planner.Live(b.Context(), planner.LiveOptions{Intent: env.inv, Desired: desired, Dialer: env.dialer, Concurrency: conc})
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/reconcile/planner"
 )
 
 // BenchmarkSimApply100 applies one change set to 100 simulated devices (an
@@ -33,7 +34,7 @@ func benchSimApply(b *testing.B, n int) {
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		desired := mk(i)
-		p, err := PlanLive(b.Context(), env.inv, desired, env.dialer, j, nil, DefaultConcurrency)
+		p, err := planner.Live(b.Context(), planner.LiveOptions{Intent: env.inv, Desired: desired, Dialer: env.dialer, Journal: j, Concurrency: DefaultConcurrency})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -20,7 +20,7 @@ func (e *engine) open(ctx context.Context, t *txn) error {
 	if t.rec, err = record(ctx, e.opts.Journal, t.name); err != nil {
 		return err
 	}
-	if t.filter, err = managedFilter(t.desired, t.rec); err != nil {
+	if t.filter, err = t.rec.Filter(t.desired); err != nil {
 		return fmt.Errorf("%s: %w", t.name, err)
 	}
 	for i, c := range t.changes {

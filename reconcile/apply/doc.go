@@ -1,7 +1,7 @@
 // Package apply executes a Plan on devices, transactionally, and recovers runs
-// a crash left half-way. It also reads devices for a live plan (PlanLive),
-// because planning and applying must read the same managed subtrees for a
-// plan's fingerprint to mean anything at apply time.
+// a crash left half-way. It reads devices through the same managed filter as
+// the live planner (ownership.Record.Filter), so that a plan's fingerprint
+// means something at apply time.
 //
 // # The transaction (DESIGN invariants 2, 4, 5, 6)
 //
@@ -60,8 +60,8 @@
 //
 // apply.go runs a change set (Apply, Result); phase.go the phase of one
 // device's transaction and its one transition; device.go the steps of that
-// transaction; live.go plans against running (PlanLive);
-// filter.go the read filter both share; recover.go settles unfinished runs;
+// transaction; filter.go reads the ownership record (whose Filter the live
+// planner, reconcile/planner, shares); recover.go settles unfinished runs;
 // workers.go the bounded worker pool with panic recovery. Crash tests stop
 // an apply from outside (a Reporter, a Dialer and the journal): the engine
 // has no test hooks.

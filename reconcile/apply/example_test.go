@@ -13,6 +13,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/planner"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
@@ -60,7 +61,7 @@ func Example() {
 		desired[d.Name] = t
 	}
 
-	p, _ := apply.PlanLive(ctx, inv, desired, dialer, j, nil, 0)
+	p, _ := planner.Live(ctx, planner.LiveOptions{Intent: inv, Desired: desired, Dialer: dialer, Journal: j, Concurrency: 0})
 	fmt.Println("plan:", p.Summary().Create, "creates")
 	res, err := apply.Apply(ctx, p, desired, inv, apply.Options{Dialer: dialer, Journal: j, StartedBy: "example"})
 	if err != nil {
@@ -68,7 +69,7 @@ func Example() {
 		return
 	}
 	fmt.Println("outcome:", res.Outcome)
-	p, _ = apply.PlanLive(ctx, inv, desired, dialer, j, nil, 0)
+	p, _ = planner.Live(ctx, planner.LiveOptions{Intent: inv, Desired: desired, Dialer: dialer, Journal: j, Concurrency: 0})
 	fmt.Println("again:", p.Summary().HasChanges())
 	// Output:
 	// plan: 4 creates

@@ -328,3 +328,14 @@ func (s crashSession) Sessions(ctx context.Context) ([]reconcile.MonitoringSessi
 type onEvent func(Event)
 
 func (f onEvent) Event(e Event) { f(e) }
+
+// readRunning reads the managed part of running on a session of its own, as
+// the live planner does.
+func readRunning(ctx context.Context, dialer reconcile.Dialer, dev *schema.Device, filter *configtree.Tree) (*configtree.Tree, error) {
+	s, err := dialer.Dial(ctx, dev)
+	if err != nil {
+		return nil, fmt.Errorf("%s: dial: %w", dev.Name, err)
+	}
+	defer s.Close(context.WithoutCancel(ctx))
+	return s.GetConfig(ctx, reconcile.Running, filter)
+}

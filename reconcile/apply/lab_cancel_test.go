@@ -11,6 +11,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/reconcile/planner"
 )
 
 // rawRunning reads dev's running configuration under filter on a session of
@@ -68,7 +69,7 @@ func TestLabRollbackCancelQuirk(t *testing.T) {
 		}
 		l.cleanup(t, j, devs)
 	})
-	p, err := PlanLive(t.Context(), l.inv, old, l.dialer, j, devs, 5)
+	p, err := planner.Live(t.Context(), planner.LiveOptions{Intent: l.inv, Desired: old, Dialer: l.dialer, Journal: j, Devices: devs, Concurrency: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestLabRollbackCancelQuirk(t *testing.T) {
 		}
 		desired[d] = parseIfaces(t, "svc-lab", a, "new "+d, "ianaift:ethernetCsmacd", circuit, "circuit", typ)
 	}
-	p, err = PlanLive(t.Context(), l.inv, desired, l.dialer, j, devs, 5)
+	p, err = planner.Live(t.Context(), planner.LiveOptions{Intent: l.inv, Desired: desired, Dialer: l.dialer, Journal: j, Devices: devs, Concurrency: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/ownership"
 	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/reconcile/planner"
 	"github.com/netrecon/netrecon/schema"
 )
 
@@ -83,7 +84,7 @@ func (l *labEnv) present(t testing.TB, dev string, names ...string) map[string]s
 // cleanup removes what the journal says the test applied, through apply itself.
 func (l *labEnv) cleanup(t testing.TB, j *journal.Journal, devs []string) {
 	empty := map[string]*configtree.Tree{}
-	p, err := PlanLive(context.Background(), l.inv, empty, l.dialer, j, devs, 4)
+	p, err := planner.Live(context.Background(), planner.LiveOptions{Intent: l.inv, Desired: empty, Dialer: l.dialer, Journal: j, Devices: devs, Concurrency: 4})
 	if err != nil {
 		t.Error(err)
 		return
@@ -103,7 +104,7 @@ func TestLabApplyTwoDevices(t *testing.T) {
 		"lab2": ifaces(t, "svc-lab", a, "customer A", b, "customer B"),
 	}
 	t.Cleanup(func() { l.cleanup(t, j, devs) })
-	p, err := PlanLive(t.Context(), l.inv, desired, l.dialer, j, devs, 4)
+	p, err := planner.Live(t.Context(), planner.LiveOptions{Intent: l.inv, Desired: desired, Dialer: l.dialer, Journal: j, Devices: devs, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func TestLabApplyTwoDevices(t *testing.T) {
 	if got := l.present(t, "lab2", a, b); got[a] != "customer A" || got[b] != "customer B" {
 		t.Errorf("lab2 running: %v", got)
 	}
-	p2, err := PlanLive(t.Context(), l.inv, desired, l.dialer, j, devs, 4)
+	p2, err := planner.Live(t.Context(), planner.LiveOptions{Intent: l.inv, Desired: desired, Dialer: l.dialer, Journal: j, Devices: devs, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func TestLabVerifyCatchesValidateQuirk(t *testing.T) {
 	for _, d := range devs {
 		desired[d] = ifaces(t, "svc-lab", name, "validated")
 	}
-	p, err := PlanLive(t.Context(), l.inv, desired, l.dialer, nil, devs, 4)
+	p, err := planner.Live(t.Context(), planner.LiveOptions{Intent: l.inv, Desired: desired, Dialer: l.dialer, Devices: devs, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +202,7 @@ func BenchmarkLabApply(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			b.StopTimer()
 			desired := mk(i)
-			p, err := PlanLive(b.Context(), l.inv, desired, l.dialer, j, devs, 4)
+			p, err := planner.Live(b.Context(), planner.LiveOptions{Intent: l.inv, Desired: desired, Dialer: l.dialer, Journal: j, Devices: devs, Concurrency: 4})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -286,7 +287,7 @@ func TestLabLockHolderNamed(t *testing.T) {
 	}
 	defer holder.Unlock(context.Background(), reconcile.Candidate)
 	desired := map[string]*configtree.Tree{"lab3": ifaces(t, "svc-lab", name, "x")}
-	p, err := PlanLive(t.Context(), l.inv, desired, l.dialer, nil, []string{"lab3"}, 1)
+	p, err := planner.Live(t.Context(), planner.LiveOptions{Intent: l.inv, Desired: desired, Dialer: l.dialer, Devices: []string{"lab3"}, Concurrency: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
 	"github.com/netrecon/netrecon/reconcile/planfile"
+	"github.com/netrecon/netrecon/reconcile/planner"
 	"github.com/netrecon/netrecon/schema"
 )
 
@@ -93,7 +94,7 @@ func TestPlanLiveUnreachable(t *testing.T) {
 		}
 		return inner.Dial(ctx, dev)
 	})
-	p, err := PlanLive(t.Context(), env.inv, desired, dialer, nil, nil, 2)
+	p, err := planner.Live(t.Context(), planner.LiveOptions{Intent: env.inv, Desired: desired, Dialer: dialer, Concurrency: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func TestPlanLiveUnreachable(t *testing.T) {
 			t.Errorf("%s: %+v", d.Name, d)
 		}
 	}
-	if _, err := PlanLive(t.Context(), env.inv, desired, dialer, nil, []string{"pe009"}, 2); err == nil {
+	if _, err := planner.Live(t.Context(), planner.LiveOptions{Intent: env.inv, Desired: desired, Dialer: dialer, Devices: []string{"pe009"}, Concurrency: 2}); err == nil {
 		t.Error("an unknown device was planned")
 	}
 	noSessions(t, env)

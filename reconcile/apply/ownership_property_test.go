@@ -10,6 +10,7 @@ import (
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/planner"
 	"github.com/netrecon/netrecon/schema"
 )
 
@@ -181,7 +182,7 @@ func (m *propModel) apply(t *testing.T, env *simEnv, jr *journal.Journal, desire
 	*log = append(*log, "apply")
 	before := get()
 	want := map[string]*configtree.Tree{"pe1": desired}
-	p, err := PlanLive(t.Context(), env.inv, want, env.dialer, jr, []string{"pe1"}, 1)
+	p, err := planner.Live(t.Context(), planner.LiveOptions{Intent: env.inv, Desired: want, Dialer: env.dialer, Journal: jr, Devices: []string{"pe1"}, Concurrency: 1})
 	if err != nil || p.Devices[0].Err != nil {
 		t.Fatalf("plan: %v %v\n%s", err, p.Devices[0].Err, strings.Join(*log, "\n"))
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/reconcile/planner"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
@@ -84,7 +85,7 @@ func parseTree(t testing.TB, platform, xml string) *configtree.Tree {
 // plan.
 func planApply(t *testing.T, inv *schema.Intent, dialer reconcile.Dialer, j *journal.Journal, desired map[string]*configtree.Tree) *plan.Plan {
 	t.Helper()
-	p, err := PlanLive(t.Context(), inv, desired, dialer, j, []string{"pe1"}, 1)
+	p, err := planner.Live(t.Context(), planner.LiveOptions{Intent: inv, Desired: desired, Dialer: dialer, Journal: j, Devices: []string{"pe1"}, Concurrency: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +174,7 @@ func TestAdoptedJunosConfigKeptOnRemoval(t *testing.T) {
 		t.Errorf("after removal running is\n%s\nwant the person's configuration\n%s", got, human)
 	}
 	// And again: nothing left to do.
-	p, err := PlanLive(t.Context(), env.inv, empty, env.dialer, j, []string{"pe1"}, 1)
+	p, err := planner.Live(t.Context(), planner.LiveOptions{Intent: env.inv, Desired: empty, Dialer: env.dialer, Journal: j, Devices: []string{"pe1"}, Concurrency: 1})
 	if err != nil || len(p.Devices[0].Changes) != 0 {
 		t.Errorf("plan after removal: %v\n%s", err, changeLines(p.Devices[0]))
 	}
@@ -279,7 +280,7 @@ func TestLabAdoptedEntryRestoredOnRemoval(t *testing.T) {
 	})
 	only := []string{devName}
 	for _, desired := range []map[string]*configtree.Tree{{devName: svc}, {}} {
-		p, err := PlanLive(t.Context(), l.inv, desired, l.dialer, j, only, 1)
+		p, err := planner.Live(t.Context(), planner.LiveOptions{Intent: l.inv, Desired: desired, Dialer: l.dialer, Journal: j, Devices: only, Concurrency: 1})
 		if err != nil || p.Devices[0].Err != nil {
 			t.Fatal(err, p.Devices[0].Err)
 		}

@@ -343,7 +343,7 @@ func newRecoveryCheck(ctx context.Context, j *journal.Journal, device string, de
 	if err != nil {
 		return nil, err
 	}
-	if c.filter, err = managedFilter(desired, rec); err != nil {
+	if c.filter, err = rec.Filter(desired); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -15,6 +15,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/reconcile/planner"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
@@ -250,23 +251,11 @@ func (d *Daemon) render(ctx context.Context, commit string) (*schema.Intent, map
 	if err != nil {
 		return nil, nil, err
 	}
-	in, diags := schema.Load(fsys, schema.Options{Evaluator: d.opts.Evaluator})
+	b, diags, _ := render.BuildFS(ctx, fsys, render.BuildOptions{Load: schema.Options{Evaluator: d.opts.Evaluator}})
 	if diags.HasErrors() {
 		return nil, nil, &invalidIntentError{commit, diags.Err()}
 	}
-	r, diags := render.New(in)
-	if diags.HasErrors() {
-		return nil, nil, &invalidIntentError{commit, diags.Err()}
-	}
-	names := make([]string, len(in.Devices))
-	for i, dev := range in.Devices {
-		names[i] = dev.Name
-	}
-	desired, diags := r.Devices(ctx, names)
-	if diags.HasErrors() {
-		return nil, nil, &invalidIntentError{commit, diags.Err()}
-	}
-	return in, desired, nil
+	return b.Intent, b.Desired, nil
 }
 
 // notDue is the result of a device the pass does not plan (ok), or
@@ -322,7 +311,7 @@ func (d *Daemon) planDue(ctx context.Context, s *passState) (bool, error) {
 	if len(s.due) == 0 {
 		return true, nil
 	}
-	p, err := apply.PlanLive(ctx, s.intent, s.desired, s.dialer, d.journal, s.due, d.cfg.Concurrency)
+	p, err := planner.Live(ctx, planner.LiveOptions{Intent: s.intent, Desired: s.desired, Dialer: s.dialer, Journal: d.journal, Devices: s.due, Concurrency: d.cfg.Concurrency})
 	if err != nil {
 		return false, err
 	}

@@ -1,6 +1,7 @@
 package ownership
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -121,17 +122,27 @@ func (r Record) Kept(desired *configtree.Tree) []configtree.Held {
 	return configtree.Kept(r.Shared, desired)
 }
 
-// Trees returns the record's non-empty trees, for read filters: what
-// netrecon created and what it may restore must be read to be removed or put
-// back.
-func (r Record) Trees() []*configtree.Tree {
-	var out []*configtree.Tree
-	for _, t := range []*configtree.Tree{r.Created, r.Restore} {
+// Filter is the subtree filter of what netrecon manages on a device: what it
+// renders now (desired), and what it created or may restore there, so that
+// nodes no longer rendered are still read and can be deleted or put back.
+// The live planner and apply both read through it, or a plan's fingerprint
+// could never match at apply time.
+//
+// The filters are merged, not the trees: desired and the record disagree on
+// the value of every leaf a plan updates, which Merge would call a conflict,
+// while filter nodes carry only names and key values.
+func (r Record) Filter(desired *configtree.Tree) (*configtree.Tree, error) {
+	f := configtree.New()
+	var srcs []*configtree.Tree
+	for _, t := range []*configtree.Tree{desired, r.Created, r.Restore} {
 		if t != nil && t.Len() > 0 {
-			out = append(out, t)
+			srcs = append(srcs, configtree.Filter(t))
 		}
 	}
-	return out
+	if err := configtree.MergeAll(f, srcs...); err != nil {
+		return nil, fmt.Errorf("merging the filters of the desired tree and the ownership record: %w", err)
+	}
+	return f, nil
 }
 
 // Equal reports whether two records hold the same nodes with the same owners.

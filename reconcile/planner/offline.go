@@ -1,4 +1,4 @@
-package plan
+package planner
 
 import (
 	"context"
@@ -8,24 +8,25 @@ import (
 	"strings"
 
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/reconcile/plan"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
 
 // Revision is one side of an offline plan: a revision and its valid intent.
 type Revision struct {
-	Source Source
+	Source plan.Source
 	Intent *schema.Intent
 }
 
-// Between plans the change from base to head without touching a device: what
+// Offline plans the change from base to head without touching a device: what
 // merging a pull request would do to the devices' managed configuration.
 //
 // changed lists the repo paths that differ between the revisions (from gitsrc);
 // only the devices those files concern are rendered, so a one-file pull request
 // costs one device's render, not the network's. A nil changed means "anything
 // may have changed": every device is rendered.
-func Between(ctx context.Context, base, head Revision, changed []string) (*Plan, schema.Diagnostics) {
+func Offline(ctx context.Context, base, head Revision, changed []string) (*plan.Plan, schema.Diagnostics) {
 	names := Touched(base.Intent, head.Intent, changed)
 	from, diags := renderSide(ctx, base.Intent, names)
 	to, more := renderSide(ctx, head.Intent, names)
@@ -33,7 +34,7 @@ func Between(ctx context.Context, base, head Revision, changed []string) (*Plan,
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	p := &Plan{Mode: Offline, Base: base.Source, Head: head.Source}
+	p := &plan.Plan{Mode: plan.Offline, Base: base.Source, Head: head.Source}
 	for _, name := range names {
 		platform := ""
 		if d := head.Intent.Device(name); d != nil {
@@ -41,7 +42,7 @@ func Between(ctx context.Context, base, head Revision, changed []string) (*Plan,
 		} else if d := base.Intent.Device(name); d != nil {
 			platform = d.Platform
 		}
-		p.Devices = append(p.Devices, DiffDevice(name, platform, from[name], to[name], Offline))
+		p.Devices = append(p.Devices, plan.DiffDevice(name, platform, from[name], to[name], plan.Offline))
 	}
 	return p, diags
 }
@@ -57,12 +58,9 @@ func renderSide(ctx context.Context, in *schema.Intent, names []string) (map[str
 	if len(present) == 0 {
 		return map[string]*configtree.Tree{}, nil
 	}
-	r, diags := render.New(in)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	trees, more := r.Devices(ctx, present)
-	return trees, append(diags, more...)
+	b := &render.Build{Intent: in}
+	diags := b.Render(ctx, present, render.Budget{})
+	return b.Desired, diags
 }
 
 // Touched returns the devices whose desired configuration may differ between

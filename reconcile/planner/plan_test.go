@@ -1,4 +1,4 @@
-package plan
+package planner
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/reconcile/plan"
 )
 
 func git(t *testing.T, dir string, args ...string) { gitB(t, dir, args...) }
@@ -167,7 +168,7 @@ func TestUnknownBase(t *testing.T) {
 	}
 }
 
-func names(p *Plan) []string {
+func names(p *plan.Plan) []string {
 	var out []string
 	for _, d := range p.Devices {
 		out = append(out, d.Name)
@@ -175,7 +176,7 @@ func names(p *Plan) []string {
 	return out
 }
 
-func changes(d *Device) []configtree.Change {
+func changes(d *plan.Device) []configtree.Change {
 	var out []configtree.Change
 	for _, c := range d.Changes {
 		out = append(out, c.Change)

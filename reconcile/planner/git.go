@@ -1,4 +1,4 @@
-package plan
+package planner
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/netrecon/netrecon/gitsrc"
+	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
 
@@ -22,7 +24,7 @@ type GitOptions struct {
 // InvalidRevisionError says that one side of an offline plan does not validate.
 type InvalidRevisionError struct {
 	Side        string // "base" or "head"
-	Source      Source
+	Source      plan.Source
 	Diagnostics schema.Diagnostics
 }
 
@@ -37,7 +39,7 @@ func (e *InvalidRevisionError) Error() string {
 // unification; the changed files are validated in full, and the
 // cross-document checks always run on both sides. `netrecon validate` checks
 // everything; this is what keeps a one-file pull request's plan fast.
-func FromGit(ctx context.Context, opts GitOptions) (*Plan, error) {
+func FromGit(ctx context.Context, opts GitOptions) (*plan.Plan, error) {
 	repo, err := gitsrc.Open(opts.Dir)
 	if err != nil {
 		return nil, err
@@ -54,12 +56,12 @@ func FromGit(ctx context.Context, opts GitOptions) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	baseSrc := Source{Rev: opts.Base, Commit: base.Commit}
+	baseSrc := plan.Source{Rev: opts.Base, Commit: base.Commit}
 
 	var (
 		headFS    fs.FS
 		headBlobs map[string]string
-		headSrc   Source
+		headSrc   plan.Source
 	)
 	if opts.Head == "" {
 		root, err := os.OpenRoot(repo.Dir())
@@ -75,7 +77,7 @@ func FromGit(ctx context.Context, opts GitOptions) (*Plan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read work tree status: %w", err)
 		}
-		headSrc = Source{Dirty: dirty}
+		headSrc = plan.Source{Dirty: dirty}
 	} else {
 		head, err := repo.Resolve(opts.Head)
 		if err != nil {
@@ -87,7 +89,7 @@ func FromGit(ctx context.Context, opts GitOptions) (*Plan, error) {
 		if headFS, err = head.FS(); err != nil {
 			return nil, err
 		}
-		headSrc = Source{Rev: opts.Head, Commit: head.Commit}
+		headSrc = plan.Source{Rev: opts.Head, Commit: head.Commit}
 	}
 
 	changed := gitsrc.Changed(baseBlobs, headBlobs)
@@ -98,20 +100,18 @@ func FromGit(ctx context.Context, opts GitOptions) (*Plan, error) {
 	lo := opts.Load
 	lo.Trusted = func(p string) bool { return !isChanged[p] }
 
-	headIntent, diags := schema.Load(headFS, lo)
+	headB, diags := render.Load(headFS, lo)
 	if diags.HasErrors() {
-		diags.Sort()
 		return nil, &InvalidRevisionError{Side: "head", Source: headSrc, Diagnostics: diags}
 	}
 	// Base differs from head only in the changed files: the others are
 	// taken from head's load instead of being read and decoded again.
-	lo.Previous, lo.Unchanged = headIntent, lo.Trusted
-	baseIntent, diags := schema.Load(baseFS, lo)
+	lo.Previous, lo.Unchanged = headB.Intent, lo.Trusted
+	baseB, diags := render.Load(baseFS, lo)
 	if diags.HasErrors() {
-		diags.Sort()
 		return nil, &InvalidRevisionError{Side: "base", Source: baseSrc, Diagnostics: diags}
 	}
-	p, diags := Between(ctx, Revision{Source: baseSrc, Intent: baseIntent}, Revision{Source: headSrc, Intent: headIntent}, changed)
+	p, diags := Offline(ctx, Revision{Source: baseSrc, Intent: baseB.Intent}, Revision{Source: headSrc, Intent: headB.Intent}, changed)
 	if diags.HasErrors() {
 		diags.Sort()
 		return nil, &InvalidRevisionError{Side: "head", Source: headSrc, Diagnostics: diags}

@@ -1,11 +1,13 @@
-package apply
+package planner
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/reconcile"
@@ -15,34 +17,50 @@ import (
 	"github.com/netrecon/netrecon/schema"
 )
 
-// PlanLive plans devices against their running configuration: per device,
-// the managed subtrees (desired, and what the journal's ownership record
-// says netrecon created or may restore) are read, the nodes netrecon created
-// are marked as owned — only those may be deleted; configuration that was
-// there before netrecon, or that humans added, is never planned away — and
-// the live tree is diffed with the desired one (see diffLive). Each device's
-// Fingerprint records the live state, so Apply can refuse a stale plan.
+// DefaultConcurrency is how many devices Live reads at once unless told.
+const DefaultConcurrency = 10
+
+// LiveOptions say what a live plan compares and how it reads the devices.
+type LiveOptions struct {
+	Intent  *schema.Intent              // required: the inventory
+	Desired map[string]*configtree.Tree // the desired tree per device (render.Build)
+	Dialer  reconcile.Dialer            // required
+	// Journal says what netrecon owns on each device; nil: nothing.
+	Journal *journal.Journal
+	// Devices names the devices to plan; nil means every device with
+	// desired configuration or a journal record.
+	Devices []string
+	// Concurrency bounds the sessions open at once (<= 0: DefaultConcurrency).
+	Concurrency int
+}
+
+// Live plans devices against their running configuration: per device, the
+// managed subtrees (ownership.Record.Filter: desired, and what the journal's
+// record says netrecon created or may restore) are read, the nodes netrecon
+// created are marked as owned — only those may be deleted; configuration
+// that was there before netrecon, or that humans added, is never planned
+// away — and the live tree is diffed with the desired one (see diffLive).
+// Each device's Fingerprint records the live state, so apply can refuse a
+// stale plan.
 //
-// devices names the devices to plan; nil means every device with desired
-// configuration or a journal record. j may be nil (nothing owned).
-// Devices are read with at most concurrency sessions at once (<= 0: the
-// default of Apply). An unreachable device gets Device.Err and the others
-// are still planned; the error is for bad arguments only.
-func PlanLive(ctx context.Context, in *schema.Intent, desired map[string]*configtree.Tree, dialer reconcile.Dialer, j *journal.Journal, devices []string, concurrency int) (*plan.Plan, error) {
-	if in == nil || dialer == nil {
+// An unreachable device gets Device.Err and the others are still planned;
+// the error is for bad options only.
+func Live(ctx context.Context, o LiveOptions) (*plan.Plan, error) {
+	in := o.Intent
+	if in == nil || o.Dialer == nil {
 		return nil, errors.New("plan live: intent and dialer are required")
 	}
-	if concurrency <= 0 {
-		concurrency = DefaultConcurrency
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
 	}
-	names := devices
+	names := o.Devices
 	if names == nil {
 		for _, d := range in.Devices {
-			if desired[d.Name] != nil {
+			if o.Desired[d.Name] != nil {
 				names = append(names, d.Name)
 				continue
 			}
-			r, err := record(ctx, j, d.Name)
+			r, err := record(ctx, o.Journal, d.Name)
 			if err != nil {
 				return nil, fmt.Errorf("plan live: %w", err)
 			}
@@ -64,17 +82,27 @@ func PlanLive(ctx context.Context, in *schema.Intent, desired map[string]*config
 		return nil, err
 	}
 	p := &plan.Plan{Mode: plan.Live, Devices: make([]*plan.Device, len(names))}
-	forEach(ctx, len(names), concurrency, func(ctx context.Context, i int) {
-		dev := in.Device(names[i])
-		d, err := planDevice(ctx, dev, desired[dev.Name], dialer, j)
-		if err != nil {
-			d = &plan.Device{Name: dev.Name, Platform: dev.Platform, Err: err}
-		}
-		p.Devices[i] = d
-	}, func(i int, err error) {
-		dev := in.Device(names[i])
-		p.Devices[i] = &plan.Device{Name: dev.Name, Platform: dev.Platform, Err: err}
-	})
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, o.Concurrency)
+	for i, name := range names {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			dev := in.Device(name)
+			defer func() {
+				// One bad device must not take the others' plans down.
+				if r := recover(); r != nil {
+					p.Devices[i] = &plan.Device{Name: dev.Name, Platform: dev.Platform, Err: fmt.Errorf("internal error: %v\n%s", r, debug.Stack())}
+				}
+			}()
+			d, err := planDevice(ctx, dev, o.Desired[dev.Name], o.Dialer, o.Journal)
+			if err != nil {
+				d = &plan.Device{Name: dev.Name, Platform: dev.Platform, Err: err}
+			}
+			p.Devices[i] = d
+		})
+	}
+	wg.Wait()
 	return p, nil
 }
 
@@ -83,7 +111,7 @@ func planDevice(ctx context.Context, dev *schema.Device, desired *configtree.Tre
 	if err != nil {
 		return nil, err
 	}
-	filter, err := managedFilter(desired, rec)
+	filter, err := rec.Filter(desired)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dev.Name, err)
 	}
@@ -127,6 +155,19 @@ func diffLive(dev *schema.Device, live, desired *configtree.Tree, rec ownership.
 	d.Kept = rec.Kept(desired)
 	d.Claimed = rec.Claimed(desired)
 	return d
+}
+
+// record returns what the journal says netrecon holds on device (the zero
+// Record without a journal).
+func record(ctx context.Context, j *journal.Journal, device string) (ownership.Record, error) {
+	if j == nil {
+		return ownership.Record{}, nil
+	}
+	r, _, err := j.Ownership(ctx, device)
+	if err != nil {
+		return ownership.Record{}, fmt.Errorf("%s: journal: ownership: %w", device, err)
+	}
+	return r, nil
 }
 
 // readRunning reads the managed part of running on a session of its own.

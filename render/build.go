@@ -1,0 +1,73 @@
+package render
+
+import (
+	"context"
+	"io/fs"
+
+	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/schema"
+)
+
+// Build is the intent of one revision built for the devices: the valid
+// intent and the desired tree of each device rendered. It is the one
+// pipeline (load → validate → render) the CLI, the daemon and the offline
+// planner share.
+type Build struct {
+	Intent  *schema.Intent
+	Desired map[string]*configtree.Tree // of the devices rendered; nil before Render
+}
+
+// BuildOptions say how BuildFS loads and renders.
+type BuildOptions struct {
+	Load   schema.Options // the loader: file size cap, the evaluator of user-defined types
+	Budget Budget         // of every template execution; zero fields keep DefaultBudget's
+	// Select names the devices to render once the intent is valid; nil
+	// renders every device. Its error stops the build.
+	Select func(*schema.Intent) ([]string, error)
+}
+
+// BuildFS loads, validates and renders the intent in fsys. It returns a nil
+// Build when the intent does not load, a Build without Desired when it does
+// not render, and with either the diagnostics of the stage that stopped it
+// (sorted); the error is Select's.
+func BuildFS(ctx context.Context, fsys fs.FS, opts BuildOptions) (*Build, schema.Diagnostics, error) {
+	b, diags := Load(fsys, opts.Load)
+	if diags.HasErrors() {
+		return nil, diags, nil
+	}
+	var names []string
+	if opts.Select != nil {
+		var err error
+		if names, err = opts.Select(b.Intent); err != nil {
+			return nil, nil, err
+		}
+	}
+	diags = b.Render(ctx, names, opts.Budget)
+	return b, diags, nil
+}
+
+// Load is a build's first half: the intent in fsys, read and validated, with
+// its diagnostics sorted. The offline planner loads two revisions before it
+// knows which devices to render.
+func Load(fsys fs.FS, opts schema.Options) (*Build, schema.Diagnostics) {
+	in, diags := schema.Load(fsys, opts)
+	diags.Sort()
+	return &Build{Intent: in}, diags
+}
+
+// Render is a build's second half: it renders the named devices (nil: all)
+// into b.Desired, which stays nil when the templates do not parse or a
+// device does not render.
+func (b *Build) Render(ctx context.Context, names []string, budget Budget) schema.Diagnostics {
+	r, diags := New(b.Intent, WithBudget(budget))
+	if diags.HasErrors() {
+		return diags
+	}
+	desired, more := r.Devices(ctx, names)
+	diags = append(diags, more...)
+	diags.Sort()
+	if !diags.HasErrors() {
+		b.Desired = desired
+	}
+	return diags
+}
