@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netrecon/netrecon/backoff"
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/reconcile"
@@ -398,15 +399,13 @@ func (c *recoveryCheck) undo(ctx context.Context, j *journal.Journal, run journa
 func lockWithin(ctx context.Context, s reconcile.Device, ds string, wait time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	step := lockBackoffMin
-	for {
+	for attempt := 1; ; attempt++ {
 		err := s.Lock(ctx, ds)
 		if _, busy := contention(err); !busy {
 			return err
 		}
-		if err := sleep(ctx, step); err != nil {
+		if err := sleep(ctx, backoff.Policy{Base: lockBackoffMin, Max: lockBackoffMax}.Delay(attempt)); err != nil {
 			return fmt.Errorf("lock %s: still held: %w", ds, err)
 		}
-		step = min(step*2, lockBackoffMax)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/netrecon/netrecon/backoff"
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/gitsrc"
 	"github.com/netrecon/netrecon/reconcile"
@@ -549,7 +550,7 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 		case StateFailing:
 			ds.Failures++
 			ds.LastError = r.err.Error()
-			ds.NextRetry = now.Add(d.backoff(ds.Failures))
+			ds.NextRetry = now.Add(backoff.Policy{Base: d.cfg.Retry.Base.D(), Max: d.cfg.Retry.Max.D()}.Delay(ds.Failures))
 			d.metrics.applyFailures.Inc()
 			s.p.Failed = append(s.p.Failed, name)
 			s.log.Warn("device failed", "device", name, "failures", ds.Failures, "retry_at", ds.NextRetry, "err", r.err)
@@ -616,15 +617,6 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 			s.log.Error("journal: record last applied commit", "err", err)
 		}
 	}
-}
-
-// backoff is Retry.Base doubled per failure after the first, at most Retry.Max.
-func (d *Daemon) backoff(failures int) time.Duration {
-	b := d.cfg.Retry.Base.D()
-	for i := 1; i < failures && b < d.cfg.Retry.Max.D(); i++ {
-		b *= 2
-	}
-	return min(b, d.cfg.Retry.Max.D())
 }
 
 func serviceStatus(in *schema.Intent, devices map[string]*DeviceStatus) []ServiceStatus {
