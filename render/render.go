@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/pool"
 	"github.com/netrecon/netrecon/schema"
 )
 
@@ -551,53 +552,34 @@ func (r *Renderer) Devices(ctx context.Context, names []string) (map[string]*con
 		}
 	}
 	var (
-		mu    sync.Mutex
-		out   = make(map[string]*configtree.Tree, len(names))
-		diags schema.Diagnostics
-		wg    sync.WaitGroup
-		next  = make(chan string)
+		mu      sync.Mutex
+		out     = make(map[string]*configtree.Tree, len(names))
+		diags   schema.Diagnostics
+		stopped error
 	)
-	workers := min(runtime.GOMAXPROCS(0), len(names))
-	for range workers {
-		wg.Go(func() {
-			for name := range next {
-				tree, ds := r.safeDevice(name)
-				mu.Lock()
-				if tree != nil {
-					out[name] = tree
-				}
-				diags = append(diags, ds...)
-				mu.Unlock()
-			}
-		})
-	}
-	var stopped error
-feed:
-	for _, name := range names {
-		select {
-		case next <- name:
-		case <-ctx.Done():
+	pool.Pool{Limit: runtime.GOMAXPROCS(0)}.Run(ctx, len(names), func(ctx context.Context, _, i int) {
+		if ctx.Err() != nil {
+			mu.Lock()
 			stopped = context.Cause(ctx)
-			break feed
+			mu.Unlock()
+			return
 		}
-	}
-	close(next)
-	wg.Wait()
+		tree, ds := r.Device(names[i])
+		mu.Lock()
+		defer mu.Unlock()
+		if tree != nil {
+			out[names[i]] = tree
+		}
+		diags = append(diags, ds...)
+	}, func(i int, err error) {
+		// One bad device must not take the daemon down with it.
+		mu.Lock()
+		defer mu.Unlock()
+		diags = diags.Errorf(schema.Pos{}, "", "rendering device %q: internal error: %v", names[i], err.(*pool.PanicError).Value)
+	})
 	if stopped != nil {
 		diags = diags.Errorf(schema.Pos{}, "", "rendering stopped: %v", stopped)
 	}
 	diags.Sort()
 	return out, diags
-}
-
-// safeDevice is Device with a panic turned into a Diagnostic: one bad device
-// must not take the daemon down with it.
-func (r *Renderer) safeDevice(name string) (tree *configtree.Tree, diags schema.Diagnostics) {
-	defer func() {
-		if p := recover(); p != nil {
-			tree = nil
-			diags = diags.Errorf(schema.Pos{}, "", "rendering device %q: internal error: %v", name, p)
-		}
-	}()
-	return r.Device(name)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/drivers/netconf"
+	"github.com/netrecon/netrecon/pool"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/ownership"
@@ -65,7 +66,7 @@ func PlanLive(ctx context.Context, in *schema.Intent, desired map[string]*config
 		return nil, err
 	}
 	p := &plan.Plan{Mode: plan.Live, Devices: make([]*plan.Device, len(names))}
-	forEach(ctx, len(names), concurrency, nil, func(ctx context.Context, i int) {
+	pool.Pool{Limit: concurrency}.Run(ctx, len(names), func(ctx context.Context, _, i int) {
 		dev := in.Device(names[i])
 		d, err := planDevice(ctx, dev, desired[dev.Name], dialer, j)
 		if err != nil {

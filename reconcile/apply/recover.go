@@ -14,6 +14,7 @@ import (
 	"github.com/netrecon/netrecon/backoff"
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/drivers/netconf"
+	"github.com/netrecon/netrecon/pool"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/planfile"
@@ -135,7 +136,7 @@ func recoverRun(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer
 	}
 	acts := make([]RecoveryAction, len(run.Devices))
 	var mu sync.Mutex // the journal is safe; the logger too; acts by index
-	forEach(ctx, len(run.Devices), DefaultConcurrency, nil, func(ctx context.Context, i int) {
+	pool.Pool{Limit: DefaultConcurrency}.Run(ctx, len(run.Devices), func(ctx context.Context, _, i int) {
 		d := run.Devices[i]
 		var a RecoveryAction
 		if d.PersistID == "" && !forward[d.Device] && (d.Phase == journal.Committed || d.Phase == journal.Verified || d.Phase == journal.Undone) {
