@@ -19,6 +19,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/diag"
+	"github.com/netrecon/netrecon/pool"
 	"github.com/netrecon/netrecon/schema"
 )
 
@@ -56,7 +58,7 @@ type tmplKey struct{ kind, platform string }
 //
 // Every execution of a template runs within a Budget (DefaultBudget unless
 // WithBudget says otherwise).
-func New(in *schema.Intent, opts ...Option) (*Renderer, schema.Diagnostics) {
+func New(in *schema.Intent, opts ...Option) (*Renderer, diag.Diagnostics) {
 	r := &Renderer{
 		intent:    in,
 		templates: map[tmplKey]*template.Template{},
@@ -67,10 +69,10 @@ func New(in *schema.Intent, opts ...Option) (*Renderer, schema.Diagnostics) {
 		budget:    DefaultBudget(),
 	}
 	r.bufs.New = func() any { return new(bytes.Buffer) }
-	var diags schema.Diagnostics
+	var diags diag.Diagnostics
 	for _, o := range opts {
 		if err := o(r); err != nil {
-			return r, diags.Errorf(schema.Pos{}, "", "invalid option: %v", err)
+			return r, diags.Errorf(diag.Pos{}, "", "invalid option: %v", err)
 		}
 	}
 	fm := capped(funcs(), r.budget)
@@ -78,12 +80,12 @@ func New(in *schema.Intent, opts ...Option) (*Renderer, schema.Diagnostics) {
 	builtin, err := fs.Glob(builtinFS, "templates/*/*.xml.tmpl")
 	if err != nil {
 		// The pattern is a constant; a failure here is a build defect.
-		diags = diags.Errorf(schema.Pos{File: builtinPrefix}, "", "listing built-in templates: %v", err)
+		diags = diags.Errorf(diag.Pos{File: builtinPrefix}, "", "listing built-in templates: %v", err)
 	}
 	for _, p := range builtin {
 		src, err := builtinFS.ReadFile(p)
 		if err != nil {
-			diags = diags.Errorf(schema.Pos{File: p}, "", "reading built-in template: %v", err)
+			diags = diags.Errorf(diag.Pos{File: p}, "", "reading built-in template: %v", err)
 			continue
 		}
 		rel := strings.TrimPrefix(p, "templates/")
@@ -126,20 +128,20 @@ func New(in *schema.Intent, opts ...Option) (*Renderer, schema.Diagnostics) {
 // add parses one template and forces html/template to escape it now, so that
 // an escaping problem (an action inside a tag it cannot place, an unclosed
 // quote) is reported once here rather than once per service later.
-func (r *Renderer) add(fm template.FuncMap, kind, platform, name, src string) schema.Diagnostics {
+func (r *Renderer) add(fm template.FuncMap, kind, platform, name, src string) diag.Diagnostics {
 	if loc := scriptStyleRE.FindStringIndex(src); loc != nil {
 		// html/template escapes values inside <script> as JavaScript and
 		// inside <style> as CSS: "a<b" would reach the device as "\"a\u003cb\"".
-		return schema.Diagnostics{{
-			Severity: schema.Error,
-			Pos:      schema.Pos{File: name, Line: 1 + strings.Count(src[:loc[0]], "\n")},
+		return diag.Diagnostics{{
+			Severity: diag.Error,
+			Pos:      diag.Pos{File: name, Line: 1 + strings.Count(src[:loc[0]], "\n")},
 			Summary:  fmt.Sprintf("element %s cannot be templated: html/template escapes its content as script or style, not as XML text", strings.TrimRight(src[loc[0]:loc[1]], " \t\r\n/>")+">"),
 			Detail:   "netrecon templates cannot render elements named script or style",
 		}}
 	}
 	t, err := template.New(name).Funcs(fm).Parse(src)
 	if err != nil {
-		return schema.Diagnostics{templateDiag(name, err, "fix the template's syntax")}
+		return diag.Diagnostics{templateDiag(name, err, "fix the template's syntax")}
 	}
 	// Before the first execution, which escapes the trees: the ticks must be
 	// in place when it runs, and a literal bomb must not run at all.
@@ -150,7 +152,7 @@ func (r *Renderer) add(fm template.FuncMap, kind, platform, name, src string) sc
 		if loc, err := checkRanges(sub.Tree, r.budget.Range); err != nil {
 			d := templateDiag(name, fmt.Errorf("template: %s: %w", loc, err), "iterate over the service's data instead, or split the service")
 			d.Summary = err.Error()
-			return schema.Diagnostics{d}
+			return diag.Diagnostics{d}
 		}
 		addTicks(sub.Tree)
 	}
@@ -163,10 +165,10 @@ func (r *Renderer) add(fm template.FuncMap, kind, platform, name, src string) sc
 	err = execute(t, io.Discard, tmplData{Spec: map[string]any{}}, r.budget)
 	if errors.As(err, &bErr) {
 		// Over budget with no data at all: it would be for every service.
-		return schema.Diagnostics{templateDiag(name, err, "a template must not loop or recurse without bound")}
+		return diag.Diagnostics{templateDiag(name, err, "a template must not loop or recurse without bound")}
 	}
 	if errors.As(err, &escErr) {
-		return schema.Diagnostics{templateDiag(name, err, "html/template cannot escape this template; keep actions in element text or in quoted attribute values")}
+		return diag.Diagnostics{templateDiag(name, err, "html/template cannot escape this template; keep actions in element text or in quoted attribute values")}
 	}
 	r.templates[tmplKey{kind, platform}] = t
 	r.sources[name] = src
@@ -176,14 +178,14 @@ func (r *Renderer) add(fm template.FuncMap, kind, platform, name, src string) sc
 // listClashes reports lists a user-defined type declares that a built-in key
 // table already defines with other keys: the built-in keys win (drivers parse
 // device replies with them), so the type's entry would be silently ignored.
-func listClashes(t *schema.ServiceType) schema.Diagnostics {
-	var diags schema.Diagnostics
+func listClashes(t *schema.ServiceType) diag.Diagnostics {
+	var diags diag.Diagnostics
 	for _, p := range sortedKeys(t.Lists) {
 		for _, k := range []configtree.Keys{ietfKeys(), junosKeys()} {
 			if b, ok := k[p]; ok && !slices.Equal(b, t.Lists[p]) {
-				diags = diags.Append(schema.Diagnostic{
-					Severity: schema.Error,
-					Pos:      schema.Pos{File: path.Join(t.Dir, "type.yaml")},
+				diags = diags.Append(diag.Diagnostic{
+					Severity: diag.Error,
+					Pos:      diag.Pos{File: path.Join(t.Dir, "type.yaml")},
 					Field:    "lists",
 					Summary:  fmt.Sprintf("list %s is built in with keys %v, not %v", p, b, t.Lists[p]),
 					Detail:   "remove the entry: built-in lists need no declaration",
@@ -218,11 +220,11 @@ func templatePos(name string, err error) (int, string) {
 	return 0, msg
 }
 
-func templateDiag(name string, err error, detail string) schema.Diagnostic {
+func templateDiag(name string, err error, detail string) diag.Diagnostic {
 	line, msg := templatePos(name, err)
-	return schema.Diagnostic{
-		Severity: schema.Error,
-		Pos:      schema.Pos{File: name, Line: line},
+	return diag.Diagnostic{
+		Severity: diag.Error,
+		Pos:      diag.Pos{File: name, Line: line},
 		Summary:  msg,
 		Detail:   detail,
 	}
@@ -419,14 +421,14 @@ func xmlChar(c rune) bool {
 // naming both services' files and the path, and the later service's fragment
 // is left out. The tree is returned even with errors, for display; callers
 // must not apply it when the diagnostics have errors.
-func (r *Renderer) Device(name string) (*configtree.Tree, schema.Diagnostics) {
+func (r *Renderer) Device(name string) (*configtree.Tree, diag.Diagnostics) {
 	dev := r.intent.Device(name)
 	if dev == nil {
-		return nil, schema.Diagnostics{}.Errorf(schema.Pos{}, "", "unknown device %q", name)
+		return nil, diag.Diagnostics{}.Errorf(diag.Pos{}, "", "unknown device %q", name)
 	}
 	tree := &configtree.Tree{Root: &configtree.Node{}}
 	var (
-		diags schema.Diagnostics
+		diags diag.Diagnostics
 		frags []*configtree.Tree
 		svcs  []*schema.Service
 	)
@@ -457,7 +459,7 @@ func (r *Renderer) Device(name string) (*configtree.Tree, schema.Diagnostics) {
 // errorDiag places a Fragment error: a value error at the offending field of
 // the service, a template error at the template's line (the service's file is
 // in the summary, as only one position fits).
-func (r *Renderer) errorDiag(svc *schema.Service, err error) schema.Diagnostic {
+func (r *Renderer) errorDiag(svc *schema.Service, err error) diag.Diagnostic {
 	var (
 		ve *ValueError
 		ne *NoTemplateError
@@ -465,20 +467,20 @@ func (r *Renderer) errorDiag(svc *schema.Service, err error) schema.Diagnostic {
 	)
 	switch {
 	case errors.As(err, &ve):
-		return schema.Diagnostic{
-			Severity: schema.Error, Pos: svc.FieldPos(ve.Field), Field: ve.Field, Summary: ve.Msg,
+		return diag.Diagnostic{
+			Severity: diag.Error, Pos: svc.FieldPos(ve.Field), Field: ve.Field, Summary: ve.Msg,
 			Detail: "remove control characters from the value",
 		}
 	case errors.As(err, &ne):
-		return schema.Diagnostic{
-			Severity: schema.Error, Pos: svc.FieldPos("kind"), Field: "kind",
+		return diag.Diagnostic{
+			Severity: diag.Error, Pos: svc.FieldPos("kind"), Field: "kind",
 			Summary: fmt.Sprintf("type %q has no template for platform %q of device %q", ne.Kind, ne.Platform, ne.Device),
 			Detail:  fmt.Sprintf("add %s.xml.tmpl to the type, or move the service to a device of another platform", ne.Platform),
 		}
 	case errors.As(err, &te):
-		d := schema.Diagnostic{
-			Severity: schema.Error,
-			Pos:      schema.Pos{File: te.Template, Line: te.Line},
+		d := diag.Diagnostic{
+			Severity: diag.Error,
+			Pos:      diag.Pos{File: te.Template, Line: te.Line},
 			Summary:  fmt.Sprintf("rendering service %q (%s) for device %q: %v", svc.Name, svc.Pos, te.Device, te.Err),
 		}
 		if te.OutputLine > 0 {
@@ -486,18 +488,18 @@ func (r *Renderer) errorDiag(svc *schema.Service, err error) schema.Diagnostic {
 		}
 		return d
 	}
-	return schema.Diagnostic{Severity: schema.Error, Pos: svc.Pos, Summary: err.Error()}
+	return diag.Diagnostic{Severity: diag.Error, Pos: svc.Pos, Summary: err.Error()}
 }
 
 // mergeDiags turns a merge failure into Diagnostics, one per conflicting
 // leaf. A conflict names both services and both files, since either may be
 // the one to change.
-func (r *Renderer) mergeDiags(svc *schema.Service, dev *schema.Device, err error) schema.Diagnostics {
+func (r *Renderer) mergeDiags(svc *schema.Service, dev *schema.Device, err error) diag.Diagnostics {
 	ces := conflicts(err)
 	if len(ces) == 0 {
-		return schema.Diagnostics{}.Errorf(svc.Pos, "", "merging service %q into device %q: %v", svc.Name, dev.Name, err)
+		return diag.Diagnostics{}.Errorf(svc.Pos, "", "merging service %q into device %q: %v", svc.Name, dev.Name, err)
 	}
-	var diags schema.Diagnostics
+	var diags diag.Diagnostics
 	for _, ce := range ces {
 		// Merge names the tree's owners (those merged before) and the
 		// fragment's; put this service first whichever side it is on.
@@ -505,8 +507,8 @@ func (r *Renderer) mergeDiags(svc *schema.Service, dev *schema.Device, err error
 		if ce.Owner == svc.Name {
 			mine, myVal, other, otherVal = ce.Owner, ce.Value, ce.Other, ce.OtherValue
 		}
-		diags = diags.Append(schema.Diagnostic{
-			Severity: schema.Error,
+		diags = diags.Append(diag.Diagnostic{
+			Severity: diag.Error,
 			Pos:      svc.Pos,
 			Summary: fmt.Sprintf("on device %q, service %q (%s) sets %s to %s but %s sets it to %s",
 				dev.Name, mine, svc.Pos, ce.Path, quoteValue(myVal), r.describeOwners(other), quoteValue(otherVal)),
@@ -543,7 +545,7 @@ func quoteValue(v string) string {
 // most GOMAXPROCS at a time: rendering is CPU-bound. The planner passes only
 // the devices a change touches. A cancelled ctx stops handing out devices and
 // is reported as a Diagnostic; trees of devices already rendered are kept.
-func (r *Renderer) Devices(ctx context.Context, names []string) (map[string]*configtree.Tree, schema.Diagnostics) {
+func (r *Renderer) Devices(ctx context.Context, names []string) (map[string]*configtree.Tree, diag.Diagnostics) {
 	if names == nil {
 		names = make([]string, len(r.intent.Devices))
 		for i, d := range r.intent.Devices {
@@ -551,53 +553,34 @@ func (r *Renderer) Devices(ctx context.Context, names []string) (map[string]*con
 		}
 	}
 	var (
-		mu    sync.Mutex
-		out   = make(map[string]*configtree.Tree, len(names))
-		diags schema.Diagnostics
-		wg    sync.WaitGroup
-		next  = make(chan string)
+		mu      sync.Mutex
+		out     = make(map[string]*configtree.Tree, len(names))
+		diags   diag.Diagnostics
+		stopped error
 	)
-	workers := min(runtime.GOMAXPROCS(0), len(names))
-	for range workers {
-		wg.Go(func() {
-			for name := range next {
-				tree, ds := r.safeDevice(name)
-				mu.Lock()
-				if tree != nil {
-					out[name] = tree
-				}
-				diags = append(diags, ds...)
-				mu.Unlock()
-			}
-		})
-	}
-	var stopped error
-feed:
-	for _, name := range names {
-		select {
-		case next <- name:
-		case <-ctx.Done():
+	pool.Pool{Limit: runtime.GOMAXPROCS(0)}.Run(ctx, len(names), func(ctx context.Context, _, i int) {
+		if ctx.Err() != nil {
+			mu.Lock()
 			stopped = context.Cause(ctx)
-			break feed
+			mu.Unlock()
+			return
 		}
-	}
-	close(next)
-	wg.Wait()
+		tree, ds := r.Device(names[i])
+		mu.Lock()
+		defer mu.Unlock()
+		if tree != nil {
+			out[names[i]] = tree
+		}
+		diags = append(diags, ds...)
+	}, func(i int, err error) {
+		// One bad device must not take the daemon down with it.
+		mu.Lock()
+		defer mu.Unlock()
+		diags = diags.Errorf(diag.Pos{}, "", "rendering device %q: internal error: %v", names[i], err.(*pool.PanicError).Value)
+	})
 	if stopped != nil {
-		diags = diags.Errorf(schema.Pos{}, "", "rendering stopped: %v", stopped)
+		diags = diags.Errorf(diag.Pos{}, "", "rendering stopped: %v", stopped)
 	}
 	diags.Sort()
 	return out, diags
-}
-
-// safeDevice is Device with a panic turned into a Diagnostic: one bad device
-// must not take the daemon down with it.
-func (r *Renderer) safeDevice(name string) (tree *configtree.Tree, diags schema.Diagnostics) {
-	defer func() {
-		if p := recover(); p != nil {
-			tree = nil
-			diags = diags.Errorf(schema.Pos{}, "", "rendering device %q: internal error: %v", name, p)
-		}
-	}()
-	return r.Device(name)
 }

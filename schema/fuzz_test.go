@@ -32,7 +32,7 @@ func FuzzLoadDocument(f *testing.F) {
 			fsys := fuzzFS{name: j.file, data: data}
 			l := loader{v: v, r: &repoFS{fsys: fsys, maxSize: DefaultMaxFileSize}, types: v.types, broken: map[string]bool{}}
 			j.typ = 0 // a regular file
-			res := l.guarded(j)
+			res := l.load(j)
 			in := &Intent{Types: v.types, Devices: res.devices}
 			if res.service != nil {
 				in.Services = []*Service{res.service}

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"io/fs"
 	"path/filepath"
@@ -9,8 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
+
+	"github.com/netrecon/netrecon/pool"
 )
 
 // DefaultMaxFileSize is the largest intent file Load reads unless told otherwise.
@@ -175,33 +176,27 @@ type result struct {
 // on scheduling.
 func runJobs(jobs []job, opts Options, first *validator, types map[string]*ServiceType, broken map[string]bool, r *repoFS, prev map[string]result) []result {
 	results := make([]result, len(jobs))
-	workers := min(opts.Workers, len(jobs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	loaders := make([]*loader, min(opts.Workers, len(jobs)))
+	pool.Pool{Limit: len(loaders)}.Run(context.Background(), len(jobs), func(_ context.Context, w, i int) {
+		if loaders[w] == nil {
 			v := first
 			if w > 0 {
 				var err error
 				if v, err = newValidator(types); err != nil {
 					// The built-in schemas compiled once already, so this
-					// is a bug; worker 0 (which has first) does the jobs.
-					return
+					// is a bug; the file gets it as its diagnostic.
+					panic(err)
 				}
 			}
-			l := loader{v: v, r: r, types: types, broken: broken, trusted: opts.Trusted, prev: prev, unchanged: opts.Unchanged, deferUser: opts.Evaluator != nil}
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(jobs) {
-					return
-				}
-				results[i] = l.guarded(jobs[i])
-			}
-		}()
-	}
-	wg.Wait()
+			loaders[w] = &loader{v: v, r: r, types: types, broken: broken, trusted: opts.Trusted, prev: prev, unchanged: opts.Unchanged, deferUser: opts.Evaluator != nil}
+		}
+		results[i] = loaders[w].load(jobs[i])
+	}, func(i int, err error) {
+		// A panic is a bug, never expected: one bad file must not stop the
+		// whole load.
+		results[i] = result{diags: Diagnostics{{Severity: Error, Pos: Pos{File: jobs[i].file},
+			Summary: fmt.Sprintf("internal error while validating this file: %v", err.(*pool.PanicError).Value)}}}
+	})
 	return results
 }
 
@@ -248,15 +243,8 @@ func previousResults(opts Options) map[string]result {
 	return prev
 }
 
-// guarded loads one file, turning a panic (a bug, never expected) into a
-// diagnostic at the file so that one bad file cannot stop the whole load.
-func (l *loader) guarded(j job) (res result) {
-	defer func() {
-		if p := recover(); p != nil {
-			res = result{diags: Diagnostics{{Severity: Error, Pos: Pos{File: j.file},
-				Summary: fmt.Sprintf("internal error while validating this file: %v", p)}}}
-		}
-	}()
+// load validates one file.
+func (l *loader) load(j job) result {
 	if l.prev != nil && l.unchanged(j.file) {
 		if res, ok := l.prev[j.file]; ok {
 			return res
@@ -274,7 +262,7 @@ func (l *loader) guarded(j job) (res result) {
 	if j.inventory {
 		return l.inventory(doc, trusted)
 	}
-	res = l.service(doc, trusted)
+	res := l.service(doc, trusted)
 	if res.pending != nil {
 		res.raw = data
 	}
@@ -383,23 +371,17 @@ func evaluateUserTypes(results []result, types map[string]*ServiceType, opts Opt
 		}
 	}
 	out := make([]TypeResult, len(kinds))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, opts.Workers)
-	for i, k := range kinds {
-		t := types[k]
-		req := TypeRequest{Kind: k, Dir: t.Dir, Schema: t.Schema}
-		for _, j := range pending[k] {
+	pool.Pool{Limit: opts.Workers}.Run(context.Background(), len(kinds), func(_ context.Context, _, i int) {
+		t := types[kinds[i]]
+		req := TypeRequest{Kind: kinds[i], Dir: t.Dir, Schema: t.Schema}
+		for _, j := range pending[kinds[i]] {
 			req.Docs = append(req.Docs, DocSource{File: results[j].pending.file, Data: results[j].raw})
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			out[i] = opts.Evaluator(req)
-		}()
-	}
-	wg.Wait()
+		out[i] = opts.Evaluator(req)
+	}, func(i int, err error) {
+		out[i] = TypeResult{Diags: Diagnostics{{Severity: Error, Pos: Pos{File: typesDir + "/" + kinds[i]},
+			Summary: fmt.Sprintf("internal error while evaluating this service type: %v", err.(*pool.PanicError).Value)}}}
+	})
 	var diags Diagnostics
 	for i, k := range kinds {
 		tr := out[i]

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // maxDepth is how deep a document may nest. Intent is shallow (a route list in
@@ -24,7 +24,8 @@ type document struct {
 	file   string
 	pos    Pos            // the top-level mapping's start
 	data   map[string]any // map[string]any, []any, string, int64, float64, bool, nil
-	fields map[string]Pos // "spec.routes[1].nextHop" → where it is written
+	fields map[string]Pos // "spec.routes[1].nextHop" → where its key is written
+	values map[string]Pos // the same paths → where their values start
 }
 
 // parseDocument checks and decodes one YAML file. The checks come before any
@@ -78,7 +79,7 @@ func parseDocument(file string, data []byte) (*document, Diagnostics) {
 	if root.Kind != yaml.MappingNode {
 		return nil, at(root.Line, root.Column, "", "document must be a mapping of fields (apiVersion, kind, ...)", "")
 	}
-	w := walker{file: file, fields: make(map[string]Pos)}
+	w := walker{file: file, fields: make(map[string]Pos), values: make(map[string]Pos)}
 	v := w.value(root, "", 1)
 	if w.diags.HasErrors() {
 		return nil, append(diags, w.diags...)
@@ -88,6 +89,7 @@ func parseDocument(file string, data []byte) (*document, Diagnostics) {
 		pos:    Pos{File: file, Line: root.Line, Col: root.Column},
 		data:   v.(map[string]any),
 		fields: w.fields,
+		values: w.values,
 	}, nil
 }
 
@@ -105,6 +107,7 @@ func safeDecode(dec *yaml.Decoder, n *yaml.Node) (err error) {
 type walker struct {
 	file   string
 	fields map[string]Pos
+	values map[string]Pos
 	diags  Diagnostics
 }
 
@@ -158,6 +161,7 @@ func (w *walker) value(n *yaml.Node, field string, depth int) any {
 			}
 			seen[k.Value] = k
 			w.fields[sub] = Pos{File: w.file, Line: k.Line, Col: k.Column}
+			w.values[sub] = Pos{File: w.file, Line: v.Line, Col: v.Column}
 			m[k.Value] = w.value(v, sub, depth+1)
 		}
 		return m

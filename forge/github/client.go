@@ -8,12 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/netrecon/netrecon/backoff"
 )
 
 // DefaultBaseURL is the API of github.com. GitHub Enterprise Server serves it
@@ -240,7 +241,7 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 			return nil, err
 		}
 		if wait == 0 {
-			wait = c.backoff(attempt)
+			wait = backoff.Policy{Base: c.retry.BaseDelay, Max: c.retry.MaxDelay}.Jittered(attempt)
 		}
 		c.log.Warn("github: retrying", "op", r.op, "attempt", attempt, "wait", wait, "error", err.Error())
 		if err := c.sleep(ctx, wait); err != nil {
@@ -272,22 +273,6 @@ func (c *Client) classify(err error, idempotent bool) (retry bool, wait time.Dur
 	}
 	var tErr *TransportError
 	return errors.As(err, &tErr) && idempotent, 0
-}
-
-// backoff is capped exponential back-off with jitter: a random delay in
-// [d/2, d] where d = BaseDelay·2^(attempt-1), at most MaxDelay. The jitter
-// keeps many CI jobs hit by the same outage from retrying in lock-step.
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.retry.BaseDelay
-	for i := 1; i < attempt && d < c.retry.MaxDelay; i++ {
-		d *= 2
-	}
-	d = min(d, c.retry.MaxDelay)
-	if d <= 1 {
-		return d
-	}
-	half := d / 2
-	return half + rand.N(half+1)
 }
 
 // send makes one HTTP exchange.

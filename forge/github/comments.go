@@ -12,6 +12,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/netrecon/netrecon/backoff"
 )
 
 // MaxCommentLength is GitHub's limit on a comment body, in characters.
@@ -82,7 +84,7 @@ func (c *Client) UpsertComment(ctx context.Context, repo string, pr int, marker,
 		if ctx.Err() != nil || !ambiguous(err) || attempt >= c.retry.MaxAttempts {
 			return "", false, err
 		}
-		wait := c.backoff(attempt)
+		wait := backoff.Policy{Base: c.retry.BaseDelay, Max: c.retry.MaxDelay}.Jittered(attempt)
 		c.log.Warn("github: create failed; looking for the comment again", "repo", repo, "pr", pr,
 			"attempt", attempt, "wait", wait, "error", err.Error())
 		if err := c.sleep(ctx, wait); err != nil {

@@ -56,20 +56,28 @@ func (l *Lab) KnownHosts() string { return l.KnownHostsFile }
 // SNMP returns the lab's SNMP agent.
 func (l *Lab) SNMP() SNMP { return l.SNMPAgent }
 
-// Load returns the running lab, or ends the test: t.Fatal when CI=true (a test
-// that needs the lab must fail in CI, not skip), t.Skip otherwise.
+// Load returns the running lab, or ends the test through Missing.
 func Load(t testing.TB) *Lab {
 	t.Helper()
 	lab, err := Find()
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("labtest: %v (CI=true: tests that need the lab fail instead of skipping)", err)
-			return nil
-		}
-		t.Skipf("labtest: %v; start it with: bash lab/lab.sh install && bash lab/lab.sh up 4", err)
+		Missing(t, "labtest: %v; start it with: bash lab/lab.sh install && bash lab/lab.sh up 4", err)
 		return nil
 	}
 	return lab
+}
+
+// Missing ends a test whose required peer (the lab, a binary such as git, an
+// OS feature such as symbolic links) is not there: t.Fatalf when CI=true, as
+// CI installs every peer and a skip there would turn a broken runner green;
+// t.Skipf on a developer's machine.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format+" (CI=true: a test whose peer is missing fails instead of skipping)", args...)
+		return
+	}
+	t.Skipf(format, args...)
 }
 
 // Find reads the lab description without a testing.TB, for benchmarks' and

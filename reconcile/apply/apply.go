@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/pool"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/ownership"
@@ -307,7 +308,7 @@ func firstErr(txs []*txn) *txn {
 // the device's error.
 func (e *engine) each(ctx context.Context, txs []*txn, fn func(context.Context, *txn) error) {
 	limit := 2*e.opts.LockWait + stepTimeout
-	forEach(ctx, len(txs), e.opts.Concurrency, func(ctx context.Context, i int) {
+	pool.Pool{Limit: e.opts.Concurrency}.Run(ctx, len(txs), func(ctx context.Context, _, i int) {
 		t := txs[i]
 		ctx, cancel := context.WithTimeoutCause(ctx, limit, fmt.Errorf("%s: step took longer than %s", t.name, limit))
 		defer cancel()

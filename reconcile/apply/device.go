@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/netrecon/netrecon/backoff"
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/reconcile"
 )
@@ -196,7 +196,7 @@ func (e *engine) verify(ctx context.Context, t *txn) error {
 // (DESIGN invariant 5).
 func (e *engine) lock(ctx context.Context, t *txn, ds string) error {
 	var waited time.Duration
-	step := lockBackoffMin
+	attempt := 1
 	who := ""
 	for {
 		err := t.sess.Lock(ctx, ds)
@@ -214,14 +214,14 @@ func (e *engine) lock(ctx context.Context, t *txn, ds string) error {
 		if waited >= e.opts.LockWait {
 			return &LockTimeoutError{Device: t.name, Target: ds, HeldBy: holder, Holder: who, Waited: waited}
 		}
-		pause := step/2 + rand.N(step/2+1)
+		pause := backoff.Policy{Base: lockBackoffMin, Max: lockBackoffMax}.Jittered(attempt)
 		pause = max(min(pause, e.opts.LockWait-waited), time.Millisecond)
 		e.event(t, "lock-wait", fmt.Sprintf("%s locked by %s; retry in %s", ds, who, pause.Round(time.Millisecond)))
 		if err := e.opts.Sleep(ctx, pause); err != nil {
 			return fmt.Errorf("%s: lock %s: waiting for %s: %w", t.name, ds, who, err)
 		}
 		waited += pause
-		step = min(step*2, lockBackoffMax)
+		attempt++
 	}
 }
 

@@ -10,7 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netrecon/netrecon/backoff"
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/pool"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/planfile"
@@ -119,7 +121,7 @@ func recoverRun(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer
 	}
 	acts := make([]RecoveryAction, len(run.Devices))
 	var mu sync.Mutex // the journal is safe; the logger too; acts by index
-	forEach(ctx, len(run.Devices), DefaultConcurrency, func(ctx context.Context, i int) {
+	pool.Pool{Limit: DefaultConcurrency}.Run(ctx, len(run.Devices), func(ctx context.Context, _, i int) {
 		d := run.Devices[i]
 		var a RecoveryAction
 		// Nil when there is none: nothing was committed.
@@ -380,15 +382,13 @@ func (c *recoveryCheck) undo(ctx context.Context, j *journal.Journal, run journa
 func lockWithin(ctx context.Context, s reconcile.Device, ds string, wait time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	step := lockBackoffMin
-	for {
+	for attempt := 1; ; attempt++ {
 		err := s.Lock(ctx, ds)
 		if _, busy := contention(err); !busy {
 			return err
 		}
-		if err := sleep(ctx, step); err != nil {
+		if err := sleep(ctx, backoff.Policy{Base: lockBackoffMin, Max: lockBackoffMax}.Delay(attempt)); err != nil {
 			return fmt.Errorf("lock %s: still held: %w", ds, err)
 		}
-		step = min(step*2, lockBackoffMax)
 	}
 }

@@ -1,22 +1,28 @@
 package daemon
 
 import (
-	"bytes"
+	_ "embed"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
+	"github.com/netrecon/netrecon/diag"
 	"github.com/netrecon/netrecon/reconcile/guard"
+	"github.com/netrecon/netrecon/schema"
 )
+
+// serveCUE is the schema of the config file: which settings exist, and
+// their types.
+//
+//go:embed serve.cue
+var serveCUE string
 
 // Config is the daemon's configuration file (docs/daemon.md, docs/serve.example.yaml).
 // LoadConfig reads it, fills in defaults and checks it; a Config built in code
@@ -62,8 +68,8 @@ type Config struct {
 
 	// File is the file the config was read from ("" when built in code).
 	File string `yaml:"-"`
-	// pos maps a field path ("retry.base") to where it was written.
-	pos map[string]Pos
+	// src is the file as read, for the place of each setting.
+	src *schema.YAMLFile
 }
 
 // RepoConfig names the intent repo the daemon follows.
@@ -211,35 +217,15 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 // D returns the time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
-// Pos is a place in the config file, 1-based.
-type Pos struct{ Line, Col int }
-
-// Problem is one thing wrong with a config file.
-type Problem struct {
-	Pos   Pos
-	Field string // dotted path, e.g. "retry.base"
-	Msg   string
-}
-
 // ConfigError lists every problem of a config file, sorted by position.
-type ConfigError struct {
-	File     string
-	Problems []Problem
-}
+type ConfigError struct{ Diagnostics diag.Diagnostics }
 
 func (e *ConfigError) Error() string {
-	var b strings.Builder
-	for i, p := range e.Problems {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		fmt.Fprintf(&b, "%s:%d:%d: ", e.File, p.Pos.Line, p.Pos.Col)
-		if p.Field != "" {
-			fmt.Fprintf(&b, "%s: ", p.Field)
-		}
-		b.WriteString(p.Msg)
+	lines := make([]string, len(e.Diagnostics))
+	for i, d := range e.Diagnostics {
+		lines[i] = d.String()
 	}
-	return b.String()
+	return strings.Join(lines, "\n")
 }
 
 // LoadConfig reads, defaults and checks the config file at path. Every problem
@@ -257,40 +243,96 @@ func LoadConfig(path string) (*Config, error) {
 }
 
 // ParseConfig is LoadConfig on bytes; file names them in errors and anchors
-// relative paths (a config's relative paths are relative to its folder).
+// relative paths (a config's relative paths are relative to its folder). The
+// file is read as intent is, and checked against serve.cue, then in Go.
 func ParseConfig(data []byte, file string) (*Config, error) {
-	cfg := &Config{File: file}
-	d := &decoder{pos: map[string]Pos{}}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		if err.Error() == "EOF" {
-			return nil, &ConfigError{File: file, Problems: []Problem{{Pos: Pos{1, 1}, Msg: "empty config: want at least repo and state_dir"}}}
+	f, diags := schema.ParseYAML(file, data)
+	if f != nil {
+		more, err := f.Check(serveCUE, "#Config")
+		if err != nil {
+			return nil, err // the embedded schema does not compile: a bug
 		}
-		return nil, &ConfigError{File: file, Problems: []Problem{{Pos: yamlErrPos(err), Msg: cleanYAMLErr(err)}}}
+		diags = append(diags, more...)
 	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
+	for i := range diags {
+		diags[i] = configWords(f, diags[i])
 	}
-	d.decode(root, reflect.ValueOf(cfg).Elem(), "")
-	cfg.pos = d.pos
-	if len(d.problems) == 0 {
+	cfg := &Config{File: file, src: f}
+	if !diags.HasErrors() {
+		if err := yaml.Unmarshal(data, cfg); err != nil {
+			diags = diags.Errorf(diag.Pos{File: file, Line: 1, Col: 1}, "", "%v", err)
+		}
+	}
+	if !diags.HasErrors() {
 		cfg.Defaults()
 		cfg.resolvePaths(filepath.Dir(file))
-		d.problems = append(d.problems, cfg.check()...)
+		diags = append(diags, cfg.check()...)
 	}
-	if len(d.problems) > 0 {
-		sort.SliceStable(d.problems, func(i, j int) bool {
-			a, b := d.problems[i].Pos, d.problems[j].Pos
-			if a.Line != b.Line {
-				return a.Line < b.Line
-			}
-			return a.Col < b.Col
-		})
-		return nil, &ConfigError{File: file, Problems: d.problems}
+	if diags.HasErrors() {
+		diags.Sort()
+		return nil, &ConfigError{Diagnostics: diags}
 	}
 	return cfg, nil
+}
+
+// configWords says a problem the intent's words would put otherwise in the
+// words of a config file: settings, not fields; a value's problem at the
+// value.
+func configWords(f *schema.YAMLFile, d diag.Diagnostic) diag.Diagnostic {
+	switch {
+	case strings.HasPrefix(d.Summary, "empty file"):
+		d.Pos.Line, d.Pos.Col, d.Summary, d.Detail = 1, 1, "empty config: want at least repo and state_dir", ""
+	case strings.HasPrefix(d.Summary, "document must be a mapping"):
+		d.Summary = "want a mapping of settings"
+	case strings.HasPrefix(d.Summary, "malformed YAML: "):
+		d.Pos.Col, d.Summary = max(d.Pos.Col, 1), strings.TrimPrefix(d.Summary, "malformed YAML: ")
+	case strings.HasPrefix(d.Summary, "unknown field "):
+		d.Summary = fmt.Sprintf("unknown setting; %s takes %s", orTop(parent(d.Field)), d.Detail)
+		d.Detail = ""
+	case strings.HasPrefix(d.Summary, "must be "):
+		want, have, _ := strings.Cut(strings.TrimPrefix(d.Summary, "must be "), ", not ")
+		d.Pos, d.Detail = f.ValuePos(d.Field), ""
+		v, _ := f.Value(d.Field)
+		switch {
+		case want == "a mapping of fields" && strings.HasPrefix(d.Field, "drift."):
+			d.Summary = "want a mapping"
+		case want == "a mapping of fields":
+			d.Summary = "want a mapping of settings"
+		case want == "a list":
+			d.Summary = "want a list"
+		case have == "a list":
+			d.Summary = "want a single value, not a list"
+		case have == "a mapping of fields":
+			d.Summary = "want a single value, not a mapping"
+		default:
+			d.Summary = fmt.Sprintf("cannot unmarshal %s `%v` into %s", yamlKind(have, true), v, yamlKind(want, false))
+		}
+	case strings.Contains(d.Summary, "(ns|us|µs|ms|s|m|h)"):
+		v, _ := f.Value(d.Field)
+		d.Pos, d.Summary = f.ValuePos(d.Field), fmt.Sprintf("%q is not a duration (want e.g. 30s, 5m, 1h)", v)
+	}
+	return d
+}
+
+// yamlKind names a kind in the intent's words ("an integer") as a YAML tag
+// (tag) or the Go type a decoder wanted.
+func yamlKind(words string, tag bool) string {
+	for _, k := range [][3]string{{"a string", "!!str", "string"}, {"an integer", "!!int", "int"},
+		{"a number", "!!float", "float64"}, {"true or false", "!!bool", "bool"}} {
+		if k[0] == words && tag {
+			return k[1]
+		} else if k[0] == words {
+			return k[2]
+		}
+	}
+	return words
+}
+
+func parent(field string) string {
+	if i := strings.LastIndexAny(field, ".["); i >= 0 {
+		return field[:i]
+	}
+	return ""
 }
 
 // Defaults fills in every unset setting.
@@ -358,15 +400,15 @@ func (c *Config) resolvePaths(dir string) {
 // already). Call Defaults first.
 func (c *Config) Check() error {
 	if ps := c.check(); len(ps) > 0 {
-		return &ConfigError{File: c.File, Problems: ps}
+		return &ConfigError{Diagnostics: ps}
 	}
 	return nil
 }
 
-func (c *Config) check() []Problem {
-	var ps []Problem
+func (c *Config) check() diag.Diagnostics {
+	var ps diag.Diagnostics
 	bad := func(field, format string, args ...any) {
-		ps = append(ps, Problem{Pos: c.posOf(field), Field: field, Msg: fmt.Sprintf(format, args...)})
+		ps = ps.Errorf(c.posOf(field), field, format, args...)
 	}
 	switch {
 	case c.Repo.URL == "" && c.Repo.Path == "":
@@ -528,135 +570,11 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // posOf returns where field was written, or where its nearest written parent
 // was (a missing field is reported at the section that should hold it).
-func (c *Config) posOf(field string) Pos {
-	for f := field; ; {
-		if p, ok := c.pos[f]; ok {
-			return p
-		}
-		i := strings.LastIndexAny(f, ".[")
-		if i < 0 {
-			break
-		}
-		f = f[:i]
+func (c *Config) posOf(field string) diag.Pos {
+	if c.src == nil {
+		return diag.Pos{File: c.File, Line: 1, Col: 1}
 	}
-	if p, ok := c.pos[""]; ok {
-		return p
-	}
-	return Pos{1, 1}
-}
-
-// decoder decodes a YAML node tree into a struct field by field, so that
-// every problem (an unknown field, a value of the wrong type) is reported with
-// its own line and column, and all of them at once.
-type decoder struct {
-	pos      map[string]Pos
-	problems []Problem
-}
-
-var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
-
-func (d *decoder) fail(n *yaml.Node, field, format string, args ...any) {
-	d.problems = append(d.problems, Problem{Pos: Pos{n.Line, n.Column}, Field: field, Msg: fmt.Sprintf(format, args...)})
-}
-
-func (d *decoder) decode(n *yaml.Node, v reflect.Value, field string) {
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	d.pos[field] = Pos{n.Line, n.Column}
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return // "key:" with no value leaves the default
-	}
-	if v.CanAddr() && v.Addr().Type().Implements(unmarshalerType) {
-		if err := n.Decode(v.Addr().Interface()); err != nil {
-			d.fail(n, field, "%s", cleanYAMLErr(err))
-		}
-		return
-	}
-	switch v.Kind() {
-	case reflect.Pointer:
-		elem := reflect.New(v.Type().Elem())
-		d.decode(n, elem.Elem(), field)
-		v.Set(elem)
-	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			d.fail(n, field, "want a mapping of settings")
-			return
-		}
-		fields := map[string]int{}
-		var names []string
-		t := v.Type()
-		for i := range t.NumField() {
-			tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
-			if tag == "" || tag == "-" || !t.Field(i).IsExported() {
-				continue
-			}
-			fields[tag] = i
-			names = append(names, tag)
-		}
-		seen := map[string]bool{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			sub := join(field, k.Value)
-			idx, ok := fields[k.Value]
-			switch {
-			case !ok:
-				d.fail(k, sub, "unknown setting; %s takes %s", orTop(field), strings.Join(names, ", "))
-			case seen[k.Value]:
-				d.fail(k, sub, "set twice")
-			default:
-				seen[k.Value] = true
-				d.pos[sub] = Pos{k.Line, k.Column}
-				d.decode(val, v.Field(idx), sub)
-				d.pos[sub] = Pos{k.Line, k.Column}
-			}
-		}
-	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			d.fail(n, field, "want a mapping")
-			return
-		}
-		if v.IsNil() {
-			v.Set(reflect.MakeMap(v.Type()))
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			sub := join(field, k.Value)
-			if v.MapIndex(reflect.ValueOf(k.Value)).IsValid() {
-				d.fail(k, sub, "set twice")
-				continue
-			}
-			elem := reflect.New(v.Type().Elem()).Elem()
-			d.decode(val, elem, sub)
-			d.pos[sub] = Pos{k.Line, k.Column}
-			v.SetMapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key()), elem)
-		}
-	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			d.fail(n, field, "want a list")
-			return
-		}
-		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
-		for i, item := range n.Content {
-			d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", field, i))
-		}
-		v.Set(s)
-	default:
-		if n.Kind != yaml.ScalarNode {
-			d.fail(n, field, "want a single value, not a %s", kindName(n.Kind))
-			return
-		}
-		if err := n.Decode(v.Addr().Interface()); err != nil {
-			d.fail(n, field, "%s", cleanYAMLErr(err))
-		}
-	}
-}
-
-func join(parent, name string) string {
-	if parent == "" {
-		return name
-	}
-	return parent + "." + name
+	return c.src.Pos(field)
 }
 
 func orTop(field string) string {
@@ -664,39 +582,4 @@ func orTop(field string) string {
 		return "the config"
 	}
 	return field
-}
-
-func kindName(k yaml.Kind) string {
-	switch k {
-	case yaml.MappingNode:
-		return "mapping"
-	case yaml.SequenceNode:
-		return "list"
-	}
-	return "value"
-}
-
-// cleanYAMLErr drops yaml.v3's "yaml: unmarshal errors:\n  line N: " framing:
-// the position is reported separately.
-func cleanYAMLErr(err error) string {
-	s := err.Error()
-	s = strings.TrimPrefix(s, "yaml: unmarshal errors:\n")
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, "yaml: ")
-	if strings.HasPrefix(s, "line ") {
-		if i := strings.Index(s, ": "); i > 0 {
-			s = s[i+2:]
-		}
-	}
-	return s
-}
-
-// yamlErrPos reads the line of a yaml.v3 syntax error ("yaml: line 3: ...").
-func yamlErrPos(err error) Pos {
-	var line int
-	s := strings.TrimPrefix(err.Error(), "yaml: ")
-	if _, e := fmt.Sscanf(s, "line %d:", &line); e == nil && line > 0 {
-		return Pos{line, 1}
-	}
-	return Pos{1, 1}
 }

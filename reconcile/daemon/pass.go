@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netrecon/netrecon/backoff"
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/gitsrc"
 	"github.com/netrecon/netrecon/reconcile"
@@ -690,11 +691,7 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 
 // backoff is Retry.Base doubled per failure after the first, at most Retry.Max.
 func (d *Daemon) backoff(failures int) time.Duration {
-	b := d.cfg.Retry.Base.D()
-	for i := 1; i < failures && b < d.cfg.Retry.Max.D(); i++ {
-		b *= 2
-	}
-	return min(b, d.cfg.Retry.Max.D())
+	return backoff.Policy{Base: d.cfg.Retry.Base.D(), Max: d.cfg.Retry.Max.D()}.Delay(failures)
 }
 
 func serviceStatus(in *schema.Intent, devices map[string]journal.DeviceState) []ServiceStatus {

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/pool"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/ownership"
@@ -82,27 +81,17 @@ func Live(ctx context.Context, o LiveOptions) (*plan.Plan, error) {
 		return nil, err
 	}
 	p := &plan.Plan{Mode: plan.Live, Devices: make([]*plan.Device, len(names))}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, o.Concurrency)
-	for i, name := range names {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			dev := in.Device(name)
-			defer func() {
-				// One bad device must not take the others' plans down.
-				if r := recover(); r != nil {
-					p.Devices[i] = &plan.Device{Name: dev.Name, Platform: dev.Platform, Err: fmt.Errorf("internal error: %v\n%s", r, debug.Stack())}
-				}
-			}()
-			d, err := planDevice(ctx, dev, o.Desired[dev.Name], o.Dialer, o.Journal)
-			if err != nil {
-				d = &plan.Device{Name: dev.Name, Platform: dev.Platform, Err: err}
-			}
-			p.Devices[i] = d
-		})
-	}
-	wg.Wait()
+	pool.Pool{Limit: o.Concurrency}.Run(ctx, len(names), func(ctx context.Context, _, i int) {
+		dev := in.Device(names[i])
+		d, err := planDevice(ctx, dev, o.Desired[dev.Name], o.Dialer, o.Journal)
+		if err != nil {
+			d = &plan.Device{Name: dev.Name, Platform: dev.Platform, Err: err}
+		}
+		p.Devices[i] = d
+	}, func(i int, err error) {
+		dev := in.Device(names[i])
+		p.Devices[i] = &plan.Device{Name: dev.Name, Platform: dev.Platform, Err: err}
+	})
 	return p, nil
 }
 
