@@ -158,10 +158,7 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 	// Write-ahead, like the phase: recovery that rolls this commit forward
 	// records this, not the whole desired tree; recovery that undoes it goes
 	// back to the pre-image.
-	if err := e.opts.Journal.SetPendingOwnership(ctx, e.id, t.name, t.next); err != nil {
-		return fmt.Errorf("%s: %w", t.name, err)
-	}
-	if err := e.opts.Journal.SetPreImage(ctx, e.id, t.name, t.before); err != nil {
+	if err := e.opts.Journal.SetPending(ctx, e.id, t.name, t.next, t.before); err != nil {
 		return fmt.Errorf("%s: %w", t.name, err)
 	}
 	if err := e.to(ctx, t, committed, what); err != nil {

@@ -11,30 +11,43 @@ import (
 	"github.com/netrecon/netrecon/reconcile/ownership"
 )
 
-// SetPendingOwnership records, for a device of a run, the ownership record
-// that holds once the device's commit lands. The apply engine writes it
-// before the commit (write-ahead), and recovery reads it when it rolls the
-// run forward: only the pre-image read under lock tells what the run created.
-func (j *Journal) SetPendingOwnership(ctx context.Context, id RunID, device string, r ownership.Record) error {
-	doc, err := encodeRecord(r)
+// SetPending records, for a device of a run, what its commit about to be
+// sent leaves behind: the ownership record that holds once it lands, and the
+// pre-image (running, filtered to the managed subtrees, read under lock
+// before the edit), in one transaction. The apply engine writes it before the
+// commit (write-ahead). Recovery that rolls the run forward records r: only
+// the pre-image read under lock tells what the run created. Recovery that
+// rolls it back undoes a plain commit from the pre-image and checks a
+// cancelled or confirmed one against it. The pre-image is stored in this
+// package's tree form (see Applied trees).
+func (j *Journal) SetPending(ctx context.Context, id RunID, device string, r ownership.Record, before *configtree.Tree) error {
+	rec, err := encodeRecord(r)
 	if err != nil {
-		return fmt.Errorf("journal: pending ownership %q: %w", device, err)
+		return fmt.Errorf("journal: pending %q: %w", device, err)
+	}
+	img, err := json.Marshal(toJSON(before.Root, "", nil))
+	if err != nil {
+		return fmt.Errorf("journal: pending %q: pre-image: %w", device, err)
 	}
 	err = j.write(ctx, func(t txn) error {
 		if err := checkRunning(t, id); err != nil {
 			return err
 		}
-		_, err := t.exec(`INSERT INTO pending_ownership (run_id, device, record) VALUES (?, ?, ?)
-			ON CONFLICT (run_id, device) DO UPDATE SET record = excluded.record`, int64(id), device, string(doc))
+		if _, err := t.exec(`INSERT INTO pending_ownership (run_id, device, record) VALUES (?, ?, ?)
+			ON CONFLICT (run_id, device) DO UPDATE SET record = excluded.record`, int64(id), device, string(rec)); err != nil {
+			return err
+		}
+		_, err := t.exec(`INSERT INTO pre_images (run_id, device, tree) VALUES (?, ?, ?)
+			ON CONFLICT (run_id, device) DO UPDATE SET tree = excluded.tree`, int64(id), device, string(img))
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("journal: pending ownership %q: %w", device, err)
+		return fmt.Errorf("journal: pending %q: %w", device, err)
 	}
 	return nil
 }
 
-// PendingOwnership returns the record SetPendingOwnership wrote for a device
+// PendingOwnership returns the record SetPending wrote for a device
 // of a run; ok is false when there is none.
 func (j *Journal) PendingOwnership(ctx context.Context, id RunID, device string) (r ownership.Record, ok bool, err error) {
 	var doc string
@@ -51,31 +64,7 @@ func (j *Journal) PendingOwnership(ctx context.Context, id RunID, device string)
 	return r, true, nil
 }
 
-// SetPreImage records, for a device of a run, its running configuration
-// (filtered to the managed subtrees) as read under lock before the run's
-// edit. The apply engine writes it before the commit (write-ahead); recovery
-// undoes a plain commit from it and checks a cancelled or confirmed one
-// against it. It is stored in this package's tree form (see Applied trees).
-func (j *Journal) SetPreImage(ctx context.Context, id RunID, device string, before *configtree.Tree) error {
-	doc, err := json.Marshal(toJSON(before.Root, "", nil))
-	if err != nil {
-		return fmt.Errorf("journal: pre-image %q: %w", device, err)
-	}
-	err = j.write(ctx, func(t txn) error {
-		if err := checkRunning(t, id); err != nil {
-			return err
-		}
-		_, err := t.exec(`INSERT INTO pre_images (run_id, device, tree) VALUES (?, ?, ?)
-			ON CONFLICT (run_id, device) DO UPDATE SET tree = excluded.tree`, int64(id), device, string(doc))
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("journal: pre-image %q: %w", device, err)
-	}
-	return nil
-}
-
-// PreImage returns the tree SetPreImage wrote for a device of a run; ok is
+// PreImage returns the pre-image SetPending wrote for a device of a run; ok is
 // false when there is none.
 func (j *Journal) PreImage(ctx context.Context, id RunID, device string) (before *configtree.Tree, ok bool, err error) {
 	var doc string

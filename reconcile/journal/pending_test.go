@@ -6,9 +6,10 @@ import (
 	"testing"
 
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/reconcile/ownership"
 )
 
-// TestPreImage: a device's pre-image round-trips, keys and identities with
+// TestPreImage: a device's pre-image, written with its pending record, round-trips, keys and identities with
 // it, per (run, device); a finished run takes no more.
 func TestPreImage(t *testing.T) {
 	ctx := context.Background()
@@ -19,10 +20,10 @@ func TestPreImage(t *testing.T) {
 	}
 	before := desiredTree(t)
 	before.SetOwner("")
-	if err := j.SetPreImage(ctx, id, "pe1", before); err != nil {
+	if err := j.SetPending(ctx, id, "pe1", ownership.Record{}, before); err != nil {
 		t.Fatal(err)
 	}
-	if err := j.SetPreImage(ctx, id, "pe2", configtree.New()); err != nil {
+	if err := j.SetPending(ctx, id, "pe2", ownership.Record{}, configtree.New()); err != nil {
 		t.Fatal(err)
 	}
 	got, ok, err := j.PreImage(ctx, id, "pe1")
@@ -38,7 +39,7 @@ func TestPreImage(t *testing.T) {
 	if err := j.FinishRun(ctx, id, Applied, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := j.SetPreImage(ctx, id, "pe1", before); !errors.Is(err, ErrFinished) {
+	if err := j.SetPending(ctx, id, "pe1", ownership.Record{}, before); !errors.Is(err, ErrFinished) {
 		t.Errorf("finished run: %v, want ErrFinished", err)
 	}
 }
