@@ -265,6 +265,10 @@ func contention(err error) (holder string, ok bool) {
 // what netrecon now owns there, unlock.
 func (e *engine) confirm(ctx context.Context, t *txn) error {
 	if err := e.to(ctx, t, confirming, ""); err != nil {
+		// Not journaled, so not sent: the commit stays pending and rolls
+		// back at its confirm-timeout. Unlock, or the locks stay with the
+		// session until the process exits.
+		e.release(ctx, t, false)
 		return err
 	}
 	if t.confirmed {
