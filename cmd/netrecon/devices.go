@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,7 +14,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netrecon/netrecon/drivers/netconf"
+	"github.com/netrecon/netrecon/drivers/snmp"
 	"github.com/netrecon/netrecon/reconcile"
+	"github.com/netrecon/netrecon/reconcile/daemon"
+	"github.com/netrecon/netrecon/reconcile/guard"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
@@ -107,11 +111,10 @@ func (f *deviceFlags) selected(in *schema.Intent) ([]string, error) {
 	return slices.Compact(out), nil
 }
 
-// dialer opens NETCONF sessions to the inventory's devices: credentials from
-// the inventory's references (never from the repo itself), host keys checked
-// against known_hosts, list keys from the device's platform and the repo's
-// service types. A credential file that its group or others may access is
-// used with a warning on warn, once per file (the daemon refuses it).
+// dialer is the CLI's dialConfig: host keys from --known-hosts, credential
+// files inside the repo refused, and a credential file that its group or
+// others may access used with a warning on warn, once per file (the daemon
+// refuses it).
 func (f *deviceFlags) dialer(in *schema.Intent, repoDir string, warn io.Writer) (reconcile.Dialer, error) {
 	kh, err := f.knownHostsFile()
 	if err != nil {
@@ -119,30 +122,88 @@ func (f *deviceFlags) dialer(in *schema.Intent, repoDir string, warn io.Writer) 
 	}
 	var mu sync.Mutex
 	warned := map[string]bool{}
-	insecure := netconf.OnInsecureFile(func(e *netconf.InsecureFileError) error {
-		mu.Lock()
-		defer mu.Unlock()
-		if !warned[e.Path] {
-			warned[e.Path] = true
-			fmt.Fprintf(warn, "warning: %v\n", e)
-		}
-		return nil
-	})
+	return dialer(in, dialConfig{knownHosts: kh, dialTimeout: f.dialTimeout, rpcTimeout: f.rpcTimeout, settle: f.settle, repoDir: repoDir,
+		creds: daemon.Credentials{OnInsecureFile: func(e *schema.InsecureFileError) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if !warned[e.Path] {
+				warned[e.Path] = true
+				fmt.Fprintf(warn, "warning: %v\n", e)
+			}
+			return nil
+		}}}), nil
+}
+
+// dialConfig is how netrecon reaches devices, from the CLI's flags or the
+// daemon's config.
+type dialConfig struct {
+	knownHosts                      string
+	dialTimeout, rpcTimeout, settle time.Duration
+	repoDir                         string // credential files inside it are refused; "" for the daemon's mirror
+	creds                           daemon.Credentials
+}
+
+// dialer opens NETCONF sessions to the inventory's devices, for the CLI and
+// the daemon alike: credentials from the inventory's references (never from
+// the repo itself), host keys checked against known_hosts, list keys from the
+// device's platform and the repo's service types.
+func dialer(in *schema.Intent, c dialConfig) reconcile.Dialer {
 	return reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
-		auth, err := netconf.ResolveCredentials(dev.Credentials, repoDir, insecure)
-		if err != nil {
-			return nil, fmt.Errorf("%s: credentials: %w", dev.Name, err)
-		}
-		t := netconf.Target{Device: dev.Name, Address: dev.Address, Port: dev.Port, Username: dev.Credentials.Username, Auth: auth, KnownHosts: kh}
-		s, err := netconf.Dial(ctx, t,
-			netconf.WithKeys(render.Keys(dev.Platform, in.Types)),
-			netconf.WithDialTimeout(f.dialTimeout),
-			netconf.WithRPCTimeout(f.rpcTimeout),
-			netconf.WithSettleAfterHello(f.settle),
-		)
+		auth, err := c.credentials(dev)
 		if err != nil {
 			return nil, err
 		}
+		t := netconf.Target{Device: dev.Name, Address: dev.Address, Port: dev.Port, Username: dev.Credentials.Username, Auth: auth, KnownHosts: c.knownHosts}
+		s, err := netconf.Dial(ctx, t, netconf.WithKeys(render.Keys(dev.Platform, in.Types)),
+			netconf.WithDialTimeout(c.dialTimeout), netconf.WithRPCTimeout(c.rpcTimeout), netconf.WithSettleAfterHello(c.settle))
+		if err != nil {
+			return nil, err // not s: a nil *Session in the interface would not be nil
+		}
 		return s, nil
-	}), nil
+	})
+}
+
+func (c dialConfig) credentials(dev *schema.Device) (netconf.Auth, error) {
+	if env := dev.Credentials.PasswordEnv; env != "" {
+		if v, ok := c.creds.Env[env]; ok {
+			return netconf.PasswordAuth(v), nil
+		}
+	}
+	auth, err := netconf.ResolveCredentials(dev.Credentials, c.repoDir, netconf.OnInsecureFile(c.creds.OnInsecureFile))
+	if err != nil {
+		return netconf.Auth{}, fmt.Errorf("%s: credentials: %w", dev.Name, err)
+	}
+	return auth, nil
+}
+
+// snmpReader adapts drivers/snmp's client to the daemon's SNMP guard;
+// newSNMPReader is the daemon's Options.SNMP.
+type snmpReader struct{ c *snmp.Client }
+
+func newSNMPReader(c *daemon.SNMPConfig, log *slog.Logger) (guard.SNMPReader, error) {
+	client, err := snmp.New(snmp.Options{Community: os.Getenv(c.CommunityEnv), Timeout: c.Timeout.D(), Retries: c.Retries, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return snmpReader{client}, nil
+}
+
+func (r snmpReader) Read(ctx context.Context, target, oid string) (guard.SNMPValue, error) {
+	v, err := r.c.Get(ctx, target, oid)
+	if err != nil {
+		return guard.SNMPValue{}, err
+	}
+	out := guard.SNMPValue{Type: v.Type}
+	switch {
+	case v.IsInt():
+		n, err := v.Int() // a Counter64 beyond int64 is an error, not a wrapped number
+		if err != nil {
+			return guard.SNMPValue{}, err
+		}
+		out.Int = &n
+	case v.IsText():
+		s := v.String()
+		out.Text = &s
+	}
+	return out, nil
 }

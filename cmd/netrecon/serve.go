@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/daemon"
 	"github.com/netrecon/netrecon/schema"
 )
@@ -57,7 +58,10 @@ nothing starts (exit 1). SIGTERM or SIGINT stops it gracefully.`,
 			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			log := slog.New(slog.NewJSONHandler(a.stderr, &slog.HandlerOptions{Level: lv}))
-			d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, Evaluator: sandboxEvaluator(schema.DefaultBudget())})
+			d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, Evaluator: sandboxEvaluator(schema.DefaultBudget()), SNMP: newSNMPReader,
+				Dialer: func(in *schema.Intent, c daemon.Credentials) reconcile.Dialer {
+					return dialer(in, dialConfig{knownHosts: cfg.KnownHosts, dialTimeout: cfg.DialTimeout.D(), rpcTimeout: cfg.RPCTimeout.D(), settle: cfg.SettleAfterHello.D(), creds: c})
+				}})
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}

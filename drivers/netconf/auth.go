@@ -3,7 +3,6 @@ package netconf
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -99,45 +98,18 @@ func (a Auth) methods() []ssh.AuthMethod {
 	return nil
 }
 
-// InsecureFileError is a credential file whose permission bits give its group
-// or others access: anyone in the group (or on the machine) could read the
-// secret and log in to every device it opens.
-type InsecureFileError struct {
-	Path string
-	Mode fs.FileMode // permission bits
-}
-
-func (e *InsecureFileError) Error() string {
-	return fmt.Sprintf("credential file %s has mode %04o: its group or others may access it; run chmod 600 %s",
-		e.Path, uint32(e.Mode), e.Path)
-}
-
-// CheckFileMode returns an *InsecureFileError when the file at path (links
-// followed) grants its group or others any permission, and the error of
-// os.Stat when it cannot be read.
-func CheckFileMode(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return &InsecureFileError{Path: path, Mode: perm}
-	}
-	return nil
-}
-
 // CredentialOption configures ResolveCredentials.
 type CredentialOption func(*credConfig)
 
 type credConfig struct {
-	insecure func(*InsecureFileError) error
+	insecure func(*schema.InsecureFileError) error
 }
 
 // OnInsecureFile decides what a credential file with group or other
 // permission bits means: an error from fn refuses the credentials, nil uses
 // them (fn warning first, as the CLI does). Without it such a file is
 // refused.
-func OnInsecureFile(fn func(*InsecureFileError) error) CredentialOption {
+func OnInsecureFile(fn func(*schema.InsecureFileError) error) CredentialOption {
 	return func(c *credConfig) { c.insecure = fn }
 }
 
@@ -145,17 +117,17 @@ func OnInsecureFile(fn func(*InsecureFileError) error) CredentialOption {
 // an environment variable (PasswordEnv) or a file (PasswordFile), or a private
 // key file (KeyFile); exactly one must be set. A file inside repoDir is refused:
 // secrets never live in the intent repo (DESIGN invariant 7). A file that its
-// group or others may access is an *InsecureFileError unless OnInsecureFile
+// group or others may access is an *schema.InsecureFileError unless OnInsecureFile
 // says otherwise. Relative paths are relative to the working directory. Errors
 // name the reference, never the secret.
 func ResolveCredentials(c schema.Credentials, repoDir string, opts ...CredentialOption) (Auth, error) {
-	cfg := credConfig{insecure: func(e *InsecureFileError) error { return e }}
+	cfg := credConfig{insecure: func(e *schema.InsecureFileError) error { return e }}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	checkMode := func(path string) error {
-		var ie *InsecureFileError
-		if err := CheckFileMode(path); errors.As(err, &ie) {
+		var ie *schema.InsecureFileError
+		if err := schema.CheckFileMode(path); errors.As(err, &ie) {
 			return cfg.insecure(ie)
 		}
 		return nil // a file that cannot be read fails below, with its cause

@@ -36,17 +36,17 @@ func TestResolveCredentialsInsecureFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := ResolveCredentials(tc.c, "")
-			var ie *InsecureFileError
+			var ie *schema.InsecureFileError
 			if !errors.As(err, &ie) || ie.Path != tc.path || ie.Mode != tc.mode {
-				t.Fatalf("err = %v, want an *InsecureFileError for %s mode %o", err, tc.path, tc.mode)
+				t.Fatalf("err = %v, want an *schema.InsecureFileError for %s mode %o", err, tc.path, tc.mode)
 			}
 			for _, want := range []string{tc.path, "chmod 600 " + tc.path, fmt.Sprintf("mode %04o", uint32(tc.mode))} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q does not say %q", err, want)
 				}
 			}
-			var warned []*InsecureFileError
-			a, err := ResolveCredentials(tc.c, "", OnInsecureFile(func(e *InsecureFileError) error {
+			var warned []*schema.InsecureFileError
+			a, err := ResolveCredentials(tc.c, "", OnInsecureFile(func(e *schema.InsecureFileError) error {
 				warned = append(warned, e)
 				return nil
 			}))
@@ -59,7 +59,7 @@ func TestResolveCredentialsInsecureFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	called := false
-	if _, err := ResolveCredentials(schema.Credentials{Username: "u", PasswordFile: pw}, "", OnInsecureFile(func(*InsecureFileError) error { called = true; return nil })); err != nil || called {
+	if _, err := ResolveCredentials(schema.Credentials{Username: "u", PasswordFile: pw}, "", OnInsecureFile(func(*schema.InsecureFileError) error { called = true; return nil })); err != nil || called {
 		t.Errorf("mode 0600: err %v, warned %v", err, called)
 	}
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/netrecon/netrecon/configtree"
-	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/gitsrc"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/guard"
@@ -47,9 +46,13 @@ type Options struct {
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// Dialer opens device sessions for a given intent (list keys depend on its
-	// service types); nil dials NETCONF with the inventory's credential
-	// references, Config.Credentials and Config.KnownHosts.
-	Dialer func(in *schema.Intent) reconcile.Dialer
+	// service types) with the inventory's credential references resolved
+	// under the daemon's Credentials policy; required (cmd/netrecon dials
+	// NETCONF with Config.KnownHosts and the timeouts).
+	Dialer func(in *schema.Intent, c Credentials) reconcile.Dialer
+	// SNMP opens the reader of the SNMP guard (guards.snmp: community,
+	// timeout, retries); required when the config has one.
+	SNMP func(c *SNMPConfig, log *slog.Logger) (guard.SNMPReader, error)
 	// HTTPClient posts notifications; nil uses a client with Config.Notify.Timeout.
 	HTTPClient *http.Client
 	// ShutdownGrace overrides DefaultShutdownGrace.
@@ -121,6 +124,9 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
+	if opts.Dialer == nil {
+		return nil, errors.New("daemon: Options.Dialer is nil")
+	}
 	d := &Daemon{
 		cfg:        cfg,
 		opts:       opts,
@@ -178,7 +184,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 // insecureFile is what a secret file that its group or others may access
 // means to the daemon: an error naming the setting that allows it, or, when
 // credentials.allow_insecure_files is set, a warning (once per file).
-func (d *Daemon) insecureFile(e *netconf.InsecureFileError) error {
+func (d *Daemon) insecureFile(e *schema.InsecureFileError) error {
 	if !d.cfg.Credentials.AllowInsecureFiles {
 		return fmt.Errorf("%w (or set credentials.allow_insecure_files: true to use it anyway)", e)
 	}
@@ -190,8 +196,8 @@ func (d *Daemon) insecureFile(e *netconf.InsecureFileError) error {
 
 // checkSecretFile applies insecureFile to the file at path.
 func (d *Daemon) checkSecretFile(what, path string) error {
-	var ie *netconf.InsecureFileError
-	if err := netconf.CheckFileMode(path); errors.As(err, &ie) {
+	var ie *schema.InsecureFileError
+	if err := schema.CheckFileMode(path); errors.As(err, &ie) {
 		if err := d.insecureFile(ie); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}

@@ -36,6 +36,9 @@
 // its copy of those rows; the API's types (Status, DeviceStatus, PassStatus)
 // are mapped from the journal's, not stored.
 //
+// The daemon imports no driver: cmd/netrecon hands it the Dialer (NETCONF)
+// and the SNMP guard's reader through Options, as it does for the CLI.
+//
 // The HTTP side (Handler) serves /healthz, /readyz, /metrics, the status and
 // runs API, and the GitHub push webhook. Config documents every setting; see
 // docs/daemon.md.

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 
-	"github.com/netrecon/netrecon/drivers/snmp"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/guard"
@@ -36,7 +34,10 @@ func (d *Daemon) buildGuard() (guard.Guard, error) {
 		gs = append(gs, guard.OperatorSessions(g.OperatorSessions.Allow))
 	}
 	if s := g.SNMP; s != nil {
-		client, err := snmp.New(snmp.Options{Community: os.Getenv(s.CommunityEnv), Timeout: s.Timeout.D(), Retries: s.Retries, Logger: d.log})
+		if d.opts.SNMP == nil {
+			return nil, errors.New("guards.snmp: Options.SNMP is nil")
+		}
+		client, err := d.opts.SNMP(s, d.log)
 		if err != nil {
 			return nil, fmt.Errorf("guards.snmp: %w", err)
 		}

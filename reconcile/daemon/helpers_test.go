@@ -14,7 +14,11 @@ import (
 	"time"
 
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/drivers/netsim"
+	"github.com/netrecon/netrecon/drivers/snmp"
+	"github.com/netrecon/netrecon/reconcile"
+	"github.com/netrecon/netrecon/reconcile/guard"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
@@ -188,12 +192,77 @@ func (l *lab) start(opts Options) *Daemon {
 	if opts.Logger == nil {
 		opts.Logger = testLogger(l.t)
 	}
+	if opts.Dialer == nil {
+		opts.Dialer = l.dialer
+	}
+	if opts.SNMP == nil {
+		opts.SNMP = testSNMP
+	}
 	d, err := New(context.Background(), l.cfg, opts)
 	if err != nil {
 		l.t.Fatal(err)
 	}
 	l.t.Cleanup(func() { d.Close() })
 	return d
+}
+
+// dialer is what cmd/netrecon gives the daemon, in short: NETCONF over SSH to
+// the netsim devices, credentials resolved under the daemon's policy c.
+func (l *lab) dialer(in *schema.Intent, c Credentials) reconcile.Dialer {
+	return reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
+		auth, err := testCredentials(dev, c)
+		if err != nil {
+			return nil, err
+		}
+		t := netconf.Target{Device: dev.Name, Address: dev.Address, Port: dev.Port, Username: dev.Credentials.Username, Auth: auth, KnownHosts: l.cfg.KnownHosts}
+		return netconf.Dial(ctx, t, netconf.WithKeys(render.Keys(dev.Platform, in.Types)),
+			netconf.WithDialTimeout(l.cfg.DialTimeout.D()), netconf.WithRPCTimeout(l.cfg.RPCTimeout.D()))
+	})
+}
+
+// testCredentials resolves dev's credential references as cmd/netrecon's
+// dialer does under the daemon's policy c.
+func testCredentials(dev *schema.Device, c Credentials) (netconf.Auth, error) {
+	if v, ok := c.Env[dev.Credentials.PasswordEnv]; ok && dev.Credentials.PasswordEnv != "" {
+		return netconf.PasswordAuth(v), nil
+	}
+	auth, err := netconf.ResolveCredentials(dev.Credentials, "", netconf.OnInsecureFile(c.OnInsecureFile))
+	if err != nil {
+		return netconf.Auth{}, fmt.Errorf("%s: credentials: %w", dev.Name, err)
+	}
+	return auth, nil
+}
+
+// testSNMP is cmd/netrecon's Options.SNMP: drivers/snmp's client read by the
+// SNMP guard.
+func testSNMP(c *SNMPConfig, log *slog.Logger) (guard.SNMPReader, error) {
+	client, err := snmp.New(snmp.Options{Community: os.Getenv(c.CommunityEnv), Timeout: c.Timeout.D(), Retries: c.Retries, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return snmpAdapter{client}, nil
+}
+
+type snmpAdapter struct{ c *snmp.Client }
+
+func (r snmpAdapter) Read(ctx context.Context, target, oid string) (guard.SNMPValue, error) {
+	v, err := r.c.Get(ctx, target, oid)
+	if err != nil {
+		return guard.SNMPValue{}, err
+	}
+	out := guard.SNMPValue{Type: v.Type}
+	switch {
+	case v.IsInt():
+		n, err := v.Int()
+		if err != nil {
+			return guard.SNMPValue{}, err
+		}
+		out.Int = &n
+	case v.IsText():
+		s := v.String()
+		out.Text = &s
+	}
+	return out, nil
 }
 
 // desired renders the committed intent at HEAD, as the daemon should.

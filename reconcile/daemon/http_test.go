@@ -267,7 +267,7 @@ func TestRunServesHTTPOnListen(t *testing.T) {
 func TestSecondDaemonOnTheSameStateIsRefused(t *testing.T) {
 	l := newLab(t, exampleFiles(t))
 	l.start(Options{})
-	_, err := New(context.Background(), l.cfg, Options{})
+	_, err := New(context.Background(), l.cfg, Options{Dialer: l.dialer})
 	var le *StateLockedError
 	if !errors.As(err, &le) {
 		t.Fatalf("second daemon: err = %v, want *StateLockedError", err)

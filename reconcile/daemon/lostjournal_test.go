@@ -15,7 +15,7 @@ import (
 // a new journal would own nothing it created on the devices.
 func TestDaemonRefusesLostJournal(t *testing.T) {
 	l := newLab(t, exampleFiles(t))
-	d, err := New(context.Background(), l.cfg, Options{Logger: testLogger(t)})
+	d, err := New(context.Background(), l.cfg, Options{Logger: testLogger(t), Dialer: l.dialer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestDaemonRefusesLostJournal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err = New(context.Background(), l.cfg, Options{Logger: testLogger(t)})
+	_, err = New(context.Background(), l.cfg, Options{Logger: testLogger(t), Dialer: l.dialer})
 	var le *journal.LostError
 	if !errors.As(err, &le) || !strings.Contains(err.Error(), filepath.Join(l.state, "mirror")) {
 		t.Fatalf("err = %v, want a *journal.LostError naming the mirror", err)

@@ -31,7 +31,7 @@ func TestMixedDeviceAlarmsAtOnce(t *testing.T) {
 	l := newLab(t, exampleFiles(t))
 	rcv := newReceiver(t)
 	l.cfg.Notify.URL = rcv.srv.URL
-	dialer := func(in *schema.Intent) reconcile.Dialer {
+	dialer := func(in *schema.Intent, _ Credentials) reconcile.Dialer {
 		return reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
 			tg := netconf.Target{Device: dev.Name, Address: dev.Address, Port: dev.Port, Username: "netrecon",
 				Auth: netconf.PasswordAuth(testPassword), KnownHosts: l.cfg.KnownHosts}

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/schema"
 )
 
@@ -32,8 +31,8 @@ func TestDaemonRefusesInsecureSecretFiles(t *testing.T) {
 			if err := os.Chmod(f, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := New(context.Background(), l.cfg, Options{Logger: testLogger(t)})
-			var ie *netconf.InsecureFileError
+			_, err := New(context.Background(), l.cfg, Options{Logger: testLogger(t), Dialer: l.dialer})
+			var ie *schema.InsecureFileError
 			if !errors.As(err, &ie) || ie.Path != f {
 				t.Fatalf("err = %v, want an *InsecureFileError for %s", err, f)
 			}
@@ -45,7 +44,7 @@ func TestDaemonRefusesInsecureSecretFiles(t *testing.T) {
 
 			l.cfg.Credentials.AllowInsecureFiles = true
 			var logs bytes.Buffer
-			d, err := New(context.Background(), l.cfg, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+			d, err := New(context.Background(), l.cfg, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Dialer: l.dialer})
 			if err != nil {
 				t.Fatalf("allowed: %v", err)
 			}
@@ -66,13 +65,13 @@ func TestDaemonRefusesInsecureDeviceCredentialFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	dev := &schema.Device{Name: "pe9", Credentials: schema.Credentials{Username: "u", PasswordFile: pw}}
-	_, err := d.credentials(dev)
+	_, err := testCredentials(dev, d.credentials())
 	if err == nil || !strings.Contains(err.Error(), "mode 0640") || !strings.Contains(err.Error(), "pe9") ||
 		!strings.Contains(err.Error(), "credentials.allow_insecure_files") {
 		t.Fatalf("err = %v, want the insecure file refused", err)
 	}
 	d.cfg.Credentials.AllowInsecureFiles = true
-	if a, err := d.credentials(dev); err != nil || a.IsZero() {
+	if a, err := testCredentials(dev, d.credentials()); err != nil || a.IsZero() {
 		t.Errorf("allowed: %v %v", a, err)
 	}
 }

@@ -29,9 +29,8 @@ func TestDeviceChangedBetweenPlanAndApplyIsReplannedNotFailed(t *testing.T) {
 	l := newLab(t, exampleFiles(t))
 	var armed atomic.Bool
 	var once sync.Once
-	base := &Daemon{cfg: l.cfg, env: map[string]string{"NETRECON_PASSWORD": testPassword}}
-	d := l.start(Options{Dialer: func(in *schema.Intent) reconcile.Dialer {
-		inner := base.dialerFor(in)
+	d := l.start(Options{Dialer: func(in *schema.Intent, c Credentials) reconcile.Dialer {
+		inner := l.dialer(in, c)
 		return reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
 			s, err := inner.Dial(ctx, dev)
 			if err != nil || dev.Name != "pe1-tyo" {

@@ -11,6 +11,9 @@
 // tell fails closed, reporting a deferral that wraps the cause, so that a
 // persistent cause (an agent that never answers) stays visible.
 //
+// The SNMP guard reads through SNMPReader, which cmd/netrecon adapts from
+// drivers/snmp; the package imports no driver.
+//
 // All combines guards in order; the first deferral wins, so cheap local checks
 // (maintenance, freeze windows) go before ones that ask the device.
 package guard

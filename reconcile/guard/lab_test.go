@@ -25,7 +25,7 @@ func labSNMPGuard(t *testing.T, interval time.Duration, now func() time.Time) (*
 		t.Fatal(err)
 	}
 	g, err := SNMPUsers(SNMPOptions{
-		Client: c, OID: oidMaintExtend, MinInterval: interval,
+		Client: snmpAdapter{c}, OID: oidMaintExtend, MinInterval: interval,
 		Target: func(*schema.Device) string { return agent.Address },
 		Now:    now,
 	})

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/netrecon/netrecon/drivers/snmp"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/schema"
 )
@@ -24,9 +23,25 @@ const OIDHrSystemNumUsers = ".1.3.6.1.2.1.25.1.5.0"
 // device when SNMPOptions.MinInterval is zero.
 const DefaultSNMPMinInterval = 30 * time.Second
 
+// SNMPReader reads one object from a device's SNMP agent at target
+// (host:port); oid is numeric with a leading dot. cmd/netrecon adapts
+// drivers/snmp's client to it.
+type SNMPReader interface {
+	Read(ctx context.Context, target, oid string) (SNMPValue, error)
+}
+
+// SNMPValue is what the guard reads: a number (of users logged in), a line of
+// text (a vendor's flag, a script's output through net-snmp "extend"), or
+// neither.
+type SNMPValue struct {
+	Type string  // the agent's type, for messages: "Gauge32", "OctetString", "IPAddress"...
+	Int  *int64  // a numeric type's value
+	Text *string // an OctetString's content
+}
+
 // SNMPOptions configure SNMPUsers.
 type SNMPOptions struct {
-	Client *snmp.Client // required
+	Client SNMPReader // required
 	// OID is read from each device; "" means OIDHrSystemNumUsers. A numeric
 	// OID gives a number; an OctetString (a vendor's flag, a script's
 	// output through net-snmp "extend") is read as below.
@@ -46,7 +61,7 @@ type SNMPOptions struct {
 // SNMPGuard defers a device while its SNMP agent reports someone logged in.
 // Make one with SNMPUsers.
 type SNMPGuard struct {
-	client    *snmp.Client
+	client    SNMPReader
 	oid       string
 	threshold int64
 	interval  time.Duration
@@ -62,7 +77,7 @@ type SNMPGuard struct {
 type snmpEntry struct {
 	sem    chan struct{}
 	polled time.Time // when the answer was read; zero: never
-	value  snmp.Value
+	value  SNMPValue
 	err    error
 	polls  atomic.Int64
 }
@@ -90,9 +105,9 @@ func SNMPUsers(opts SNMPOptions) (*SNMPGuard, error) {
 	if oid == "" {
 		oid = OIDHrSystemNumUsers
 	}
-	oid, err := snmp.ParseOID(oid)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("guard snmp-users: %w", err))
+	oid, ok := parseOID(oid)
+	if !ok {
+		errs = append(errs, fmt.Errorf("guard snmp-users: OID %q is not numeric (like .1.3.6.1.2.1.1.1.0): there are no MIB files to resolve names", oid))
 	}
 	if opts.Threshold < 0 {
 		errs = append(errs, fmt.Errorf("guard snmp-users: Threshold %d is negative", opts.Threshold))
@@ -164,7 +179,7 @@ func (g *SNMPGuard) Check(ctx context.Context, dev *schema.Device, _ reconcile.M
 			return fmt.Errorf("%s: guard %s: %w", dev.Name, NameSNMPUsers, context.Cause(ctx))
 		}
 		e.polls.Add(1)
-		v, err := g.client.Get(ctx, g.target(dev), g.oid)
+		v, err := g.client.Read(ctx, g.target(dev), g.oid)
 		if err != nil && (ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
 			// The caller stopped waiting: that says nothing about the
 			// device, so nothing is cached. (The client may notice the
@@ -178,7 +193,7 @@ func (g *SNMPGuard) Check(ctx context.Context, dev *schema.Device, _ reconcile.M
 }
 
 // decide turns an answer into the guard's result.
-func (g *SNMPGuard) decide(device string, v snmp.Value, err error, retry time.Duration) error {
+func (g *SNMPGuard) decide(device string, v SNMPValue, err error, retry time.Duration) error {
 	deferred := func(reason string, cause error) error {
 		return &DeferredError{Guard: NameSNMPUsers, Device: device, Reason: reason, RetryAfter: retry, Err: cause}
 	}
@@ -186,17 +201,13 @@ func (g *SNMPGuard) decide(device string, v snmp.Value, err error, retry time.Du
 		return deferred("cannot tell whether an operator is logged in (SNMP read failed)", err)
 	}
 	switch {
-	case v.IsInt():
-		n, err := v.Int()
-		if err != nil {
-			return deferred("cannot tell whether an operator is logged in", err)
-		}
-		if n > g.threshold {
+	case v.Int != nil:
+		if n := *v.Int; n > g.threshold {
 			return deferred(fmt.Sprintf("SNMP reports %d logged in (%s %s = %d, threshold %d)", n, g.oid, v.Type, n, g.threshold), nil)
 		}
 		return nil
-	case v.IsText():
-		s := strings.TrimSpace(v.String())
+	case v.Text != nil:
+		s := strings.TrimSpace(*v.Text)
 		if s == "" {
 			return nil
 		}
@@ -210,4 +221,17 @@ func (g *SNMPGuard) decide(device string, v snmp.Value, err error, retry time.Du
 	default:
 		return deferred(fmt.Sprintf("cannot tell whether an operator is logged in: %s is %s, want a number or a string", g.oid, v.Type), nil)
 	}
+}
+
+// parseOID returns oid in numeric dotted form with a leading dot: at least two
+// arcs (X.690 8.19), each a decimal number that fits 32 bits.
+func parseOID(oid string) (string, bool) {
+	s := strings.TrimPrefix(oid, ".")
+	parts := strings.Split(s, ".")
+	for _, p := range parts {
+		if _, err := strconv.ParseUint(p, 10, 32); err != nil || p == "" || len(p) > 10 {
+			return oid, false
+		}
+	}
+	return "." + s, len(parts) >= 2
 }

@@ -35,13 +35,37 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func snmpClient(t *testing.T, community string) *snmp.Client {
+func snmpClient(t *testing.T, community string) SNMPReader {
 	t.Helper()
 	c, err := snmp.New(snmp.Options{Community: community, Timeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	return snmpAdapter{c}
+}
+
+// snmpAdapter is cmd/netrecon's adapter of drivers/snmp's client, so that the
+// tests read a real agent.
+type snmpAdapter struct{ c *snmp.Client }
+
+func (r snmpAdapter) Read(ctx context.Context, target, oid string) (SNMPValue, error) {
+	v, err := r.c.Get(ctx, target, oid)
+	if err != nil {
+		return SNMPValue{}, err
+	}
+	out := SNMPValue{Type: v.Type}
+	switch {
+	case v.IsInt():
+		n, err := v.Int()
+		if err != nil {
+			return SNMPValue{}, err
+		}
+		out.Int = &n
+	case v.IsText():
+		s := v.String()
+		out.Text = &s
+	}
+	return out, nil
 }
 
 // fakeGuard is an SNMP guard reading oid from agent for every device.
