@@ -1,5 +1,7 @@
 package configtree
 
+import "slices"
+
 // Ownership arithmetic: what netrecon may delete on a shared device is what
 // it created there (DESIGN invariant 3). The functions here classify the
 // nodes of a desired tree against the device's configuration before an edit,
@@ -174,11 +176,7 @@ func adopted(d, l, pc, ps *Node, path Path, out *[]Held) {
 		owned := pcc != nil && len(pcc.Owners) > 0
 		known := psc != nil && len(psc.Owners) > 0
 		if !owned && !known && (dc.Leaf || dc.IsEntry()) {
-			h := Held{Path: p, Leaf: dc.Leaf, Owners: cloneOwners(dc.Owners)}
-			if dc.Leaf {
-				h.Value = displayValue(lc)
-			}
-			*out = append(*out, h)
+			*out = append(*out, heldAt(p, dc, lc, nil))
 		}
 		if !dc.Leaf {
 			adopted(dc, lc, pcc, psc, p, out)
@@ -209,11 +207,7 @@ func claimed(f, t *Node, path Path, out *[]Held) {
 		}
 		p := childPath(path, tc)
 		if (tc.Leaf || tc.IsEntry()) && len(fc.Owners) > 0 && hasNewOwner(fc.Owners, tc.Owners) {
-			h := Held{Path: p, Leaf: tc.Leaf, Owners: cloneOwners(tc.Owners), Holders: cloneOwners(fc.Owners)}
-			if tc.Leaf {
-				h.Value = displayValue(tc)
-			}
-			*out = append(*out, h)
+			*out = append(*out, heldAt(p, tc, tc, fc.Owners))
 		}
 		if !tc.Leaf {
 			claimed(fc, tc, p, out)
@@ -221,16 +215,19 @@ func claimed(f, t *Node, path Path, out *[]Held) {
 	}
 }
 
+// heldAt is the Held of n at p: its owners, and for a leaf the value of
+// valued (the device's, where it holds the node).
+func heldAt(p Path, n, valued *Node, holders []string) Held {
+	h := Held{Path: p, Leaf: n.Leaf, Owners: cloneOwners(n.Owners), Holders: cloneOwners(holders)}
+	if n.Leaf {
+		h.Value = displayValue(valued)
+	}
+	return h
+}
+
 func hasNewOwner(old, now []string) bool {
 	for _, o := range now {
-		found := false
-		for _, x := range old {
-			if x == o {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !slices.Contains(old, o) {
 			return true
 		}
 	}
@@ -254,11 +251,7 @@ func kept(s, d *Node, path Path, out *[]Held) {
 		dc := di[sc.PathStep()]
 		p := childPath(path, sc)
 		if dc == nil && len(sc.Owners) > 0 {
-			h := Held{Path: p, Leaf: sc.Leaf, Owners: cloneOwners(sc.Owners)}
-			if sc.Leaf {
-				h.Value = displayValue(sc)
-			}
-			*out = append(*out, h)
+			*out = append(*out, heldAt(p, sc, sc, nil))
 			continue
 		}
 		if !sc.Leaf {

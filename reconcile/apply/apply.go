@@ -363,7 +363,7 @@ func persistID() (string, error) {
 // desired tree already, so desired stands for its pre-image.
 func recordShared(ctx context.Context, j *journal.Journal, devices []string, desired map[string]*configtree.Tree, commit string) error {
 	for _, name := range devices {
-		rec, err := record(ctx, j, name)
+		rec, _, err := j.Ownership(ctx, name)
 		if err != nil {
 			return err
 		}

@@ -17,7 +17,7 @@ import (
 // and asks the guard.
 func (e *engine) open(ctx context.Context, t *txn) error {
 	var err error
-	if t.rec, err = record(ctx, e.opts.Journal, t.name); err != nil {
+	if t.rec, _, err = e.opts.Journal.Ownership(ctx, t.name); err != nil {
 		return err
 	}
 	if t.filter, err = t.rec.Filter(t.desired); err != nil {

@@ -60,9 +60,10 @@
 //
 // apply.go runs a change set (Apply, Result); phase.go the phase of one
 // device's transaction and its one transition; device.go the steps of that
-// transaction; filter.go reads the ownership record (whose Filter the live
-// planner, reconcile/planner, shares); recover.go settles unfinished runs;
-// workers.go the bounded worker pool with panic recovery. Crash tests stop
+// transaction, which reads through the ownership record's Filter as the live
+// planner (reconcile/planner) does; prune.go what verification ignores;
+// recover.go settles unfinished runs; devices run on package pool's bounded
+// workers. Crash tests stop
 // an apply from outside (a Reporter, a Dialer and the journal): the engine
 // has no test hooks.
 package apply

@@ -341,7 +341,7 @@ func newRecoveryCheck(ctx context.Context, j *journal.Journal, device string, de
 	}
 	// The run read through the filter of the record it started from, which
 	// is still the journal's: a record changes only once a run lands.
-	rec, err := record(ctx, j, device)
+	rec, _, err := j.Ownership(ctx, device)
 	if err != nil {
 		return nil, err
 	}

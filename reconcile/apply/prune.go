@@ -1,26 +1,8 @@
 package apply
 
 import (
-	"context"
-	"fmt"
-
 	"github.com/netrecon/netrecon/configtree"
-	"github.com/netrecon/netrecon/reconcile/journal"
-	"github.com/netrecon/netrecon/reconcile/ownership"
 )
-
-// record returns what the journal says netrecon holds on device (the zero
-// Record without a journal).
-func record(ctx context.Context, j *journal.Journal, device string) (ownership.Record, error) {
-	if j == nil {
-		return ownership.Record{}, nil
-	}
-	r, _, err := j.Ownership(ctx, device)
-	if err != nil {
-		return ownership.Record{}, fmt.Errorf("%s: journal: ownership: %w", device, err)
-	}
-	return r, nil
-}
 
 // pruneEmpty removes containers without children (not leaves, not list
 // entries), bottom-up, from a copy of t. A model of a delete keeps the
