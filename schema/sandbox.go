@@ -173,12 +173,14 @@ func (s *Sandbox) Evaluate(req TypeRequest) TypeResult {
 	return res
 }
 
-// outOfMemory tells a child that hit its memory limit by what the Go
-// runtime says as it dies. A binary built with -race (the tests under CI)
-// says "too many address space collisions" instead: its allocator falls back
-// to other addresses when mmap fails under the limit, then gives up.
+// outOfMemory tells a child that hit its memory limit by what its runtime
+// says as it dies. Go says "out of memory" (or mmap's "cannot allocate
+// memory", "cannot map pages"); a binary built with -race (the tests under
+// CI) may instead die in its allocator ("too many address space collisions")
+// or in the race detector's own ("ThreadSanitizer failed to allocate").
 func outOfMemory(stderr string) bool {
-	for _, s := range []string{"out of memory", "cannot allocate memory", "too many address space collisions"} {
+	for _, s := range []string{"out of memory", "cannot allocate memory", "cannot map pages",
+		"too many address space collisions", "failed to allocate"} {
 		if strings.Contains(stderr, s) {
 			return true
 		}
