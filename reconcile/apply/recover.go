@@ -130,7 +130,7 @@ func recoverRun(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer
 			log.Warn("recover: reading the pre-image", "device", d.Device, "err", err)
 		}
 		if d.PersistID == "" && !forward[d.Device] && (d.Phase == journal.Committed || d.Phase == journal.Verified || d.Phase == journal.Undone) {
-			a = undoDevice(ctx, j, dialer, inv, run, d, preImage, changes[d.Device])
+			a = undoDevice(ctx, j, dialer, inv, run, d, desired[d.Device], preImage, changes[d.Device])
 		} else {
 			a = recoverDevice(ctx, j, dialer, inv, run, d, forward[d.Device], desired[d.Device], preImage, changes[d.Device])
 		}
@@ -264,43 +264,44 @@ func recoverDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dia
 }
 
 // undoDevice reverts a plain commit (a device without :confirmed-commit:1.1)
-// from the pre-image journaled with it: the inverse of the plan's changes,
-// committed under lock. Undoing twice is harmless: the inverse merges the old
-// values and removes (idempotently) what the run created.
-func undoDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer, inv *schema.Intent, run journal.Run, d journal.DeviceRun, before *configtree.Tree, changes []configtree.Change) RecoveryAction {
-	const action = RecoveryUndone
+// to the pre-image journaled with it. It reads running first: a device
+// already on its pre-image (the commit never landed, or an undo before the
+// crash finished) is left alone; any other is undone from what it holds now
+// and read back, so an undo the device answered <ok/> to and did not do
+// ends mixed, never undone (DESIGN invariant 6).
+func undoDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer, inv *schema.Intent, run journal.Run, d journal.DeviceRun, desired, before *configtree.Tree, changes []configtree.Change) RecoveryAction {
 	fail := func(err error) RecoveryAction {
 		return RecoveryAction{Action: RecoveryManual, Err: fmt.Errorf("%s: undo: %w", d.Device, err)}
 	}
-	if before == nil || changes == nil {
-		return fail(errors.New("no pre-image or plan in the journal: compare running with the plan"))
+	if desired == nil {
+		desired = configtree.New() // a removal: the record's trees make the filter
 	}
-	want, err := configtree.Apply(before, changes)
+	c, err := newRecoveryCheck(ctx, j, d.Device, desired, before, changes)
 	if err != nil {
 		return fail(err)
 	}
-	inverse := configtree.DiffAll(want, before)
 	dev := inv.Device(d.Device)
 	if dev == nil {
 		return fail(errors.New("not in the inventory any more"))
-	}
-	if d.Phase != journal.Undone {
-		if err := j.EnterPhase(ctx, run.ID, d.Device, journal.Undone, "", "recovery: undo from the pre-image"); err != nil {
-			return RecoveryAction{Action: action, Err: err}
-		}
-	}
-	if len(inverse) == 0 {
-		return RecoveryAction{Action: action}
 	}
 	s, err := dialer.Dial(ctx, dev)
 	if err != nil {
 		return fail(fmt.Errorf("dial: %w", err))
 	}
 	defer closeQuietly(context.WithoutCancel(ctx), s)
-	if err := undoOn(ctx, s, inverse); err != nil {
-		return fail(err)
+	now, err := s.GetConfig(ctx, reconcile.Running, c.filter)
+	if err != nil {
+		return fail(fmt.Errorf("reading running: %w", err))
 	}
-	return RecoveryAction{Action: action}
+	if c.is(now, c.before) {
+		if d.Phase != journal.Undone {
+			if err := j.EnterPhase(ctx, run.ID, d.Device, journal.Undone, "", "recovery: running is already the pre-image"); err != nil {
+				return RecoveryAction{Action: RecoveryUndone, Err: err}
+			}
+		}
+		return RecoveryAction{Action: RecoveryUndone}
+	}
+	return c.undo(ctx, j, run, d, s, now)
 }
 
 // undoOn commits inverse plainly on s under the candidate lock.

@@ -265,3 +265,64 @@ func TestRecoverConfirmInUse(t *testing.T) {
 		t.Error("the confirmed commit is no longer pending")
 	}
 }
+
+// okCommit is a device without confirmed commit whose commit answers <ok/>
+// and changes nothing: running stays as it was.
+type okCommit struct{ noConfirm }
+
+func (d okCommit) Commit(ctx context.Context, _ reconcile.CommitOptions) error {
+	return d.Discard(ctx)
+}
+
+// TestRecoverUndoIsReadBack: recovery undoes a plain commit, the device
+// answers the undo's commit <ok/> and does not do it. Recovery reads running
+// back and reports the device mixed, never undone.
+func TestRecoverUndoIsReadBack(t *testing.T) {
+	env := newSim(t, 2)
+	cr := newCrash(t, env, "pe002", journal.Committed)
+	j := cr.j
+	old := desiredFor(t, env, "old")
+	if _, err := Apply(t.Context(), planLive(t, env, old, j), old, env.inv, Options{Dialer: env.dialer, Journal: j}); err != nil {
+		t.Fatal(err)
+	}
+	wrap := func(mk func(reconcile.Device) reconcile.Device) reconcile.Dialer {
+		return reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
+			d, err := env.dialer.Dial(ctx, dev)
+			if err != nil {
+				return nil, err
+			}
+			return mk(d), nil
+		})
+	}
+	plain := wrap(func(d reconcile.Device) reconcile.Device { return noConfirm{d} })
+	desired := desiredFor(t, env, "new")
+	p := planLive(t, env, desired, j)
+	if _, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: cr.dialer(plain), Journal: j, Reporter: cr, Concurrency: 1}); !cr.stopped(err) {
+		t.Fatalf("apply: %v", err)
+	}
+	j = cr.reopen(t)
+	if !env.sim.Device("pe001").Running().Equal(desired["pe001"]) {
+		t.Fatal("pe001 was not committed before the crash; the test proves nothing")
+	}
+	liar := wrap(func(d reconcile.Device) reconcile.Device { return okCommit{noConfirm{d}} })
+	// pe002 crashed before its commit: a plain commit of a run that did
+	// not finish is undone, pe001's through a device that only says so.
+	acts, err := Recover(t.Context(), j, liar, env.inv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]RecoveryAction{}
+	for _, a := range acts {
+		got[a.Device] = a
+	}
+	if a := got["pe001"]; a.Action != RecoveryMixed || !errors.As(a.Err, new(*MixedError)) {
+		t.Errorf("pe001: %s %v, want mixed", a.Action, a.Err)
+	}
+	if a := got["pe002"]; a.Action != RecoveryUndone || a.Err != nil {
+		t.Errorf("pe002 (never committed): %s %v, want undone with nothing to do", a.Action, a.Err)
+	}
+	run, err := j.Run(t.Context(), acts[0].Run)
+	if err != nil || run.Devices[0].Device != "pe001" || run.Devices[0].Phase != journal.PhaseMixed {
+		t.Errorf("journal %+v (%v), want pe001 mixed", run.Devices, err)
+	}
+}
