@@ -349,6 +349,12 @@ func (e *engine) event(t *txn, phase, detail string) {
 // persistID returns a fresh persist id: any session that knows it can
 // confirm or cancel the run's confirmed commits, so it must not be guessable
 // from the outside, and must differ between runs.
+//
+// PersistIDPattern matches every id persistID makes, so that what shows
+// netrecon's state to others (the daemon's API) can mask one wherever an
+// error or a summary quotes it.
+const PersistIDPattern = `netrecon-[0-9a-f]{16}`
+
 func persistID() (string, error) {
 	b := make([]byte, 8)
 	if _, err := rand.Read(b); err != nil {

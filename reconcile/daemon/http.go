@@ -7,12 +7,14 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/net/netutil"
 
+	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/journal"
 )
 
@@ -87,13 +89,21 @@ func (d *Daemon) Handler() http.Handler {
 	return mux
 }
 
+// writeJSON answers v as JSON. Any persist id in it is masked, wherever it
+// came from (an error text in a device's status, a pass error): the id lets
+// any session confirm or cancel a pending commit. newAPIRun masks the ids a
+// run knows too; this catches the ones no field list can foresee.
 func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		code, b = http.StatusInternalServerError, []byte(`{"error": "internal error: encoding the answer"}`)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
+	w.Write(append(persistIDForm.ReplaceAll(b, []byte("[persist id]")), '\n'))
 }
+
+var persistIDForm = regexp.MustCompile(apply.PersistIDPattern)
 
 type apiError struct {
 	Error string `json:"error"`

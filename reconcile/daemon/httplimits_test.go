@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -268,5 +269,15 @@ func TestAPIShowsNoPersistIDsOrPreImages(t *testing.T) {
 	}
 	if w := do(t, h, "GET", "/api/v1/runs/"+jsonNumber(id), nil, auth); !strings.Contains(w.Body.String(), `"phase": "failed"`) {
 		t.Errorf("the run itself is not shown: %s", w.Body)
+	}
+}
+
+// A persist id in any answer is masked, whatever field it is in: a device's
+// last error in the status can quote one that no field list foresaw.
+func TestAPIMasksPersistIDsAnywhere(t *testing.T) {
+	w := httptest.NewRecorder()
+	writeJSON(w, 200, map[string]any{"devices": []map[string]string{{"lastError": "pe1: not in the inventory any more; persist id netrecon-0123456789abcdef"}}})
+	if body := w.Body.String(); strings.Contains(body, "netrecon-0123456789abcdef") || !strings.Contains(body, "[persist id]") {
+		t.Errorf("answer: %s", body)
 	}
 }
