@@ -60,14 +60,25 @@ type simEnv struct {
 
 func newSim(t testing.TB, n int) *simEnv {
 	t.Helper()
-	const password = "apply-test"
-	var specs []netsim.DeviceSpec
+	var names []string
 	for i := range n {
-		specs = append(specs, netsim.DeviceSpec{Name: fmt.Sprintf("pe%03d", i+1), Platform: "ietf"})
+		names = append(names, fmt.Sprintf("pe%03d", i+1))
+	}
+	return newSimOf(t, "ietf", names...)
+}
+
+// newSimOf starts simulated devices of platform with the given names.
+func newSimOf(t testing.TB, platform string, names ...string) *simEnv {
+	t.Helper()
+	const password = "apply-test"
+	k := render.Keys(platform, nil)
+	var specs []netsim.DeviceSpec
+	for _, name := range names {
+		specs = append(specs, netsim.DeviceSpec{Name: name, Platform: platform})
 	}
 	sim, err := netsim.Start(context.Background(), netsim.Options{
 		Devices: specs, Username: "netrecon", Password: password,
-		Keys: func(string) configtree.Keys { return keys },
+		Keys: func(string) configtree.Keys { return k },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +100,7 @@ func newSim(t testing.TB, n int) *simEnv {
 		if !ok {
 			return nil, fmt.Errorf("%s: no such sim device", dev.Name)
 		}
-		return netconf.Dial(ctx, tg, netconf.WithKeys(keys), netconf.WithRPCTimeout(10*time.Second))
+		return netconf.Dial(ctx, tg, netconf.WithKeys(k), netconf.WithRPCTimeout(10*time.Second))
 	})
 	return env
 }

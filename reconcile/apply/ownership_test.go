@@ -3,15 +3,11 @@ package apply
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/netrecon/netrecon/configtree"
-	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/drivers/netsim"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
@@ -45,31 +41,11 @@ func circuit(t testing.TB, platform, device, name string, spec map[string]any) *
 	return tree
 }
 
-// simOf starts one simulated device of platform.
+// simOf starts one simulated device of platform, named pe1.
 func simOf(t testing.TB, platform string) (*simEnv, *netsim.Device) {
 	t.Helper()
-	const password = "ownership-test"
-	k := render.Keys(platform, nil)
-	sim, err := netsim.Start(context.Background(), netsim.Options{
-		Devices:  []netsim.DeviceSpec{{Name: "pe1", Platform: platform}},
-		Username: "netrecon", Password: password,
-		Keys: func(string) configtree.Keys { return k },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	kh := filepath.Join(t.TempDir(), "known_hosts")
-	if err := os.WriteFile(kh, sim.KnownHosts(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	d := sim.Devices()[0]
-	env := &simEnv{sim: sim, inv: &schema.Intent{Devices: []*schema.Device{{Name: d.Name, Platform: platform, Address: d.Address, Port: d.Port}}}}
-	tg := netconf.Target{Device: d.Name, Address: d.Address, Port: d.Port, Username: "netrecon", Auth: netconf.PasswordAuth(password), KnownHosts: kh}
-	env.dialer = reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
-		return netconf.Dial(ctx, tg, netconf.WithKeys(k), netconf.WithRPCTimeout(10*time.Second))
-	})
-	return env, d
+	env := newSimOf(t, platform, "pe1")
+	return env, env.sim.Devices()[0]
 }
 
 func parseTree(t testing.TB, platform, xml string) *configtree.Tree {
