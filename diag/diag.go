@@ -50,6 +50,23 @@ type Diagnostic struct {
 	// Summary says what is wrong; Detail, when set, says what to do next.
 	Summary string
 	Detail  string
+	// Related are the other places the problem is about: the other service
+	// of a clash, or problems elsewhere that follow from this one.
+	Related []Related
+}
+
+// Related is another place a diagnostic concerns, and what is there.
+type Related struct {
+	Pos     Pos
+	Field   string
+	Message string
+}
+
+func (r Related) String() string {
+	if r.Field == "" {
+		return r.Pos.String() + ": " + r.Message
+	}
+	return r.Pos.String() + ": " + r.Field + ": " + r.Message
 }
 
 func (d Diagnostic) String() string {
@@ -65,6 +82,10 @@ func (d Diagnostic) String() string {
 		b.WriteString(" (")
 		b.WriteString(d.Detail)
 		b.WriteString(")")
+	}
+	for _, r := range d.Related {
+		b.WriteString("; see ")
+		b.WriteString(r.String())
 	}
 	return b.String()
 }
@@ -127,4 +148,25 @@ func (e *DiagnosticsError) Error() string {
 		return first
 	}
 	return fmt.Sprintf("%s (and %d more errors)", first, n-1)
+}
+
+// About splits ds into the diagnostics about the given files or folders
+// (slash-separated, relative like the positions) and the others. A diagnostic
+// is about a path when its place or one of its related places is that file
+// or lies under that folder; one with no file (a problem of the whole input)
+// is about every path. "." selects everything.
+func (ds Diagnostics) About(paths []string) (about, other Diagnostics) {
+	in := func(file string) bool {
+		return slices.ContainsFunc(paths, func(p string) bool {
+			return p == "." || file == p || strings.HasPrefix(file, strings.TrimSuffix(p, "/")+"/")
+		})
+	}
+	for _, d := range ds {
+		if d.Pos.File == "" || in(d.Pos.File) || slices.ContainsFunc(d.Related, func(r Related) bool { return in(r.Pos.File) }) {
+			about = append(about, d)
+		} else {
+			other = append(other, d)
+		}
+	}
+	return about, other
 }
