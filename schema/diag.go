@@ -8,6 +8,7 @@ type (
 	Severity         = diag.Severity
 	Pos              = diag.Pos
 	Diagnostic       = diag.Diagnostic
+	Related          = diag.Related
 	Diagnostics      = diag.Diagnostics
 	DiagnosticsError = diag.DiagnosticsError
 )

@@ -11,7 +11,8 @@ import (
 
 // FormatVersion is the version of every JSON document netrecon writes. Minor
 // versions add fields; a major version change removes or changes one.
-const FormatVersion = "1.1"
+// 1.2 added diagnostics' related places and the error document.
+const FormatVersion = "1.2"
 
 // DiagnosticFormats are the formats Diagnostics accepts.
 var DiagnosticFormats = []string{"text", "json", "github"}
@@ -48,6 +49,9 @@ func diagnosticsText(w io.Writer, ds schema.Diagnostics) error {
 			field = d.Field + ": "
 		}
 		fmt.Fprintf(w, "%s: %s: %s%s\n", d.Pos, d.Severity, field, d.Summary)
+		for _, r := range d.Related {
+			fmt.Fprintf(w, "    %s\n", r)
+		}
 		if d.Detail != "" {
 			fmt.Fprintf(w, "    %s\n", d.Detail)
 		}
@@ -74,6 +78,16 @@ type jsonDiagnostic struct {
 	Field    string `json:"field,omitempty"`
 	Message  string `json:"message"`
 	Detail   string `json:"detail,omitempty"`
+	// Related are the other places the problem concerns (since 1.2).
+	Related []jsonRelated `json:"related,omitempty"`
+}
+
+type jsonRelated struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
 }
 
 type jsonValidation struct {
@@ -86,12 +100,48 @@ type jsonValidation struct {
 
 func diagnosticsJSON(w io.Writer, ds schema.Diagnostics) error {
 	errs, warns := counts(ds)
-	out := jsonValidation{FormatVersion: FormatVersion, Valid: errs == 0, Errors: errs, Warnings: warns, Diagnostics: []jsonDiagnostic{}}
+	out := jsonValidation{FormatVersion: FormatVersion, Valid: errs == 0, Errors: errs, Warnings: warns, Diagnostics: toJSONDiagnostics(ds)}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func toJSONDiagnostics(ds schema.Diagnostics) []jsonDiagnostic {
+	out := []jsonDiagnostic{}
 	for _, d := range ds {
-		out.Diagnostics = append(out.Diagnostics, jsonDiagnostic{
+		jd := jsonDiagnostic{
 			Severity: d.Severity.String(), File: d.Pos.File, Line: d.Pos.Line, Column: d.Pos.Col,
 			Field: d.Field, Message: d.Summary, Detail: d.Detail,
-		})
+		}
+		for _, r := range d.Related {
+			jd.Related = append(jd.Related, jsonRelated{File: r.Pos.File, Line: r.Pos.Line, Column: r.Pos.Col, Field: r.Field, Message: r.Message})
+		}
+		out = append(out, jd)
+	}
+	return out
+}
+
+// jsonError is the document every command given --output json writes on
+// stdout when it fails (docs/json-output.md).
+type jsonError struct {
+	FormatVersion string        `json:"format_version"`
+	Error         jsonErrorBody `json:"error"`
+}
+
+type jsonErrorBody struct {
+	Message  string `json:"message"`
+	ExitCode int    `json:"exit_code"`
+	// Diagnostics are the problems in what a person wrote behind the error
+	// (an invalid revision of the intent); absent otherwise.
+	Diagnostics []jsonDiagnostic `json:"diagnostics,omitempty"`
+}
+
+// ErrorJSON writes a failed command's error as JSON, so that a tool reading
+// --output json gets an answer on stdout whatever went wrong.
+func ErrorJSON(w io.Writer, message string, exitCode int, ds schema.Diagnostics) error {
+	out := jsonError{FormatVersion: FormatVersion, Error: jsonErrorBody{Message: message, ExitCode: exitCode}}
+	if len(ds) > 0 {
+		out.Error.Diagnostics = toJSONDiagnostics(ds)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -99,7 +149,9 @@ func diagnosticsJSON(w io.Writer, ds schema.Diagnostics) error {
 }
 
 // diagnosticsGitHub writes workflow commands that GitHub Actions turns into
-// annotations on the pull request's changed lines.
+// annotations on the pull request's changed lines. Each related place gets a
+// notice too: of two clashing services, the one a pull request adds may be
+// either, and its author must see the clash on their own file.
 // https://docs.github.com/actions/reference/workflow-commands-for-github-actions
 func diagnosticsGitHub(w io.Writer, ds schema.Diagnostics) error {
 	for _, d := range ds {
@@ -107,28 +159,44 @@ func diagnosticsGitHub(w io.Writer, ds schema.Diagnostics) error {
 		if d.Severity == schema.Warning {
 			cmd = "warning"
 		}
-		props := "file=" + ghProperty(d.Pos.File)
-		if d.Pos.Line > 0 {
-			props += fmt.Sprintf(",line=%d", d.Pos.Line)
-		}
-		if d.Pos.Col > 0 {
-			props += fmt.Sprintf(",col=%d", d.Pos.Col)
-		}
-		props += ",title=" + ghProperty("netrecon validate")
 		msg := d.Summary
 		if d.Field != "" {
 			msg = d.Field + ": " + msg
 		}
+		for _, r := range d.Related {
+			msg += "\nsee " + r.String()
+		}
 		if d.Detail != "" {
 			msg += "\n" + d.Detail
 		}
-		if _, err := fmt.Fprintf(w, "::%s %s::%s\n", cmd, props, ghData(msg)); err != nil {
+		if _, err := fmt.Fprintf(w, "::%s %s::%s\n", cmd, ghProps(d.Pos), ghData(msg)); err != nil {
 			return err
+		}
+		for _, r := range d.Related {
+			if r.Pos.File == "" {
+				continue
+			}
+			note := r.Message + "\n" + d.Severity.String() + " at " + d.Pos.String() + ": " + d.Summary
+			if _, err := fmt.Fprintf(w, "::notice %s::%s\n", ghProps(r.Pos), ghData(note)); err != nil {
+				return err
+			}
 		}
 	}
 	errs, warns := counts(ds)
 	_, err := fmt.Fprintf(w, "netrecon validate: %s, %s\n", plural(errs, "error"), plural(warns, "warning"))
 	return err
+}
+
+// ghProps are a workflow command's place properties.
+func ghProps(p schema.Pos) string {
+	props := "file=" + ghProperty(p.File)
+	if p.Line > 0 {
+		props += fmt.Sprintf(",line=%d", p.Line)
+	}
+	if p.Col > 0 {
+		props += fmt.Sprintf(",col=%d", p.Col)
+	}
+	return props + ",title=" + ghProperty("netrecon validate")
 }
 
 // ghData escapes a workflow command's message: a newline in a YAML value must
