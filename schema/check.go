@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/netrecon/netrecon/diag"
 )
 
 // globalVRF names the routing table of services that give no vrf.
@@ -17,40 +19,44 @@ const globalVRF = "global"
 // Per-document problems CUE cannot express cheaply (address arithmetic) are
 // here too, so that they also run for files Options.Trusted vouches for.
 //
-// deviceField gives each device's field path in its inventory file.
-func crossCheck(in *Intent, deviceField map[*Device]string) Diagnostics {
+// deviceField gives each device's field path in its inventory file; broken
+// are the documents that did not load, whose absence would otherwise raise
+// errors elsewhere: those come back as follow-ons of the broken document.
+func crossCheck(in *Intent, deviceField map[*Device]string, broken []brokenDoc) (Diagnostics, []followOn) {
 	var diags Diagnostics
+	var dropped []*Service
 	in.Devices, diags = uniqueDevices(in.Devices, deviceField, diags)
-	in.Services, diags = uniqueServices(in.Services, diags)
+	in.Services, dropped, diags = uniqueServices(in.Services, diags)
 	diags = uniqueEndpoints(in.Devices, deviceField, diags)
+	for _, s := range dropped {
+		broken = append(broken, brokenOf(cause{s.Pos.File, "metadata.name"}, s.Kind, s.Customer, s.Spec, in.Types))
+	}
 
 	devices := make(map[string]*Device, len(in.Devices))
+	names := make([]string, 0, len(in.Devices))
 	for _, d := range in.Devices {
 		devices[d.Name] = d
+		names = append(names, d.Name)
 	}
 	c := checker{
-		devices: devices,
-		types:   in.Types,
-		circuit: make(map[string]*Service),
-		subnets: make(map[subnetKey][]netip.Prefix),
+		devices:     devices,
+		deviceNames: names,
+		deviceField: deviceField,
+		types:       in.Types,
+		circuit:     make(map[string]*Service),
+		broken:      broken,
 	}
 	for _, s := range in.Services {
 		c.deviceRefs(s)
-		switch s.Kind {
-		case KindAttachmentCircuit:
+		if s.Kind == KindAttachmentCircuit {
 			c.attachmentCircuit(s)
-		case KindStaticRouting:
-			c.staticPrefixes(s)
+		}
+		if t := c.types[s.Kind]; t != nil {
+			c.addresses(s, t.Addresses)
 		}
 	}
-	// Next hops are checked once every circuit is known.
-	for _, s := range in.Services {
-		if s.Kind == KindStaticRouting {
-			c.nextHops(s)
-		}
-	}
-	c.overlaps()
-	return append(diags, c.diags...)
+	c.checkPlan()
+	return append(diags, c.diags...), c.followOns
 }
 
 func uniqueDevices(ds []*Device, field map[*Device]string, diags Diagnostics) ([]*Device, Diagnostics) {
@@ -64,7 +70,8 @@ func uniqueDevices(ds []*Device, field map[*Device]string, diags Diagnostics) ([
 		}
 		diags = diags.Append(Diagnostic{Severity: Error, Pos: dup.Pos, Field: joinField(field[dup], "name"),
 			Summary: fmt.Sprintf("device %q is defined twice", dup.Name),
-			Detail:  "first defined at " + first.Pos.String()})
+			Detail:  "device names are unique across the inventory: rename or remove one",
+			Related: []Related{{Pos: first.Pos, Field: joinField(field[first], "name"), Message: fmt.Sprintf("device %q is also defined here", first.Name)}}})
 		return true
 	}), diags
 }
@@ -139,44 +146,42 @@ func uniqueEndpoints(ds []*Device, field map[*Device]string, diags Diagnostics) 
 	return diags
 }
 
-func uniqueServices(ss []*Service, diags Diagnostics) ([]*Service, Diagnostics) {
+// uniqueServices keeps the first service of each name by position, and
+// reports each other one on its own file, naming the first as related:
+// which of two files is new, Git knows and the loader does not, so neither
+// is called the first, and the order is the same on every run.
+func uniqueServices(ss []*Service, diags Diagnostics) (kept, dropped []*Service, _ Diagnostics) {
 	slices.SortStableFunc(ss, func(a, b *Service) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), comparePos(a.Pos, b.Pos))
 	})
-	return slices.CompactFunc(ss, func(dup, first *Service) bool {
+	kept = slices.CompactFunc(ss, func(dup, first *Service) bool {
 		if first.Name != dup.Name {
 			return false
 		}
+		dropped = append(dropped, dup)
 		diags = diags.Append(Diagnostic{Severity: Error, Pos: dup.FieldPos("metadata.name"), Field: "metadata.name",
-			Summary: fmt.Sprintf("service name %q is already used", dup.Name),
-			Detail:  "first used at " + first.FieldPos("metadata.name").String() + "; service names are unique across the repo"})
+			Summary: fmt.Sprintf("service name %q is already used in %s", dup.Name, first.Pos.File),
+			Detail:  "service names are unique across the repo, as each owns the config it renders: rename one of the two",
+			Related: []Related{{Pos: first.FieldPos("metadata.name"), Field: "metadata.name", Message: fmt.Sprintf("the other service named %q", first.Name)}}})
 		return true
-	}), diags
+	})
+	return kept, dropped, diags
 }
 
 func comparePos(a, b Pos) int {
 	return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 }
 
-// subnetKey finds a customer's attachment-circuit subnets on a device and VRF.
-type subnetKey struct{ device, vrf, customer string }
-
-// customerPrefix is a prefix a customer's service claims.
-type customerPrefix struct {
-	vrf    string
-	prefix netip.Prefix // masked
-	svc    *Service
-	field  string
-	pos    Pos
-}
-
 type checker struct {
-	devices map[string]*Device
-	types   map[string]*ServiceType
-	circuit map[string]*Service // device/interface/vlan → first service
-	subnets map[subnetKey][]netip.Prefix
-	claims  []customerPrefix
-	diags   Diagnostics
+	devices     map[string]*Device
+	deviceNames []string // sorted
+	deviceField map[*Device]string
+	types       map[string]*ServiceType
+	circuit     map[string]*Service // device/interface/vlan → first service
+	plan        addressPlan
+	broken      []brokenDoc
+	diags       Diagnostics
+	followOns   []followOn
 }
 
 func (c *checker) errorf(s *Service, field, detail, format string, args ...any) {
@@ -185,7 +190,10 @@ func (c *checker) errorf(s *Service, field, detail, format string, args ...any) 
 }
 
 // deviceRefs checks that every device a service names exists, and that its
-// platform has a template of the service's kind.
+// platform has a template of the service's kind. A device missing because
+// an inventory file did not load, or a platform CUE refused (a typo such as
+// "juniper"), is the inventory's error: what follows from it here goes under
+// that error, not beside it once per service.
 func (c *checker) deviceRefs(s *Service) {
 	_, single := s.Spec["device"]
 	for i, name := range s.Devices {
@@ -195,31 +203,42 @@ func (c *checker) deviceRefs(s *Service) {
 		}
 		d, ok := c.devices[name]
 		if !ok {
-			c.errorf(s, field, "add it to a file in inventory/, or fix the name", "no device %q in the inventory", name)
+			detail := "add it to a file in inventory/, or fix the name"
+			if hint := diag.DidYouMean(name, c.deviceNames); hint != "" {
+				detail = hint + " Or add it to a file in inventory/"
+			}
+			missing := Diagnostic{Severity: Error, Pos: s.FieldPos(field), Field: field,
+				Summary: fmt.Sprintf("no device %q in the inventory", name), Detail: detail}
+			if b := c.brokenInventory(); b != nil {
+				c.followOns = append(c.followOns, followOn{cause: b.cause, diag: missing})
+				continue
+			}
+			c.diags = append(c.diags, missing)
 			continue
 		}
 		t := c.types[s.Kind]
 		if t == nil {
 			continue
 		}
-		if t.BuiltIn {
-			if !slices.Contains(platforms(), d.Platform) {
-				c.errorf(s, field, "", "device %q has platform %q, which kind %q does not support", name, d.Platform, s.Kind)
-			}
+		var problem Diagnostic
+		switch _, hasTemplate := t.Template[d.Platform]; {
+		case t.BuiltIn && !slices.Contains(platforms(), d.Platform):
+			problem = Diagnostic{Summary: fmt.Sprintf("device %q has platform %q, which kind %q does not support", name, d.Platform, s.Kind)}
+		case !t.BuiltIn && !hasTemplate:
+			problem = Diagnostic{Summary: fmt.Sprintf("service type %q has no template for platform %q of device %q", s.Kind, d.Platform, name),
+				Detail: fmt.Sprintf("add %s/%s.xml.tmpl", t.Dir, d.Platform)}
+		default:
 			continue
 		}
-		if _, ok := t.Template[d.Platform]; !ok {
-			c.errorf(s, field, fmt.Sprintf("add %s/%s.xml.tmpl", t.Dir, d.Platform),
-				"service type %q has no template for platform %q of device %q", s.Kind, d.Platform, name)
+		problem.Severity, problem.Pos, problem.Field = Error, s.FieldPos(field), field
+		if !slices.Contains(platforms(), d.Platform) {
+			// CUE has refused the platform (unless the file was trusted,
+			// and then no error stands there: the problem stays here).
+			c.followOns = append(c.followOns, followOn{cause: cause{d.Pos.File, joinField(c.deviceField[d], "platform")}, diag: problem})
+			continue
 		}
+		c.diags = append(c.diags, problem)
 	}
-}
-
-func vrfOf(s *Service) string {
-	if v, ok := s.Spec["vrf"].(string); ok && v != "" {
-		return v
-	}
-	return globalVRF
 }
 
 func (c *checker) attachmentCircuit(s *Service) {
@@ -229,32 +248,17 @@ func (c *checker) attachmentCircuit(s *Service) {
 		c.errorf(s, "spec.vlan", "", "vlan %d is out of range 1-4094", vlan)
 	}
 	key := device + "\x00" + str(s.Spec["interface"]) + "\x00" + strconv.FormatInt(vlan, 10)
-	if first, dup := c.circuit[key]; dup {
-		c.errorf(s, "spec.vlan", "first claimed by service "+strconv.Quote(first.Name)+" at "+first.FieldPos("spec.vlan").String(),
-			"interface %s vlan %d on device %q is already used", str(s.Spec["interface"]), vlan, device)
-	} else {
+	first, dup := c.circuit[key]
+	if !dup {
 		c.circuit[key] = s
+		return
 	}
-	for _, fam := range []string{"ipv4", "ipv6"} {
-		text, ok := s.Spec[fam].(string)
-		if !ok {
-			continue
-		}
-		field := "spec." + fam
-		p, err := netip.ParsePrefix(text)
-		if err != nil {
-			c.errorf(s, field, "", "invalid %s prefix %q: %v", fam, text, err)
-			continue
-		}
-		if !isHostAddress(p) {
-			c.errorf(s, field, fmt.Sprintf("use an address between the network and the broadcast address of %s", p.Masked()),
-				"%s is not a host address of its subnet", text)
-		}
-		subnet := p.Masked()
-		k := subnetKey{device, vrfOf(s), s.Customer}
-		c.subnets[k] = append(c.subnets[k], subnet)
-		c.claims = append(c.claims, customerPrefix{vrf: vrfOf(s), prefix: subnet, svc: s, field: field, pos: s.FieldPos(field)})
+	text := func(other *Service) string {
+		return fmt.Sprintf("interface %s vlan %d on device %q is already used by service %q", str(s.Spec["interface"]), vlan, device, other.Name)
 	}
+	c.clash(Error, "a VLAN of a port carries one service: take a free VLAN",
+		side{s, "spec.vlan", text(first), fmt.Sprintf("service %q has it here", s.Name)},
+		side{first, "spec.vlan", text(s), fmt.Sprintf("service %q has it here", first.Name)})
 }
 
 // isHostAddress reports whether p's address may be given to an interface:
@@ -277,85 +281,4 @@ func isHostAddress(p netip.Prefix) bool {
 		return host&mask != mask
 	}
 	return true
-}
-
-func (c *checker) staticPrefixes(s *Service) {
-	routes, _ := s.Spec["routes"].([]any)
-	for i, r := range routes {
-		m, _ := r.(map[string]any)
-		field := "spec.routes[" + strconv.Itoa(i) + "].prefix"
-		text := str(m["prefix"])
-		p, err := netip.ParsePrefix(text)
-		if err != nil {
-			c.errorf(s, field, "", "invalid prefix %q: %v", text, err)
-			continue
-		}
-		if p.Masked() != p {
-			c.errorf(s, field, "did you mean "+p.Masked().String()+"?", "prefix %s has host bits set", text)
-		}
-		c.claims = append(c.claims, customerPrefix{vrf: vrfOf(s), prefix: p.Masked(), svc: s, field: field, pos: s.FieldPos(field)})
-	}
-}
-
-// nextHops checks that each route's next hop is the customer's: inside one of
-// the same customer's attachment-circuit subnets on the same device and VRF.
-func (c *checker) nextHops(s *Service) {
-	routes, _ := s.Spec["routes"].([]any)
-	k := subnetKey{str(s.Spec["device"]), vrfOf(s), s.Customer}
-	for i, r := range routes {
-		m, _ := r.(map[string]any)
-		field := "spec.routes[" + strconv.Itoa(i) + "].nextHop"
-		text := str(m["nextHop"])
-		a, err := netip.ParseAddr(text)
-		if err != nil {
-			c.errorf(s, field, "", "invalid next hop %q: %v", text, err)
-			continue
-		}
-		if !slices.ContainsFunc(c.subnets[k], func(p netip.Prefix) bool { return p.Contains(a) }) {
-			c.errorf(s, field, "a static route must point at the customer's own router on one of its attachment circuits",
-				"next hop %s is not inside any attachment circuit of customer %q on device %q (vrf %s)", text, s.Customer, k.device, k.vrf)
-		}
-	}
-}
-
-// overlaps reports prefixes of one customer that overlap another customer's in
-// the same VRF. CIDR blocks either nest or are disjoint, so after sorting by
-// address then length, the blocks containing a prefix are exactly those on a
-// stack of open blocks: O(n log n) rather than comparing every pair.
-func (c *checker) overlaps() {
-	cl := c.claims
-	slices.SortFunc(cl, func(a, b customerPrefix) int {
-		return cmp.Or(
-			cmp.Compare(a.vrf, b.vrf),
-			a.prefix.Addr().Compare(b.prefix.Addr()),
-			cmp.Compare(a.prefix.Bits(), b.prefix.Bits()),
-			comparePos(a.pos, b.pos),
-		)
-	})
-	var stack []customerPrefix
-	for _, e := range cl {
-		for len(stack) > 0 {
-			top := stack[len(stack)-1]
-			if top.vrf == e.vrf && top.prefix.Addr().BitLen() == e.prefix.Addr().BitLen() && top.prefix.Contains(e.prefix.Addr()) {
-				break
-			}
-			stack = stack[:len(stack)-1]
-		}
-		for i := len(stack) - 1; i >= 0; i-- {
-			o := stack[i]
-			if o.svc.Customer != e.svc.Customer {
-				// Both sides: the engineer who adds either one sees it.
-				c.errorf(e.svc, e.field, fmt.Sprintf("service %q at %s", o.svc.Name, o.pos),
-					"prefix %s of customer %q overlaps %s of customer %q in vrf %s", e.prefix, e.svc.Customer, o.prefix, o.svc.Customer, e.vrf)
-				c.errorf(o.svc, o.field, fmt.Sprintf("service %q at %s", e.svc.Name, e.pos),
-					"prefix %s of customer %q overlaps %s of customer %q in vrf %s", o.prefix, o.svc.Customer, e.prefix, e.svc.Customer, e.vrf)
-				break
-			}
-		}
-		// Equal prefixes would pile up on the stack; the first stands for them.
-		if len(stack) > 0 && stack[len(stack)-1].prefix == e.prefix {
-			continue
-		}
-		stack = append(stack, e)
-	}
 }

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,7 +30,9 @@ func circuit(name, customer, device, iface string, vlan int, ipv4, vrf string) s
 }
 
 func TestCrossChecks(t *testing.T) {
-	type want struct{ file, field, text string }
+	// related, when set, is the place (file:line:col) the diagnostic must
+	// name as related.
+	type want struct{ file, field, text, related string }
 	tests := []struct {
 		name    string
 		files   map[string]string
@@ -38,7 +41,7 @@ func TestCrossChecks(t *testing.T) {
 	}{{
 		name:  "duplicate-service-name",
 		files: map[string]string{"services/zz/copy.yaml": circuit("acme-tokyo-hq", "acme", "pe2-tyo", "ge-0/0/5", 5, "192.0.2.129/30", "")},
-		want:  []want{{"services/zz/copy.yaml", "metadata.name", `service name "acme-tokyo-hq" is already used`}},
+		want:  []want{{"services/zz/copy.yaml", "metadata.name", `service name "acme-tokyo-hq" is already used`, "services/acme/tokyo-hq.yaml:4:3"}},
 	}, {
 		name: "duplicate-device-name",
 		files: map[string]string{"inventory/zz.yaml": `apiVersion: netrecon.io/v1
@@ -46,7 +49,7 @@ kind: Inventory
 devices:
   - {name: pe1-tyo, platform: junos, address: 192.0.2.99, credentials: {username: x, passwordEnv: X}}
 `},
-		want: []want{{"inventory/zz.yaml", "devices[0].name", `device "pe1-tyo" is defined twice`}},
+		want: []want{{"inventory/zz.yaml", "devices[0].name", `device "pe1-tyo" is defined twice`, "inventory/tokyo.yaml:4:5"}},
 	}, {
 		// pe1-tyo is 192.0.2.11 on the default port.
 		name: "duplicate-address-default-port",
@@ -56,8 +59,8 @@ devices:
   - {name: pe9-tyo, platform: ietf, address: 192.0.2.11, port: 830, credentials: {username: x, passwordEnv: X}}
 `},
 		want: []want{
-			{"inventory/zz.yaml", "devices[0].address", `device "pe9-tyo" has the same address and port as device "pe1-tyo" (192.0.2.11 port 830)`},
-			{"inventory/tokyo.yaml", "devices[0].address", `device "pe1-tyo" has the same address and port as device "pe9-tyo" (192.0.2.11 port 830)`},
+			{"inventory/zz.yaml", "devices[0].address", `device "pe9-tyo" has the same address and port as device "pe1-tyo" (192.0.2.11 port 830)`, ""},
+			{"inventory/tokyo.yaml", "devices[0].address", `device "pe1-tyo" has the same address and port as device "pe9-tyo" (192.0.2.11 port 830)`, ""},
 		},
 	}, {
 		// pe1-osa is 2001:db8::21.
@@ -68,8 +71,8 @@ devices:
   - {name: pe9-osa, platform: junos, address: "2001:DB8:0:0:0:0:0:21", credentials: {username: x, passwordEnv: X}}
 `},
 		want: []want{
-			{"inventory/zz.yaml", "devices[0].address", `same address and port as device "pe1-osa" (2001:db8::21 port 830)`},
-			{"inventory/osaka.yaml", "devices[0].address", `same address and port as device "pe9-osa"`},
+			{"inventory/zz.yaml", "devices[0].address", `same address and port as device "pe1-osa" (2001:db8::21 port 830)`, ""},
+			{"inventory/osaka.yaml", "devices[0].address", `same address and port as device "pe9-osa"`, ""},
 		},
 	}, {
 		// pe2-tyo is pe2-tyo.mgmt.example.net port 22830.
@@ -80,8 +83,8 @@ devices:
   - {name: pe9-tyo, platform: junos, address: PE2-TYO.Mgmt.Example.NET, port: 22830, credentials: {username: x, passwordEnv: X}}
 `},
 		want: []want{
-			{"inventory/zz.yaml", "devices[0].address", `same address and port as device "pe2-tyo" (pe2-tyo.mgmt.example.net port 22830)`},
-			{"inventory/tokyo.yaml", "devices[1].address", `same address and port as device "pe9-tyo"`},
+			{"inventory/zz.yaml", "devices[0].address", `same address and port as device "pe2-tyo" (pe2-tyo.mgmt.example.net port 22830)`, ""},
+			{"inventory/tokyo.yaml", "devices[1].address", `same address and port as device "pe9-tyo"`, ""},
 		},
 	}, {
 		name: "duplicate-address-same-file-ipv4-mapped",
@@ -92,8 +95,8 @@ devices:
   - {name: pe9-tyo, platform: ietf, address: "::ffff:192.0.2.99", credentials: {username: x, passwordEnv: X}}
 `},
 		want: []want{
-			{"inventory/zz.yaml", "devices[0].address", `device "pe8-tyo" has the same address and port as device "pe9-tyo"`},
-			{"inventory/zz.yaml", "devices[1].address", `device "pe9-tyo" has the same address and port as device "pe8-tyo"`},
+			{"inventory/zz.yaml", "devices[0].address", `device "pe8-tyo" has the same address and port as device "pe9-tyo"`, ""},
+			{"inventory/zz.yaml", "devices[1].address", `device "pe9-tyo" has the same address and port as device "pe8-tyo"`, ""},
 		},
 	}, {
 		name: "same-address-other-port",
@@ -106,7 +109,7 @@ devices:
 	}, {
 		name:  "missing-device",
 		files: map[string]string{"services/x.yaml": circuit("x", "acme", "pe9-nowhere", "ge-0/0/5", 5, "192.0.2.129/30", "")},
-		want:  []want{{"services/x.yaml", "spec.device", `no device "pe9-nowhere" in the inventory`}},
+		want:  []want{{"services/x.yaml", "spec.device", `no device "pe9-nowhere" in the inventory`, ""}},
 	}, {
 		name: "missing-template",
 		files: map[string]string{"services/x.yaml": `apiVersion: netrecon.io/v1
@@ -114,18 +117,18 @@ kind: transit
 metadata: {name: x, customer: globex}
 spec: {devices: [pe2-tyo, pe1-tyo], peerAS: 64500, neighbor: 192.0.2.1}
 `},
-		want: []want{{"services/x.yaml", "spec.devices[1]", `service type "transit" has no template for platform "ietf"`}},
+		want: []want{{"services/x.yaml", "spec.devices[1]", `service type "transit" has no template for platform "ietf"`, ""}},
 	}, {
 		name:  "interface-vlan-clash",
 		files: map[string]string{"services/x.yaml": circuit("x", "initech", "pe1-tyo", "ge-0/0/1", 100, "192.0.2.129/30", "")},
-		want:  []want{{"services/x.yaml", "spec.vlan", `interface ge-0/0/1 vlan 100 on device "pe1-tyo" is already used`}},
+		want:  []want{{"services/x.yaml", "spec.vlan", `interface ge-0/0/1 vlan 100 on device "pe1-tyo" is already used`, ""}},
 	}, {
 		name:  "same-vlan-other-interface",
 		files: map[string]string{"services/x.yaml": circuit("x", "initech", "pe1-tyo", "ge-0/0/2", 100, "192.0.2.129/30", "")},
 	}, {
 		name:  "prefix-overlap",
 		files: map[string]string{"services/x.yaml": circuit("x", "initech", "pe1-tyo", "ge-0/0/2", 7, "198.51.100.5/29", "acme")},
-		want:  []want{{"services/x.yaml", "spec.ipv4", `prefix 198.51.100.0/29 of customer "initech" overlaps 198.51.100.0/30 of customer "acme" in vrf acme`}},
+		want:  []want{{"services/x.yaml", "spec.ipv4", `link 198.51.100.0/29 overlaps link 198.51.100.0/30 of service "acme-tokyo-hq" on device "pe1-tyo" (vrf acme)`, "services/acme/tokyo-hq.yaml:13:3"}},
 	}, {
 		name:  "prefix-overlap-other-vrf",
 		files: map[string]string{"services/x.yaml": circuit("x", "initech", "pe1-tyo", "ge-0/0/2", 7, "198.51.100.5/29", "initech")},
@@ -140,17 +143,16 @@ spec:
     - {prefix: 198.51.100.0/24, nextHop: 198.51.100.10}
 `},
 		want: []want{
-			{"services/x.yaml", "spec.routes[0].prefix", `prefix 198.51.100.0/24 of customer "initech" overlaps 198.51.100.8/29 of customer "globex" in vrf global`},
-			{"services/globex/osaka.yml", "spec.ipv4", `overlaps 198.51.100.0/24 of customer "initech"`},
+			{"services/x.yaml", "spec.routes[0].prefix", `prefix 198.51.100.0/24 of customer "initech" overlaps 198.51.100.8/29 of customer "globex" in vrf global`, "services/globex/osaka.yml:10:3"},
 		},
 	}, {
 		name:  "network-address",
 		files: map[string]string{"services/x.yaml": circuit("x", "acme", "pe2-tyo", "ge-0/0/2", 7, "192.0.2.128/30", "")},
-		want:  []want{{"services/x.yaml", "spec.ipv4", "192.0.2.128/30 is not a host address of its subnet"}},
+		want:  []want{{"services/x.yaml", "spec.ipv4", "192.0.2.128/30 is not a host address of its subnet", ""}},
 	}, {
 		name:  "broadcast-address",
 		files: map[string]string{"services/x.yaml": circuit("x", "acme", "pe2-tyo", "ge-0/0/2", 7, "192.0.2.131/30", "")},
-		want:  []want{{"services/x.yaml", "spec.ipv4", "192.0.2.131/30 is not a host address of its subnet"}},
+		want:  []want{{"services/x.yaml", "spec.ipv4", "192.0.2.131/30 is not a host address of its subnet", ""}},
 	}, {
 		name:  "point-to-point-31",
 		files: map[string]string{"services/x.yaml": circuit("x", "acme", "pe2-tyo", "ge-0/0/2", 7, "192.0.2.130/31", "")},
@@ -166,7 +168,7 @@ spec:
     - {prefix: 203.0.113.0/25, nextHop: 198.51.100.2}
     - {prefix: 203.0.113.128/25, nextHop: 10.9.9.9}
 `},
-		want: []want{{"services/acme/tokyo-routes.yaml", "spec.routes[1].nextHop", `next hop 10.9.9.9 is not inside any attachment circuit of customer "acme" on device "pe1-tyo" (vrf acme)`}},
+		want: []want{{"services/acme/tokyo-routes.yaml", "spec.routes[1].nextHop", `next hop 10.9.9.9 is not inside any attachment circuit of customer "acme" on device "pe1-tyo" (vrf acme)`, ""}},
 	}, {
 		name: "next-hop-other-vrf",
 		files: map[string]string{"services/x.yaml": `apiVersion: netrecon.io/v1
@@ -176,7 +178,7 @@ spec:
   device: pe1-tyo
   routes: [{prefix: 203.0.113.0/25, nextHop: 198.51.100.2}]
 `},
-		want: []want{{"services/x.yaml", "spec.routes[0].nextHop", `(vrf global)`}},
+		want: []want{{"services/x.yaml", "spec.routes[0].nextHop", `(vrf global)`, ""}},
 	}, {
 		name: "next-hop-other-customer",
 		files: map[string]string{"services/x.yaml": `apiVersion: netrecon.io/v1
@@ -186,7 +188,7 @@ spec:
   device: pe1-osa
   routes: [{prefix: 10.0.0.0/8, nextHop: 198.51.100.10}]
 `},
-		want: []want{{"services/x.yaml", "spec.routes[0].nextHop", `not inside any attachment circuit of customer "initech"`}},
+		want: []want{{"services/x.yaml", "spec.routes[0].nextHop", `not inside any attachment circuit of customer "initech"`, ""}},
 	}, {
 		name: "prefix-host-bits",
 		files: map[string]string{"services/acme/tokyo-routes.yaml": `apiVersion: netrecon.io/v1
@@ -197,12 +199,12 @@ spec:
   vrf: acme
   routes: [{prefix: 203.0.113.1/25, nextHop: 198.51.100.2}]
 `},
-		want: []want{{"services/acme/tokyo-routes.yaml", "spec.routes[0].prefix", "prefix 203.0.113.1/25 has host bits set"}},
+		want: []want{{"services/acme/tokyo-routes.yaml", "spec.routes[0].prefix", "prefix 203.0.113.1/25 has host bits set", ""}},
 	}, {
 		name:    "vlan-range-trusted",
 		files:   map[string]string{"services/x.yaml": circuit("x", "acme", "pe2-tyo", "ge-0/0/2", 5000, "192.0.2.129/30", "")},
 		trusted: true,
-		want:    []want{{"services/x.yaml", "spec.vlan", "vlan 5000 is out of range 1-4094"}},
+		want:    []want{{"services/x.yaml", "spec.vlan", "vlan 5000 is out of range 1-4094", ""}},
 	}, {
 		name:  "ipv6-only-circuit",
 		files: map[string]string{"services/x.yaml": strings.Replace(circuit("x", "acme", "pe2-tyo", "ge-0/0/2", 7, "192.0.2.129/30", ""), "ipv4: 192.0.2.129/30", "ipv6: 2001:db8:7::1/64", 1)},
@@ -224,7 +226,8 @@ spec:
 			for _, w := range tt.want {
 				found := false
 				for _, d := range diags {
-					if d.Pos.File == w.file && d.Field == w.field && strings.Contains(d.Summary, w.text) && d.Pos.Line > 0 {
+					if d.Pos.File == w.file && d.Field == w.field && strings.Contains(d.Summary, w.text) && d.Pos.Line > 0 &&
+						(w.related == "" || slices.ContainsFunc(d.Related, func(r Related) bool { return r.Pos.String() == w.related })) {
 						found = true
 					}
 				}
@@ -236,18 +239,23 @@ spec:
 	}
 }
 
-// TestDuplicateNamesTheFirst checks that the second of two services with one
-// name points at the first one's file and line.
-func TestDuplicateNamesTheFirst(t *testing.T) {
-	_, diags := Load(validPlus(t, map[string]string{
-		"services/zz/copy.yaml": circuit("acme-tokyo-hq", "acme", "pe2-tyo", "ge-0/0/5", 5, "192.0.2.129/30", ""),
-	}), Options{})
-	for _, d := range diags {
-		if d.Pos.File == "services/zz/copy.yaml" && strings.Contains(d.Detail, "services/acme/tokyo-hq.yaml:4:3") {
-			return
+// TestDuplicateNamesBothPlaces checks that two services of one name are one
+// error on the later file naming the earlier one, whichever of them is new:
+// the order of files decides, never which was loaded first. (When the copy
+// comes first, the routes through the circuit it displaces follow from the
+// clash, and are listed under it.)
+func TestDuplicateNamesBothPlaces(t *testing.T) {
+	for _, tc := range []struct{ file, want string }{
+		{"services/zz/copy.yaml", `services/zz/copy.yaml:3:12: metadata.name: service name "acme-tokyo-hq" is already used in services/acme/tokyo-hq.yaml (service names are unique across the repo, as each owns the config it renders: rename one of the two); see services/acme/tokyo-hq.yaml:4:3: metadata.name: the other service named "acme-tokyo-hq"`},
+		{"services/aa/copy.yaml", `services/acme/tokyo-hq.yaml:4:3: metadata.name: service name "acme-tokyo-hq" is already used in services/aa/copy.yaml (service names are unique across the repo, as each owns the config it renders: rename one of the two); see services/aa/copy.yaml:3:12: metadata.name: the other service named "acme-tokyo-hq"`},
+	} {
+		_, diags := Load(validPlus(t, map[string]string{
+			tc.file: circuit("acme-tokyo-hq", "acme", "pe2-tyo", "ge-0/0/5", 5, "192.0.2.129/30", ""),
+		}), Options{})
+		if len(diags) != 1 || !strings.HasPrefix(diags[0].String(), tc.want) {
+			t.Errorf("with %s:\n%s\nwant one error, starting\n%s", tc.file, diagText(diags), tc.want)
 		}
 	}
-	t.Errorf("the duplicate does not name the first's place:\n%s", diagText(diags))
 }
 
 // TestDuplicateAddressNamesTheOther checks that each of two devices with one

@@ -104,6 +104,17 @@ func str(x any) string {
 	return s
 }
 
+func strList(x any) []string {
+	l, _ := x.([]any)
+	var out []string
+	for _, v := range l {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func strMap(x any) map[string]string {
 	m, ok := x.(map[string]any)
 	if !ok || len(m) == 0 {

@@ -44,7 +44,7 @@ spec:
 	hq := intent.Services[0]
 	fmt.Println(hq.Name, hq.Devices, "enabled:", hq.Spec["enabled"], "vlan at", hq.FieldPos("spec.vlan"))
 	// Output:
-	// services/acme/typo.yaml:7:3: spec.vlna: unknown field "vlna" (check the spelling; unknown fields are errors)
+	// services/acme/typo.yaml:7:3: spec.vlna: unknown field "vlna" (did you mean "vlan"?)
 	// services/acme/typo.yaml:8:3: spec.vlan: invalid value 5000 (out of bound <=4094)
 	// acme-hq [pe1-tyo] enabled: true vlan at services/acme/hq.yaml:7:3
 }

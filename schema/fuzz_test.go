@@ -37,7 +37,12 @@ func FuzzLoadDocument(f *testing.F) {
 			if res.service != nil {
 				in.Services = []*Service{res.service}
 			}
-			for _, d := range append(res.diags, crossCheck(in, nil)...) {
+			var broken []brokenDoc
+			if res.broken != nil {
+				broken = append(broken, *res.broken)
+			}
+			ds, fos := crossCheck(in, nil, broken)
+			for _, d := range group(append(res.diags, ds...), fos) {
 				if d.Pos.File != j.file {
 					t.Errorf("diagnostic without the file's name: %v", d)
 				}

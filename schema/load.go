@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netrecon/netrecon/diag"
 	"github.com/netrecon/netrecon/pool"
 )
 
@@ -134,8 +135,12 @@ func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
 	}
 
 	deviceField := make(map[*Device]string)
+	var brokenDocs []brokenDoc
 	for _, res := range results {
 		diags = append(diags, res.diags...)
+		if res.broken != nil {
+			brokenDocs = append(brokenDocs, *res.broken)
+		}
 		intent.Devices = append(intent.Devices, res.devices...)
 		for i, d := range res.devices {
 			deviceField[d] = res.deviceFields[i]
@@ -144,12 +149,13 @@ func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
 			intent.Services = append(intent.Services, res.service)
 		}
 	}
-	diags = append(diags, crossCheck(intent, deviceField)...)
+	ds, followOns := crossCheck(intent, deviceField, brokenDocs)
+	diags = append(diags, ds...)
 	if opts.RepoDir != "" {
 		diags = append(diags, secretsOutside(intent.Devices, deviceField, opts.RepoDir)...)
 	}
 	diags.Sort()
-	return intent, diags
+	return intent, group(diags, followOns)
 }
 
 // job is one file to load.
@@ -169,6 +175,9 @@ type result struct {
 	// is still to evaluate, with its bytes.
 	pending *document
 	raw     []byte
+	// broken describes a file that gave no service or no devices, for
+	// the checks that would miss them (followon.go).
+	broken *brokenDoc
 }
 
 // runJobs validates files on a bounded pool of workers, each with its own
@@ -250,21 +259,26 @@ func (l *loader) load(j job) result {
 			return res
 		}
 	}
+	unread := &brokenDoc{cause: cause{file: j.file}, inventory: j.inventory, links: true}
 	data, err := l.r.read(j.file, j.typ)
 	if err != nil {
-		return result{diags: Diagnostics{fileDiag(j.file, err)}}
+		return result{diags: Diagnostics{fileDiag(j.file, err)}, broken: unread}
 	}
 	doc, diags := parseDocument(j.file, data)
 	if diags.HasErrors() {
-		return result{diags: diags}
+		return result{diags: diags, broken: unread}
 	}
 	trusted := l.trusted != nil && l.trusted(j.file)
 	if j.inventory {
 		return l.inventory(doc, trusted)
 	}
 	res := l.service(doc, trusted)
-	if res.pending != nil {
+	switch {
+	case res.pending != nil:
 		res.raw = data
+	case res.service == nil:
+		b := brokenDocOf(doc, l.types)
+		res.broken = &b
 	}
 	return res
 }
@@ -300,9 +314,13 @@ func (l *loader) service(doc *document, trusted bool) result {
 			Detail:  "fix the errors reported in " + typesDir + "/" + kind})
 		return res
 	case !known:
+		kinds := sortedTypeKinds(l.types)
 		d := Diagnostic{Severity: Error, Pos: doc.lookup("kind"), Field: "kind",
 			Summary: fmt.Sprintf("unknown kind %q", kind),
-			Detail:  "known kinds are " + quotedList(sortedTypeKinds(l.types))}
+			Detail:  "known kinds are " + quotedList(kinds)}
+		if hint := diag.DidYouMean(kind, kinds); hint != "" {
+			d.Detail = hint + " Known kinds are " + quotedList(kinds)
+		}
 		if kind == "Inventory" {
 			d.Detail = "Inventory documents belong in inventory/"
 		}
@@ -399,8 +417,12 @@ func evaluateUserTypes(results []result, types map[string]*ServiceType, opts Opt
 				res.diags = res.diags.Append(Diagnostic{Severity: Error, Pos: doc.lookup("kind"), Field: "kind",
 					Summary: fmt.Sprintf("service type %q is invalid", k),
 					Detail:  "fix the errors reported in " + typesDir + "/" + k})
+				b := brokenDocOf(doc, types)
+				res.broken = &b
 			case tr.Docs[n].Diags.HasErrors():
 				res.diags = append(res.diags, tr.Docs[n].Diags...)
+				b := brokenDocOf(doc, types)
+				res.broken = &b
 			default:
 				res.diags = append(res.diags, tr.Docs[n].Diags...)
 				res.service = serviceOf(doc, tr.Docs[n].Spec)

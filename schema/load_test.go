@@ -151,43 +151,54 @@ func TestLoadBad(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.Name(), func(t *testing.T) {
 			dir := filepath.Join("testdata/bad", c.Name())
-			fsys := fstest.MapFS{}
-			for k, v := range base {
-				fsys[k] = v
-			}
-			overlay := readTree(t, dir)
-			if del, ok := overlay["delete"]; ok {
-				for _, p := range strings.Fields(string(del.Data)) {
-					for k := range fsys {
-						if k == p || strings.HasPrefix(k, p+"/") {
-							delete(fsys, k)
-						}
-					}
-				}
-			}
-			for k, v := range overlay {
-				if k != "delete" && k != "want.golden" {
-					fsys[k] = v
-				}
-			}
-			_, diags := Load(fsys, Options{})
+			_, diags := Load(overlay(t, base, dir), Options{})
 			checkDiags(t, diags)
-			got := diagText(diags)
-			golden := filepath.Join(dir, "want.golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("diagnostics (-want +got):\n%s", diff)
-			}
+			compareGolden(t, filepath.Join(dir, "want.golden"), diagText(diags))
 		})
+	}
+}
+
+// overlay returns base with the files of dir added or replaced; a file named
+// "delete" lists paths to remove first, want.golden is the expected result.
+func overlay(t *testing.T, base fstest.MapFS, dir string) fstest.MapFS {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for k, v := range base {
+		fsys[k] = v
+	}
+	files := readTree(t, dir)
+	if del, ok := files["delete"]; ok {
+		for _, p := range strings.Fields(string(del.Data)) {
+			for k := range fsys {
+				if k == p || strings.HasPrefix(k, p+"/") {
+					delete(fsys, k)
+				}
+			}
+		}
+	}
+	for k, v := range files {
+		if k != "delete" && k != "want.golden" {
+			fsys[k] = v
+		}
+	}
+	return fsys
+}
+
+// compareGolden compares got with the golden file, or rewrites it under -update.
+func compareGolden(t *testing.T, golden, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
 	}
 }
 

@@ -95,6 +95,42 @@ type ServiceType struct {
 	Lists map[string][]string
 	// Description is type.yaml's description, for documentation and tools.
 	Description string
+	// Addresses says where the spec holds addresses, for the address-plan
+	// checks: the built-in kinds' are fixed, a user type's come from its
+	// type.yaml. Zero: the kind takes part in none of them.
+	Addresses Addresses
+}
+
+// Addresses says where a service type's spec holds addresses, so that the
+// address-plan checks (docs/intent-format.md) cover user-defined types as
+// they cover the built-in ones. Every entry is a field path of the spec: keys
+// joined by dots, with "[]" after a key that holds a list, for each of its
+// elements ("routes[].prefix").
+type Addresses struct {
+	// VRF names the field holding the service's VRF; absent (or the field
+	// absent in a document) means the global table.
+	VRF string
+	// Links are fields holding the PE's address on a customer link, with the
+	// link's prefix length: 192.0.2.1/30.
+	Links []string
+	// Neighbors are fields holding the customer router's address on one of
+	// the service's links.
+	Neighbors []string
+	// Routes are prefixes the service routes towards a next hop.
+	Routes []RouteFields
+}
+
+// RouteFields are the fields of a route: its prefix, and its next hop. When
+// both lie in one list ("routes[].prefix", "routes[].nextHop") each element
+// pairs its own; a next hop outside the list ("peer") is every prefix's.
+type RouteFields struct {
+	Prefix  string
+	NextHop string
+}
+
+// IsZero reports whether a declares no address at all.
+func (a Addresses) IsZero() bool {
+	return a.VRF == "" && len(a.Links) == 0 && len(a.Neighbors) == 0 && len(a.Routes) == 0
 }
 
 // Template is a platform's template of a service type.

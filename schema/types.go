@@ -11,6 +11,8 @@ import (
 
 	"cuelang.org/go/cue"
 	cueerrors "cuelang.org/go/cue/errors"
+
+	"github.com/netrecon/netrecon/diag"
 )
 
 // typesDir is where a repo's own service types live.
@@ -28,9 +30,21 @@ func builtinTypes() map[string]*ServiceType {
 	out := make(map[string]*ServiceType)
 	for kind := range builtinFiles() {
 		src, _ := BuiltinSchema(kind)
-		out[kind] = &ServiceType{Kind: kind, BuiltIn: true, Schema: src, Template: map[string]Template{}}
+		out[kind] = &ServiceType{Kind: kind, BuiltIn: true, Schema: src, Template: map[string]Template{}, Addresses: builtinAddresses(kind)}
 	}
 	return out
+}
+
+// builtinAddresses says where the built-in kinds hold addresses, in the
+// terms a user type's type.yaml uses (cue/*.cue has the fields).
+func builtinAddresses(kind string) Addresses {
+	switch kind {
+	case KindAttachmentCircuit:
+		return Addresses{VRF: "vrf", Links: []string{"ipv4", "ipv6"}}
+	case KindStaticRouting:
+		return Addresses{VRF: "vrf", Routes: []RouteFields{{Prefix: "routes[].prefix", NextHop: "routes[].nextHop"}}}
+	}
+	return Addresses{}
 }
 
 // loadTypes reads service-types/<kind>/ folders. A type with any problem is
@@ -106,9 +120,12 @@ func loadType(r *repoFS, v *validator, kind, dir string, deferred bool) (*Servic
 		case strings.HasSuffix(e.Name(), ".xml.tmpl"):
 			platform := strings.TrimSuffix(e.Name(), ".xml.tmpl")
 			if !slices.Contains(platforms(), platform) {
+				detail := "name templates <platform>.xml.tmpl with platform one of " + strings.Join(platforms(), ", ")
+				if s := diag.Suggest(platform, platforms()); s != "" {
+					detail = fmt.Sprintf("did you mean %s.xml.tmpl? Templates are named <platform>.xml.tmpl, with platform one of %s", s, strings.Join(platforms(), ", "))
+				}
 				diags = diags.Append(Diagnostic{Severity: Error, Pos: Pos{File: name},
-					Summary: fmt.Sprintf("template for unknown platform %q", platform),
-					Detail:  "name templates <platform>.xml.tmpl with platform one of " + strings.Join(platforms(), ", ")})
+					Summary: fmt.Sprintf("template for unknown platform %q", platform), Detail: detail})
 				continue
 			}
 			src, err := r.readFile(name)
@@ -198,6 +215,14 @@ func loadTypeFile(r *repoFS, v *validator, name string, t *ServiceType) Diagnost
 		return ds
 	}
 	t.Description = str(doc.data["description"])
+	if a, ok := doc.data["addresses"].(map[string]any); ok {
+		t.Addresses = Addresses{VRF: str(a["vrf"]), Links: strList(a["links"]), Neighbors: strList(a["neighbors"])}
+		routes, _ := a["routes"].([]any)
+		for _, r := range routes {
+			m, _ := r.(map[string]any)
+			t.Addresses.Routes = append(t.Addresses.Routes, RouteFields{Prefix: str(m["prefix"]), NextHop: str(m["nextHop"])})
+		}
+	}
 	lists, _ := doc.data["lists"].([]any)
 	for _, l := range lists {
 		m, _ := l.(map[string]any)

@@ -13,6 +13,8 @@ import (
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/token"
+
+	"github.com/netrecon/netrecon/diag"
 )
 
 // builtinCUE holds the schemas of the envelope, the inventory and the built-in
@@ -195,30 +197,72 @@ func (v *validator) check(schema cue.Value, doc *document, userType bool) (cue.V
 		}
 	}
 	if !userType {
-		reword(diags, doc)
+		diags = reword(diags, doc)
 	}
-	return u, diags
+	return u, suggestFields(diags, schema)
 }
 
 // reword explains the missing fields that stand for a rule of the built-in
 // schemas: the schemas demand ipv4 when ipv6 is absent, and passwordEnv when
-// neither file is given.
-func reword(diags Diagnostics, doc *document) {
-	for i, d := range diags {
-		if !strings.HasPrefix(d.Summary, "missing required field") {
-			continue
+// neither file is given. A passwordFile or keyFile that is written but
+// invalid counts as absent to CUE, so the demand for passwordEnv is false
+// then: the reference's own error says what is wrong.
+func reword(diags Diagnostics, doc *document) Diagnostics {
+	out := diags[:0]
+	for _, d := range diags {
+		if strings.HasPrefix(d.Summary, "missing required field") {
+			switch {
+			case d.Field == "spec.ipv4":
+				d.Field, d.Summary = "spec", "spec needs ipv4, ipv6 or both"
+				d.Pos = doc.lookup(d.Field)
+			case strings.HasSuffix(d.Field, "credentials.passwordEnv"):
+				creds := parentField(d.Field)
+				if _, ok := doc.fields[creds+".passwordFile"]; ok {
+					continue
+				}
+				if _, ok := doc.fields[creds+".keyFile"]; ok {
+					continue
+				}
+				d.Field, d.Summary = creds, "credentials must name one of passwordEnv, passwordFile, keyFile"
+				d.Pos = doc.lookup(d.Field)
+			}
 		}
-		switch {
-		case d.Field == "spec.ipv4":
-			diags[i].Field, diags[i].Summary = "spec", "spec needs ipv4, ipv6 or both"
-		case strings.HasSuffix(d.Field, "credentials.passwordEnv"):
-			diags[i].Field = parentField(d.Field)
-			diags[i].Summary = "credentials must name one of passwordEnv, passwordFile, keyFile"
-		default:
-			continue
-		}
-		diags[i].Pos = doc.lookup(diags[i].Field)
+		out = append(out, d)
 	}
+	return out
+}
+
+// suggestFields adds to each unknown field the schema's field it most
+// likely stands for: `vlna` is `vlan`. When that field is required and
+// missing, its own error is the typo's consequence and goes.
+func suggestFields(diags Diagnostics, schema cue.Value) Diagnostics {
+	missing := make(map[string]bool)
+	for _, d := range diags {
+		if d.Summary == fmt.Sprintf("missing required field %q", lastElem(d.Field)) {
+			missing[d.Field] = true
+		}
+	}
+	meant := make(map[string]bool)
+	for i, d := range diags {
+		if !strings.HasPrefix(d.Summary, "unknown field ") {
+			continue
+		}
+		s := diag.Suggest(lastElem(d.Field), fieldsAt(schema, parentField(d.Field)))
+		if s == "" {
+			continue
+		}
+		diags[i].Detail = fmt.Sprintf("did you mean %q?", s)
+		if f := joinField(parentField(d.Field), s); missing[f] {
+			meant[f] = true
+			diags[i].Detail += " It is required, and missing"
+		}
+	}
+	if len(meant) == 0 {
+		return diags
+	}
+	return slices.DeleteFunc(diags, func(d Diagnostic) bool {
+		return meant[d.Field] && strings.HasPrefix(d.Summary, "missing required field")
+	})
 }
 
 // prune copies data without the leaf fields named in drop. Structs and lists
@@ -522,6 +566,13 @@ func tidyField(group Diagnostics, doc *document) Diagnostics {
 			d.Summary = fmt.Sprintf("invalid value %s: must be %s", shorten(value), alts[0])
 		} else {
 			d.Summary = fmt.Sprintf("invalid value %s: must be one of %s", shorten(value), strings.Join(alts, ", "))
+		}
+		if got, ok := data.(string); ok && len(alts) > 1 {
+			words := make([]string, len(alts))
+			for i, a := range alts {
+				words[i], _ = strconv.Unquote(a)
+			}
+			d.Detail = diag.DidYouMean(got, words)
 		}
 		return Diagnostics{d}
 	}
