@@ -56,80 +56,146 @@ type addressPlan struct {
 	neighbors []neighbor
 }
 
-// fieldValue is a string at a declared field path, with its place.
+// maxLists is how many lists a field path may go through and still pair a
+// route's next hop with its prefix element by element.
+const maxLists = 4
+
+// fieldPath is a compiled field path of Addresses ("routes[].prefix"): the
+// keys from the spec down, each marked when it holds a list.
+type fieldPath []pathStep
+
+type pathStep struct {
+	key  string
+	each bool // the key holds a list: take each element
+}
+
+func compilePath(p string) fieldPath {
+	if p == "" {
+		return nil
+	}
+	parts := strings.Split(p, ".")
+	fp := make(fieldPath, len(parts))
+	for i, part := range parts {
+		fp[i].key, fp[i].each = strings.CutSuffix(part, "[]")
+	}
+	return fp
+}
+
+// compiledAddresses are a type's Addresses, compiled once per check.
+type compiledAddresses struct {
+	vrf       fieldPath
+	links     []fieldPath
+	neighbors []fieldPath
+	routes    []compiledRoute
+}
+
+type compiledRoute struct {
+	prefix, nextHop fieldPath
+	// shared is how many of nextHop's lists are also prefix's (the leading
+	// steps both take alike): in those it takes the prefix's element.
+	shared int
+}
+
+func compileAddresses(a Addresses) *compiledAddresses {
+	ca := &compiledAddresses{vrf: compilePath(a.VRF)}
+	for _, l := range a.Links {
+		ca.links = append(ca.links, compilePath(l))
+	}
+	for _, n := range a.Neighbors {
+		ca.neighbors = append(ca.neighbors, compilePath(n))
+	}
+	for _, r := range a.Routes {
+		cr := compiledRoute{prefix: compilePath(r.Prefix), nextHop: compilePath(r.NextHop)}
+		for i := 0; i < len(cr.prefix) && i < len(cr.nextHop) && cr.prefix[i] == cr.nextHop[i]; i++ {
+			if cr.prefix[i].each {
+				cr.shared++
+			}
+		}
+		ca.routes = append(ca.routes, cr)
+	}
+	return ca
+}
+
+// fieldValue is a string at a field path, with its place.
 type fieldValue struct {
 	text  string
 	field string // the document's field path: "spec.routes[2].prefix"
-	// index gives the element taken from each list on the way ("spec.routes"
-	// → 2), so that a route's next hop is looked up in the same element.
-	index map[string]int
+	// idx are the elements taken from the lists on the way, so that a
+	// route's next hop is looked up in its prefix's element.
+	idx [maxLists]int
+	n   int
 }
 
-// lookupValues returns the strings at path in spec ("routes[].prefix"),
-// taking the elements given in bound for lists already chosen. Values of
-// another type are skipped: CUE has reported them, or the type allows them.
-func lookupValues(spec map[string]any, path string, bound map[string]int) []fieldValue {
-	var out []fieldValue
-	var walk func(x any, parts []string, field string, index map[string]int)
-	walk = func(x any, parts []string, field string, index map[string]int) {
-		if len(parts) == 0 {
-			if s, ok := x.(string); ok {
-				out = append(out, fieldValue{text: s, field: field, index: index})
-			}
-			return
-		}
-		key, each := strings.CutSuffix(parts[0], "[]")
-		m, _ := x.(map[string]any)
-		v, ok := m[key]
-		if !ok {
-			return
-		}
-		field = joinField(field, key)
-		if !each {
-			walk(v, parts[1:], field, index)
-			return
-		}
-		l, _ := v.([]any)
-		if i, ok := bound[field]; ok {
-			if i < len(l) {
-				walk(l[i], parts[1:], field+"["+strconv.Itoa(i)+"]", index)
-			}
-			return
-		}
-		for i, e := range l {
-			ix := make(map[string]int, len(index)+1)
-			for k, v := range index {
-				ix[k] = v
-			}
-			ix[field] = i
-			walk(e, parts[1:], field+"["+strconv.Itoa(i)+"]", ix)
-		}
+// values appends to out the strings at fp in spec, taking in the first
+// lists the elements bound gives. Values of another type are skipped: CUE
+// has reported them, or the type allows them and they are not addresses.
+func (fp fieldPath) values(spec map[string]any, bound []int, out []fieldValue) []fieldValue {
+	if len(fp) == 0 {
+		return out
 	}
-	walk(map[string]any{"spec": spec}, append([]string{"spec"}, strings.Split(path, ".")...), "", nil)
+	return fp.walk(spec, 0, append(make([]byte, 0, 64), "spec"...), [maxLists]int{}, 0, bound, out)
+}
+
+func (fp fieldPath) walk(x any, step int, field []byte, idx [maxLists]int, n int, bound []int, out []fieldValue) []fieldValue {
+	if step == len(fp) {
+		if s, ok := x.(string); ok {
+			out = append(out, fieldValue{text: s, field: string(field), idx: idx, n: min(n, maxLists)})
+		}
+		return out
+	}
+	st := fp[step]
+	m, _ := x.(map[string]any)
+	v, ok := m[st.key]
+	if !ok {
+		return out
+	}
+	field = append(append(field, '.'), st.key...)
+	if !st.each {
+		return fp.walk(v, step+1, field, idx, n, bound, out)
+	}
+	l, _ := v.([]any)
+	from, to := 0, len(l)
+	if n < len(bound) {
+		from, to = bound[n], min(bound[n]+1, len(l))
+	}
+	for i := from; i < to; i++ {
+		f := append(strconv.AppendInt(append(field, '['), int64(i), 10), ']')
+		if n < maxLists {
+			idx[n] = i
+		}
+		out = fp.walk(l[i], step+1, f, idx, n+1, bound, out)
+	}
 	return out
 }
 
-// contextOf is the routing context of a service: its VRF, or the global table.
-func contextOf(s *Service, a Addresses) string {
-	if a.VRF != "" {
-		for _, v := range lookupValues(s.Spec, a.VRF, nil) {
-			if v.text != "" {
-				return v.text
-			}
-		}
+// compiled returns t's compiled Addresses.
+func (c *checker) compiled(t *ServiceType) *compiledAddresses {
+	if c.compiledAddrs == nil {
+		c.compiledAddrs = make(map[*ServiceType]*compiledAddresses)
 	}
-	return globalVRF
+	ca := c.compiledAddrs[t]
+	if ca == nil {
+		ca = compileAddresses(t.Addresses)
+		c.compiledAddrs[t] = ca
+	}
+	return ca
 }
 
 // addresses reads a service's addresses into the plan, reporting those that
 // do not parse or cannot be a PE's.
-func (c *checker) addresses(s *Service, a Addresses) {
-	if a.IsZero() {
+func (c *checker) addresses(s *Service, t *ServiceType) {
+	if t.Addresses.IsZero() {
 		return
 	}
-	ctx := contextOf(s, a)
-	for _, path := range a.Links {
-		for _, v := range lookupValues(s.Spec, path, nil) {
+	a := c.compiled(t)
+	ctx := globalVRF
+	c.vals = a.vrf.values(s.Spec, nil, c.vals[:0])
+	if len(c.vals) > 0 && c.vals[0].text != "" {
+		ctx = c.vals[0].text
+	}
+	for _, path := range a.links {
+		c.vals = path.values(s.Spec, nil, c.vals[:0])
+		for _, v := range c.vals {
 			p, err := netip.ParsePrefix(v.text)
 			if err != nil {
 				c.errorf(s, v.field, "write the PE's address with the link's length, e.g. 192.0.2.1/30",
@@ -145,19 +211,27 @@ func (c *checker) addresses(s *Service, a Addresses) {
 			}
 		}
 	}
-	// A field is one neighbour however many routes go to it (a peer).
-	seen := make(map[string]bool)
-	addNeighbor := func(addr netip.Addr, field, what string) {
-		if seen[field] {
-			return
+	// A field is one neighbour however many routes go to it (a peer). Few
+	// fields repeat, so a list does; a map per service costs more.
+	var seen []string
+	once := func(field string) bool {
+		if slices.Contains(seen, field) {
+			return false
 		}
-		seen[field] = true
+		seen = append(seen, field)
+		return true
+	}
+	addNeighbor := func(addr netip.Addr, field, what string) {
 		for _, d := range s.Devices {
 			c.plan.neighbors = append(c.plan.neighbors, neighbor{ctx: ctx, device: d, addr: addr, svc: s, field: field, what: what})
 		}
 	}
-	for _, path := range a.Neighbors {
-		for _, v := range lookupValues(s.Spec, path, nil) {
+	for _, path := range a.neighbors {
+		c.vals = path.values(s.Spec, nil, c.vals[:0])
+		for _, v := range c.vals {
+			if !once(v.field) {
+				continue
+			}
 			addr, err := netip.ParseAddr(v.text)
 			if err != nil {
 				c.errorf(s, v.field, "", "invalid neighbour address %q: %v", v.text, err)
@@ -166,8 +240,9 @@ func (c *checker) addresses(s *Service, a Addresses) {
 			addNeighbor(addr, v.field, "neighbour address")
 		}
 	}
-	for _, rf := range a.Routes {
-		for _, pv := range lookupValues(s.Spec, rf.Prefix, nil) {
+	for _, rf := range a.routes {
+		prefixes := rf.prefix.values(s.Spec, nil, c.vals[:0])
+		for _, pv := range prefixes {
 			p, err := netip.ParsePrefix(pv.text)
 			if err != nil {
 				c.errorf(s, pv.field, "", "invalid prefix %q: %v", pv.text, err)
@@ -176,7 +251,8 @@ func (c *checker) addresses(s *Service, a Addresses) {
 			if p.Masked() != p {
 				c.errorf(s, pv.field, "did you mean "+p.Masked().String()+"?", "prefix %s has host bits set", pv.text)
 			}
-			hops := lookupValues(s.Spec, rf.NextHop, pv.index)
+			hops := rf.nextHop.values(s.Spec, pv.idx[:min(rf.shared, pv.n)], c.hops[:0])
+			c.hops = hops
 			if len(hops) == 0 {
 				hops = []fieldValue{{}} // a route without a next hop still claims its prefix
 			}
@@ -184,13 +260,15 @@ func (c *checker) addresses(s *Service, a Addresses) {
 				r := route{ctx: ctx, prefix: p.Masked(), svc: s, field: pv.field, hopField: hv.field}
 				if hv.field != "" {
 					addr, err := netip.ParseAddr(hv.text)
+					first := once(hv.field)
 					switch {
-					case err != nil && !seen[hv.field]:
-						seen[hv.field] = true
+					case err != nil && first:
 						c.errorf(s, hv.field, "", "invalid next hop %q: %v", hv.text, err)
 					case err == nil:
 						r.nextHop = addr
-						addNeighbor(addr, hv.field, "next hop")
+						if first {
+							addNeighbor(addr, hv.field, "next hop")
+						}
 					}
 				}
 				for _, d := range s.Devices {
@@ -199,35 +277,67 @@ func (c *checker) addresses(s *Service, a Addresses) {
 				}
 			}
 		}
+		c.vals = prefixes
 	}
 }
 
 // checkPlan runs the address-plan checks once every service is read.
 func (c *checker) checkPlan() {
-	c.linkClashes()
-	c.prefixOverlaps()
+	cl := c.claims()
+	c.linkClashes(cl)
+	c.prefixOverlaps(cl)
 	c.checkNeighbors()
 	c.duplicateRoutes()
 }
 
 // claim is a subnet a service holds in a context: a link's or a route's.
 type claim struct {
-	ctx    string
+	ctx    int          // the context's number: cheaper to sort than its name
 	prefix netip.Prefix // masked
 	svc    *Service
 	field  string
-	link   *link // nil for a route
+	link   *link // one of link and route is set
+	route  *route
 	pos    Pos
 }
 
-// nested calls report for each claim and the claims that contain it, of its
-// context, innermost first, until report returns true. CIDR blocks either
-// nest or are disjoint, so after sorting by context, address and length the
-// blocks containing a claim are exactly those on a stack of open blocks:
-// O(n log n) rather than comparing every pair. Of equal blocks the first
-// stands for the others on the stack, so that many of one prefix (a
-// customer's routes on many PEs) cost no more.
-func nested(cl []claim, report func(inner, outer claim) bool) {
+func (cl claim) ctxName() string {
+	if cl.link != nil {
+		return cl.link.ctx
+	}
+	return cl.route.ctx
+}
+
+// claims returns a claim for every link and route field (one for all the
+// devices or next hops of a field, which are read into the plan one after
+// the other), sorted by context, address, length and place, as nested
+// needs them.
+func (c *checker) claims() []claim {
+	ids := make(map[string]int)
+	id := func(ctx string) int {
+		n, ok := ids[ctx]
+		if !ok {
+			n = len(ids)
+			ids[ctx] = n
+		}
+		return n
+	}
+	cl := make([]claim, 0, len(c.plan.links)+len(c.plan.routes))
+	add := func(x claim) {
+		if n := len(cl); n > 0 && cl[n-1].svc == x.svc && cl[n-1].field == x.field {
+			return
+		}
+		x.pos = x.svc.FieldPos(x.field)
+		cl = append(cl, x)
+	}
+	for i := range c.plan.links {
+		l := &c.plan.links[i]
+		add(claim{ctx: id(l.ctx), prefix: l.subnet, svc: l.svc, field: l.field, link: l})
+	}
+	for i := range c.plan.routes {
+		r := &c.plan.routes[i]
+		add(claim{ctx: id(r.ctx), prefix: r.prefix, svc: r.svc, field: r.field, route: r})
+	}
 	slices.SortFunc(cl, func(a, b claim) int {
 		return cmp.Or(
 			cmp.Compare(a.ctx, b.ctx),
@@ -236,6 +346,17 @@ func nested(cl []claim, report func(inner, outer claim) bool) {
 			comparePos(a.pos, b.pos),
 		)
 	})
+	return cl
+}
+
+// nested calls report for each claim and the claims that contain it, of its
+// context, innermost first, until report returns true. CIDR blocks either
+// nest or are disjoint, so in claims' order the blocks containing a claim
+// are exactly those on a stack of open blocks: O(n) after the sort rather
+// than comparing every pair. Of equal blocks the first stands for the others
+// on the stack, so that many of one prefix (a customer's routes on many PEs)
+// cost no more.
+func nested(cl []claim, report func(inner, outer claim) bool) {
 	var stack []claim
 	for _, e := range cl {
 		for len(stack) > 0 {
@@ -261,19 +382,12 @@ func nested(cl []claim, report func(inner, outer claim) bool) {
 // context: the same PE address twice (a second circuit with the seen
 // 100.64.0.1/30), or one link inside another's. A router refuses the second
 // on one device, and across devices the VPN gets one subnet from two places.
-func (c *checker) linkClashes() {
-	var cl []claim
-	seen := make(map[*Service]map[string]bool) // a link on several devices is one claim
-	for i := range c.plan.links {
-		l := &c.plan.links[i]
-		if seen[l.svc][l.field] {
-			continue
+func (c *checker) linkClashes(all []claim) {
+	cl := make([]claim, 0, len(c.plan.links))
+	for _, x := range all {
+		if x.link != nil {
+			cl = append(cl, x)
 		}
-		if seen[l.svc] == nil {
-			seen[l.svc] = make(map[string]bool)
-		}
-		seen[l.svc][l.field] = true
-		cl = append(cl, claim{ctx: l.ctx, prefix: l.subnet, svc: l.svc, field: l.field, link: l, pos: l.svc.FieldPos(l.field)})
 	}
 	nested(cl, func(e, o claim) bool {
 		if e.svc == o.svc {
@@ -305,33 +419,13 @@ func (c *checker) linkClashes() {
 // prefixOverlaps reports a route's prefix overlapping another customer's
 // route or link in one context: traffic for one customer would go to the
 // other. (Two links are linkClashes'; a customer's own prefixes may nest.)
-func (c *checker) prefixOverlaps() {
-	var cl []claim
-	type key struct {
-		svc   *Service
-		field string
-	}
-	seen := make(map[key]bool) // one claim per field, on however many devices
-	add := func(ctx string, p netip.Prefix, s *Service, field string, l *link) {
-		if seen[key{s, field}] {
-			return
-		}
-		seen[key{s, field}] = true
-		cl = append(cl, claim{ctx: ctx, prefix: p, svc: s, field: field, link: l, pos: s.FieldPos(field)})
-	}
-	for i := range c.plan.links {
-		l := &c.plan.links[i]
-		add(l.ctx, l.subnet, l.svc, l.field, l)
-	}
-	for _, r := range c.plan.routes {
-		add(r.ctx, r.prefix, r.svc, r.field, nil)
-	}
+func (c *checker) prefixOverlaps(cl []claim) {
 	nested(cl, func(e, o claim) bool {
 		if e.svc.Customer == o.svc.Customer || (e.link != nil && o.link != nil) {
 			return false
 		}
 		text := func(x, y claim) string {
-			return fmt.Sprintf("prefix %s of customer %q overlaps %s of customer %q in vrf %s", x.prefix, x.svc.Customer, y.prefix, y.svc.Customer, x.ctx)
+			return fmt.Sprintf("prefix %s of customer %q overlaps %s of customer %q in vrf %s", x.prefix, x.svc.Customer, y.prefix, y.svc.Customer, x.ctxName())
 		}
 		here := func(x claim) string {
 			what := "route to"

@@ -62,3 +62,29 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkCrossCheck10k times the cross-document and address-plan checks
+// alone on the 10,000-service repo: they run on every load, trusted or not.
+func BenchmarkCrossCheck10k(b *testing.B) {
+	dir := b.TempDir()
+	if err := intentgen.Write(dir, intentgen.Config{Services: 10000, Devices: 1000, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer root.Close()
+	in, diags := Load(root.FS(), Options{Trusted: func(string) bool { return true }})
+	if diags.HasErrors() {
+		b.Fatalf("generated repo is invalid: %v", diags.Err())
+	}
+	b.ReportAllocs()
+	before := cpuTime()
+	for b.Loop() {
+		if ds, _ := crossCheck(in, nil, nil); ds.HasErrors() {
+			b.Fatalf("cross-checks fail: %v", ds.Err())
+		}
+	}
+	b.ReportMetric((cpuTime()-before).Seconds()*1000/float64(b.N), "cpu-ms/op")
+}

@@ -52,7 +52,7 @@ func crossCheck(in *Intent, deviceField map[*Device]string, broken []brokenDoc) 
 			c.attachmentCircuit(s)
 		}
 		if t := c.types[s.Kind]; t != nil {
-			c.addresses(s, t.Addresses)
+			c.addresses(s, t)
 		}
 	}
 	c.checkPlan()
@@ -179,9 +179,12 @@ type checker struct {
 	types       map[string]*ServiceType
 	circuit     map[string]*Service // device/interface/vlan → first service
 	plan        addressPlan
-	broken      []brokenDoc
-	diags       Diagnostics
-	followOns   []followOn
+	// compiledAddrs and the scratch lists vals and hops serve addresses.
+	compiledAddrs map[*ServiceType]*compiledAddresses
+	vals, hops    []fieldValue
+	broken        []brokenDoc
+	diags         Diagnostics
+	followOns     []followOn
 }
 
 func (c *checker) errorf(s *Service, field, detail, format string, args ...any) {
