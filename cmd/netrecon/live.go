@@ -66,11 +66,9 @@ func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceF
 	case err != nil:
 		return nil, &exitError{code: 1, err: err}
 	case b == nil:
-		printDiags(a, diags)
-		return nil, &exitError{code: 1, err: errors.New("the intent is not valid; nothing was read from the devices")}
+		return nil, &exitError{code: 1, err: errors.New("the intent is not valid; nothing was read from the devices"), diags: diags}
 	case b.Desired == nil:
-		printDiags(a, diags)
-		return nil, &exitError{code: 1}
+		return nil, &exitError{code: 1, err: errors.New("the intent does not render; nothing was read from the devices"), diags: diags}
 	}
 	in, desired := b.Intent, b.Desired
 	dialer, err := df.dialer(in, dir, a.stderr)

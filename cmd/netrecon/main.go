@@ -11,6 +11,11 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/netrecon/netrecon/diag"
+	"github.com/netrecon/netrecon/schema"
+	"github.com/netrecon/netrecon/views"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -21,6 +26,9 @@ var version = "dev"
 type exitError struct {
 	code int
 	err  error // may be nil when the output already said everything
+	// diags are the problems in what a person wrote behind err (an invalid
+	// revision): text on stderr, or in the JSON error under --output json.
+	diags schema.Diagnostics
 }
 
 func (e *exitError) Error() string {
@@ -49,6 +57,7 @@ device, and applies it over NETCONF under an exclusive lock.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetFlagErrorFunc(suggestFlag)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetIn(a.stdin)
@@ -56,24 +65,86 @@ device, and applies it over NETCONF under an exclusive lock.`,
 	return root
 }
 
-// run executes the CLI and returns the process exit code.
+// run executes the CLI and returns the process exit code. An error goes to
+// stderr for a person; under --output json it also goes to stdout as the
+// one JSON error document (docs/json-output.md), so that a tool reading
+// stdout always gets an answer.
 func run(a *app, args []string) int {
 	root := newRootCmd(a)
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return 0
 	}
+	// Cobra's own errors (unknown flag, wrong arguments) are usage errors.
+	code, diags := 2, schema.Diagnostics(nil)
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintf(a.stderr, "netrecon: %v\n", ee.err)
-		}
-		return ee.code
+		code, err, diags = ee.code, ee.err, ee.diags
 	}
-	// Cobra's own errors (unknown flag, wrong arguments) are usage errors.
+	if err == nil {
+		return code // the output said everything
+	}
 	fmt.Fprintf(a.stderr, "netrecon: %v\n", err)
-	return 2
+	if len(diags) > 0 {
+		printDiags(a, diags)
+	}
+	if cmd != nil && wantsJSON(cmd, args) {
+		diags.Sort()
+		_ = views.ErrorJSON(a.stdout, err.Error(), code, diags)
+	}
+	return code
+}
+
+// wantsJSON reports whether the command was asked for --output json. The
+// arguments are read too: when flag parsing failed, the flag may be unset.
+func wantsJSON(cmd *cobra.Command, args []string) bool {
+	f := cmd.Flags().Lookup("output")
+	if f == nil {
+		return false
+	}
+	if f.Value.String() == "json" {
+		return true
+	}
+	for i, arg := range args {
+		switch {
+		case arg == "--":
+			return false
+		case arg == "-ojson", arg == "-o=json", arg == "--output=json":
+			return true
+		case (arg == "-o" || arg == "--output") && i+1 < len(args) && args[i+1] == "json":
+			return true
+		}
+	}
+	return false
+}
+
+// suggestFlag adds the closest known flag to cobra's "unknown flag" error.
+func suggestFlag(cmd *cobra.Command, err error) error {
+	var unknown interface {
+		GetSpecifiedName() string
+		GetSpecifiedShortnames() string
+	}
+	if !errors.As(err, &unknown) {
+		return err
+	}
+	var names, shorts []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		names = append(names, f.Name)
+		if f.Shorthand != "" {
+			shorts = append(shorts, f.Shorthand)
+		}
+	})
+	if unknown.GetSpecifiedShortnames() != "" {
+		if s := diag.Suggest(unknown.GetSpecifiedName(), shorts); s != "" {
+			return fmt.Errorf("%w (did you mean -%s?)", err, s)
+		}
+		return err
+	}
+	if s := diag.Suggest(unknown.GetSpecifiedName(), names); s != "" {
+		return fmt.Errorf("%w (did you mean --%s?)", err, s)
+	}
+	return err
 }
 
 func main() {

@@ -83,9 +83,7 @@ could not be read).`,
 				p, err = planner.FromGit(ctx, planner.GitOptions{Dir: dir, Base: base, Head: head, Load: lf.options()})
 				var invalid *planner.InvalidRevisionError
 				if errors.As(err, &invalid) {
-					fmt.Fprintf(a.stderr, "netrecon: %v\n", err)
-					printDiags(a, invalid.Diagnostics)
-					return &exitError{code: 1}
+					return &exitError{code: 1, err: err, diags: invalid.Diagnostics}
 				}
 				if err != nil {
 					return &exitError{code: 1, err: err}

@@ -104,30 +104,41 @@ func newValidateCmd(a *app) *cobra.Command {
 		lf     loadFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "validate [DIR]",
+		Use:   "validate [PATH...]",
 		Short: "Check an intent repo: schemas, references, clashes between services",
-		Long: `Validate reads every document of the intent repo in DIR (default: the current
+		Long: `Validate reads every document of the intent repo in PATH (default: the current
 folder), checks it against its service type's schema, then checks the documents
 against each other (unique names, devices that exist, no two services on one
-VLAN, no overlapping customer prefixes). It reports every problem with file, line,
+VLAN, the address plan of every VRF). It reports every problem with file, line,
 column and field.
 
+PATH may be files or folders inside the repo: the repo is found by walking up
+from them, validated whole, and only the problems of those files (or of others
+clashing with them) are reported.
+
 Exit status: 0 valid, 1 invalid, 2 usage or I/O error.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := "."
-			if len(args) == 1 {
-				dir = args[0]
+			if len(args) == 0 {
+				args = []string{"."}
 			}
 			if !contains(views.DiagnosticFormats, output) {
 				return &exitError{code: 2, err: fmt.Errorf("--output %q is not supported. Supported formats are %q", output, views.DiagnosticFormats)}
 			}
-			_, diags, err := loadDir(dir, lf.options())
+			sel, err := selectPaths(args)
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
+			_, diags, err := loadDir(sel.root, lf.options())
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			diags, others := sel.split(diags)
 			if err := views.Diagnostics(a.stdout, output, diags); err != nil {
 				return &exitError{code: 2, err: err}
+			}
+			if others.HasErrors() {
+				fmt.Fprintf(a.stderr, "netrecon: the repo has more problems, in other files; netrecon validate %s shows them all\n", sel.root)
 			}
 			if diags.HasErrors() {
 				return &exitError{code: 1}
