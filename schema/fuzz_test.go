@@ -53,3 +53,35 @@ func FuzzLoadDocument(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAddresses reads any document's spec through any address paths, as a
+// user type's type.yaml may declare them (CUE checks their form, but the
+// reading must not depend on it): no panic, every diagnostic at the file.
+func FuzzAddresses(f *testing.F) {
+	f.Add([]byte("spec: {ipv4: 192.0.2.1/30, peer: 192.0.2.2, prefixes: [198.51.100.0/26]}\n"), "ipv4", "prefixes[]", "peer")
+	f.Add([]byte("spec: {routes: [{prefix: 10.0.0.0/8, nextHop: 10.0.0.1}, {prefix: 10.0.0.0/8, nextHop: 10.0.0.2}]}\n"), "routes[].prefix", "routes[].prefix", "routes[].nextHop")
+	f.Add([]byte("spec: {a: [[1]], b: {c: [x, 192.0.2.1/31]}}\n"), "a[][]", "b.c[]", "b.c[].d")
+	f.Add([]byte("spec: {x: 192.0.2.0/30, y: 192.0.2.0/30}\n"), "x", "y", "..[]..")
+	f.Fuzz(func(t *testing.T, data []byte, link, prefix, hop string) {
+		doc, diags := parseDocument("services/f.yaml", data)
+		if diags.HasErrors() {
+			return
+		}
+		spec, _ := doc.data["spec"].(map[string]any)
+		typ := &ServiceType{Kind: "f", Template: map[string]Template{}, Addresses: Addresses{
+			VRF: hop, Links: []string{link, prefix}, Neighbors: []string{hop},
+			Routes: []RouteFields{{Prefix: prefix, NextHop: hop}, {Prefix: link, NextHop: link}}}}
+		var svcs []*Service
+		for _, name := range []string{"a", "b"} {
+			svcs = append(svcs, &Service{Kind: "f", Name: name, Customer: name, Spec: spec, Devices: []string{"pe1"}, Pos: doc.pos, Fields: doc.fields})
+		}
+		in := &Intent{Types: map[string]*ServiceType{"f": typ}, Services: svcs,
+			Devices: []*Device{{Name: "pe1", Platform: PlatformIETF, Address: "192.0.2.99", Pos: doc.pos}}}
+		ds, fos := crossCheck(in, nil, []brokenDoc{{cause: cause{file: "services/f.yaml"}, links: true}})
+		for _, d := range group(ds, fos) {
+			if d.Pos.File != "services/f.yaml" {
+				t.Errorf("diagnostic without the file's name: %v", d)
+			}
+		}
+	})
+}
