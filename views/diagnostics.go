@@ -49,11 +49,11 @@ func diagnosticsText(w io.Writer, ds schema.Diagnostics) error {
 			field = d.Field + ": "
 		}
 		fmt.Fprintf(w, "%s: %s: %s%s\n", d.Pos, d.Severity, field, d.Summary)
-		for _, r := range d.Related {
-			fmt.Fprintf(w, "    %s\n", r)
-		}
 		if d.Detail != "" {
 			fmt.Fprintf(w, "    %s\n", d.Detail)
+		}
+		for _, r := range d.Related {
+			fmt.Fprintf(w, "    %s\n", r)
 		}
 	}
 	errs, warns := counts(ds)
