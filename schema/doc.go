@@ -15,8 +15,11 @@
 //	validate.go  CUE unification (cue/*.cue, embedded); CUE errors placed on the YAML
 //	types.go     service-types/<kind>/: schema.cue, <platform>.xml.tmpl, type.yaml
 //	decode.go    plain data to the model, built-in defaults filled in Go as well
-//	check.go     cross-document checks: names, device references, VLANs, prefixes
+//	check.go     cross-document checks: names, device references, VLANs
+//	addresses.go the address plan: links, routes and next hops per routing context
+//	followon.go  errors that follow from a broken document, put under its own
 //	load.go      Load and Options: a bounded pool of workers, one cue.Context each
+//	root.go      FindRepo: the intent repo a file or folder belongs to
 //
 // Files that Options.Trusted vouches for skip CUE (most of the cost) and give
 // the same Intent.
