@@ -102,6 +102,8 @@ type head struct {
 	revision  string
 	imports   []string
 	includes  []string
+	// depRevisions are the revision-dates imports and includes name.
+	depRevisions map[string]string
 }
 
 // scanModules parses each text's statements (goyang's parser only: no
@@ -177,10 +179,20 @@ func scan(m Module) (h *head, err error) {
 			if sub.Argument > h.revision {
 				h.revision = sub.Argument
 			}
-		case "import":
-			h.imports = append(h.imports, sub.Argument)
-		case "include":
-			h.includes = append(h.includes, sub.Argument)
+		case "import", "include":
+			if sub.Keyword == "import" {
+				h.imports = append(h.imports, sub.Argument)
+			} else {
+				h.includes = append(h.includes, sub.Argument)
+			}
+			for _, d := range sub.SubStatements() {
+				if d.Keyword == "revision-date" {
+					if h.depRevisions == nil {
+						h.depRevisions = map[string]string{}
+					}
+					h.depRevisions[sub.Argument] = d.Argument
+				}
+			}
 		}
 	}
 	if m.Name != "" && m.Name != h.name {

@@ -3,9 +3,14 @@ package netconf
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"strings"
 )
+
+// ErrSchemaNotFound is what GetSchema's error is (errors.Is) when the device
+// has no schema of that identifier and version.
+var ErrSchemaNotFound = errors.New("schema not found")
 
 // Schema is one entry of the device's /netconf-state/schemas list: a data
 // model the device can hand out with GetSchema.
@@ -116,8 +121,9 @@ func identityLocal(v string) string {
 // GetSchema reads the text of one schema (RFC 6022 3.1): identifier and
 // version as Schemas lists them ("" version: the device's choice), format
 // "yang" unless given. A device without ietf-netconf-monitoring is an
-// *UnsupportedError; a schema it does not have is an *RPCError (invalid-value
-// per the RFC).
+// *UnsupportedError. A schema it does not have is an *RPCError that is
+// ErrSchemaNotFound: RFC 6022 says invalid-value; yuma123 netconfd answers
+// operation-failed "no matches found" at the identifier or the version.
 //
 // [RFC6022 3.1]: https://www.rfc-editor.org/rfc/rfc6022#section-3.1
 func (s *Session) GetSchema(ctx context.Context, identifier, version, format string) (string, error) {
@@ -142,7 +148,7 @@ func (s *Session) GetSchema(ctx context.Context, identifier, version, format str
 	}{Identifier: identifier, Version: version, Format: format}
 	raw, err := s.rpc(ctx, op, &req)
 	if err != nil {
-		return "", err
+		return "", notFound(err)
 	}
 	var reply struct {
 		Data *struct {
@@ -156,4 +162,15 @@ func (s *Session) GetSchema(ctx context.Context, identifier, version, format str
 		return "", fmt.Errorf("%s: %s: the reply has no schema text", s.device, op)
 	}
 	return reply.Data.Text, nil
+}
+
+// notFound marks the rpc-error of a get-schema that names a schema the
+// device does not have (see GetSchema).
+func notFound(err error) error {
+	var re *RPCError
+	if errors.As(err, &re) && (re.Tag == "invalid-value" && !strings.HasSuffix(re.Path, "format") ||
+		re.Tag == "operation-failed" && (strings.HasSuffix(re.Path, "identifier") || strings.HasSuffix(re.Path, "version"))) {
+		re.noSchema = true
+	}
+	return err
 }
