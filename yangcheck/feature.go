@@ -1,6 +1,7 @@
 package yangcheck
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -53,7 +54,7 @@ func (c *compiler) evalFeature(n yang.Node, expr string) (bool, error) {
 		return false, err
 	}
 	if p.i != len(p.toks) {
-		return false, fmt.Errorf("unexpected %q", p.toks[p.i])
+		return false, fmt.Errorf("%w: %q", errTrailing, p.toks[p.i])
 	}
 	return v, nil
 }
@@ -93,6 +94,8 @@ func (c *compiler) featureOn(n yang.Node, ref string) bool {
 	list, known := c.features[owner]
 	return !known || slices.Contains(list, name)
 }
+
+var errTrailing = errors.New("unexpected text after the expression")
 
 func featureTokens(s string) []string {
 	var out []string
