@@ -104,6 +104,7 @@ type head struct {
 	includes  []string
 	// depRevisions are the revision-dates imports and includes name.
 	depRevisions map[string]string
+	stmt         *yang.Statement // the module's statement, as parsed
 }
 
 // scanModules parses each text's statements (goyang's parser only: no
@@ -117,11 +118,7 @@ func scanModules(mods []Module, note func(string, ...any), s *Set) []*head {
 			note("%s: not loaded: %v", m.File, err)
 			continue
 		}
-		text, lifted, err := liftUsesAugments(m.Text, m.File)
-		if err != nil {
-			note("%s: not loaded: %v", m.File, oneLine(err))
-			continue
-		}
+		text, lifted := liftUsesAugments(m.Text, h.stmt)
 		h.text = text
 		for _, l := range lifted {
 			note("%s", l)
@@ -156,7 +153,7 @@ func scan(m Module) (h *head, err error) {
 		return nil, fmt.Errorf("want one module or submodule, found %d statements", len(ss))
 	}
 	st := ss[0]
-	h = &head{mod: m, name: st.Argument}
+	h = &head{mod: m, name: st.Argument, stmt: st}
 	switch st.Keyword {
 	case "module":
 	case "submodule":
@@ -366,10 +363,6 @@ func oneLine(err error) error {
 func invertedPatterns(heads []*head) map[string]bool {
 	out := map[string]bool{}
 	for _, h := range heads {
-		ss, err := yang.Parse(h.text, h.mod.File)
-		if err != nil {
-			continue
-		}
 		var walk func(st *yang.Statement)
 		walk = func(st *yang.Statement) {
 			for _, sub := range st.SubStatements() {
@@ -383,9 +376,7 @@ func invertedPatterns(heads []*head) map[string]bool {
 				walk(sub)
 			}
 		}
-		for _, st := range ss {
-			walk(st)
-		}
+		walk(h.stmt)
 	}
 	return out
 }

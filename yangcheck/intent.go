@@ -1,13 +1,16 @@
 package yangcheck
 
 import (
+	"context"
 	"fmt"
 	"path"
+	"runtime"
 	"slices"
 	"strings"
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/diag"
+	"github.com/netrecon/netrecon/pool"
 	"github.com/netrecon/netrecon/schema"
 )
 
@@ -31,12 +34,19 @@ type CheckOptions struct {
 func CheckIntent(in *schema.Intent, desired map[string]*configtree.Tree, repo Repo, o CheckOptions) diag.Diagnostics {
 	var diags diag.Diagnostics
 	sets := map[string]*Set{}
+	keys := map[string]string{} // a device's module set, by platform and device
 	type platformState struct {
 		devices, unfetched []*schema.Device
 		noNamespace        bool
 	}
 	platforms := map[string]*platformState{}
 	var order []string
+	type job struct {
+		dev  *schema.Device
+		tree *configtree.Tree
+		set  *Set
+	}
+	var jobs []job
 	for _, dev := range in.Devices {
 		tree := desired[dev.Name]
 		if tree == nil {
@@ -57,13 +67,20 @@ func CheckIntent(in *schema.Intent, desired map[string]*configtree.Tree, repo Re
 		if p == nil {
 			continue
 		}
+		who := dev.Name
 		if !p.Known(dev.Name) {
 			ps.unfetched = append(ps.unfetched, dev)
+			who = ""
 		}
-		key := p.key(dev.Name)
+		kk := dev.Platform + "\x00" + who
+		key, ok := keys[kk]
+		if !ok {
+			key = dev.Platform + "\x00" + p.key(who)
+			keys[kk] = key
+		}
 		set := sets[key]
 		if set == nil {
-			mods, features := p.ModulesFor(dev.Name)
+			mods, features := p.ModulesFor(who)
 			set = Compile(mods, features)
 			sets[key] = set
 			for _, n := range set.Notes() {
@@ -75,9 +92,21 @@ func CheckIntent(in *schema.Intent, desired map[string]*configtree.Tree, repo Re
 				})
 			}
 		}
-		for _, pr := range set.Check(tree) {
-			diags = append(diags, problemDiags(in, dev, pr, o)...)
+		jobs = append(jobs, job{dev, tree, set})
+	}
+	// A Set is only read once built: the trees are checked in parallel,
+	// as render renders them.
+	results := make([]diag.Diagnostics, len(jobs))
+	pool.Pool{Limit: runtime.GOMAXPROCS(0)}.Run(context.Background(), len(jobs), func(_ context.Context, _, i int) {
+		j := jobs[i]
+		for _, pr := range j.set.Check(j.tree) {
+			results[i] = append(results[i], problemDiags(in, j.dev, pr, o)...)
 		}
+	}, func(i int, err error) {
+		results[i] = diag.Diagnostics{}.Errorf(jobs[i].dev.Pos, "", "YANG: checking device %q: internal error: %v", jobs[i].dev.Name, err.(*pool.PanicError).Value)
+	})
+	for _, r := range results {
+		diags = append(diags, r...)
 	}
 	for _, name := range order {
 		ps := platforms[name]

@@ -19,16 +19,11 @@ import (
 // grouping has no one place to spell out; its augments are dropped, and named
 // in the returned notes.
 //
-// It returns the text unchanged when no uses has an augment, and otherwise
-// the module written out again from its statements.
-func liftUsesAugments(text, file string) (string, []string, error) {
-	ss, err := yang.Parse(text, file)
-	if err != nil || len(ss) != 1 {
-		return text, nil, err
-	}
-	mod := ss[0]
+// mod is text parsed. It returns the text unchanged when no uses has an
+// augment, and otherwise the module written out again from its statements.
+func liftUsesAugments(text string, mod *yang.Statement) (string, []string) {
 	if !hasUsesAugment(mod) {
-		return text, nil, nil
+		return text, nil
 	}
 	prefix := ""
 	for _, sub := range mod.SubStatements() {
@@ -46,7 +41,7 @@ func liftUsesAugments(text, file string) (string, []string, error) {
 	r := &rewriter{prefix: prefix}
 	var b strings.Builder
 	r.write(&b, mod, "", nil)
-	return b.String(), r.notes, nil
+	return b.String(), r.notes
 }
 
 func hasUsesAugment(st *yang.Statement) bool {
