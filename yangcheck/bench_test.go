@@ -6,8 +6,8 @@ import (
 	"os"
 	"syscall"
 	"testing"
-	"time"
 	"testing/fstest"
+	"time"
 
 	"github.com/netrecon/netrecon/bench/intentgen"
 	"github.com/netrecon/netrecon/configtree"
