@@ -293,3 +293,18 @@ func TestCheckModuleThatDidNotLoad(t *testing.T) {
 		t.Fatalf("problems = %+v", probs)
 	}
 }
+
+// A module goyang refuses while reading it costs only itself (and what
+// imports it), though goyang's error does not name its file.
+func TestCompileBlamesTheModuleItRead(t *testing.T) {
+	good := Module{Name: "g", File: "g.yang", Text: `module g { namespace "urn:g"; prefix g; container c; }`}
+	// goyang's reader says "presence: already set", naming no file.
+	bad := Module{Name: "b", File: "b.yang", Text: `module b { namespace "urn:b"; prefix b; container x { presence "a"; presence "b"; } }`}
+	s := Compile([]Module{good, bad}, nil)
+	if got := s.Modules(); len(got) != 1 || got[0] != "g" {
+		t.Errorf("modules = %v, want g alone: the good module was blamed for the bad one", got)
+	}
+	if notes := strings.Join(s.Notes(), "\n"); !strings.Contains(notes, "b.yang: b not loaded: presence: already set") {
+		t.Errorf("notes = %q", notes)
+	}
+}

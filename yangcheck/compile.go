@@ -318,8 +318,13 @@ func process(heads []*head) (ms *yang.Modules, entries []*yang.Entry, bad map[*h
 	}()
 	ms = yang.NewModules()
 	for _, h := range heads {
+		// goyang's parse errors do not always name the file ("augment:
+		// already set"); here the module is known.
 		if err := ms.Parse(h.text, h.mod.File); err != nil {
-			blame(err)
+			if bad == nil {
+				bad = map[*head]string{}
+			}
+			bad[h] = oneLine(err).Error()
 		}
 	}
 	if bad != nil {
