@@ -48,6 +48,12 @@ type FetchOptions struct {
 	Devices     []string // the platform's devices to read
 	Open        Opener
 	Concurrency int // devices read at once; 0 means 4
+	// Have are module texts already in the repo, by name@revision (an
+	// earlier fetch's Platform.Files, keyed without ".yang"). A module
+	// there is not read again: a revision names one text (RFC 7950 7.1.9),
+	// refetching costs the devices requests, and yuma123 netconfd 2.13
+	// crashes on the second <get-schema> of ietf-netconf it serves.
+	Have map[string]string
 }
 
 // FetchResult is what Fetch found.
@@ -205,7 +211,7 @@ func (f *fetcher) device(ctx context.Context, name string) (*deviceModules, []st
 		var bad *badTextError
 		switch {
 		case errors.Is(err, ErrNoSchema) || errors.As(err, &bad):
-			warns = append(warns, fmt.Sprintf("%s: %v: left out of the index", name, err))
+			warns = append(warns, fmt.Sprintf("%s: module %s left out of the index: %v", name, key, err))
 			continue
 		case err != nil:
 			return nil, warns, err
@@ -257,10 +263,16 @@ func (f *fetcher) text(ctx context.Context, src Source, id, ver string) (*head, 
 
 func (f *fetcher) read(ctx context.Context, src Source, id, ver string, t *fetched) (*head, error) {
 	defer close(t.done)
-	text, err := src.GetSchema(ctx, id, ver)
-	if err != nil {
-		t.err = err
-		return nil, err
+	text, ok := "", false
+	if ver != "" {
+		text, ok = f.opts.Have[fullName(id, ver)]
+	}
+	if !ok {
+		var err error
+		if text, err = src.GetSchema(ctx, id, ver); err != nil {
+			t.err = err
+			return nil, err
+		}
 	}
 	h, err := scan(Module{Name: id, Revision: ver, Text: text, File: fullName(id, ver) + ".yang"})
 	if err != nil {

@@ -185,7 +185,7 @@ func TestFetchWarnsOfAnUnservedModule(t *testing.T) {
 	d := newFake("", true)
 	delete(d.texts, "b@2021-02-02")
 	res := fetchFrom(t, map[string]*fakeDevice{"pe1": d})
-	if len(res.Failed) != 0 || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "no such schema: b@2021-02-02") {
+	if len(res.Failed) != 0 || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "pe1: module b@2021-02-02 left out of the index: no such schema") {
 		t.Errorf("failed %v, warnings %q", res.Failed, res.Warnings)
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -39,7 +41,8 @@ advertises (its hello, and /netconf-state/schemas with <get-schema>, RFC 6022) a
 writes them into the intent repo as schemas/<platform>/<module>@<revision>.yang,
 with schemas/<platform>/index.yaml saying which modules, features and deviations
 which devices advertise. Commit the folder: validate then checks every rendered
-configuration against it, offline, in the pull request.
+configuration against it, offline, in the pull request. A module already in the
+folder in the same revision is not read again (a revision names one text).
 
 Devices of one platform that advertise different modules (one lacks a module,
 runs another revision, or has other features) are reported; the index records
@@ -89,10 +92,16 @@ usage or I/O error.`,
 			open := func(ctx context.Context, name string) (yangcheck.Source, func(), error) {
 				return openSchemaSource(ctx, dialer, in.Device(name))
 			}
+			// Modules an earlier fetch wrote are not read again
+			// (FetchOptions.Have).
+			have, err := haveModules(dir)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
 			failed := 0
 			for _, p := range slices.Sorted(maps.Keys(byPlatform)) {
 				devs := byPlatform[p]
-				res := yangcheck.Fetch(ctx, yangcheck.FetchOptions{Platform: p, Devices: devs, Open: open, Concurrency: df.concurrency})
+				res := yangcheck.Fetch(ctx, yangcheck.FetchOptions{Platform: p, Devices: devs, Open: open, Concurrency: df.concurrency, Have: have[p]})
 				for _, n := range slices.Sorted(maps.Keys(res.Failed)) {
 					fmt.Fprintf(a.stderr, "%s: not fetched: %v\n", n, res.Failed[n])
 					failed++
@@ -121,6 +130,25 @@ usage or I/O error.`,
 	lf.register(cmd)
 	cmd.Flags().StringSliceVar(&platforms, "platform", nil, "only devices of these platforms (comma-separated)")
 	return cmd
+}
+
+// haveModules reads the module texts already in dir's schemas/, by platform
+// and name@revision. A platform folder that does not read is fetched anew.
+func haveModules(dir string) (map[string]map[string]string, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open intent repo: %w", err)
+	}
+	defer root.Close()
+	repo, _ := yangcheck.ReadRepo(root.FS())
+	out := map[string]map[string]string{}
+	for p, pl := range repo {
+		out[p] = map[string]string{}
+		for file, text := range pl.Files {
+			out[p][strings.TrimSuffix(file, ".yang")] = text
+		}
+	}
+	return out, nil
 }
 
 // schemaReader is what a driver offers for fetching YANG modules;
@@ -166,7 +194,7 @@ func (s schemaSource) Schemas(ctx context.Context) ([]yangcheck.SchemaInfo, erro
 func (s schemaSource) GetSchema(ctx context.Context, identifier, version string) (string, error) {
 	text, err := s.r.GetSchema(ctx, identifier, version, "yang")
 	if errors.Is(err, netconf.ErrSchemaNotFound) {
-		return "", fmt.Errorf("%w: %w", yangcheck.ErrNoSchema, err)
+		return "", fmt.Errorf("%w (%w)", err, yangcheck.ErrNoSchema)
 	}
 	return text, err
 }

@@ -58,6 +58,15 @@ type Device struct {
 	validated  bool
 	// cancelKeeps is the CancelCommitKeepsUnderRunningLock knob.
 	cancelKeeps bool
+	// schemas are what ServeSchemas set; unlistedSubmodules and
+	// yumaNotFound the two yuma123 knobs of schemas.go.
+	schemas            []Schema
+	unlistedSubmodules bool
+	yumaNotFound       bool
+	// dropRepeated is the DropOnRepeatedGetSchema knob; schemaGets counts
+	// the get-schemas of that identifier.
+	dropRepeated string
+	schemaGets   int
 	counts      map[string]int
 	stoppedAll  bool
 }
