@@ -67,8 +67,8 @@ type Device struct {
 	// the get-schemas of that identifier.
 	dropRepeated string
 	schemaGets   int
-	counts      map[string]int
-	stoppedAll  bool
+	counts       map[string]int
+	stoppedAll   bool
 }
 
 // operatorSession is a login that AddOperatorSession shows in monitoring.
