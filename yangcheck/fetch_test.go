@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 )
 
 // fakeDevice serves schemas as yuma123 netconfd does: its list leaves out
@@ -278,5 +279,30 @@ func TestParseIndexRefuses(t *testing.T) {
 				t.Errorf("ParseIndex: %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestReadRepoRefuses(t *testing.T) {
+	idx := "platform: ietf\ndevices: [pe1]\nmodules:\n  - name: a\n    file: a.yang\n"
+	for _, tc := range []struct {
+		name string
+		fs   fstest.MapFS
+		want string
+	}{
+		{"missing file", fstest.MapFS{"schemas/ietf/index.yaml": {Data: []byte(idx)}}, "module a: cannot read schemas/ietf/a.yang"},
+		{"huge file", fstest.MapFS{"schemas/ietf/index.yaml": {Data: []byte(idx)}, "schemas/ietf/a.yang": {Data: make([]byte, MaxFileSize+1)}}, "more than the"},
+		{"no index", fstest.MapFS{"schemas/ietf/a.yang": {Data: []byte("module a {}")}}, "cannot read the platform's module index"},
+		{"wrong folder", fstest.MapFS{"schemas/junos/index.yaml": {Data: []byte(idx)}}, `the index is for platform "ietf" but lies in the folder of "junos"`},
+		{"bad yaml", fstest.MapFS{"schemas/ietf/index.yaml": {Data: []byte("platform: ietf\nmodules: [\n")}}, "schemas/ietf/index.yaml:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			repo, diags := ReadRepo(tc.fs)
+			if len(repo) != 0 || len(diags) != 1 || !strings.Contains(diags[0].String(), tc.want) {
+				t.Errorf("repo %v, diags %v; want one saying %q", repo, diags, tc.want)
+			}
+		})
+	}
+	if repo, diags := ReadRepo(fstest.MapFS{"inventory/x.yaml": {}}); len(repo) != 0 || len(diags) != 0 {
+		t.Errorf("a repo without schemas/: %v %v", repo, diags)
 	}
 }

@@ -25,6 +25,11 @@ const Dir = "schemas"
 // IndexFile is the name of a platform's index in its folder.
 const IndexFile = "index.yaml"
 
+// MaxFileSize bounds a module file or an index read from the repo: the
+// largest published modules are a few hundred KiB, and a pull request must
+// not make validate read a file of any size.
+const MaxFileSize = 4 << 20
+
 // Index says which modules the devices of one platform advertise, as Fetch
 // found them. It is written as index.yaml beside the module files.
 type Index struct {
@@ -144,7 +149,7 @@ func ReadRepo(fsys fs.FS) (Repo, diag.Diagnostics) {
 func readPlatform(fsys fs.FS, platform string) (*Platform, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	idxPath := path.Join(Dir, platform, IndexFile)
-	b, err := fs.ReadFile(fsys, idxPath)
+	b, err := readCapped(fsys, idxPath)
 	if err != nil {
 		return nil, diags.Errorf(diag.Pos{File: idxPath}, "", "cannot read the platform's module index: %v (run `netrecon schemas fetch`)", errText(err))
 	}
@@ -166,13 +171,28 @@ func readPlatform(fsys fs.FS, platform string) (*Platform, diag.Diagnostics) {
 			continue
 		}
 		fp := path.Join(Dir, platform, m.File)
-		text, err := fs.ReadFile(fsys, fp)
+		text, err := readCapped(fsys, fp)
 		if err != nil {
 			return nil, diags.Errorf(diag.Pos{File: idxPath}, "modules", "module %s: cannot read %s: %v", m.key(), fp, errText(err))
 		}
 		p.Files[m.File] = string(text)
 	}
 	return p, diags
+}
+
+// readCapped reads a file of at most MaxFileSize bytes.
+func readCapped(fsys fs.FS, name string) ([]byte, error) {
+	st, err := fs.Stat(fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file")
+	}
+	if st.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%d bytes, more than the %d a module file may have", st.Size(), MaxFileSize)
+	}
+	return fs.ReadFile(fsys, name)
 }
 
 // IndexError is an index.yaml that does not read, with its line.
