@@ -3,11 +3,19 @@
 #
 # Verbs:
 #   install     apt-get the servers (netconfd, openssh-server, snmpd, snmp); idempotent.
-#   up [N]      start N netconfd devices (default 4) behind sshd, and one snmpd.
+#   up [N]      start N netconfd devices (default 4) behind sshd, and one snmpd,
+#               plus the extra devices of NETRECON_LAB_EXTRA (below).
 #               Running `up` while the lab is up stops it first, then starts it again
 #               with fresh, empty datastores (keys and host key are kept).
 #   down        stop exactly the processes recorded in .run/pids; remove sockets.
 #   status      print each recorded process and whether it is alive; exit 1 if not all are.
+#
+# Extra devices run a different module set, for tests of what a server without a
+# module does (the YANG check): NETRECON_LAB_EXTRA is a space-separated list of
+# NAME=MODULE,MODULE,... (default: lab-noipv6, without ietf-ipv6-unicast-routing;
+# set it empty for none). They get the ports after the N devices and are listed
+# apart in lab.json ("extra", with their modules), so that tests iterating over
+# the devices see the same lab as without them.
 #
 # Everything lives under lab/.run/ (gitignored). Tests find the lab through
 # lab/.run/lab.json, or $NETRECON_LAB (see lab/labtest).
@@ -23,6 +31,7 @@ COMMUNITY=netrecon-test
 PER_SSHD=16
 WAIT_SECS=${NETRECON_LAB_WAIT:-60}
 MODULES=(iana-if-type ietf-interfaces ietf-ip ietf-routing ietf-ipv4-unicast-routing ietf-ipv6-unicast-routing)
+EXTRA=${NETRECON_LAB_EXTRA-lab-noipv6=iana-if-type,ietf-interfaces,ietf-ip,ietf-routing,ietf-ipv4-unicast-routing}
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
@@ -161,15 +170,24 @@ cmd_up() {
 	cmd_down
 	local t0=$SECONDS
 
-	local mods=()
-	for m in "${MODULES[@]}"; do
-		if compgen -G "/usr/share/yuma/modules/*/$m.yang" >/dev/null ||
-			compgen -G "/usr/share/yuma/modules/*/$m@*.yang" >/dev/null; then
-			mods+=("--module=$m")
-		else
-			log "module $m not shipped in /usr/share/yuma/modules: not loaded"
-		fi
+	# The devices: lab1..labN with MODULES, then the extra ones.
+	local names=() ports=() modsets=() i
+	for ((i = 1; i <= n; i++)); do
+		names+=("lab$i")
+		ports+=($((BASE_PORT + i - 1)))
+		modsets+=("$(
+			IFS=,
+			echo "${MODULES[*]}"
+		)")
 	done
+	local spec
+	for spec in $EXTRA; do
+		[[ $spec =~ ^[a-z][a-z0-9-]*=[a-z0-9,-]+$ ]] || die "NETRECON_LAB_EXTRA: '$spec' is not NAME=MODULE,MODULE,..."
+		names+=("${spec%%=*}")
+		ports+=($((BASE_PORT + ${#names[@]} - 1)))
+		modsets+=("${spec#*=}")
+	done
+	local total=${#names[@]}
 
 	mkdir -p "$RUN/devices" "$RUN/sshd" "$RUN/snmp/persist" /run/sshd
 	chmod 700 "$RUN"
@@ -183,37 +201,46 @@ cmd_up() {
 	# netconfd devices. Its work directory is ~/.yuma of the user from the password
 	# database (not $HOME), shared by all instances; first starts race to create it.
 	# So: the first device alone, wait for its socket, then the rest.
-	local i port dir
+	local port dir name m mods
 	: >"$RUN/known_hosts"
-	for ((i = 1; i <= n; i++)); do
-		port=$((BASE_PORT + i - 1))
-		dir="$RUN/devices/lab$i"
+	for ((i = 0; i < total; i++)); do
+		name=${names[i]} port=${ports[i]}
+		dir="$RUN/devices/$name"
 		rm -rf "$dir"
 		mkdir -p "$dir"
 		echo "[127.0.0.1]:$port $hostpub" >>"$RUN/known_hosts"
+		mods=()
+		for m in ${modsets[i]//,/ }; do
+			if compgen -G "/usr/share/yuma/modules/*/$m.yang" >/dev/null ||
+				compgen -G "/usr/share/yuma/modules/*/$m@*.yang" >/dev/null; then
+				mods+=("--module=$m")
+			else
+				log "module $m not shipped in /usr/share/yuma/modules: not loaded on $name"
+			fi
+		done
 		# --port: netconf-subsystem refuses sessions whose SSH port is not one of netconfd's.
-		HOME="$dir" start "lab$i" "$dir/netconfd.log" "$dir" /usr/sbin/netconfd "${mods[@]}" \
+		HOME="$dir" start "$name" "$dir/netconfd.log" "$dir" /usr/sbin/netconfd "${mods[@]}" \
 			--superuser=root --no-startup --port="$port" --ncxserver-sockname="$dir/ncx.sock"
-		if ((i == 1)); then
-			wait_for "lab1 socket $dir/ncx.sock" test -S "$dir/ncx.sock" || fail "netconfd lab1 did not start: see $dir/netconfd.log"
+		if ((i == 0)); then
+			wait_for "$name socket $dir/ncx.sock" test -S "$dir/ncx.sock" || fail "netconfd $name did not start: see $dir/netconfd.log"
 		fi
 	done
-	for ((i = 2; i <= n; i++)); do
-		wait_for "lab$i socket" test -S "$RUN/devices/lab$i/ncx.sock" || fail "netconfd lab$i did not start: see $RUN/devices/lab$i/netconfd.log"
+	for ((i = 1; i < total; i++)); do
+		wait_for "${names[i]} socket" test -S "$RUN/devices/${names[i]}/ncx.sock" || fail "netconfd ${names[i]} did not start: see $RUN/devices/${names[i]}/netconfd.log"
 	done
 
 	# sshd, one per PER_SSHD devices, each with its own Port lines and port@socket pairs.
 	local g first last conf sub
-	for ((g = 0; g * PER_SSHD < n; g++)); do
-		first=$((g * PER_SSHD + 1))
-		last=$(((g + 1) * PER_SSHD))
-		((last <= n)) || last=$n
+	for ((g = 0; g * PER_SSHD < total; g++)); do
+		first=$((g * PER_SSHD))
+		last=$(((g + 1) * PER_SSHD - 1))
+		((last < total)) || last=$((total - 1))
 		conf="$RUN/sshd/sshd-$g.conf"
 		sub="/usr/sbin/netconf-subsystem"
 		{
 			for ((i = first; i <= last; i++)); do
-				echo "Port $((BASE_PORT + i - 1))"
-				sub+=" --ncxserver-sockname=$((BASE_PORT + i - 1))@$RUN/devices/lab$i/ncx.sock"
+				echo "Port ${ports[i]}"
+				sub+=" --ncxserver-sockname=${ports[i]}@$RUN/devices/${names[i]}/ncx.sock"
 			done
 			cat <<EOF
 ListenAddress 127.0.0.1
@@ -249,8 +276,8 @@ EOF
 
 	# Ready means: every device answers a NETCONF hello over SSH, and snmpd answers.
 	local pids=()
-	for ((i = 1; i <= n; i++)); do
-		wait_for "lab$i NETCONF hello on port $((BASE_PORT + i - 1))" hello $((BASE_PORT + i - 1)) &
+	for ((i = 0; i < total; i++)); do
+		wait_for "${names[i]} NETCONF hello on port ${ports[i]}" hello "${ports[i]}" &
 		pids+=($!)
 		# Keep session starts bounded: a burst of ~100 overwhelms sshd on 2 cores.
 		if ((${#pids[@]} >= 8)); then
@@ -269,11 +296,16 @@ EOF
 			((i == 1)) || printf ','
 			printf '{"name":"lab%d","address":"127.0.0.1","port":%d}' "$i" $((BASE_PORT + i - 1))
 		done
+		printf '],"extra":['
+		for ((i = n; i < total; i++)); do
+			((i == n)) || printf ','
+			printf '{"name":"%s","address":"127.0.0.1","port":%d,"modules":["%s"]}' "${names[i]}" "${ports[i]}" "${modsets[i]//,/\",\"}"
+		done
 		printf '],"username":"root","keyFile":"%s","knownHosts":"%s",' "$RUN/client_key" "$RUN/known_hosts"
 		printf '"snmp":{"address":"%s","community":"%s","maintFile":"%s"}}\n' "$SNMP_ADDR" "$COMMUNITY" "$RUN/snmp/maint"
 	} >"$RUN/lab.json.tmp"
 	mv "$RUN/lab.json.tmp" "$RUN/lab.json"
-	log "up: $n devices on 127.0.0.1:$BASE_PORT..$((BASE_PORT + n - 1)), snmp $SNMP_ADDR, in $((SECONDS - t0))s"
+	log "up: $n devices on 127.0.0.1:$BASE_PORT..$((BASE_PORT + n - 1)), $((total - n)) extra (${names[*]:n}), snmp $SNMP_ADDR, in $((SECONDS - t0))s"
 	log "lab.json: $RUN/lab.json"
 }
 

@@ -43,7 +43,9 @@ fail() {
 base=$(git -C "$INTENT_DIR" merge-base "$BASE_SHA" "$HEAD_SHA") ||
   fail "no common ancestor" "The base ${BASE_SHA} and head ${HEAD_SHA} share no history (is the checkout shallow? use fetch-depth: 0)."
 
-# Validate first: each finding becomes an annotation on the changed file.
+# Validate first: the schemas, the cross-document checks, rendering, and the YANG
+# check of the rendered configuration against the repo's schemas/ (written by
+# `netrecon schemas fetch`). Each finding becomes an annotation on its file.
 status=0
 "$NETRECON" validate "$INTENT_DIR" --output github || status=$?
 if [ "$status" -ne 0 ]; then

@@ -38,7 +38,7 @@ func TestValidateExitStatus(t *testing.T) {
 		code int
 		want string
 	}{
-		{"valid", []string{"validate", "../../intent-example"}, 0, "The intent is valid."},
+		{"valid", []string{"validate", "../../intent-example"}, 0, "The intent is valid"},
 		{"invalid", []string{"validate", bad}, 1, "services/acme/acme-tokyo-hq.yaml:"},
 		{"invalid json", []string{"validate", bad, "-o", "json"}, 1, `"valid": false`},
 		{"invalid github", []string{"validate", bad, "--output", "github"}, 1, "::error file=services/acme/acme-tokyo-hq.yaml,line="},

@@ -14,6 +14,7 @@ func commands(a *app) []*cobra.Command {
 		newServeCmd(a),
 		newCommentCmd(a),
 		newHostkeysCmd(a),
+		newSchemasCmd(a),
 		newSimCmd(a),
 		newVersionCmd(a),
 		newEvaluateCmd(a),

@@ -8,9 +8,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/netrecon/netrecon/diag"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 	"github.com/netrecon/netrecon/views"
+	"github.com/netrecon/netrecon/yangcheck"
 )
 
 // loadFlags are the loader's knobs, shared by the verbs that read an intent repo.
@@ -80,6 +82,21 @@ func buildDir(ctx context.Context, dir string, opts render.BuildOptions) (*rende
 	return render.BuildFS(ctx, root.FS(), opts)
 }
 
+// checkYANG holds the rendered configuration of b to the YANG modules in
+// dir's schemas/ folder (yangcheck.CheckIntent).
+func checkYANG(dir string, b *render.Build) (schema.Diagnostics, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open intent repo: %w", err)
+	}
+	defer root.Close()
+	repo, diags := yangcheck.ReadRepo(root.FS())
+	locate := func(kind, platform, element string) (diag.Pos, bool) {
+		return render.Locate(b.Intent, kind, platform, element)
+	}
+	return append(diags, yangcheck.CheckIntent(b.Intent, b.Desired, repo, yangcheck.CheckOptions{Locate: locate})...), nil
+}
+
 // openRepo opens the intent repo in dir as an os.Root, so that no path in
 // it, symbolic links included, reaches outside it.
 func openRepo(dir string, opts schema.Options) (*os.Root, schema.Options, error) {
@@ -109,8 +126,11 @@ func newValidateCmd(a *app) *cobra.Command {
 		Long: `Validate reads every document of the intent repo in PATH (default: the current
 folder), checks it against its service type's schema, then checks the documents
 against each other (unique names, devices that exist, no two services on one
-VLAN, the address plan of every VRF). It reports every problem with file, line,
-column and field.
+VLAN, the address plan of every VRF), renders every device, and checks each
+rendered configuration against the YANG modules its platform's devices advertise,
+as 'netrecon schemas fetch' recorded them in schemas/<platform>/ (a platform
+without them is reported as not checked). It reports every problem with file,
+line, column and field.
 
 PATH may be files or folders inside the repo: the repo is found by walking up
 from them, validated whole, and only the problems of those files (or of others
@@ -129,9 +149,21 @@ Exit status: 0 valid, 1 invalid, 2 usage or I/O error.`,
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			_, diags, err := loadDir(sel.root, lf.options())
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			b, diags, err := buildDir(ctx, sel.root, render.BuildOptions{Load: lf.options()})
 			if err != nil {
 				return &exitError{code: 2, err: err}
+			}
+			if b != nil && b.Desired != nil {
+				more, err := checkYANG(sel.root, b)
+				if err != nil {
+					return &exitError{code: 2, err: err}
+				}
+				diags = append(diags, more...)
+				diags.Sort()
 			}
 			diags, others := sel.split(diags)
 			if err := views.Diagnostics(a.stdout, output, diags); err != nil {

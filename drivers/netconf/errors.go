@@ -75,17 +75,23 @@ type RPCError struct {
 	// noPending: the answer of a confirming commit or a cancel-commit that
 	// names no pending confirmed commit (see settling).
 	noPending bool
+	// noSchema: the answer of a get-schema naming a schema the device does
+	// not have (see notFound).
+	noSchema bool
 }
 
 // Is maps the rpc-errors the engine branches on onto reconcile's vocabulary:
 // in-use and lock-denied are reconcile.ErrInUse, a confirming commit or a
-// cancel-commit without a pending commit reconcile.ErrNoPendingCommit.
+// cancel-commit without a pending commit reconcile.ErrNoPendingCommit, a
+// get-schema of a schema the device lacks ErrSchemaNotFound.
 func (e *RPCError) Is(target error) bool {
 	switch target {
 	case reconcile.ErrInUse:
 		return e.Tag == "in-use" || e.Tag == "lock-denied"
 	case reconcile.ErrNoPendingCommit:
 		return e.noPending
+	case ErrSchemaNotFound:
+		return e.noSchema
 	}
 	return false
 }

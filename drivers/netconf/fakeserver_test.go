@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
@@ -29,6 +30,9 @@ type fakeServer struct {
 	// Handle answers one <rpc> with the content of <rpc-reply>. stall=true
 	// writes reply as the beginning of the reply and then says nothing more.
 	Handle func(rpc []byte) (reply string, stall bool)
+	// Caps are capabilities the hello announces besides base:1.0 and
+	// candidate (newFakeServer's caps).
+	Caps []string
 
 	ln    net.Listener
 	cfg   *ssh.ServerConfig
@@ -39,7 +43,7 @@ type fakeServer struct {
 
 const eom = "]]>]]>"
 
-func newFakeServer(t *testing.T, handle func([]byte) (string, bool)) *fakeServer {
+func newFakeServer(t *testing.T, handle func([]byte) (string, bool), caps ...string) *fakeServer {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -49,7 +53,7 @@ func newFakeServer(t *testing.T, handle func([]byte) (string, bool)) *fakeServer
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &fakeServer{Password: "fake-password", Handle: handle, HostKey: signer.PublicKey()}
+	s := &fakeServer{Password: "fake-password", Handle: handle, HostKey: signer.PublicKey(), Caps: caps}
 	s.cfg = &ssh.ServerConfig{
 		PasswordCallback: func(_ ssh.ConnMetadata, p []byte) (*ssh.Permissions, error) {
 			if string(p) == s.Password {
@@ -149,10 +153,14 @@ var messageID = regexp.MustCompile(`message-id="([^"]*)"`)
 
 func (s *fakeServer) serveNetconf(ch ssh.Channel) {
 	defer ch.Close()
-	fmt.Fprintf(ch, `<hello xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><capabilities>`+
+	var extra strings.Builder
+	for _, c := range s.Caps {
+		extra.WriteString("<capability>" + c + "</capability>")
+	}
+	fmt.Fprint(ch, `<hello xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"><capabilities>`+
 		`<capability>urn:ietf:params:netconf:base:1.0</capability>`+
 		`<capability>urn:ietf:params:netconf:capability:candidate:1.0</capability>`+
-		`</capabilities><session-id>42</session-id></hello>`+eom)
+		extra.String()+`</capabilities><session-id>42</session-id></hello>`+eom)
 	r := bufio.NewReader(ch)
 	if _, err := readMsg(r); err != nil { // the client's hello
 		return

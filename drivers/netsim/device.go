@@ -58,8 +58,17 @@ type Device struct {
 	validated  bool
 	// cancelKeeps is the CancelCommitKeepsUnderRunningLock knob.
 	cancelKeeps bool
-	counts      map[string]int
-	stoppedAll  bool
+	// schemas are what ServeSchemas set; unlistedSubmodules and
+	// yumaNotFound the two yuma123 knobs of schemas.go.
+	schemas            []Schema
+	unlistedSubmodules bool
+	yumaNotFound       bool
+	// dropRepeated is the DropOnRepeatedGetSchema knob; schemaGets counts
+	// the get-schemas of that identifier.
+	dropRepeated string
+	schemaGets   int
+	counts       map[string]int
+	stoppedAll   bool
 }
 
 // operatorSession is a login that AddOperatorSession shows in monitoring.

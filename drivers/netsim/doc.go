@@ -7,7 +7,8 @@
 // chunked framing once both peers advertise base:1.1. It keeps a running and a
 // candidate datastore as *configtree.Tree values and answers the operations
 // netrecon uses ([RFC6241]): get-config with subtree filters, get (with the
-// ietf-netconf-monitoring sessions of [RFC6022]), edit-config on the candidate
+// ietf-netconf-monitoring sessions and schemas of [RFC6022]), get-schema of the
+// schemas ServeSchemas gives, edit-config on the candidate
 // (all or nothing), lock and unlock, discard-changes, validate, commit,
 // confirmed commit with persist and rollback on timeout, cancel-commit and
 // close-session. Errors come back as <rpc-error> with the tags of RFC 6241
@@ -16,9 +17,11 @@
 // A Device's methods are fault knobs that tests flip while sessions run:
 // latency, a lock held by another session, rejected commits, connections
 // dropped at a given rpc, operators logged in, a rotated host key, hand edits
-// of running, and three bugs of the lab's yuma123 netconfd (a reply lost, a
+// of running, and the bugs of the lab's yuma123 netconfd (a reply lost, a
 // commit after validate that changes nothing, a cancel-commit under the
-// running lock that answers ok and rolls nothing back); and counters of the rpcs
+// running lock that answers ok and rolls nothing back, a schema list without
+// submodules, a missing schema answered with operation-failed, a crash on the
+// second get-schema of ietf-netconf); and counters of the rpcs
 // received, so a test can assert that a second apply touched no device.
 //
 // The simulator has no YANG schema: it knows list keys (Options.Keys) but no

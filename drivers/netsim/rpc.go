@@ -125,6 +125,13 @@ func (s *session) dispatch(root *elem) ([]byte, after, error) {
 func (s *session) run(op *elem) ([]byte, after, error) {
 	name := op.name.Local
 	s.log.Debug("rpc", "op", name)
+	if op.name.Space == nsMonitoring && name == "get-schema" {
+		if s.dev.repeatedGetSchema(op) {
+			return nil, actDrop, nil
+		}
+		body, err := s.dev.getSchema(op)
+		return body, actReply, err
+	}
 	if op.name.Space != nsBase {
 		return nil, actReply, newError(errTypeProtocol, "operation-not-supported",
 			fmt.Sprintf("rpc %s in namespace %q is not supported", name, op.name.Space),

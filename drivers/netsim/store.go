@@ -88,7 +88,7 @@ func (d *Device) monitoringState() *configtree.Node {
 		// A documentation address (RFC 5737): the operator's workstation.
 		add(o.id, o.user, "192.0.2.10", o.login)
 	}
-	return &configtree.Node{Name: "netconf-state", Space: nsMonitoring, Children: []*configtree.Node{sessions}}
+	return &configtree.Node{Name: "netconf-state", Space: nsMonitoring, Children: []*configtree.Node{sessions, d.schemasState()}}
 }
 
 func leaf(name, value string) *configtree.Node {

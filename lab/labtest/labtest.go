@@ -17,6 +17,9 @@ type Device struct {
 	Name    string `json:"name"`
 	Address string `json:"address"`
 	Port    int    `json:"port"`
+	// Modules are the YANG modules an extra device loads (see Extra); empty
+	// for the lab's ordinary devices.
+	Modules []string `json:"modules,omitempty"`
 }
 
 // SNMP is the lab's snmpd.
@@ -31,6 +34,7 @@ type SNMP struct {
 // Lab is a running lab as described by its lab.json.
 type Lab struct {
 	DeviceList     []Device `json:"devices"`
+	ExtraList      []Device `json:"extra"`
 	User           string   `json:"username"`
 	Key            string   `json:"keyFile"`
 	KnownHostsFile string   `json:"knownHosts"`
@@ -42,6 +46,21 @@ type Lab struct {
 
 // Devices returns the lab's devices, in order (lab1, lab2, ...).
 func (l *Lab) Devices() []Device { return append([]Device(nil), l.DeviceList...) }
+
+// Extra returns the extra device called name: one that lab.sh starts with a
+// module set of its own (NETRECON_LAB_EXTRA), apart from Devices.
+func (l *Lab) Extra(name string) (Device, bool) {
+	for _, d := range l.ExtraList {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	return Device{}, false
+}
+
+// NoIPv6 is the extra device lab.sh starts by default: netconfd without
+// ietf-ipv6-unicast-routing.
+const NoIPv6 = "lab-noipv6"
 
 // Username is the SSH user of every device.
 func (l *Lab) Username() string { return l.User }

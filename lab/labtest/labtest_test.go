@@ -27,6 +27,33 @@ func TestFindFromEnv(t *testing.T) {
 	if l.Username() != "root" || l.KeyFile() != "/k" || l.KnownHosts() != "/kh" || l.SNMP().Community != "c" || l.Path != p {
 		t.Errorf("lab = %+v", l)
 	}
+	if _, ok := l.Extra(NoIPv6); ok {
+		t.Error("Extra found a device the lab.json does not list")
+	}
+}
+
+// The extra devices are listed apart, with their modules, so that Devices
+// stays what tests iterating over the lab expect.
+func TestFindExtraDevices(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "lab.json")
+	js := `{"devices":[{"name":"lab1","address":"127.0.0.1","port":18301}],
+	"extra":[{"name":"lab-noipv6","address":"127.0.0.1","port":18302,"modules":["ietf-interfaces","ietf-routing"]}],
+	"username":"root","keyFile":"/k","knownHosts":"/kh"}`
+	if err := os.WriteFile(p, []byte(js), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvPath, p)
+	l, err := Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Devices(); len(got) != 1 {
+		t.Errorf("Devices() = %+v, want lab1 only", got)
+	}
+	d, ok := l.Extra(NoIPv6)
+	if !ok || d.Port != 18302 || strings.Join(d.Modules, ",") != "ietf-interfaces,ietf-routing" {
+		t.Errorf("Extra(%q) = %+v, %v", NoIPv6, d, ok)
+	}
 }
 
 func TestFindMissingOrIncomplete(t *testing.T) {
