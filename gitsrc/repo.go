@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -18,6 +19,7 @@ type Repo struct {
 	root   string // the Git work tree's top
 	prefix string // slash path of the intent folder inside it; "" at the top
 	git    *git.Repository
+	trees  *treeMemo // shared by the revisions Resolve returns
 }
 
 // Open finds the Git repository that contains dir. The intent repo may be a
@@ -54,7 +56,7 @@ func Open(dir string) (*Repo, error) {
 	if prefix == "." {
 		prefix = ""
 	}
-	return &Repo{root: root, prefix: prefix, git: g}, nil
+	return &Repo{root: root, prefix: prefix, git: g, trees: &treeMemo{}}, nil
 }
 
 // Dir is the intent folder on disk.
@@ -66,6 +68,10 @@ type Revision struct {
 	Commit string // full commit ID
 	tree   *object.Tree
 	git    *git.Repository
+	trees  *treeMemo // nil: subtrees are decoded for this revision alone
+
+	mu sync.Mutex
+	fs *treeFS // the tree's listing, once walked
 }
 
 // Resolve turns a revision name into a commit. go-git understands refs, hashes
@@ -94,7 +100,7 @@ func (r *Repo) Resolve(rev string) (*Revision, error) {
 			return nil, fmt.Errorf("revision %s (%s) has no folder %s", rev, short(h.String()), r.prefix)
 		}
 	}
-	return &Revision{Rev: rev, Commit: h.String(), tree: t, git: r.git}, nil
+	return &Revision{Rev: rev, Commit: h.String(), tree: t, git: r.git, trees: r.trees}, nil
 }
 
 func (r *Repo) revParse(rev string) (*plumbing.Hash, error) {
