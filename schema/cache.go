@@ -26,8 +26,9 @@ import (
 //     for it ('t'): a vouched-for entry serves only a load that vouches for
 //     the file too, so a file is never taken as valid because the planner
 //     once trusted it;
-//   - for a user-defined kind, its schema.cue, which the entry records and
-//     a hit must match (the kind is known only once the file is decoded).
+//   - for a user-defined kind, its schema.cue. The kind is known only once
+//     the file is decoded, so a first entry maps the content to its kind,
+//     and the result is found under the kind and its schema's hash.
 //
 // Only results without a single diagnostic are stored.
 
@@ -107,7 +108,12 @@ func (c *docCache) contentID(file string) (string, bool) {
 	return c.ids(file)
 }
 
-func (c *docCache) key(j job, mode byte, blob string) string {
+// key is the entry of file j with content blob, in mode, when its kind is
+// kind with schema typeHash ("" for built-in kinds and inventory files).
+// The same bytes may mean two things under two schemas: the base and the
+// head of a pull request that changes a type's schema.cue each keep their
+// own entry.
+func (c *docCache) key(j job, mode byte, blob, kind, typeHash string) string {
 	h := sha256.New()
 	h.Write(c.salt)
 	role := byte('s')
@@ -115,19 +121,49 @@ func (c *docCache) key(j job, mode byte, blob string) string {
 		role = 'i'
 	}
 	h.Write([]byte{mode, role})
-	fmt.Fprintf(h, "%d:%s%s", len(j.file), j.file, blob)
+	fmt.Fprintf(h, "%d:%s%s\x00%d:%s%s", len(j.file), j.file, blob, len(kind), kind, typeHash)
 	return string(h.Sum(nil))
+}
+
+// kindKey is where the kind of a service file's content is kept: it is
+// needed to find the entry (key) and known only once the file is decoded.
+func (c *docCache) kindKey(j job, blob string) string {
+	return c.key(j, 'k', blob, "", "")
+}
+
+// schemaOf returns the type hash a document of kind is validated with
+// now, or false when no schema may validate it (unknown or broken).
+func (c *docCache) schemaOf(l *loader, kind string) (string, bool) {
+	if isBuiltin(kind) {
+		return "", true
+	}
+	t := l.types[kind]
+	if t == nil || t.BuiltIn || l.broken[kind] {
+		return "", false
+	}
+	return c.typeHashes[kind], true
 }
 
 // lookup returns the stored result of file j with content blob, if the
 // cache holds one that l's load may use.
 func (c *docCache) lookup(l *loader, j job, blob string, trusted bool) (result, bool) {
+	kind, th := "", ""
+	if !j.inventory {
+		k, ok := c.cache.Get(c.kindKey(j, blob))
+		if !ok {
+			return result{}, false
+		}
+		kind = string(k)
+		if th, ok = c.schemaOf(l, kind); !ok {
+			return result{}, false
+		}
+	}
 	modes := []byte{modeValidated}
 	if trusted {
 		modes = append(modes, modeTrusted)
 	}
 	for _, mode := range modes {
-		b, ok := c.cache.Get(c.key(j, mode, blob))
+		b, ok := c.cache.Get(c.key(j, mode, blob, kind, th))
 		if !ok {
 			continue
 		}
@@ -138,16 +174,10 @@ func (c *docCache) lookup(l *loader, j job, blob string, trusted bool) (result, 
 		if int64(e.size) > l.r.maxSize {
 			continue // the size cap refuses it now: reading says so
 		}
-		if s := e.res.service; s != nil && !isBuiltin(s.Kind) {
-			t := l.types[s.Kind]
-			if t == nil || t.BuiltIn || l.broken[s.Kind] || c.typeHashes[s.Kind] != e.typeHash {
-				continue // validated by another schema, or by none now
-			}
-		}
-		if e.res.service == nil && !j.inventory {
+		if e.typeHash != th || (e.res.service == nil) != j.inventory || (e.res.service != nil && e.res.service.Kind != kind) {
 			continue
 		}
-		e.res.fromCache = true
+		e.res.reused = true
 		return e.res, true
 	}
 	return result{}, false
@@ -156,19 +186,20 @@ func (c *docCache) lookup(l *loader, j job, blob string, trusted bool) (result, 
 // store puts every final result without a diagnostic that has a note.
 func (c *docCache) store(results []result, jobs []job) {
 	for i, res := range results {
-		if res.note == nil || len(res.diags) > 0 || res.pending != nil {
+		j := jobs[i]
+		if res.note == nil || len(res.diags) > 0 || res.pending != nil || (res.service == nil) != j.inventory {
 			continue
 		}
-		th := ""
-		if s := res.service; s != nil && !isBuiltin(s.Kind) {
-			if th = c.typeHashes[s.Kind]; th == "" {
-				continue // a kind no schema validated: never stored
+		kind, th := "", ""
+		if s := res.service; s != nil {
+			kind = s.Kind
+			if !isBuiltin(kind) {
+				if th = c.typeHashes[kind]; th == "" {
+					continue // a kind no schema validated: never stored
+				}
 			}
 		}
-		if res.service == nil && !jobs[i].inventory {
-			continue
-		}
-		b, ok := encodeEntry(jobs[i].file, entry{res: res, size: res.note.size, typeHash: th})
+		b, ok := encodeEntry(j.file, entry{res: res, size: res.note.size, typeHash: th})
 		if !ok {
 			continue
 		}
@@ -176,7 +207,10 @@ func (c *docCache) store(results []result, jobs []job) {
 		if res.note.validated {
 			mode = modeValidated
 		}
-		c.cache.Put(c.key(jobs[i], mode, res.note.blob), b)
+		if !j.inventory {
+			c.cache.Put(c.kindKey(j, res.note.blob), []byte(kind))
+		}
+		c.cache.Put(c.key(j, mode, res.note.blob, kind, th), b)
 	}
 }
 

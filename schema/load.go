@@ -152,7 +152,7 @@ func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
 		// A cached document of a type the evaluator now refuses (its
 		// budget, say) fails as the type's other documents do.
 		for i, res := range results {
-			if s := res.service; res.fromCache && s != nil && types[s.Kind] == nil {
+			if s := res.service; res.reused && s != nil && types[s.Kind] == nil {
 				results[i] = result{diags: brokenType(s.Kind, s.FieldPos("kind"))}
 			}
 		}
@@ -198,9 +198,9 @@ type result struct {
 	pending *document
 	raw     []byte
 	// note, set when Options.Cache is, says how to store this result once
-	// final; fromCache marks a result the cache gave.
-	note      *cacheNote
-	fromCache bool
+	// final; reused marks a result taken from the cache or Previous.
+	note   *cacheNote
+	reused bool
 }
 
 // runJobs validates files on a bounded pool of workers, each with its own
@@ -221,6 +221,9 @@ func runJobs(jobs []job, opts Options, first *validator, types map[string]*Servi
 				}
 			}
 			loaders[w] = &loader{v: v, r: r, types: types, broken: broken, trusted: opts.Trusted, prev: prev, unchanged: opts.Unchanged, deferUser: opts.Evaluator != nil, cache: c}
+			if opts.Previous != nil {
+				loaders[w].prevTypes = opts.Previous.Types
+			}
 		}
 		results[i] = loaders[w].load(jobs[i])
 	}, func(i int, err error) {
@@ -239,9 +242,10 @@ type loader struct {
 	types   map[string]*ServiceType
 	broken  map[string]bool
 	trusted func(string) bool
-	// prev holds the results of a previous Load by file; unchanged says
-	// which files may take them.
+	// prev holds the results of a previous Load by file, prevTypes its
+	// service types; unchanged says which files may take them.
 	prev      map[string]result
+	prevTypes map[string]*ServiceType
 	unchanged func(string) bool
 	// deferUser leaves documents of user-defined kinds to Options.Evaluator.
 	deferUser bool
@@ -279,7 +283,8 @@ func previousResults(opts Options) map[string]result {
 // load validates one file.
 func (l *loader) load(j job) result {
 	if l.prev != nil && l.unchanged(j.file) {
-		if res, ok := l.prev[j.file]; ok {
+		if res, ok := l.prev[j.file]; ok && l.sameType(res) {
+			res.reused = true
 			return res
 		}
 	}
@@ -329,6 +334,19 @@ func (l *loader) load(j job) result {
 	}
 	res.note = note
 	return res
+}
+
+// sameType reports whether a previous result may stand: a document of a
+// user-defined kind is only the same document under the same schema (a
+// pull request that changes a type's schema.cue changes what its
+// unchanged instances mean).
+func (l *loader) sameType(prev result) bool {
+	s := prev.service
+	if s == nil || isBuiltin(s.Kind) {
+		return true
+	}
+	old, now := l.prevTypes[s.Kind], l.types[s.Kind]
+	return old != nil && now != nil && !l.broken[s.Kind] && old.Dir == now.Dir && old.Schema == now.Schema
 }
 
 func (l *loader) inventory(doc *document, trusted bool) result {
