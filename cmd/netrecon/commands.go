@@ -15,6 +15,7 @@ func commands(a *app) []*cobra.Command {
 		newCommentCmd(a),
 		newHostkeysCmd(a),
 		newSimCmd(a),
+		newCacheCmd(a),
 		newVersionCmd(a),
 		newEvaluateCmd(a),
 	}

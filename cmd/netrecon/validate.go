@@ -102,6 +102,7 @@ func newValidateCmd(a *app) *cobra.Command {
 	var (
 		output string
 		lf     loadFlags
+		cf     cacheFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "validate [DIR]",
@@ -111,6 +112,10 @@ folder), checks it against its service type's schema, then checks the documents
 against each other (unique names, devices that exist, no two services on one
 VLAN, no overlapping customer prefixes). It reports every problem with file, line,
 column and field.
+
+Files unchanged since an earlier run are taken from the document cache (see
+'netrecon cache'): their result is the same, and only files without a problem are
+kept. The checks across documents always run on every file.
 
 Exit status: 0 valid, 1 invalid, 2 usage or I/O error.`,
 		Args: cobra.MaximumNArgs(1),
@@ -122,7 +127,10 @@ Exit status: 0 valid, 1 invalid, 2 usage or I/O error.`,
 			if !contains(views.DiagnosticFormats, output) {
 				return &exitError{code: 2, err: fmt.Errorf("--output %q is not supported. Supported formats are %q", output, views.DiagnosticFormats)}
 			}
-			_, diags, err := loadDir(dir, lf.options())
+			opts := lf.options()
+			opts.Cache = cf.open(a)
+			defer closeCache(a, opts.Cache)
+			_, diags, err := loadDir(dir, opts)
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
@@ -137,6 +145,7 @@ Exit status: 0 valid, 1 invalid, 2 usage or I/O error.`,
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or github (annotations for GitHub Actions)")
 	lf.register(cmd)
+	cf.register(cmd)
 	return cmd
 }
 
