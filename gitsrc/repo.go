@@ -11,7 +11,9 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // Repo is an intent repo on disk, possibly a sub-folder of a larger Git repo.
@@ -56,8 +58,16 @@ func Open(dir string) (*Repo, error) {
 	if prefix == "." {
 		prefix = ""
 	}
-	return &Repo{root: root, prefix: prefix, git: g, trees: &treeMemo{}}, nil
+	memo := &treeMemo{}
+	if st, ok := g.Storer.(*filesystem.Storage); ok {
+		memo.store = filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+	}
+	return &Repo{root: root, prefix: prefix, git: g, trees: memo}, nil
 }
+
+// Close releases the files the repository keeps open. A Repo that is not
+// closed releases them when it is garbage collected.
+func (r *Repo) Close() error { return r.trees.close() }
 
 // Dir is the intent folder on disk.
 func (r *Repo) Dir() string { return filepath.Join(r.root, filepath.FromSlash(r.prefix)) }

@@ -17,6 +17,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // FS returns the revision's tree as a read-only file system. Symbolic links are
@@ -93,6 +94,12 @@ func (rv *Revision) walk(t *treeFS, dir string, tree *object.Tree) error {
 type treeMemo struct {
 	mu    sync.Mutex
 	trees map[plumbing.Hash]*object.Tree
+	// store, when set, reads the trees with the pack files kept open:
+	// go-git otherwise opens the pack again for every object, which is
+	// half the cost of a walk. Its open files are not safe for concurrent
+	// use, which mu provides; blobs, read by many loaders at once, go
+	// through the repository's own storage.
+	store *filesystem.Storage
 }
 
 func (m *treeMemo) get(g *git.Repository, h plumbing.Hash) (*object.Tree, error) {
@@ -104,7 +111,13 @@ func (m *treeMemo) get(g *git.Repository, h plumbing.Hash) (*object.Tree, error)
 	if t, ok := m.trees[h]; ok {
 		return t, nil
 	}
-	t, err := g.TreeObject(h)
+	var t *object.Tree
+	var err error
+	if m.store != nil {
+		t, err = object.GetTree(m.store, h)
+	} else {
+		t, err = g.TreeObject(h)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -343,4 +356,13 @@ func (f *treeOpenFile) Close() error {
 		return f.rd.Close()
 	}
 	return nil
+}
+
+func (m *treeMemo) close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.store == nil {
+		return nil
+	}
+	return m.store.Close()
 }

@@ -45,6 +45,7 @@ func FromGit(ctx context.Context, opts GitOptions) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer repo.Close()
 	base, err := repo.Resolve(opts.Base)
 	if err != nil {
 		return nil, fmt.Errorf("--base: %w", err)
