@@ -19,14 +19,14 @@ import (
 	"github.com/netrecon/netrecon/schema"
 )
 
-// generatedRepo writes a generated repo of 400 services on 12 devices, plus
+// generatedRepo writes a generated repo of 200 services on 8 devices, plus
 // the example's user-defined type internet-access with an instance on each
 // of the first three devices, and commits it.
 func generatedRepo(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	files := intentgen.Files(intentgen.Config{Services: 400, Devices: 12, Seed: 5})
-	if err := intentgen.Write(dir, intentgen.Config{Services: 400, Devices: 12, Seed: 5}); err != nil {
+	files := intentgen.Files(intentgen.Config{Services: 200, Devices: 8, Seed: 5})
+	if err := intentgen.Write(dir, intentgen.Config{Services: 200, Devices: 8, Seed: 5}); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.CopyFS(filepath.Join(dir, "service-types"), os.DirFS("../../intent-example/service-types")); err != nil {
