@@ -192,35 +192,41 @@ func (c *docCache) lookup(l *loader, j job, blob string, trusted bool) (result, 
 	return result{}, false
 }
 
-// store puts every final result without a diagnostic that has a note.
+// store puts every final result without a diagnostic that has a note:
+// those of user-defined kinds the Evaluator gave (put already stored the
+// others, in the workers).
 func (c *docCache) store(results []result, jobs []job) {
 	for i, res := range results {
-		j := jobs[i]
-		if res.note == nil || len(res.diags) > 0 || res.pending != nil || (res.service == nil) != j.inventory {
-			continue
-		}
-		kind, th := "", ""
-		if s := res.service; s != nil {
-			kind = s.Kind
-			if !isBuiltin(kind) {
-				if th = c.typeHashes[kind]; th == "" {
-					continue // a kind no schema validated: never stored
-				}
+		c.put(jobs[i], res)
+	}
+}
+
+// put stores the result of file j if it is final and without a diagnostic.
+func (c *docCache) put(j job, res result) {
+	if res.note == nil || len(res.diags) > 0 || res.pending != nil || (res.service == nil) != j.inventory {
+		return
+	}
+	kind, th := "", ""
+	if s := res.service; s != nil {
+		kind = s.Kind
+		if !isBuiltin(kind) {
+			if th = c.typeHashes[kind]; th == "" {
+				return // a kind no schema validated: never stored
 			}
 		}
-		b, ok := encodeEntry(j.file, entry{res: res, size: res.note.size, typeHash: th})
-		if !ok {
-			continue
-		}
-		mode := byte(modeTrusted)
-		if res.note.validated {
-			mode = modeValidated
-		}
-		if !j.inventory {
-			c.cache.Put(c.kindKey(j, res.note.blob), []byte(kind))
-		}
-		c.cache.Put(c.key(j, mode, res.note.blob, kind, th), b)
 	}
+	b, ok := encodeEntry(j.file, entry{res: res, size: res.note.size, typeHash: th})
+	if !ok {
+		return
+	}
+	mode := byte(modeTrusted)
+	if res.note.validated {
+		mode = modeValidated
+	}
+	if !j.inventory {
+		c.cache.Put(c.kindKey(j, res.note.blob), []byte(kind))
+	}
+	c.cache.Put(c.key(j, mode, res.note.blob, kind, th), b)
 }
 
 // entry is what the cache keeps of one file.

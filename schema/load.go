@@ -333,6 +333,12 @@ func (l *loader) load(j job) result {
 		note.validated = true // user-defined kinds always go through CUE
 	}
 	res.note = note
+	if note != nil && res.pending == nil {
+		// Final already: stored here, on the worker, rather than by Load
+		// after every file.
+		l.cache.put(j, res)
+		res.note = nil
+	}
 	return res
 }
 
