@@ -7,10 +7,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // Repo is an intent repo on disk, possibly a sub-folder of a larger Git repo.
@@ -18,6 +21,7 @@ type Repo struct {
 	root   string // the Git work tree's top
 	prefix string // slash path of the intent folder inside it; "" at the top
 	git    *git.Repository
+	trees  *treeMemo // shared by the revisions Resolve returns
 }
 
 // Open finds the Git repository that contains dir. The intent repo may be a
@@ -54,8 +58,16 @@ func Open(dir string) (*Repo, error) {
 	if prefix == "." {
 		prefix = ""
 	}
-	return &Repo{root: root, prefix: prefix, git: g}, nil
+	memo := &treeMemo{}
+	if st, ok := g.Storer.(*filesystem.Storage); ok {
+		memo.store = filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+	}
+	return &Repo{root: root, prefix: prefix, git: g, trees: memo}, nil
 }
+
+// Close releases the files the repository keeps open. A Repo that is not
+// closed releases them when it is garbage collected.
+func (r *Repo) Close() error { return r.trees.close() }
 
 // Dir is the intent folder on disk.
 func (r *Repo) Dir() string { return filepath.Join(r.root, filepath.FromSlash(r.prefix)) }
@@ -66,6 +78,10 @@ type Revision struct {
 	Commit string // full commit ID
 	tree   *object.Tree
 	git    *git.Repository
+	trees  *treeMemo // nil: subtrees are decoded for this revision alone
+
+	mu sync.Mutex
+	fs *treeFS // the tree's listing, once walked
 }
 
 // Resolve turns a revision name into a commit. go-git understands refs, hashes
@@ -94,7 +110,7 @@ func (r *Repo) Resolve(rev string) (*Revision, error) {
 			return nil, fmt.Errorf("revision %s (%s) has no folder %s", rev, short(h.String()), r.prefix)
 		}
 	}
-	return &Revision{Rev: rev, Commit: h.String(), tree: t, git: r.git}, nil
+	return &Revision{Rev: rev, Commit: h.String(), tree: t, git: r.git, trees: r.trees}, nil
 }
 
 func (r *Repo) revParse(rev string) (*plumbing.Hash, error) {

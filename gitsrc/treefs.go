@@ -10,62 +10,122 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
+	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // FS returns the revision's tree as a read-only file system. Symbolic links are
 // listed with fs.ModeSymlink and refuse to open: a link in a commit may point
 // anywhere on the machine that checks it, so the loader never follows one.
 func (rv *Revision) FS() (fs.FS, error) {
-	t := &treeFS{git: rv, files: map[string]treeFile{}, dirs: map[string][]fs.DirEntry{".": nil}}
-	w := object.NewTreeWalker(rv.tree, true, nil)
-	defer w.Close()
-	for {
-		name, e, err := w.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("revision %s: walk tree: %w", short(rv.Commit), err)
-		}
-		dir := path.Dir(name)
-		f := treeFile{name: path.Base(name), hash: e.Hash, mode: e.Mode}
-		t.dirs[dir] = append(t.dirs[dir], f)
-		if e.Mode == filemode.Dir {
-			if _, ok := t.dirs[name]; !ok {
-				t.dirs[name] = nil
-			}
-			continue
-		}
-		t.files[name] = f
-	}
-	for _, es := range t.dirs {
-		sort.Slice(es, func(i, j int) bool { return es[i].Name() < es[j].Name() })
+	t, err := rv.listing()
+	if err != nil {
+		return nil, err
 	}
 	return t, nil
 }
 
 // Blobs maps every file of the revision to its blob hash.
 func (rv *Revision) Blobs() (map[string]string, error) {
-	out := map[string]string{}
-	w := object.NewTreeWalker(rv.tree, true, nil)
-	defer w.Close()
-	for {
-		name, e, err := w.Next()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("revision %s: walk tree: %w", short(rv.Commit), err)
-		}
+	t, err := rv.listing()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(t.files))
+	for name, f := range t.files {
+		out[name] = f.hash.String()
+	}
+	return out, nil
+}
+
+// listing walks the revision's tree once; FS and Blobs share the result,
+// which nothing modifies afterwards.
+func (rv *Revision) listing() (*treeFS, error) {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	if rv.fs != nil {
+		return rv.fs, nil
+	}
+	t := &treeFS{git: rv, files: map[string]treeFile{}, dirs: map[string][]fs.DirEntry{".": nil}}
+	if err := rv.walk(t, ".", rv.tree); err != nil {
+		return nil, fmt.Errorf("revision %s: walk tree: %w", short(rv.Commit), err)
+	}
+	for _, es := range t.dirs {
+		sort.Slice(es, func(i, j int) bool { return es[i].Name() < es[j].Name() })
+	}
+	rv.fs = t
+	return t, nil
+}
+
+// walk adds the entries of tree, the folder dir, to t.
+func (rv *Revision) walk(t *treeFS, dir string, tree *object.Tree) error {
+	for _, e := range tree.Entries {
+		name := path.Join(dir, e.Name)
+		f := treeFile{name: e.Name, hash: e.Hash, mode: e.Mode}
+		t.dirs[dir] = append(t.dirs[dir], f)
 		if e.Mode != filemode.Dir {
-			out[name] = e.Hash.String()
+			t.files[name] = f
+			continue
+		}
+		if _, ok := t.dirs[name]; !ok {
+			t.dirs[name] = nil
+		}
+		sub, err := rv.trees.get(rv.git, e.Hash)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if err := rv.walk(t, name, sub); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// treeMemo keeps a repository's decoded trees by hash, so that the two
+// revisions of a plan read and decode each folder they share once: a
+// one-file pull request differs from its base in a handful of trees out of
+// thousands. A nil treeMemo decodes every time.
+type treeMemo struct {
+	mu    sync.Mutex
+	trees map[plumbing.Hash]*object.Tree
+	// store, when set, reads the trees with the pack files kept open:
+	// go-git otherwise opens the pack again for every object, which is
+	// half the cost of a walk. Its open files are not safe for concurrent
+	// use, which mu provides; blobs, read by many loaders at once, go
+	// through the repository's own storage.
+	store *filesystem.Storage
+}
+
+func (m *treeMemo) get(g *git.Repository, h plumbing.Hash) (*object.Tree, error) {
+	if m == nil {
+		return g.TreeObject(h)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if t, ok := m.trees[h]; ok {
+		return t, nil
+	}
+	var t *object.Tree
+	var err error
+	if m.store != nil {
+		t, err = object.GetTree(m.store, h)
+	} else {
+		t, err = g.TreeObject(h)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m.trees == nil {
+		m.trees = make(map[plumbing.Hash]*object.Tree)
+	}
+	m.trees[h] = t
+	return t, nil
 }
 
 // WorkTreeBlobs maps the intent files of a folder to the blob hash Git would
@@ -296,4 +356,13 @@ func (f *treeOpenFile) Close() error {
 		return f.rd.Close()
 	}
 	return nil
+}
+
+func (m *treeMemo) close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.store == nil {
+		return nil
+	}
+	return m.store.Close()
 }

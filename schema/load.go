@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/netrecon/netrecon/diag"
+	"github.com/netrecon/netrecon/diskcache"
 	"github.com/netrecon/netrecon/pool"
 )
 
@@ -53,6 +54,19 @@ type Options struct {
 	// files (passwordFile, keyFile) inside it are refused, since a secret
 	// must never be committed. fs.FS cannot tell where it lives.
 	RepoDir string
+	// Cache, when set, keeps each file's result across runs, keyed by the
+	// file's path and content, the built-in schemas and, for a user-defined
+	// kind, its schema (cache.go): a file a previous run saw is neither
+	// parsed nor validated again. Only results without a diagnostic are
+	// kept, and a result Trusted vouched for serves only loads that vouch
+	// for the file too. Cross-document checks always run on every file.
+	// Load puts what it learned; the caller closes the cache.
+	Cache *diskcache.Cache
+	// ContentID, when set, gives a file's Git blob ID without reading it
+	// (the planner has a commit's IDs from its tree), so that a cached file
+	// is not even read. Without it, or for a file it does not know, the
+	// file is read and hashed. Only used with Cache.
+	ContentID func(path string) (blob string, ok bool)
 	// Evaluator, when set, evaluates each user-defined service type (its
 	// schema.cue and the instances of its kind) in place of this process:
 	// the CLI and the daemon pass a Sandbox's, which bounds it in time and
@@ -129,9 +143,23 @@ func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
 	for _, f := range svcFiles {
 		jobs = append(jobs, job{file: f.name, typ: f.typ})
 	}
-	results := runJobs(jobs, opts, first, types, broken, r, previousResults(opts))
+	var c *docCache
+	if opts.Cache != nil {
+		c = newDocCache(opts, types)
+	}
+	results := runJobs(jobs, opts, first, types, broken, r, previousResults(opts), c)
 	if opts.Evaluator != nil {
 		diags = append(diags, evaluateUserTypes(results, types, opts)...)
+		// A cached document of a type the evaluator now refuses (its
+		// budget, say) fails as the type's other documents do.
+		for i, res := range results {
+			if s := res.service; res.reused && s != nil && types[s.Kind] == nil {
+				results[i] = result{diags: brokenType(s.Kind, s.FieldPos("kind"))}
+			}
+		}
+	}
+	if c != nil {
+		c.store(results, jobs)
 	}
 
 	deviceField := make(map[*Device]string)
@@ -178,12 +206,16 @@ type result struct {
 	// broken describes a file that gave no service or no devices, for
 	// the checks that would miss them (followon.go).
 	broken *brokenDoc
+	// note, set when Options.Cache is, says how to store this result once
+	// final; reused marks a result taken from the cache or Previous.
+	note   *cacheNote
+	reused bool
 }
 
 // runJobs validates files on a bounded pool of workers, each with its own
 // validator. Results keep the order of jobs, so Load's output does not depend
 // on scheduling.
-func runJobs(jobs []job, opts Options, first *validator, types map[string]*ServiceType, broken map[string]bool, r *repoFS, prev map[string]result) []result {
+func runJobs(jobs []job, opts Options, first *validator, types map[string]*ServiceType, broken map[string]bool, r *repoFS, prev map[string]result, c *docCache) []result {
 	results := make([]result, len(jobs))
 	loaders := make([]*loader, min(opts.Workers, len(jobs)))
 	pool.Pool{Limit: len(loaders)}.Run(context.Background(), len(jobs), func(_ context.Context, w, i int) {
@@ -197,7 +229,10 @@ func runJobs(jobs []job, opts Options, first *validator, types map[string]*Servi
 					panic(err)
 				}
 			}
-			loaders[w] = &loader{v: v, r: r, types: types, broken: broken, trusted: opts.Trusted, prev: prev, unchanged: opts.Unchanged, deferUser: opts.Evaluator != nil}
+			loaders[w] = &loader{v: v, r: r, types: types, broken: broken, trusted: opts.Trusted, prev: prev, unchanged: opts.Unchanged, deferUser: opts.Evaluator != nil, cache: c}
+			if opts.Previous != nil {
+				loaders[w].prevTypes = opts.Previous.Types
+			}
 		}
 		results[i] = loaders[w].load(jobs[i])
 	}, func(i int, err error) {
@@ -216,12 +251,14 @@ type loader struct {
 	types   map[string]*ServiceType
 	broken  map[string]bool
 	trusted func(string) bool
-	// prev holds the results of a previous Load by file; unchanged says
-	// which files may take them.
+	// prev holds the results of a previous Load by file, prevTypes its
+	// service types; unchanged says which files may take them.
 	prev      map[string]result
+	prevTypes map[string]*ServiceType
 	unchanged func(string) bool
 	// deferUser leaves documents of user-defined kinds to Options.Evaluator.
 	deferUser bool
+	cache     *docCache // nil without Options.Cache
 }
 
 // previousResults indexes Options.Previous by file, as results of its files.
@@ -255,24 +292,50 @@ func previousResults(opts Options) map[string]result {
 // load validates one file.
 func (l *loader) load(j job) result {
 	if l.prev != nil && l.unchanged(j.file) {
-		if res, ok := l.prev[j.file]; ok {
+		if res, ok := l.prev[j.file]; ok && l.sameType(res) {
+			res.reused = true
 			return res
 		}
 	}
 	unread := &brokenDoc{cause: cause{file: j.file}, inventory: j.inventory, links: true}
+	trusted := l.trusted != nil && l.trusted(j.file)
+	// A file listed as regular has no link to resolve: its path and
+	// content are all its result depends on.
+	cacheable := l.cache != nil && j.typ.IsRegular()
+	known := ""
+	if cacheable {
+		if id, ok := l.cache.contentID(j.file); ok {
+			if res, ok := l.cache.lookup(l, j, id, trusted); ok {
+				return res
+			}
+			known = id
+		}
+	}
 	data, err := l.r.read(j.file, j.typ)
 	if err != nil {
 		return result{diags: Diagnostics{fileDiag(j.file, err)}, broken: unread}
+	}
+	var note *cacheNote
+	if cacheable {
+		// Stored under the ID of what was read, never of what the
+		// caller said: the file may have changed since.
+		note = &cacheNote{blob: blobID(data), size: len(data), validated: !trusted}
+		if note.blob != known {
+			if res, ok := l.cache.lookup(l, j, note.blob, trusted); ok {
+				return res
+			}
+		}
 	}
 	doc, diags := parseDocument(j.file, data)
 	if diags.HasErrors() {
 		return result{diags: diags, broken: unread}
 	}
-	trusted := l.trusted != nil && l.trusted(j.file)
+	var res result
 	if j.inventory {
-		return l.inventory(doc, trusted)
+		res = l.inventory(doc, trusted)
+	} else {
+		res = l.service(doc, trusted)
 	}
-	res := l.service(doc, trusted)
 	switch {
 	case res.pending != nil:
 		res.raw = data
@@ -280,7 +343,30 @@ func (l *loader) load(j job) result {
 		b := brokenDocOf(doc, l.types)
 		res.broken = &b
 	}
+	if note != nil && (res.pending != nil || (res.service != nil && !isBuiltin(res.service.Kind))) {
+		note.validated = true // user-defined kinds always go through CUE
+	}
+	res.note = note
+	if note != nil && res.pending == nil {
+		// Final already: stored here, on the worker, rather than by Load
+		// after every file.
+		l.cache.put(j, res)
+		res.note = nil
+	}
 	return res
+}
+
+// sameType reports whether a previous result may stand: a document of a
+// user-defined kind is only the same document under the same schema (a
+// pull request that changes a type's schema.cue changes what its
+// unchanged instances mean).
+func (l *loader) sameType(prev result) bool {
+	s := prev.service
+	if s == nil || isBuiltin(s.Kind) {
+		return true
+	}
+	old, now := l.prevTypes[s.Kind], l.types[s.Kind]
+	return old != nil && now != nil && !l.broken[s.Kind] && old.Dir == now.Dir && old.Schema == now.Schema
 }
 
 func (l *loader) inventory(doc *document, trusted bool) result {
@@ -309,9 +395,7 @@ func (l *loader) service(doc *document, trusted bool) result {
 	t, known := l.types[kind]
 	switch {
 	case l.broken[kind]:
-		res.diags = res.diags.Append(Diagnostic{Severity: Error, Pos: doc.lookup("kind"), Field: "kind",
-			Summary: fmt.Sprintf("service type %q is invalid", kind),
-			Detail:  "fix the errors reported in " + typesDir + "/" + kind})
+		res.diags = brokenType(kind, doc.lookup("kind"))
 		return res
 	case !known:
 		kinds := sortedTypeKinds(l.types)
@@ -414,9 +498,7 @@ func evaluateUserTypes(results []result, types map[string]*ServiceType, opts Opt
 			res.pending, res.raw = nil, nil
 			switch {
 			case broken:
-				res.diags = res.diags.Append(Diagnostic{Severity: Error, Pos: doc.lookup("kind"), Field: "kind",
-					Summary: fmt.Sprintf("service type %q is invalid", k),
-					Detail:  "fix the errors reported in " + typesDir + "/" + k})
+				res.diags = append(res.diags, brokenType(k, doc.lookup("kind"))...)
 				b := brokenDocOf(doc, types)
 				res.broken = &b
 			case tr.Docs[n].Diags.HasErrors():
@@ -430,6 +512,13 @@ func evaluateUserTypes(results []result, types map[string]*ServiceType, opts Opt
 		}
 	}
 	return diags
+}
+
+// brokenType is the diagnostic of a document whose service type is invalid.
+func brokenType(kind string, at Pos) Diagnostics {
+	return Diagnostics{{Severity: Error, Pos: at, Field: "kind",
+		Summary: fmt.Sprintf("service type %q is invalid", kind),
+		Detail:  "fix the errors reported in " + typesDir + "/" + kind}}
 }
 
 // secretsOutside refuses credential files inside the repo folder.

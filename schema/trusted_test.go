@@ -78,6 +78,27 @@ func TestLoadReusesPrevious(t *testing.T) {
 	}
 }
 
+// A document of a user-defined kind is the same document only under the
+// same schema: when a pull request changes the type's schema.cue, its
+// unchanged instances are validated again, never taken from Previous.
+func TestLoadReusesPreviousOnlyUnderTheSameSchema(t *testing.T) {
+	fsys := readTree(t, "testdata/valid")
+	first, diags := Load(fsys, Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	schema := fsys["service-types/transit/schema.cue"]
+	fsys["service-types/transit/schema.cue"] = &fstest.MapFile{Data: []byte(strings.Replace(string(schema.Data), "*100", "*200", 1))}
+	want, _ := Load(fsys, Options{})
+	got, diags := Load(fsys, Options{Previous: first, Unchanged: func(p string) bool { return !strings.HasPrefix(p, "service-types/") }})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("reused load differs from a fresh one (-fresh +reused):\n%s", diff)
+	}
+}
+
 // countingFS counts the documents opened (service types, a handful, are
 // always read).
 type countingFS struct {

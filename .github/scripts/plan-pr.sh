@@ -15,6 +15,8 @@
 #   HEAD_SHA    the pull request's head commit (required)
 #   OUT_DIR     where plan.json and plan.md go (required)
 #   GITHUB_STEP_SUMMARY  when set (in Actions), plan.md is appended to it
+#   NETRECON_CACHE_DIR   netrecon's document cache (docs/cache.md); the
+#               workflow points it at the folder actions/cache restores
 #
 # Output: validate's findings as GitHub annotations on standard output;
 # OUT_DIR/plan.json and OUT_DIR/plan.md. When the intent does not validate or

@@ -16,6 +16,7 @@ func commands(a *app) []*cobra.Command {
 		newHostkeysCmd(a),
 		newSchemasCmd(a),
 		newSimCmd(a),
+		newCacheCmd(a),
 		newVersionCmd(a),
 		newEvaluateCmd(a),
 	}

@@ -28,6 +28,9 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == evaluateVerb {
 		os.Exit(run(&app{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin}, os.Args[1:]))
 	}
+	// The tests never write the user's own document cache; those that
+	// test the cache give a folder of their own.
+	os.Setenv(envNoCache, "1")
 	os.Exit(m.Run())
 }
 

@@ -19,6 +19,7 @@ func newPlanCmd(a *app) *cobra.Command {
 	var (
 		base, head, output, out string
 		lf                      loadFlags
+		cf                      cacheFlags
 		df                      deviceFlags
 	)
 	cmd := &cobra.Command{
@@ -29,7 +30,8 @@ destroyed, with the services that own it.
 
 With --base, plan compares the intent at --base with the intent at --head (default:
 the work tree) without contacting any device: the plan a pull request's reviewers
-read. Only devices concerned by the changed files are rendered.
+read. Only devices concerned by the changed files are rendered, and files seen
+by an earlier run come from the document cache (see 'netrecon cache').
 
 Without --base, plan reads each device's running configuration (only the subtrees
 netrecon manages) and compares it with the intent in DIR: the plan apply would
@@ -79,8 +81,11 @@ could not be read).`,
 				if out != "" {
 					return &exitError{code: 1, err: errors.New("--out saves a live plan (one without --base): an offline plan cannot be applied")}
 				}
+				lo := lf.options()
+				lo.Cache = cf.open(a)
+				defer closeCache(a, lo.Cache)
 				var err error
-				p, err = planner.FromGit(ctx, planner.GitOptions{Dir: dir, Base: base, Head: head, Load: lf.options()})
+				p, err = planner.FromGit(ctx, planner.GitOptions{Dir: dir, Base: base, Head: head, Load: lo})
 				var invalid *planner.InvalidRevisionError
 				if errors.As(err, &invalid) {
 					return &exitError{code: 1, err: err, diags: invalid.Diagnostics}
@@ -110,6 +115,7 @@ could not be read).`,
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, markdown (a pull-request comment) or json")
 	cmd.Flags().StringVar(&out, "out", "", "save the live plan to FILE, for netrecon apply FILE")
 	lf.register(cmd)
+	cf.register(cmd)
 	df.register(cmd)
 	return cmd
 }

@@ -119,6 +119,7 @@ func newValidateCmd(a *app) *cobra.Command {
 	var (
 		output string
 		lf     loadFlags
+		cf     cacheFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "validate [PATH...]",
@@ -136,6 +137,10 @@ PATH may be files or folders inside the repo: the repo is found by walking up
 from them, validated whole, and only the problems of those files (or of others
 clashing with them) are reported.
 
+Files unchanged since an earlier run are taken from the document cache (see
+'netrecon cache'): their result is the same, and only files without a problem are
+kept. The checks across documents always run on every file.
+
 Exit status: 0 valid, 1 invalid, 2 usage or I/O error.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -149,11 +154,14 @@ Exit status: 0 valid, 1 invalid, 2 usage or I/O error.`,
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
+			opts := lf.options()
+			opts.Cache = cf.open(a)
+			defer closeCache(a, opts.Cache)
 			ctx := cmd.Context()
 			if ctx == nil {
 				ctx = context.Background()
 			}
-			b, diags, err := buildDir(ctx, sel.root, render.BuildOptions{Load: lf.options()})
+			b, diags, err := buildDir(ctx, sel.root, render.BuildOptions{Load: opts})
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
@@ -180,6 +188,7 @@ Exit status: 0 valid, 1 invalid, 2 usage or I/O error.`,
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or github (annotations for GitHub Actions)")
 	lf.register(cmd)
+	cf.register(cmd)
 	return cmd
 }
 

@@ -32,6 +32,7 @@ type workflow struct {
 type step struct {
 	ID   string            `yaml:"id"`
 	Name string            `yaml:"name"`
+	If   string            `yaml:"if"`
 	Uses string            `yaml:"uses"`
 	Run  string            `yaml:"run"`
 	Env  map[string]string `yaml:"env"`
@@ -288,5 +289,64 @@ func TestCodeOwners(t *testing.T) {
 		if got := owner(path); got != want {
 			t.Errorf("owner of %s = %q, want %q", path, got, want)
 		}
+	}
+}
+
+// TestWorkflowCachesDocuments: the plan job restores netrecon's document
+// cache before it validates and plans, points netrecon at it, and saves it
+// after, keyed by the netrecon version and the repo's service types with
+// fallbacks (docs/cache.md); a push only validates, to warm it.
+func TestWorkflowCachesDocuments(t *testing.T) {
+	w := loadWorkflow(t, reusable)
+	steps := w.Jobs["plan"].Steps
+	index := func(name string) int {
+		for i, s := range steps {
+			if s.ID == name || s.Name == name {
+				return i
+			}
+		}
+		t.Fatalf("plan job has no step %q", name)
+		return -1
+	}
+	restore, warm, plan, save := index("cache"), index("Validate to warm the cache"), index("plan"), index("Save the document cache")
+	if !(restore < warm && warm < plan && plan < save) {
+		t.Errorf("steps in the order %d %d %d %d; want restore, warm, plan, save", restore, warm, plan, save)
+	}
+	r, s := steps[restore], steps[save]
+	if !strings.HasPrefix(r.Uses, "actions/cache/restore@") || !strings.HasPrefix(s.Uses, "actions/cache/save@") {
+		t.Errorf("restore uses %q, save uses %q", r.Uses, s.Uses)
+	}
+	path := r.With["path"]
+	for _, i := range []int{warm, plan} {
+		if got := steps[i].Env["NETRECON_CACHE_DIR"]; got != path {
+			t.Errorf("step %q: NETRECON_CACHE_DIR %q, want the restored path %q", steps[i].Name+steps[i].ID, got, path)
+		}
+	}
+	if s.With["path"] != path || s.With["key"] != "${{ steps.cache.outputs.cache-primary-key }}" {
+		t.Errorf("save step with %v; want the restored path and key", s.With)
+	}
+	key := r.With["key"]
+	for _, part := range []string{"netrecon-docs-", "inputs.netrecon-version", "service-types/**"} {
+		if !strings.Contains(key, part) {
+			t.Errorf("cache key %q lacks %s", key, part)
+		}
+	}
+	fallbacks := strings.Split(strings.TrimSpace(r.With["restore-keys"]), "\n")
+	if len(fallbacks) != 2 || !strings.HasPrefix(key, fallbacks[0]) || !strings.HasPrefix(fallbacks[0], fallbacks[1]) {
+		t.Errorf("restore-keys %q: want the key without the commit, then without the schemas", fallbacks)
+	}
+	if !strings.Contains(steps[warm].If, "push") || !strings.Contains(steps[plan].If, "pull_request") {
+		t.Errorf("warm step if %q, plan step if %q: want the push to only validate", steps[warm].If, steps[plan].If)
+	}
+	if !strings.Contains(s.If, "!cancelled()") {
+		t.Errorf("save step if %q: want it saved whether or not the intent validated", s.If)
+	}
+	caller := loadWorkflow(t, "intent-example/.github/workflows/netrecon-plan.yml")
+	var on map[string]any
+	if err := caller.On.Decode(&on); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := on["push"]; !ok {
+		t.Errorf("the example caller does not warm the cache on push: on %v", on)
 	}
 }

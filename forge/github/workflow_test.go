@@ -52,10 +52,26 @@ func TestPlanPRScript(t *testing.T) {
 	git("commit", "-q", "-m", "cancel "+name)
 	head := git("rev-parse", "HEAD")
 
+	// The workflow gives the script a cache folder that actions/cache
+	// restores and saves.
+	cache := t.TempDir()
 	out := t.TempDir()
-	stdout, code := runPlanPR(t, root, bin, repo, base, head, out)
+	stdout, code := runPlanPR(t, root, bin, repo, base, head, out, cache)
 	if code != 0 {
 		t.Fatalf("plan-pr.sh exited %d:\n%s", code, stdout)
+	}
+	if segs, _ := filepath.Glob(filepath.Join(cache, "*.seg")); len(segs) == 0 {
+		t.Errorf("plan-pr.sh left nothing in the document cache %s", cache)
+	}
+	// The next push's run, with the cache restored, writes the same files.
+	again := t.TempDir()
+	if stdout, code := runPlanPR(t, root, bin, repo, base, head, again, cache); code != 0 {
+		t.Fatalf("plan-pr.sh with a warm cache exited %d:\n%s", code, stdout)
+	}
+	for _, f := range []string{"plan.md", "plan.json"} {
+		if readOut(t, out, f) != readOut(t, again, f) {
+			t.Errorf("%s differs with a warm cache:\n%s\n---\n%s", f, readOut(t, out, f), readOut(t, again, f))
+		}
 	}
 	md := readOut(t, out, "plan.md")
 	if !strings.HasPrefix(md, "<!-- netrecon-plan -->") {
@@ -100,7 +116,7 @@ func TestPlanPRScript(t *testing.T) {
 		git("commit", "-q", "-am", "break a service")
 		broken := git("rev-parse", "HEAD")
 		out := t.TempDir()
-		stdout, code := runPlanPR(t, root, bin, repo, head, broken, out)
+		stdout, code := runPlanPR(t, root, bin, repo, head, broken, out, cache)
 		if code != 1 {
 			t.Errorf("exit %d, want 1:\n%s", code, stdout)
 		}
@@ -114,17 +130,17 @@ func TestPlanPRScript(t *testing.T) {
 	})
 }
 
-func runPlanPR(t *testing.T, root, bin, repo, base, head, out string) (string, int) {
+func runPlanPR(t *testing.T, root, bin, repo, base, head, out, cache string) (string, int) {
 	t.Helper()
 	cmd := exec.Command("bash", filepath.Join(root, ".github", "scripts", "plan-pr.sh"))
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GITHUB_") {
+		if !strings.HasPrefix(kv, "GITHUB_") && !strings.HasPrefix(kv, "NETRECON_") {
 			env = append(env, kv)
 		}
 	}
 	cmd.Env = append(env, "NETRECON="+bin, "INTENT_DIR="+repo, "BASE_SHA="+base, "HEAD_SHA="+head, "OUT_DIR="+out,
-		"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+		"NETRECON_CACHE_DIR="+cache, "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	err := cmd.Run()

@@ -17,7 +17,8 @@ type GitOptions struct {
 	Dir  string // the intent repo (or a folder of a larger Git repo)
 	Base string // a revision: anything git rev-parse takes
 	Head string // a revision; "" means the work tree, uncommitted edits included
-	// Load tunes the loader (file size cap). Trusted is set by FromGit.
+	// Load tunes the loader (file size cap, the document cache). Trusted
+	// and ContentID are set by FromGit.
 	Load schema.Options
 }
 
@@ -44,6 +45,7 @@ func FromGit(ctx context.Context, opts GitOptions) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer repo.Close()
 	base, err := repo.Resolve(opts.Base)
 	if err != nil {
 		return nil, fmt.Errorf("--base: %w", err)
@@ -99,6 +101,9 @@ func FromGit(ctx context.Context, opts GitOptions) (*plan.Plan, error) {
 	}
 	lo := opts.Load
 	lo.Trusted = func(p string) bool { return !isChanged[p] }
+	// With a cache, files are looked up by the blob IDs the trees hold,
+	// without reading them.
+	lo.ContentID = lookup(headBlobs)
 
 	headB, diags := render.Load(headFS, lo)
 	if diags.HasErrors() {
@@ -107,6 +112,7 @@ func FromGit(ctx context.Context, opts GitOptions) (*plan.Plan, error) {
 	// Base differs from head only in the changed files: the others are
 	// taken from head's load instead of being read and decoded again.
 	lo.Previous, lo.Unchanged = headB.Intent, lo.Trusted
+	lo.ContentID = lookup(baseBlobs)
 	baseB, diags := render.Load(baseFS, lo)
 	if diags.HasErrors() {
 		return nil, &InvalidRevisionError{Side: "base", Source: baseSrc, Diagnostics: diags}
@@ -117,4 +123,11 @@ func FromGit(ctx context.Context, opts GitOptions) (*plan.Plan, error) {
 		return nil, &InvalidRevisionError{Side: "head", Source: headSrc, Diagnostics: diags}
 	}
 	return p, nil
+}
+
+func lookup(blobs map[string]string) func(string) (string, bool) {
+	return func(p string) (string, bool) {
+		id, ok := blobs[p]
+		return id, ok
+	}
 }
