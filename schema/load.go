@@ -339,7 +339,7 @@ func (l *loader) load(j job) result {
 	switch {
 	case res.pending != nil:
 		res.raw = data
-	case res.service == nil:
+	case res.service == nil && !j.inventory:
 		b := brokenDocOf(doc, l.types)
 		res.broken = &b
 	}
