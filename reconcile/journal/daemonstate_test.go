@@ -66,7 +66,7 @@ func TestAlarmsActiveAndPast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again.Since = t0
+	again.Since, again.ID, fetch.ID = t0, 1, 2
 	if want := []Alarm{again, fetch}; !reflect.DeepEqual(active, want) {
 		t.Fatalf("active:\n got %+v\nwant %+v", active, want)
 	}
