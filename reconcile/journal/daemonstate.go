@@ -374,31 +374,32 @@ type Alarm struct {
 }
 
 // RaiseAlarm records a as the active alarm of its kind and device: a new row,
-// or the active one updated (its Since kept, and its Raised when a.Raised is
-// zero: the same alarm again is no news).
-func (j *Journal) RaiseAlarm(ctx context.Context, a Alarm) error {
+// or the active one updated (its Since and acknowledgement kept, and its
+// Raised when a.Raised is zero: the same alarm again is no news). It returns
+// the alarm's id.
+func (j *Journal) RaiseAlarm(ctx context.Context, a Alarm) (int64, error) {
+	var id int64
 	err := j.write(ctx, func(t txn) error {
-		res, err := t.exec(`UPDATE alarms SET intent_commit = ?, message = ?, failures = ?, raised_at = COALESCE(?, raised_at)
-			WHERE kind = ? AND device = ? AND cleared_at IS NULL`,
-			a.Commit, a.Message, a.Failures, nanos(a.Raised), a.Kind, a.Device)
-		if err != nil {
+		err := t.queryRow(`SELECT id FROM alarms WHERE kind = ? AND device = ? AND cleared_at IS NULL`, a.Kind, a.Device).Scan(&id)
+		switch {
+		case err == nil:
+			_, err = t.exec(`UPDATE alarms SET intent_commit = ?, message = ?, failures = ?, raised_at = COALESCE(?, raised_at)
+				WHERE id = ?`, a.Commit, a.Message, a.Failures, nanos(a.Raised), id)
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n > 0 {
+		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
 		raised := a.Raised
 		if raised.IsZero() {
 			raised = a.Since // a new row is news whatever the caller says
 		}
-		_, err = t.exec(`INSERT INTO alarms (kind, device, intent_commit, message, failures, since, raised_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, a.Kind, a.Device, a.Commit, a.Message, a.Failures, a.Since.UnixNano(), raised.UnixNano())
-		return err
+		return t.queryRow(`INSERT INTO alarms (kind, device, intent_commit, message, failures, since, raised_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, a.Kind, a.Device, a.Commit, a.Message, a.Failures, a.Since.UnixNano(), raised.UnixNano()).Scan(&id)
 	})
 	if err != nil {
-		return fmt.Errorf("journal: raise alarm %s %q: %w", a.Kind, a.Device, err)
+		return 0, fmt.Errorf("journal: raise alarm %s %q: %w", a.Kind, a.Device, err)
 	}
-	return nil
+	return id, nil
 }
 
 // ClearAlarm ends the active alarm of kind and device, if there is one.

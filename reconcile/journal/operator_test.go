@@ -112,7 +112,7 @@ func TestAlarmAcknowledged(t *testing.T) {
 	ctx := context.Background()
 	j, _ := openTemp(t, WithClock(newClock().now))
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := j.RaiseAlarm(ctx, Alarm{Kind: "drift", Device: "pe1", Message: "m", Since: t0}); err != nil {
+	if _, err := j.RaiseAlarm(ctx, Alarm{Kind: "drift", Device: "pe1", Message: "m", Since: t0}); err != nil {
 		t.Fatal(err)
 	}
 	active, _ := j.Alarms(ctx, false)
@@ -120,7 +120,7 @@ func TestAlarmAcknowledged(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Raised again in the next pass: the acknowledgement stays.
-	if err := j.RaiseAlarm(ctx, Alarm{Kind: "drift", Device: "pe1", Message: "m2", Since: t0}); err != nil {
+	if _, err := j.RaiseAlarm(ctx, Alarm{Kind: "drift", Device: "pe1", Message: "m2", Since: t0}); err != nil {
 		t.Fatal(err)
 	}
 	active, _ = j.Alarms(ctx, false)
