@@ -306,7 +306,9 @@ func TestDeferralIsItsOwnOutcome(t *testing.T) {
 	// In history (the API's runs, the same documents as history -o json).
 	var runs api.RunList
 	getJSON(t, d.Handler(), "/api/v1/runs", testToken, &runs)
-	if !slices.ContainsFunc(runs.Runs, func(r api.Run) bool { return r.ID == int64(deferredRun.ID) && r.Outcome == "deferred" && r.Pass == p.ID }) {
+	if !slices.ContainsFunc(runs.Runs, func(r api.Run) bool {
+		return r.ID == int64(deferredRun.ID) && r.Outcome == "deferred" && r.Pass == p.ID
+	}) {
 		t.Errorf("runs: %+v", runs)
 	}
 	var pass api.Pass
