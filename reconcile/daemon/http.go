@@ -111,7 +111,7 @@ func (d *Daemon) routes() []route {
 			w.Write(docs.OpenAPI)
 		})},
 		{"GET /api/v1/status", read(func(w http.ResponseWriter, r *http.Request, _ caller) {
-			writeRaw(w, http.StatusOK, d.statusJSON())
+			d.writeStatus(w, r)
 		})},
 		{"GET /api/v1/devices", read(func(w http.ResponseWriter, r *http.Request, _ caller) {
 			writeJSON(w, http.StatusOK, d.devicesList())

@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -224,34 +226,41 @@ func (d *Daemon) Status() api.Status {
 	return st
 }
 
-// snapshot is the status document as JSON, made at most once per change of
-// what it shows (changed), whatever the number of readers: at a thousand
-// devices, building and encoding it per request would cost each reader
-// milliseconds of both cores.
+// snapshot is the status document as JSON, and gzipped, made at most once
+// per change of what it shows (changed), whatever the number of readers: at
+// a thousand devices, building and encoding it per request would cost each
+// reader milliseconds of both cores, and sending it whole ten times more
+// bytes than gzipped.
 type snapshot struct {
-	mu      sync.Mutex
-	version uint64
-	body    []byte
+	mu       sync.Mutex
+	version  uint64
+	body, gz []byte
 }
 
 // changed says that what the status shows changed: the next reader makes a
 // new snapshot.
 func (d *Daemon) changed() { d.version.Add(1) }
 
-// statusJSON returns the snapshot, made anew when something changed.
-func (d *Daemon) statusJSON() []byte {
+// statusJSON returns the snapshot, plain and gzipped, made anew when
+// something changed.
+func (d *Daemon) statusJSON() (body, gz []byte) {
 	d.snap.mu.Lock()
 	defer d.snap.mu.Unlock()
 	v := d.version.Load()
 	if d.snap.body != nil && d.snap.version == v {
-		return d.snap.body
+		return d.snap.body, d.snap.gz
 	}
 	b, err := json.Marshal(d.Status())
 	if err != nil {
 		b = []byte(`{"error": "internal error: encoding the status"}`)
 	}
-	d.snap.version, d.snap.body = v, append(maskPersistIDs(b), '\n')
-	return d.snap.body
+	b = append(maskPersistIDs(b), '\n')
+	var z bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
+	zw.Write(b)
+	zw.Close()
+	d.snap.version, d.snap.body, d.snap.gz = v, b, z.Bytes()
+	return b, d.snap.gz
 }
 
 // writeRaw answers a JSON document already encoded (and masked).
@@ -259,6 +268,17 @@ func writeRaw(w http.ResponseWriter, code int, b []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	w.Write(b)
+}
+
+// writeStatus answers the snapshot, gzipped to a client that takes it.
+func (d *Daemon) writeStatus(w http.ResponseWriter, r *http.Request) {
+	body, gz := d.statusJSON()
+	w.Header().Set("Vary", "Accept-Encoding")
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		w.Header().Set("Content-Encoding", "gzip")
+		body = gz
+	}
+	writeRaw(w, http.StatusOK, body)
 }
 
 // devicesList is GET /api/v1/devices. Call with d.mu unheld.
