@@ -141,7 +141,9 @@ func BenchmarkStatusAPI(b *testing.B) {
 			if len(lat) == 0 {
 				return
 			}
-			q := func(p float64) float64 { return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000 }
+			q := func(p float64) float64 {
+				return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+			}
 			b.ReportMetric(q(0.50), "p50-ms")
 			b.ReportMetric(q(0.99), "p99-ms")
 			b.ReportMetric(float64(size)/1024, "body-KiB")
