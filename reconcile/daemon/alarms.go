@@ -131,7 +131,7 @@ func (s *alarmSet) raise(ctx context.Context, a Alarm) {
 	if !isNews {
 		return
 	}
-	s.log.Error("alarm raised", "alarm", string(a.Kind), "device", a.Device, "commit", a.Commit, "failures", a.Failures, "msg", a.Message)
+	s.log.Error("alarm raised", "alarm", string(a.Kind), "device", a.Device, "commit", a.Commit, "failures", a.Failures, "message", a.Message)
 	s.notify.send(Notification{Event: "raised", Alarm: apiAlarm(a, time.Time{}), At: now})
 }
 

@@ -66,6 +66,7 @@ func TestLogLinesHaveUniqueKeysSecondsAndStartStop(t *testing.T) {
 	l := newLab(t, exampleFiles(t))
 	l.cfg.Guards.OperatorSessions = &OperatorSessionsConfig{Allow: []string{"netrecon"}}
 	l.cfg.LockWait = Duration(300 * time.Millisecond)
+	l.cfg.Alarm.AfterFailures = 1 // the alarm's line too
 	var out lineBuffer
 	var durations []string
 	var mu sync.Mutex
