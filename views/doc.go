@@ -3,6 +3,8 @@
 // documented, versioned schema: docs/json-output.md) and GitHub Actions
 // annotations, run history, and an apply's progress on a terminal. Views never
 // compute and import values only (schema, configtree, plan): a run and a
-// progress event come as views' own structs that cmd fills, so no driver,
-// journal or Git code is linked through here.
+// progress event come as views' own structs that cmd fills, and the daemon's
+// status, devices, services and runs as the API's documents (package api, the
+// standard library only), so no driver, journal or Git code is linked through
+// here.
 package views

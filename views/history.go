@@ -7,49 +7,25 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/netrecon/netrecon/api"
 )
 
 // HistoryFormats are the formats of `netrecon history`.
 var HistoryFormats = []string{"text", "json"}
 
-// Run is one apply as history shows it; cmd fills it from the journal, so
-// that views needs no journal. Its JSON form is the documented one.
-type Run struct {
-	ID           int64           `json:"id"`
-	IntentCommit string          `json:"intent_commit"`
-	StartedBy    string          `json:"started_by"`
-	Atomic       bool            `json:"atomic"`
-	StartedAt    time.Time       `json:"started_at"`
-	FinishedAt   *time.Time      `json:"finished_at"` // nil while running
-	Seconds      float64         `json:"seconds,omitempty"`
-	Outcome      string          `json:"outcome"`
-	Summary      string          `json:"summary"`
-	Devices      []DeviceRun     `json:"devices"`
-	Plan         json.RawMessage `json:"plan,omitempty"` // a plan file, shown by RunDetail only
-}
-
-// DeviceRun is one device of a run.
-type DeviceRun struct {
-	Device      string       `json:"device"`
-	Phase       string       `json:"phase"`
-	PersistID   string       `json:"persist_id,omitempty"`
-	Error       string       `json:"error,omitempty"`
-	Transitions []Transition `json:"transitions,omitempty"`
-}
-
-// Transition is one phase a device entered.
-type Transition struct {
-	Phase  string    `json:"phase"`
-	At     time.Time `json:"at"`
-	Detail string    `json:"detail,omitempty"`
-}
+// Run is one apply as history shows it: the daemon API's document
+// (api.Run), so that a run reads the same from the daemon and from the state
+// folder; cmd fills it from the journal, with what only the state folder's
+// owner may read (persist ids, transition details, the plan).
+type Run = api.Run
 
 func toJSONRun(r Run, withPlan bool) Run {
 	if r.FinishedAt != nil {
 		r.Seconds = r.FinishedAt.Sub(r.StartedAt).Seconds()
 	}
 	if r.Devices == nil {
-		r.Devices = []DeviceRun{}
+		r.Devices = []api.RunDevice{}
 	}
 	if !withPlan || !json.Valid(r.Plan) {
 		r.Plan = nil

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netrecon/netrecon/api"
 )
 
 func sampleRun() Run {
@@ -16,12 +18,12 @@ func sampleRun() Run {
 		Plan:      []byte(`{"format_version":"1.0"}`),
 		StartedAt: t0, FinishedAt: &finished, Outcome: "rolled-back",
 		Summary: "rolled back: pe2-osa rejected the commit",
-		Devices: []DeviceRun{
-			{Device: "pe1-tyo", Phase: "cancelled", PersistID: "nr-7-pe1", Transitions: []Transition{
+		Devices: []api.RunDevice{
+			{Device: "pe1-tyo", Phase: "cancelled", PersistID: "nr-7-pe1", Transitions: []api.Transition{
 				{Phase: "locked", At: t0}, {Phase: "edited", At: t0.Add(20 * time.Millisecond)},
 				{Phase: "committed", At: t0.Add(35 * time.Millisecond)}, {Phase: "cancelled", At: t0.Add(900 * time.Millisecond), Detail: "pe2-osa failed"},
 			}},
-			{Device: "pe2-osa", Phase: "failed", Error: "commit: operation-failed: rejected", Transitions: []Transition{
+			{Device: "pe2-osa", Phase: "failed", Error: "commit: operation-failed: rejected", Transitions: []api.Transition{
 				{Phase: "locked", At: t0}, {Phase: "failed", At: t0.Add(40 * time.Millisecond), Detail: "commit: operation-failed: rejected"},
 			}},
 		},
@@ -81,7 +83,7 @@ func TestRunDetailMixed(t *testing.T) {
 	r.Outcome, r.Summary = "mixed", "mixed after 1.4 s: pe1-tyo on neither the old nor the new configuration (check by hand); back on the old: pe2-osa; failed: pe2-osa"
 	d := &r.Devices[0]
 	d.Phase = "mixed"
-	d.Transitions = append(d.Transitions, Transition{Phase: "mixed", At: *r.FinishedAt,
+	d.Transitions = append(d.Transitions, api.Transition{Phase: "mixed", At: *r.FinishedAt,
 		Detail: "pe1-tyo: mixed: running is not its configuration before the run after cancel and undo (1 differences; - /interfaces/interface[name=ge-0/0/7])"})
 	var b bytes.Buffer
 	if err := RunDetail(&b, "text", &r); err != nil {

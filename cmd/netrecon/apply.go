@@ -251,4 +251,6 @@ func newProgress(w io.Writer, tty bool, logger *slog.Logger) apply.Reporter {
 
 type ttyReporter struct{ p *views.Progress }
 
-func (r ttyReporter) Event(e apply.Event) { r.p.Event(views.ProgressEvent(e)) }
+func (r ttyReporter) Event(e apply.Event) {
+	r.p.Event(views.ProgressEvent{Device: e.Device, Phase: e.Phase, Elapsed: e.Elapsed, Detail: e.Detail})
+}

@@ -4,7 +4,7 @@ import "github.com/spf13/cobra"
 
 // commands lists the verbs. Each verb's constructor lives in its own file.
 func commands(a *app) []*cobra.Command {
-	return []*cobra.Command{
+	return append([]*cobra.Command{
 		newValidateCmd(a),
 		newRenderCmd(a),
 		newPlanCmd(a),
@@ -19,5 +19,8 @@ func commands(a *app) []*cobra.Command {
 		newCacheCmd(a),
 		newVersionCmd(a),
 		newEvaluateCmd(a),
-	}
+		newStatusCmd(a),
+		newDevicesCmd(a),
+		newServicesCmd(a),
+	}, newActionCmds(a)...)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/netrecon/netrecon/reconcile/daemon"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/views"
 )
@@ -96,22 +97,9 @@ func newHistoryCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// runView is a journal run as views shows it.
-func runView(r journal.Run) views.Run {
-	v := views.Run{ID: int64(r.ID), IntentCommit: r.IntentCommit, StartedBy: r.StartedBy, Atomic: r.Atomic,
-		StartedAt: r.StartedAt, Outcome: string(r.Outcome), Summary: r.Summary, Plan: r.Plan}
-	if !r.FinishedAt.IsZero() {
-		v.FinishedAt = &r.FinishedAt
-	}
-	for _, d := range r.Devices {
-		vd := views.DeviceRun{Device: d.Device, Phase: string(d.Phase), PersistID: d.PersistID, Error: d.Error}
-		for _, t := range d.Transitions {
-			vd.Transitions = append(vd.Transitions, views.Transition{Phase: string(t.Phase), At: t.At, Detail: t.Detail})
-		}
-		v.Devices = append(v.Devices, vd)
-	}
-	return v
-}
+// runView is a journal run as views shows it: the daemon API's document,
+// with what only the state folder's owner may read.
+func runView(r journal.Run) views.Run { return daemon.RunView(&r, true) }
 
 // runViews is runView over a list.
 func runViews(runs []journal.Run) []views.Run {

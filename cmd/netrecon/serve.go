@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -33,7 +34,11 @@ commit, heals or reports drift, and raises alarms for devices that keep failing.
 It serves /healthz, /readyz, /metrics, /api/v1/status, /api/v1/runs and
 /hooks/github on the config's listen address. The config is documented in
 docs/daemon.md; an invalid config is reported in full (file:line:col) and
-nothing starts (exit 1). SIGTERM or SIGINT stops it gracefully.`,
+nothing starts (exit 1). SIGTERM or SIGINT stops it gracefully.
+
+--once runs one pass and exits with its outcome: 0 every device is in sync
+(changed or not), 1 the pass or a device failed, 3 a guard deferred a device and
+nothing failed, 4 drift was reported and left in place (drift policy report).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if config == "" {
@@ -67,11 +72,7 @@ nothing starts (exit 1). SIGTERM or SIGINT stops it gracefully.`,
 			}
 			defer d.Close()
 			if once {
-				p := d.SyncOnce(ctx, daemon.ReasonOnce)
-				if p.Error != "" || len(p.Failed) > 0 {
-					return &exitError{code: 1, err: fmt.Errorf("pass %s: %s; failed: %v", p.ID, p.Error, p.Failed)}
-				}
-				return nil
+				return onceExit(d.SyncOnce(ctx, daemon.ReasonOnce))
 			}
 			if err := d.Run(ctx); err != nil {
 				return &exitError{code: 1, err: err}
@@ -81,7 +82,29 @@ nothing starts (exit 1). SIGTERM or SIGINT stops it gracefully.`,
 	}
 	cmd.Flags().StringVar(&config, "config", "", "the daemon's config file (see docs/daemon.md)")
 	cmd.Flags().BoolVar(&check, "check", false, "only check the config, then exit")
-	cmd.Flags().BoolVar(&once, "once", false, "run one pass and exit (status 1 if a device failed)")
+	cmd.Flags().BoolVar(&once, "once", false, "run one pass and exit: 0 in sync, 1 failed, 3 deferred, 4 drift reported")
 	cmd.Flags().StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	return cmd
+}
+
+// Exit codes of serve --once besides 0 and 1 (docs/daemon.md).
+const (
+	exitDeferred = 3 // a guard held a device back; nothing failed
+	exitDrift    = 4 // drift reported and left in place
+)
+
+// onceExit is the exit of serve --once after pass p, with a line that says
+// why when it is not 0.
+func onceExit(p *daemon.PassStatus) error {
+	switch p.Outcome() {
+	case daemon.PassError:
+		return &exitError{code: 1, err: fmt.Errorf("pass %s: %s", p.ID, p.Error)}
+	case daemon.PassFailed:
+		return &exitError{code: 1, err: fmt.Errorf("pass %s: failed: %s", p.ID, strings.Join(p.Failed, ", "))}
+	case daemon.PassDeferred:
+		return &exitError{code: exitDeferred, err: fmt.Errorf("pass %s: deferred by a guard: %s (nothing failed; the next pass retries)", p.ID, strings.Join(p.Deferred, ", "))}
+	case daemon.PassDrift:
+		return &exitError{code: exitDrift, err: fmt.Errorf("pass %s: drift reported and left in place on %s (netrecon heal, or change the intent)", p.ID, strings.Join(p.Drift, ", "))}
+	}
+	return nil
 }

@@ -73,6 +73,14 @@ func (r *Result) Summary() string {
 		return fmt.Sprintf("applied %d changes on %d of %d devices in %s; failed: %s", changes, ok, len(r.Devices), secs, strings.Join(failed, ", "))
 	case journal.RolledBack:
 		return fmt.Sprintf("rolled back %d changes on %d devices in %s; failed: %s", total, len(r.Devices), secs, strings.Join(failed, ", "))
+	case journal.Deferred:
+		var held []string
+		for _, d := range r.Devices {
+			if de := (*DeferredError)(nil); errors.As(d.Err, &de) {
+				held = append(held, d.Name+" ("+de.Reason+")")
+			}
+		}
+		return fmt.Sprintf("deferred, nothing changed: held back by a guard: %s", strings.Join(held, "; "))
 	case journal.Mixed:
 		// Never "rolled back" for a device that was not: name them first.
 		return fmt.Sprintf("mixed after %s: %s on neither the old nor the new configuration (check by hand); back on the old: %s; failed: %s",
@@ -337,13 +345,19 @@ func (e *engine) abort(ctx context.Context, txs []*txn, cause *txn) {
 }
 
 func (e *engine) event(t *txn, phase, detail string) {
-	e.log.Debug("apply", "device", t.name, "phase", phase, "detail", detail)
+	e.report(t, Event{Phase: phase, Detail: detail})
+}
+
+// report hands ev, about t, to the Reporter.
+func (e *engine) report(t *txn, ev Event) {
+	e.log.Debug("apply", "device", t.name, "phase", ev.Phase, "detail", ev.Detail)
 	if e.opts.Reporter == nil {
 		return
 	}
+	ev.Device, ev.Elapsed = t.name, time.Since(e.start)
 	e.repMu.Lock()
 	defer e.repMu.Unlock()
-	e.opts.Reporter.Event(Event{Device: t.name, Phase: phase, Elapsed: time.Since(e.start), Detail: detail})
+	e.opts.Reporter.Event(ev)
 }
 
 // persistID returns a fresh persist id: any session that knows it can

@@ -371,6 +371,13 @@ func TestGuardDefersChangeSet(t *testing.T) {
 			t.Errorf("%s: phase %s", d.Name, d.Phase)
 		}
 	}
+	// A guard's wait is no failure: the journal and its summary say deferred.
+	if res.Outcome != journal.Deferred || strings.Contains(res.Summary(), "failed") || !strings.Contains(res.Summary(), "pe002 (operator alice logged in)") {
+		t.Errorf("outcome %s, summary %q; want deferred naming pe002 and its reason, no failure", res.Outcome, res.Summary())
+	}
+	if run, err := j.Run(t.Context(), res.RunID); err != nil || run.Outcome != journal.Deferred {
+		t.Errorf("journaled outcome %v (%v), want deferred", run.Outcome, err)
+	}
 
 	// Without atomicity, the others go ahead.
 	res, err = Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Journal: j, Guard: guard, NoAtomic: true})

@@ -213,7 +213,8 @@ func (e *engine) lock(ctx context.Context, t *txn, ds string) error {
 		}
 		pause := backoff.Policy{Base: lockBackoffMin, Max: lockBackoffMax}.Jittered(attempt)
 		pause = max(min(pause, e.opts.LockWait-waited), time.Millisecond)
-		e.event(t, "lock-wait", fmt.Sprintf("%s locked by %s; retry in %s", ds, who, pause.Round(time.Millisecond)))
+		e.report(t, Event{Phase: "lock-wait", Detail: fmt.Sprintf("%s locked by %s; retry in %s", ds, who, pause.Round(time.Millisecond)),
+			Retry: pause, HeldBy: who})
 		if err := e.opts.Sleep(ctx, pause); err != nil {
 			return fmt.Errorf("%s: lock %s: waiting for %s: %w", t.name, ds, who, err)
 		}

@@ -204,7 +204,7 @@ func TestLogReporter(t *testing.T) {
 	var buf bytes.Buffer
 	LogReporter{Logger: slog.New(slog.NewTextHandler(&buf, nil))}.Event(Event{Device: "pe1", Phase: "lock-wait", Elapsed: 1500 * time.Millisecond, Detail: "candidate locked by session 7"})
 	LogReporter{}.Event(Event{Device: "pe1"}) // nil logger: discarded, no panic
-	for _, want := range []string{"device=pe1", "phase=lock-wait", "elapsed=1.5s", `detail="candidate locked by session 7"`} {
+	for _, want := range []string{"device=pe1", "phase=lock-wait", "elapsed_seconds=1.5", `detail="candidate locked by session 7"`} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("log line %q lacks %q", buf.String(), want)
 		}

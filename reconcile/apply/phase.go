@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/netrecon/netrecon/reconcile/journal"
@@ -68,7 +69,18 @@ func (t *txn) rollbackStep() string {
 // outcome decides the run's outcome from its devices' phases.
 func outcome(txs []*txn, noAtomic bool) journal.Outcome {
 	nDone, nBack, nOpen, nMixed := 0, 0, 0, 0
+	// A run that only a guard held back is deferred, not rolled back: it
+	// failed nothing, and history must not show it as a failure.
+	deferred, onlyDeferred := false, true
 	for _, t := range txs {
+		var de *DeferredError
+		var rb *RolledBackError
+		switch {
+		case errors.As(t.err, &de):
+			deferred = true
+		case t.err != nil && !errors.As(t.err, &rb):
+			onlyDeferred = false
+		}
 		switch t.phase {
 		case done:
 			nDone++
@@ -83,6 +95,8 @@ func outcome(txs []*txn, noAtomic bool) journal.Outcome {
 	switch {
 	case nMixed > 0:
 		return journal.Mixed // before anything else: a human must look
+	case deferred && onlyDeferred && nDone == 0 && nOpen == 0:
+		return journal.Deferred
 	case nDone == len(txs):
 		return journal.Applied
 	case nOpen > 0:

@@ -11,6 +11,10 @@ type Event struct {
 	Phase   string // "dial", "lock-wait", "locked", "edited", "committed", "checked" (read back equal), "verified", "confirmed", "cancelled", "undone", "failed", "skipped", "mixed", "done", "rollback-failed"
 	Elapsed time.Duration
 	Detail  string
+	// Retry is, for lock-wait, the pause before the next attempt; HeldBy
+	// the holder of the lock, as the device named it.
+	Retry  time.Duration
+	HeldBy string
 }
 
 // Reporter receives progress events. Apply serialises its calls.
@@ -28,5 +32,6 @@ func (r LogReporter) Event(e Event) {
 	if r.Logger == nil {
 		return
 	}
-	r.Logger.Info("apply", "device", e.Device, "phase", e.Phase, "elapsed", e.Elapsed.Round(time.Millisecond), "detail", e.Detail)
+	// Durations in seconds, as every netrecon log line has them.
+	r.Logger.Info("apply", "device", e.Device, "phase", e.Phase, "elapsed_seconds", e.Elapsed.Seconds(), "detail", e.Detail)
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netrecon/netrecon/api"
 	"github.com/netrecon/netrecon/reconcile/journal"
 )
 
@@ -35,23 +36,28 @@ const (
 	AlarmDeviceMixed AlarmKind = "device-mixed"
 )
 
-// Alarm is a condition that needs a human. It is raised once, notified once,
-// and cleared (and notified) when the condition ends.
+// Alarm is a condition that needs a human. It is raised once per episode,
+// notified once, and cleared (and notified) when the condition ends.
 type Alarm struct {
-	Kind     AlarmKind `json:"kind"`
-	Device   string    `json:"device,omitempty"`
-	Commit   string    `json:"commit,omitempty"`
-	Message  string    `json:"message"`
-	Failures int       `json:"failures,omitempty"`
-	Since    time.Time `json:"since"`
+	ID       int64 // the journal's
+	Kind     AlarmKind
+	Device   string
+	Commit   string
+	Message  string
+	Failures int
+	Since    time.Time
+	// An operator's acknowledgement: in hand, still active.
+	AckBy     string
+	AckReason string
+	AckAt     time.Time
 }
 
 func (a Alarm) key() string { return string(a.Kind) + "/" + a.Device }
 
 // Notification is the JSON body POSTed to Config.Notify.URL.
 type Notification struct {
-	Event string    `json:"event"` // "raised" or "cleared"
-	Alarm Alarm     `json:"alarm"`
+	Event string    `json:"event"` // raised, acknowledged or cleared
+	Alarm api.Alarm `json:"alarm"`
 	At    time.Time `json:"at"`
 }
 
@@ -67,36 +73,66 @@ type alarmSet struct {
 	notify  *notifier
 	now     func() time.Time
 	gauge   func(float64)
+	changed func() // the status snapshot is stale
 }
 
-// raise records a; it logs and notifies only when the alarm is new (or its
-// commit changed: a second bad commit is news).
+// news reports whether raising a over old (had: there is one) starts a new
+// episode, the only thing that is notified. The same condition raised again
+// — on the next pass, for a new commit, after a restart — is the same
+// episode, and its message is updated in silence. Only a refused commit
+// that another refused commit replaces is news: it names another commit
+// for the operator to look at.
+func news(old Alarm, had bool, a Alarm) bool {
+	if !had {
+		return true
+	}
+	return a.Kind == AlarmCommitRefused && old.Commit != a.Commit
+}
+
+// raise records a; it logs and notifies only when it starts an episode.
 func (s *alarmSet) raise(ctx context.Context, a Alarm) {
 	now := s.now()
 	s.mu.Lock()
 	old, had := s.alarms[a.key()]
+	isNews := news(old, had, a)
 	if had {
-		a.Since = old.Since
+		a.Since, a.ID = old.Since, old.ID
+		if !isNews {
+			a.AckBy, a.AckReason, a.AckAt = old.AckBy, old.AckReason, old.AckAt
+		}
 	} else {
 		a.Since = now
 	}
+	s.mu.Unlock()
+	ja := journal.Alarm{Kind: string(a.Kind), Device: a.Device, Commit: a.Commit, Message: a.Message, Failures: a.Failures, Since: a.Since}
+	if isNews && had {
+		// A new episode of a condition still active: the old one ends
+		// here, so that its acknowledgement does not cover the new one.
+		if err := s.journal.ClearAlarm(ctx, string(a.Kind), a.Device); err != nil {
+			s.log.Error("journal: clear alarm", "alarm", string(a.Kind), "device", a.Device, "err", err)
+		}
+		ja.Since, a.Since = now, now
+	}
+	if isNews {
+		ja.Raised = now
+	}
+	id, err := s.journal.RaiseAlarm(ctx, ja)
+	if err != nil {
+		s.log.Error("journal: record alarm", "alarm", string(a.Kind), "device", a.Device, "err", err)
+	} else {
+		a.ID = id
+	}
+	s.mu.Lock()
 	s.alarms[a.key()] = a
 	n := len(s.alarms)
 	s.mu.Unlock()
 	s.gauge(float64(n))
-	news := !had || old.Commit != a.Commit
-	ja := journal.Alarm{Kind: string(a.Kind), Device: a.Device, Commit: a.Commit, Message: a.Message, Failures: a.Failures, Since: a.Since}
-	if news {
-		ja.Raised = now
-	}
-	if err := s.journal.RaiseAlarm(ctx, ja); err != nil {
-		s.log.Error("journal: record alarm", "alarm", string(a.Kind), "device", a.Device, "err", err)
-	}
-	if !news {
+	s.changed()
+	if !isNews {
 		return
 	}
-	s.log.Error("alarm raised", "alarm", string(a.Kind), "device", a.Device, "commit", a.Commit, "failures", a.Failures, "msg", a.Message)
-	s.notify.send(Notification{Event: "raised", Alarm: a, At: s.now()})
+	s.log.Error("alarm raised", "alarm", string(a.Kind), "device", a.Device, "commit", a.Commit, "failures", a.Failures, "message", a.Message)
+	s.notify.send(Notification{Event: "raised", Alarm: apiAlarm(a, time.Time{}), At: now})
 }
 
 func (s *alarmSet) clear(ctx context.Context, kind AlarmKind, device string) {
@@ -110,11 +146,34 @@ func (s *alarmSet) clear(ctx context.Context, kind AlarmKind, device string) {
 		return
 	}
 	s.gauge(float64(n))
+	s.changed()
 	if err := s.journal.ClearAlarm(ctx, string(kind), device); err != nil {
 		s.log.Error("journal: clear alarm", "alarm", string(kind), "device", device, "err", err)
 	}
+	now := s.now()
 	s.log.Info("alarm cleared", "alarm", string(kind), "device", device, "commit", a.Commit)
-	s.notify.send(Notification{Event: "cleared", Alarm: a, At: s.now()})
+	s.notify.send(Notification{Event: "cleared", Alarm: apiAlarm(a, now), At: now})
+}
+
+// acknowledge records who took the active alarm id in hand, and why.
+// ErrNotFound (from the journal) when id is no active alarm.
+func (s *alarmSet) acknowledge(ctx context.Context, id int64, who, reason string) (Alarm, error) {
+	if err := s.journal.AcknowledgeAlarm(ctx, id, who, reason); err != nil {
+		return Alarm{}, err
+	}
+	now := s.now()
+	s.mu.Lock()
+	var a Alarm
+	for k, x := range s.alarms {
+		if x.ID == id {
+			x.AckBy, x.AckReason, x.AckAt = who, reason, now
+			s.alarms[k], a = x, x
+		}
+	}
+	s.mu.Unlock()
+	s.changed()
+	s.notify.send(Notification{Event: "acknowledged", Alarm: apiAlarm(a, time.Time{}), At: now})
+	return a, nil
 }
 
 func (s *alarmSet) has(kind AlarmKind, device string) bool {
@@ -136,7 +195,7 @@ func (s *alarmSet) list() []Alarm {
 }
 
 // restore puts back the alarms of the previous process without notifying
-// them again.
+// them again: they are the same episodes.
 func (s *alarmSet) restore(as []Alarm) {
 	s.mu.Lock()
 	for _, a := range as {

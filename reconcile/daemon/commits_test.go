@@ -50,8 +50,8 @@ func TestBadCommitsAreRefusedAndTheLastGoodOneKept(t *testing.T) {
 		t.Fatalf("pass on an invalid head: %+v", p)
 	}
 	st := d.Status()
-	if st.Commit != good || len(st.Alarms) != 1 || st.Alarms[0].Kind != AlarmCommitRefused || st.Alarms[0].Commit != bad {
-		t.Fatalf("status: commit %s alarms %+v", st.Commit, st.Alarms)
+	if st.TargetCommit != good || len(st.Alarms) != 1 || st.Alarms[0].Kind != string(AlarmCommitRefused) || st.Alarms[0].Commit != bad {
+		t.Fatalf("status: commit %s alarms %+v", st.TargetCommit, st.Alarms)
 	}
 	if n := rcv.wait(t, 1)[0]; n.Event != "raised" || n.Alarm.Commit != bad {
 		t.Errorf("notification: %+v", n)
@@ -82,7 +82,7 @@ func TestBadCommitsAreRefusedAndTheLastGoodOneKept(t *testing.T) {
 		t.Fatalf("pass on a rewritten history: %+v", p)
 	}
 	st = d.Status()
-	if len(st.Alarms) != 1 || st.Alarms[0].Kind != AlarmCommitRefused || st.Alarms[0].Commit != rewritten ||
+	if len(st.Alarms) != 1 || st.Alarms[0].Kind != string(AlarmCommitRefused) || st.Alarms[0].Commit != rewritten ||
 		!strings.Contains(st.Alarms[0].Message, "rewritten") {
 		t.Errorf("alarms: %+v", st.Alarms)
 	}
@@ -108,7 +108,7 @@ func TestUnreachableRepoAlarmsAndKeepsReconciling(t *testing.T) {
 			t.Fatalf("pass %d without the repo: %+v", i, p)
 		}
 	}
-	if st := d.Status(); len(st.Alarms) != 1 || st.Alarms[0].Kind != AlarmFetchFailing {
+	if st := d.Status(); len(st.Alarms) != 1 || st.Alarms[0].Kind != string(AlarmFetchFailing) {
 		t.Fatalf("alarms: %+v", st.Alarms)
 	}
 	if err := os.Rename(moved, orig); err != nil {

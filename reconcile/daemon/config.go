@@ -185,14 +185,45 @@ type WebhookConfig struct {
 	MaxBody int64 `yaml:"max_body"`
 }
 
-// APIConfig enables POST /api/v1/runs when TokenFile is set. Reads of
-// /api/v1/ need that token or ReadTokenFile's, unless OpenReads.
+// APIConfig says who may use /api/v1/. Each token has a scope: read (GET),
+// trigger (read, and POST /api/v1/runs) or write (trigger, and the operator
+// actions). TokenFile is a trigger token, ReadTokenFile a read token; Tokens
+// names more, each with the identity the journal records its actions under.
+// Reads need a token, unless OpenReads.
 type APIConfig struct {
 	TokenFile string `yaml:"token_file"`
 	// ReadTokenFile holds a token that may read /api/v1/ and do nothing else.
 	ReadTokenFile string `yaml:"read_token_file"`
 	// OpenReads serves /api/v1/ reads to anyone who reaches the listener.
 	OpenReads bool `yaml:"open_reads"`
+	// Tokens are named tokens with a scope.
+	Tokens []TokenConfig `yaml:"tokens"`
+}
+
+// TokenConfig is one named API token.
+type TokenConfig struct {
+	// Name is who the token is: the journal records it with every action
+	// (and the person the request names, for a shared token).
+	Name string `yaml:"name"`
+	// File holds the token (mode 0600).
+	File string `yaml:"file"`
+	// Scope is read, trigger or write.
+	Scope Scope `yaml:"scope"`
+}
+
+// Scope is what a token may do; each scope may do what the ones before it may.
+type Scope string
+
+const (
+	ScopeRead    Scope = "read"
+	ScopeTrigger Scope = "trigger"
+	ScopeWrite   Scope = "write"
+)
+
+// allows reports whether a token of scope s may do what need asks.
+func (s Scope) allows(need Scope) bool {
+	order := map[Scope]int{ScopeRead: 1, ScopeTrigger: 2, ScopeWrite: 3}
+	return order[s] >= order[need] && order[need] > 0
 }
 
 // Duration is a time.Duration written as "30s", "5m", "1h30m".
@@ -394,6 +425,11 @@ func (c *Config) resolvePaths(dir string) {
 			*p = filepath.Join(dir, *p)
 		}
 	}
+	for i := range c.API.Tokens {
+		if p := &c.API.Tokens[i].File; *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
 }
 
 // Check reports every problem of a Config built in code (LoadConfig checks
@@ -483,6 +519,25 @@ func (c *Config) check() diag.Diagnostics {
 	}
 	if c.API.OpenReads && c.API.ReadTokenFile != "" {
 		bad("api.open_reads", "set open_reads or read_token_file, not both: open reads need no token")
+	}
+	names := map[string]bool{}
+	for i, tk := range c.API.Tokens {
+		field := fmt.Sprintf("api.tokens[%d]", i)
+		switch {
+		case tk.Name == "":
+			bad(field+".name", "required: who the token is, as the journal records its actions")
+		case names[tk.Name] || tk.Name == tokenFileName || tk.Name == readTokenFileName:
+			bad(field+".name", "%q: a second token of that name", tk.Name)
+		}
+		names[tk.Name] = true
+		if tk.File == "" {
+			bad(field+".file", "required: the file that holds the token")
+		} else {
+			checkFile(bad, field+".file", tk.File)
+		}
+		if !tk.Scope.allows(ScopeRead) {
+			bad(field+".scope", "%q: want read, trigger or write", tk.Scope)
+		}
 	}
 	if c.Webhook.MaxBody < 1 {
 		bad("webhook.max_body", "%d: want a positive number of bytes", c.Webhook.MaxBody)

@@ -148,6 +148,23 @@ api:
 			},
 		},
 		{
+			name: "api tokens",
+			yaml: "repo: {url: file:///x}\nstate_dir: /tmp/x\napi:\n  tokens:\n    - {name: noc, file: /nonexistent/noc, scope: admin}\n    - {file: /nonexistent/x, scope: read}\n    - {name: noc, scope: write}\n",
+			want: []string{
+				`c.yaml:5:43: api.tokens[0].scope: invalid value "admin": must be one of "read", "trigger", "write"`,
+			},
+		},
+		{
+			name: "api tokens after decoding",
+			yaml: "repo: {url: file:///x}\nstate_dir: /tmp/x\napi:\n  tokens:\n    - {name: noc, file: /nonexistent/noc, scope: write}\n    - {file: /nonexistent/x, scope: read}\n    - {name: noc, scope: write}\n",
+			want: []string{
+				`api.tokens[0].file: stat /nonexistent/noc: no such file`,
+				`api.tokens[1].name: required`,
+				`api.tokens[2].name: "noc": a second token of that name`,
+				`api.tokens[2].file: required`,
+			},
+		},
+		{
 			name: "syntax",
 			yaml: "repo:\n  url: [\n",
 			want: []string{`c.yaml:2:1: did not find expected node content`},

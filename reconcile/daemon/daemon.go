@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -33,6 +34,10 @@ const (
 	// KeyCommit is the last good commit: the head the daemon accepted (signed,
 	// not rewritten, valid) and reconciles the network to.
 	KeyCommit = "daemon/commit"
+	// KeyAcceptedBase is a new base an operator accepted after the branch's
+	// history was rewritten, until the next pass takes it as the last good
+	// commit (accept-history).
+	KeyAcceptedBase = "daemon/accepted-base"
 )
 
 // DefaultShutdownGrace is how long a stopping daemon lets a pass in flight
@@ -86,9 +91,8 @@ type Daemon struct {
 	env     map[string]string // Config.Credentials.EnvFile
 
 	webhookSecret []byte
-	apiToken      []byte
-	readToken     []byte   // api.read_token_file: reads of /api/v1/ only
-	warnedFiles   sync.Map // insecure secret files already warned about
+	tokens        []apiToken // every token of api.*
+	warnedFiles   sync.Map   // insecure secret files already warned about
 	deliveries    *recentSet
 
 	wake chan struct{} // a trigger; capacity 1 coalesces triggers
@@ -104,17 +108,27 @@ type Daemon struct {
 	mu            sync.Mutex
 	pending       *PassStatus // the next pass, announced to triggers
 	current       *PassStatus
-	lastPass      *PassStatus // the last finished by this process
+	progress      *passProgress // of current, as the status shows it
+	lastPass      *PassStatus   // the last finished by this process
 	devices       map[string]journal.DeviceState
-	byDevice      map[string][]string // device → its services, at the last pass
-	services      []ServiceStatus
+	controls      map[string]journal.Control // operators' pauses and heals, by device
+	byDevice      map[string][]string        // device → its services, at the last pass
+	services      []serviceInfo              // of the intent at the last pass, by name
+	platforms     map[string]string          // device → platform, at the last pass
 	head          string
 	commit        string // last good commit
+	lastApplied   string // KeyLastApplied
+	accepted      string // KeyAcceptedBase
 	lastSync      time.Time
 	ready         bool
 	fetchFailures int
 	cache         *intentCache
 	recorded      map[string]string // device → desired fingerprint known to be in the journal
+
+	// version counts the changes of what the status shows; snap is the
+	// status as JSON at one version.
+	version atomic.Uint64
+	snap    snapshot
 }
 
 // New checks cfg, takes the state folder's lock, opens the journal and the
@@ -134,6 +148,8 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 		now:        opts.Now,
 		wake:       make(chan struct{}, 1),
 		devices:    map[string]journal.DeviceState{},
+		controls:   map[string]journal.Control{},
+		platforms:  map[string]string{},
 		recorded:   map[string]string{},
 		deliveries: newRecentSet(1024),
 	}
@@ -145,7 +161,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 	}
 	d.metrics = newMetrics(d.now, func() time.Time { d.mu.Lock(); defer d.mu.Unlock(); return d.lastSync })
 	d.notify = newNotifier(cfg.Notify.URL, cfg.Notify.Timeout.D(), opts.HTTPClient, d.log, func(r string) { d.metrics.notifications.WithLabelValues(r).Inc() })
-	d.alarms = &alarmSet{alarms: map[string]Alarm{}, log: d.log, notify: d.notify, now: d.now, gauge: d.metrics.alarms.Set}
+	d.alarms = &alarmSet{alarms: map[string]Alarm{}, log: d.log, notify: d.notify, now: d.now, gauge: d.metrics.alarms.Set, changed: d.changed}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -227,11 +243,24 @@ func (d *Daemon) readSecrets() error {
 	if d.webhookSecret, err = read("webhook.secret_file", d.cfg.Webhook.SecretFile); err != nil {
 		return err
 	}
-	if d.apiToken, err = read("api.token_file", d.cfg.API.TokenFile); err != nil {
-		return err
+	tokens := []struct {
+		field, name, path string
+		scope             Scope
+	}{{"api.token_file", tokenFileName, d.cfg.API.TokenFile, ScopeTrigger}, {"api.read_token_file", readTokenFileName, d.cfg.API.ReadTokenFile, ScopeRead}}
+	for i, t := range d.cfg.API.Tokens {
+		tokens = append(tokens, struct {
+			field, name, path string
+			scope             Scope
+		}{fmt.Sprintf("api.tokens[%d].file", i), t.Name, t.File, t.Scope})
 	}
-	if d.readToken, err = read("api.read_token_file", d.cfg.API.ReadTokenFile); err != nil {
-		return err
+	for _, t := range tokens {
+		v, err := read(t.field, t.path)
+		if err != nil {
+			return err
+		}
+		if v != nil {
+			d.tokens = append(d.tokens, apiToken{name: t.name, scope: t.scope, value: v})
+		}
 	}
 	if d.cfg.Signature.Keyring != "" {
 		b, err := os.ReadFile(d.cfg.Signature.Keyring)
@@ -274,13 +303,26 @@ func readEnvFile(path string) (map[string]string, error) {
 }
 
 // restore reads back what the previous process knew: the last good commit,
-// failure counts and back-offs, alarms (not notified again).
+// failure counts and back-offs, the nodes that differ, operators' pauses and
+// heals, alarms (not notified again: they are the same episodes).
 func (d *Daemon) restore(ctx context.Context) error {
-	commit, err := d.journal.State(ctx, KeyCommit)
-	if err != nil {
-		return fmt.Errorf("journal: %w", err)
+	for _, kv := range []struct {
+		key string
+		to  *string
+	}{{KeyCommit, &d.commit}, {KeyLastApplied, &d.lastApplied}, {KeyAcceptedBase, &d.accepted}} {
+		v, err := d.journal.State(ctx, kv.key)
+		if err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+		*kv.to = v
 	}
-	d.commit = commit
+	controls, err := d.journal.Controls(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range controls {
+		d.controls[c.Device] = c
+	}
 	states, err := d.journal.DeviceStates(ctx)
 	if err != nil {
 		return err
@@ -397,8 +439,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 		go func() { srvErr <- srv.Serve(ln) }()
 		d.log.Info("serving HTTP", "addr", ln.Addr().String())
 	}
+	started := d.now()
+	d.log.Info("daemon started", "branch", d.cfg.Repo.Branch, "repo", repoName(d.cfg.Repo), "state_dir", d.cfg.StateDir,
+		"listen", d.cfg.Listen, "poll_interval_seconds", d.cfg.PollInterval.D().Seconds(), "devices_known", len(d.devices))
 	d.recover(ctx)
 	err := d.loop(ctx)
+	defer func() {
+		d.log.Info("daemon stopped", "uptime_seconds", d.now().Sub(started).Seconds(), "cause", stopCause(ctx, err))
+	}()
 	if srv != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if e := srv.Shutdown(sctx); e != nil {
@@ -490,8 +538,12 @@ func (d *Daemon) runPass(stop context.Context, p *PassStatus, scope passScope) {
 	})
 	defer stopGrace()
 
-	log := d.log.With("run", p.ID, "reason", p.Reason)
+	// "pass" and "trigger", not "run" and "reason": the apply engine adds
+	// the journal's run, and lines about devices give their own reasons.
+	log := d.log.With("pass", p.ID, "trigger", string(p.Reason))
 	start := d.now()
+	d.startProgress(p)
+	defer d.endProgress()
 	// The pass fills a copy; readers of p (status, runs API) see it whole
 	// when the pass ends.
 	d.mu.Lock()
@@ -525,6 +577,7 @@ func (d *Daemon) runPass(stop context.Context, p *PassStatus, scope passScope) {
 	*p = work
 	last := work
 	d.lastPass = &last
+	d.changed()
 	if err == nil && p.Commit != "" {
 		// Ready means the network was compared with an accepted commit,
 		// not merely that a pass ended (a first head refused is not a sync).
@@ -533,13 +586,14 @@ func (d *Daemon) runPass(stop context.Context, p *PassStatus, scope passScope) {
 	}
 	d.current = nil
 	d.mu.Unlock()
+	outcome := work.Outcome()
+	d.metrics.passes.WithLabelValues(string(outcome)).Inc()
 	if err != nil {
-		d.metrics.passes.WithLabelValues("error").Inc()
-		log.Error("pass failed", "err", err, "elapsed", elapsed.Round(time.Millisecond).String())
+		log.Error("pass failed", "err", err, "seconds", elapsed.Seconds())
 	} else {
-		d.metrics.passes.WithLabelValues("ok").Inc()
 		d.metrics.lastSync.Set(float64(p.Finished.UnixNano()) / 1e9)
-		log.Info("pass done", "head", p.Head, "commit", p.Commit, "applied", len(p.Applied), "failed", len(p.Failed), "drift", len(p.Drift), "elapsed", elapsed.Round(time.Millisecond).String())
+		log.Info("pass done", "outcome", string(outcome), "head", p.Head, "commit", p.Commit, "applied", len(p.Applied), "failed", len(p.Failed),
+			"deferred", len(p.Deferred), "drift", len(p.Drift), "seconds", elapsed.Seconds())
 	}
 }
 
@@ -558,36 +612,6 @@ func (d *Daemon) Ready() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.ready
-}
-
-// Status is the daemon's status document (GET /api/v1/status).
-func (d *Daemon) Status() Status {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	st := Status{
-		Version:  1,
-		Branch:   d.cfg.Repo.Branch,
-		Head:     d.head,
-		Commit:   d.commit,
-		Ready:    d.ready,
-		LastSync: d.lastSync,
-		Devices:  []DeviceStatus{},
-		Services: append([]ServiceStatus{}, d.services...),
-		Alarms:   d.alarms.list(),
-		Deferred: []Deferral{},
-	}
-	if d.lastPass != nil {
-		cp := *d.lastPass
-		st.LastPass = &cp
-	}
-	for _, name := range sortedKeys(d.devices) {
-		ds := toDeviceStatus(d.devices[name], d.byDevice[name])
-		st.Devices = append(st.Devices, ds)
-		if ds.Deferred != nil {
-			st.Deferred = append(st.Deferred, *ds.Deferred)
-		}
-	}
-	return st
 }
 
 // passByID returns a copy of the pass with id: announced, running, or in
@@ -619,4 +643,23 @@ type intentCache struct {
 	commit  string
 	intent  *schema.Intent
 	desired map[string]*configtree.Tree
+}
+
+// repoName is the followed repo for a log line: its URL or path.
+func repoName(r RepoConfig) string {
+	if r.URL != "" {
+		return r.URL
+	}
+	return r.Path
+}
+
+// stopCause says why Run returned, for its last line.
+func stopCause(ctx context.Context, err error) string {
+	switch {
+	case err != nil:
+		return err.Error()
+	case context.Cause(ctx) != nil:
+		return context.Cause(ctx).Error()
+	}
+	return "stopped"
 }

@@ -33,13 +33,26 @@
 // daemon's own state, one row per device (state, failures, back-off,
 // deferral), per alarm (active and past) and per pass, so that several
 // replicas can later share one database. What the daemon holds in memory is
-// its copy of those rows; the API's types (Status, DeviceStatus, PassStatus)
-// are mapped from the journal's, not stored.
+// its copy of those rows; the API's documents (package api) are mapped from
+// them (view.go), never stored, and the status is a snapshot made once per
+// change of what it shows.
+//
+// The truth the status tells: a device in sync with an older commit than
+// the target is pending, never in-sync; each device keeps the nodes it
+// differs by (drift, or changes held back), so a service drifts or waits
+// only for its own nodes; a pass in progress shows its step and what each
+// device waits on; a guard's deferral is an outcome of its own; an alarm is
+// one episode, notified once, whatever the commits and restarts in between.
+//
+// Operators act through the API (actions.go), each action recorded in the
+// journal with who and why: accept a rewritten history from a named base,
+// heal now, acknowledge an alarm, pause and resume a device.
 //
 // The daemon imports no driver: cmd/netrecon hands it the Dialer (NETCONF)
 // and the SNMP guard's reader through Options, as it does for the CLI.
 //
-// The HTTP side (Handler) serves /healthz, /readyz, /metrics, the status and
-// runs API, and the GitHub push webhook. Config documents every setting; see
+// The HTTP side (Handler) serves /healthz, /readyz, /metrics, the API
+// (docs/openapi.yaml, checked against the handlers by a test), and the
+// GitHub push webhook. Config documents every setting; see
 // docs/daemon.md.
 package daemon

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netrecon/netrecon/api"
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/reconcile/guard"
 	"github.com/netrecon/netrecon/render"
@@ -97,7 +98,7 @@ func TestFailingDevicesRollForwardAlarmAndClear(t *testing.T) {
 		t.Errorf("alarms = %+v", st.Alarms)
 	}
 	for _, ds := range st.Devices {
-		if ds.Name != "pe3-sin" && (ds.State != StateFailing || ds.Failures != 2 || ds.NextRetry.IsZero()) {
+		if ds.Name != "pe3-sin" && (ds.State != api.StateFailing || ds.Failures != 2 || ds.NextRetry == nil) {
 			t.Errorf("%s: %+v", ds.Name, ds)
 		}
 	}
@@ -155,9 +156,9 @@ func TestOperatorSessionDefers(t *testing.T) {
 		t.Fatalf("pass with an operator logged in: %+v", p)
 	}
 	st := d.Status()
-	if len(st.Deferred) != 1 || st.Deferred[0].Device != "pe1-tyo" || st.Deferred[0].Guard != guard.NameOperatorSessions ||
-		!strings.Contains(st.Deferred[0].Reason, "alice") {
-		t.Errorf("deferred = %+v", st.Deferred)
+	if df := deferredOf(st); len(df) != 1 || df[0].Name != "pe1-tyo" || df[0].Deferral.Guard != guard.NameOperatorSessions ||
+		!strings.Contains(df[0].Deferral.Reason, "alice") {
+		t.Errorf("deferred = %+v", df)
 	}
 	if pe1.RPCCount("edit-config") != 0 {
 		t.Error("a deferred device was edited")
@@ -170,7 +171,7 @@ func TestOperatorSessionDefers(t *testing.T) {
 	if !slices.Equal(p.Applied, []string{"pe1-tyo"}) {
 		t.Fatalf("after logout: %+v", p)
 	}
-	if len(d.Status().Deferred) != 0 {
+	if len(deferredOf(d.Status())) != 0 {
 		t.Error("still deferred")
 	}
 	l.assertConverged()
@@ -186,8 +187,8 @@ func TestMaintenanceDefers(t *testing.T) {
 	if slices.Contains(p.Applied, "pe2-osa") || len(p.Failed) != 0 {
 		t.Fatalf("pass: %+v", p)
 	}
-	if st := d.Status(); len(st.Deferred) != 1 || st.Deferred[0].Guard != guard.NameMaintenance {
-		t.Errorf("deferred = %+v", st.Deferred)
+	if df := deferredOf(d.Status()); len(df) != 1 || df[0].Deferral.Guard != guard.NameMaintenance {
+		t.Errorf("deferred = %+v", df)
 	}
 	l.commit("pe2 back", map[string]string{"inventory/sim.yaml": inv})
 	if p := d.SyncOnce(context.Background(), "test"); !slices.Equal(p.Applied, []string{"pe2-osa"}) {
@@ -273,7 +274,7 @@ func TestDriftHealedOrReportedAndHumansConfigUntouched(t *testing.T) {
 		}
 	}
 	st := d.Status()
-	if len(st.Alarms) != 1 || st.Alarms[0].Kind != AlarmDrift || st.Alarms[0].Device != "pe2-osa" {
+	if len(st.Alarms) != 1 || st.Alarms[0].Kind != string(AlarmDrift) || st.Alarms[0].Device != "pe2-osa" {
 		t.Errorf("alarms = %+v", st.Alarms)
 	}
 	if w := do(t, d.Handler(), "GET", "/metrics", nil, nil); !strings.Contains(w.Body.String(), "netrecon_drift_nodes 1") {
@@ -330,9 +331,9 @@ func TestFreezeWindowDefersUntilItCloses(t *testing.T) {
 	d := l.start(Options{Now: func() time.Time { return *clock }})
 	p := d.SyncOnce(context.Background(), "test")
 	st := d.Status()
-	if len(p.Applied) != 0 || len(st.Deferred) != 3 || st.Deferred[0].Guard != guard.NameFreezeWindow ||
-		!st.Deferred[0].RetryAfter.Equal(time.Date(2026, 12, 27, 0, 0, 0, 0, time.UTC)) {
-		t.Fatalf("in the window: pass %+v deferred %+v", p, st.Deferred)
+	if df := deferredOf(st); len(p.Applied) != 0 || len(df) != 3 || df[0].Deferral.Guard != guard.NameFreezeWindow ||
+		df[0].Deferral.Until == nil || !df[0].Deferral.Until.Equal(time.Date(2026, 12, 27, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("in the window: pass %+v deferred %+v", p, df)
 	}
 	// The window ends in 2.5 days: the poll interval (1 h here) comes first.
 	if wait, retry := d.nextWait(); retry || wait != time.Hour {

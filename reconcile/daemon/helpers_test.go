@@ -13,6 +13,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/netrecon/netrecon/api"
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/drivers/netsim"
@@ -327,6 +328,17 @@ func fstestMap(files map[string][]byte) fs.FS {
 		m[k] = &fstest.MapFile{Data: v}
 	}
 	return m
+}
+
+// deferredOf lists the devices of st that a guard holds back.
+func deferredOf(st api.Status) []api.Device {
+	var out []api.Device
+	for _, d := range st.Devices {
+		if d.Deferral != nil {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func afterSeconds(n int) <-chan time.Time { return time.After(time.Duration(n) * time.Second) }

@@ -1,19 +1,19 @@
 package daemon
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/net/netutil"
 
+	"github.com/netrecon/netrecon/api"
+	"github.com/netrecon/netrecon/docs"
 	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/journal"
 )
@@ -51,224 +51,294 @@ func (d *Daemon) httpServer(ln net.Listener, lim httpLimits) (*http.Server, net.
 	return srv, netutil.LimitListener(ln, lim.MaxConns)
 }
 
-// Handler serves the daemon's HTTP endpoints:
+// Handler serves the daemon's HTTP endpoints; docs/openapi.yaml documents
+// every one of them (a test checks both ways), and docs/daemon.md says what
+// they are for:
 //
-//	GET  /healthz          200 while the process runs
-//	GET  /readyz           200 once a pass has completed, 503 before
-//	GET  /metrics          Prometheus metrics of this daemon
-//	GET  /api/v1/status    Status as JSON (read token)
-//	POST /api/v1/runs      trigger a pass (bearer token of api.token_file): 202 {"id": ...}
-//	GET  /api/v1/runs/{id} a pass ("p-...") or a journal run (a number) (read token)
-//	POST /hooks/github     GitHub push webhook (webhook.secret_file)
+//	GET  /healthz, /readyz, /metrics       no token
+//	GET  /api/v1/openapi.yaml              no token
+//	GET  /api/v1/status                    overview (read)
+//	GET  /api/v1/devices[/{name}]          devices, one with its differing nodes (read)
+//	GET  /api/v1/services[/{name}]         services, one with its nodes per device (read)
+//	GET  /api/v1/alarms                    active or past (?state=past), paged (read)
+//	GET  /api/v1/runs[/{id}]               apply runs, paged; one with changes and timings (read)
+//	POST /api/v1/runs                      trigger a pass (trigger)
+//	GET  /api/v1/passes[/{id}]             passes, paged; one with its runs (read)
+//	GET  /api/v1/actions                   the operators' actions, paged (read)
+//	POST /api/v1/actions/{action}          accept-history, heal, acknowledge, pause, resume (write)
+//	POST /hooks/github                     GitHub push webhook (webhook.secret_file)
 //
-// Every /api/v1/ read needs the token of api.read_token_file or of
-// api.token_file, unless api.open_reads is set. A refusal is answered at
-// once, before any body is read, and closes the connection.
+// A refusal is answered at once, before any body is read, and closes the
+// connection.
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if !d.Ready() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			w.Write([]byte("no pass has completed yet\n"))
-			return
-		}
-		w.Write([]byte("ok\n"))
-	})
-	mux.Handle("GET /metrics", d.metrics.handler())
-	mux.HandleFunc("GET /api/v1/status", d.reader(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, d.Status())
-	}))
-	mux.HandleFunc("POST /api/v1/runs", d.postRun)
-	mux.HandleFunc("GET /api/v1/runs/{id}", d.reader(d.getRun))
-	mux.HandleFunc("POST /hooks/github", d.githubHook)
+	for _, r := range d.routes() {
+		mux.Handle(r.pattern, r.handler)
+	}
 	return mux
+}
+
+// route is one endpoint of Handler.
+type route struct {
+	pattern string // "METHOD /path", as http.ServeMux takes it
+	handler http.Handler
+}
+
+// routes are Handler's endpoints, listed once so that the OpenAPI test
+// checks the very list the mux serves.
+func (d *Daemon) routes() []route {
+	text := func(f func(w http.ResponseWriter, r *http.Request)) http.Handler { return http.HandlerFunc(f) }
+	read := func(f func(http.ResponseWriter, *http.Request, caller)) http.Handler {
+		return d.authorize(ScopeRead, f)
+	}
+	rs := []route{
+		{"GET /healthz", text(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Write([]byte("ok\n"))
+		})},
+		{"GET /readyz", text(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			if !d.Ready() {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				w.Write([]byte("no pass has completed yet\n"))
+				return
+			}
+			w.Write([]byte("ok\n"))
+		})},
+		{"GET /metrics", d.metrics.handler()},
+		{"GET /api/v1/openapi.yaml", text(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/yaml")
+			w.Write(docs.OpenAPI)
+		})},
+		{"GET /api/v1/status", read(func(w http.ResponseWriter, r *http.Request, _ caller) {
+			d.writeStatus(w, r)
+		})},
+		{"GET /api/v1/devices", read(func(w http.ResponseWriter, r *http.Request, _ caller) {
+			writeJSON(w, http.StatusOK, d.devicesList())
+		})},
+		{"GET /api/v1/devices/{name}", read(func(w http.ResponseWriter, r *http.Request, _ caller) {
+			v, ok := d.device(r.PathValue("name"))
+			if !ok {
+				writeJSON(w, http.StatusNotFound, apiErr("no device "+r.PathValue("name")+" in the inventory"))
+				return
+			}
+			writeJSON(w, http.StatusOK, v)
+		})},
+		{"GET /api/v1/services", read(func(w http.ResponseWriter, r *http.Request, _ caller) {
+			writeJSON(w, http.StatusOK, d.servicesList())
+		})},
+		{"GET /api/v1/services/{name}", read(func(w http.ResponseWriter, r *http.Request, _ caller) {
+			v, ok := d.service(r.PathValue("name"))
+			if !ok {
+				writeJSON(w, http.StatusNotFound, apiErr("no service "+r.PathValue("name")+" in the intent"))
+				return
+			}
+			writeJSON(w, http.StatusOK, v)
+		})},
+		{"GET /api/v1/alarms", read(d.getAlarms)},
+		{"GET /api/v1/runs", read(d.getRuns)},
+		{"POST /api/v1/runs", d.authorize(ScopeTrigger, d.postRun)},
+		{"GET /api/v1/runs/{id}", read(d.getRun)},
+		{"GET /api/v1/passes", read(d.getPasses)},
+		{"GET /api/v1/passes/{id}", read(d.getPass)},
+		{"GET /api/v1/actions", read(d.getActions)},
+		{"POST /hooks/github", text(d.githubHook)},
+	}
+	for _, a := range d.actionHandlers() {
+		rs = append(rs, route{"POST /api/v1/actions/" + a.name, d.authorize(ScopeWrite, d.action(a))})
+	}
+	return rs
 }
 
 // writeJSON answers v as JSON. Any persist id in it is masked, wherever it
 // came from (an error text in a device's status, a pass error): the id lets
-// any session confirm or cancel a pending commit. newAPIRun masks the ids a
+// any session confirm or cancel a pending commit. apiRun masks the ids a
 // run knows too; this catches the ones no field list can foresee.
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		code, b = http.StatusInternalServerError, []byte(`{"error": "internal error: encoding the answer"}`)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	w.Write(append(persistIDForm.ReplaceAll(b, []byte("[persist id]")), '\n'))
+	writeRaw(w, code, append(maskPersistIDs(b), '\n'))
 }
 
 var persistIDForm = regexp.MustCompile(apply.PersistIDPattern)
 
-type apiError struct {
-	Error string `json:"error"`
-}
+func maskPersistIDs(b []byte) []byte { return persistIDForm.ReplaceAll(b, []byte("[persist id]")) }
 
-// authorized checks the bearer token against the API token in constant time.
-func (d *Daemon) authorized(r *http.Request) bool { return bearerIs(r, d.apiToken) }
+func apiErr(msg string) api.Error { return api.Error{Error: msg} }
 
-// bearerIs compares the request's bearer token with token in constant time.
-// Comparing SHA-256 digests keeps even the token's length from leaking
-// through timing. An empty token matches nothing.
-func bearerIs(r *http.Request, token []byte) bool {
-	if len(token) == 0 {
-		return false
-	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		return false
-	}
-	a, b := sha256.Sum256([]byte(strings.TrimSpace(got))), sha256.Sum256(token)
-	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
-}
-
-// reader lets a request through to h when it may read the API: open reads,
-// the read token, or the API token (which may do more than read).
-func (d *Daemon) reader(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if !d.cfg.API.OpenReads && !bearerIs(r, d.readToken) && !d.authorized(r) {
-			unauthorized(w, "missing or wrong bearer token: reads of /api/v1/ need the token of api.read_token_file or api.token_file (or api.open_reads: true)")
-			return
+// page reads ?limit= (1 to 500, default 50) and ?before= of a list.
+func page(r *http.Request) (before string, limit int, err error) {
+	limit = 50
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 500 {
+			return "", 0, fmt.Errorf("limit %q: want 1 to 500", s)
 		}
-		h(w, r)
+		limit = n
 	}
+	return r.URL.Query().Get("before"), limit, nil
 }
 
-// unauthorized answers 401 without reading the request's body. Closing the
-// connection is what keeps net/http from first reading (and discarding) up
-// to 256 KiB of an unread body before it sends the answer: a client that
-// trickles its body would otherwise hold its 401 back for as long as it
-// likes.
-func unauthorized(w http.ResponseWriter, msg string) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="netrecon"`)
-	w.Header().Set("Connection", "close")
-	writeJSON(w, http.StatusUnauthorized, apiError{msg})
+// pageID is page with a numeric before.
+func pageID(r *http.Request) (before int64, limit int, err error) {
+	s, limit, err := page(r)
+	if err != nil || s == "" {
+		return 0, limit, err
+	}
+	before, err = strconv.ParseInt(s, 10, 64)
+	if err != nil || before < 1 {
+		return 0, 0, fmt.Errorf("before %q: want the id a page's next_before gave", s)
+	}
+	return before, limit, nil
 }
 
-func (d *Daemon) postRun(w http.ResponseWriter, r *http.Request) {
-	if !d.authorized(r) {
-		unauthorized(w, "missing or wrong bearer token (api.token_file)")
-		return
-	}
+func (d *Daemon) postRun(w http.ResponseWriter, r *http.Request, _ caller) {
 	id := d.Trigger(ReasonAPI)
-	w.Header().Set("Location", "/api/v1/runs/"+id)
-	writeJSON(w, http.StatusAccepted, map[string]string{"id": id})
+	url := "/api/v1/passes/" + id
+	w.Header().Set("Location", url)
+	writeJSON(w, http.StatusAccepted, api.Triggered{ID: id, URL: url})
 }
 
-// runView is GET /api/v1/runs/{id}: a pass, with the journal runs its
-// applies recorded, or a journal run alone.
-type runView struct {
-	Pass *PassStatus `json:"pass,omitempty"`
-	Runs []apiRun    `json:"runs,omitempty"`
-}
-
-// apiRun is a journal run as the API shows it. It is a list of what may be
-// shown, not the journal's record minus what may not: persist ids let any
-// session confirm or cancel a pending commit, and the transitions' details
-// carry pre-images of managed configuration (plain commits), so neither is
-// here, nor the plan. `netrecon history show` on the state folder shows all.
-type apiRun struct {
-	ID           journal.RunID   `json:"id"`
-	IntentCommit string          `json:"intentCommit"`
-	StartedBy    string          `json:"startedBy"`
-	Atomic       bool            `json:"atomic"`
-	StartedAt    time.Time       `json:"startedAt"`
-	FinishedAt   time.Time       `json:"finishedAt,omitzero"`
-	Outcome      journal.Outcome `json:"outcome"`
-	Summary      string          `json:"summary"`
-	Devices      []apiDeviceRun  `json:"devices"`
-}
-
-type apiDeviceRun struct {
-	Device      string          `json:"device"`
-	Phase       journal.Phase   `json:"phase"`
-	Error       string          `json:"error,omitempty"`
-	Transitions []apiTransition `json:"transitions,omitempty"`
-}
-
-type apiTransition struct {
-	Phase journal.Phase `json:"phase"`
-	At    time.Time     `json:"at"`
-}
-
-// newAPIRun copies what may be shown of run; a persist id quoted in an error
-// or the summary (recovery names the one it could not settle) is masked.
-func newAPIRun(run *journal.Run) apiRun {
-	ids := persistIDs(run)
-	v := apiRun{ID: run.ID, IntentCommit: run.IntentCommit, StartedBy: run.StartedBy, Atomic: run.Atomic,
-		StartedAt: run.StartedAt, FinishedAt: run.FinishedAt, Outcome: run.Outcome, Summary: maskIDs(run.Summary, ids)}
-	for _, dr := range run.Devices {
-		a := apiDeviceRun{Device: dr.Device, Phase: dr.Phase, Error: maskIDs(dr.Error, ids)}
-		for _, t := range dr.Transitions {
-			a.Transitions = append(a.Transitions, apiTransition{Phase: t.Phase, At: t.At})
-		}
-		v.Devices = append(v.Devices, a)
-	}
-	return v
-}
-
-func persistIDs(run *journal.Run) []string {
-	var ids []string
-	for _, dr := range run.Devices {
-		if dr.PersistID != "" {
-			ids = append(ids, dr.PersistID)
-		}
-	}
-	return ids
-}
-
-func maskIDs(s string, ids []string) string {
-	for _, id := range ids {
-		s = strings.ReplaceAll(s, id, "[persist id]")
-	}
-	return s
-}
-
-func (d *Daemon) getRun(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	var v runView
-	var ids, persist []string
-	p, err := d.passByID(r.Context(), id)
+func (d *Daemon) getRuns(w http.ResponseWriter, r *http.Request, _ caller) {
+	before, limit, err := pageID(r)
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, apiError{"journal: " + err.Error()})
+		writeJSON(w, http.StatusBadRequest, apiErr(err.Error()))
 		return
 	}
-	if p != nil {
-		v.Pass = p
-		ids = p.RunIDs
-	} else if _, err := strconv.ParseInt(id, 10, 64); err == nil {
-		ids = []string{id}
-	} else {
-		writeJSON(w, http.StatusNotFound, apiError{"no such run: ids are p-... (passes) or numbers (journal runs)"})
+	runs, err := d.journal.RunsBefore(r.Context(), journal.RunID(before), limit+1)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, apiErr(err.Error()))
 		return
 	}
-	for _, s := range ids {
+	out := api.RunList{Runs: []api.Run{}}
+	for i := range runs[:min(len(runs), limit)] {
+		out.Runs = append(out.Runs, RunView(&runs[i], false))
+	}
+	if len(runs) > limit {
+		out.NextBefore = int64(runs[limit-1].ID)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (d *Daemon) getRun(w http.ResponseWriter, r *http.Request, _ caller) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, apiErr("no such run: runs are numbers; passes (p-...) are at /api/v1/passes/{id}"))
+		return
+	}
+	run, err := d.journal.Run(r.Context(), journal.RunID(id))
+	if errors.Is(err, journal.ErrNotFound) {
+		writeJSON(w, http.StatusNotFound, apiErr("no such run"))
+		return
+	}
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, apiErr(err.Error()))
+		return
+	}
+	writeJSON(w, http.StatusOK, RunView(run, false))
+}
+
+func (d *Daemon) getPasses(w http.ResponseWriter, r *http.Request, _ caller) {
+	before, limit, err := page(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, apiErr(err.Error()))
+		return
+	}
+	ps, err := d.journal.PassesBefore(r.Context(), before, limit+1)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, apiErr(err.Error()))
+		return
+	}
+	out := api.PassList{Passes: []api.Pass{}}
+	for _, p := range ps[:min(len(ps), limit)] {
+		out.Passes = append(out.Passes, apiPass(passStatus(p)))
+	}
+	if len(ps) > limit {
+		out.NextBefore = ps[limit-1].ID
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (d *Daemon) getPass(w http.ResponseWriter, r *http.Request, _ caller) {
+	p, err := d.passByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, apiErr(err.Error()))
+		return
+	}
+	if p == nil {
+		writeJSON(w, http.StatusNotFound, apiErr("no such pass: ids are p-..., from POST /api/v1/runs or a pass list"))
+		return
+	}
+	v := apiPass(*p)
+	var persist []string
+	for _, s := range p.RunIDs {
 		n, _ := strconv.ParseInt(s, 10, 64)
 		run, err := d.journal.Run(r.Context(), journal.RunID(n))
-		if err != nil {
-			if errors.Is(err, journal.ErrNotFound) && v.Pass == nil {
-				writeJSON(w, http.StatusNotFound, apiError{"no such run"})
-				return
-			}
-			if !errors.Is(err, journal.ErrNotFound) {
-				writeJSON(w, http.StatusInternalServerError, apiError{"journal: " + err.Error()})
-				return
-			}
+		if errors.Is(err, journal.ErrNotFound) {
 			continue
 		}
-		v.Runs = append(v.Runs, newAPIRun(run))
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, apiErr(err.Error()))
+			return
+		}
+		v.Runs = append(v.Runs, RunView(run, false))
 		persist = append(persist, persistIDs(run)...)
 	}
-	if v.Pass != nil {
-		// A pass's error quotes the apply's, which may name a persist id.
-		p := *v.Pass
-		p.Error = maskIDs(p.Error, persist)
-		v.Pass = &p
-	}
+	// A pass's error quotes the apply's, which may name a persist id.
+	v.Error = maskIDs(v.Error, persist)
 	writeJSON(w, http.StatusOK, v)
+}
+
+func (d *Daemon) getAlarms(w http.ResponseWriter, r *http.Request, _ caller) {
+	before, limit, err := pageID(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, apiErr(err.Error()))
+		return
+	}
+	out := api.AlarmList{Alarms: []api.Alarm{}}
+	switch r.URL.Query().Get("state") {
+	case "", "active":
+		for _, a := range d.alarms.list() {
+			out.Alarms = append(out.Alarms, apiAlarm(a, time.Time{}))
+		}
+	case "past":
+		as, err := d.journal.PastAlarms(r.Context(), before, limit+1)
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, apiErr(err.Error()))
+			return
+		}
+		for _, a := range as[:min(len(as), limit)] {
+			out.Alarms = append(out.Alarms, apiAlarm(alarmOf(a), a.Cleared))
+		}
+		if len(as) > limit {
+			out.NextBefore = as[limit-1].ID
+		}
+	default:
+		writeJSON(w, http.StatusBadRequest, apiErr("state: want active or past"))
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (d *Daemon) getActions(w http.ResponseWriter, r *http.Request, _ caller) {
+	before, limit, err := pageID(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, apiErr(err.Error()))
+		return
+	}
+	as, err := d.journal.Actions(r.Context(), journal.ActionID(before), limit+1)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, apiErr(err.Error()))
+		return
+	}
+	out := api.ActionList{Actions: []api.Action{}}
+	for _, a := range as[:min(len(as), limit)] {
+		out.Actions = append(out.Actions, apiAction(a, ""))
+	}
+	if len(as) > limit {
+		out.NextBefore = int64(as[limit-1].ID)
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netrecon/netrecon/api"
 )
 
 const (
@@ -108,13 +110,13 @@ func TestHTTPHealthMetricsStatusAndRuns(t *testing.T) {
 	}
 
 	auth := map[string]string{"Authorization": "Bearer " + testToken}
-	w = do(t, h, "GET", "/api/v1/runs/"+got.ID, nil, auth)
-	var rv runView
-	if err := json.Unmarshal(w.Body.Bytes(), &rv); err != nil || w.Code != 200 || rv.Pass == nil {
-		t.Fatalf("GET run = %d %s", w.Code, w.Body)
+	w = do(t, h, "GET", "/api/v1/passes/"+got.ID, nil, auth)
+	var rv api.Pass
+	if err := json.Unmarshal(w.Body.Bytes(), &rv); err != nil || w.Code != 200 || rv.ID != got.ID {
+		t.Fatalf("GET pass = %d %s", w.Code, w.Body)
 	}
-	if len(rv.Pass.Applied) > 0 && len(rv.Runs) == 0 {
-		t.Errorf("pass applied %v but lists no journal run: %s", rv.Pass.Applied, w.Body)
+	if len(rv.Applied) > 0 && len(rv.Runs) == 0 {
+		t.Errorf("pass applied %v but lists no journal run: %s", rv.Applied, w.Body)
 	}
 	for _, r := range rv.Runs {
 		if w := do(t, h, "GET", "/api/v1/runs/"+jsonNumber(r.ID), nil, auth); w.Code != 200 {
@@ -126,8 +128,8 @@ func TestHTTPHealthMetricsStatusAndRuns(t *testing.T) {
 	}
 
 	w = do(t, h, "GET", "/api/v1/status", nil, auth)
-	var st Status
-	if err := json.Unmarshal(w.Body.Bytes(), &st); err != nil || !st.Ready || len(st.Devices) != 3 || st.Commit == "" {
+	var st api.Status
+	if err := json.Unmarshal(w.Body.Bytes(), &st); err != nil || !st.Ready || len(st.Devices) != 3 || st.TargetCommit == "" {
 		t.Errorf("status = %s", w.Body)
 	}
 
@@ -258,8 +260,8 @@ func TestRunServesHTTPOnListen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var st Status
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || st.Version != 1 || !st.Ready {
+	var st api.Status
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || st.APIVersion != "v1" || !st.Ready {
 		t.Errorf("status over HTTP: %+v %v", st, err)
 	}
 }

@@ -197,7 +197,7 @@ func TestAPIReadsNeedToken(t *testing.T) {
 		{"GET", "/api/v1/status", testToken, 200},
 		{"GET", "/api/v1/runs/1", "", 401},
 		{"GET", "/api/v1/runs/99999", "read-only-token", 404},
-		{"POST", "/api/v1/runs", "read-only-token", 401},
+		{"POST", "/api/v1/runs", "read-only-token", 403}, // known, too small a scope
 		{"GET", "/healthz", "", 200},
 	} {
 		var hdr map[string]string

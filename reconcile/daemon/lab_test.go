@@ -61,8 +61,8 @@ func TestLabSNMPGuardDefersThenApplies(t *testing.T) {
 	ctx := context.Background()
 	p := d.SyncOnce(ctx, "test")
 	st := d.Status()
-	if len(p.Applied) != 0 || len(p.Failed) != 0 || len(st.Deferred) != 3 || st.Deferred[0].Guard != guard.NameSNMPUsers {
-		t.Fatalf("with maint=1: pass %+v, deferred %+v", p, st.Deferred)
+	if df := deferredOf(st); len(p.Applied) != 0 || len(p.Failed) != 0 || len(df) != 3 || df[0].Deferral.Guard != guard.NameSNMPUsers {
+		t.Fatalf("with maint=1: pass %+v, deferred %+v", p, df)
 	}
 	if l.editRPCs() != 0 {
 		t.Fatal("a deferred device was edited")
@@ -73,7 +73,7 @@ func TestLabSNMPGuardDefersThenApplies(t *testing.T) {
 	var applied []string
 	for deadline := time.Now().Add(30 * time.Second); len(applied) < 3; {
 		if time.Now().After(deadline) {
-			t.Fatalf("devices not applied within 30 s of maint=0: %v; status %+v", applied, d.Status().Deferred)
+			t.Fatalf("devices not applied within 30 s of maint=0: %v; status %+v", applied, deferredOf(d.Status()))
 		}
 		p := d.SyncOnce(ctx, "test")
 		applied = append(applied, p.Applied...)
@@ -84,8 +84,8 @@ func TestLabSNMPGuardDefersThenApplies(t *testing.T) {
 	}
 	slices.Sort(applied)
 	t.Logf("applied %v %s after maint=0 (snmpd caches ~5 s)", applied, time.Since(start).Round(100*time.Millisecond))
-	if len(d.Status().Deferred) != 0 {
-		t.Errorf("still deferred: %+v", d.Status().Deferred)
+	if df := deferredOf(d.Status()); len(df) != 0 {
+		t.Errorf("still deferred: %+v", df)
 	}
 	l.assertConverged()
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/netrecon/netrecon/api"
 )
 
 func TestFirstPassAppliesThenNothing(t *testing.T) {
@@ -34,11 +36,11 @@ func TestFirstPassAppliesThenNothing(t *testing.T) {
 	}
 	st := d.Status()
 	for _, ds := range st.Devices {
-		if ds.State != StateInSync {
+		if ds.State != api.StateInSync {
 			t.Errorf("%s: %s, want in-sync", ds.Name, ds.State)
 		}
 	}
-	if len(st.Services) == 0 || st.Commit != head || !strings.HasPrefix(st.LastPass.ID, "p-") {
+	if st.ServicesByState[api.StateInSync] == 0 || st.TargetCommit != head || st.AppliedCommit != head || !st.InSync || !strings.HasPrefix(st.LastPass.ID, "p-") {
 		t.Errorf("status: %+v", st)
 	}
 }

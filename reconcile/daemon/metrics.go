@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/netrecon/netrecon/api"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -17,6 +19,8 @@ type metrics struct {
 	driftNodes     prometheus.Gauge
 	alarms         prometheus.Gauge
 	deferred       prometheus.Gauge
+	deferrals      *prometheus.CounterVec
+	actions        *prometheus.CounterVec
 	applies        prometheus.Counter
 	applyFailures  prometheus.Counter
 	passes         *prometheus.CounterVec
@@ -28,9 +32,10 @@ type metrics struct {
 	commitRefusals prometheus.Counter
 }
 
-// deviceStates are the values of netrecon_devices{state}, all exported so a
-// dashboard sees zeros rather than gaps.
-var deviceStates = []DeviceState{StateInSync, StateApplied, StateDrift, StateDeferred, StateFailing, StateBackoff, StateUnknown}
+// The values of netrecon_devices{state} (api.States, the API's words) and
+// netrecon_reconcile_passes_total{result}, all exported so that a dashboard
+// sees zeros rather than gaps.
+var passOutcomes = []PassOutcome{PassOK, PassDrift, PassDeferred, PassFailed, PassError}
 
 func newMetrics(now func() time.Time, lastSync func() time.Time) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry(), lastSyncTime: lastSync}
@@ -49,9 +54,11 @@ func newMetrics(now func() time.Time, lastSync func() time.Time) *metrics {
 	})
 	m.alarms = prometheus.NewGauge(prometheus.GaugeOpts{Name: "netrecon_alarms", Help: "Alarms raised and not cleared."})
 	m.deferred = prometheus.NewGauge(prometheus.GaugeOpts{Name: "netrecon_deferred_devices", Help: "Devices a guard deferred in the last pass."})
+	m.deferrals = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "netrecon_deferrals_total", Help: "Device changes a guard deferred, by guard."}, []string{"guard"})
+	m.actions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "netrecon_operator_actions_total", Help: "Operator actions carried out, by action."}, []string{"action"})
 	m.applies = prometheus.NewCounter(prometheus.CounterOpts{Name: "netrecon_applies_total", Help: "Devices changed successfully."})
 	m.applyFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "netrecon_apply_failures_total", Help: "Device plans or applies that failed."})
-	m.passes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "netrecon_reconcile_passes_total", Help: "Reconcile passes by result."}, []string{"result"})
+	m.passes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "netrecon_reconcile_passes_total", Help: "Reconcile passes by outcome: ok, drift (reported), deferred, failed (a device), error (the pass)."}, []string{"result"})
 	m.panics = prometheus.NewCounter(prometheus.CounterOpts{Name: "netrecon_reconcile_panics_total", Help: "Panics recovered in a reconcile pass."})
 	m.commitRefusals = prometheus.NewCounter(prometheus.CounterOpts{Name: "netrecon_commit_refusals_total", Help: "Heads refused: unsigned, rewritten history or invalid intent."})
 	m.lastSync = prometheus.NewGauge(prometheus.GaugeOpts{Name: "netrecon_last_sync_timestamp_seconds", Help: "Unix time of the last pass that completed."})
@@ -67,11 +74,14 @@ func newMetrics(now func() time.Time, lastSync func() time.Time) *metrics {
 		}
 		return now().Sub(t).Seconds()
 	})
-	m.reg.MustRegister(m.passDuration, m.devices, m.driftNodes, m.alarms, m.deferred, m.applies, m.applyFailures,
+	m.reg.MustRegister(m.passDuration, m.devices, m.driftNodes, m.alarms, m.deferred, m.deferrals, m.actions, m.applies, m.applyFailures,
 		m.passes, m.panics, m.commitRefusals, m.lastSync, m.webhooks, m.notifications, since,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-	for _, s := range deviceStates {
-		m.devices.WithLabelValues(string(s))
+	for _, s := range api.States {
+		m.devices.WithLabelValues(s)
+	}
+	for _, o := range passOutcomes {
+		m.passes.WithLabelValues(string(o))
 	}
 	return m
 }

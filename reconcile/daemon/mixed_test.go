@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netrecon/netrecon/api"
 	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/render"
@@ -51,9 +52,9 @@ func TestMixedDeviceAlarmsAtOnce(t *testing.T) {
 	if !slices.Contains(p.Failed, "pe1-tyo") {
 		t.Fatalf("pass: applied %v failed %v (%s)", p.Applied, p.Failed, p.Error)
 	}
-	var mixed *Alarm
+	var mixed *api.Alarm
 	for _, a := range d.Status().Alarms {
-		if a.Kind == AlarmDeviceMixed && a.Device == "pe1-tyo" {
+		if a.Kind == string(AlarmDeviceMixed) && a.Device == "pe1-tyo" {
 			mixed = &a
 		}
 	}
@@ -65,7 +66,7 @@ func TestMixedDeviceAlarmsAtOnce(t *testing.T) {
 	}
 	found := false
 	for _, n := range rcv.wait(t, 1) {
-		found = found || n.Event == "raised" && n.Alarm.Kind == AlarmDeviceMixed && n.Alarm.Device == "pe1-tyo"
+		found = found || n.Event == "raised" && n.Alarm.Kind == string(AlarmDeviceMixed) && n.Alarm.Device == "pe1-tyo"
 	}
 	if !found {
 		t.Error("the device-mixed alarm was not notified")

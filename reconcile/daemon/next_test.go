@@ -19,6 +19,9 @@ func TestNext(t *testing.T) {
 	lockErr := errors.New("lock held by session 7")
 	failing1 := journal.DeviceState{Device: "pe1", State: "failing", Commit: "c0", Failures: 1, LastError: "x", NextRetry: before, Changed: before}
 	clearAll := []AlarmKind{AlarmDeviceFailing, AlarmDrift, AlarmDeviceMixed}
+	descr := journal.Node{Kind: journal.NodeDrift, Action: "update", Path: "/interfaces/interface[name=ge-0/0/1.101]/description",
+		Owners: []string{"acme-tokyo-hq"}, Live: "by hand", Desired: "ACME", Leaf: true}
+	pendingNode := journal.Node{Kind: journal.NodePending, Action: "create", Path: "/interfaces/interface[name=ge-0/0/2]", Owners: []string{"globex-osaka"}}
 	for _, tc := range []struct {
 		name string
 		st   journal.DeviceState
@@ -84,12 +87,23 @@ func TestNext(t *testing.T) {
 		r:    devResult{state: StateApplied, commit: "c1"},
 		want: transition{state: journal.DeviceState{Device: "pe1", State: "applied", Commit: "c1", Changed: now}, clear: clearAll},
 	}, {
-		name: "drift reported",
+		name: "drift reported: the alarm names the paths, their owners and the values",
 		st:   journal.DeviceState{Device: "pe1", State: "in-sync", Commit: "c1", Changed: before},
-		r:    devResult{state: StateDrift, changes: 3, driftNodes: 3, commit: "c1"},
-		want: transition{state: journal.DeviceState{Device: "pe1", State: "drift", Commit: "c1", DriftNodes: 3, Changed: now},
+		r:    devResult{state: StateDrift, changes: 1, driftNodes: 1, commit: "c1", nodes: []journal.Node{descr}},
+		want: transition{state: journal.DeviceState{Device: "pe1", State: "drift", Commit: "c1", DriftNodes: 1, Changed: now, Nodes: []journal.Node{descr}},
 			raise: []Alarm{{Kind: AlarmDrift, Device: "pe1", Commit: "c1",
-				Message: "3 managed nodes changed on the device by hand; drift policy is report"}}},
+				Message: `pe1: 1 managed node changed by hand: update /interfaces/interface[name=ge-0/0/1.101]/description (acme-tokyo-hq) is "by hand", intent "ACME"; drift policy is report, so it was left in place`}}},
+	}, {
+		name: "waiting out a back-off: what it differed by still stands",
+		st:   journal.DeviceState{Device: "pe1", State: "failing", Failures: 1, NextRetry: before, Changed: before, Nodes: []journal.Node{pendingNode}},
+		r:    devResult{state: StateBackoff, commit: "c1"},
+		want: transition{state: journal.DeviceState{Device: "pe1", State: "backoff", Failures: 1, NextRetry: before, Changed: now, Nodes: []journal.Node{pendingNode}}},
+	}, {
+		name: "failing: the changes held back are kept as pending nodes",
+		st:   journal.DeviceState{Device: "pe1", State: "in-sync", Changed: before},
+		r:    devResult{state: StateFailing, err: lockErr, commit: "c1", nodes: []journal.Node{pendingNode}},
+		want: transition{state: journal.DeviceState{Device: "pe1", State: "failing", Failures: 1, LastError: lockErr.Error(),
+			NextRetry: now.Add(time.Minute), Changed: now, Nodes: []journal.Node{pendingNode}}},
 	}, {
 		name: "not looked at (keep): nothing changes",
 		st:   failing1,

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netrecon/netrecon/api"
 	"github.com/netrecon/netrecon/backoff"
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/gitsrc"
@@ -37,6 +38,10 @@ type passState struct {
 	plan    *plan.Plan
 	toApply []string
 	drift   map[string]int // device → drifted nodes seen
+	// nodes are what each planned device differs by: drift, or the
+	// intent's changes while they are not applied.
+	nodes   map[string][]journal.Node
+	heals   map[string]time.Time // devices an operator asked to heal, and when
 	results map[string]devResult
 }
 
@@ -49,9 +54,11 @@ type devResult struct {
 	deferred *Deferral
 	changes  int
 	mixed    bool // left on neither side by a rollback: alarm at once
-	// Filled by record: the pass's commit and the drifted nodes it saw.
+	// Filled by record: the pass's commit, the drifted nodes it saw, and
+	// the nodes that differ.
 	commit     string
 	driftNodes int
+	nodes      []journal.Node
 }
 
 // step is one step of a pass. done ends the pass early without error.
@@ -74,7 +81,8 @@ func (d *Daemon) steps() []step {
 }
 
 func newPassState(p *PassStatus, log *slog.Logger, scope passScope) *passState {
-	return &passState{p: p, log: log, scope: scope, drift: map[string]int{}, results: map[string]devResult{}}
+	return &passState{p: p, log: log, scope: scope, drift: map[string]int{}, nodes: map[string][]journal.Node{},
+		heals: map[string]time.Time{}, results: map[string]devResult{}}
 }
 
 func (d *Daemon) pass(ctx context.Context, log *slog.Logger, p *PassStatus, scope passScope) error {
@@ -82,6 +90,7 @@ func (d *Daemon) pass(ctx context.Context, log *slog.Logger, p *PassStatus, scop
 	var err error
 	for _, st := range d.steps() {
 		var done bool
+		d.stepProgress(stepNames[st.name], s.head, s.commit)
 		done, err = st.run(ctx, s)
 		if err != nil {
 			err = fmt.Errorf("%s: %w", st.name, err)
@@ -91,6 +100,7 @@ func (d *Daemon) pass(ctx context.Context, log *slog.Logger, p *PassStatus, scop
 			break
 		}
 	}
+	d.stepProgress("record", s.head, s.commit)
 	d.record(context.WithoutCancel(ctx), s)
 	return err
 }
@@ -137,8 +147,23 @@ func (d *Daemon) fetch(ctx context.Context, s *passState) (bool, error) {
 // last good commit, with an alarm that names the refused one.
 func (d *Daemon) check(ctx context.Context, s *passState) (bool, error) {
 	d.mu.Lock()
-	good := d.commit
+	good, accepted := d.commit, d.accepted
 	d.mu.Unlock()
+	if accepted != "" {
+		// An operator accepted a rewritten history from this base on: it
+		// is the last good commit now, and the head must advance from it
+		// under the signature policy like any other.
+		if err := d.journal.SetState(ctx, KeyCommit, accepted); err != nil {
+			return false, fmt.Errorf("journal: %w", err)
+		}
+		if err := d.journal.SetState(ctx, KeyAcceptedBase, ""); err != nil {
+			return false, fmt.Errorf("journal: %w", err)
+		}
+		d.mu.Lock()
+		d.commit, d.accepted, good = accepted, "", accepted
+		d.mu.Unlock()
+		s.log.Info("history accepted: new base", "commit", accepted)
+	}
 	s.commit = s.head
 	if s.head == good {
 		return false, nil
@@ -154,6 +179,8 @@ func (d *Daemon) check(ctx context.Context, s *passState) (bool, error) {
 	case errors.As(err, &unsigned):
 		refused = unsigned.Commit
 	case errors.As(err, &rewritten):
+		err = fmt.Errorf("%w. If the new history is meant, accept it: netrecon accept-history --commit %s --reason \"...\" "+
+			"(or POST /api/v1/actions/accept-history with a write token), naming the commit the network may move to", err, short(s.head))
 	default:
 		return false, err // the mirror could not tell: try again next pass
 	}
@@ -287,6 +314,18 @@ func (d *Daemon) planDue(ctx context.Context, s *passState) (bool, error) {
 			st = journal.DeviceState{Device: dev.Name, State: string(StateUnknown), Changed: now}
 			d.devices[dev.Name] = st
 		}
+		ctl := d.controls[dev.Name]
+		if ctl.Paused() {
+			// An operator's pause: not read, not changed, left as it is.
+			s.results[dev.Name] = devResult{state: DeviceState(st.State), keep: true}
+			continue
+		}
+		if ctl.Heal() {
+			// Heal now: due whatever its back-off or guard said.
+			s.heals[dev.Name] = ctl.HealAt
+			s.due = append(s.due, dev.Name)
+			continue
+		}
 		if r, ok := notDue(st, s.scope, s.commit, now); ok {
 			s.results[dev.Name] = r
 		} else {
@@ -338,12 +377,17 @@ func (d *Daemon) sortPlan(ctx context.Context, s *passState) (bool, error) {
 				continue
 			}
 			if !drift {
+				s.nodes[pd.Name] = nodesOf(pd, journal.NodePending)
 				s.toApply = append(s.toApply, pd.Name)
 				continue
 			}
 			s.drift[pd.Name] = len(pd.Changes)
+			s.nodes[pd.Name] = nodesOf(pd, journal.NodeDrift)
 			policy := d.driftPolicy(pd)
-			s.log.Warn("drift: managed nodes changed on the device", "device", pd.Name, "nodes", len(pd.Changes), "policy", string(policy))
+			if _, asked := s.heals[pd.Name]; asked {
+				policy = Heal // an operator's heal now overrides report
+			}
+			s.log.Warn("drift: managed nodes changed on the device", "device", pd.Name, "nodes", len(pd.Changes), "paths", paths(s.nodes[pd.Name], 5), "policy", string(policy))
 			if policy == Heal {
 				s.toApply = append(s.toApply, pd.Name)
 				continue
@@ -520,7 +564,7 @@ func (d *Daemon) applyOptions(s *passState) apply.Options {
 		LockWait:       d.cfg.LockWait.D(),
 		ConfirmTimeout: d.cfg.ConfirmTimeout.D(),
 		Guard:          d.guard(),
-		Reporter:       apply.LogReporter{Logger: s.log},
+		Reporter:       progressReporter{d: d, log: apply.LogReporter{Logger: s.log}},
 		Logger:         s.log,
 		StartedBy:      "daemon:" + s.p.ID,
 		IntentCommit:   s.commit,
@@ -551,12 +595,16 @@ func (ru rules) next(st journal.DeviceState, r devResult, now time.Time) transit
 	}
 	n := &t.state
 	n.DeferGuard, n.DeferReason, n.DeferUntil = "", "", time.Time{}
-	n.DriftNodes = r.driftNodes
+	if r.state != StateBackoff || r.replan {
+		// A device waiting out its back-off was not looked at: what it
+		// differed by last time still stands.
+		n.DriftNodes, n.Nodes = r.driftNodes, r.nodes
+	}
 	switch r.state {
 	case StateInSync, StateApplied:
 		n.Failures, n.LastError, n.NextRetry = 0, "", time.Time{}
 		n.Commit = r.commit
-		n.DriftNodes = 0 // healed, or none
+		n.DriftNodes, n.Nodes = 0, nil // healed, or none
 		t.clear = []AlarmKind{AlarmDeviceFailing, AlarmDrift, AlarmDeviceMixed}
 	case StateFailing:
 		n.Failures++
@@ -574,7 +622,7 @@ func (ru rules) next(st journal.DeviceState, r devResult, now time.Time) transit
 		}
 	case StateDrift:
 		t.raise = append(t.raise, Alarm{Kind: AlarmDrift, Device: st.Device, Commit: r.commit,
-			Message: fmt.Sprintf("%d managed nodes changed on the device by hand; drift policy is report", r.changes)})
+			Message: driftMessage(st.Device, r.nodes, r.changes)})
 	}
 	if r.replan {
 		n.LastError = r.err.Error()
@@ -602,7 +650,7 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 	}
 	var done []decided
 	allGood := s.intent != nil && len(s.results) == len(s.intent.Devices)
-	counts := map[DeviceState]int{}
+	counts := map[string]int{}
 	driftNodes, deferred := 0, 0
 	d.mu.Lock()
 	for name, r := range s.results {
@@ -610,7 +658,7 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 		if !ok {
 			continue
 		}
-		r.commit, r.driftNodes = s.commit, s.drift[name]
+		r.commit, r.driftNodes, r.nodes = s.commit, s.drift[name], s.nodes[name]
 		t := ru.next(prev, r, now)
 		d.devices[name] = t.state
 		allGood = allGood && good(t.state)
@@ -621,7 +669,7 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 	if s.intent != nil {
 		for _, dev := range s.intent.Devices {
 			if st, ok := d.devices[dev.Name]; ok {
-				counts[DeviceState(st.State)]++
+				counts[viewState(st, d.controls[dev.Name], s.commit)]++
 				driftNodes += st.DriftNodes
 				if st.DeferGuard != "" {
 					deferred++
@@ -629,14 +677,26 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 			}
 		}
 		d.byDevice = map[string][]string{}
+		d.services = make([]serviceInfo, 0, len(s.intent.Services))
 		for _, svc := range s.intent.Services {
 			for _, dn := range svc.Devices {
 				d.byDevice[dn] = append(d.byDevice[dn], svc.Name)
 			}
+			d.services = append(d.services, serviceInfo{name: svc.Name, kind: svc.Kind, devices: slices.Clone(svc.Devices)})
 		}
-		d.services = serviceStatus(s.intent, d.devices)
+		slices.SortFunc(d.services, func(a, b serviceInfo) int { return strings.Compare(a.name, b.name) })
+		d.platforms = make(map[string]string, len(s.intent.Devices))
+		for _, dev := range s.intent.Devices {
+			d.platforms[dev.Name] = dev.Platform
+		}
+		for name := range d.devices {
+			if d.controls[name].Paused() {
+				allGood = false // a paused device is not known to be in sync
+			}
+		}
 	}
 	d.mu.Unlock()
+	d.changed()
 
 	slices.SortFunc(done, func(a, b decided) int { return strings.Compare(a.t.state.Device, b.t.state.Device) })
 	states := make([]journal.DeviceState, 0, len(done))
@@ -660,7 +720,9 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 			s.p.Failed = append(s.p.Failed, name)
 			s.log.Warn("device failed", "device", name, "failures", st.Failures, "retry_at", st.NextRetry, "err", x.r.err)
 		case StateDeferred:
-			s.log.Info("device deferred by a guard", "device", name, "guard", st.DeferGuard, "reason", st.DeferReason)
+			s.p.Deferred = append(s.p.Deferred, name)
+			d.metrics.deferrals.WithLabelValues(st.DeferGuard).Inc()
+			s.log.Info("device deferred by a guard", "device", name, "guard", st.DeferGuard, "reason", st.DeferReason, "until", st.DeferUntil)
 		case StateDrift:
 			s.p.Drift = append(s.p.Drift, name)
 		}
@@ -677,35 +739,68 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 	if err := d.journal.SetDeviceStates(ctx, states); err != nil {
 		s.log.Error("journal: record device states", "err", err)
 	}
-	for _, st := range deviceStates {
-		d.metrics.devices.WithLabelValues(string(st)).Set(float64(counts[st]))
+	for _, st := range api.States {
+		d.metrics.devices.WithLabelValues(st).Set(float64(counts[st]))
 	}
 	d.metrics.driftNodes.Set(float64(driftNodes))
 	d.metrics.deferred.Set(float64(deferred))
 	if allGood && s.commit != "" {
 		if err := d.journal.SetState(ctx, KeyLastApplied, s.commit); err != nil {
 			s.log.Error("journal: record last applied commit", "err", err)
+		} else {
+			d.mu.Lock()
+			d.lastApplied = s.commit
+			d.mu.Unlock()
 		}
 	}
+	d.settleHeals(ctx, s)
+	d.changed()
+}
+
+// settleHeals ends the operators' heal requests this pass carried out:
+// each device asked for was planned, and applied or found in sync, or
+// failed or deferred (its state says which). A request made again during
+// the pass stays for the next.
+func (d *Daemon) settleHeals(ctx context.Context, s *passState) {
+	for name, at := range s.heals {
+		r, ok := s.results[name]
+		if !ok {
+			continue
+		}
+		if err := d.journal.HealDone(ctx, name, at); err != nil {
+			s.log.Error("journal: settle heal", "device", name, "err", err)
+			continue
+		}
+		d.mu.Lock()
+		if c := d.controls[name]; c.HealAt.Equal(at) {
+			c.HealBy, c.HealReason, c.HealAt = "", "", time.Time{}
+			if c.Paused() {
+				d.controls[name] = c
+			} else {
+				delete(d.controls, name)
+			}
+		}
+		d.mu.Unlock()
+		s.log.Info("heal carried out", "device", name, "state", string(r.state))
+	}
+}
+
+// paths lists at most n of nodes' paths, for a log line.
+func paths(nodes []journal.Node, n int) []string {
+	var out []string
+	for i, x := range nodes {
+		if i == n {
+			out = append(out, "...")
+			break
+		}
+		out = append(out, x.Path)
+	}
+	return out
 }
 
 // backoff is Retry.Base doubled per failure after the first, at most Retry.Max.
 func (d *Daemon) backoff(failures int) time.Duration {
 	return backoff.Policy{Base: d.cfg.Retry.Base.D(), Max: d.cfg.Retry.Max.D()}.Delay(failures)
-}
-
-func serviceStatus(in *schema.Intent, devices map[string]journal.DeviceState) []ServiceStatus {
-	out := make([]ServiceStatus, 0, len(in.Services))
-	for _, svc := range in.Services {
-		ss := ServiceStatus{Name: svc.Name, State: StateInSync, Devices: slices.Clone(svc.Devices)}
-		for _, dn := range svc.Devices {
-			if ds, ok := devices[dn]; ok && DeviceState(ds.State).rank() > ss.State.rank() {
-				ss.State = DeviceState(ds.State)
-			}
-		}
-		out = append(out, ss)
-	}
-	return out
 }
 
 func short(commit string) string {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netrecon/netrecon/api"
 	"github.com/netrecon/netrecon/bench/intentgen"
 	"github.com/netrecon/netrecon/reconcile/guard"
 )
@@ -144,13 +145,13 @@ func TestSoak(t *testing.T) {
 			for _, f := range faults {
 				ds := deviceStatus(st, f.dev)
 				switch {
-				case f.class == "lock" && ds.State == StateFailing && strings.Contains(ds.LastError, "lock"):
+				case f.class == "lock" && ds.State == api.StateFailing && strings.Contains(ds.LastError, "lock"):
 					show("lock", f.dev)
-				case f.class == "reject" && ds.State == StateFailing && strings.Contains(ds.LastError, "commit check failed"):
+				case f.class == "reject" && ds.State == api.StateFailing && strings.Contains(ds.LastError, "commit check failed"):
 					show("reject", f.dev)
 				case f.class == "drop" && in(f.dev, func(p PassStatus) []string { return p.Failed }):
 					show("drop", f.dev)
-				case f.class == "operator" && ds.Deferred != nil && ds.Deferred.Guard == guard.NameOperatorSessions:
+				case f.class == "operator" && ds.Deferral != nil && ds.Deferral.Guard == guard.NameOperatorSessions:
 					show("operator", f.dev)
 				case f.class == "drift" && in(f.dev, func(p PassStatus) []string { return p.Healed }):
 					show("drift", f.dev)
@@ -187,7 +188,7 @@ func TestSoak(t *testing.T) {
 		p := waitPass(t, d, d.Trigger("soak"))
 		passes++
 		st := d.Status()
-		if len(p.Failed) == 0 && len(st.Alarms) == 0 && len(st.Deferred) == 0 && allInSync(st) {
+		if len(p.Failed) == 0 && len(st.Alarms) == 0 && len(deferredOf(st)) == 0 && allInSync(st) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -247,27 +248,27 @@ func clearFaults(l *lab, faults []fault) {
 	}
 }
 
-func deviceStatus(st Status, name string) DeviceStatus {
+func deviceStatus(st api.Status, name string) api.Device {
 	for _, ds := range st.Devices {
 		if ds.Name == name {
 			return ds
 		}
 	}
-	return DeviceStatus{}
+	return api.Device{}
 }
 
-func hasAlarm(st Status, kind AlarmKind, dev string) bool {
+func hasAlarm(st api.Status, kind AlarmKind, dev string) bool {
 	for _, a := range st.Alarms {
-		if a.Kind == kind && a.Device == dev {
+		if a.Kind == string(kind) && a.Device == dev {
 			return true
 		}
 	}
 	return false
 }
 
-func allInSync(st Status) bool {
+func allInSync(st api.Status) bool {
 	for _, ds := range st.Devices {
-		if ds.State != StateInSync && ds.State != StateApplied {
+		if ds.State != api.StateInSync && ds.State != api.StateApplied {
 			return false
 		}
 	}

@@ -20,7 +20,7 @@ import (
 func (d *Daemon) githubHook(w http.ResponseWriter, r *http.Request) {
 	if len(d.webhookSecret) == 0 {
 		d.metrics.webhooks.WithLabelValues("disabled").Inc()
-		writeJSON(w, http.StatusNotFound, apiError{"webhook not enabled (webhook.secret_file)"})
+		writeJSON(w, http.StatusNotFound, apiErr("webhook not enabled (webhook.secret_file)"))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, d.cfg.Webhook.MaxBody))
@@ -28,16 +28,16 @@ func (d *Daemon) githubHook(w http.ResponseWriter, r *http.Request) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			d.metrics.webhooks.WithLabelValues("too-large").Inc()
-			writeJSON(w, http.StatusRequestEntityTooLarge, apiError{"body over webhook.max_body"})
+			writeJSON(w, http.StatusRequestEntityTooLarge, apiErr("body over webhook.max_body"))
 			return
 		}
 		d.metrics.webhooks.WithLabelValues("bad-request").Inc()
-		writeJSON(w, http.StatusBadRequest, apiError{"reading the body failed"})
+		writeJSON(w, http.StatusBadRequest, apiErr("reading the body failed"))
 		return
 	}
 	if !validSignature(d.webhookSecret, body, r.Header.Get("X-Hub-Signature-256")) {
 		d.metrics.webhooks.WithLabelValues("bad-signature").Inc()
-		writeJSON(w, http.StatusUnauthorized, apiError{"missing or wrong X-Hub-Signature-256"})
+		writeJSON(w, http.StatusUnauthorized, apiErr("missing or wrong X-Hub-Signature-256"))
 		return
 	}
 	// A replayed delivery is answered like the first one, but triggers
@@ -59,7 +59,7 @@ func (d *Daemon) githubHook(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := json.Unmarshal(body, &push); err != nil {
 		d.metrics.webhooks.WithLabelValues("bad-request").Inc()
-		writeJSON(w, http.StatusBadRequest, apiError{"push payload is not JSON"})
+		writeJSON(w, http.StatusBadRequest, apiErr("push payload is not JSON"))
 		return
 	}
 	if push.Ref != "refs/heads/"+d.cfg.Repo.Branch {

@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -26,6 +27,39 @@ type DeviceState struct {
 	DeferGuard  string
 	DeferReason string
 	DeferUntil  time.Time
+	// Nodes are the nodes the device's last plan found different from the
+	// intent (drift, or changes pending), at most MaxNodes; SetDeviceStates
+	// replaces the device's list with them.
+	Nodes []Node
+}
+
+// MaxNodes bounds the nodes kept per device: a device whose first apply is
+// deferred may have thousands of changes pending, and the count (DriftNodes)
+// says how many there are.
+const MaxNodes = 500
+
+// NodeKind says why a node differs from the intent.
+type NodeKind string
+
+const (
+	// NodeDrift is a managed node changed on the device by hand.
+	NodeDrift NodeKind = "drift"
+	// NodePending is a change the intent asks for that is not applied yet
+	// (deferred, failing).
+	NodePending NodeKind = "pending"
+)
+
+// Node is one node that differs: what the device holds (Live) and what the
+// intent wants (Desired), "" where the node is absent; values of secret
+// leaves are redacted by the daemon before they get here.
+type Node struct {
+	Kind    NodeKind
+	Action  string // create, update, delete: what applying the intent does
+	Path    string
+	Owners  []string // the services that render the node
+	Live    string
+	Desired string
+	Leaf    bool
 }
 
 // SetDeviceStates writes the states of the devices given, one row each, in
@@ -44,10 +78,37 @@ func (j *Journal) SetDeviceStates(ctx context.Context, states []DeviceState) err
 			return err
 		}
 		defer st.Close()
+		del, err := t.prepare(`DELETE FROM device_nodes WHERE device = ?`)
+		if err != nil {
+			return err
+		}
+		defer del.Close()
+		ins, err := t.prepare(`INSERT INTO device_nodes (device, seq, kind, action, path, owners, live, desired, leaf)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
 		for _, s := range states {
 			if _, err := st.ExecContext(ctx, s.Device, s.State, s.Commit, s.Failures, s.LastError, nanos(s.NextRetry),
 				nanos(s.Changed), s.DriftNodes, s.DeferGuard, s.DeferReason, nanos(s.DeferUntil), at); err != nil {
 				return fmt.Errorf("%q: %w", s.Device, err)
+			}
+			if _, err := del.ExecContext(ctx, s.Device); err != nil {
+				return fmt.Errorf("%q: %w", s.Device, err)
+			}
+			for i, n := range s.Nodes[:min(len(s.Nodes), MaxNodes)] {
+				owners, err := json.Marshal(n.Owners)
+				if err != nil {
+					return err
+				}
+				leaf := 0
+				if n.Leaf {
+					leaf = 1
+				}
+				if _, err := ins.ExecContext(ctx, s.Device, i, string(n.Kind), n.Action, n.Path, string(owners), n.Live, n.Desired, leaf); err != nil {
+					return fmt.Errorf("%q: node %s: %w", s.Device, n.Path, err)
+				}
 			}
 		}
 		return nil
@@ -62,8 +123,11 @@ func (j *Journal) SetDeviceStates(ctx context.Context, states []DeviceState) err
 func (j *Journal) RemoveDeviceStates(ctx context.Context, devices []string) error {
 	err := j.write(ctx, func(t txn) error {
 		for _, d := range devices {
-			if _, err := t.exec(`DELETE FROM device_state WHERE device = ?`, d); err != nil {
-				return err
+			for _, q := range []string{`DELETE FROM device_state WHERE device = ?`, `DELETE FROM device_nodes WHERE device = ?`,
+				`DELETE FROM device_controls WHERE device = ?`} {
+				if _, err := t.exec(q, d); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -94,10 +158,197 @@ func (j *Journal) DeviceStates(ctx context.Context) ([]DeviceState, error) {
 			s.NextRetry, s.Changed, s.DeferUntil = fromNanos(next), fromNanos(changed), fromNanos(until)
 			out = append(out, s)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return fillNodes(t, out)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("journal: device states: %w", err)
+	}
+	return out, nil
+}
+
+// fillNodes adds its nodes to each state of out (sorted by device).
+func fillNodes(t txn, out []DeviceState) error {
+	index := make(map[string]int, len(out))
+	for i, s := range out {
+		index[s.Device] = i
+	}
+	rows, err := t.query(`SELECT device, kind, action, path, owners, live, desired, leaf FROM device_nodes ORDER BY device, seq`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			dev, kind, owners string
+			n                 Node
+			leaf              int
+		)
+		if err := rows.Scan(&dev, &kind, &n.Action, &n.Path, &owners, &n.Live, &n.Desired, &leaf); err != nil {
+			return err
+		}
+		n.Kind, n.Leaf = NodeKind(kind), leaf != 0
+		if err := json.Unmarshal([]byte(owners), &n.Owners); err != nil {
+			return fmt.Errorf("device %q node %s: owners: %w", dev, n.Path, err)
+		}
+		if i, ok := index[dev]; ok {
+			out[i].Nodes = append(out[i].Nodes, n)
+		}
+	}
+	return rows.Err()
+}
+
+// Control is what operators set on a device: a pause, and a request to
+// heal it now. Passes read it and never write it, except to settle a heal.
+type Control struct {
+	Device       string
+	PausedBy     string // "" when not paused
+	PausedReason string
+	PausedAt     time.Time
+	HealBy       string // "" when no heal is asked for
+	HealReason   string
+	HealAt       time.Time
+}
+
+// Paused reports whether an operator paused the device.
+func (c Control) Paused() bool { return c.PausedBy != "" }
+
+// Heal reports whether an operator asked to heal the device.
+func (c Control) Heal() bool { return c.HealBy != "" }
+
+// SetControl writes c as the device's controls; one that sets nothing
+// removes the row.
+func (j *Journal) SetControl(ctx context.Context, c Control) error {
+	err := j.write(ctx, func(t txn) error {
+		if !c.Paused() && !c.Heal() {
+			_, err := t.exec(`DELETE FROM device_controls WHERE device = ?`, c.Device)
+			return err
+		}
+		_, err := t.exec(`INSERT INTO device_controls (device, paused_by, paused_reason, paused_at, heal_by, heal_reason, heal_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (device) DO UPDATE SET paused_by = excluded.paused_by, paused_reason = excluded.paused_reason,
+				paused_at = excluded.paused_at, heal_by = excluded.heal_by, heal_reason = excluded.heal_reason, heal_at = excluded.heal_at`,
+			c.Device, c.PausedBy, c.PausedReason, nanos(c.PausedAt), c.HealBy, c.HealReason, nanos(c.HealAt))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("journal: set controls of %q: %w", c.Device, err)
+	}
+	return nil
+}
+
+// HealDone settles the heal asked for at at on device: a heal asked for
+// again since (another at) stays.
+func (j *Journal) HealDone(ctx context.Context, device string, at time.Time) error {
+	err := j.write(ctx, func(t txn) error {
+		if _, err := t.exec(`UPDATE device_controls SET heal_by = '', heal_reason = '', heal_at = NULL
+			WHERE device = ? AND heal_at = ?`, device, nanos(at)); err != nil {
+			return err
+		}
+		_, err := t.exec(`DELETE FROM device_controls WHERE device = ? AND paused_by = '' AND heal_by = ''`, device)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("journal: settle heal of %q: %w", device, err)
+	}
+	return nil
+}
+
+// Controls returns every device's controls, by device name.
+func (j *Journal) Controls(ctx context.Context) ([]Control, error) {
+	var out []Control
+	err := j.read(ctx, func(t txn) error {
+		rows, err := t.query(`SELECT device, paused_by, paused_reason, paused_at, heal_by, heal_reason, heal_at
+			FROM device_controls ORDER BY device`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c Control
+			var paused, heal sql.NullInt64
+			if err := rows.Scan(&c.Device, &c.PausedBy, &c.PausedReason, &paused, &c.HealBy, &c.HealReason, &heal); err != nil {
+				return err
+			}
+			c.PausedAt, c.HealAt = fromNanos(paused), fromNanos(heal)
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("journal: device controls: %w", err)
+	}
+	return out, nil
+}
+
+// ActionID identifies an operator action.
+type ActionID int64
+
+// Action is one thing an operator did through the daemon: who, why, to what.
+type Action struct {
+	ID     ActionID
+	At     time.Time
+	Action string // accept-history, heal, acknowledge, pause, resume
+	Target string // a device, an alarm id, a commit; "" for all devices
+	Who    string // the person: --as, $USER, or the token's name
+	Token  string // the name of the API token it came with
+	Reason string
+	Detail string // what the daemon did, in a line
+}
+
+// RecordAction appends a to the audit trail and returns its id; a zero At
+// is now.
+func (j *Journal) RecordAction(ctx context.Context, a Action) (ActionID, error) {
+	if a.At.IsZero() {
+		a.At = j.now()
+	}
+	var id ActionID
+	err := j.write(ctx, func(t txn) error {
+		return t.queryRow(`INSERT INTO actions (at, action, target, who, token, reason, detail) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			a.At.UnixNano(), a.Action, a.Target, a.Who, a.Token, a.Reason, a.Detail).Scan(&id)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("journal: record action %s: %w", a.Action, err)
+	}
+	return id, nil
+}
+
+// Actions returns the actions before id (all when id <= 0), newest first,
+// at most limit (all when limit <= 0).
+func (j *Journal) Actions(ctx context.Context, before ActionID, limit int) ([]Action, error) {
+	q := `SELECT id, at, action, target, who, token, reason, detail FROM actions`
+	var args []any
+	if before > 0 {
+		q += ` WHERE id < ?`
+		args = append(args, before)
+	}
+	q += ` ORDER BY id DESC`
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	var out []Action
+	err := j.read(ctx, func(t txn) error {
+		rows, err := t.query(q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a Action
+			var at sql.NullInt64
+			if err := rows.Scan(&a.ID, &at, &a.Action, &a.Target, &a.Who, &a.Token, &a.Reason, &a.Detail); err != nil {
+				return err
+			}
+			a.At = fromNanos(at)
+			out = append(out, a)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("journal: actions: %w", err)
 	}
 	return out, nil
 }
@@ -106,6 +357,7 @@ func (j *Journal) DeviceStates(ctx context.Context) ([]DeviceState, error) {
 // kept after it clears as the alarm history. One alarm is active per kind and
 // device; Device is "" for an alarm about no device.
 type Alarm struct {
+	ID       int64 // filled by Alarms
 	Kind     string
 	Device   string
 	Commit   string
@@ -114,34 +366,40 @@ type Alarm struct {
 	Since    time.Time // when the condition began
 	Raised   time.Time // when it was last news (new, or raised for another commit)
 	Cleared  time.Time
+	// An operator's acknowledgement: the alarm stays active until its
+	// condition ends, known to be in hand.
+	AckBy     string
+	AckReason string
+	AckAt     time.Time
 }
 
 // RaiseAlarm records a as the active alarm of its kind and device: a new row,
-// or the active one updated (its Since kept, and its Raised when a.Raised is
-// zero: the same alarm again is no news).
-func (j *Journal) RaiseAlarm(ctx context.Context, a Alarm) error {
+// or the active one updated (its Since and acknowledgement kept, and its
+// Raised when a.Raised is zero: the same alarm again is no news). It returns
+// the alarm's id.
+func (j *Journal) RaiseAlarm(ctx context.Context, a Alarm) (int64, error) {
+	var id int64
 	err := j.write(ctx, func(t txn) error {
-		res, err := t.exec(`UPDATE alarms SET intent_commit = ?, message = ?, failures = ?, raised_at = COALESCE(?, raised_at)
-			WHERE kind = ? AND device = ? AND cleared_at IS NULL`,
-			a.Commit, a.Message, a.Failures, nanos(a.Raised), a.Kind, a.Device)
-		if err != nil {
+		err := t.queryRow(`SELECT id FROM alarms WHERE kind = ? AND device = ? AND cleared_at IS NULL`, a.Kind, a.Device).Scan(&id)
+		switch {
+		case err == nil:
+			_, err = t.exec(`UPDATE alarms SET intent_commit = ?, message = ?, failures = ?, raised_at = COALESCE(?, raised_at)
+				WHERE id = ?`, a.Commit, a.Message, a.Failures, nanos(a.Raised), id)
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n > 0 {
+		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
 		raised := a.Raised
 		if raised.IsZero() {
 			raised = a.Since // a new row is news whatever the caller says
 		}
-		_, err = t.exec(`INSERT INTO alarms (kind, device, intent_commit, message, failures, since, raised_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, a.Kind, a.Device, a.Commit, a.Message, a.Failures, a.Since.UnixNano(), raised.UnixNano())
-		return err
+		return t.queryRow(`INSERT INTO alarms (kind, device, intent_commit, message, failures, since, raised_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, a.Kind, a.Device, a.Commit, a.Message, a.Failures, a.Since.UnixNano(), raised.UnixNano()).Scan(&id)
 	})
 	if err != nil {
-		return fmt.Errorf("journal: raise alarm %s %q: %w", a.Kind, a.Device, err)
+		return 0, fmt.Errorf("journal: raise alarm %s %q: %w", a.Kind, a.Device, err)
 	}
-	return nil
+	return id, nil
 }
 
 // ClearAlarm ends the active alarm of kind and device, if there is one.
@@ -157,27 +415,72 @@ func (j *Journal) ClearAlarm(ctx context.Context, kind, device string) error {
 	return nil
 }
 
+// AcknowledgeAlarm records who acknowledged the active alarm id and why;
+// ErrNotFound when id is no active alarm.
+func (j *Journal) AcknowledgeAlarm(ctx context.Context, id int64, who, reason string) error {
+	at := j.now().UnixNano()
+	err := j.write(ctx, func(t txn) error {
+		res, err := t.exec(`UPDATE alarms SET ack_by = ?, ack_reason = ?, ack_at = ? WHERE id = ? AND cleared_at IS NULL`, who, reason, at, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("no active alarm %d: %w", id, ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("journal: acknowledge alarm %d: %w", id, err)
+	}
+	return nil
+}
+
 // Alarms returns the active alarms, or with all every alarm ever raised, by
 // kind, device and time.
 func (j *Journal) Alarms(ctx context.Context, all bool) ([]Alarm, error) {
-	q := `SELECT kind, device, intent_commit, message, failures, since, raised_at, cleared_at FROM alarms`
-	if !all {
-		q += ` WHERE cleared_at IS NULL`
+	where := ` WHERE cleared_at IS NULL`
+	if all {
+		where = ""
 	}
+	return j.alarms(ctx, where+` ORDER BY kind, device, id`)
+}
+
+// PastAlarms returns the cleared alarms before id (all when id <= 0),
+// newest first, at most limit (all when limit <= 0).
+func (j *Journal) PastAlarms(ctx context.Context, before int64, limit int) ([]Alarm, error) {
+	tail := ` WHERE cleared_at IS NOT NULL`
+	var args []any
+	if before > 0 {
+		tail += ` AND id < ?`
+		args = append(args, before)
+	}
+	tail += ` ORDER BY id DESC`
+	if limit > 0 {
+		tail += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	return j.alarms(ctx, tail, args...)
+}
+
+func (j *Journal) alarms(ctx context.Context, tail string, args ...any) ([]Alarm, error) {
+	q := `SELECT id, kind, device, intent_commit, message, failures, since, raised_at, cleared_at, ack_by, ack_reason, ack_at FROM alarms`
 	var out []Alarm
 	err := j.read(ctx, func(t txn) error {
-		rows, err := t.query(q + ` ORDER BY kind, device, id`)
+		rows, err := t.query(q+tail, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var a Alarm
-			var since, raised, cleared sql.NullInt64
-			if err := rows.Scan(&a.Kind, &a.Device, &a.Commit, &a.Message, &a.Failures, &since, &raised, &cleared); err != nil {
+			var since, raised, cleared, ack sql.NullInt64
+			if err := rows.Scan(&a.ID, &a.Kind, &a.Device, &a.Commit, &a.Message, &a.Failures, &since, &raised, &cleared,
+				&a.AckBy, &a.AckReason, &ack); err != nil {
 				return err
 			}
-			a.Since, a.Raised, a.Cleared = fromNanos(since), fromNanos(raised), fromNanos(cleared)
+			a.Since, a.Raised, a.Cleared, a.AckAt = fromNanos(since), fromNanos(raised), fromNanos(cleared), fromNanos(ack)
 			out = append(out, a)
 		}
 		return rows.Err()
@@ -202,6 +505,7 @@ type Pass struct {
 	Healed   []string // drift healed; also in Applied
 	Failed   []string
 	Drift    []string // drift reported, left in place
+	Deferred []string // held back by a guard
 }
 
 // KeepPasses is how many passes the journal keeps: SavePass forgets the
@@ -223,7 +527,7 @@ func (j *Journal) SavePass(ctx context.Context, p Pass) error {
 				return err
 			}
 		}
-		for result, devs := range map[string][]string{"applied": p.Applied, "healed": p.Healed, "failed": p.Failed, "drift": p.Drift} {
+		for result, devs := range map[string][]string{"applied": p.Applied, "healed": p.Healed, "failed": p.Failed, "drift": p.Drift, "deferred": p.Deferred} {
 			for _, d := range devs {
 				if _, err := t.exec(`INSERT INTO pass_devices (pass_id, result, device) VALUES (?, ?, ?)`, p.ID, result, d); err != nil {
 					return err
@@ -258,7 +562,18 @@ func (j *Journal) Pass(ctx context.Context, id string) (*Pass, error) {
 
 // Passes returns the last limit passes, newest first.
 func (j *Journal) Passes(ctx context.Context, limit int) ([]Pass, error) {
-	ps, err := j.passes(ctx, `ORDER BY seq DESC LIMIT ?`, limit)
+	return j.PassesBefore(ctx, "", limit)
+}
+
+// PassesBefore is Passes from the pass before the one with id on ("": from
+// the newest): the pages of a list.
+func (j *Journal) PassesBefore(ctx context.Context, id string, limit int) ([]Pass, error) {
+	tail, args := `ORDER BY seq DESC LIMIT ?`, []any{limit}
+	if id != "" {
+		tail = `WHERE seq < (SELECT seq FROM passes WHERE id = ?) ORDER BY seq DESC LIMIT ?`
+		args = []any{id, limit}
+	}
+	ps, err := j.passes(ctx, tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("journal: passes: %w", err)
 	}
@@ -301,7 +616,7 @@ func fillPass(t txn, p *Pass) error {
 		return err
 	}
 	defer rows.Close()
-	lists := map[string]*[]string{"applied": &p.Applied, "healed": &p.Healed, "failed": &p.Failed, "drift": &p.Drift}
+	lists := map[string]*[]string{"applied": &p.Applied, "healed": &p.Healed, "failed": &p.Failed, "drift": &p.Drift, "deferred": &p.Deferred}
 	for rows.Next() {
 		var result, device string
 		if err := rows.Scan(&result, &device); err != nil {

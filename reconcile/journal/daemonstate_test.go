@@ -52,21 +52,21 @@ func TestAlarmsActiveAndPast(t *testing.T) {
 	failing := Alarm{Kind: "device-failing", Device: "pe1", Commit: "c1", Message: "lock", Failures: 2, Since: t0, Raised: t0}
 	fetch := Alarm{Kind: "fetch-failing", Message: "no route", Failures: 3, Since: t0, Raised: t0}
 	for _, a := range []Alarm{failing, fetch} {
-		if err := j.RaiseAlarm(ctx, a); err != nil {
+		if _, err := j.RaiseAlarm(ctx, a); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Raised again: the one active alarm is updated, its Since kept.
 	again := failing
 	again.Failures, again.Commit, again.Since, again.Raised = 3, "c2", t0.Add(time.Hour), t0.Add(time.Hour)
-	if err := j.RaiseAlarm(ctx, again); err != nil {
+	if _, err := j.RaiseAlarm(ctx, again); err != nil {
 		t.Fatal(err)
 	}
 	active, err := j.Alarms(ctx, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again.Since = t0
+	again.Since, again.ID, fetch.ID = t0, 1, 2
 	if want := []Alarm{again, fetch}; !reflect.DeepEqual(active, want) {
 		t.Fatalf("active:\n got %+v\nwant %+v", active, want)
 	}
@@ -77,7 +77,7 @@ func TestAlarmsActiveAndPast(t *testing.T) {
 		t.Fatal(err) // nothing active: not an error
 	}
 	// The same condition again is a new alarm; the cleared one stays as history.
-	if err := j.RaiseAlarm(ctx, failing); err != nil {
+	if _, err := j.RaiseAlarm(ctx, failing); err != nil {
 		t.Fatal(err)
 	}
 	all, err := j.Alarms(ctx, true)
@@ -141,11 +141,11 @@ func TestAlarmRaisedAgainIsNoNews(t *testing.T) {
 	j, _ := openTemp(t)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	a := Alarm{Kind: "drift", Device: "pe1", Message: "3 nodes", Since: t0, Raised: t0}
-	if err := j.RaiseAlarm(ctx, a); err != nil {
+	if _, err := j.RaiseAlarm(ctx, a); err != nil {
 		t.Fatal(err)
 	}
 	a.Raised, a.Message = time.Time{}, "4 nodes"
-	if err := j.RaiseAlarm(ctx, a); err != nil {
+	if _, err := j.RaiseAlarm(ctx, a); err != nil {
 		t.Fatal(err)
 	}
 	got, err := j.Alarms(ctx, false)

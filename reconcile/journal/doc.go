@@ -38,7 +38,7 @@
 // query goes through one placeholder helper (rebind), so that a PostgreSQL
 // backend needs a dialect and its own DDL, not new queries.
 //
-// # Tables (schema version 4)
+// # Tables (schema version 5)
 //
 //	schema_version(version PK, name, applied_at)     one row per migration applied
 //	runs(id PK, intent_commit, started_by, atomic, plan, started_at,
@@ -56,6 +56,12 @@
 //	passes(seq PK, id UNIQUE, reason, started_at, finished_at, head,
 //	     intent_commit, error); pass_devices(pass_id, result, device);
 //	     pass_runs(pass_id, run_id)                  v4; the newest KeepPasses kept
+//	device_nodes(device, seq, kind, action, path, owners, live, desired, leaf)
+//	     v5: the nodes the last plan found different (drift or pending), redacted
+//	device_controls(device PK, paused_by, paused_reason, paused_at, heal_by,
+//	     heal_reason, heal_at)   v5: what operators set; passes only read it
+//	actions(id PK, at, action, target, who, token, reason, detail)   v5: the audit trail
+//	alarms gained ack_by, ack_reason, ack_at in v5
 //
 // Migrations are an ordered list; Open applies the missing ones in one
 // transaction (a crash leaves the old schema or the new one) and refuses a file whose version is newer than it knows

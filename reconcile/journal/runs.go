@@ -28,12 +28,16 @@ const (
 	// Mixed is a run that left a device on neither its old nor its new
 	// configuration: a rollback the device could not be brought back by.
 	Mixed Outcome = "mixed"
+	// Deferred is a run that changed nothing because a guard (operator
+	// logged in, freeze window, maintenance) held a device of it back, and
+	// nothing else failed: not a failure, a wait.
+	Deferred Outcome = "deferred"
 )
 
 // Valid reports whether o is one of the outcomes above.
 func (o Outcome) Valid() bool {
 	switch o {
-	case Running, Applied, RolledBack, Failed, Partial, NoChanges, Recovered, Mixed:
+	case Running, Applied, RolledBack, Failed, Partial, NoChanges, Recovered, Mixed, Deferred:
 		return true
 	}
 	return false
@@ -278,10 +282,21 @@ func scanRun(rows interface{ Scan(...any) error }, withPlan bool) (Run, error) {
 // Runs returns the last limit runs (all when limit <= 0), newest first,
 // without their plans, each device with its current phase only.
 func (j *Journal) Runs(ctx context.Context, limit int) ([]Run, error) {
+	return j.RunsBefore(ctx, 0, limit)
+}
+
+// RunsBefore is Runs from the run before id on (all runs when id <= 0): the
+// pages of a list, each asked for with the last id of the page before.
+func (j *Journal) RunsBefore(ctx context.Context, id RunID, limit int) ([]Run, error) {
 	var runs []Run
 	err := j.read(ctx, func(t txn) error {
-		q := `SELECT ` + runColumns + ` FROM runs ORDER BY id DESC`
+		q := `SELECT ` + runColumns + ` FROM runs`
 		var args []any
+		if id > 0 {
+			q += ` WHERE id < ?`
+			args = append(args, id)
+		}
+		q += ` ORDER BY id DESC`
 		if limit > 0 {
 			q += ` LIMIT ?`
 			args = append(args, limit)
@@ -290,9 +305,10 @@ func (j *Journal) Runs(ctx context.Context, limit int) ([]Run, error) {
 		if runs, err = queryRuns(t, false, q, args...); err != nil || len(runs) == 0 {
 			return err
 		}
-		// The newest runs are exactly those from the oldest one listed on.
+		// The runs listed are exactly those between the oldest and the
+		// newest one listed.
 		return fillDevices(t, runs, `SELECT run_id, device, phase, persist_id, error FROM device_runs
-			WHERE run_id >= ? ORDER BY run_id, device`, runs[len(runs)-1].ID)
+			WHERE run_id >= ? AND run_id <= ? ORDER BY run_id, device`, runs[len(runs)-1].ID, runs[0].ID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("journal: runs: %w", err)

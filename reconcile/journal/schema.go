@@ -160,6 +160,53 @@ func migrations() []migration {
 				PRIMARY KEY (pass_id, run_id)
 			)`,
 		},
+	}, {
+		version: 5,
+		name:    "nodes that differ per device, operator controls and actions, alarm acknowledgement",
+		stmts: []string{
+			// The nodes a device's last plan found different from the
+			// intent: drift (a hand edit) or pending (an intent change not
+			// yet applied: deferred, failing). Values are redacted before
+			// they are written. Replaced whole per device by each pass.
+			`CREATE TABLE device_nodes (
+				device  TEXT    NOT NULL,
+				seq     INTEGER NOT NULL,
+				kind    TEXT    NOT NULL,
+				action  TEXT    NOT NULL,
+				path    TEXT    NOT NULL,
+				owners  TEXT    NOT NULL,
+				live    TEXT    NOT NULL,
+				desired TEXT    NOT NULL,
+				leaf    INTEGER NOT NULL,
+				PRIMARY KEY (device, seq)
+			)`,
+			// What operators set on a device, apart from device_state,
+			// which only passes write: a pass never overwrites a pause it
+			// did not know of.
+			`CREATE TABLE device_controls (
+				device        TEXT PRIMARY KEY,
+				paused_by     TEXT NOT NULL,
+				paused_reason TEXT NOT NULL,
+				paused_at     INTEGER,
+				heal_by       TEXT NOT NULL,
+				heal_reason   TEXT NOT NULL,
+				heal_at       INTEGER
+			)`,
+			// Every operator action, who and why: the audit trail.
+			`CREATE TABLE actions (
+				id     INTEGER PRIMARY KEY,
+				at     INTEGER NOT NULL,
+				action TEXT    NOT NULL,
+				target TEXT    NOT NULL,
+				who    TEXT    NOT NULL,
+				token  TEXT    NOT NULL,
+				reason TEXT    NOT NULL,
+				detail TEXT    NOT NULL
+			)`,
+			`ALTER TABLE alarms ADD COLUMN ack_by TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE alarms ADD COLUMN ack_reason TEXT NOT NULL DEFAULT ''`,
+			`ALTER TABLE alarms ADD COLUMN ack_at INTEGER`,
+		},
 	}}
 }
 

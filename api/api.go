@@ -1,0 +1,325 @@
+package api
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Version is the API version in the paths (/api/v1/...).
+const Version = "v1"
+
+// Device states. A service has the same states, for the devices and nodes
+// that are its own.
+const (
+	StateInSync   = "in-sync"  // the managed configuration equals the target commit's intent
+	StateApplied  = "applied"  // changed to the target commit's intent by the last pass
+	StatePending  = "pending"  // in sync with an older commit: the target commit is not applied yet
+	StateDrift    = "drift"    // managed nodes changed by hand, reported and left (drift policy report)
+	StateDeferred = "deferred" // a guard held the change back; retried at deferral.until or the next pass
+	StateFailing  = "failing"  // the last attempt failed; retried at next_retry
+	StateBackoff  = "backoff"  // not looked at in the last pass: waiting for next_retry
+	StatePaused   = "paused"   // an operator paused the device: no pass reads or changes it
+	StateUnknown  = "unknown"  // not looked at yet
+)
+
+// States lists the device states, best first.
+var States = []string{StateInSync, StateApplied, StatePending, StateUnknown, StatePaused, StateDeferred, StateDrift, StateBackoff, StateFailing}
+
+// Status is GET /api/v1/status: is the network equal to the branch, and if
+// not, where and why. It is precomputed when something changes, not per
+// request.
+type Status struct {
+	APIVersion string `json:"api_version"`
+	Branch     string `json:"branch"`
+	// Head is the branch head last fetched.
+	Head string `json:"head,omitempty"`
+	// TargetCommit is the last good commit: the one the network is being
+	// reconciled to. It differs from Head while Head is refused.
+	TargetCommit string `json:"target_commit,omitempty"`
+	// AppliedCommit is the last commit every device was brought to (none
+	// failing, deferred, drifting or paused).
+	AppliedCommit string `json:"applied_commit,omitempty"`
+	// InSync: every device holds the target commit's intent, the target is
+	// the head, and no pass is running.
+	InSync      bool       `json:"in_sync"`
+	Ready       bool       `json:"ready"`
+	LastSync    *time.Time `json:"last_sync,omitempty"`
+	GeneratedAt time.Time  `json:"generated_at"`
+	// Pass is the pass in progress, if one runs.
+	Pass     *PassProgress `json:"pass,omitempty"`
+	LastPass *Pass         `json:"last_pass,omitempty"`
+	// DevicesByState and ServicesByState count every state, zeros included.
+	DevicesByState  map[string]int `json:"devices_by_state"`
+	ServicesByState map[string]int `json:"services_by_state"`
+	Alarms          []Alarm        `json:"alarms"` // active, acknowledged or not
+	Devices         []Device       `json:"devices"`
+}
+
+// PassProgress is a pass while it runs: where it is and what it waits on.
+type PassProgress struct {
+	ID      string    `json:"id"`
+	Trigger string    `json:"trigger"` // start, tick, retry, webhook, api, action, once
+	Started time.Time `json:"started"`
+	Head    string    `json:"head,omitempty"`
+	Commit  string    `json:"commit,omitempty"` // being applied; known after the check step
+	// Step is fetch, check, render, plan, apply or record.
+	Step    string           `json:"step"`
+	Devices []DeviceProgress `json:"devices"` // the devices the apply step works on
+}
+
+// DeviceProgress is one device of the apply step in progress.
+type DeviceProgress struct {
+	Device string `json:"device"`
+	// Phase is the apply engine's: dial, lock-wait, locked, edited,
+	// committed, verified, confirmed, skipped, ... (docs/daemon.md).
+	Phase  string    `json:"phase"`
+	Detail string    `json:"detail,omitempty"`
+	Since  time.Time `json:"since"`
+	// Waiting says what the device waits on, while it waits.
+	Waiting *Wait `json:"waiting,omitempty"`
+}
+
+// Wait is what a device of a running pass waits on.
+type Wait struct {
+	Reason  string    `json:"reason"`
+	HeldBy  string    `json:"held_by,omitempty"` // the lock's holder, as the device names it
+	RetryAt time.Time `json:"retry_at"`
+}
+
+// Device is a device as the API shows it. Lists leave out Nodes and
+// Services; GET /api/v1/devices/{name} fills them.
+type Device struct {
+	Name     string `json:"name"`
+	Platform string `json:"platform,omitempty"`
+	State    string `json:"state"`
+	// AppliedCommit is the commit the device was last brought to or found
+	// in sync with.
+	AppliedCommit string `json:"applied_commit,omitempty"`
+	// Failures counts consecutive failed attempts.
+	Failures  int        `json:"failures"`
+	LastError string     `json:"last_error,omitempty"`
+	NextRetry *time.Time `json:"next_retry,omitempty"`
+	Deferral  *Deferral  `json:"deferral,omitempty"`
+	Paused    *Request   `json:"paused,omitempty"`
+	// HealRequested is an operator's heal-now, until a pass carries it out.
+	HealRequested *Request   `json:"heal_requested,omitempty"`
+	DriftNodes    int        `json:"drift_nodes"`
+	PendingNodes  int        `json:"pending_nodes"`
+	Changed       *time.Time `json:"changed,omitempty"` // when State last changed
+	Services      []string   `json:"services,omitempty"`
+	Nodes         []Node     `json:"nodes,omitempty"`
+}
+
+// Deferral is a guard's reason to hold a device back.
+type Deferral struct {
+	Guard  string     `json:"guard"`
+	Reason string     `json:"reason"`
+	Until  *time.Time `json:"until,omitempty"` // the guard's retry time; absent: the next pass
+}
+
+// Request is who asked for something (a pause, a heal) and why.
+type Request struct {
+	By     string    `json:"by"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// Node is one configuration node that differs from the intent.
+type Node struct {
+	// Kind is drift (changed on the device by hand) or pending (an intent
+	// change not applied yet).
+	Kind string `json:"kind"`
+	// Action is what applying the intent does to it: create, update, delete.
+	Action string   `json:"action"`
+	Path   string   `json:"path"`
+	Owners []string `json:"owners"` // the services that render it
+	Leaf   bool     `json:"leaf"`
+	// Live and Desired are the leaf's values on the device and in the
+	// intent; absent where the node is absent. A secret leaf's values read
+	// "[redacted]".
+	Live    *string `json:"live,omitempty"`
+	Desired *string `json:"desired,omitempty"`
+}
+
+// Service is a service instance as the API shows it: drifting only when one
+// of its own nodes is, failing or deferred only when one of its own changes
+// is held back. Lists leave out Devices' nodes.
+type Service struct {
+	Name    string          `json:"name"`
+	Type    string          `json:"type,omitempty"`
+	State   string          `json:"state"`
+	Devices []ServiceDevice `json:"devices"`
+}
+
+// ServiceDevice is a device a service renders to, and the service's state there.
+type ServiceDevice struct {
+	Device string `json:"device"`
+	State  string `json:"state"`
+	Nodes  []Node `json:"nodes,omitempty"` // the service's own differing nodes there
+}
+
+// Alarm is a condition that needs a human: raised once per episode,
+// notified once, cleared when the condition ends.
+type Alarm struct {
+	ID      int64  `json:"id"`
+	Kind    string `json:"kind"` // device-failing, device-mixed, drift, commit-refused, fetch-failing
+	Device  string `json:"device,omitempty"`
+	Commit  string `json:"commit,omitempty"`
+	Message string `json:"message"`
+	// Hint says what to do about it, when netrecon knows.
+	Hint         string           `json:"hint,omitempty"`
+	Failures     int              `json:"failures,omitempty"`
+	Since        time.Time        `json:"since"`
+	Cleared      *time.Time       `json:"cleared,omitempty"`
+	Acknowledged *Acknowledgement `json:"acknowledged,omitempty"`
+}
+
+// Acknowledgement is an operator's "in hand" on an active alarm.
+type Acknowledgement struct {
+	By     string    `json:"by"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// Pass is one reconcile pass of the daemon.
+type Pass struct {
+	ID       string     `json:"id"`
+	Trigger  string     `json:"trigger"`
+	Started  time.Time  `json:"started"`
+	Finished *time.Time `json:"finished,omitempty"`
+	Seconds  float64    `json:"seconds,omitempty"`
+	Head     string     `json:"head,omitempty"`
+	Commit   string     `json:"commit,omitempty"`
+	// Outcome is running, ok, drift (reported), deferred, failed or error
+	// (the pass itself failed: see error).
+	Outcome  string   `json:"outcome"`
+	Error    string   `json:"error,omitempty"`
+	RunIDs   []int64  `json:"run_ids"`
+	Applied  []string `json:"applied"`
+	Healed   []string `json:"healed"`
+	Failed   []string `json:"failed"`
+	Drift    []string `json:"drift"`
+	Deferred []string `json:"deferred"`
+	// Runs are the journal runs of the pass (GET /api/v1/passes/{id} only).
+	Runs []Run `json:"runs,omitempty"`
+}
+
+// Run is one apply: by the daemon (StartedBy "daemon:p-...", Pass set) or
+// by `netrecon apply`. `netrecon history --output json` writes the same
+// document, with the fields only the state folder's owner may read.
+type Run struct {
+	ID           int64      `json:"id"`
+	Pass         string     `json:"pass,omitempty"`
+	IntentCommit string     `json:"intent_commit"`
+	StartedBy    string     `json:"started_by"`
+	Atomic       bool       `json:"atomic"`
+	StartedAt    time.Time  `json:"started_at"`
+	FinishedAt   *time.Time `json:"finished_at"` // null while running
+	Seconds      float64    `json:"seconds,omitempty"`
+	// Outcome is running, applied, no-changes, deferred, rolled-back,
+	// partial, failed, mixed or recovered.
+	Outcome string      `json:"outcome"`
+	Summary string      `json:"summary"`
+	Devices []RunDevice `json:"devices"`
+	// Plan is the saved plan (history show only: it holds the desired trees).
+	Plan json.RawMessage `json:"plan,omitempty"`
+}
+
+// RunDevice is one device of a run.
+type RunDevice struct {
+	Device  string  `json:"device"`
+	Phase   string  `json:"phase"`
+	Error   string  `json:"error,omitempty"`
+	Seconds float64 `json:"seconds,omitempty"` // first phase to last
+	// PersistID is history only: any session that knows it can confirm or
+	// cancel the commit, so the daemon never shows it.
+	PersistID   string       `json:"persist_id,omitempty"`
+	Changes     []Change     `json:"changes,omitempty"`
+	Transitions []Transition `json:"transitions,omitempty"`
+}
+
+// Change is one planned change of a run's device, secret values redacted.
+type Change struct {
+	Action string   `json:"action"`
+	Path   string   `json:"path"`
+	Owners []string `json:"owners"`
+	Reason string   `json:"reason,omitempty"`
+	Before *string  `json:"before,omitempty"`
+	After  *string  `json:"after,omitempty"`
+}
+
+// Transition is one phase a device entered, and how long it stayed.
+type Transition struct {
+	Phase   string    `json:"phase"`
+	At      time.Time `json:"at"`
+	Seconds float64   `json:"seconds,omitempty"`
+	// Detail is history only: a plain commit's carries its pre-image.
+	Detail string `json:"detail,omitempty"`
+}
+
+// Action is one operator action, as the journal recorded it.
+type Action struct {
+	ID     int64     `json:"id"`
+	At     time.Time `json:"at"`
+	Action string    `json:"action"` // accept-history, heal, acknowledge, pause, resume
+	Target string    `json:"target,omitempty"`
+	Who    string    `json:"who"`
+	Token  string    `json:"token"`
+	Reason string    `json:"reason"`
+	Detail string    `json:"detail"`
+	// Pass is the pass the action triggered, if any.
+	Pass string `json:"pass,omitempty"`
+}
+
+// ActionRequest is the body of POST /api/v1/actions/{action}. Reason is
+// required; As names the person behind a shared token (the CLI sends --as
+// or $USER).
+type ActionRequest struct {
+	Reason string `json:"reason"`
+	As     string `json:"as,omitempty"`
+	// Commit: accept-history, the new base (the head or one of its ancestors).
+	Commit string `json:"commit,omitempty"`
+	// Devices: heal, the devices to heal now; empty is every device.
+	Devices []string `json:"devices,omitempty"`
+	// Device: pause and resume.
+	Device string `json:"device,omitempty"`
+	// Alarm: acknowledge, the alarm's id.
+	Alarm int64 `json:"alarm,omitempty"`
+}
+
+// Triggered is the answer to POST /api/v1/runs: the pass that will run.
+type Triggered struct {
+	ID  string `json:"id"`
+	URL string `json:"url"` // the pass's /api/v1/passes/{id}
+}
+
+// Lists. NextBefore, when set, asks for the next page (?before=...).
+type (
+	DeviceList struct {
+		Devices []Device `json:"devices"`
+	}
+	ServiceList struct {
+		Services []Service `json:"services"`
+	}
+	AlarmList struct {
+		Alarms     []Alarm `json:"alarms"`
+		NextBefore int64   `json:"next_before,omitempty"`
+	}
+	RunList struct {
+		Runs       []Run `json:"runs"`
+		NextBefore int64 `json:"next_before,omitempty"`
+	}
+	PassList struct {
+		Passes     []Pass `json:"passes"`
+		NextBefore string `json:"next_before,omitempty"`
+	}
+	ActionList struct {
+		Actions    []Action `json:"actions"`
+		NextBefore int64    `json:"next_before,omitempty"`
+	}
+)
+
+// Error is every error answer.
+type Error struct {
+	Error string `json:"error"`
+}
