@@ -118,6 +118,8 @@ type Status struct {
 	Services []ServiceStatus `json:"services"`
 	Alarms   []Alarm         `json:"alarms"`
 	Deferred []Deferral      `json:"deferred"`
+	// Sessions is each device's pooled session (docs/daemon.md).
+	Sessions []SessionStatus `json:"sessions"`
 }
 
 // rank orders states from best to worst, for a service's summary state.
