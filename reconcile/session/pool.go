@@ -331,7 +331,9 @@ func (p *Pool) open(ctx context.Context, e *entry, dial reconcile.Dialer, dev *s
 // "" for a planned end. p.mu must be held.
 func (p *Pool) endLocked(e *entry, why string) {
 	now := p.now()
-	e.ended = append(e.ended, ended{id: e.id, at: now})
+	if e.id != "" {
+		e.ended = append(e.ended, ended{id: e.id, at: now})
+	}
 	if len(e.ended) > maxEnded {
 		e.ended = slices.Delete(e.ended, 0, len(e.ended)-maxEnded)
 	}
@@ -367,7 +369,9 @@ func (p *Pool) release(ctx context.Context, l *lease, s reconcile.Device, keep b
 		p.mu.Unlock()
 		return nil
 	}
-	p.endLocked(e, why)
+	if e.sess != nil {
+		p.endLocked(e, why)
+	}
 	if why == "" && p.opts.Reconnect.Base > 0 && !p.closed {
 		// Closed for what the lease left on it, not for a fault: open it
 		// again at the next round to stay warm.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -215,6 +216,35 @@ func TestDeadIdleSessionReplacedAtFirstRead(t *testing.T) {
 	}
 	if st := p.Stats(); st.Lost != 1 || st.Reconnects != 1 {
 		t.Errorf("stats %+v, want 1 lost, 1 reconnect", st)
+	}
+}
+
+// When the device cannot be reached again, the read on the dead session
+// fails with both errors, the loss is counted once, and the next lease dials.
+func TestDeadIdleSessionAndTheRedialFails(t *testing.T) {
+	env := newSim(t, 1, 10*time.Second)
+	p := newPool(t, Options{})
+	d := p.Dialer(env.dialer, nil)
+	dev := env.devices["pe1"]
+	sd := env.sim.Device("pe1")
+	release(t, take(t, d, dev))
+	sd.DropSessions()
+	eventually(t, 5*time.Second, "the drop to reach the device", func() bool { return sd.Sessions() == 0 })
+	env.failDials.Store(1)
+	s := take(t, d, dev)
+	_, err := s.GetConfig(t.Context(), reconcile.Running, nil)
+	if !errors.Is(err, reconcile.ErrSessionLost) || !strings.Contains(err.Error(), "connection refused (test)") {
+		t.Fatalf("read: %v, want the lost session and the failed dial", err)
+	}
+	release(t, s)
+	if st := p.Stats(); st.Lost != 1 || st.DialFailures != 1 || st.Down != 1 {
+		t.Errorf("stats %+v, want 1 lost, 1 failed dial, 1 down", st)
+	}
+	s = take(t, d, dev)
+	read(t, s)
+	release(t, s)
+	if h := healthOf(p, "pe1"); h.State != StateIdle || h.Failures != 0 || h.Reconnects != 1 {
+		t.Errorf("health %+v", h)
 	}
 }
 
