@@ -3,11 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/drivers/netconf"
+	"github.com/netrecon/netrecon/lab/labtest"
+	"github.com/netrecon/netrecon/render"
 )
 
 // sessionsOpened returns how many sessions each simulated device saw, and
@@ -112,6 +120,66 @@ func TestApplyInterruptedClosesSessions(t *testing.T) {
 	for _, d := range e.tg.devices {
 		if st := deviceState(t, e.tg, e.repo, d); st != "old" {
 			t.Errorf("%s is %s after the interrupted apply, want old (rolled back)", d.name, st)
+		}
+	}
+}
+
+// On the lab's yuma123 netconfd: netrecon apply opens one session per
+// device. netconfd numbers its sessions in order, so a probe session before
+// and one after the apply tell how many the apply opened.
+func TestLabApplyOpensOneSessionPerDevice(t *testing.T) {
+	lab := labtest.Load(t)
+	devs := lab.Devices()
+	devs = devs[:min(3, len(devs))]
+	tg := crashTarget{user: lab.Username(), creds: "      keyFile: " + lab.KeyFile() + "\n", knownHosts: lab.KnownHosts(), keys: func(p string) configtree.Keys { return render.Keys(p, nil) }}
+	for _, d := range devs {
+		tg.devices = append(tg.devices, crashDevice{d.Name, d.Address, d.Port})
+	}
+	auth, err := netconf.KeyFileAuth(lab.KeyFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.dial = func(t *testing.T, d crashDevice) *netconf.Session {
+		s, err := netconf.Dial(context.Background(), netconf.Target{Device: d.name, Address: d.address, Port: d.port, Username: lab.Username(), Auth: auth, KnownHosts: lab.KnownHosts()},
+			netconf.WithKeys(render.Keys("ietf", nil)), netconf.WithSettleAfterHello(100*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	probe := func(d crashDevice) int {
+		s := tg.dial(t, d)
+		defer s.Close(context.Background())
+		id, err := strconv.Atoi(s.SessionID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	repo := crashRepo(t, tg, 3100+rand.IntN(800))
+	state := t.TempDir()
+	args := []string{"--auto-approve", "--state", state, "--known-hosts", lab.KnownHosts(), "--settle-after-hello", "100ms"}
+	t.Cleanup(func() {
+		// Remove what the test created: the services go, the next apply
+		// deletes what netrecon created.
+		os.RemoveAll(filepath.Join(repo, "services"))
+		if code, out, errs := netrecon(t, append([]string{"apply", repo}, args...)...); code != 0 {
+			t.Errorf("clean-up apply: exit %d\n%s%s", code, out, errs)
+		}
+	})
+	before := map[string]int{}
+	for _, d := range tg.devices {
+		before[d.name] = probe(d)
+	}
+	if code, out, errs := netrecon(t, append([]string{"apply", repo}, args...)...); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
+	}
+	for _, d := range tg.devices {
+		if n := probe(d) - before[d.name] - 1; n != 1 {
+			t.Errorf("%s: the apply opened %d sessions, want 1 (plan and apply share it)", d.name, n)
+		}
+		if st := deviceState(t, tg, repo, d); st != "new" {
+			t.Errorf("%s is %s after the apply", d.name, st)
 		}
 	}
 }
