@@ -66,10 +66,10 @@ YAML
 }
 
 # firstID is the session id a new session to the first device gets now.
-# ssh's stdin stays open a second: netconf-subsystem quits at EOF, before it
+# ssh's stdin stays open 3 s: netconf-subsystem quits at EOF, before it
 # relays the server's hello (lab/lab.sh).
 firstID() {
-	sleep 1 | timeout 10 ssh -q -T -p "$(jq -r '.devices[0].port' "$lab")" -i "$key" -o BatchMode=yes \
+	sleep 3 | timeout 10 ssh -q -T -p "$(jq -r '.devices[0].port' "$lab")" -i "$key" -o BatchMode=yes \
 		-o UserKnownHostsFile="$kh" -o StrictHostKeyChecking=yes \
 		-s "$user@$(jq -r '.devices[0].address' "$lab")" netconf 2>/dev/null |
 		sed -n 's:.*<session-id>\([0-9]*\)</session-id>.*:\1:p' | head -1

@@ -23,7 +23,7 @@ func BenchmarkWarmChangePass(b *testing.B) {
 	inv.WriteString("apiVersion: netrecon.io/v1\nkind: Inventory\ndevices:\n")
 	for i := range names {
 		names[i] = fmt.Sprintf("pe%03d", i+1)
-		fmt.Fprintf(&inv, "  - name: %s\n    platform: ietf\n    address: 127.0.0.1\n    port: 830\n    credentials: {username: netrecon, passwordEnv: NETRECON_PASSWORD}\n", names[i])
+		fmt.Fprintf(&inv, "  - name: %s\n    platform: ietf\n    address: 127.0.0.1\n    port: %d\n    credentials: {username: netrecon, passwordEnv: NETRECON_PASSWORD}\n", names[i], 20000+i)
 	}
 	files := map[string][]byte{"inventory/bench.yaml": []byte(inv.String())}
 	for name, c := range circuitServices(names, 2100, "first") {
