@@ -53,6 +53,26 @@ type Status struct {
 	ServicesByState map[string]int `json:"services_by_state"`
 	Alarms          []Alarm        `json:"alarms"` // active, acknowledged or not
 	Devices         []Device       `json:"devices"`
+	// Sessions is each device's pooled NETCONF session (docs/daemon.md).
+	Sessions []Session `json:"sessions"`
+}
+
+// Session is one device's pooled session: its state (idle, leased,
+// connecting, keepalive, down, closed) and health.
+type Session struct {
+	Device    string    `json:"device"`
+	State     string    `json:"state"`
+	SessionID string    `json:"session_id,omitempty"`
+	OpenedAt  time.Time `json:"opened_at,omitzero"`
+	// AgeSeconds is how long the open session has been open.
+	AgeSeconds float64   `json:"age_seconds,omitempty"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+	// Failures counts, in a row, dials that failed and sessions lost; 0
+	// once a session opens.
+	Failures      int       `json:"failures"`
+	Reconnects    int       `json:"reconnects"`
+	LastError     string    `json:"last_error,omitempty"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
 }
 
 // PassProgress is a pass while it runs: where it is and what it waits on.

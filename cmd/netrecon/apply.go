@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"os/user"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,6 +58,8 @@ that differs, and changes nothing (the inventory is read from --dir).
 
 Before anything else, apply finishes or undoes a run that a crash left half-way,
 from the journal, and says what it did. Every run is recorded (netrecon history).
+Recovery, the plan and the apply share one session per device. Ctrl-C rolls the
+change set back and closes the sessions; a second Ctrl-C exits at once.
 
 Exit status: 0 applied or nothing to do, 1 failed or rolled back.`,
 		Args: cobra.MaximumNArgs(1),
@@ -64,6 +68,12 @@ Exit status: 0 applied or nothing to do, 1 failed or rolled back.`,
 			if ctx == nil {
 				ctx = context.Background()
 			}
+			// Ctrl-C (or SIGTERM) cancels the apply: the engine rolls the
+			// change set back rather than leave it to the confirm-timeout,
+			// and the sessions are closed. A second one ends the process.
+			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			context.AfterFunc(ctx, stop)
 			target := "."
 			if len(args) == 1 {
 				target = args[0]

@@ -73,6 +73,9 @@ type crashTarget struct {
 	extraArgs  []string
 	keys       func(platform string) configtree.Keys
 	dial       func(t *testing.T, d crashDevice) *netconf.Session
+	// opened, when set, counts the sessions a device saw (netsim): the
+	// restart's recovery and plan must share one per device.
+	opened func(device string) int
 }
 
 type crashDevice struct {
@@ -163,11 +166,25 @@ func crashAtEveryPhase(t *testing.T, tg crashTarget) {
 				if !killed {
 					t.Fatalf("the apply was not killed at %s@%s:\n%s", phase, dev, out)
 				}
+				before := map[string]int{}
+				for _, d := range tg.devices {
+					if tg.opened != nil {
+						before[d.name] = tg.opened(d.name)
+					}
+				}
 				// Restart: apply settles the crashed run first; without
 				// --auto-approve and a terminal it then stops before applying.
 				code, stdout, stderr := netrecon(t, append([]string{"apply", repo, "--state", state, "--known-hosts", tg.knownHosts}, tg.extraArgs...)...)
 				if !strings.Contains(stderr, "recovered run 1") {
 					t.Fatalf("restart did not recover the run (exit %d):\n%s%s", code, stdout, stderr)
+				}
+				for _, d := range tg.devices {
+					if tg.opened == nil {
+						break
+					}
+					if n := tg.opened(d.name) - before[d.name]; n != 1 {
+						t.Errorf("%s: recovery and plan opened %d sessions, want 1", d.name, n)
+					}
 				}
 				states := map[string]bool{}
 				for _, d := range tg.devices {
@@ -209,7 +226,8 @@ func TestCrashRecoveryNetsim(t *testing.T) {
 	kh := filepath.Join(t.TempDir(), "known_hosts")
 	os.WriteFile(kh, sim.KnownHosts(), 0o600)
 	t.Setenv("NETRECON_CRASH_PASSWORD", "s3cret")
-	tg := crashTarget{user: "netrecon", creds: "      passwordEnv: NETRECON_CRASH_PASSWORD\n", knownHosts: kh, keys: keys}
+	tg := crashTarget{user: "netrecon", creds: "      passwordEnv: NETRECON_CRASH_PASSWORD\n", knownHosts: kh, keys: keys,
+		opened: func(name string) int { return sim.Device(name).SessionsOpened() }}
 	for _, d := range sim.Devices() {
 		tg.devices = append(tg.devices, crashDevice{d.Name, d.Address, d.Port})
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/reconcile/session"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
@@ -24,11 +25,18 @@ type liveEnv struct {
 	source  plan.Source
 	devices []string
 	desired map[string]*configtree.Tree
-	dialer  reconcile.Dialer
-	journal *journal.Journal // nil when none exists and none was asked for
+	// dialer leases sessions from sessions: recovery, the live plan and
+	// apply share one session per device for the whole run.
+	dialer   reconcile.Dialer
+	sessions *session.Pool
+	journal  *journal.Journal // nil when none exists and none was asked for
 }
 
+// Close ends the run's sessions and closes the journal.
 func (e *liveEnv) Close() {
+	if e.sessions != nil {
+		e.sessions.Close()
+	}
 	if e.journal != nil {
 		e.journal.Close()
 	}
@@ -75,9 +83,16 @@ func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceF
 	if err != nil {
 		return nil, &exitError{code: 1, err: err}
 	}
-	env := &liveEnv{dir: dir, in: in, devices: names, desired: desired, dialer: dialer, source: intentSource(dir)}
+	// One session per device for the run: no keepalive, no idle timeout;
+	// Close ends them.
+	sessions, err := session.New(session.Options{})
+	if err != nil {
+		return nil, &exitError{code: 1, err: err}
+	}
+	env := &liveEnv{dir: dir, in: in, devices: names, desired: desired, dialer: sessions.Dialer(dialer, nil), sessions: sessions, source: intentSource(dir)}
 	state, err := df.state()
 	if err != nil {
+		env.Close()
 		return nil, &exitError{code: 1, err: err}
 	}
 	jp := journalPath(state)
@@ -85,12 +100,14 @@ func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceF
 	if !createJournal && statErr != nil {
 		// No journal to read: fine in a new folder, not where one was lost.
 		if err := journal.CheckLost(jp, stateSigns(state)...); err != nil {
+			env.Close()
 			return nil, &exitError{code: 1, err: err}
 		}
 	}
 	if createJournal || statErr == nil {
 		j, err := openJournal(ctx, state)
 		if err != nil {
+			env.Close()
 			return nil, &exitError{code: 1, err: fmt.Errorf("journal: %w", err)}
 		}
 		env.journal = j

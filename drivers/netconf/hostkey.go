@@ -1,11 +1,13 @@
 package netconf
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -23,7 +25,23 @@ func hostKeyCheck(device, hostport, file string) (ssh.HostKeyCallback, []string,
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: known_hosts: %w", device, err)
 	}
+	algos := knownAlgorithms(cb, hostport)
+	var mu sync.Mutex
+	var pinned ssh.PublicKey
 	check := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if pinned != nil {
+			// A key re-exchange on the open connection (x/crypto/ssh asks
+			// again): the server must show the key it proved itself with.
+			// Checking against that one, not known_hosts, lets the parsed
+			// file go: every open session kept its own copy, which in a
+			// warm pool of 1,000 devices was a million parsed lines.
+			if bytes.Equal(key.Marshal(), pinned.Marshal()) {
+				return nil
+			}
+			return &HostKeyError{Device: device, Address: hostport, Want: []string{ssh.FingerprintSHA256(pinned)}, Got: ssh.FingerprintSHA256(key)}
+		}
 		err := cb(hostname, remote, key)
 		var ke *knownhosts.KeyError
 		if errors.As(err, &ke) {
@@ -33,9 +51,12 @@ func hostKeyCheck(device, hostport, file string) (ssh.HostKeyCallback, []string,
 			}
 			return he
 		}
+		if err == nil {
+			pinned, cb = key, nil
+		}
 		return err
 	}
-	return check, knownAlgorithms(cb, hostport), nil
+	return check, algos, nil
 }
 
 // knownAlgorithms asks the callback about a key no host has: its *KeyError

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -216,6 +217,70 @@ func TestReplyData(t *testing.T) {
 	}
 	if _, err := replyData([]byte(`<rpc-reply><ok/></rpc-reply>`)); err == nil {
 		t.Error("no data: want error")
+	}
+}
+
+// replyErrors finds rpc-errors with or without a prefix, passes replies
+// without one after checking only their root, and refuses what is no
+// rpc-reply.
+func TestReplyErrors(t *testing.T) {
+	s := &Session{device: "pe1", log: slog.New(slog.DiscardHandler)}
+	const ns = `xmlns="urn:ietf:params:xml:ns:netconf:base:1.0"`
+	big := `<rpc-reply ` + ns + ` message-id="1"><data>` + strings.Repeat(`<a xmlns="urn:x">rpc</a>`, 1000) + `</data></rpc-reply>`
+	for _, tc := range []struct{ name, raw, want string }{
+		{"ok", `<rpc-reply ` + ns + `><ok/></rpc-reply>`, ""},
+		{"data", big, ""},
+		{"declaration first", `<?xml version="1.0"?><rpc-reply ` + ns + `><ok/></rpc-reply>`, ""},
+		{"error", `<rpc-reply ` + ns + `><rpc-error><error-type>protocol</error-type><error-tag>in-use</error-tag><error-severity>error</error-severity></rpc-error></rpc-reply>`, "pe1: lock: in-use"},
+		{"prefixed error", `<nc:rpc-reply xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0"><nc:rpc-error><nc:error-tag>lock-denied</nc:error-tag><nc:error-severity>error</nc:error-severity></nc:rpc-error></nc:rpc-reply>`, "pe1: lock: lock-denied"},
+		{"warning only", `<rpc-reply ` + ns + `><rpc-error><error-tag>x</error-tag><error-severity>warning</error-severity></rpc-error><ok/></rpc-reply>`, ""},
+		{"other root", `<hello ` + ns + `/>`, "pe1: lock: malformed rpc-reply"},
+		{"not xml", `no reply at all`, "pe1: lock: malformed rpc-reply"},
+	} {
+		err := s.replyErrors("lock", []byte(tc.raw))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// The host key check holds the key the server proved itself with: a key
+// re-exchange later must show that key, whatever else known_hosts lists.
+func TestHostKeyCheckPinsTheFirstKey(t *testing.T) {
+	newKey := func() ssh.PublicKey {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := ssh.NewPublicKey(priv.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pub
+	}
+	k1, k2 := newKey(), newKey()
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	lines := KnownHostsLine("127.0.0.1", 830, k1) + "\n" + KnownHostsLine("127.0.0.1", 830, k2) + "\n"
+	if err := os.WriteFile(kh, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check, _, err := hostKeyCheck("pe1", "127.0.0.1:830", kh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 830}
+	if err := check("127.0.0.1:830", addr, k1); err != nil {
+		t.Fatalf("first key exchange: %v", err)
+	}
+	if err := check("127.0.0.1:830", addr, k1); err != nil {
+		t.Errorf("re-exchange with the same key: %v", err)
+	}
+	var he *HostKeyError
+	if err := check("127.0.0.1:830", addr, k2); !errors.As(err, &he) || len(he.Want) != 1 || he.Want[0] != ssh.FingerprintSHA256(k1) {
+		t.Errorf("re-exchange with another known key: %v, want a HostKeyError naming the first key", err)
 	}
 }
 

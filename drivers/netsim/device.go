@@ -68,7 +68,10 @@ type Device struct {
 	dropRepeated string
 	schemaGets   int
 	counts       map[string]int
-	stoppedAll   bool
+	// opened counts the NETCONF sessions started (hello sent), for tests
+	// that a run dials each device once.
+	opened     int
+	stoppedAll bool
 }
 
 // operatorSession is a login that AddOperatorSession shows in monitoring.
@@ -317,10 +320,11 @@ func (d *Device) RPCCounts() map[string]int {
 	return m
 }
 
-// ResetCounters sets every RPC counter to zero.
+// ResetCounters sets every RPC counter, and SessionsOpened, to zero.
 func (d *Device) ResetCounters() {
 	d.mu.Lock()
 	clear(d.counts)
+	d.opened = 0
 	d.mu.Unlock()
 }
 
@@ -329,6 +333,36 @@ func (d *Device) Sessions() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.sessions)
+}
+
+// SessionsOpened returns how many NETCONF sessions clients opened on the
+// device since Start or ResetCounters: the dials, so a test can tell a run
+// that reuses its session from one that dials again.
+func (d *Device) SessionsOpened() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.opened
+}
+
+// DropSessions closes the SSH connection of every NETCONF session open on
+// the device, without a reply to anything in flight, as a router that
+// restarts its NETCONF server or an idle timeout on the way does. It
+// returns how many it dropped. A client holding a session learns it at its
+// next rpc.
+func (d *Device) DropSessions() int {
+	d.mu.Lock()
+	conns := make([]*ssh.ServerConn, 0, len(d.sessions))
+	for _, s := range d.sessions {
+		conns = append(conns, s.conn)
+	}
+	d.mu.Unlock()
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	if len(conns) > 0 {
+		d.sim.log.Info("sessions dropped (fault knob)", "device", d.Name, "sessions", len(conns))
+	}
+	return len(conns)
 }
 
 // ConfirmPending reports whether a confirmed commit waits for confirmation.

@@ -16,13 +16,14 @@
 //
 // A Device's methods are fault knobs that tests flip while sessions run:
 // latency, a lock held by another session, rejected commits, connections
-// dropped at a given rpc, operators logged in, a rotated host key, hand edits
+// dropped at a given rpc or all at once (DropSessions), operators logged in, a rotated host key, hand edits
 // of running, and the bugs of the lab's yuma123 netconfd (a reply lost, a
 // commit after validate that changes nothing, a cancel-commit under the
 // running lock that answers ok and rolls nothing back, a schema list without
 // submodules, a missing schema answered with operation-failed, a crash on the
 // second get-schema of ietf-netconf); and counters of the rpcs
-// received, so a test can assert that a second apply touched no device.
+// received and of the sessions opened, so a test can assert that a second
+// apply touched no device, or that a run dialed each device once.
 //
 // The simulator has no YANG schema: it knows list keys (Options.Keys) but no
 // types, defaults or constraints, so validate always succeeds and every

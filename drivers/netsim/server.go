@@ -172,6 +172,7 @@ func (d *Device) openSession(conn *ssh.ServerConn, ch ssh.Channel, log *slog.Log
 	d.mu.Lock()
 	s.id = d.newSessionID()
 	d.sessions[s.id] = s
+	d.opened++
 	d.mu.Unlock()
 	s.log = log.With("session", s.id)
 	s.log.Debug("netconf session opened", "user", s.user)

@@ -358,6 +358,37 @@ func TestDropConnectionAt(t *testing.T) {
 	c2.ok(`<commit/>`)
 }
 
+// SessionsOpened counts the sessions clients opened, and DropSessions cuts
+// every open one: the client's next rpc fails, a new session works.
+func TestSessionsOpenedAndDropSessions(t *testing.T) {
+	sim := startSim(t, 2)
+	dev, other := sim.Device("d1"), sim.Device("d2")
+	c1 := dialDevice(t, sim, dev)
+	c2 := dialDevice(t, sim, dev)
+	o := dialDevice(t, sim, other)
+	if got := dev.SessionsOpened(); got != 2 {
+		t.Fatalf("SessionsOpened = %d after two dials, want 2", got)
+	}
+	if got := dev.DropSessions(); got != 2 {
+		t.Fatalf("DropSessions = %d, want 2", got)
+	}
+	for _, c := range []*rawClient{c1, c2} {
+		if _, err := c.tryCall(getRunning); err == nil {
+			t.Fatal("an rpc on a dropped session got a reply")
+		}
+	}
+	eventually(t, 5*time.Second, "the dropped sessions to end", func() bool { return dev.Sessions() == 0 })
+	o.call(getRunning) // another device's session is not touched
+	dialDevice(t, sim, dev).call(getRunning)
+	if got := dev.SessionsOpened(); got != 3 {
+		t.Fatalf("SessionsOpened = %d, want 3", got)
+	}
+	dev.ResetCounters()
+	if got := dev.SessionsOpened(); got != 0 {
+		t.Fatalf("SessionsOpened = %d after ResetCounters, want 0", got)
+	}
+}
+
 func TestLatency(t *testing.T) {
 	sim := startSim(t, 1)
 	dev := sim.Device("d1")

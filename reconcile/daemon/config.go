@@ -56,6 +56,8 @@ type Config struct {
 	SettleAfterHello Duration `yaml:"settle_after_hello"`
 	// PassTimeout bounds one whole pass (plan and apply).
 	PassTimeout Duration `yaml:"pass_timeout"`
+	// Sessions tunes the pool of device sessions kept open between passes.
+	Sessions SessionsConfig `yaml:"sessions"`
 
 	Guards    GuardsConfig    `yaml:"guards"`
 	Drift     DriftConfig     `yaml:"drift"`
@@ -150,6 +152,24 @@ type DriftConfig struct {
 	Default  DriftPolicy            `yaml:"default"`
 	Devices  map[string]DriftPolicy `yaml:"devices"`
 	Services map[string]DriftPolicy `yaml:"services"`
+}
+
+// SessionsConfig tunes the daemon's session pool (reconcile/session): at
+// most one session per device, kept open between passes so that a pass pays
+// no SSH set-up.
+type SessionsConfig struct {
+	// Keepalive is how long an idle session goes without an RPC before the
+	// daemon sends it a small read (netconf-state/sessions), which keeps it
+	// open through idle timeouts on the way and finds it dead before a pass
+	// does.
+	Keepalive Duration `yaml:"keepalive"`
+	// IdleTimeout closes a session no pass used for this long (a device
+	// that left the inventory, or a poll_interval longer than it).
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// Reconnect is the back-off of opening a lost session again in the
+	// background: base after the first failure, doubled after each further
+	// one, at most max.
+	Reconnect RetryConfig `yaml:"reconnect"`
 }
 
 // RetryConfig is the back-off of a failing device: Base after the first
@@ -380,6 +400,10 @@ func (c *Config) Defaults() {
 	setDur(&c.DialTimeout, 15*time.Second)
 	setDur(&c.RPCTimeout, 30*time.Second)
 	setDur(&c.PassTimeout, 30*time.Minute)
+	setDur(&c.Sessions.Keepalive, 30*time.Second)
+	setDur(&c.Sessions.IdleTimeout, max(10*time.Minute, 3*c.PollInterval.D()))
+	setDur(&c.Sessions.Reconnect.Base, time.Second)
+	setDur(&c.Sessions.Reconnect.Max, 5*time.Minute)
 	if c.KnownHosts == "" && c.StateDir != "" {
 		c.KnownHosts = filepath.Join(c.StateDir, "known_hosts")
 	}
@@ -502,6 +526,17 @@ func (c *Config) check() diag.Diagnostics {
 	}
 	for _, name := range sortedKeys(c.Drift.Services) {
 		checkPolicy("drift.services."+name, c.Drift.Services[name])
+	}
+	for _, d := range []struct {
+		field string
+		v     Duration
+	}{{"sessions.keepalive", c.Sessions.Keepalive}, {"sessions.idle_timeout", c.Sessions.IdleTimeout}, {"sessions.reconnect.base", c.Sessions.Reconnect.Base}} {
+		if d.v <= 0 {
+			bad(d.field, "%s: want a positive duration", d.v.D())
+		}
+	}
+	if c.Sessions.Reconnect.Max < c.Sessions.Reconnect.Base {
+		bad("sessions.reconnect.max", "%s is below sessions.reconnect.base %s", c.Sessions.Reconnect.Max.D(), c.Sessions.Reconnect.Base.D())
 	}
 	if c.Retry.Base.D() <= 0 {
 		bad("retry.base", "%s: want a positive duration", c.Retry.Base.D())

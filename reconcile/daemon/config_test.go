@@ -134,6 +134,21 @@ api:
 			},
 		},
 		{
+			name: "sessions",
+			yaml: "repo: {url: file:///x}\nstate_dir: /tmp/x\nsessions:\n  keepalive: -5s\n  idle_timeout: soon\n  reconnect: {base: 1m, max: 1s}\n",
+			want: []string{
+				`c.yaml:5:17: sessions.idle_timeout: "soon" is not a duration`,
+			},
+		},
+		{
+			name: "sessions after decoding",
+			yaml: "repo: {url: file:///x}\nstate_dir: /tmp/x\nsessions:\n  keepalive: -5s\n  reconnect: {base: 1m, max: 1s}\n",
+			want: []string{
+				`c.yaml:4:3: sessions.keepalive: -5s: want a positive duration`,
+				`c.yaml:5:25: sessions.reconnect.max: 1s is below sessions.reconnect.base 1m0s`,
+			},
+		},
+		{
 			name: "freeze window",
 			yaml: "repo: {url: file:///x}\nstate_dir: /tmp/x\nguards:\n  freeze_windows:\n    - name: xmas\n      start: tomorrow\n      end: 2026-12-26T00:00:00Z\n",
 			want: []string{`c.yaml:5:7: guards.freeze_windows[0]: `, `start`},

@@ -23,6 +23,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/guard"
 	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/session"
 	"github.com/netrecon/netrecon/schema"
 )
 
@@ -89,6 +90,8 @@ type Daemon struct {
 	alarms  *alarmSet
 	notify  *notifier
 	env     map[string]string // Config.Credentials.EnvFile
+	// sessions keeps one session per device open between passes.
+	sessions *session.Pool
 
 	webhookSecret []byte
 	tokens        []apiToken // every token of api.*
@@ -167,6 +170,10 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 			d.Close()
 		}
 	}()
+	if d.sessions, err = d.newSessions(); err != nil {
+		return nil, err
+	}
+	d.metrics.reg.MustRegister(newSessionCollector(d.sessions.Stats))
 	if d.lock, err = lockState(cfg.StateDir); err != nil {
 		return nil, err
 	}
@@ -342,14 +349,17 @@ func (d *Daemon) restore(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the journal, the notifier and the state lock. It waits up
-// to 5 s for queued notifications.
+// Close ends the device sessions and releases the journal, the notifier and
+// the state lock. It waits up to 5 s for queued notifications.
 func (d *Daemon) Close() error {
 	// A pass in flight uses the journal: wait for it, and let none start.
 	d.passMu.Lock()
 	defer d.passMu.Unlock()
 	d.closed = true
 	var errs []error
+	if d.sessions != nil {
+		errs = append(errs, d.sessions.Close())
+	}
 	if d.notify != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		d.notify.close(ctx)

@@ -217,7 +217,7 @@ func (l *lab) dialer(in *schema.Intent, c Credentials) reconcile.Dialer {
 		}
 		t := netconf.Target{Device: dev.Name, Address: dev.Address, Port: dev.Port, Username: dev.Credentials.Username, Auth: auth, KnownHosts: l.cfg.KnownHosts}
 		return netconf.Dial(ctx, t, netconf.WithKeys(render.Keys(dev.Platform, in.Types)),
-			netconf.WithDialTimeout(l.cfg.DialTimeout.D()), netconf.WithRPCTimeout(l.cfg.RPCTimeout.D()))
+			netconf.WithDialTimeout(l.cfg.DialTimeout.D()), netconf.WithRPCTimeout(l.cfg.RPCTimeout.D()), netconf.WithSettleAfterHello(l.cfg.SettleAfterHello.D()))
 	})
 }
 

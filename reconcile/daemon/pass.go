@@ -254,7 +254,12 @@ func (d *Daemon) load(ctx context.Context, s *passState) (bool, error) {
 		s.log.Info("following commit", "commit", s.commit)
 	}
 	s.p.Commit = s.commit
-	s.dialer = d.dialerFor(s.intent)
+	s.dialer = d.sessionDialer(s.intent)
+	names := make([]string, len(s.intent.Devices))
+	for i, dev := range s.intent.Devices {
+		names[i] = dev.Name
+	}
+	d.sessions.Retain(names) // a device that left the inventory keeps no session
 	return false, nil
 }
 

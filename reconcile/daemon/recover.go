@@ -32,7 +32,7 @@ func (d *Daemon) recover(ctx context.Context) {
 		d.log.Error("recover: load the intent", "commit", commit, "err", err)
 		return
 	}
-	acts, err := apply.Recover(ctx, d.journal, d.dialerFor(in), in, d.log)
+	acts, err := apply.Recover(ctx, d.journal, d.sessionDialer(in), in, d.log)
 	for _, a := range acts {
 		var mixed *apply.MixedError
 		if errors.As(a.Err, &mixed) {

@@ -182,6 +182,7 @@ func apiPass(p PassStatus) api.Pass {
 // Status is the daemon's status document (GET /api/v1/status), made now.
 func (d *Daemon) Status() api.Status {
 	alarms := d.alarms.list()
+	sessions := d.sessionStatus()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	st := api.Status{
@@ -197,6 +198,7 @@ func (d *Daemon) Status() api.Status {
 		ServicesByState: map[string]int{},
 		Alarms:          make([]api.Alarm, 0, len(alarms)),
 		Devices:         make([]api.Device, 0, len(d.devices)),
+		Sessions:        sessions,
 	}
 	for _, s := range api.States {
 		st.DevicesByState[s], st.ServicesByState[s] = 0, 0

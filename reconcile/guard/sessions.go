@@ -19,6 +19,11 @@ import (
 // change it. Add the service account to allow when such sessions are expected
 // and the NETCONF lock is enough to keep them apart.
 //
+// Sessions of netrecon's own on the device are skipped: d's, and, when d
+// names them (OwnSessionIDs, as a pooled session does), the sessions this
+// process opened there lately, which the device may list for a while after
+// they ended.
+//
 // When the sessions cannot be read, the guard fails closed: it defers, with
 // the read's error as the cause.
 func OperatorSessions(allow []string) Guard {
@@ -41,10 +46,13 @@ func OperatorSessions(allow []string) Guard {
 				Err:    err,
 			}
 		}
-		own := d.SessionID()
+		own := []string{d.SessionID()}
+		if o, ok := d.(ownSessions); ok {
+			own = append(own, o.OwnSessionIDs()...)
+		}
 		var who []string
 		for _, s := range sessions {
-			if s.ID == own || slices.Contains(allowed, s.Username) {
+			if slices.Contains(own, s.ID) || slices.Contains(allowed, s.Username) {
 				continue
 			}
 			user := s.Username
@@ -62,4 +70,11 @@ func OperatorSessions(allow []string) Guard {
 		}
 		return &DeferredError{Guard: NameOperatorSessions, Device: dev.Name, Reason: strings.Join(who, ", ")}
 	})
+}
+
+// ownSessions is a session that knows the other sessions of its process on
+// the same device (reconcile/session's leases): a session the pool replaced
+// is netrecon's, not an operator's.
+type ownSessions interface {
+	OwnSessionIDs() []string
 }

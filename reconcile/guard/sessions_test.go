@@ -85,6 +85,32 @@ func TestOperatorSessions(t *testing.T) {
 	}
 }
 
+// pooledDevice is a session of a pool that names the sessions it replaced
+// on the device (reconcile/session's leases).
+type pooledDevice struct {
+	sessionsDevice
+	ownIDs []string
+}
+
+func (d *pooledDevice) OwnSessionIDs() []string { return d.ownIDs }
+
+// A session netrecon's pool replaced is netrecon's own while the device
+// still lists it; any other session still counts, netrecon's user or not.
+func TestOperatorSessionsSkipsThePoolsOwnSessions(t *testing.T) {
+	current := reconcile.MonitoringSession{ID: "12", Username: "netrecon"}
+	replaced := reconcile.MonitoringSession{ID: "8", Username: "netrecon"}
+	operator := reconcile.MonitoringSession{ID: "10", Username: "netrecon"}
+	d := &pooledDevice{sessionsDevice{own: "12", sessions: []reconcile.MonitoringSession{replaced, current}}, []string{"12", "8"}}
+	if err := OperatorSessions(nil).Check(t.Context(), device("pe1"), d); err != nil {
+		t.Fatalf("the pool's replaced session counted as an operator: %v", err)
+	}
+	d.sessions = append(d.sessions, operator)
+	deferredBy(t, OperatorSessions(nil).Check(t.Context(), device("pe1"), d), NameOperatorSessions, "operator netrecon logged in (session 10)")
+	// Without the pool's list, the replaced session is someone else's.
+	plain := &sessionsDevice{own: "12", sessions: []reconcile.MonitoringSession{replaced, current}}
+	deferredBy(t, OperatorSessions(nil).Check(t.Context(), device("pe1"), plain), NameOperatorSessions, "operator netrecon logged in (session 8)")
+}
+
 // TestOperatorSessionsSim asks a simulated device, over a real NETCONF session,
 // who is logged in while an operator comes and goes.
 func TestOperatorSessionsSim(t *testing.T) {
