@@ -12,6 +12,7 @@ import (
 
 	"github.com/netrecon/netrecon/api"
 	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/session"
 )
 
 // The API's documents are mapped here from the daemon's own state (the
@@ -236,6 +237,7 @@ func (d *Daemon) Status() api.Status {
 type snapshot struct {
 	mu       sync.Mutex
 	version  uint64
+	sessions session.Stats // the pool's counters it was made with
 	body, gz []byte
 }
 
@@ -249,7 +251,10 @@ func (d *Daemon) statusJSON() (body, gz []byte) {
 	d.snap.mu.Lock()
 	defer d.snap.mu.Unlock()
 	v := d.version.Load()
-	if d.snap.body != nil && d.snap.version == v {
+	// The session pool changes on its own (keepalives, reconnects, idle
+	// closes): its counters are part of what the snapshot shows.
+	ss := d.sessions.Stats()
+	if d.snap.body != nil && d.snap.version == v && d.snap.sessions == ss {
 		return d.snap.body, d.snap.gz
 	}
 	b, err := json.Marshal(d.Status())
@@ -261,7 +266,7 @@ func (d *Daemon) statusJSON() (body, gz []byte) {
 	zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
 	zw.Write(b)
 	zw.Close()
-	d.snap.version, d.snap.body, d.snap.gz = v, b, z.Bytes()
+	d.snap.version, d.snap.sessions, d.snap.body, d.snap.gz = v, ss, b, z.Bytes()
 	return b, d.snap.gz
 }
 
