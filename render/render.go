@@ -132,14 +132,15 @@ func New(in *schema.Intent, opts ...Option) (*Renderer, diag.Diagnostics) {
 			}
 			ds, c := r.add(fm, kind, platform, name, tp.Source)
 			diags = append(diags, ds...)
-			if c == nil || c.gaveUp {
+			if c == nil || c.gaveUp || c.diags.HasErrors() {
 				complete = false
 			} else {
 				checks = append(checks, c)
 			}
 		}
-		// Only when every template was read through can a field be
-		// said to be read by none.
+		// Only when every template was read through can a field be said
+		// to be read by none; and a field a typo misses (peerAS for
+		// peerAs) is the typo's error, not a second problem.
 		if complete && len(checks) > 0 && t.Shape != nil {
 			diags = append(diags, unread(t, t.Shape, checks)...)
 		}
@@ -588,7 +589,9 @@ func (r *Renderer) failureDiags(fails []failure) diag.Diagnostics {
 				Detail:  "fix the template's errors reported by validate"}
 		case errors.As(f.err, &te) && te.Line > 0:
 			d = r.errorDiag(f.svc, f.err)
-			key = fmt.Sprintf("%s\x00%d\x00%v\x00%s", te.Template, te.Line, te.Err, d.Detail)
+			// Not the snippet of the output, which shows each service's
+			// own values.
+			key = fmt.Sprintf("%s\x00%d\x00%v\x00%d", te.Template, te.Line, te.Err, te.OutputLine)
 		default:
 			diags = append(diags, r.errorDiag(f.svc, f.err))
 			continue
