@@ -74,6 +74,22 @@ func Parse(r io.Reader, name string, keys Keys) (*Tree, error) {
 	return p.run(false)
 }
 
+// ParseOffsets is Parse that also says where each node's start tag begins
+// in the input, as a byte offset: the renderer maps a node back to the
+// template line that wrote it.
+func ParseOffsets(r io.Reader, name string, keys Keys) (*Tree, map[*Node]int, error) {
+	p, err := newParser(r, name, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.offsets = map[*Node]int{}
+	t, err := p.run(false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, p.offsets, nil
+}
+
 // ParseData reads a document made of one <data> or <config> element (the
 // wrapper of a NETCONF get-config reply or of an edit-config) and returns the
 // tree of its children. Key paths in keys start below the wrapper.
@@ -96,6 +112,8 @@ type parser struct {
 	filter bool
 	// lastTag is the RFC 6241 error-tag of the last error, for ApplyEdit.
 	lastTag string
+	// offsets, when set, records each node's start tag (ParseOffsets).
+	offsets map[*Node]int
 }
 
 func newParser(r io.Reader, name string, keys Keys) (*parser, error) {
@@ -354,6 +372,9 @@ func (p *parser) open(stack []*frame, t xml.StartElement, off int) (*frame, erro
 		return nil, p.errAt(off, tagUnknownNS, "element <%s> in the reserved xml namespace", qname(t.Name))
 	}
 	f.node = &Node{Name: t.Name.Local, Space: space}
+	if p.offsets != nil {
+		p.offsets[f.node] = off
+	}
 	f.path = parent.path + "/" + t.Name.Local
 	if op != "" {
 		p.ops[f.node] = op

@@ -368,3 +368,31 @@ func checkNamespaces(t testing.TB, doc string) {
 		}
 	}
 }
+
+// TestParseOffsets: each node's offset is where its start tag begins, and
+// the tree is Parse's.
+func TestParseOffsets(t *testing.T) {
+	src := "<a xmlns=\"urn:x\">\n  <b>1</b>\n  <c><d/></c>\n</a>\n"
+	tree, offs, err := ParseOffsets(strings.NewReader(src), "x", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Parse(strings.NewReader(src), "x", nil)
+	if tree.String() != want.String() {
+		t.Errorf("tree %s, want %s", tree, want)
+	}
+	got := map[string]int{}
+	tree.Walk(func(p Path, n *Node) bool {
+		got[string(p)] = offs[n]
+		if !strings.HasPrefix(src[offs[n]:], "<"+n.Name) {
+			t.Errorf("%s at offset %d: %q", p, offs[n], src[offs[n]:])
+		}
+		return true
+	})
+	if len(got) != 4 || got["/a/c/d"] != strings.Index(src, "<d/>") {
+		t.Errorf("offsets %v", got)
+	}
+	if _, _, err := ParseOffsets(strings.NewReader("<a>"), "x", nil); err == nil {
+		t.Error("malformed input: no error")
+	}
+}

@@ -15,6 +15,8 @@ import (
 type Build struct {
 	Intent  *schema.Intent
 	Desired map[string]*configtree.Tree // of the devices rendered; nil before Render
+	// r rendered Desired; Origins asks it again.
+	r *Renderer
 }
 
 // BuildOptions say how BuildFS loads and renders.
@@ -72,7 +74,7 @@ func (b *Build) Render(ctx context.Context, names []string, budget Budget) schem
 	diags = append(diags, more...)
 	diags.Sort()
 	if !diags.HasErrors() {
-		b.Desired = desired
+		b.Desired, b.r = desired, r
 	}
 	return diags
 }

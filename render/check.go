@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"strings"
 	"text/template/parse"
-	"unicode/utf8"
 
 	"github.com/netrecon/netrecon/diag"
 	"github.com/netrecon/netrecon/schema"
@@ -515,13 +514,7 @@ func parentPath(p string) string {
 	return ""
 }
 
-func (c *checker) pos(p parse.Pos) diag.Pos {
-	off := min(max(int(p), 0), len(c.src))
-	before := c.src[:off]
-	line := strings.Count(before, "\n") + 1
-	col := utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:]) + 1
-	return diag.Pos{File: c.name, Line: line, Col: col}
-}
+func (c *checker) pos(p parse.Pos) diag.Pos { return srcPos(c.name, c.src, int(p)) }
 
 func (c *checker) errorAt(p parse.Pos, summary, detail string) {
 	if c.reported[p] {

@@ -59,6 +59,9 @@ type Renderer struct {
 	bufs        sync.Pool         // *bytes.Buffer, reused across executions
 	sources     map[string]string // template source by name, to place bad output
 	budget      Budget            // of every template execution
+	// traces are the traced copies of templates Origins built.
+	traceMu sync.Mutex
+	traces  map[tmplKey]*traced
 }
 
 type tmplKey struct{ kind, platform string }
@@ -321,12 +324,7 @@ func (r *Renderer) Fragment(svc *schema.Service, dev *schema.Device) (*configtre
 		}
 		return nil, err
 	}
-	spec, _ := fill(svc.Spec, r.shapes[svc.Kind], 0).(map[string]any)
-	data := tmplData{
-		Service: tmplService{Name: svc.Name, Customer: svc.Customer, Kind: svc.Kind, Labels: svc.Labels},
-		Spec:    spec,
-		Device:  tmplDevice{Name: dev.Name, Platform: dev.Platform, Site: dev.Site, Role: dev.Role, Labels: dev.Labels},
-	}
+	data := r.data(svc, dev)
 	buf := r.bufs.Get().(*bytes.Buffer)
 	defer func() {
 		// A huge one-off output should not stay pinned in the pool.
@@ -354,6 +352,16 @@ func (r *Renderer) Fragment(svc *schema.Service, dev *schema.Device) (*configtre
 	}
 	setOwner(tree, svc.Name)
 	return tree, nil
+}
+
+// data is what the template of svc sees on dev.
+func (r *Renderer) data(svc *schema.Service, dev *schema.Device) tmplData {
+	spec, _ := fill(svc.Spec, r.shapes[svc.Kind], 0).(map[string]any)
+	return tmplData{
+		Service: tmplService{Name: svc.Name, Customer: svc.Customer, Kind: svc.Kind, Labels: svc.Labels},
+		Spec:    spec,
+		Device:  tmplDevice{Name: dev.Name, Platform: dev.Platform, Site: dev.Site, Role: dev.Role, Labels: dev.Labels},
+	}
 }
 
 // writer finds the template line that writes a spec field
