@@ -469,6 +469,41 @@ func guessLine(src, out string) int {
 // control characters). html/template escapes markup characters but not these,
 // so without this check the device, not the validator, would refuse them.
 func checkValues(svc, field string, v any) error {
+	if writable(v) {
+		// Nearly every spec: no field names built, no keys sorted.
+		return nil
+	}
+	return findBadValue(svc, field, v)
+}
+
+// writable reports whether every string in v is one XML can carry.
+func writable(v any) bool {
+	switch v := v.(type) {
+	case string:
+		for _, c := range v {
+			if c == utf8.RuneError || !xmlChar(c) {
+				return false
+			}
+		}
+	case map[string]any:
+		for k, x := range v {
+			if !writable(k) || !writable(x) {
+				return false
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if !writable(x) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// findBadValue is checkValues's slow path: the first bad value, in a stable
+// order, with its field.
+func findBadValue(svc, field string, v any) error {
 	switch v := v.(type) {
 	case string:
 		if !utf8.ValidString(v) {
@@ -481,16 +516,16 @@ func checkValues(svc, field string, v any) error {
 		}
 	case map[string]any:
 		for _, k := range sortedKeys(v) {
-			if err := checkValues(svc, field+"."+k, k); err != nil {
+			if err := findBadValue(svc, field+"."+k, k); err != nil {
 				return err
 			}
-			if err := checkValues(svc, field+"."+k, v[k]); err != nil {
+			if err := findBadValue(svc, field+"."+k, v[k]); err != nil {
 				return err
 			}
 		}
 	case []any:
 		for i, e := range v {
-			if err := checkValues(svc, fmt.Sprintf("%s[%d]", field, i), e); err != nil {
+			if err := findBadValue(svc, fmt.Sprintf("%s[%d]", field, i), e); err != nil {
 				return err
 			}
 		}

@@ -134,6 +134,7 @@ Exit status: 0 valid, 1 invalid, 2 usage or I/O error.`,
 			if !contains(views.DiagnosticFormats, output) {
 				return &exitError{code: 2, err: fmt.Errorf("--output %q is not supported. Supported formats are %q", output, views.DiagnosticFormats)}
 			}
+			defer batchGC()()
 			diags, err := validateDir(cmd.Context(), dir, lf.options())
 			if err != nil {
 				return &exitError{code: 2, err: err}
