@@ -597,6 +597,9 @@ func unread(t *schema.ServiceType, shape *schema.Shape, checks []*checker) diag.
 	}
 	var walk func(s *schema.Shape, path string)
 	walk = func(s *schema.Shape, path string) {
+		if s == nil {
+			return // a shape that came without its part: unknown
+		}
 		switch s.Kind {
 		case schema.ShapeList:
 			walk(s.Elem, path+"[]")
