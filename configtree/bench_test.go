@@ -1,6 +1,7 @@
 package configtree
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -80,5 +81,59 @@ func BenchmarkDiff(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Diff(live, desired)
+	}
+}
+
+// BenchmarkParse parses what one service renders, as the renderer does for
+// every service on every device: 10,000 of these are most of a render of a
+// large repo.
+func BenchmarkParse(b *testing.B) {
+	src := []byte(`<interfaces xmlns="urn:ietf:params:xml:ns:yang:ietf-interfaces">
+  <interface>
+    <name>ge-0/0/17.1142</name>
+    <description>customer 4711 &lt;site 3&gt; &amp; co</description>
+    <type xmlns:ianaift="urn:ietf:params:xml:ns:yang:iana-if-type">ianaift:l2vlan</type>
+    <enabled>true</enabled>
+    <ipv4 xmlns="urn:ietf:params:xml:ns:yang:ietf-ip">
+      <address>
+        <ip>100.64.18.97</ip>
+        <prefix-length>30</prefix-length>
+      </address>
+    </ipv4>
+  </interface>
+</interfaces>
+<routing xmlns="urn:ietf:params:xml:ns:yang:ietf-routing">
+  <control-plane-protocols>
+    <control-plane-protocol>
+      <type xmlns:rt="urn:ietf:params:xml:ns:yang:ietf-routing">rt:static</type>
+      <name>cust17</name>
+      <static-routes>
+        <ipv4 xmlns="urn:ietf:params:xml:ns:yang:ietf-ipv4-unicast-routing">
+          <route>
+            <destination-prefix>10.18.97.0/24</destination-prefix>
+            <description>lan</description>
+            <next-hop>
+              <next-hop-address>100.64.18.98</next-hop-address>
+            </next-hop>
+          </route>
+        </ipv4>
+      </static-routes>
+    </control-plane-protocol>
+  </control-plane-protocols>
+</routing>
+`)
+	keys := Keys{
+		"/interfaces/interface":                                                            {"name"},
+		"/routing/control-plane-protocols/control-plane-protocol":                          {"type", "name"},
+		"/routing/control-plane-protocols/control-plane-protocol/static-routes/ipv4/route": {"destination-prefix"},
+		"/interfaces/interface/type":                                                       {IdentityLeaf},
+		"/routing/control-plane-protocols/control-plane-protocol/type":                     {IdentityLeaf},
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		if _, err := Parse(bytes.NewReader(src), "svc", keys); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

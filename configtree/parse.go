@@ -74,6 +74,22 @@ func Parse(r io.Reader, name string, keys Keys) (*Tree, error) {
 	return p.run(false)
 }
 
+// ParseOffsets is Parse that also says where each node's start tag begins
+// in the input, as a byte offset: the renderer maps a node back to the
+// template line that wrote it.
+func ParseOffsets(r io.Reader, name string, keys Keys) (*Tree, map[*Node]int, error) {
+	p, err := newParser(r, name, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.offsets = map[*Node]int{}
+	t, err := p.run(false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, p.offsets, nil
+}
+
 // ParseData reads a document made of one <data> or <config> element (the
 // wrapper of a NETCONF get-config reply or of an edit-config) and returns the
 // tree of its children. Key paths in keys start below the wrapper.
@@ -96,7 +112,18 @@ type parser struct {
 	filter bool
 	// lastTag is the RFC 6241 error-tag of the last error, for ApplyEdit.
 	lastTag string
+	// offsets, when set, records each node's start tag (ParseOffsets).
+	offsets map[*Node]int
+	// text is the character data of the innermost open element: only it
+	// can hold text, since an element with text may not contain another.
+	text []byte
+	// free holds frames of closed elements, for the next ones.
+	free []*frame
 }
+
+// indexFrom is the number of children from which an element indexes them
+// in maps; below it, a scan of the children is cheaper.
+const indexFrom = 8
 
 func newParser(r io.Reader, name string, keys Keys) (*parser, error) {
 	src, err := io.ReadAll(io.LimitReader(r, MaxInputSize+1))
@@ -144,13 +171,15 @@ type frame struct {
 	decl    map[string]string // prefixes declared on this element
 	defNS   string            // default namespace in scope
 	off     int               // offset of the start tag
-	text    []byte
-	textOff int // offset of the first non-blank character data
-	hasText bool
+	textOff int               // offset of the first non-blank character data
+	hasText bool              // its text is in parser.text
 	hasElem bool
 	wrapper bool
-	ids     map[string]*Node // identities of the children, for duplicates
-	spaces  map[string]string
+	// ids and spaces index the children by identity and by name, for
+	// duplicates and namespace clashes, once there are more than
+	// indexFrom of them; fewer are compared one by one.
+	ids    map[string]*Node
+	spaces map[string]string
 }
 
 func (p *parser) resolve(stack []*frame, prefix string) (string, bool) {
@@ -220,15 +249,14 @@ func (p *parser) run(wrapper bool) (*Tree, error) {
 			if err := p.close(stack, top); err != nil {
 				return nil, err
 			}
+			*top = frame{}
+			p.free = append(p.free, top)
 		case xml.CharData:
 			blank := isBlank(t)
 			switch {
 			case blank && !top.hasText:
-				// Indentation between elements is dropped; blanks before a
-				// leaf's text are kept until the value is trimmed.
-				if !top.hasElem && len(stack) > 1 {
-					top.text = append(top.text, t...)
-				}
+				// Indentation between elements is dropped, and so are
+				// blanks before a leaf's text: the value is trimmed.
 			case len(stack) == 1 || top.wrapper:
 				return nil, p.errAt(off, tagBadElement, "text outside an element")
 			case top.hasElem:
@@ -237,8 +265,9 @@ func (p *parser) run(wrapper bool) (*Tree, error) {
 				if !top.hasText {
 					top.hasText = true
 					top.textOff = off + firstNonBlank(t)
+					p.text = p.text[:0]
 				}
-				top.text = append(top.text, t...)
+				p.text = append(p.text, t...)
 			}
 		case xml.Directive:
 			// DOCTYPE could declare entities; configuration never needs one.
@@ -290,7 +319,13 @@ func (p *parser) open(stack []*frame, t xml.StartElement, off int) (*frame, erro
 		return nil, p.errAt(off, tagMalformed, "%q is not an XML element name", qname(t.Name))
 	}
 	parent := stack[len(stack)-1]
-	f := &frame{raw: t.Name, off: off, defNS: parent.defNS}
+	var f *frame
+	if n := len(p.free); n > 0 {
+		f, p.free = p.free[n-1], p.free[:n-1]
+	} else {
+		f = new(frame)
+	}
+	f.raw, f.off, f.defNS = t.Name, off, parent.defNS
 	seen := make(map[xml.Name]bool, len(t.Attr))
 	for _, a := range t.Attr {
 		if seen[a.Name] {
@@ -354,6 +389,9 @@ func (p *parser) open(stack []*frame, t xml.StartElement, off int) (*frame, erro
 		return nil, p.errAt(off, tagUnknownNS, "element <%s> in the reserved xml namespace", qname(t.Name))
 	}
 	f.node = &Node{Name: t.Name.Local, Space: space}
+	if p.offsets != nil {
+		p.offsets[f.node] = off
+	}
 	f.path = parent.path + "/" + t.Name.Local
 	if op != "" {
 		p.ops[f.node] = op
@@ -370,7 +408,9 @@ func (p *parser) close(stack []*frame, f *frame) error {
 	n := f.node
 	if !f.hasElem {
 		n.Leaf = true
-		n.Value = strings.Trim(string(f.text), xmlBlanks)
+		if f.hasText {
+			n.Value = string(bytes.Trim(p.text, xmlBlanks))
+		}
 		// A subtree filter has no schema: its content-match nodes keep any
 		// declared prefix as an identity, and Select also compares their
 		// text as written (contentMatches).
@@ -393,20 +433,73 @@ func (p *parser) close(stack []*frame, f *frame) error {
 	sortChildren(n)
 
 	parent := stack[len(stack)-1]
-	if parent.spaces == nil {
-		parent.spaces = make(map[string]string)
-		parent.ids = make(map[string]*Node)
+	if err := p.sibling(parent, f, n); err != nil {
+		return err
 	}
-	if sp, ok := parent.spaces[n.Name]; ok && sp != n.Space {
-		return p.errAt(f.off, tagBadElement, "<%s> in namespace %q next to <%s> in namespace %q: siblings must not share a local name across namespaces", n.Name, n.Space, n.Name, sp)
+	parent.node.Children = append(parent.node.Children, n)
+	return nil
+}
+
+// sibling checks n against the children parent already has: siblings must
+// not share a local name across namespaces, nor (but in a filter) an
+// identity.
+func (p *parser) sibling(parent, f *frame, n *Node) error {
+	children := parent.node.Children
+	if parent.spaces == nil && len(children) >= indexFrom {
+		parent.spaces = make(map[string]string, 2*len(children))
+		parent.ids = make(map[string]*Node, 2*len(children))
+		for _, c := range children {
+			if _, ok := parent.spaces[c.Name]; !ok {
+				parent.spaces[c.Name] = c.Space
+			}
+			parent.ids[c.PathStep()] = c
+		}
 	}
-	parent.spaces[n.Name] = n.Space
-	if p.filter {
-		parent.node.Children = append(parent.node.Children, n)
-		return nil
+	var (
+		clash   bool
+		clashNS string // the namespace of a same-named sibling in another
+		dup     bool
+	)
+	if parent.spaces != nil {
+		if sp, ok := parent.spaces[n.Name]; ok && sp != n.Space {
+			clash, clashNS = true, sp
+		} else if !ok {
+			parent.spaces[n.Name] = n.Space
+		}
+		if !p.filter && !clash {
+			id := n.PathStep()
+			if _, dup = parent.ids[id]; !dup {
+				parent.ids[id] = n
+			}
+		}
+	} else {
+		// Identities are compared as paths, as the maps would: an
+		// entry's key values are in its step.
+		var id string
+		for _, c := range children {
+			if c.Name != n.Name {
+				continue
+			}
+			if c.Space != n.Space {
+				clash, clashNS = true, c.Space
+				break
+			}
+			if p.filter {
+				continue
+			}
+			if id == "" {
+				id = n.PathStep()
+			}
+			if c.PathStep() == id {
+				dup = true
+				break
+			}
+		}
 	}
-	id := n.PathStep()
-	if _, dup := parent.ids[id]; dup {
+	if clash {
+		return p.errAt(f.off, tagBadElement, "<%s> in namespace %q next to <%s> in namespace %q: siblings must not share a local name across namespaces", n.Name, n.Space, n.Name, clashNS)
+	}
+	if dup {
 		what := "element"
 		switch {
 		case n.IsEntry():
@@ -414,10 +507,8 @@ func (p *parser) close(stack []*frame, f *frame) error {
 		case n.Leaf:
 			what = "leaf"
 		}
-		return p.errAt(f.off, tagBadElement, "duplicate %s %s", what, id)
+		return p.errAt(f.off, tagBadElement, "duplicate %s %s", what, n.PathStep())
 	}
-	parent.ids[id] = n
-	parent.node.Children = append(parent.node.Children, n)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package configtree
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -136,6 +137,10 @@ func TestParseErrors(t *testing.T) {
 		{"deep", strings.Repeat("<a>", MaxDepth+1) + strings.Repeat("</a>", MaxDepth+1), false, 1, 3*MaxDepth + 1, "deeper than"},
 		{"empty prefix", `<a xmlns:p=""/>`, false, 1, 1, "empty namespace"},
 		{"utf8 column", "<a>\n  <é>1</é><é>2</é></a>", false, 2, 11, "duplicate leaf"},
+		{"no namespace next to one", `<a><b>1</b><b xmlns="urn:y">2</b></a>`, false, 1, 12, `in namespace ""`},
+		// Past indexFrom children, siblings are checked through maps.
+		{"duplicate among many", "<interfaces>" + manyEntries(9) + "\n<interface><name>e3</name></interface></interfaces>", false, 2, 1, "duplicate list entry interface[name=e3]"},
+		{"two namespaces among many", "<a>" + manyLeaves(9) + "\n<l4 xmlns=\"urn:y\">2</l4></a>", false, 2, 1, "namespace"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -367,4 +372,48 @@ func checkNamespaces(t testing.TB, doc string) {
 			}
 		}
 	}
+}
+
+// TestParseOffsets: each node's offset is where its start tag begins, and
+// the tree is Parse's.
+func TestParseOffsets(t *testing.T) {
+	src := "<a xmlns=\"urn:x\">\n  <b>1</b>\n  <c><d/></c>\n</a>\n"
+	tree, offs, err := ParseOffsets(strings.NewReader(src), "x", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := Parse(strings.NewReader(src), "x", nil)
+	if tree.String() != want.String() {
+		t.Errorf("tree %s, want %s", tree, want)
+	}
+	got := map[string]int{}
+	tree.Walk(func(p Path, n *Node) bool {
+		got[string(p)] = offs[n]
+		if !strings.HasPrefix(src[offs[n]:], "<"+n.Name) {
+			t.Errorf("%s at offset %d: %q", p, offs[n], src[offs[n]:])
+		}
+		return true
+	})
+	if len(got) != 4 || got["/a/c/d"] != strings.Index(src, "<d/>") {
+		t.Errorf("offsets %v", got)
+	}
+	if _, _, err := ParseOffsets(strings.NewReader("<a>"), "x", nil); err == nil {
+		t.Error("malformed input: no error")
+	}
+}
+
+func manyEntries(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "<interface><name>e%d</name></interface>", i)
+	}
+	return b.String()
+}
+
+func manyLeaves(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "<l%d>1</l%d>", i, i)
+	}
+	return b.String()
 }

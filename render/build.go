@@ -15,6 +15,8 @@ import (
 type Build struct {
 	Intent  *schema.Intent
 	Desired map[string]*configtree.Tree // of the devices rendered; nil before Render
+	// r rendered Desired; Origins asks it again.
+	r *Renderer
 }
 
 // BuildOptions say how BuildFS loads and renders.
@@ -28,7 +30,7 @@ type BuildOptions struct {
 
 // BuildFS loads, validates and renders the intent in fsys. It returns a nil
 // Build when the intent does not load, a Build without Desired when it does
-// not render, and with either the diagnostics of the stage that stopped it
+// not render, and the diagnostics of every stage it ran, warnings included
 // (sorted); the error is Select's.
 func BuildFS(ctx context.Context, fsys fs.FS, opts BuildOptions) (*Build, schema.Diagnostics, error) {
 	b, diags := Load(fsys, opts.Load)
@@ -42,7 +44,8 @@ func BuildFS(ctx context.Context, fsys fs.FS, opts BuildOptions) (*Build, schema
 			return nil, nil, err
 		}
 	}
-	diags = b.Render(ctx, names, opts.Budget)
+	diags = append(diags, b.Render(ctx, names, opts.Budget)...)
+	diags.Sort()
 	return b, diags, nil
 }
 
@@ -56,18 +59,22 @@ func Load(fsys fs.FS, opts schema.Options) (*Build, schema.Diagnostics) {
 }
 
 // Render is a build's second half: it renders the named devices (nil: all)
-// into b.Desired, which stays nil when the templates do not parse or a
-// device does not render.
+// into b.Desired, which stays nil when a template fails its checks or a
+// device does not render. The services of a template that passes render
+// even when another template fails, so that one run reports every problem.
 func (b *Build) Render(ctx context.Context, names []string, budget Budget) schema.Diagnostics {
 	r, diags := New(b.Intent, WithBudget(budget))
-	if diags.HasErrors() {
+	if r == nil {
 		return diags
 	}
+	// New's diagnostics say why a template failed; its services need
+	// not say it again.
+	r.quietBroken = true
 	desired, more := r.Devices(ctx, names)
 	diags = append(diags, more...)
 	diags.Sort()
 	if !diags.HasErrors() {
-		b.Desired = desired
+		b.Desired, b.r = desired, r
 	}
 	return diags
 }

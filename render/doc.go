@@ -19,6 +19,18 @@
 // configtree.Parse, so a template that writes malformed XML, or closes an
 // element it did not open, fails with its file and the line that wrote it.
 //
+// Templates run with missing keys as errors, and every field of the type's
+// #Spec (schema.Shape) is given a value first, nil when the spec leaves it
+// out, so that a typo fails while an optional field can still be tested.
+// Before any runs, New checks each template statically (check.go): every
+// field it reads must be declared by the schema, or it is an error at the
+// template's line:column with the closest name; a field of a user-defined
+// type that no template reads is a warning at its schema.cue declaration.
+//
+// Build.Origins traces a node of a device's desired tree to the services
+// that own it and the template line that writes it, for checks of the
+// rendered trees (trace.go).
+//
 // Built-in types (attachment-circuit, static-routing) ship their templates in
 // templates/<kind>/<platform>.xml.tmpl; user-defined types bring theirs in the
 // intent repo. Keys gives each platform's list key table, which the drivers
@@ -28,6 +40,5 @@
 // "a.b.c.d/len" and IPv6 alike), family ("ipv4" or "ipv6"), lower, upper,
 // join SEP LIST, default DEF VALUE, which keeps false and 0 (only an absent
 // value or "" takes the default), and required NAME VALUE, which fails the
-// rendering when VALUE is absent or "" (html/template prints a missing key as
-// nothing).
+// rendering when VALUE is absent or "".
 package render

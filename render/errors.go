@@ -3,6 +3,8 @@ package render
 import (
 	"fmt"
 	"strings"
+
+	"github.com/netrecon/netrecon/diag"
 )
 
 // TemplateError is a template that failed for one service on one device: it did
@@ -42,12 +44,26 @@ func (e *TemplateError) Unwrap() error { return e.Err }
 // and the device would refuse the whole edit.
 type ValueError struct {
 	Service string
+	Device  string
 	Field   string // e.g. "spec.routes[2].description"
 	Msg     string
+	// Template is the template line that would write the value (the
+	// file alone when no line reads it by name).
+	Template diag.Pos
 }
 
 func (e *ValueError) Error() string {
 	return fmt.Sprintf("service %q: %s: %s", e.Service, e.Field, e.Msg)
+}
+
+// BrokenTemplateError is a service whose template did not parse or failed
+// its static check: New reported why, at the template.
+type BrokenTemplateError struct {
+	Template, Service, Device string
+}
+
+func (e *BrokenTemplateError) Error() string {
+	return fmt.Sprintf("service %q on device %q is not rendered: its template %s has errors", e.Service, e.Device, e.Template)
 }
 
 // NoTemplateError is a service whose type has no template for the platform of

@@ -141,9 +141,10 @@ func dflt(def, v any) any {
 }
 
 // required returns v, or an error naming what is missing when v is absent or
-// "". html/template prints a missing map key as nothing, so without it a spec
-// lacking its interface would render the sub-interface ".100" instead of
-// failing; the schema should have refused such a spec, this is the backstop.
+// "". Templates run with missing keys as errors, but an optional field a spec
+// leaves out is present with no value: without required, a spec lacking its
+// interface would render the sub-interface ".100" instead of failing; the
+// schema should have refused such a spec, this is the backstop.
 func required(what string, v any) (any, error) {
 	if v == nil {
 		return nil, fmt.Errorf("%s is required", what)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netrecon/netrecon/schema"
 )
@@ -56,6 +57,45 @@ func FuzzDescription(f *testing.F) {
 			if n := len(flatten(tree)); n != want[d.Platform] {
 				t.Fatalf("%s: %q rendered %d nodes, want %d", d.Platform, desc, n, want[d.Platform])
 			}
+		}
+	})
+}
+
+// FuzzTemplateCheck feeds any template text to New, which parses it and
+// checks it statically against a type's schema, then renders a service with
+// it when New accepts it: bad input is a diagnostic, never a panic, and a
+// template the check passes still fails only as a TemplateError.
+func FuzzTemplateCheck(f *testing.F) {
+	for _, s := range []string{
+		"<a>{{ .Spec.bgp.peerAS }}</a>",
+		"{{ range $i, $r := .Spec.routes }}<r>{{ $r.prefix }}{{ $i }}</r>{{ end }}",
+		"{{ define \"x\" }}{{ template \"x\" .bgp }}{{ end }}{{ template \"x\" .Spec }}",
+		"{{ with $b := .Spec.bgp }}{{ $b = .Spec }}{{ $b.x }}{{ end }}",
+		"{{ index .Spec \"routes\" 0 \"prefix\" }}{{ (.Spec).bgp.peerAs }}{{ .Spec.labels.x.y }}",
+		"{{ range .Spec }}{{ . }}{{ else }}{{ .Devce }}{{ end }}{{ block \"b\" . }}{{ .Service.Nmae }}{{ end }}",
+		"{{ .Spec.tags | join \",\" | printf \"%s\" }}{{ len .Spec.routes | not }}",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		spec := map[string]any{"device": "pe1", "neighbor": "192.0.2.2", "tags": []any{"a"},
+			"bgp": map[string]any{"peerAs": int64(64500), "password": "x"}, "labels": map[string]any{"x": "y"},
+			"routes": []any{map[string]any{"prefix": "10.0.0.0/8", "nextHop": "192.0.2.2"}}}
+		in, dev := peeringType(src, spec)
+		r, diags := New(in, WithBudget(Budget{Time: 200 * time.Millisecond, Output: 1 << 16}))
+		if r == nil {
+			t.Fatalf("no renderer: %v", diags)
+		}
+		if diags.HasErrors() {
+			return
+		}
+		_, err := r.Fragment(in.Services[0], dev)
+		var (
+			te *TemplateError
+			be *BudgetError
+		)
+		if err != nil && !errors.As(err, &te) && !errors.As(err, &be) {
+			t.Fatalf("%q: %T %v", src, err, err)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/netrecon/netrecon/schema"
@@ -45,11 +46,20 @@ func route(prefix, nextHop, desc string) any {
 }
 
 func intent(devs []*schema.Device, svcs ...*schema.Service) *schema.Intent {
+	ac, sr := builtinShapes()
 	return &schema.Intent{Devices: devs, Services: svcs, Types: map[string]*schema.ServiceType{
-		schema.KindAttachmentCircuit: {Kind: schema.KindAttachmentCircuit, BuiltIn: true},
-		schema.KindStaticRouting:     {Kind: schema.KindStaticRouting, BuiltIn: true},
+		schema.KindAttachmentCircuit: {Kind: schema.KindAttachmentCircuit, BuiltIn: true, Shape: ac},
+		schema.KindStaticRouting:     {Kind: schema.KindStaticRouting, BuiltIn: true, Shape: sr},
 	}}
 }
+
+// builtinShapes are the built-in types' shapes, as Load gives them,
+// compiled once for the tests (New compiles them for an intent without).
+var builtinShapes = sync.OnceValues(func() (*schema.Shape, *schema.Shape) {
+	ac, _ := schema.BuiltinShape(schema.KindAttachmentCircuit)
+	sr, _ := schema.BuiltinShape(schema.KindStaticRouting)
+	return ac, sr
+})
 
 func mustNew(t testing.TB, in *schema.Intent) *Renderer {
 	t.Helper()

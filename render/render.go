@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -41,12 +42,26 @@ const builtinPrefix = "builtin/"
 type Renderer struct {
 	intent    *schema.Intent
 	templates map[tmplKey]*template.Template
-	keys      map[string]configtree.Keys // by platform
-	byDevice  map[string][]*schema.Service
-	services  map[string]*schema.Service
-	bufs      sync.Pool         // *bytes.Buffer, reused across executions
-	sources   map[string]string // template source by name, to place bad output
-	budget    Budget            // of every template execution
+	shapes    map[string]*schema.Shape // #Spec's form by kind; nil: unknown
+	// failed are the templates that did not parse or failed the static
+	// check, by file name: New reported them, their services do not render.
+	failed map[tmplKey]string
+	// reads are the spec fields each template reads (the static check's
+	// "routes[].prefix"), with the first place it reads them.
+	reads map[tmplKey]map[string]diag.Pos
+	// quietBroken leaves the services of failed templates out of the
+	// diagnostics of Device and Devices: set when the caller reports
+	// New's diagnostics with them (Build.Render).
+	quietBroken bool
+	keys        map[string]configtree.Keys // by platform
+	byDevice    map[string][]*schema.Service
+	services    map[string]*schema.Service
+	bufs        sync.Pool         // *bytes.Buffer, reused across executions
+	sources     map[string]string // template source by name, to place bad output
+	budget      Budget            // of every template execution
+	// traces are the traced copies of templates Origins built.
+	traceMu sync.Mutex
+	traces  map[tmplKey]*traced
 }
 
 type tmplKey struct{ kind, platform string }
@@ -57,11 +72,14 @@ type tmplKey struct{ kind, platform string }
 // Renderer is still returned and fails only the services of that type.
 //
 // Every execution of a template runs within a Budget (DefaultBudget unless
-// WithBudget says otherwise).
+// WithBudget says otherwise). Only an invalid option gives a nil Renderer.
 func New(in *schema.Intent, opts ...Option) (*Renderer, diag.Diagnostics) {
 	r := &Renderer{
 		intent:    in,
 		templates: map[tmplKey]*template.Template{},
+		shapes:    map[string]*schema.Shape{},
+		failed:    map[tmplKey]string{},
+		reads:     map[tmplKey]map[string]diag.Pos{},
 		keys:      map[string]configtree.Keys{},
 		byDevice:  map[string][]*schema.Service{},
 		services:  map[string]*schema.Service{},
@@ -72,10 +90,15 @@ func New(in *schema.Intent, opts ...Option) (*Renderer, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	for _, o := range opts {
 		if err := o(r); err != nil {
-			return r, diags.Errorf(diag.Pos{}, "", "invalid option: %v", err)
+			return nil, diags.Errorf(diag.Pos{}, "", "invalid option: %v", err)
 		}
 	}
 	fm := capped(funcs(), r.budget)
+	for kind, t := range in.Types {
+		if t != nil {
+			r.shapes[kind] = t.Shape
+		}
+	}
 
 	builtin, err := fs.Glob(builtinFS, "templates/*/*.xml.tmpl")
 	if err != nil {
@@ -90,20 +113,39 @@ func New(in *schema.Intent, opts ...Option) (*Renderer, diag.Diagnostics) {
 		}
 		rel := strings.TrimPrefix(p, "templates/")
 		kind, platform := path.Dir(rel), strings.TrimSuffix(path.Base(rel), ".xml.tmpl")
-		diags = append(diags, r.add(fm, kind, platform, builtinPrefix+rel, string(src))...)
+		if r.shapes[kind] == nil {
+			// An intent built by hand, not by schema.Load.
+			r.shapes[kind], _ = schema.BuiltinShape(kind)
+		}
+		ds, _ := r.add(fm, kind, platform, builtinPrefix+rel, string(src))
+		diags = append(diags, ds...)
 	}
 	for _, kind := range sortedKeys(in.Types) {
 		t := in.Types[kind]
 		if t == nil || t.BuiltIn {
 			continue // built-in types render with the embedded templates
 		}
+		var checks []*checker
+		complete := true
 		for _, platform := range sortedKeys(t.Template) {
 			tp := t.Template[platform]
 			name := tp.Name
 			if name == "" {
 				name = path.Join(t.Dir, platform+".xml.tmpl")
 			}
-			diags = append(diags, r.add(fm, kind, platform, name, tp.Source)...)
+			ds, c := r.add(fm, kind, platform, name, tp.Source)
+			diags = append(diags, ds...)
+			if c == nil || c.gaveUp || c.diags.HasErrors() {
+				complete = false
+			} else {
+				checks = append(checks, c)
+			}
+		}
+		// Only when every template was read through can a field be said
+		// to be read by none; and a field a typo misses (peerAS for
+		// peerAs) is the typo's error, not a second problem.
+		if complete && len(checks) > 0 && t.Shape != nil {
+			diags = append(diags, unread(t, t.Shape, checks)...)
 		}
 		diags = append(diags, listClashes(t)...)
 	}
@@ -125,10 +167,14 @@ func New(in *schema.Intent, opts ...Option) (*Renderer, diag.Diagnostics) {
 	return r, diags
 }
 
-// add parses one template and forces html/template to escape it now, so that
-// an escaping problem (an action inside a tag it cannot place, an unclosed
-// quote) is reported once here rather than once per service later.
-func (r *Renderer) add(fm template.FuncMap, kind, platform, name, src string) diag.Diagnostics {
+// add parses one template, checks it statically against its type's
+// schema (check.go), and forces html/template to escape it now, so that an
+// escaping problem (an action inside a tag it cannot place, an unclosed
+// quote) is reported once here rather than once per service later. It
+// returns the static check, nil when the template did not parse.
+func (r *Renderer) add(fm template.FuncMap, kind, platform, name, src string) (diag.Diagnostics, *checker) {
+	key := tmplKey{kind, platform}
+	r.failed[key] = name // until it passes
 	if loc := scriptStyleRE.FindStringIndex(src); loc != nil {
 		// html/template escapes values inside <script> as JavaScript and
 		// inside <style> as CSS: "a<b" would reach the device as "\"a\u003cb\"".
@@ -137,11 +183,19 @@ func (r *Renderer) add(fm template.FuncMap, kind, platform, name, src string) di
 			Pos:      diag.Pos{File: name, Line: 1 + strings.Count(src[:loc[0]], "\n")},
 			Summary:  fmt.Sprintf("element %s cannot be templated: html/template escapes its content as script or style, not as XML text", strings.TrimRight(src[loc[0]:loc[1]], " \t\r\n/>")+">"),
 			Detail:   "netrecon templates cannot render elements named script or style",
-		}}
+		}}, nil
 	}
-	t, err := template.New(name).Funcs(fm).Parse(src)
+	// Missing keys are errors: a typo such as .Spec.peerAS must not render
+	// an empty peer-as. Fragment gives every field the schema declares a
+	// value (nil when the spec leaves it out), so an optional field can
+	// still be tested with {{with}}.
+	t, err := template.New(name).Option("missingkey=error").Funcs(fm).Parse(src)
 	if err != nil {
-		return diag.Diagnostics{templateDiag(name, err, "fix the template's syntax")}
+		return diag.Diagnostics{templateDiag(name, err, "fix the template's syntax")}, nil
+	}
+	c := checkTemplate(t, name, src, kind, r.shapes[kind])
+	if c.diags.HasErrors() {
+		return c.diags, c
 	}
 	// Before the first execution, which escapes the trees: the ticks must be
 	// in place when it runs, and a literal bomb must not run at all.
@@ -152,7 +206,7 @@ func (r *Renderer) add(fm template.FuncMap, kind, platform, name, src string) di
 		if loc, err := checkRanges(sub.Tree, r.budget.Range); err != nil {
 			d := templateDiag(name, fmt.Errorf("template: %s: %w", loc, err), "iterate over the service's data instead, or split the service")
 			d.Summary = err.Error()
-			return diag.Diagnostics{d}
+			return diag.Diagnostics{d}, c
 		}
 		addTicks(sub.Tree)
 	}
@@ -162,17 +216,20 @@ func (r *Renderer) add(fm template.FuncMap, kind, platform, name, src string) di
 		escErr *template.Error
 		bErr   *BudgetError
 	)
-	err = execute(t, io.Discard, tmplData{Spec: map[string]any{}}, r.budget)
+	empty, _ := fill(map[string]any{}, r.shapes[kind], 0).(map[string]any)
+	err = execute(t, io.Discard, tmplData{Spec: empty}, r.budget)
 	if errors.As(err, &bErr) {
 		// Over budget with no data at all: it would be for every service.
-		return diag.Diagnostics{templateDiag(name, err, "a template must not loop or recurse without bound")}
+		return diag.Diagnostics{templateDiag(name, err, "a template must not loop or recurse without bound")}, c
 	}
 	if errors.As(err, &escErr) {
-		return diag.Diagnostics{templateDiag(name, err, "html/template cannot escape this template; keep actions in element text or in quoted attribute values")}
+		return diag.Diagnostics{templateDiag(name, err, "html/template cannot escape this template; keep actions in element text or in quoted attribute values")}, c
 	}
-	r.templates[tmplKey{kind, platform}] = t
+	delete(r.failed, key)
+	r.templates[key] = t
 	r.sources[name] = src
-	return nil
+	r.reads[key] = c.reads
+	return c.diags, c
 }
 
 // listClashes reports lists a user-defined type declares that a built-in key
@@ -252,18 +309,22 @@ type tmplDevice struct {
 // device's platform, parsed back into a tree whose every node is owned by the
 // service. Errors are *NoTemplateError, *ValueError or *TemplateError.
 func (r *Renderer) Fragment(svc *schema.Service, dev *schema.Device) (*configtree.Tree, error) {
-	t := r.templates[tmplKey{svc.Kind, dev.Platform}]
+	key := tmplKey{svc.Kind, dev.Platform}
+	if name, ok := r.failed[key]; ok {
+		return nil, &BrokenTemplateError{Template: name, Service: svc.Name, Device: dev.Name}
+	}
+	t := r.templates[key]
 	if t == nil {
 		return nil, &NoTemplateError{Kind: svc.Kind, Platform: dev.Platform, Service: svc.Name, Device: dev.Name}
 	}
 	if err := checkValues(svc.Name, "spec", svc.Spec); err != nil {
+		var ve *ValueError
+		if errors.As(err, &ve) {
+			ve.Device, ve.Template = dev.Name, r.writer(key, t.Name(), ve.Field)
+		}
 		return nil, err
 	}
-	data := tmplData{
-		Service: tmplService{Name: svc.Name, Customer: svc.Customer, Kind: svc.Kind, Labels: svc.Labels},
-		Spec:    svc.Spec,
-		Device:  tmplDevice{Name: dev.Name, Platform: dev.Platform, Site: dev.Site, Role: dev.Role, Labels: dev.Labels},
-	}
+	data := r.data(svc, dev)
 	buf := r.bufs.Get().(*bytes.Buffer)
 	defer func() {
 		// A huge one-off output should not stay pinned in the pool.
@@ -292,6 +353,36 @@ func (r *Renderer) Fragment(svc *schema.Service, dev *schema.Device) (*configtre
 	setOwner(tree, svc.Name)
 	return tree, nil
 }
+
+// data is what the template of svc sees on dev.
+func (r *Renderer) data(svc *schema.Service, dev *schema.Device) tmplData {
+	spec, _ := fill(svc.Spec, r.shapes[svc.Kind], 0).(map[string]any)
+	return tmplData{
+		Service: tmplService{Name: svc.Name, Customer: svc.Customer, Kind: svc.Kind, Labels: svc.Labels},
+		Spec:    spec,
+		Device:  tmplDevice{Name: dev.Name, Platform: dev.Platform, Site: dev.Site, Role: dev.Role, Labels: dev.Labels},
+	}
+}
+
+// writer finds the template line that writes a spec field
+// ("spec.routes[2].description"): the static check's first read of it, or of
+// the closest field around it that is read. Without one, the template file.
+func (r *Renderer) writer(key tmplKey, name, field string) diag.Pos {
+	p := indexRE.ReplaceAllString(strings.TrimPrefix(strings.TrimPrefix(field, "spec"), "."), "[]")
+	reads := r.reads[key]
+	for {
+		if pos, ok := reads[p]; ok {
+			return pos
+		}
+		if p == "" {
+			return diag.Pos{File: name}
+		}
+		p = parentPath(p)
+	}
+}
+
+// indexRE matches a list index in a field path.
+var indexRE = regexp.MustCompile(`\[[0-9]+\]`)
 
 func (r *Renderer) keysFor(platform string) configtree.Keys {
 	if k, ok := r.keys[platform]; ok {
@@ -378,6 +469,41 @@ func guessLine(src, out string) int {
 // control characters). html/template escapes markup characters but not these,
 // so without this check the device, not the validator, would refuse them.
 func checkValues(svc, field string, v any) error {
+	if writable(v) {
+		// Nearly every spec: no field names built, no keys sorted.
+		return nil
+	}
+	return findBadValue(svc, field, v)
+}
+
+// writable reports whether every string in v is one XML can carry.
+func writable(v any) bool {
+	switch v := v.(type) {
+	case string:
+		for _, c := range v {
+			if c == utf8.RuneError || !xmlChar(c) {
+				return false
+			}
+		}
+	case map[string]any:
+		for k, x := range v {
+			if !writable(k) || !writable(x) {
+				return false
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if !writable(x) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// findBadValue is checkValues's slow path: the first bad value, in a stable
+// order, with its field.
+func findBadValue(svc, field string, v any) error {
 	switch v := v.(type) {
 	case string:
 		if !utf8.ValidString(v) {
@@ -390,16 +516,16 @@ func checkValues(svc, field string, v any) error {
 		}
 	case map[string]any:
 		for _, k := range sortedKeys(v) {
-			if err := checkValues(svc, field+"."+k, k); err != nil {
+			if err := findBadValue(svc, field+"."+k, k); err != nil {
 				return err
 			}
-			if err := checkValues(svc, field+"."+k, v[k]); err != nil {
+			if err := findBadValue(svc, field+"."+k, v[k]); err != nil {
 				return err
 			}
 		}
 	case []any:
 		for i, e := range v {
-			if err := checkValues(svc, fmt.Sprintf("%s[%d]", field, i), e); err != nil {
+			if err := findBadValue(svc, fmt.Sprintf("%s[%d]", field, i), e); err != nil {
 				return err
 			}
 		}
@@ -422,20 +548,37 @@ func xmlChar(c rune) bool {
 // is left out. The tree is returned even with errors, for display; callers
 // must not apply it when the diagnostics have errors.
 func (r *Renderer) Device(name string) (*configtree.Tree, diag.Diagnostics) {
+	tree, diags, fails := r.device(name)
+	diags = append(diags, r.failureDiags(fails)...)
+	diags.Sort()
+	return tree, diags
+}
+
+// failure is a service that did not render on a device.
+type failure struct {
+	svc *schema.Service
+	dev string
+	err error
+}
+
+// device is Device with the services that did not render apart, so that
+// Devices can report the same template error of many services once.
+func (r *Renderer) device(name string) (*configtree.Tree, diag.Diagnostics, []failure) {
 	dev := r.intent.Device(name)
 	if dev == nil {
-		return nil, diag.Diagnostics{}.Errorf(diag.Pos{}, "", "unknown device %q", name)
+		return nil, diag.Diagnostics{}.Errorf(diag.Pos{}, "", "unknown device %q", name), nil
 	}
 	tree := &configtree.Tree{Root: &configtree.Node{}}
 	var (
 		diags diag.Diagnostics
+		fails []failure
 		frags []*configtree.Tree
 		svcs  []*schema.Service
 	)
 	for _, svc := range r.byDevice[name] {
 		frag, err := r.Fragment(svc, dev)
 		if err != nil {
-			diags = append(diags, r.errorDiag(svc, err))
+			fails = append(fails, failure{svc, name, err})
 			continue
 		}
 		frags, svcs = append(frags, frag), append(svcs, svc)
@@ -452,8 +595,91 @@ func (r *Renderer) Device(name string) (*configtree.Tree, diag.Diagnostics) {
 			}
 		}
 	}
-	diags.Sort()
-	return tree, diags
+	return tree, diags, fails
+}
+
+// failureDiags reports services that did not render. The same template
+// error (same template line, same message) of several services is one
+// diagnostic that names them all: a broken template fails every service of
+// its type alike, and a thousand copies would hide every other problem. The
+// services of a template New refused are one diagnostic per template,
+// unless the caller reports New's (quietBroken).
+func (r *Renderer) failureDiags(fails []failure) diag.Diagnostics {
+	type group struct {
+		first diag.Diagnostic
+		svcs  []*schema.Service
+	}
+	var (
+		diags  diag.Diagnostics
+		order  []string
+		groups = map[string]*group{}
+	)
+	for _, f := range fails {
+		var (
+			te  *TemplateError
+			be  *BrokenTemplateError
+			key string
+			d   diag.Diagnostic
+		)
+		switch {
+		case errors.As(f.err, &be):
+			if r.quietBroken {
+				continue
+			}
+			key = "broken\x00" + be.Template
+			d = diag.Diagnostic{Severity: diag.Error, Pos: diag.Pos{File: be.Template},
+				Summary: fmt.Sprintf("service %q (%s) is not rendered: the template has errors", f.svc.Name, f.svc.Pos),
+				Detail:  "fix the template's errors reported by validate"}
+		case errors.As(f.err, &te) && te.Line > 0:
+			d = r.errorDiag(f.svc, f.err)
+			// Not the snippet of the output, which shows each service's
+			// own values.
+			key = fmt.Sprintf("%s\x00%d\x00%v\x00%d", te.Template, te.Line, te.Err, te.OutputLine)
+		default:
+			diags = append(diags, r.errorDiag(f.svc, f.err))
+			continue
+		}
+		g := groups[key]
+		if g == nil {
+			g = &group{first: d}
+			groups[key] = g
+			order = append(order, key)
+		}
+		g.svcs = append(g.svcs, f.svc)
+	}
+	for _, k := range order {
+		g := groups[k]
+		d := g.first
+		if others := g.svcs[1:]; len(others) > 0 {
+			d.Summary += "; the same for " + serviceList(others)
+		}
+		diags = append(diags, d)
+	}
+	return diags
+}
+
+// serviceList names services with their files, the first few of them.
+func serviceList(svcs []*schema.Service) string {
+	const shown = 3
+	var parts []string
+	seen := map[string]bool{}
+	for _, s := range svcs {
+		if seen[s.Name] {
+			continue // the same service on another device
+		}
+		seen[s.Name] = true
+		if len(parts) < shown {
+			parts = append(parts, fmt.Sprintf("service %q (%s)", s.Name, s.Pos))
+		}
+	}
+	out := strings.Join(parts, ", ")
+	if n := len(seen) - len(parts); n > 0 {
+		out += fmt.Sprintf(" and %d more", n)
+	}
+	if len(seen) == 0 {
+		return "the same service on other devices"
+	}
+	return out
 }
 
 // errorDiag places a Fragment error: a value error at the offending field of
@@ -467,9 +693,14 @@ func (r *Renderer) errorDiag(svc *schema.Service, err error) diag.Diagnostic {
 	)
 	switch {
 	case errors.As(err, &ve):
+		detail := "remove control characters from the value"
+		if ve.Template.File != "" {
+			detail = fmt.Sprintf("%s writes it to device %q; %s", ve.Template, ve.Device, detail)
+		}
 		return diag.Diagnostic{
-			Severity: diag.Error, Pos: svc.FieldPos(ve.Field), Field: ve.Field, Summary: ve.Msg,
-			Detail: "remove control characters from the value",
+			Severity: diag.Error, Pos: svc.FieldPos(ve.Field), Field: ve.Field,
+			Summary: fmt.Sprintf("%s (service %q)", ve.Msg, svc.Name),
+			Detail:  detail,
 		}
 	case errors.As(err, &ne):
 		return diag.Diagnostic{
@@ -556,6 +787,7 @@ func (r *Renderer) Devices(ctx context.Context, names []string) (map[string]*con
 		mu      sync.Mutex
 		out     = make(map[string]*configtree.Tree, len(names))
 		diags   diag.Diagnostics
+		fails   []failure
 		stopped error
 	)
 	pool.Pool{Limit: runtime.GOMAXPROCS(0)}.Run(ctx, len(names), func(ctx context.Context, _, i int) {
@@ -565,13 +797,14 @@ func (r *Renderer) Devices(ctx context.Context, names []string) (map[string]*con
 			mu.Unlock()
 			return
 		}
-		tree, ds := r.Device(names[i])
+		tree, ds, fs := r.device(names[i])
 		mu.Lock()
 		defer mu.Unlock()
 		if tree != nil {
 			out[names[i]] = tree
 		}
 		diags = append(diags, ds...)
+		fails = append(fails, fs...)
 	}, func(i int, err error) {
 		// One bad device must not take the daemon down with it.
 		mu.Lock()
@@ -581,6 +814,12 @@ func (r *Renderer) Devices(ctx context.Context, names []string) (map[string]*con
 	if stopped != nil {
 		diags = diags.Errorf(diag.Pos{}, "", "rendering stopped: %v", stopped)
 	}
+	// Devices finish in any order; the groups name their services in the
+	// order of the intent.
+	slices.SortFunc(fails, func(a, b failure) int {
+		return cmp.Or(strings.Compare(a.svc.Name, b.svc.Name), strings.Compare(a.dev, b.dev))
+	})
+	diags = append(diags, r.failureDiags(fails)...)
 	diags.Sort()
 	return out, diags
 }

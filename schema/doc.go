@@ -14,6 +14,7 @@
 //	             duplicate keys and deep nesting are refused before anything is decoded
 //	validate.go  CUE unification (cue/*.cue, embedded); CUE errors placed on the YAML
 //	types.go     service-types/<kind>/: schema.cue, <platform>.xml.tmpl, type.yaml
+//	shape.go     the fields each #Spec declares, for the templates (Shape)
 //	decode.go    plain data to the model, built-in defaults filled in Go as well
 //	check.go     cross-document checks: names, device references, VLANs
 //	addresses.go the address plan: links, routes and next hops per routing context

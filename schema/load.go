@@ -491,6 +491,8 @@ func evaluateUserTypes(results []result, types map[string]*ServiceType, opts Opt
 		broken := tr.Diags.HasErrors() || len(tr.Docs) != len(pending[k])
 		if broken {
 			delete(types, k)
+		} else {
+			types[k].Shape = tr.Shape
 		}
 		for n, j := range pending[k] {
 			res := &results[j]

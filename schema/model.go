@@ -85,10 +85,13 @@ func (s *Service) FieldPos(field string) Pos {
 
 // ServiceType is a kind of service: its schema and its templates per platform.
 type ServiceType struct {
-	Kind     string
-	BuiltIn  bool
-	Dir      string              // repo-relative folder for user-defined types; "" for built-in
-	Schema   string              // CUE source defining #Spec
+	Kind    string
+	BuiltIn bool
+	Dir     string // repo-relative folder for user-defined types; "" for built-in
+	Schema  string // CUE source defining #Spec
+	// Shape is #Spec's form (its fields, for the templates); set by Load,
+	// nil for a type that did not evaluate.
+	Shape    *Shape
 	Template map[string]Template // by platform
 	// Lists are list entries (element path → key leaf names) the templates create
 	// beyond the platform's built-in key table.

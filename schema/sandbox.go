@@ -45,6 +45,8 @@ type DocSource struct {
 type TypeResult struct {
 	// Diags are about the type itself; an error makes the type unusable.
 	Diags Diagnostics
+	// Shape is #Spec's form, for the templates.
+	Shape *Shape `json:",omitempty"`
 	// Docs has one entry per requested document, in order.
 	Docs []DocResult
 }
@@ -64,7 +66,7 @@ func EvaluateType(req TypeRequest) TypeResult {
 	}
 	t := &ServiceType{Kind: req.Kind, Dir: req.Dir, Schema: req.Schema}
 	diags, _ := checkUserSchema(v, t)
-	res := TypeResult{Diags: diags}
+	res := TypeResult{Diags: diags, Shape: t.Shape}
 	if res.Diags.HasErrors() {
 		return res
 	}

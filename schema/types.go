@@ -54,6 +54,9 @@ func builtinAddresses(kind string) Addresses {
 // With deferred set, schema.cue is only read: an Evaluator compiles it later.
 func loadTypes(r *repoFS, v *validator, deferred bool) (types map[string]*ServiceType, broken map[string]bool, diags Diagnostics) {
 	types = builtinTypes()
+	for kind, t := range types {
+		t.Shape = shapeOf(v.specs[kind])
+	}
 	broken = make(map[string]bool)
 	if _, err := r.resolve(typesDir); err != nil {
 		return types, broken, diags.Append(fileDiag(typesDir, err))
@@ -178,6 +181,7 @@ func checkUserSchema(v *validator, t *ServiceType) (diags Diagnostics, compiled 
 		}
 		return diags, false
 	}
+	t.Shape = shapeOf(spec)
 	if !hasField(spec, "device") && !hasField(spec, "devices") {
 		diags = diags.Append(Diagnostic{Severity: Error, Pos: Pos{File: schemaFile},
 			Summary: "#Spec names no device",

@@ -61,6 +61,7 @@ type validator struct {
 	inventory cue.Value            // #Inventory
 	typeFile  cue.Value            // #TypeFile, for service-types/*/type.yaml
 	kinds     map[string]cue.Value // kind → #Service, built-in and compiled user types
+	specs     map[string]cue.Value // built-in kind → #Spec, for its Shape
 	types     map[string]*ServiceType
 }
 
@@ -84,6 +85,7 @@ func newValidator(types map[string]*ServiceType) (*validator, error) {
 		ctx:      ctx,
 		envelope: common.LookupPath(cue.MakePath(cue.Def("Envelope"))),
 		kinds:    make(map[string]cue.Value),
+		specs:    make(map[string]cue.Value),
 		types:    types,
 	}
 	compileScoped := func(name string) (cue.Value, error) {
@@ -113,6 +115,7 @@ func newValidator(types map[string]*ServiceType) (*validator, error) {
 			return nil, err
 		}
 		v.kinds[kind] = val.LookupPath(cue.MakePath(cue.Def("Service")))
+		v.specs[kind] = val.LookupPath(cue.MakePath(cue.Def("Spec")))
 	}
 	return v, nil
 }

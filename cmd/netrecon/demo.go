@@ -180,7 +180,7 @@ func (d *demo) setUp(ctx context.Context, example string) error {
 }
 
 func (d *demo) validate(ctx context.Context) error {
-	_, diags, err := loadDir(d.repo, schema.Options{})
+	diags, err := validateDir(ctx, d.repo, schema.Options{})
 	if err != nil {
 		return err
 	}

@@ -70,6 +70,15 @@ func loadDir(dir string, opts schema.Options) (*schema.Intent, schema.Diagnostic
 	return b.Intent, diags, nil
 }
 
+// validateDir is what validate checks: the intent repo in dir loaded,
+// validated and rendered for every device, as the planner would
+// (render.BuildFS), so that a template error or a value no device can take
+// fails here and not in the plan.
+func validateDir(ctx context.Context, dir string, opts schema.Options) (schema.Diagnostics, error) {
+	_, diags, err := buildDir(ctx, dir, render.BuildOptions{Load: opts})
+	return diags, err
+}
+
 // buildDir loads, validates and renders the intent repo in dir
 // (render.BuildFS).
 func buildDir(ctx context.Context, dir string, opts render.BuildOptions) (*render.Build, schema.Diagnostics, error) {
@@ -123,11 +132,14 @@ func newValidateCmd(a *app) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "validate [PATH...]",
-		Short: "Check an intent repo: schemas, references, clashes between services",
+		Short: "Check an intent repo: schemas, references, clashes between services, templates, YANG",
 		Long: `Validate reads every document of the intent repo in PATH (default: the current
 folder), checks it against its service type's schema, then checks the documents
 against each other (unique names, devices that exist, no two services on one
-VLAN, the address plan of every VRF), renders every device, and checks each
+VLAN, the address plan of every VRF). It checks every template against its
+type's schema (each field it reads must be declared), then renders every service
+on every device as the plan would: a template error, a missing field or a value
+no device can take fails here. It checks each
 rendered configuration against the YANG modules its platform's devices advertise,
 as 'netrecon schemas fetch' recorded them in schemas/<platform>/ (a platform
 without them is reported as not checked). It reports every problem with file,
@@ -150,6 +162,7 @@ Exit status: 0 valid, 1 invalid, 2 usage or I/O error.`,
 			if !contains(views.DiagnosticFormats, output) {
 				return &exitError{code: 2, err: fmt.Errorf("--output %q is not supported. Supported formats are %q", output, views.DiagnosticFormats)}
 			}
+			defer batchGC()()
 			sel, err := selectPaths(args)
 			if err != nil {
 				return &exitError{code: 2, err: err}
