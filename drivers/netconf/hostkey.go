@@ -1,11 +1,13 @@
 package netconf
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -15,6 +17,13 @@ import (
 // known_hosts file, and the host key algorithms to ask for: those of the keys
 // known for the host, so a device with several host keys presents the one we
 // know rather than a first choice we would refuse.
+//
+// The parsed file serves the first check only. The callback lives as long as
+// the session (x/crypto/ssh calls it again at every key re-exchange), and a
+// parsed known_hosts of 1,000 devices is about 230 KiB: kept by each of a
+// change set's 1,000 open sessions, it was most of an apply's memory. So the
+// key that passed is pinned and the file let go; a re-exchange must present
+// that same key, as OpenSSH requires ("host key changed during rekey").
 func hostKeyCheck(device, hostport, file string) (ssh.HostKeyCallback, []string, error) {
 	if file == "" {
 		return nil, nil, fmt.Errorf("%s: no known_hosts file: host keys are always checked; fetch the key with `netrecon hostkeys fetch`", device)
@@ -23,7 +32,21 @@ func hostKeyCheck(device, hostport, file string) (ssh.HostKeyCallback, []string,
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: known_hosts: %w", device, err)
 	}
+	algos := knownAlgorithms(cb, hostport)
+	var (
+		mu     sync.Mutex
+		pinned ssh.PublicKey
+	)
 	check := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if pinned != nil {
+			if bytes.Equal(key.Marshal(), pinned.Marshal()) {
+				return nil
+			}
+			return &HostKeyError{Device: device, Address: hostport, Got: ssh.FingerprintSHA256(key),
+				Want: []string{ssh.FingerprintSHA256(pinned)}, Rekey: true}
+		}
 		err := cb(hostname, remote, key)
 		var ke *knownhosts.KeyError
 		if errors.As(err, &ke) {
@@ -33,9 +56,12 @@ func hostKeyCheck(device, hostport, file string) (ssh.HostKeyCallback, []string,
 			}
 			return he
 		}
+		if err == nil {
+			pinned, cb = key, nil
+		}
 		return err
 	}
-	return check, knownAlgorithms(cb, hostport), nil
+	return check, algos, nil
 }
 
 // knownAlgorithms asks the callback about a key no host has: its *KeyError
