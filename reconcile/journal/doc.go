@@ -38,11 +38,12 @@
 // query goes through one placeholder helper (rebind), so that a PostgreSQL
 // backend needs a dialect and its own DDL, not new queries.
 //
-// # Tables (schema version 4)
+// # Tables (schema version 5)
 //
 //	schema_version(version PK, name, applied_at)     one row per migration applied
-//	runs(id PK, intent_commit, started_by, atomic, plan, started_at,
+//	runs(id PK, intent_commit, started_by, atomic, started_at,
 //	     finished_at NULL while running, outcome, summary)
+//	run_plans(run_id PK → runs, plan)                 v5; before, runs.plan
 //	device_runs(run_id → runs, device, phase, persist_id, error)   PK (run_id, device)
 //	transitions(id PK, run_id, device → device_runs, phase, at, detail)
 //	pending_ownership(run_id, device → device_runs, record)   v2, PK (run_id, device)

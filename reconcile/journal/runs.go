@@ -130,10 +130,13 @@ func (j *Journal) BeginRun(ctx context.Context, r Run, devices []string) (RunID,
 	}
 	var id RunID
 	err := j.write(ctx, func(t txn) error {
-		if err := t.queryRow(`INSERT INTO runs (intent_commit, started_by, atomic, plan, started_at, finished_at, outcome, summary)
-			VALUES (?, ?, ?, ?, ?, NULL, ?, ?) RETURNING id`,
-			r.IntentCommit, r.StartedBy, atomic, string(r.Plan), started.UnixNano(), string(Running), r.Summary,
+		if err := t.queryRow(`INSERT INTO runs (intent_commit, started_by, atomic, started_at, finished_at, outcome, summary)
+			VALUES (?, ?, ?, ?, NULL, ?, ?) RETURNING id`,
+			r.IntentCommit, r.StartedBy, atomic, started.UnixNano(), string(Running), r.Summary,
 		).Scan(&id); err != nil {
+			return err
+		}
+		if _, err := t.exec(`INSERT INTO run_plans (run_id, plan) VALUES (?, ?)`, id, string(r.Plan)); err != nil {
 			return err
 		}
 		if len(devices) == 0 {
@@ -247,8 +250,13 @@ func (j *Journal) FinishRun(ctx context.Context, id RunID, o Outcome, summary st
 	return nil
 }
 
-// runColumns are the columns scanRun reads, plan excepted.
-const runColumns = `id, intent_commit, started_by, atomic, started_at, finished_at, outcome, summary`
+// runColumns are the columns of runs (r) that scanRun reads; planColumn is
+// the plan, from run_plans (p) joined on the run's id (runsWithPlan).
+const (
+	runColumns   = `r.id, r.intent_commit, r.started_by, r.atomic, r.started_at, r.finished_at, r.outcome, r.summary`
+	planColumn   = `COALESCE(p.plan, '')`
+	runsWithPlan = `runs r LEFT JOIN run_plans p ON p.run_id = r.id`
+)
 
 // scanRun reads runColumns, then plan when withPlan.
 func scanRun(rows interface{ Scan(...any) error }, withPlan bool) (Run, error) {
@@ -280,7 +288,7 @@ func scanRun(rows interface{ Scan(...any) error }, withPlan bool) (Run, error) {
 func (j *Journal) Runs(ctx context.Context, limit int) ([]Run, error) {
 	var runs []Run
 	err := j.read(ctx, func(t txn) error {
-		q := `SELECT ` + runColumns + ` FROM runs ORDER BY id DESC`
+		q := `SELECT ` + runColumns + ` FROM runs r ORDER BY r.id DESC`
 		var args []any
 		if limit > 0 {
 			q += ` LIMIT ?`
@@ -308,7 +316,7 @@ func (j *Journal) Unfinished(ctx context.Context) ([]Run, error) {
 	var runs []Run
 	err := j.read(ctx, func(t txn) error {
 		var err error
-		if runs, err = queryRuns(t, true, `SELECT `+runColumns+`, plan FROM runs WHERE outcome = ? ORDER BY id`,
+		if runs, err = queryRuns(t, true, `SELECT `+runColumns+`, `+planColumn+` FROM `+runsWithPlan+` WHERE r.outcome = ? ORDER BY r.id`,
 			string(Running)); err != nil || len(runs) == 0 {
 			return err
 		}
@@ -327,7 +335,7 @@ func (j *Journal) Unfinished(ctx context.Context) ([]Run, error) {
 func (j *Journal) Run(ctx context.Context, id RunID) (*Run, error) {
 	var run *Run
 	err := j.read(ctx, func(t txn) error {
-		runs, err := queryRuns(t, true, `SELECT `+runColumns+`, plan FROM runs WHERE id = ?`, id)
+		runs, err := queryRuns(t, true, `SELECT `+runColumns+`, `+planColumn+` FROM `+runsWithPlan+` WHERE r.id = ?`, id)
 		if err != nil {
 			return err
 		}
