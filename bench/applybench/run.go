@@ -263,12 +263,13 @@ func network(devs simDevices, knownHosts string) (*schema.Intent, reconcile.Dial
 			Auth: netconf.PasswordAuth(simPassword), KnownHosts: knownHosts}
 	}
 	keys := render.Keys(platform, nil)
+	hosts := netconf.NewKnownHosts() // as netrecon's own dialer does
 	dialer := reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
 		tg, ok := targets[dev.Name]
 		if !ok {
 			return nil, fmt.Errorf("%s: not a simulated device", dev.Name)
 		}
-		return netconf.Dial(ctx, tg, netconf.WithKeys(keys), netconf.WithRPCTimeout(30*time.Second))
+		return netconf.Dial(ctx, tg, netconf.WithKeys(keys), netconf.WithRPCTimeout(30*time.Second), netconf.WithKnownHosts(hosts))
 	})
 	return inv, dialer
 }

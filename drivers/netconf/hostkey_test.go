@@ -7,8 +7,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -37,7 +39,7 @@ func TestHostKeyPinnedAfterFirstCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 830}
-	check, algos, err := hostKeyCheck("pe1", "127.0.0.1:830", kh)
+	check, algos, err := hostKeyCheck("pe1", "127.0.0.1:830", kh, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,5 +59,62 @@ func TestHostKeyPinnedAfterFirstCheck(t *testing.T) {
 	var he *HostKeyError
 	if !errors.As(err, &he) || !he.Rekey || !strings.Contains(err.Error(), "changed during a key re-exchange") {
 		t.Errorf("another key known_hosts lists, at a re-exchange: %v, want a *HostKeyError with Rekey", err)
+	}
+}
+
+// Dials that share a KnownHosts parse the file once, and again only when it
+// changes: a key added meanwhile (netrecon hostkeys fetch) counts at the
+// next dial.
+func TestKnownHostsParsedOnce(t *testing.T) {
+	k1, k2 := newKey(t), newKey(t)
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(kh, []byte(KnownHostsLine("127.0.0.1", 831, k1)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cache := NewKnownHosts()
+	check := func(port int, key ssh.PublicKey) error {
+		t.Helper()
+		hp := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		cb, _, err := hostKeyCheck("pe", hp, kh, cache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cb(hp, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}, key)
+	}
+	for range 5 {
+		if err := check(831, k1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := check(832, k2); err == nil {
+		t.Fatal("a host known_hosts does not list passed")
+	}
+	if cache.parses != 1 {
+		t.Errorf("6 dials parsed the file %d times, want 1", cache.parses)
+	}
+	// Appended, with a modification time of its own even on a coarse clock.
+	f, err := os.OpenFile(kh, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(KnownHostsLine("127.0.0.1", 832, k2) + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(kh, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if err := check(832, k2); err != nil {
+		t.Errorf("a key added to known_hosts: %v", err)
+	}
+	if err := check(831, k1); err != nil {
+		t.Error(err)
+	}
+	if cache.parses != 2 {
+		t.Errorf("parsed %d times after one change, want 2", cache.parses)
+	}
+	if _, _, err := hostKeyCheck("pe", "127.0.0.1:831", filepath.Join(t.TempDir(), "missing"), cache); err == nil {
+		t.Error("a missing known_hosts file: no error")
 	}
 }
