@@ -175,41 +175,7 @@ func (j *Journal) BeginRun(ctx context.Context, r Run, devices []string) (RunID,
 // PhaseFailed it is also the device's Error. A run or device the journal does
 // not hold is ErrNotFound, a finished run ErrFinished.
 func (j *Journal) EnterPhase(ctx context.Context, id RunID, device string, p Phase, persistID, detail string) error {
-	if !p.Valid() {
-		return fmt.Errorf("journal: run %d device %q: unknown phase %q", id, device, p)
-	}
-	at := j.now().UnixNano()
-	err := j.write(ctx, func(t txn) error {
-		if err := checkRunning(t, id); err != nil {
-			return err
-		}
-		// NULLIF and COALESCE keep the old persist id for "": standard SQL.
-		q := `UPDATE device_runs SET phase = ?, persist_id = COALESCE(NULLIF(?, ''), persist_id)
-			WHERE run_id = ? AND device = ?`
-		args := []any{string(p), persistID, id, device}
-		if p == PhaseFailed {
-			q = `UPDATE device_runs SET phase = ?, persist_id = COALESCE(NULLIF(?, ''), persist_id), error = ?
-				WHERE run_id = ? AND device = ?`
-			args = []any{string(p), persistID, detail, id, device}
-		}
-		res, err := t.exec(q, args...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return fmt.Errorf("no such device in the run: %w", ErrNotFound)
-		}
-		_, err = t.exec(`INSERT INTO transitions (run_id, device, phase, at, detail) VALUES (?, ?, ?, ?, ?)`,
-			id, device, string(p), at, detail)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("journal: run %d device %q: enter %s: %w", id, device, p, err)
-	}
-	j.log.DebugContext(ctx, "phase entered", "run", id, "device", device, "phase", p, "detail", detail)
-	return nil
+	return j.EnterPhases(ctx, id, []Step{{Device: device, Phase: p, PersistID: persistID, Detail: detail}})
 }
 
 // checkRunning returns ErrNotFound or ErrFinished unless run id is running.
