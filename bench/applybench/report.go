@@ -65,6 +65,7 @@ func Print(w io.Writer, f, before *Figures) error {
 	row("apply cpu", f.ApplyCPU, b.ApplyCPU, "s")
 	row("apply peak RSS (netrecon)", float64(f.ApplyPeakRSS)/mib, float64(b.ApplyPeakRSS)/mib, "MiB")
 	row("apply peak live heap (sampled)", float64(f.ApplyPeakHeap)/mib, float64(b.ApplyPeakHeap)/mib, "MiB")
+	row("apply peak goroutine stacks (sampled)", float64(f.ApplyPeakStack)/mib, float64(b.ApplyPeakStack)/mib, "MiB")
 	row("apply allocated", float64(f.ApplyAlloc)/mib, float64(b.ApplyAlloc)/mib, "MiB")
 	row("apply GC cycles", float64(f.ApplyGCs), float64(b.ApplyGCs), "")
 	row("apply peak goroutines (sampled)", float64(f.Goroutines), float64(b.Goroutines), "")

@@ -52,14 +52,15 @@ type Figures struct {
 
 	PlanWall float64 `json:"plan_wall_s"`
 	// The apply alone, in netrecon's process.
-	ApplyWall     float64 `json:"apply_wall_s"`
-	ApplyCPU      float64 `json:"apply_cpu_s"`
-	ApplyPeakRSS  int64   `json:"apply_peak_rss_bytes"`  // VmHWM, reset before the apply
-	ApplyPeakHeap int64   `json:"apply_peak_heap_bytes"` // live heap objects, sampled
-	ApplyAlloc    int64   `json:"apply_alloc_bytes"`     // allocated during the apply
-	ApplyGCs      int64   `json:"apply_gcs"`
-	Goroutines    int     `json:"apply_peak_goroutines"` // sampled
-	JournalSize   int64   `json:"journal_bytes"`         // the file and its WAL after the apply
+	ApplyWall      float64 `json:"apply_wall_s"`
+	ApplyCPU       float64 `json:"apply_cpu_s"`
+	ApplyPeakRSS   int64   `json:"apply_peak_rss_bytes"`   // VmHWM, reset before the apply
+	ApplyPeakHeap  int64   `json:"apply_peak_heap_bytes"`  // live heap objects, sampled
+	ApplyPeakStack int64   `json:"apply_peak_stack_bytes"` // goroutine stacks, sampled
+	ApplyAlloc     int64   `json:"apply_alloc_bytes"`      // allocated during the apply
+	ApplyGCs       int64   `json:"apply_gcs"`
+	Goroutines     int     `json:"apply_peak_goroutines"` // sampled
+	JournalSize    int64   `json:"journal_bytes"`         // the file and its WAL after the apply
 	// The whole netrecon process (set-up and plan included), and the
 	// simulator's process.
 	ProcessPeakRSS int64   `json:"process_peak_rss_bytes"`
@@ -204,7 +205,7 @@ func measure(f *Figures, cpuProfile string, fn func() (*apply.Result, error)) (*
 	return res, errors.Join(err, perr)
 }
 
-// sampleHeap samples the live heap and the goroutines every 5 ms until the
+// sampleHeap samples the live heap, the goroutines and their stacks every 5 ms until the
 // returned function is called, keeping the peaks in f. A sampler misses a
 // peak shorter than its period; VmHWM does not, and is the figure to trust.
 func sampleHeap(f *Figures) (stop func()) {
@@ -213,13 +214,14 @@ func sampleHeap(f *Figures) (stop func()) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/sched/goroutines:goroutines"}}
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/sched/goroutines:goroutines"}, {Name: "/memory/classes/heap/stacks:bytes"}}
 		t := time.NewTicker(5 * time.Millisecond)
 		defer t.Stop()
 		for {
 			metrics.Read(s)
 			f.ApplyPeakHeap = max(f.ApplyPeakHeap, int64(s[0].Value.Uint64()))
 			f.Goroutines = max(f.Goroutines, int(s[1].Value.Uint64()))
+			f.ApplyPeakStack = max(f.ApplyPeakStack, int64(s[2].Value.Uint64()))
 			select {
 			case <-done:
 				return
