@@ -37,23 +37,20 @@ type PendingCommit struct {
 // change set, one durable write where EnterPhase makes one per device. Call
 // it before any of the devices acts.
 //
-// It is all or nothing: an unknown phase, a device listed twice, a device the
-// run does not hold (ErrNotFound) or a finished run (ErrFinished) fails the
-// batch and records nothing. The rows are per device, as EnterPhase writes
-// them: Run, Unfinished and recovery read a batch and single writes alike.
+// The steps are written in order, so a device may take two phases in one
+// batch (failed, then mixed), as two EnterPhase calls would record them. It
+// is all or nothing: an unknown phase, a device the run does not hold
+// (ErrNotFound) or a finished run (ErrFinished) fails the batch and records
+// nothing. The rows are per device, as EnterPhase writes them: Run,
+// Unfinished and recovery read a batch and single writes alike.
 func (j *Journal) EnterPhases(ctx context.Context, id RunID, steps []Step) error {
 	if len(steps) == 0 {
 		return nil
 	}
-	seen := make(map[string]bool, len(steps))
 	for _, s := range steps {
 		if !s.Phase.Valid() {
 			return fmt.Errorf("journal: run %d device %q: unknown phase %q", id, s.Device, s.Phase)
 		}
-		if seen[s.Device] {
-			return fmt.Errorf("journal: run %d: device %q is twice in one batch", id, s.Device)
-		}
-		seen[s.Device] = true
 	}
 	at := j.now().UnixNano()
 	err := j.write(ctx, func(t txn) error {
