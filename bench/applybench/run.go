@@ -34,9 +34,10 @@ type Config struct {
 	// CPUProfile, when set, is written with the apply's CPU profile.
 	CPUProfile string
 	// HeapProfile, when set, is written with a heap profile taken at the
-	// first "confirmed" event: every device has passed verification, so
-	// every session, tree and journal record of the change set is live.
-	HeapProfile string
+	// first event of HeapProfileAt (default "confirmed": every device has
+	// passed verification, so every session and tree of the change set is
+	// live; a batch event such as "journal:committed" is another moment).
+	HeapProfile, HeapProfileAt string
 	// Exe is the executable to run as the simulator (MaybeSim in its main);
 	// "" is this program's own.
 	Exe string
@@ -141,7 +142,11 @@ func Run(ctx context.Context, cfg Config) (*Figures, error) {
 		return nil, fmt.Errorf("plan: %d of %d devices failed", s.Failed, len(p.Devices))
 	}
 
-	rep := &heapAt{phase: "confirmed", path: cfg.HeapProfile}
+	at := cfg.HeapProfileAt
+	if at == "" {
+		at = "confirmed"
+	}
+	rep := &heapAt{phase: at, path: cfg.HeapProfile}
 	opts := apply.Options{Dialer: dialer, Journal: j, Concurrency: cfg.Concurrency, Reporter: rep, StartedBy: "applybench"}
 	res, err := measure(f, cfg.CPUProfile, func() (*apply.Result, error) {
 		return apply.Apply(ctx, p, desired, inv, opts)
