@@ -13,8 +13,10 @@ import (
 // crashAt wraps r with the crash tests' hook, built only with -tags
 // netrecontest: NETRECON_TEST_CRASH_AT=PHASE (or PHASE@DEVICE) kills the
 // process with SIGKILL at the progress event of that phase — journaled, not
-// yet entered — so tests can check that recovery leaves every device on its
-// old or its new configuration.
+// yet entered — and NETRECON_TEST_CRASH_AT=journal:BATCH at a batch event,
+// just before that journal batch is written (apply.Event), so tests can
+// check that recovery leaves every device on its old or its new
+// configuration.
 func crashAt(r apply.Reporter) apply.Reporter {
 	at := os.Getenv("NETRECON_TEST_CRASH_AT")
 	if at == "" {

@@ -18,6 +18,7 @@ import (
 	"github.com/netrecon/netrecon/drivers/netsim"
 	"github.com/netrecon/netrecon/lab/labtest"
 	"github.com/netrecon/netrecon/reconcile"
+	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
@@ -147,69 +148,77 @@ func deviceState(t *testing.T, tg crashTarget, repo string, d crashDevice) strin
 }
 
 // crashAtEveryPhase kills `netrecon apply` with SIGKILL at each phase
-// boundary, on the first and on the last device, restarts it, and checks that
+// boundary, on the first and on the last device, and just before each
+// journal batch of phase 1 and 2 (every device done with the step before,
+// none journaled for the next: "journal:owned" falls after the confirming
+// commits and before their ownership records), restarts it, and checks that
 // recovery leaves every device on exactly its old or its new configuration —
 // the same one on all devices, since the change set is atomic.
 func crashAtEveryPhase(t *testing.T, tg crashTarget) {
 	exe := crashBinary(t)
 	base := 100 + rand.IntN(3000)
-	i := 0
+	var points []string
 	for _, phase := range []string{"locked", "edited", "committed", "verified", "confirmed"} {
 		for _, dev := range []string{tg.devices[0].name, tg.devices[len(tg.devices)-1].name} {
-			i++
-			vlan := base + i
-			t.Run(phase+"@"+dev, func(t *testing.T) {
-				repo := crashRepo(t, tg, vlan)
-				state := t.TempDir()
-				args := append([]string{"apply", repo, "--auto-approve", "--state", state, "--known-hosts", tg.knownHosts, "--confirm-timeout", "60s"}, tg.extraArgs...)
-				killed, out := child(t, exe, []string{"NETRECON_TEST_CRASH_AT=" + phase + "@" + dev}, args...)
-				if !killed {
-					t.Fatalf("the apply was not killed at %s@%s:\n%s", phase, dev, out)
-				}
-				before := map[string]int{}
-				for _, d := range tg.devices {
-					if tg.opened != nil {
-						before[d.name] = tg.opened(d.name)
-					}
-				}
-				// Restart: apply settles the crashed run first; without
-				// --auto-approve and a terminal it then stops before applying.
-				code, stdout, stderr := netrecon(t, append([]string{"apply", repo, "--state", state, "--known-hosts", tg.knownHosts}, tg.extraArgs...)...)
-				if !strings.Contains(stderr, "recovered run 1") {
-					t.Fatalf("restart did not recover the run (exit %d):\n%s%s", code, stdout, stderr)
-				}
-				for _, d := range tg.devices {
-					if tg.opened == nil {
-						break
-					}
-					if n := tg.opened(d.name) - before[d.name]; n != 1 {
-						t.Errorf("%s: recovery and plan opened %d sessions, want 1", d.name, n)
-					}
-				}
-				states := map[string]bool{}
-				for _, d := range tg.devices {
-					st := deviceState(t, tg, repo, d)
-					if st == "half" {
-						t.Fatalf("%s is half-applied after recovery", d.name)
-					}
-					states[st] = true
-				}
-				if len(states) != 1 {
-					t.Errorf("devices disagree after recovery of an atomic change set: %v", states)
-				}
-				t.Logf("after recovery every device is %v", states)
-				// And the next apply brings everything to the intent.
-				code, stdout, stderr = netrecon(t, append(args, "--lock-wait", "30s")...)
-				if code != 0 {
-					t.Fatalf("apply after recovery: exit %d\n%s%s", code, stdout, stderr)
-				}
-				for _, d := range tg.devices {
-					if st := deviceState(t, tg, repo, d); st != "new" {
-						t.Errorf("%s is %s after the final apply", d.name, st)
-					}
-				}
-			})
+			points = append(points, phase+"@"+dev)
 		}
+	}
+	for _, batch := range []string{"committed", "verified", "confirmed", "owned"} {
+		points = append(points, apply.BatchPrefix+batch)
+	}
+	for i, at := range points {
+		vlan := base + i + 1
+		t.Run(at, func(t *testing.T) {
+			repo := crashRepo(t, tg, vlan)
+			state := t.TempDir()
+			args := append([]string{"apply", repo, "--auto-approve", "--state", state, "--known-hosts", tg.knownHosts, "--confirm-timeout", "60s"}, tg.extraArgs...)
+			killed, out := child(t, exe, []string{"NETRECON_TEST_CRASH_AT=" + at}, args...)
+			if !killed {
+				t.Fatalf("the apply was not killed at %s:\n%s", at, out)
+			}
+			before := map[string]int{}
+			for _, d := range tg.devices {
+				if tg.opened != nil {
+					before[d.name] = tg.opened(d.name)
+				}
+			}
+			// Restart: apply settles the crashed run first; without
+			// --auto-approve and a terminal it then stops before applying.
+			code, stdout, stderr := netrecon(t, append([]string{"apply", repo, "--state", state, "--known-hosts", tg.knownHosts}, tg.extraArgs...)...)
+			if !strings.Contains(stderr, "recovered run 1") {
+				t.Fatalf("restart did not recover the run (exit %d):\n%s%s", code, stdout, stderr)
+			}
+			for _, d := range tg.devices {
+				if tg.opened == nil {
+					break
+				}
+				if n := tg.opened(d.name) - before[d.name]; n != 1 {
+					t.Errorf("%s: recovery and plan opened %d sessions, want 1", d.name, n)
+				}
+			}
+			states := map[string]bool{}
+			for _, d := range tg.devices {
+				st := deviceState(t, tg, repo, d)
+				if st == "half" {
+					t.Fatalf("%s is half-applied after recovery", d.name)
+				}
+				states[st] = true
+			}
+			if len(states) != 1 {
+				t.Errorf("devices disagree after recovery of an atomic change set: %v", states)
+			}
+			t.Logf("after recovery every device is %v", states)
+			// And the next apply brings everything to the intent.
+			code, stdout, stderr = netrecon(t, append(args, "--lock-wait", "30s")...)
+			if code != 0 {
+				t.Fatalf("apply after recovery: exit %d\n%s%s", code, stdout, stderr)
+			}
+			for _, d := range tg.devices {
+				if st := deviceState(t, tg, repo, d); st != "new" {
+					t.Errorf("%s is %s after the final apply", d.name, st)
+				}
+			}
+		})
 	}
 }
 

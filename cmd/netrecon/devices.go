@@ -148,6 +148,7 @@ type dialConfig struct {
 // the repo itself), host keys checked against known_hosts, list keys from the
 // device's platform and the repo's service types.
 func dialer(in *schema.Intent, c dialConfig) reconcile.Dialer {
+	hosts := netconf.NewKnownHosts() // parsed once for all the dials, not at each
 	return reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
 		auth, err := c.credentials(dev)
 		if err != nil {
@@ -155,7 +156,8 @@ func dialer(in *schema.Intent, c dialConfig) reconcile.Dialer {
 		}
 		t := netconf.Target{Device: dev.Name, Address: dev.Address, Port: dev.Port, Username: dev.Credentials.Username, Auth: auth, KnownHosts: c.knownHosts}
 		s, err := netconf.Dial(ctx, t, netconf.WithKeys(render.Keys(dev.Platform, in.Types)),
-			netconf.WithDialTimeout(c.dialTimeout), netconf.WithRPCTimeout(c.rpcTimeout), netconf.WithSettleAfterHello(c.settle))
+			netconf.WithDialTimeout(c.dialTimeout), netconf.WithRPCTimeout(c.rpcTimeout), netconf.WithSettleAfterHello(c.settle),
+			netconf.WithKnownHosts(hosts))
 		if err != nil {
 			return nil, err // not s: a nil *Session in the interface would not be nil
 		}

@@ -10,15 +10,21 @@ import (
 
 // HostKeyError is a device whose SSH host key is not the one known_hosts holds
 // for it (Want lists the known keys' SHA256 fingerprints), or is not in
-// known_hosts at all (Want empty).
+// known_hosts at all (Want empty), or, at a key re-exchange, not the key the
+// session began with (Rekey; Want is that key).
 type HostKeyError struct {
 	Device  string
 	Address string   // host:port
 	Want    []string // fingerprints (SHA256:...) in known_hosts for Address
 	Got     string   // fingerprint of the key the device presented
+	Rekey   bool
 }
 
 func (e *HostKeyError) Error() string {
+	if e.Rekey {
+		return fmt.Sprintf("%s: ssh host key of %s changed during a key re-exchange: the session began with %s, the device presented %s (someone may be in the middle)",
+			e.Device, e.Address, strings.Join(e.Want, ", "), e.Got)
+	}
 	if len(e.Want) == 0 {
 		return fmt.Sprintf("%s: ssh host key of %s is unknown (%s): check it and add it to known_hosts, e.g. with `netrecon hostkeys fetch`",
 			e.Device, e.Address, e.Got)

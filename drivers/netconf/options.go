@@ -24,6 +24,7 @@ type config struct {
 	settle      time.Duration
 	keys        configtree.Keys
 	defaults    string
+	knownHosts  *KnownHosts
 }
 
 func newConfig(opts []Option) (config, error) {
@@ -118,5 +119,15 @@ func WithDefaultsMode(mode string) Option {
 			return nil
 		}
 		return fmt.Errorf("WithDefaultsMode(%q): want report-all, trim, explicit or report-all-tagged", mode)
+	}
+}
+
+// WithKnownHosts reads the target's known_hosts file through k, which parses
+// it once for all the dials that share k rather than once per dial; nil (the
+// default) parses it at every dial.
+func WithKnownHosts(k *KnownHosts) Option {
+	return func(c *config) error {
+		c.knownHosts = k
+		return nil
 	}
 }

@@ -101,7 +101,7 @@ func Dial(ctx context.Context, t Target, opts ...Option) (*Session, error) {
 		return nil, fmt.Errorf("%s: dial: no credentials", dev)
 	}
 	hostport := t.hostport()
-	check, algos, err := hostKeyCheck(dev, hostport, t.KnownHosts)
+	check, algos, err := hostKeyCheck(dev, hostport, t.KnownHosts, cfg.knownHosts)
 	if err != nil {
 		return nil, err
 	}

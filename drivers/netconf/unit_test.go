@@ -267,7 +267,7 @@ func TestHostKeyCheckPinsTheFirstKey(t *testing.T) {
 	if err := os.WriteFile(kh, []byte(lines), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	check, _, err := hostKeyCheck("pe1", "127.0.0.1:830", kh)
+	check, _, err := hostKeyCheck("pe1", "127.0.0.1:830", kh, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -214,11 +214,7 @@ func Apply(ctx context.Context, p *plan.Plan, desired map[string]*configtree.Tre
 		res.Outcome = journal.NoChanges
 		return res, e.finish(ctx, res, txs)
 	}
-	if opts.NoAtomic {
-		e.applyEach(ctx, txs)
-	} else {
-		e.applyAtomic(ctx, txs)
-	}
+	e.run(ctx, txs)
 	res.Outcome = outcome(txs, opts.NoAtomic)
 	return res, e.finish(ctx, res, txs)
 }
@@ -251,70 +247,76 @@ func (e *engine) finish(ctx context.Context, res *Result, txs []*txn) error {
 	return errors.Join(errs...)
 }
 
-// applyAtomic is the two-phase apply of a change set.
-func (e *engine) applyAtomic(ctx context.Context, txs []*txn) {
+// run is the two-phase apply of a change set (see the package
+// documentation): the guards on every device, then phase 1 step by step,
+// each step's phase journaled for every device in one transaction before any
+// device takes it, then phase 2. A device that fails rolls back the whole
+// change set, or, with NoAtomic, itself alone while the others go on.
+func (e *engine) run(ctx context.Context, txs []*txn) {
 	// Guards first, on every device, before any lock: a deferred device
 	// defers the whole change set, and nothing has been touched yet.
-	e.each(ctx, txs, e.open)
-	if cause := firstErr(txs); cause != nil {
-		e.abort(ctx, txs, cause)
-		return
-	}
-	for _, step := range []func(context.Context, *txn) error{e.prepare, e.stage} {
-		e.each(ctx, txs, step)
-		if cause := firstErr(txs); cause != nil {
-			e.abort(ctx, txs, cause)
+	e.each(ctx, txs, nil, e.open)
+	live := e.drop(ctx, txs)
+	for _, s := range e.phase1() {
+		if len(live) == 0 {
 			return
 		}
+		if err := e.enter(ctx, live, s); err == nil && s.act != nil {
+			e.each(ctx, live, &s, s.act)
+		}
+		live = e.drop(ctx, live)
 	}
-	// Phase 2 is entered when every device is journaled verified: from
-	// then on recovery rolls forward.
-	e.each(ctx, txs, func(ctx context.Context, t *txn) error {
-		return e.to(ctx, t, verified, "")
-	})
-	if cause := firstErr(txs); cause != nil {
-		// The journal refused the marker: no confirm was sent yet.
-		e.abort(ctx, txs, cause)
-		return
+	if len(live) > 0 {
+		e.phase2(ctx, live)
 	}
-	e.each(ctx, txs, e.confirm)
 }
 
-// applyEach applies device by device, each committed and confirmed alone.
-func (e *engine) applyEach(ctx context.Context, txs []*txn) {
-	e.each(ctx, txs, func(ctx context.Context, t *txn) error {
-		err := e.open(ctx, t)
-		if err == nil {
-			err = e.prepare(ctx, t)
-		}
-		if err == nil {
-			err = e.stage(ctx, t)
-		}
-		if err == nil {
-			err = e.to(ctx, t, verified, "")
-		}
-		if err == nil {
-			return e.confirm(ctx, t)
-		}
-		t.err = err
-		e.rollback(ctx, t, t.name)
-		return nil
-	})
+// step is one step of phase 1 on every device: its phase, journaled first,
+// with each device's detail; then act on each device. A nil act makes the
+// phase a marker only.
+type step struct {
+	phase  phase
+	detail func(*txn) string
+	act    func(context.Context, *txn) error
 }
 
-// firstErr returns the first device error, in plan order.
-func firstErr(txs []*txn) *txn {
-	for _, t := range txs {
+func (e *engine) phase1() []step {
+	return []step{
+		{phase: locked, act: e.prepare},
+		{phase: edited, detail: changesDetail, act: e.edit},
+		// With the pre-image and the pending record (enter).
+		{phase: committed, detail: e.commitDetail, act: e.commit},
+		// Journaled once every device has passed verification: the run-level
+		// "phase 2 entered" marker, from which recovery rolls forward.
+		{phase: verified},
+	}
+}
+
+// drop rolls back the devices of live that failed — all of live when the
+// change set is atomic — and returns the devices that go on.
+func (e *engine) drop(ctx context.Context, live []*txn) []*txn {
+	var ok, bad []*txn
+	for _, t := range live {
 		if t.err != nil {
-			return t
+			bad = append(bad, t)
+		} else {
+			ok = append(ok, t)
 		}
 	}
-	return nil
+	switch {
+	case len(bad) == 0:
+		return live
+	case !e.opts.NoAtomic:
+		e.abort(ctx, live, bad[0]) // the first in plan order
+		return nil
+	}
+	e.rollback(ctx, bad, nil) // each failed on its own
+	return ok
 }
 
 // each runs fn on every device with bounded concurrency; fn's error becomes
-// the device's error.
-func (e *engine) each(ctx context.Context, txs []*txn, fn func(context.Context, *txn) error) {
+// the device's error. With s, each device reports s's phase as it takes it.
+func (e *engine) each(ctx context.Context, txs []*txn, s *step, fn func(context.Context, *txn) error) {
 	limit := 2*e.opts.LockWait + stepTimeout
 	pool.Pool{Limit: e.opts.Concurrency}.Run(ctx, len(txs), func(ctx context.Context, _, i int) {
 		t := txs[i]
@@ -322,6 +324,9 @@ func (e *engine) each(ctx context.Context, txs []*txn, fn func(context.Context, 
 		defer cancel()
 		if t.start.IsZero() {
 			t.start = time.Now()
+		}
+		if s != nil {
+			e.event(t, string(s.phase), s.detailOf(t))
 		}
 		if err := fn(ctx, t); err != nil && t.err == nil {
 			t.err = err
@@ -332,18 +337,14 @@ func (e *engine) each(ctx context.Context, txs []*txn, fn func(context.Context, 
 	})
 }
 
-// abort rolls back every device of the change set because cause failed.
-func (e *engine) abort(ctx context.Context, txs []*txn, cause *txn) {
-	e.log.Warn("rolling back the change set", "device", cause.name, "err", cause.err)
-	e.each(ctx, txs, func(ctx context.Context, t *txn) error {
-		if t.err == nil {
-			t.err = &RolledBackError{Device: t.name, Cause: cause.name}
-		}
-		e.rollback(ctx, t, cause.name)
-		return nil
-	})
+func (s *step) detailOf(t *txn) string {
+	if s.detail == nil {
+		return ""
+	}
+	return s.detail(t)
 }
 
+// event reports one device's step.
 func (e *engine) event(t *txn, phase, detail string) {
 	e.report(t, Event{Phase: phase, Detail: detail})
 }
@@ -358,6 +359,17 @@ func (e *engine) report(t *txn, ev Event) {
 	e.repMu.Lock()
 	defer e.repMu.Unlock()
 	e.opts.Reporter.Event(ev)
+}
+
+// batchEvent reports a journal batch about to be written (see Event).
+func (e *engine) batchEvent(name string, devices int) {
+	e.log.Debug("apply: journal batch", "batch", name, "devices", devices)
+	if e.opts.Reporter == nil {
+		return
+	}
+	e.repMu.Lock()
+	defer e.repMu.Unlock()
+	e.opts.Reporter.Event(Event{Phase: BatchPrefix + name, Elapsed: time.Since(e.start), Detail: fmt.Sprintf("%d devices", devices)})
 }
 
 // persistID returns a fresh persist id: any session that knows it can
@@ -380,8 +392,10 @@ func persistID() (string, error) {
 // recordShared updates the ownership record of devices whose plan changes
 // nothing on them but what netrecon holds there: pre-existing nodes the
 // intent adopts or no longer renders. Such a device holds every node of its
-// desired tree already, so desired stands for its pre-image.
+// desired tree already, so desired stands for its pre-image. One journal
+// write for all of them.
 func recordShared(ctx context.Context, j *journal.Journal, devices []string, desired map[string]*configtree.Tree, commit string) error {
+	records := make([]journal.Owned, 0, len(devices))
 	for _, name := range devices {
 		rec, _, err := j.Ownership(ctx, name)
 		if err != nil {
@@ -391,9 +405,7 @@ func recordShared(ctx context.Context, j *journal.Journal, devices []string, des
 		if d == nil {
 			d = configtree.New()
 		}
-		if err := j.SetOwnership(ctx, name, rec.Next(d, d), commit); err != nil {
-			return err
-		}
+		records = append(records, journal.Owned{Device: name, Record: rec.Next(d, d)})
 	}
-	return nil
+	return j.SetOwnerships(ctx, records, commit)
 }

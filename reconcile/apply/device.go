@@ -11,6 +11,7 @@ import (
 	"github.com/netrecon/netrecon/backoff"
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/reconcile"
+	"github.com/netrecon/netrecon/reconcile/journal"
 )
 
 // open dials the device, reads what the journal says netrecon owns there,
@@ -96,13 +97,11 @@ func addressedPath(nodes []*configtree.Node) string {
 	return b.String()
 }
 
-// prepare locks the device and checks the plan still fits it: phase 1a, run
-// on every device before any is edited, so that a lock held elsewhere or a
-// stale plan costs no commit (and no cancel) anywhere.
+// prepare is the locked step: it locks the device, checks the plan still
+// fits it, and clears the candidate — run on every device before any is
+// edited, so that a lock held elsewhere or a stale plan costs no commit (and
+// no cancel) anywhere.
 func (e *engine) prepare(ctx context.Context, t *txn) error {
-	if err := e.to(ctx, t, locked, ""); err != nil {
-		return err
-	}
 	// Candidate, then running: a human committing straight to running
 	// (without candidate) would otherwise slip a change in between our read
 	// and our commit. RFC 6241 §7.5.
@@ -127,19 +126,17 @@ func (e *engine) prepare(ctx context.Context, t *txn) error {
 	// pre-image read under lock, so a node that was there before is never
 	// recorded as created.
 	t.next = t.rec.Next(t.before, t.desired)
-	return nil
-}
-
-// stage is phase 1b on one device: edit, validate, confirmed commit, verify.
-func (e *engine) stage(ctx context.Context, t *txn) error {
 	// Leftovers of someone else's edit in a shared candidate must not ride
 	// along with ours (RFC 6241 §8.3.4.2).
 	if err := t.sess.Discard(ctx); err != nil {
 		return named(t.name, "discard-changes", err)
 	}
-	if err := e.to(ctx, t, edited, fmt.Sprintf("%d changes", len(t.changes))); err != nil {
-		return err
-	}
+	return nil
+}
+
+// edit is the edited step: the plan's changes into the candidate, validated
+// where the platform allows it.
+func (e *engine) edit(ctx context.Context, t *txn) error {
 	if err := t.sess.EditConfig(ctx, reconcile.Candidate, t.changes); err != nil {
 		return named(t.name, "edit-config candidate", err)
 	}
@@ -148,26 +145,33 @@ func (e *engine) stage(ctx context.Context, t *txn) error {
 			return named(t.name, "validate", err)
 		}
 	}
+	return nil
+}
+
+func changesDetail(t *txn) string { return fmt.Sprintf("%d changes", len(t.changes)) }
+
+// commit is the committed step: the confirmed commit (a plain one on a
+// device without :confirmed-commit:1.1), then verify. Its phase was
+// journaled with the persist id, the pre-image and the pending record
+// (enter): recovery that rolls this commit forward records the pending
+// record, not the whole desired tree; recovery that undoes it goes back to
+// the pre-image.
+func (e *engine) commit(ctx context.Context, t *txn) error {
 	co := reconcile.CommitOptions{}
-	what := "commit without confirm (no :confirmed-commit:1.1)"
 	if t.confirmed {
-		t.persist = e.persist
 		co = reconcile.CommitOptions{Confirmed: true, Timeout: e.opts.ConfirmTimeout, Persist: t.persist}
-		what = fmt.Sprintf("confirmed commit, timeout %s", e.opts.ConfirmTimeout)
-	}
-	// Write-ahead, like the phase: recovery that rolls this commit forward
-	// records this, not the whole desired tree; recovery that undoes it goes
-	// back to the pre-image.
-	if err := e.opts.Journal.SetPending(ctx, e.id, t.name, t.next, t.before); err != nil {
-		return fmt.Errorf("%s: %w", t.name, err)
-	}
-	if err := e.to(ctx, t, committed, what); err != nil {
-		return err
 	}
 	if err := t.sess.Commit(ctx, co); err != nil {
 		return named(t.name, "commit", err)
 	}
 	return e.verify(ctx, t)
+}
+
+func (e *engine) commitDetail(t *txn) string {
+	if t.confirmed {
+		return fmt.Sprintf("confirmed commit, timeout %s", e.opts.ConfirmTimeout)
+	}
+	return "commit without confirm (no :confirmed-commit:1.1)"
 }
 
 // verify re-reads running and compares it with what the plan meant: a device
@@ -262,35 +266,64 @@ func contention(err error) (holder string, ok bool) {
 	return "", errors.Is(err, reconcile.ErrInUse)
 }
 
-// confirm is phase 2 on one device: the confirming commit, the record of
-// what netrecon now owns there, unlock.
-func (e *engine) confirm(ctx context.Context, t *txn) error {
-	if err := e.to(ctx, t, confirming, ""); err != nil {
-		// Not journaled, so not sent: the commit stays pending and rolls
-		// back at its confirm-timeout. Unlock, or the locks stay with the
-		// session until the process exits.
-		e.release(ctx, t, false)
-		return err
+// phase2 confirms the change set: confirmed journaled for every device,
+// then the confirming commits, then, one journal write each, the devices
+// whose confirm failed and the ownership records of the others, then unlock.
+// Too late to roll back: a device whose confirm fails is failed, loudly, and
+// rolls back by itself at its confirm-timeout.
+func (e *engine) phase2(ctx context.Context, txs []*txn) {
+	s := step{phase: confirming, act: e.confirm}
+	if err := e.enter(ctx, txs, s); err != nil {
+		// Not journaled, so not sent: the commits stay pending and roll
+		// back at their confirm-timeout. Unlock, or the locks stay with the
+		// sessions until the process exits.
+		e.each(ctx, txs, nil, func(ctx context.Context, t *txn) error {
+			e.release(ctx, t, false)
+			return nil
+		})
+		return
 	}
-	if t.confirmed {
-		if err := e.confirmCommit(ctx, t); err != nil {
-			// Too late to roll the others back: they are confirmed. Loud,
-			// journaled, and the run ends "failed" for a human to look at.
-			e.log.Error("confirming commit failed after phase 2 began; the device rolls back at its confirm-timeout", "device", t.name, "err", err)
-			if jerr := e.to(context.WithoutCancel(ctx), t, failed, err.Error()); jerr != nil {
-				e.log.Error("journal", "device", t.name, "err", jerr)
-			}
-			e.release(ctx, t, true)
-			return err
+	e.each(ctx, txs, &s, s.act)
+	wctx := context.WithoutCancel(ctx) // the run's end is a fact even for a caller who gave up
+	var fails []mark
+	var owned []journal.Owned
+	for _, t := range txs {
+		if t.err != nil {
+			fails = append(fails, mark{t, failed, t.err.Error()})
+		} else {
+			owned = append(owned, journal.Owned{Device: t.name, Record: t.next})
 		}
 	}
-	if err := e.opts.Journal.SetOwnership(context.WithoutCancel(ctx), t.name, t.next, e.opts.IntentCommit); err != nil {
-		// The device is right; the record of ownership is not. Loud, but the
-		// change itself stands.
-		e.log.Error("journal: recording ownership failed; the next plan may not delete what this run created", "device", t.name, "err", err)
+	if err := e.record(wctx, "outcome", fails); err != nil {
+		e.log.Error("journal", "err", err)
 	}
-	e.release(ctx, t, false)
-	return e.to(ctx, t, done, "")
+	if len(owned) > 0 {
+		e.batchEvent("owned", len(owned))
+		if err := e.opts.Journal.SetOwnerships(wctx, owned, e.opts.IntentCommit); err != nil {
+			// The devices are right; the records of ownership are not.
+			// Loud, but the changes stand.
+			e.log.Error("journal: recording ownership failed; the next plan may not delete what this run created", "devices", len(owned), "err", err)
+		}
+	}
+	e.each(ctx, txs, nil, func(ctx context.Context, t *txn) error {
+		e.release(ctx, t, t.err != nil)
+		if t.err == nil {
+			return e.to(ctx, t, done, "")
+		}
+		return nil
+	})
+}
+
+// confirm is phase 2 on one device: the confirming commit.
+func (e *engine) confirm(ctx context.Context, t *txn) error {
+	if !t.confirmed {
+		return nil // committed for good already
+	}
+	if err := e.confirmCommit(ctx, t); err != nil {
+		e.log.Error("confirming commit failed after phase 2 began; the device rolls back at its confirm-timeout", "device", t.name, "err", err)
+		return err
+	}
+	return nil
 }
 
 // confirmCommit sends the confirming commit, on a fresh session if the old
@@ -314,262 +347,4 @@ func (e *engine) confirmCommit(ctx context.Context, t *txn) error {
 		return fmt.Errorf("%s: confirming commit on a new session: %w", t.name, err)
 	}
 	return nil
-}
-
-// rollback returns the device to its configuration before the run: cancel
-// the confirmed commit, or undo a plain one, or just discard the candidate;
-// then read running back, undo from the pre-image what is still there, and
-// unlock. A device it cannot bring back is mixed (*MixedError), never rolled
-// back. It runs detached from the caller's context: a cancelled apply must
-// still clean up rather than leave it to the confirm-timeout.
-func (e *engine) rollback(ctx context.Context, t *txn, cause string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
-	var deferred *DeferredError
-	if errors.As(t.err, &deferred) {
-		// Nothing was locked or changed: the guard spoke before.
-		err := e.to(ctx, t, skipped, deferred.Reason)
-		e.release(ctx, t, false)
-		if err != nil {
-			e.log.Error("journal", "device", t.name, "err", err)
-		}
-		return
-	}
-	// A device that failed on its own (not merely rolled back because
-	// another failed) journals its own reason, whoever failed first.
-	var rb *RolledBackError
-	failedHere := t.err != nil && !errors.As(t.err, &rb)
-	var errs []error // journal failures
-	var stepErr error
-	step := t.rollbackStep()
-	switch {
-	case step == "cancel-commit":
-		errs = append(errs, e.to(ctx, t, cancelled, "cancel-commit: "+reasonOf(t, cause)))
-		stepErr = e.cancelCommit(ctx, t)
-	case step == "undo":
-		errs = append(errs, e.to(ctx, t, undone, "undo from the pre-image: "+reasonOf(t, cause)))
-		stepErr = e.undo(ctx, t, t.want)
-	case failedHere:
-	case step == "discard":
-		errs = append(errs, e.to(ctx, t, cancelled, "discarded: "+reasonOf(t, cause)))
-	default:
-		errs = append(errs, e.to(ctx, t, skipped, reasonOf(t, cause)))
-	}
-	var checkErr error
-	if t.before != nil {
-		// A device answering <ok/> proves nothing (DESIGN invariant 6).
-		checkErr = e.settle(ctx, t, stepErr, step, cause)
-	} else if stepErr != nil {
-		checkErr = stepErr
-	}
-	e.release(ctx, t, true)
-	if failedHere {
-		errs = append(errs, e.to(ctx, t, failed, t.err.Error()))
-	}
-	var mx *MixedError
-	if errors.As(checkErr, &mx) {
-		errs = append(errs, e.to(ctx, t, mixed, mx.Error()))
-		if failedHere {
-			t.err = errors.Join(t.err, mx)
-		} else {
-			// Not "rolled back because ...": it was not.
-			mx.Reason = cause + " failed"
-			t.err = mx
-		}
-		e.log.Error("rollback left the device mixed: neither its old nor its new configuration", "device", t.name, "err", mx)
-		checkErr = nil
-	}
-	errs = append(errs, checkErr)
-	if err := errors.Join(errs...); err != nil {
-		// The device may be left on the new configuration: make it loud,
-		// and keep the run from reading as rolled back.
-		t.err = errors.Join(t.err, fmt.Errorf("%s: rollback: %w", t.name, err))
-		if t.phase != mixed {
-			_ = e.to(ctx, t, unknown, err.Error())
-		}
-		e.log.Error("rollback failed", "device", t.name, "err", err)
-	}
-}
-
-func reasonOf(t *txn, cause string) string {
-	var rb *RolledBackError
-	if t.err != nil && !errors.As(t.err, &rb) {
-		return t.err.Error()
-	}
-	return cause + " failed"
-}
-
-// cancelCommit cancels the run's confirmed commit, on a new session if the
-// old one died. Its answer decides nothing: settle reads running back. (A
-// device with no such commit any more rolled back by itself — the
-// confirm-timeout, or a commit that never landed — or lost it to the quirk
-// below; only running tells which.)
-func (e *engine) cancelCommit(ctx context.Context, t *txn) error {
-	// yuma123 netconfd answers <ok/> to a cancel-commit from a session that
-	// holds the lock on running, ends the pending commit and restores
-	// nothing, for good; with only the candidate locked it rolls back
-	// (lab/NOTES.md "More server behaviour", re-checked with raw XML). So
-	// running is unlocked first. Nobody slips in meanwhile: the candidate
-	// stays locked, and the pending confirmed commit keeps other sessions'
-	// locks out (in-use) until it is cancelled.
-	e.unlock(ctx, t, reconcile.Running)
-	err := t.sess.CancelCommit(ctx, t.persist)
-	if errors.Is(err, reconcile.ErrSessionLost) {
-		if derr := e.redial(ctx, t); derr != nil {
-			return fmt.Errorf("%s: cancel-commit: %w; redial: %w", t.name, err, derr)
-		}
-		err = t.sess.CancelCommit(ctx, t.persist)
-	}
-	if err != nil {
-		return named(t.name, "cancel-commit", err)
-	}
-	return nil
-}
-
-// settle reads running back after a rollback step and compares it with the
-// pre-image. When it differs and no undo was tried yet, it undoes from the
-// pre-image what running holds (an inverse edit) and reads again. A device
-// still not back is a *MixedError; one that cannot be read, an error that
-// says the state is unknown. stepErr is the rollback step's failure, if any:
-// a device back on its pre-image has settled whatever it answered.
-func (e *engine) settle(ctx context.Context, t *txn, stepErr error, step, cause string) error {
-	now, err := e.readBack(ctx, t)
-	if err != nil {
-		return errors.Join(stepErr, fmt.Errorf("%s: reading running back after the rollback: %w (state unknown: check the device)", t.name, err))
-	}
-	if pruneEmpty(now).Equal(pruneEmpty(t.before)) {
-		if stepErr != nil {
-			e.log.Info("rollback step failed, but running is the pre-image", "device", t.name, "err", stepErr)
-		}
-		e.event(t, "checked", "running equals the pre-image")
-		return nil
-	}
-	diff := restoreDiff(now, t.before)
-	if step != "undo" {
-		e.log.Warn("running is not the pre-image after the rollback; undoing from the pre-image", "device", t.name, "differences", len(diff), "step_err", stepErr)
-		detail := fmt.Sprintf("running kept %d changes after %s: undo from the pre-image: %s failed", len(diff), step, cause)
-		if err := e.to(ctx, t, undone, detail); err != nil {
-			return errors.Join(stepErr, err)
-		}
-		uerr := e.undo(ctx, t, now)
-		return e.settle(ctx, t, errors.Join(stepErr, uerr), "undo", cause)
-	}
-	return &MixedError{Device: t.name, Diff: diff, Err: stepErr}
-}
-
-// restoreDiff is the changes that turn running (now) into the pre-image.
-// Every node of now may be removed: within the managed subtrees, what the
-// pre-image lacks was put there by this run under its lock.
-func restoreDiff(now, before *configtree.Tree) []configtree.Change {
-	return configtree.DiffAll(pruneEmpty(now), pruneEmpty(before))
-}
-
-// readBack reads running under the device's filter, on a new session if the
-// old one died.
-func (e *engine) readBack(ctx context.Context, t *txn) (*configtree.Tree, error) {
-	if t.sess == nil {
-		if err := e.redial(ctx, t); err != nil {
-			return nil, err
-		}
-	}
-	now, err := t.sess.GetConfig(ctx, reconcile.Running, t.filter)
-	if errors.Is(err, reconcile.ErrSessionLost) {
-		if derr := e.redial(ctx, t); derr != nil {
-			return nil, fmt.Errorf("%w; redial: %w", err, derr)
-		}
-		now, err = t.sess.GetConfig(ctx, reconcile.Running, t.filter)
-	}
-	return now, err
-}
-
-// redial replaces the device's session with a new one; the old one's locks
-// died with it.
-func (e *engine) redial(ctx context.Context, t *txn) error {
-	s, err := e.opts.Dialer.Dial(ctx, t.dev)
-	if err != nil {
-		return err
-	}
-	if t.sess != nil {
-		closeQuietly(ctx, t.sess)
-	}
-	t.sess, t.locked = s, nil
-	return nil
-}
-
-// unlock releases one datastore this session locked, early.
-func (e *engine) unlock(ctx context.Context, t *txn, ds string) {
-	i := slices.Index(t.locked, ds)
-	if i < 0 {
-		return
-	}
-	if err := t.sess.Unlock(ctx, ds); err != nil && !errors.Is(err, reconcile.ErrSessionLost) {
-		e.log.Warn("unlock failed", "device", t.name, "datastore", ds, "err", err)
-	}
-	t.locked = slices.Delete(t.locked, i, i+1)
-}
-
-// undo reverts a commit with the inverse changes from what the device holds
-// (from: the planned result, or running as read back) to the pre-image read
-// under lock before the edit, committed plainly under the candidate lock.
-func (e *engine) undo(ctx context.Context, t *txn, from *configtree.Tree) error {
-	if t.before == nil || from == nil {
-		return fmt.Errorf("%s: undo: no pre-image", t.name)
-	}
-	inverse := restoreDiff(from, t.before)
-	if len(inverse) == 0 {
-		return nil
-	}
-	if !slices.Contains(t.locked, reconcile.Candidate) {
-		// A new session (the old one died): the edit needs the lock again.
-		if err := e.lock(ctx, t, reconcile.Candidate); err != nil {
-			return fmt.Errorf("%s: undo: %w", t.name, err)
-		}
-	}
-	if err := t.sess.Discard(ctx); err != nil {
-		return fmt.Errorf("%s: undo: discard-changes: %w", t.name, err)
-	}
-	if err := t.sess.EditConfig(ctx, reconcile.Candidate, inverse); err != nil {
-		return fmt.Errorf("%s: undo: edit-config: %w", t.name, err)
-	}
-	if err := t.sess.Commit(ctx, reconcile.CommitOptions{}); err != nil {
-		return fmt.Errorf("%s: undo: commit: %w", t.name, err)
-	}
-	return nil
-}
-
-// release discards the candidate (after a failure), unlocks and closes the
-// session, reporting each failure: a lock left behind blocks every operator.
-func (e *engine) release(ctx context.Context, t *txn, discard bool) {
-	if t.sess == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-	defer cancel()
-	if discard && len(t.locked) > 0 {
-		if err := t.sess.Discard(ctx); err != nil {
-			e.log.Warn("discard-changes failed", "device", t.name, "err", err)
-		}
-	}
-	for i := len(t.locked) - 1; i >= 0; i-- {
-		if err := t.sess.Unlock(ctx, t.locked[i]); err != nil && !errors.Is(err, reconcile.ErrSessionLost) {
-			e.log.Warn("unlock failed; the lock ends with the session", "device", t.name, "datastore", t.locked[i], "err", err)
-		}
-	}
-	t.locked = nil
-	closeQuietly(ctx, t.sess)
-	t.sess = nil
-}
-
-func closeQuietly(ctx context.Context, s reconcile.Device) {
-	_ = s.Close(ctx)
-}
-
-// named prefixes err with the device and operation, unless it names the
-// device already: the driver's errors read "pe1: commit: ...", and a second
-// "pe1: commit:" in front helps nobody.
-func named(dev, op string, err error) error {
-	if strings.HasPrefix(err.Error(), dev+": ") {
-		return err
-	}
-	return fmt.Errorf("%s: %s: %w", dev, op, err)
 }

@@ -38,32 +38,50 @@
 // are applied and committed (undo) — by Apply, or by Recover after a crash.
 //
 // With Options.NoAtomic each device is committed and confirmed alone; a
-// failing device does not roll the others back (outcome "partial").
+// failing device does not roll the others back (outcome "partial"). The
+// devices still take the steps together: a device that fails is rolled back
+// as soon as its step ends, and the others go on to the next step. So a
+// device waiting out another session's lock holds the others, locked, at
+// that step for up to LockWait, where before they went on alone; the price
+// of one journal write per step instead of one per device.
 //
 // # Journal rule
 //
 // A device's transaction is one typed phase (phase.go), changed only by
-// engine.to; the rollback step and the run's outcome are read from it.
-// Every phase is written to the journal before it is entered (write-ahead):
-// locked, edited, committed (with the persist id; the pre-image and the
-// pending ownership record just before it), then — only once every
-// device of the change set has passed verification — verified for every
-// device (the run-level "phase 2 entered" marker), then confirmed per device.
+// engine.to (one device) and engine.enter or engine.record (a batch); the
+// rollback step and the run's outcome are read from it. Every phase is
+// written to the journal before it is entered (write-ahead), and each step
+// of the transaction is written for every device of the change set in one
+// journal transaction, before any device takes it (journal.EnterPhases):
+// locked, edited, committed (with the persist id, the pre-image and the
+// pending ownership record), then — only once every device of the change
+// set has passed verification — verified (the run-level "phase 2 entered"
+// marker), then confirmed. After the confirming commits one write records
+// the devices whose confirm failed, and one the ownership records of the
+// others (journal.SetOwnerships); a rollback writes its steps (cancelled,
+// undone, skipped) for all its devices before sending any, and the failed
+// and mixed devices in one write after. Only a device that a rollback finds
+// on neither side is journaled alone, before its undo. A write costs an
+// fsync: one per device per phase made the journal most of a 1,000-device
+// apply's time.
+//
 // Recovery therefore rolls an atomic run forward when every device reached
 // verified (or any reached confirmed), and cancels it otherwise; in a
 // non-atomic run each device stands alone. A device journaled confirmed or
 // cancelled gets its commit or cancel again (the phase is written before the
 // RPC is sent; a device without that pending commit answers an error, which
-// means it had landed).
+// means it had landed); one whose confirm landed before its ownership record
+// was written gets the record from the pending one.
 //
 // # Files
 //
-// apply.go runs a change set (Apply, Result); phase.go the phase of one
-// device's transaction and its one transition; device.go the steps of that
-// transaction, which reads through the ownership record's Filter as the live
-// planner (reconcile/planner) does; prune.go what verification ignores;
-// recover.go settles unfinished runs; devices run on package pool's bounded
-// workers. Crash tests stop
-// an apply from outside (a Reporter, a Dialer and the journal): the engine
-// has no test hooks.
+// apply.go runs a change set (Apply, Result) step by step; phase.go the
+// phase of one device's transaction and its transitions, one device's or a
+// batch's; device.go the steps of that transaction, which reads through the
+// ownership record's Filter as the live planner (reconcile/planner) does,
+// and phase 2; rollback.go the rollback and its read back; prune.go what
+// verification ignores; recover.go settles unfinished runs; devices run on
+// package pool's bounded workers. Crash tests stop an apply from outside (a
+// Reporter, a Dialer and the journal), at a device's phase or just before a
+// journal batch (Event): the engine has no test hooks.
 package apply

@@ -185,8 +185,8 @@ var errCrashed = errors.New("crashed: this process is dead")
 // process's connections, and hands the journal, as the crash left it, to
 // recovery.
 type crash struct {
-	device string
-	phase  journal.Phase
+	device string // "" for a batch event
+	phase  string // a journal phase, or a batch event (BatchPrefix + name)
 	path   string
 	j      *journal.Journal
 	dead   atomic.Bool
@@ -197,6 +197,18 @@ type crash struct {
 }
 
 func newCrash(t *testing.T, env *simEnv, device string, phase journal.Phase) *crash {
+	t.Helper()
+	return newCrashAt(t, env, device, string(phase))
+}
+
+// newBatchCrash strikes at a batch event: just before the journal batch
+// named batch is written, every device having finished the step before.
+func newBatchCrash(t *testing.T, env *simEnv, batch string) *crash {
+	t.Helper()
+	return newCrashAt(t, env, "", BatchPrefix+batch)
+}
+
+func newCrashAt(t *testing.T, env *simEnv, device, phase string) *crash {
 	t.Helper()
 	c := &crash{device: device, phase: phase, env: env, path: filepath.Join(t.TempDir(), "journal.db")}
 	var err error
@@ -209,7 +221,7 @@ func newCrash(t *testing.T, env *simEnv, device string, phase journal.Phase) *cr
 
 // Event implements Reporter: the crash strikes at its phase.
 func (c *crash) Event(e Event) {
-	if e.Device == c.device && e.Phase == string(c.phase) && !c.dead.Swap(true) {
+	if e.Device == c.device && e.Phase == c.phase && !c.dead.Swap(true) {
 		c.j.Close()
 	}
 }

@@ -9,8 +9,10 @@ import (
 )
 
 // phase is where one device's transaction stands: a journal phase, or one
-// of the two states only memory holds. It changes only through engine.to,
-// which journals it first and reports it; the rollback step (rollbackStep)
+// of the two states only memory holds. It changes only through engine.to
+// (one device), engine.enter (the devices of a change set at a phase
+// boundary) and engine.record (devices' outcomes, or their rollback steps),
+// which journal it first; the rollback step (rollbackStep)
 // and the run's outcome (outcome) are read from it.
 type phase journal.Phase
 
@@ -48,6 +50,77 @@ func (e *engine) to(ctx context.Context, t *txn, p phase, detail string) error {
 	t.phase = p
 	e.event(t, string(p), detail)
 	return err
+}
+
+// enter moves every device of txs to s's phase, journaled for all of them
+// in one transaction before any takes it (write-ahead); the committed phase
+// carries each device's pre-image and pending record, which recovery needs
+// before the commit is sent. When the write fails no device moves, and each
+// gets the error.
+func (e *engine) enter(ctx context.Context, txs []*txn, s step) error {
+	jp := journal.Phase(s.phase)
+	steps := make([]journal.Step, len(txs))
+	for i, t := range txs {
+		steps[i] = journal.Step{Device: t.name, Phase: jp, PersistID: t.persist, Detail: s.detailOf(t)}
+		if s.phase == committed {
+			// The persist id is journaled from the commit on, never with a
+			// phase that sent none (recovery would cancel what never was).
+			if t.confirmed {
+				steps[i].PersistID = e.persist
+			}
+			steps[i].Pending = &journal.PendingCommit{Record: t.next, Before: t.before}
+		}
+	}
+	e.batchEvent(string(jp), len(txs))
+	if err := e.opts.Journal.EnterPhases(ctx, e.id, steps); err != nil {
+		for _, t := range txs {
+			if t.err == nil {
+				t.err = fmt.Errorf("%s: journal: enter %s: %w", t.name, jp, err)
+			}
+		}
+		return err
+	}
+	for i, t := range txs {
+		t.phase, t.persist = s.phase, steps[i].PersistID
+		if s.act == nil {
+			e.event(t, string(s.phase), s.detailOf(t)) // a marker: taken as journaled
+		}
+	}
+	return nil
+}
+
+// mark is a device's next phase, with its journal detail.
+type mark struct {
+	t      *txn
+	p      phase
+	detail string
+}
+
+// record moves the devices of marks to their phases, journaled in one
+// transaction (the batch named batch) before any takes it; a device may be
+// marked twice (failed, then mixed), in order. When the write fails no
+// device moves — except that a mixed device is mixed whatever the journal
+// says: a human must look — and the error is returned.
+func (e *engine) record(ctx context.Context, batch string, marks []mark) error {
+	if len(marks) == 0 {
+		return nil
+	}
+	steps := make([]journal.Step, len(marks))
+	for i, m := range marks {
+		steps[i] = journal.Step{Device: m.t.name, Phase: journal.Phase(m.p), PersistID: m.t.persist, Detail: m.detail}
+	}
+	e.batchEvent(batch, len(marks))
+	err := e.opts.Journal.EnterPhases(ctx, e.id, steps)
+	for _, m := range marks {
+		if err == nil || m.p == mixed {
+			m.t.phase = m.p
+			e.event(m.t, string(m.p), m.detail)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("journal: %s: %w", batch, err)
+	}
+	return nil
 }
 
 // rollbackStep is what brings t back, told from how far it went: a commit

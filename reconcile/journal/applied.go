@@ -19,29 +19,69 @@ func (j *Journal) SetOwnership(ctx context.Context, device string, r ownership.R
 	if device == "" {
 		return errors.New("journal: set ownership: empty device name")
 	}
-	var doc []byte
-	if !r.IsZero() {
-		var err error
-		if doc, err = encodeRecord(r); err != nil {
-			return fmt.Errorf("journal: set ownership %q: %w", device, err)
-		}
-	}
-	at := j.now().UnixNano()
-	err := j.write(ctx, func(tx txn) error {
-		if doc == nil {
-			_, err := tx.exec(`DELETE FROM applied WHERE device = ?`, device)
-			return err
-		}
-		_, err := tx.exec(`INSERT INTO applied (device, tree, intent_commit, updated_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (device) DO UPDATE SET tree = excluded.tree, intent_commit = excluded.intent_commit,
-				updated_at = excluded.updated_at`,
-			device, string(doc), commit, at)
-		return err
-	})
+	err := j.SetOwnerships(ctx, []Owned{{Device: device, Record: r}}, commit)
 	if err != nil {
 		return fmt.Errorf("journal: set ownership %q: %w", device, err)
 	}
 	return nil
+}
+
+// Owned is what netrecon holds on one device, for SetOwnerships.
+type Owned struct {
+	Device string
+	Record ownership.Record // zero: netrecon holds nothing there any more
+}
+
+// SetOwnerships records, in one transaction, what netrecon holds on each
+// device of records, as SetOwnership does for one: after the confirming
+// commits of a change set, one durable write instead of one per device. All
+// or nothing.
+func (j *Journal) SetOwnerships(ctx context.Context, records []Owned, commit string) error {
+	seen := make(map[string]bool, len(records))
+	for _, o := range records {
+		if o.Device == "" {
+			return errors.New("journal: set ownership: empty device name")
+		}
+		if seen[o.Device] {
+			return fmt.Errorf("journal: set ownership: device %q is twice in one batch", o.Device)
+		}
+		seen[o.Device] = true
+	}
+	if len(records) == 0 {
+		return nil
+	}
+	at := j.now().UnixNano()
+	return j.write(ctx, func(t txn) error {
+		b := newBatch(t)
+		defer b.close()
+		for _, o := range records {
+			if err := b.owned(o, commit, at); err != nil {
+				if len(records) == 1 {
+					return err // SetOwnership names the device
+				}
+				return fmt.Errorf("journal: set ownership %q: %w", o.Device, err)
+			}
+		}
+		return nil
+	})
+}
+
+// owned writes one device's record. It is encoded here, one device at a
+// time, so that a batch never holds every device's encoding at once.
+func (b *batch) owned(o Owned, commit string, at int64) error {
+	if o.Record.IsZero() {
+		_, err := b.exec(`DELETE FROM applied WHERE device = ?`, o.Device)
+		return err
+	}
+	doc, err := encodeRecord(o.Record)
+	if err != nil {
+		return err
+	}
+	_, err = b.exec(`INSERT INTO applied (device, tree, intent_commit, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (device) DO UPDATE SET tree = excluded.tree, intent_commit = excluded.intent_commit,
+			updated_at = excluded.updated_at`,
+		o.Device, string(doc), commit, at)
+	return err
 }
 
 // Ownership returns what netrecon holds on device and the intent commit it

@@ -32,6 +32,20 @@ func BenchmarkEnterPhase(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 	})
+	// A run's plan holds every device's desired tree: megabytes for a large
+	// change set. A phase write must not read through it.
+	b.Run("big-plan", func(b *testing.B) {
+		j, _ := openTemp(b)
+		plan := `{"plan":"` + strings.Repeat("x", 8<<20) + `"}`
+		id := mustBegin(b, j, Run{Plan: []byte(plan)}, names...)
+		b.ResetTimer()
+		for i := 0; b.Loop(); i++ {
+			if err := j.EnterPhase(ctx, id, names[i%devices], Locked, "", ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+	})
 	b.Run("parallel", func(b *testing.B) {
 		j, _ := openTemp(b)
 		id := mustBegin(b, j, Run{}, names...)

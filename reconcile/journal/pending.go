@@ -21,25 +21,13 @@ import (
 // cancelled or confirmed one against it. The pre-image is stored in this
 // package's tree form (see Applied trees).
 func (j *Journal) SetPending(ctx context.Context, id RunID, device string, r ownership.Record, before *configtree.Tree) error {
-	rec, err := encodeRecord(r)
-	if err != nil {
-		return fmt.Errorf("journal: pending %q: %w", device, err)
-	}
-	img, err := json.Marshal(toJSON(before.Root, "", nil))
-	if err != nil {
-		return fmt.Errorf("journal: pending %q: pre-image: %w", device, err)
-	}
-	err = j.write(ctx, func(t txn) error {
+	err := j.write(ctx, func(t txn) error {
 		if err := checkRunning(t, id); err != nil {
 			return err
 		}
-		if _, err := t.exec(`INSERT INTO pending_ownership (run_id, device, record) VALUES (?, ?, ?)
-			ON CONFLICT (run_id, device) DO UPDATE SET record = excluded.record`, int64(id), device, string(rec)); err != nil {
-			return err
-		}
-		_, err := t.exec(`INSERT INTO pre_images (run_id, device, tree) VALUES (?, ?, ?)
-			ON CONFLICT (run_id, device) DO UPDATE SET tree = excluded.tree`, int64(id), device, string(img))
-		return err
+		b := newBatch(t)
+		defer b.close()
+		return b.pending(id, device, PendingCommit{Record: r, Before: before})
 	})
 	if err != nil {
 		return fmt.Errorf("journal: pending %q: %w", device, err)

@@ -134,10 +134,13 @@ func (j *Journal) BeginRun(ctx context.Context, r Run, devices []string) (RunID,
 	}
 	var id RunID
 	err := j.write(ctx, func(t txn) error {
-		if err := t.queryRow(`INSERT INTO runs (intent_commit, started_by, atomic, plan, started_at, finished_at, outcome, summary)
-			VALUES (?, ?, ?, ?, ?, NULL, ?, ?) RETURNING id`,
-			r.IntentCommit, r.StartedBy, atomic, string(r.Plan), started.UnixNano(), string(Running), r.Summary,
+		if err := t.queryRow(`INSERT INTO runs (intent_commit, started_by, atomic, started_at, finished_at, outcome, summary)
+			VALUES (?, ?, ?, ?, NULL, ?, ?) RETURNING id`,
+			r.IntentCommit, r.StartedBy, atomic, started.UnixNano(), string(Running), r.Summary,
 		).Scan(&id); err != nil {
+			return err
+		}
+		if _, err := t.exec(`INSERT INTO run_plans (run_id, plan) VALUES (?, ?)`, id, string(r.Plan)); err != nil {
 			return err
 		}
 		if len(devices) == 0 {
@@ -176,41 +179,7 @@ func (j *Journal) BeginRun(ctx context.Context, r Run, devices []string) (RunID,
 // PhaseFailed it is also the device's Error. A run or device the journal does
 // not hold is ErrNotFound, a finished run ErrFinished.
 func (j *Journal) EnterPhase(ctx context.Context, id RunID, device string, p Phase, persistID, detail string) error {
-	if !p.Valid() {
-		return fmt.Errorf("journal: run %d device %q: unknown phase %q", id, device, p)
-	}
-	at := j.now().UnixNano()
-	err := j.write(ctx, func(t txn) error {
-		if err := checkRunning(t, id); err != nil {
-			return err
-		}
-		// NULLIF and COALESCE keep the old persist id for "": standard SQL.
-		q := `UPDATE device_runs SET phase = ?, persist_id = COALESCE(NULLIF(?, ''), persist_id)
-			WHERE run_id = ? AND device = ?`
-		args := []any{string(p), persistID, id, device}
-		if p == PhaseFailed {
-			q = `UPDATE device_runs SET phase = ?, persist_id = COALESCE(NULLIF(?, ''), persist_id), error = ?
-				WHERE run_id = ? AND device = ?`
-			args = []any{string(p), persistID, detail, id, device}
-		}
-		res, err := t.exec(q, args...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return fmt.Errorf("no such device in the run: %w", ErrNotFound)
-		}
-		_, err = t.exec(`INSERT INTO transitions (run_id, device, phase, at, detail) VALUES (?, ?, ?, ?, ?)`,
-			id, device, string(p), at, detail)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("journal: run %d device %q: enter %s: %w", id, device, p, err)
-	}
-	j.log.DebugContext(ctx, "phase entered", "run", id, "device", device, "phase", p, "detail", detail)
-	return nil
+	return j.EnterPhases(ctx, id, []Step{{Device: device, Phase: p, PersistID: persistID, Detail: detail}})
 }
 
 // checkRunning returns ErrNotFound or ErrFinished unless run id is running.
@@ -251,8 +220,13 @@ func (j *Journal) FinishRun(ctx context.Context, id RunID, o Outcome, summary st
 	return nil
 }
 
-// runColumns are the columns scanRun reads, plan excepted.
-const runColumns = `id, intent_commit, started_by, atomic, started_at, finished_at, outcome, summary`
+// runColumns are the columns of runs (r) that scanRun reads; planColumn is
+// the plan, from run_plans (p) joined on the run's id (runsWithPlan).
+const (
+	runColumns   = `r.id, r.intent_commit, r.started_by, r.atomic, r.started_at, r.finished_at, r.outcome, r.summary`
+	planColumn   = `COALESCE(p.plan, '')`
+	runsWithPlan = `runs r LEFT JOIN run_plans p ON p.run_id = r.id`
+)
 
 // scanRun reads runColumns, then plan when withPlan.
 func scanRun(rows interface{ Scan(...any) error }, withPlan bool) (Run, error) {
@@ -290,13 +264,13 @@ func (j *Journal) Runs(ctx context.Context, limit int) ([]Run, error) {
 func (j *Journal) RunsBefore(ctx context.Context, id RunID, limit int) ([]Run, error) {
 	var runs []Run
 	err := j.read(ctx, func(t txn) error {
-		q := `SELECT ` + runColumns + ` FROM runs`
+		q := `SELECT ` + runColumns + ` FROM runs r`
 		var args []any
 		if id > 0 {
-			q += ` WHERE id < ?`
+			q += ` WHERE r.id < ?`
 			args = append(args, id)
 		}
-		q += ` ORDER BY id DESC`
+		q += ` ORDER BY r.id DESC`
 		if limit > 0 {
 			q += ` LIMIT ?`
 			args = append(args, limit)
@@ -324,7 +298,7 @@ func (j *Journal) Unfinished(ctx context.Context) ([]Run, error) {
 	var runs []Run
 	err := j.read(ctx, func(t txn) error {
 		var err error
-		if runs, err = queryRuns(t, true, `SELECT `+runColumns+`, plan FROM runs WHERE outcome = ? ORDER BY id`,
+		if runs, err = queryRuns(t, true, `SELECT `+runColumns+`, `+planColumn+` FROM `+runsWithPlan+` WHERE r.outcome = ? ORDER BY r.id`,
 			string(Running)); err != nil || len(runs) == 0 {
 			return err
 		}
@@ -343,7 +317,7 @@ func (j *Journal) Unfinished(ctx context.Context) ([]Run, error) {
 func (j *Journal) Run(ctx context.Context, id RunID) (*Run, error) {
 	var run *Run
 	err := j.read(ctx, func(t txn) error {
-		runs, err := queryRuns(t, true, `SELECT `+runColumns+`, plan FROM runs WHERE id = ?`, id)
+		runs, err := queryRuns(t, true, `SELECT `+runColumns+`, `+planColumn+` FROM `+runsWithPlan+` WHERE r.id = ?`, id)
 		if err != nil {
 			return err
 		}

@@ -216,3 +216,54 @@ func TestRebind(t *testing.T) {
 		}
 	}
 }
+
+// A journal written before version 5 kept each run's plan in runs; the
+// migration moves it to run_plans, and every run reads as before.
+func TestMigratePlansApart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	db := rawDB(t, path)
+	for _, m := range migrations()[:4] {
+		for _, s := range m.stmts {
+			if _, err := db.Exec(s); err != nil {
+				t.Fatalf("migration %d: %v", m.version, err)
+			}
+		}
+		if _, err := db.Exec(`INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, 0)`, m.version, m.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO runs (id, intent_commit, started_by, atomic, plan, started_at, finished_at, outcome, summary)
+		VALUES (7, 'c1', 'cli:ana', 1, '{"format":1}', 1, NULL, 'running', '')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO device_runs (run_id, device, phase, persist_id, error) VALUES (7, 'pe1', 'committed', 'netrecon-1', '')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	j, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	run, err := j.Run(context.Background(), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(run.Plan) != `{"format":1}` || run.IntentCommit != "c1" || len(run.Devices) != 1 || run.Devices[0].PersistID != "netrecon-1" {
+		t.Errorf("run after the migration: %+v", run)
+	}
+	unfinished, err := j.Unfinished(context.Background())
+	if err != nil || len(unfinished) != 1 || string(unfinished[0].Plan) != `{"format":1}` {
+		t.Errorf("unfinished after the migration: %+v, %v", unfinished, err)
+	}
+	// A new run gets its plan row, and the old column is gone.
+	id := mustBegin(t, j, Run{Plan: []byte(`{"format":2}`)}, "pe1")
+	if r, err := j.Run(context.Background(), id); err != nil || string(r.Plan) != `{"format":2}` {
+		t.Errorf("new run: %+v, %v", r, err)
+	}
+	var n int
+	if err := rawDB(t, path).QueryRow(`SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = 'plan'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("runs still has a plan column (%d, %v)", n, err)
+	}
+}

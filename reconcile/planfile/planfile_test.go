@@ -112,6 +112,9 @@ func TestReadRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := buf.String()
+	if !strings.Contains(good, `"format_version":2`) {
+		t.Fatalf("the journal's copy is not compact JSON:\n%.200s", good)
+	}
 	// reenc rewrites a file's content, to reach the checks behind the
 	// signature (Read does not check it; the journal's copies have none).
 	reenc := func(edit func(f *file)) string {
@@ -128,7 +131,7 @@ func TestReadRefuses(t *testing.T) {
 		{"not json", "plan: yes", "not a netrecon plan file"},
 		{"truncated", good[:len(good)/2], "not a netrecon plan file"},
 		{"compact re-encoding is still valid", reenc(func(f *file) {}), ""},
-		{"future version", strings.Replace(good, `"format_version": 2`, `"format_version": 3`, 1), "format_version 3"},
+		{"future version", strings.Replace(good, `"format_version":2`, `"format_version":3`, 1), "format_version 3"},
 		{"changes do not follow from trees", reenc(func(f *file) { f.Devices[0].Changes[0].After = "evil" }), "pe1: change 0"},
 		{"bad action", reenc(func(f *file) { f.Devices[1].Changes[0].Action = "*" }), "unknown action"},
 		{"bad path", reenc(func(f *file) { f.Devices[1].Changes[0].Path = "interfaces[" }), "pe2: change 0"},
