@@ -108,7 +108,7 @@ func TestUnusableCacheIsAWarning(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, nil, 0o600)
 	code, out, errs := netrecon(t, "validate", "../../intent-example", "--cache-dir", file)
-	if code != 0 || !strings.Contains(out, "The intent is valid.") || !strings.Contains(errs, "warning: document cache off") {
+	if code != 0 || !strings.Contains(out, "The intent is valid") || !strings.Contains(errs, "warning: document cache off") {
 		t.Errorf("exit %d:\n%s%s", code, out, errs)
 	}
 }

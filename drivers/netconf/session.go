@@ -186,7 +186,7 @@ func Dial(ctx context.Context, t Target, opts ...Option) (*Session, error) {
 	}
 	s := &Session{device: dev, client: client, nc: session, cfg: cfg, log: log, quietLib: quiet}
 	s.caps = parseCapabilities(collect(session.ServerCaps()))
-	log.Debug("netconf session open", "session-id", session.SessionID(), "took", time.Since(start))
+	log.Debug("netconf session open", "session-id", session.SessionID(), "took_seconds", time.Since(start).Seconds())
 
 	if cfg.settle > 0 {
 		timer := time.NewTimer(cfg.settle)
@@ -368,7 +368,7 @@ func (s *Session) rpc(ctx context.Context, op string, body any) ([]byte, error) 
 		s.fail(err)
 		return nil, err
 	}
-	s.log.Debug("netconf rpc", "op", op, "took", time.Since(start), "bytes", len(r.raw))
+	s.log.Debug("netconf rpc", "op", op, "took_seconds", time.Since(start).Seconds(), "bytes", len(r.raw))
 	if err := s.replyErrors(op, r.raw); err != nil {
 		return r.raw, err
 	}

@@ -157,11 +157,11 @@ func (c *Client) Get(ctx context.Context, target, oid string) (Value, error) {
 	took := time.Since(start)
 	if err != nil {
 		err = c.classify(ctx, target, oid, err, attempts, took)
-		c.log.DebugContext(ctx, "snmp get failed", "target", target, "oid", oid, "attempts", attempts, "took", took, "err", err)
+		c.log.DebugContext(ctx, "snmp get failed", "target", target, "oid", oid, "attempts", attempts, "took_seconds", took.Seconds(), "err", err)
 		return Value{}, err
 	}
 	v, err := result(target, oid, pkt)
-	c.log.DebugContext(ctx, "snmp get", "target", target, "oid", oid, "attempts", attempts, "took", took, "err", err)
+	c.log.DebugContext(ctx, "snmp get", "target", target, "oid", oid, "attempts", attempts, "took_seconds", took.Seconds(), "err", err)
 	return v, err
 }
 

@@ -73,7 +73,8 @@ func (r progressReporter) Event(e apply.Event) {
 	d := r.d
 	now := d.now()
 	d.mu.Lock()
-	if pp := d.progress; pp != nil {
+	// A journal batch names no device: it is the run's, not a device's step.
+	if pp := d.progress; pp != nil && e.Device != "" {
 		dp := pp.devices[e.Device]
 		if dp == nil {
 			dp = &api.DeviceProgress{Device: e.Device}

@@ -153,6 +153,8 @@ func TestCachedPlanIsTheUncachedPlan(t *testing.T) {
 			writeFile(t, dir, "services/inet/inet-9.yaml", strings.ReplaceAll(readFile(t, dir, "services/inet/inet-0.yaml"), "inet-0", "inet-9"))
 			edit(t, dir, "services/inet/inet-9.yaml", "vlan: 3000", "vlan: 3009")
 			edit(t, dir, "services/inet/inet-9.yaml", "198.51.100.0/26", "203.0.113.0/26")
+			edit(t, dir, "services/inet/inet-9.yaml", "ipv4: 192.0.2.1/30", "ipv4: 192.0.2.201/30")
+			edit(t, dir, "services/inet/inet-9.yaml", "peer: 192.0.2.2", "peer: 192.0.2.202")
 		}},
 		{"an inventory entry changed", func() {
 			inv, _ := filepath.Glob(filepath.Join(dir, "inventory", "*.yaml"))

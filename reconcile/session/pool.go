@@ -322,7 +322,7 @@ func (p *Pool) open(ctx context.Context, e *entry, dial reconcile.Dialer, dev *s
 	e.failures = 0
 	e.state = state
 	p.mu.Unlock()
-	p.log.Debug("session: opened", "device", dev.Name, "session-id", e.id, "took", time.Since(start))
+	p.log.Debug("session: opened", "device", dev.Name, "session-id", e.id, "took_seconds", time.Since(start).Seconds())
 	return s, nil
 }
 
