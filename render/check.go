@@ -524,58 +524,13 @@ func (c *checker) errorAt(p parse.Pos, summary, detail string) {
 	c.diags = c.diags.Append(diag.Diagnostic{Severity: diag.Error, Pos: c.pos(p), Summary: summary, Detail: detail})
 }
 
-// suggest says "did you mean X?" for the candidate closest to name, or
-// otherwise.
+// suggest says "did you mean X?" for the candidate closest to name
+// (diag.Suggest), or otherwise.
 func suggest(name string, candidates []string, otherwise string) string {
-	if best := closest(name, candidates); best != "" {
-		return fmt.Sprintf("did you mean %q?", best)
+	if hint := diag.DidYouMean(name, candidates); hint != "" {
+		return hint
 	}
 	return otherwise
-}
-
-// closest returns the candidate nearest to name: equal but for case, or
-// within an edit distance of a third of its length (at least 1); "" when
-// none is near enough to be a typo of it.
-func closest(name string, candidates []string) string {
-	best, bestD := "", 0
-	for _, c := range candidates {
-		if strings.EqualFold(c, name) {
-			return c
-		}
-		d := editDistance(strings.ToLower(name), strings.ToLower(c))
-		if d <= max(1, len([]rune(name))/3) && (best == "" || d < bestD) {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the optimal string alignment distance of a and b, in
-// runes: insertions, deletions, substitutions and swaps of two neighbours
-// ("Nmae" is one edit from "Name"), the typos people make.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }
 
 // unread reports the fields of a user-defined type's spec that none of its
