@@ -107,6 +107,32 @@ func (e *LockHeldError) Error() string {
 // Is makes a held lock ErrInUse.
 func (e *LockHeldError) Is(target error) bool { return target == ErrInUse }
 
+// DeviceErr prefixes err with the device and the operation, naming the
+// device once: a driver's errors already read "pe1: lock: ...", and a second
+// "pe1:" in front ("pe1: pe1: lock candidate") helps nobody. The operation is
+// kept unless err starts with it. errors.Is and errors.As see err unchanged.
+// Every layer that wraps a device's error uses it.
+func DeviceErr(device, op string, err error) error {
+	msg := err.Error()
+	rest, named := strings.CutPrefix(msg, device+": ")
+	switch {
+	case !named:
+		return fmt.Errorf("%s: %s: %w", device, op, err)
+	case rest == op || strings.HasPrefix(rest, op+": "):
+		return err
+	}
+	return &deviceError{msg: device + ": " + op + ": " + rest, err: err}
+}
+
+// deviceError is err with its message reworded by DeviceErr.
+type deviceError struct {
+	msg string
+	err error
+}
+
+func (e *deviceError) Error() string { return e.msg }
+func (e *deviceError) Unwrap() error { return e.err }
+
 // Reader reads a datastore, restricted to a subtree filter (nil: all of it).
 type Reader interface {
 	GetConfig(ctx context.Context, source string, filter *configtree.Tree) (*configtree.Tree, error)

@@ -62,10 +62,10 @@ func diagnosticsText(w io.Writer, ds schema.Diagnostics) error {
 		_, err := fmt.Fprintln(w, "The intent is valid.")
 		return err
 	case errs == 0:
-		_, err := fmt.Fprintf(w, "The intent is valid, with %s.\n", plural(warns, "warning"))
+		_, err := fmt.Fprintf(w, "The intent is valid, with %s.\n", Count(warns, "warning"))
 		return err
 	}
-	_, err := fmt.Fprintf(w, "The intent is invalid: %s, %s.\n", plural(errs, "error"), plural(warns, "warning"))
+	_, err := fmt.Fprintf(w, "The intent is invalid: %s, %s.\n", Count(errs, "error"), Count(warns, "warning"))
 	return err
 }
 
@@ -183,7 +183,7 @@ func diagnosticsGitHub(w io.Writer, ds schema.Diagnostics) error {
 		}
 	}
 	errs, warns := counts(ds)
-	_, err := fmt.Fprintf(w, "netrecon validate: %s, %s\n", plural(errs, "error"), plural(warns, "warning"))
+	_, err := fmt.Fprintf(w, "netrecon validate: %s, %s\n", Count(errs, "error"), Count(warns, "warning"))
 	return err
 }
 
@@ -208,11 +208,4 @@ func ghData(s string) string {
 // ghProperty escapes a workflow command's property value.
 func ghProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return fmt.Sprintf("1 %s", word)
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

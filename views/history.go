@@ -1,6 +1,7 @@
 package views
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -56,7 +57,7 @@ func History(w io.Writer, format string, runs []Run) error {
 		fmt.Fprintln(tw, "RUN\tSTARTED\tBY\tCOMMIT\tDEVICES\tOUTCOME\tSUMMARY")
 		for _, r := range runs {
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.StartedAt.Local().Format("2006-01-02 15:04:05"),
-				r.StartedBy, short(r.IntentCommit), len(r.Devices), r.Outcome, r.Summary)
+				r.StartedBy, CommitLabel(r.IntentCommit), len(r.Devices), r.Outcome, r.Summary)
 		}
 		return tw.Flush()
 	}
@@ -81,11 +82,11 @@ func RunDetail(w io.Writer, format string, r *Run) error {
 	}
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "Run %d: %s\n", r.ID, r.Outcome)
-	fmt.Fprintf(ew, "  intent commit  %s\n", r.IntentCommit)
+	fmt.Fprintf(ew, "  intent commit  %s\n", cmp.Or(r.IntentCommit, "unknown"))
 	fmt.Fprintf(ew, "  started by     %s\n", r.StartedBy)
 	fmt.Fprintf(ew, "  started        %s\n", r.StartedAt.Local().Format(time.RFC3339))
 	if r.FinishedAt != nil {
-		fmt.Fprintf(ew, "  took           %s\n", r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
+		fmt.Fprintf(ew, "  took           %s\n", Duration(r.FinishedAt.Sub(r.StartedAt)))
 	}
 	mode := "atomic (all devices or none)"
 	if !r.Atomic {
@@ -118,7 +119,7 @@ func RunDetail(w io.Writer, format string, r *Run) error {
 		for i, t := range d.Transitions {
 			took := ""
 			if i+1 < len(d.Transitions) {
-				took = d.Transitions[i+1].At.Sub(t.At).Round(time.Millisecond).String()
+				took = Duration(d.Transitions[i+1].At.Sub(t.At))
 			}
 			line := fmt.Sprintf("  %-10s %s %8s", t.Phase, t.At.Local().Format("15:04:05.000"), took)
 			if t.Detail != "" {
@@ -126,8 +127,68 @@ func RunDetail(w io.Writer, format string, r *Run) error {
 			}
 			fmt.Fprintln(ew, line)
 		}
+		runChanges(ew, d.Changes, len(r.Plan) > 0)
+	}
+	if len(r.Plan) == 0 && len(r.Devices) > 0 {
+		fmt.Fprintln(ew, "\n(The run's plan is not in the journal: its changes cannot be shown.)")
 	}
 	return ew.err
+}
+
+// runChanges lists the changes the run's plan had for a device (havePlan:
+// the run holds a plan), as plan shows them, secret values redacted: what
+// the phases above were about.
+func runChanges(w io.Writer, changes []api.Change, havePlan bool) {
+	if !havePlan {
+		return
+	}
+	fmt.Fprintf(w, "  planned: %s\n", Count(len(changes), "change"))
+	for _, c := range changes {
+		fmt.Fprintf(w, "    %s\n", runChangeLine(c))
+	}
+}
+
+// runChangeLine is a planned change as PlanHuman's changeLine words it,
+// from the API's form (a leaf has a value on the side it exists).
+func runChangeLine(c api.Change) string {
+	owners := ""
+	if len(c.Owners) > 0 {
+		owners = "  # " + strings.Join(c.Owners, ", ")
+	}
+	switch c.Action {
+	case "create":
+		return "+ " + c.Path + leafPtr(c.After) + owners
+	case "update":
+		return fmt.Sprintf("~ %s: %s → %s", c.Path, quote(deref(c.Before)), quote(deref(c.After))) + owners
+	}
+	return "- " + c.Path + leafPtr(c.Before) + owners
+}
+
+func leafPtr(v *string) string { return leafValue(v != nil, deref(v)) }
+
+func deref(v *string) string {
+	if v == nil {
+		return ""
+	}
+	return *v
+}
+
+// CommitLabel is a run's intent commit for a table: a commit shortened; a
+// run from a work tree as "worktree", with its HEAD commit and "+dirty" when
+// its intent files differed from it (cmd records "worktree COMMIT+dirty").
+// A run that recorded nothing says "unknown", never a blank.
+func CommitLabel(ref string) string {
+	switch {
+	case ref == "":
+		return "unknown"
+	case strings.HasPrefix(ref, "worktree "):
+		commit, dirty := strings.CutSuffix(strings.TrimPrefix(ref, "worktree "), "+dirty")
+		if dirty {
+			return "worktree " + short(commit) + "+dirty"
+		}
+		return "worktree " + short(commit)
+	}
+	return short(ref)
 }
 
 func short(h string) string {

@@ -53,7 +53,7 @@ func TestRunDetail(t *testing.T) {
 	if err := RunDetail(&b, "text", &r); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Run 7: rolled-back", "took           1.4s", "pe1-tyo: cancelled (persist id nr-7-pe1)", "committed", "865ms", "pe2-osa failed", "error: commit: operation-failed"} {
+	for _, want := range []string{"Run 7: rolled-back", "took           1.4 s", "pe1-tyo: cancelled (persist id nr-7-pe1)", "committed", "865 ms", "pe2-osa failed", "error: commit: operation-failed"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("detail lacks %q:\n%s", want, b.String())
 		}
@@ -96,5 +96,46 @@ func TestRunDetailMixed(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "rolled") {
 		t.Errorf("a mixed run reads as rolled back:\n%s", b.String())
+	}
+}
+
+// history show shows what the run was about: each device's planned changes
+// under its phases.
+func TestRunDetailShowsChanges(t *testing.T) {
+	r := sampleRun()
+	acme := "acme"
+	r.Devices[0].Changes = []api.Change{{Action: "create", Path: "/interfaces/interface[name=ge-0/0/1]/description", Owners: []string{"acme-tokyo"}, After: &acme}}
+	var b bytes.Buffer
+	if err := RunDetail(&b, "text", &r); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	want := "  planned: 1 change\n    + /interfaces/interface[name=ge-0/0/1]/description = \"acme\"  # acme-tokyo\n"
+	if !strings.Contains(out, want) || strings.Index(out, want) < strings.Index(out, "pe1-tyo: cancelled") {
+		t.Errorf("detail lacks pe1-tyo's change under its phases:\n%s", out)
+	}
+	if strings.Contains(out, "plan is not in the journal") {
+		t.Errorf("says the plan is missing:\n%s", out)
+	}
+}
+
+// A run from a work tree reads "worktree", never a blank commit.
+func TestCommitLabel(t *testing.T) {
+	for ref, want := range map[string]string{
+		"9a07aa11bb22cc33dd44ee55ff6677889900aabb": "9a07aa11bb22",
+		"worktree": "worktree",
+		"worktree 9a07aa11bb22cc33dd44ee55ff6677889900aabb+dirty": "worktree 9a07aa11bb22+dirty",
+		"": "unknown",
+	} {
+		if got := CommitLabel(ref); got != want {
+			t.Errorf("CommitLabel(%q) = %q, want %q", ref, got, want)
+		}
+	}
+	r := sampleRun()
+	r.IntentCommit = "worktree"
+	var b bytes.Buffer
+	History(&b, "text", []Run{r})
+	if !strings.Contains(b.String(), "cli:noc  worktree") {
+		t.Errorf("history:\n%s", b.String())
 	}
 }

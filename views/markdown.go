@@ -43,7 +43,7 @@ func (v *PlanMarkdown) Plan(p *plan.Plan) error {
 	head.WriteString("| device | platform | add | change | destroy | services |\n|---|---|--:|--:|--:|---|\n")
 	for i, d := range changed {
 		if i == maxTableRows {
-			fmt.Fprintf(&head, "| … and %d more devices | | | | | |\n", len(changed)-maxTableRows)
+			fmt.Fprintf(&head, "| … and %s | | | | | |\n", Count(len(changed)-maxTableRows, "more device"))
 			break
 		}
 		c, u, del := counted(d)
@@ -65,7 +65,7 @@ func (v *PlanMarkdown) Plan(p *plan.Plan) error {
 		if len(sec) > share {
 			sec = fmt.Sprintf("<details><summary><b>%s</b>: not shown, the comment is full</summary></details>\n", mdEscape(d.Name))
 			if len(sec) > budget {
-				fmt.Fprintf(&body, "\n… %d more devices not shown: see the JSON plan artifact.\n", len(changed)-i)
+				fmt.Fprintf(&body, "\n… %s not shown: see the JSON plan artifact.\n", Count(len(changed)-i, "more device"))
 				break
 			}
 		}
@@ -124,7 +124,7 @@ func deviceSection(d *plan.Device, max int) string {
 	room := max - len(open) - len(closing) - 120 // the truncation note
 	for i, l := range lines {
 		if b.Len()-len(open)+len(l)+1 > room {
-			fmt.Fprintf(&b, "… %d more lines not shown (the comment is limited to %d characters): see the JSON plan artifact\n", len(lines)-i, GitHubCommentLimit)
+			fmt.Fprintf(&b, "… %s not shown (the comment is limited to %d characters): see the JSON plan artifact\n", Count(len(lines)-i, "more line"), GitHubCommentLimit)
 			break
 		}
 		b.WriteString(l)

@@ -63,9 +63,9 @@ func SummaryLine(p *plan.Plan) string {
 	if !s.HasChanges() && s.Failed == 0 {
 		return "No changes. The devices match the intent." + held
 	}
-	line := fmt.Sprintf("%s, %d to add, %d to change, %d to destroy", plural(s.Devices, "device"), s.Create, s.Update, s.Delete)
+	line := fmt.Sprintf("%s, %d to add, %d to change, %d to destroy", Count(s.Devices, "device"), s.Create, s.Update, s.Delete)
 	if s.Failed > 0 {
-		line += fmt.Sprintf("; %s could not be planned", plural(s.Failed, "device"))
+		line += fmt.Sprintf("; %s could not be planned", Count(s.Failed, "device"))
 	}
 	return line + held + "."
 }
@@ -223,7 +223,7 @@ func dirtyNote(s plan.Source) string {
 	if len(s.Dirty) == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (with uncommitted changes to %s)", plural(len(s.Dirty), "file"))
+	return fmt.Sprintf(" (with uncommitted changes to %s)", Count(len(s.Dirty), "file"))
 }
 
 // errWriter keeps the first write error so printing code stays linear.

@@ -162,7 +162,7 @@ func Run(ctx context.Context, cfg Config) (*Figures, error) {
 		f.Changes += d.Changes
 	}
 	if err != nil {
-		return f, fmt.Errorf("apply: %s: %w", res.Summary(), err)
+		return f, fmt.Errorf("apply: %s: %w", res.Outcome, err)
 	}
 	f.JournalSize = fileSize(filepath.Join(dir, "journal.db")) + fileSize(filepath.Join(dir, "journal.db-wal"))
 	f.ProcessPeakRSS = processMaxRSS()

@@ -8,10 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"os/user"
 	"strings"
-	"syscall"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -58,22 +57,23 @@ that differs, and changes nothing (the inventory is read from --dir).
 
 Before anything else, apply finishes or undoes a run that a crash left half-way,
 from the journal, and says what it did. Every run is recorded (netrecon history).
-Recovery, the plan and the apply share one session per device. Ctrl-C rolls the
-change set back and closes the sessions; a second Ctrl-C exits at once.
+Recovery, the plan and the apply share one session per device, closed however
+the apply ends.
 
-Exit status: 0 applied or nothing to do, 1 failed or rolled back.`,
+Ctrl-C stops gracefully: before the confirm step every device of the change set
+is rolled back (and read back); a confirm step already begun is finished. A
+second Ctrl-C stops at once: devices with an unconfirmed commit roll back by
+themselves at their confirm-timeout, and the next apply settles the run from the
+journal. Each interrupt says which of these happens.
+
+Exit status: 0 applied or nothing to do, 1 failed or rolled back, 130 stopped by
+an interrupt.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if ctx == nil {
 				ctx = context.Background()
 			}
-			// Ctrl-C (or SIGTERM) cancels the apply: the engine rolls the
-			// change set back rather than leave it to the confirm-timeout,
-			// and the sessions are closed. A second one ends the process.
-			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			context.AfterFunc(ctx, stop)
 			target := "."
 			if len(args) == 1 {
 				target = args[0]
@@ -93,6 +93,11 @@ Exit status: 0 applied or nothing to do, 1 failed or rolled back.`,
 }
 
 func runApply(ctx context.Context, a *app, target string, af applyFlags, lf loadFlags, df *deviceFlags) error {
+	var applying atomic.Bool
+	intr := watchInterrupts(ctx, a.stderr, applyInterruptWords(applying.Load, af.confirmTimeout.String()))
+	defer intr.done()
+	// Until the transaction starts, an interrupt only stops the reading.
+	ctx = intr.stop
 	st, err := os.Stat(target)
 	if err != nil {
 		return &exitError{code: 1, err: err}
@@ -111,6 +116,9 @@ func runApply(ctx context.Context, a *app, target string, af applyFlags, lf load
 
 	// A run a crash left half-way is settled before anything new starts.
 	actions, err := apply.Recover(ctx, env.journal, env.dialer, env.in, logger)
+	if err != nil && intr.interrupted() {
+		return &exitError{code: 130, err: fmt.Errorf("interrupted during recovery: the next apply finishes it: %w", err)}
+	}
 	if err != nil {
 		return &exitError{code: 1, err: fmt.Errorf("recovery: %w", err)}
 	}
@@ -137,6 +145,9 @@ func runApply(ctx context.Context, a *app, target string, af applyFlags, lf load
 		}
 		p.Head = env.source
 	}
+	if intr.interrupted() {
+		return &exitError{code: 130, err: errors.New("interrupted before applying: nothing was changed")}
+	}
 	if err := showPlan(a, "text", p); err != nil {
 		return &exitError{code: 1, err: err}
 	}
@@ -148,7 +159,10 @@ func runApply(ctx context.Context, a *app, target string, af applyFlags, lf load
 		return nil
 	}
 	if !af.autoApprove {
-		ok, err := confirm(a, "Apply these changes?")
+		ok, err := confirm(ctx, a, "Apply these changes?")
+		if err != nil && intr.interrupted() {
+			return &exitError{code: 130, err: errors.New("interrupted: nothing was changed")}
+		}
 		if err != nil {
 			return &exitError{code: 1, err: err}
 		}
@@ -167,20 +181,30 @@ func runApply(ctx context.Context, a *app, target string, af applyFlags, lf load
 		Reporter:       crashAt(newProgress(a.stderr, isTerminal(a.stderr), logger)),
 		Logger:         logger,
 		StartedBy:      "cli:" + userName(),
-		IntentCommit:   p.Head.Commit,
+		IntentCommit:   intentRef(p.Head),
+		Stop:           intr.stop,
+		Summary:        applySummary,
 	}
-	res, err := apply.Apply(ctx, p, desired, env.in, opts)
+	applying.Store(true)
+	res, err := apply.Apply(intr.hard, p, desired, env.in, opts)
 	if res == nil {
 		return &exitError{code: 1, err: err}
 	}
 	// With a result, the error is the devices' failures, listed below.
-	fmt.Fprintf(a.stdout, "\n%s (run %d).\n", capitalize(res.Summary()), res.RunID)
+	fmt.Fprintf(a.stdout, "\n%s (run %d).\n", capitalize(applySummary(res)), res.RunID)
+	if res.Abandoned {
+		fmt.Fprintf(a.stdout, "Run %d is unfinished in the journal: the next netrecon apply with this state folder settles it first, reading every device back.\n", res.RunID)
+		return &exitError{code: 130}
+	}
 	for _, d := range res.Devices {
-		if d.Err != nil {
-			fmt.Fprintf(a.stdout, "  %s: %v\n", d.Name, d.Err)
+		if d.Err != nil && !errors.As(d.Err, new(*apply.StoppedError)) {
+			fmt.Fprintf(a.stdout, "  %s\n", deviceErrLine(d.Name, d.Err))
 		}
 	}
-	if res.Outcome != journal.Applied && res.Outcome != journal.NoChanges {
+	switch {
+	case res.Stopped:
+		return &exitError{code: 130}
+	case res.Outcome != journal.Applied && res.Outcome != journal.NoChanges:
 		return &exitError{code: 1}
 	}
 	return nil
@@ -223,17 +247,41 @@ func readPlanFile(ctx context.Context, path string, env *liveEnv, df *deviceFlag
 }
 
 // confirm asks a yes/no question on a terminal; elsewhere it refuses, since a
-// change to a production network needs an explicit --auto-approve there.
-func confirm(a *app, question string) (bool, error) {
+// change to a production network needs an explicit --auto-approve there. An
+// interrupt (ctx) ends the question.
+func confirm(ctx context.Context, a *app, question string) (bool, error) {
 	if !isTerminal(a.stdin) {
 		return false, errors.New("standard input is not a terminal: pass --auto-approve to apply without asking")
 	}
 	fmt.Fprintf(a.stdout, "\n%s Only 'yes' applies: ", question)
-	line, err := bufio.NewReader(a.stdin.(io.Reader)).ReadString('\n')
-	if err != nil && line == "" {
-		return false, err
+	type answer struct {
+		line string
+		err  error
 	}
-	return strings.TrimSpace(line) == "yes", nil
+	got := make(chan answer, 1)
+	go func() {
+		line, err := bufio.NewReader(a.stdin).ReadString('\n')
+		got <- answer{line, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return false, context.Cause(ctx)
+	case ans := <-got:
+		if ans.err != nil && ans.line == "" {
+			return false, ans.err
+		}
+		return strings.TrimSpace(ans.line) == "yes", nil
+	}
+}
+
+// deviceErrLine is a device's error for a list: the engine's and the
+// driver's errors name the device already, so it is named only when not.
+func deviceErrLine(device string, err error) string {
+	msg := err.Error()
+	if !strings.HasPrefix(msg, device+": ") {
+		msg = device + ": " + msg
+	}
+	return msg
 }
 
 func userName() string {

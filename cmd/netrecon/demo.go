@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/drivers/netsim"
+	intentexample "github.com/netrecon/netrecon/intent-example"
 	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
@@ -54,7 +56,7 @@ simulated router and removes every file it made.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&example, "example", "intent-example", "the intent repo to run the demo on")
+	cmd.Flags().StringVar(&example, "example", "", "the intent repo to run the demo on (default: the example built into netrecon)")
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the temporary repo and state folder, and print where they are")
 	return cmd
 }
@@ -71,8 +73,13 @@ type demo struct {
 }
 
 func runDemo(ctx context.Context, a *app, example string, keep bool) error {
-	if _, err := os.Stat(filepath.Join(example, "inventory")); err != nil {
-		return fmt.Errorf("%s is not an intent repo (run the demo from the netrecon source folder, or give --example DIR): %w", example, err)
+	// The example travels inside the binary, so the demo runs from any folder.
+	src, name := fs.FS(intentexample.FS), "the example intent repo built into netrecon"
+	if example != "" {
+		if _, err := os.Stat(filepath.Join(example, "inventory")); err != nil {
+			return fmt.Errorf("--example %s is not an intent repo (it has no inventory folder): %w", example, err)
+		}
+		src, name = os.DirFS(example), example
 	}
 	tmp, err := os.MkdirTemp("", "netrecon-demo-")
 	if err != nil {
@@ -96,7 +103,7 @@ func runDemo(ctx context.Context, a *app, example string, keep bool) error {
 		title string
 		run   func(context.Context) error
 	}{
-		{"Start three simulated PE routers and an intent repo", func(ctx context.Context) error { return d.setUp(ctx, example) }},
+		{"Start three simulated PE routers and an intent repo", func(ctx context.Context) error { return d.setUp(ctx, src, name) }},
 		{"Validate the intent", d.validate},
 		{"Plan: what netrecon will change on each router", d.plan},
 		{"Apply: lock, edit, confirmed commit, verify, confirm — on all routers or none", d.applyAll},
@@ -122,9 +129,9 @@ func runDemo(ctx context.Context, a *app, example string, keep bool) error {
 // setUp starts a simulated router per inventory device on a free port and
 // writes the demo's intent repo: the example, with an inventory pointing at
 // the simulated routers, committed to a new Git repo.
-func (d *demo) setUp(ctx context.Context, example string) error {
-	if err := os.CopyFS(d.repo, os.DirFS(example)); err != nil {
-		return fmt.Errorf("copy %s: %w", example, err)
+func (d *demo) setUp(ctx context.Context, example fs.FS, name string) error {
+	if err := os.CopyFS(d.repo, example); err != nil {
+		return fmt.Errorf("copy %s: %w", name, err)
 	}
 	in, diags, err := loadDir(d.repo, schema.Options{})
 	if err != nil {
@@ -175,7 +182,7 @@ func (d *demo) setUp(ctx context.Context, example string) error {
 	if err := d.commit("the example intent"); err != nil {
 		return err
 	}
-	fmt.Fprintf(d.a.stdout, "  intent repo: a copy of %s, committed to a new Git repo\n", example)
+	fmt.Fprintf(d.a.stdout, "  intent repo: a copy of %s, committed to a new Git repo\n", name)
 	return nil
 }
 
@@ -246,15 +253,15 @@ func (d *demo) applyPlan(ctx context.Context, showPlan bool) (*apply.Result, err
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	res, err := apply.Apply(ctx, p, env.desired, env.in, apply.Options{
 		Dialer: env.dialer, Journal: env.journal, LockWait: 20 * time.Second, ConfirmTimeout: 60 * time.Second,
-		Reporter: &demoReporter{w: d.a.stdout}, Logger: logger, StartedBy: "demo", IntentCommit: p.Head.Commit,
+		Reporter: &demoReporter{w: d.a.stdout}, Logger: logger, StartedBy: "demo", IntentCommit: intentRef(p.Head), Summary: applySummary,
 	})
 	if res == nil {
 		return nil, err
 	}
-	fmt.Fprintf(d.a.stdout, "  => %s (run %d)\n", res.Summary(), res.RunID)
+	fmt.Fprintf(d.a.stdout, "  => %s (run %d)\n", applySummary(res), res.RunID)
 	for _, dr := range res.Devices {
 		if dr.Err != nil {
-			fmt.Fprintf(d.a.stdout, "     %s: %v\n", dr.Name, dr.Err)
+			fmt.Fprintf(d.a.stdout, "     %s\n", deviceErrLine(dr.Name, dr.Err))
 		}
 	}
 	return res, nil

@@ -2,16 +2,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/netrecon/netrecon/drivers/netconf"
 	"github.com/netrecon/netrecon/drivers/snmp"
@@ -46,17 +51,9 @@ func (f *deviceFlags) register(cmd *cobra.Command) {
 
 // state returns the state folder, created if missing.
 func (f *deviceFlags) state() (string, error) {
-	dir := f.stateDir
-	if dir == "" {
-		base := os.Getenv("XDG_STATE_HOME")
-		if base == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return "", fmt.Errorf("no --state given and no home folder: %w", err)
-			}
-			base = filepath.Join(home, ".local", "state")
-		}
-		dir = filepath.Join(base, "netrecon")
+	dir, err := f.statePath()
+	if err != nil {
+		return "", err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("state folder: %w", err)
@@ -64,15 +61,84 @@ func (f *deviceFlags) state() (string, error) {
 	return dir, nil
 }
 
+// statePath is the state folder, without creating it: what only reads it
+// must not leave a folder behind.
+func (f *deviceFlags) statePath() (string, error) {
+	if f.stateDir != "" {
+		return f.stateDir, nil
+	}
+	base := os.Getenv("XDG_STATE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("no --state given and no home folder: %w", err)
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(base, "netrecon"), nil
+}
+
 func (f *deviceFlags) knownHostsFile() (string, error) {
 	if f.knownHosts != "" {
 		return f.knownHosts, nil
 	}
-	dir, err := f.state()
+	dir, err := f.statePath()
 	if err != nil {
 		return "", err
 	}
 	return filepath.Join(dir, "known_hosts"), nil
+}
+
+// fetchCommand is the command that records the host keys of devices (all
+// of them when none is named) where this verb reads them.
+func (f *deviceFlags) fetchCommand(dir string, devices []string) string {
+	args := []string{"netrecon", "hostkeys", "fetch", dir}
+	if f.stateDir != "" {
+		args = append(args, "--state", f.stateDir)
+	}
+	if f.knownHosts != "" {
+		args = append(args, "--known-hosts", f.knownHosts)
+	}
+	if len(devices) > 0 {
+		args = append(args, "--devices", strings.Join(devices, ","))
+	}
+	return shellJoin(args)
+}
+
+// checkHostKeys refuses to go on without the devices' host keys, naming the
+// command that records them, before anything is written: netrecon never
+// connects to a device whose key it does not know. With all, every device
+// must have a key; otherwise only the file must exist (a live plan reports
+// each device it cannot read and plans the others).
+func (f *deviceFlags) checkHostKeys(in *schema.Intent, dir string, names []string, all bool) error {
+	kh, err := f.knownHostsFile()
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(kh); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("no host keys: %s does not exist. Record the devices' keys first (trust on first use; it prints each fingerprint to compare with the router's own):\n  %s", kh, f.fetchCommand(dir, nil))
+	} else if err != nil {
+		return fmt.Errorf("known_hosts: %w", err)
+	}
+	if !all {
+		return nil
+	}
+	known, err := readKnownHosts(kh)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, name := range names {
+		d := in.Device(name)
+		if _, ok := known[knownhosts.Normalize(net.JoinHostPort(d.Address, strconv.Itoa(d.Port)))]; !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("no host key for %s in %s: record it first (trust on first use):\n  %s",
+			strings.Join(missing, ", "), kh, f.fetchCommand(dir, missing))
+	}
+	return nil
 }
 
 func (f *deviceFlags) check() error {

@@ -62,7 +62,7 @@ func newHistoryCmd(a *app) *cobra.Command {
 	}
 	show := &cobra.Command{
 		Use:   "show RUN",
-		Short: "Show one run: its plan, and each device's phases with timings",
+		Short: "Show one run: each device's phases with timings, and the changes its plan had for it",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := strconv.ParseInt(args[0], 10, 64)

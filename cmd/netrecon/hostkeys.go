@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/netrecon/netrecon/drivers/netconf"
+	"github.com/netrecon/netrecon/views"
 )
 
 func newHostkeysCmd(a *app) *cobra.Command {
@@ -99,13 +101,16 @@ and reported, unless --replace is given.`,
 				lines = append(lines, netconf.KnownHostsLine(d.Address, d.Port, key))
 			}
 			if len(lines) > 0 {
+				if err := os.MkdirAll(filepath.Dir(kh), 0o700); err != nil {
+					return &exitError{code: 1, err: err}
+				}
 				if err := writeKnownHosts(kh, lines, replace); err != nil {
 					return &exitError{code: 1, err: err}
 				}
-				fmt.Fprintf(a.stdout, "recorded %d host keys in %s\n", len(lines), kh)
+				fmt.Fprintf(a.stdout, "recorded %s in %s\n", views.Count(len(lines), "host key"), kh)
 			}
 			if failed > 0 {
-				return &exitError{code: 1, err: fmt.Errorf("%d of %d devices not recorded", failed, len(names))}
+				return &exitError{code: 1, err: fmt.Errorf("%d of %s not recorded", failed, views.Count(len(names), "device"))}
 			}
 			return nil
 		},

@@ -65,7 +65,7 @@ func TestHostkeysFetch(t *testing.T) {
 		t.Errorf("rotated key: exit %d\n%s", code, errs)
 	}
 	code, out, errs = netrecon(t, "hostkeys", "fetch", dir, "--state", state, "--devices", "pe2", "--replace")
-	if code != 0 || !strings.Contains(out, "recorded 1 host keys") {
+	if code != 0 || !strings.Contains(out, "recorded 1 host key in ") {
 		t.Errorf("--replace: exit %d\n%s%s", code, out, errs)
 	}
 	kh, _ = os.ReadFile(filepath.Join(state, "known_hosts"))

@@ -71,7 +71,12 @@ func TestInsecureCredentialFileWarned(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, _, stderr := netrecon(t, "plan", repo, "--state", t.TempDir(), "--dial-timeout", "1s")
+	state := t.TempDir()
+	// No host key is known: the dial reads the credentials, then refuses.
+	if err := os.WriteFile(filepath.Join(state, "known_hosts"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, stderr := netrecon(t, "plan", repo, "--state", state, "--dial-timeout", "1s")
 	want := "warning: credential file " + pw + " has mode 0644: its group or others may access it; run chmod 600 " + pw
 	if strings.Count(stderr, want) != 1 {
 		t.Errorf("stderr %q: want the warning once:\n%s", stderr, want)

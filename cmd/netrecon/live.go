@@ -79,6 +79,21 @@ func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceF
 		return nil, &exitError{code: 1, err: errors.New("the intent does not render; nothing was read from the devices"), diags: diags}
 	}
 	in, desired := b.Intent, b.Desired
+	statePath, err := df.statePath()
+	if err != nil {
+		return nil, &exitError{code: 1, err: err}
+	}
+	// A lost journal first: reading nothing as "netrecon owns nothing"
+	// would be worse than any other problem here.
+	jp := journalPath(statePath)
+	if err := journal.CheckLost(jp, stateSigns(statePath)...); err != nil {
+		return nil, &exitError{code: 1, err: err}
+	}
+	// Before the state folder or the journal is touched: an apply that
+	// cannot reach a device must leave nothing behind.
+	if err := df.checkHostKeys(in, dir, names, createJournal); err != nil {
+		return nil, &exitError{code: 1, err: err}
+	}
 	dialer, err := df.dialer(in, dir, a.stderr)
 	if err != nil {
 		return nil, &exitError{code: 1, err: err}
@@ -95,15 +110,7 @@ func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceF
 		env.Close()
 		return nil, &exitError{code: 1, err: err}
 	}
-	jp := journalPath(state)
 	_, statErr := os.Stat(jp)
-	if !createJournal && statErr != nil {
-		// No journal to read: fine in a new folder, not where one was lost.
-		if err := journal.CheckLost(jp, stateSigns(state)...); err != nil {
-			env.Close()
-			return nil, &exitError{code: 1, err: err}
-		}
-	}
 	if createJournal || statErr == nil {
 		j, err := openJournal(ctx, state)
 		if err != nil {
@@ -131,4 +138,18 @@ func intentSource(dir string) plan.Source {
 		src.Dirty = dirty
 	}
 	return src
+}
+
+// intentRef is what a run records as its intent commit: the HEAD commit of a
+// clean work tree (its intent files are that commit's); "worktree COMMIT+dirty"
+// when intent files differ from HEAD; "worktree" outside Git. History shows
+// it as is (views.CommitLabel shortens the commit).
+func intentRef(s plan.Source) string {
+	switch {
+	case s.Commit == "":
+		return "worktree"
+	case len(s.Dirty) > 0:
+		return "worktree " + s.Commit + "+dirty"
+	}
+	return s.Commit
 }

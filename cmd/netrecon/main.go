@@ -71,6 +71,10 @@ device, and applies it over NETCONF under an exclusive lock.`,
 // stdout always gets an answer.
 func run(a *app, args []string) int {
 	root := newRootCmd(a)
+	if err := singleDashLong(root, args); err != nil {
+		fmt.Fprintf(a.stderr, "netrecon: %v\n", err)
+		return 2
+	}
 	root.SetArgs(args)
 	cmd, err := root.ExecuteC()
 	if err == nil {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/netrecon/netrecon/reconcile/plan"
@@ -98,7 +100,7 @@ could not be read).`,
 				return &exitError{code: 1, err: err}
 			}
 			if out != "" {
-				fmt.Fprintf(a.stderr, "Saved the plan to %s; apply exactly it with: netrecon apply %s\n", out, out)
+				fmt.Fprintf(a.stderr, "Saved the plan to %s; apply exactly it with:\n  %s\n", out, applyFileCommand(cmd, out, dir))
 			}
 			s := p.Summary()
 			switch {
@@ -118,6 +120,28 @@ could not be read).`,
 	cf.register(cmd)
 	df.register(cmd)
 	return cmd
+}
+
+// applyFileCommand is the command that applies the plan saved to file: with
+// the intent repo (--dir) and every device and load flag given to plan, since
+// apply must read the same inventory, state folder and host keys.
+func applyFileCommand(cmd *cobra.Command, file, dir string) string {
+	args := []string{"netrecon", "apply", file}
+	if dir != "." {
+		args = append(args, "--dir", dir)
+	}
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		switch f.Name {
+		case "out", "output", "base", "head": // plan's own
+			return
+		}
+		v := f.Value.String()
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			v = strings.Join(sv.GetSlice(), ",")
+		}
+		args = append(args, "--"+f.Name, v)
+	})
+	return shellJoin(args)
 }
 
 func showPlan(a *app, output string, p *plan.Plan) error {

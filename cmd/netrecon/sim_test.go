@@ -188,7 +188,8 @@ devices:
 }
 
 func TestSimUsage(t *testing.T) {
-	for _, args := range [][]string{{}, {"--devices", "2", "--inventory", "x"}, {"--devices", "-1"}} {
+	for _, args := range [][]string{{}, {"--devices", "2", "--inventory", "x"}, {"--devices", "-1"},
+		{"--devices", "2", "--base-port", "70000"}, {"--devices", "3", "--base-port", "65534"}} {
 		a := &app{stdout: io.Discard, stderr: io.Discard, stdin: strings.NewReader("")}
 		cmd := newSimCmd(a)
 		cmd.SetArgs(args)
@@ -219,4 +220,117 @@ func (b *simOutput) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// freePorts returns the first of n consecutive loopback ports that are free
+// now.
+func freePorts(t *testing.T, n int) int {
+	t.Helper()
+	for try := 0; try < 50; try++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if base+n > 65535 {
+			continue
+		}
+		ok := true
+		for p := base; p < base+n && ok; p++ {
+			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+			if err != nil {
+				ok = false
+				continue
+			}
+			l.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatalf("no %d consecutive free ports", n)
+	return 0
+}
+
+// loadCredentials sets the variables of the sim's credentials.env, as
+// `set -a; . credentials.env` does.
+func loadCredentials(t *testing.T, run *simRun, state string) {
+	t.Helper()
+	for _, line := range strings.Split(strings.TrimSpace(string(waitFile(t, run, filepath.Join(state, "credentials.env")))), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		t.Setenv(k, v)
+	}
+}
+
+// The README's tour on chosen ports: sim on --base-port writes the inventory
+// for them, a copy of the example applies against it, and a restart with the
+// same --state keeps the host keys and the configuration: the next plan finds
+// nothing to do, with the known_hosts recorded before.
+func TestSimBasePortStateAcrossRestart(t *testing.T) {
+	base := freePorts(t, 3)
+	state := t.TempDir()
+	run := runSimCmd(t, "--inventory", "../../intent-example", "--base-port", strconv.Itoa(base), "--state", state)
+	hosts := string(waitFile(t, run, filepath.Join(state, "known_hosts")))
+	inv := string(waitFile(t, run, filepath.Join(state, "inventory.yaml")))
+	for i, name := range []string{"pe1-tyo", "pe2-osa", "pe3-sin"} {
+		if want := fmt.Sprintf("  - name: %s\n", name); !strings.Contains(inv, want) {
+			t.Errorf("inventory.yaml lacks %q", want)
+		}
+		if want := fmt.Sprintf("    port: %d\n", base+i); !strings.Contains(inv, want) {
+			t.Errorf("inventory.yaml lacks %q:\n%s", want, inv)
+		}
+	}
+	if out := run.out.String(); !strings.Contains(out, fmt.Sprintf("pe1-tyo      ietf   127.0.0.1:%d", base)) {
+		t.Errorf("sim output:\n%s", out)
+	}
+	repo := copyExample(t)
+	if err := os.RemoveAll(filepath.Join(repo, "inventory")); err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(filepath.Join(repo, "inventory"), 0o755)
+	if err := os.WriteFile(filepath.Join(repo, "inventory", "sim.yaml"), []byte(inv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	loadCredentials(t, run, state)
+	code, out, errs := netrecon(t, "apply", repo, "--state", state, "--auto-approve")
+	if code != 0 || !strings.Contains(out, "Applied 204 changes on 3 devices") {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
+	}
+	if err := run.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	again := runSimCmd(t, "--inventory", "../../intent-example", "--base-port", strconv.Itoa(base), "--state", state)
+	waitFile(t, again, filepath.Join(state, "credentials.env"))
+	if now := string(waitFile(t, again, filepath.Join(state, "known_hosts"))); now != hosts {
+		t.Errorf("known_hosts changed across the restart:\n%s\nwas\n%s", now, hosts)
+	}
+	loadCredentials(t, again, state)
+	code, out, errs = netrecon(t, "plan", repo, "--state", state)
+	if code != 0 || !strings.Contains(out, "No changes. The devices match the intent.") {
+		t.Errorf("plan after the restart: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// --devices N with --base-port: the generated devices listen there, and the
+// inventory sim writes is one an intent repo validates with.
+func TestSimDevicesBasePort(t *testing.T) {
+	base := freePorts(t, 2)
+	state := t.TempDir()
+	run := runSimCmd(t, "--devices", "2", "--base-port", strconv.Itoa(base), "--state", state)
+	hosts := string(waitFile(t, run, filepath.Join(state, "known_hosts")))
+	inv := waitFile(t, run, filepath.Join(state, "inventory.yaml"))
+	for i := range 2 {
+		if want := fmt.Sprintf("[127.0.0.1]:%d ", base+i); !strings.Contains(hosts, want) {
+			t.Errorf("known_hosts lacks %q:\n%s", want, hosts)
+		}
+	}
+	repo := t.TempDir()
+	os.MkdirAll(filepath.Join(repo, "inventory"), 0o755)
+	os.MkdirAll(filepath.Join(repo, "services"), 0o755)
+	os.WriteFile(filepath.Join(repo, "inventory", "sim.yaml"), inv, 0o644)
+	if code, out, errs := netrecon(t, "validate", repo); code != 0 {
+		t.Errorf("the written inventory does not validate: exit %d\n%s%s\n%s", code, out, errs, inv)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -28,9 +29,10 @@ type Device struct {
 	Address  string
 	Port     int
 
-	sim  *Sim
-	keys configtree.Keys
-	ln   net.Listener
+	sim      *Sim
+	keys     configtree.Keys
+	ln       net.Listener
+	stateDir string // "" without Options.StateDir
 
 	mu      sync.Mutex
 	signer  ssh.Signer
@@ -72,6 +74,8 @@ type Device struct {
 	// that a run dials each device once.
 	opened     int
 	stoppedAll bool
+	// saved is the tree last written to stateDir.
+	saved *configtree.Tree
 }
 
 // operatorSession is a login that AddOperatorSession shows in monitoring.
@@ -103,13 +107,21 @@ type pendingCommit struct {
 }
 
 func newDevice(s *Sim, spec DeviceSpec) (*Device, error) {
-	signer, err := newHostKey()
+	dir, err := s.deviceDir(spec.Name)
 	if err != nil {
 		return nil, err
+	}
+	signer, err := loadHostKey(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w (device %s)", err, spec.Name)
 	}
 	var keys configtree.Keys
 	if s.opts.Keys != nil {
 		keys = s.opts.Keys(spec.Platform)
+	}
+	running, err := loadRunning(dir, keys)
+	if err != nil {
+		return nil, fmt.Errorf("%w (device %s)", err, spec.Name)
 	}
 	return &Device{
 		Name:     spec.Name,
@@ -119,7 +131,9 @@ func newDevice(s *Sim, spec DeviceSpec) (*Device, error) {
 		sim:      s,
 		keys:     keys,
 		signer:   signer,
-		running:  emptyTree(),
+		running:  running,
+		saved:    running,
+		stateDir: dir,
 		sessions: map[uint32]*session{},
 		locks:    map[string]uint32{},
 		faults:   map[faultKey]*faultRule{},
@@ -138,10 +152,14 @@ func (d *Device) HostKey() ssh.PublicKey {
 }
 
 // RotateHostKey gives the device a new host key, as a re-installed router
-// would; new connections present it, so a client that pinned the old one must
-// refuse to connect.
+// would (kept in Options.StateDir, when set); new connections present it, so
+// a client that pinned the old one must refuse to connect.
 func (d *Device) RotateHostKey() error {
-	signer, err := newHostKey()
+	newKey := newHostKey
+	if d.stateDir != "" {
+		newKey = func() (ssh.Signer, error) { return writeHostKey(filepath.Join(d.stateDir, hostKeyFile)) }
+	}
+	signer, err := newKey()
 	if err != nil {
 		return err
 	}
@@ -281,6 +299,7 @@ func (d *Device) SetRunning(t *configtree.Tree) {
 	c := cloneTree(t)
 	d.mu.Lock()
 	d.running = c
+	d.saveLocked()
 	d.mu.Unlock()
 }
 

@@ -25,6 +25,10 @@
 // received and of the sessions opened, so a test can assert that a second
 // apply touched no device, or that a run dialed each device once.
 //
+// With Options.StateDir each device keeps its host key and the configuration
+// it would come back with across restarts (state.go), as a real router does;
+// without, every Start makes new keys and empty datastores.
+//
 // The simulator has no YANG schema: it knows list keys (Options.Keys) but no
 // types, defaults or constraints, so validate always succeeds and every
 // with-defaults mode returns what was set.

@@ -637,6 +637,7 @@ func (d *Device) rollback(why string) {
 	d.running = pc.preImage
 	d.candidate = nil
 	d.confirm = nil
+	d.saveLocked()
 	d.sim.log.Info("confirmed commit rolled back", "device", d.Name, "reason", why)
 }
 

@@ -222,6 +222,11 @@ func (s *session) serve() {
 			return
 		}
 		reply, next := s.handle(msg)
+		// A commit or cancel may have changed what the device comes back
+		// with after a restart.
+		s.dev.mu.Lock()
+		s.dev.saveLocked()
+		s.dev.mu.Unlock()
 		switch next {
 		case actDrop:
 			s.log.Info("dropping connection (fault knob)")

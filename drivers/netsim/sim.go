@@ -48,6 +48,10 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxMessageSize bounds one incoming NETCONF message; 0 means 16 MiB.
 	MaxMessageSize int
+	// StateDir, when set, keeps each device's host key and the
+	// configuration it comes back with across restarts, in
+	// StateDir/<device>/ (state.go); "" keeps nothing.
+	StateDir string
 }
 
 const defaultMaxMessage = 16 << 20

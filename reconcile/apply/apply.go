@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,78 +22,36 @@ import (
 	"github.com/netrecon/netrecon/schema"
 )
 
-// Result is what an apply did.
+// Result is what an apply did. Wording it is the views' job
+// (views.ApplySummary, through Options.Summary).
 type Result struct {
 	RunID   journal.RunID
 	Outcome journal.Outcome
 	Devices []DeviceResult // the devices the plan changes, in plan order
 	Elapsed time.Duration
+	// Stopped: Options.Stop ended the apply before the confirm step, and
+	// the change set was rolled back (Outcome says how that went).
+	Stopped bool
+	// Abandoned: the hard cancel (ctx, with Options.Stop) ended the apply
+	// while devices were not settled. The run is left unfinished in the
+	// journal for Recover; a device with an unconfirmed commit rolls back at
+	// its confirm-timeout.
+	Abandoned bool
 }
 
 // DeviceResult is what an apply did to one device.
 type DeviceResult struct {
-	Name    string
-	Phase   string // the last phase entered (journal phase names, "mixed" among them), or "rollback-failed" (state unknown)
+	Name  string
+	Phase string // the last phase entered (journal phase names, "mixed" among them), or "rollback-failed" (state unknown)
+	// Changes is the plan's count for the device, whether or not they
+	// reached it: Committed says whether they did.
 	Changes int
-	Err     error
-	Elapsed time.Duration
-}
-
-// Summary says what happened in one line: "applied 12 changes on 3 devices
-// in 1.4 s".
-func (r *Result) Summary() string {
-	changes, ok, failed, mixed, back := 0, 0, []string{}, []string{}, []string{}
-	for _, d := range r.Devices {
-		if d.Phase == string(journal.Confirmed) {
-			ok++
-			changes += d.Changes
-		} else if d.Phase == string(journal.PhaseMixed) {
-			mixed = append(mixed, d.Name)
-			continue
-		} else if d.Phase != "rollback-failed" {
-			back = append(back, d.Name)
-		}
-		if d.Phase != string(journal.Confirmed) && d.Err != nil && !errors.As(d.Err, new(*RolledBackError)) {
-			// A device rolled back only because another failed is not at
-			// fault; the summary names the ones that are.
-			failed = append(failed, d.Name)
-		}
-	}
-	total := 0
-	for _, d := range r.Devices {
-		total += d.Changes
-	}
-	secs := fmt.Sprintf("%.1f s", r.Elapsed.Seconds())
-	switch r.Outcome {
-	case journal.NoChanges:
-		return "no changes"
-	case journal.Applied:
-		return fmt.Sprintf("applied %d changes on %d devices in %s", changes, ok, secs)
-	case journal.Partial:
-		return fmt.Sprintf("applied %d changes on %d of %d devices in %s; failed: %s", changes, ok, len(r.Devices), secs, strings.Join(failed, ", "))
-	case journal.RolledBack:
-		return fmt.Sprintf("rolled back %d changes on %d devices in %s; failed: %s", total, len(r.Devices), secs, strings.Join(failed, ", "))
-	case journal.Deferred:
-		var held []string
-		for _, d := range r.Devices {
-			if de := (*DeferredError)(nil); errors.As(d.Err, &de) {
-				held = append(held, d.Name+" ("+de.Reason+")")
-			}
-		}
-		return fmt.Sprintf("deferred, nothing changed: held back by a guard: %s", strings.Join(held, "; "))
-	case journal.Mixed:
-		// Never "rolled back" for a device that was not: name them first.
-		return fmt.Sprintf("mixed after %s: %s on neither the old nor the new configuration (check by hand); back on the old: %s; failed: %s",
-			secs, strings.Join(mixed, ", "), orNone(back), orNone(failed))
-	}
-	return fmt.Sprintf("%s after %s; failed: %s", r.Outcome, secs, strings.Join(failed, ", "))
-}
-
-func orNone(names []string) string {
-	if len(names) == 0 {
-		return "none"
-	}
-	return strings.Join(names, ", ")
+	// Committed: the device answered ok to the commit of these changes (it
+	// may have been rolled back since: Phase says). False when the commit
+	// was never sent, or was refused.
+	Committed bool
+	Err       error
+	Elapsed   time.Duration
 }
 
 // txn is the transaction of one device.
@@ -113,6 +71,7 @@ type txn struct {
 	want      *configtree.Tree // before with the changes: what verify expects
 	locked    []string         // datastores this session locked, in order
 	persist   string           // journaled from the commit on
+	commitOK  bool             // the device answered ok to the commit
 	phase     phase            // changed by engine.to only
 	err       error
 	start     time.Time
@@ -127,6 +86,9 @@ type engine struct {
 	start   time.Time
 	log     *slog.Logger
 	repMu   sync.Mutex
+	// hard is Apply's ctx: with Options.Stop, the hard cancel that bounds
+	// rollbacks too.
+	hard context.Context
 }
 
 // Apply applies exactly p's per-device changes, atomically across devices
@@ -191,7 +153,7 @@ func Apply(ctx context.Context, p *plan.Plan, desired map[string]*configtree.Tre
 	if err := recordShared(ctx, opts.Journal, shareOnly, desired, opts.IntentCommit); err != nil {
 		return nil, fmt.Errorf("apply: %w", err)
 	}
-	e := &engine{opts: opts, start: time.Now(), log: opts.Logger}
+	e := &engine{opts: opts, start: time.Now(), log: opts.Logger, hard: ctx}
 	e.persist, err = persistID()
 	if err != nil {
 		return nil, fmt.Errorf("apply: %w", err)
@@ -215,11 +177,16 @@ func Apply(ctx context.Context, p *plan.Plan, desired map[string]*configtree.Tre
 		return res, e.finish(ctx, res, txs)
 	}
 	e.run(ctx, txs)
-	res.Outcome = outcome(txs, opts.NoAtomic)
+	for _, t := range txs {
+		var st *StoppedError
+		res.Stopped = res.Stopped || errors.As(t.err, &st)
+	}
+	res.Outcome = outcome(txs, opts.NoAtomic, res.Stopped)
 	return res, e.finish(ctx, res, txs)
 }
 
-// finish fills the result and closes the run in the journal.
+// finish fills the result and closes the run in the journal, unless the
+// hard cancel left devices unsettled: then Recover closes it.
 func (e *engine) finish(ctx context.Context, res *Result, txs []*txn) error {
 	var errs []error
 	for _, t := range txs {
@@ -227,17 +194,26 @@ func (e *engine) finish(ctx context.Context, res *Result, txs []*txn) error {
 		if t.phase == done {
 			ph = string(journal.Confirmed) // the last phase journaled
 		}
-		res.Devices = append(res.Devices, DeviceResult{Name: t.name, Phase: ph, Changes: len(t.changes), Err: t.err, Elapsed: t.elapsed})
+		res.Devices = append(res.Devices, DeviceResult{Name: t.name, Phase: ph, Changes: len(t.changes), Committed: t.commitOK, Err: t.err, Elapsed: t.elapsed})
 		if t.err != nil {
 			errs = append(errs, t.err)
 		}
 	}
 	res.Elapsed = time.Since(e.start)
+	if e.opts.Stop != nil && ctx.Err() != nil && slices.ContainsFunc(txs, func(t *txn) bool { return !t.phase.settled() }) {
+		res.Abandoned = true
+		e.log.Warn("apply stopped at once: the run is left for recovery; unconfirmed commits roll back at their confirm-timeout", "outcome", res.Outcome)
+		return errors.Join(append(errs, fmt.Errorf("apply: stopped at once: run %v left unfinished for recovery", e.id))...)
+	}
+	summary := ""
+	if e.opts.Summary != nil {
+		summary = e.opts.Summary(res)
+	}
 	// Recorded even when the caller gave up: the run's end is a fact.
-	if err := e.opts.Journal.FinishRun(context.WithoutCancel(ctx), e.id, res.Outcome, res.Summary()); err != nil {
+	if err := e.opts.Journal.FinishRun(context.WithoutCancel(ctx), e.id, res.Outcome, summary); err != nil {
 		errs = append(errs, fmt.Errorf("journal: finish run %v: %w", e.id, err))
 	}
-	e.log.Info("apply finished", "outcome", res.Outcome, "summary", res.Summary())
+	e.log.Info("apply finished", "outcome", res.Outcome, "summary", summary)
 	if res.Outcome == journal.Applied || res.Outcome == journal.NoChanges {
 		return errors.Join(errs...) // only a journal failure
 	}
@@ -252,17 +228,30 @@ func (e *engine) finish(ctx context.Context, res *Result, txs []*txn) error {
 // each step's phase journaled for every device in one transaction before any
 // device takes it, then phase 2. A device that fails rolls back the whole
 // change set, or, with NoAtomic, itself alone while the others go on.
+//
+// Options.Stop cuts phase 1 short: the step in flight is ended, no further
+// step starts, and every device still going is rolled back as stopped. Once
+// the verified marker is journaled, phase 2 runs on ctx alone.
 func (e *engine) run(ctx context.Context, txs []*txn) {
+	ctx1, release := e.untilStop(ctx)
+	defer release()
 	// Guards first, on every device, before any lock: a deferred device
 	// defers the whole change set, and nothing has been touched yet.
-	e.each(ctx, txs, nil, e.open)
+	e.each(ctx1, txs, nil, e.stoppable(e.open))
 	live := e.drop(ctx, txs)
 	for _, s := range e.phase1() {
 		if len(live) == 0 {
 			return
 		}
+		if e.stopped() {
+			for _, t := range live {
+				t.err = &StoppedError{Device: t.name}
+			}
+			e.drop(ctx, live)
+			return
+		}
 		if err := e.enter(ctx, live, s); err == nil && s.act != nil {
-			e.each(ctx, live, &s, s.act)
+			e.each(ctx1, live, &s, e.stoppable(s.act))
 		}
 		live = e.drop(ctx, live)
 	}
@@ -287,9 +276,59 @@ func (e *engine) phase1() []step {
 		// With the pre-image and the pending record (enter).
 		{phase: committed, detail: e.commitDetail, act: e.commit},
 		// Journaled once every device has passed verification: the run-level
-		// "phase 2 entered" marker, from which recovery rolls forward.
+		// "phase 2 entered" marker, from which recovery rolls forward, and
+		// after which a stop waits for the confirm step.
 		{phase: verified},
 	}
+}
+
+// untilStop returns ctx, also ended when Options.Stop is: the context of
+// phase 1, which a stop cuts short.
+func (e *engine) untilStop(ctx context.Context) (context.Context, func()) {
+	if e.opts.Stop == nil {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	stopAfter := context.AfterFunc(e.opts.Stop, func() { cancel(errStopped) })
+	return ctx, func() {
+		stopAfter()
+		cancel(nil)
+	}
+}
+
+// errStopped is the cause of phase 1's context when Options.Stop ends it.
+var errStopped = errors.New("the apply was stopped")
+
+// stopped reports whether Options.Stop has asked the apply to stop.
+func (e *engine) stopped() bool {
+	return e.opts.Stop != nil && e.opts.Stop.Err() != nil
+}
+
+// stoppable wraps a phase-1 step: once stopped, it does not start, and a
+// step cut short by the stop fails as stopped rather than as the device's
+// fault.
+func (e *engine) stoppable(step func(context.Context, *txn) error) func(context.Context, *txn) error {
+	return func(ctx context.Context, t *txn) error {
+		if e.stopped() {
+			return &StoppedError{Device: t.name}
+		}
+		err := step(ctx, t)
+		if err != nil && e.stopped() {
+			return &StoppedError{Device: t.name, Err: err}
+		}
+		return err
+	}
+}
+
+// detached is the context of a rollback or a release: detached from the
+// caller's ctx unless Options.Stop is set — then the hard cancel (Apply's
+// ctx) ends it too (DESIGN invariant 4 still holds: an unconfirmed commit
+// rolls back at its confirm-timeout).
+func (e *engine) detached(ctx context.Context) context.Context {
+	if e.opts.Stop != nil {
+		return e.hard
+	}
+	return context.WithoutCancel(ctx)
 }
 
 // drop rolls back the devices of live that failed — all of live when the

@@ -34,7 +34,7 @@ func (e *engine) open(ctx context.Context, t *txn) error {
 	}
 	e.event(t, "dial", "")
 	if t.sess, err = e.opts.Dialer.Dial(ctx, t.dev); err != nil {
-		return fmt.Errorf("%s: dial: %w", t.name, err)
+		return reconcile.DeviceErr(t.name, "dial", err)
 	}
 	t.confirmed = t.sess.Capabilities().ConfirmedCommit
 	if g := e.opts.Guard; g != nil {
@@ -60,7 +60,7 @@ func coveredByFilter(f *configtree.Tree, c configtree.Change) error {
 		return err
 	}
 	if len(steps) == 0 || c.Node == nil || len(c.Ancestors) != len(steps)-1 {
-		return fmt.Errorf("has %d ancestors and a node for a path of %d steps", len(c.Ancestors), len(steps))
+		return fmt.Errorf("its ancestors and node do not spell its path (ancestors: %d, path steps: %d)", len(c.Ancestors), len(steps))
 	}
 	addressed := append(append([]*configtree.Node(nil), c.Ancestors...), c.Node)
 	if slices.Contains(addressed, nil) {
@@ -112,7 +112,7 @@ func (e *engine) prepare(ctx context.Context, t *txn) error {
 	}
 	var err error
 	if t.before, err = t.sess.GetConfig(ctx, reconcile.Running, t.filter); err != nil {
-		return named(t.name, "get-config running", err)
+		return reconcile.DeviceErr(t.name, "get-config running", err)
 	}
 	if got := t.before.Fingerprint(); t.fingerprint != "" && got != t.fingerprint {
 		return &StalePlanError{Device: t.name, Want: t.fingerprint, Got: got}
@@ -129,7 +129,7 @@ func (e *engine) prepare(ctx context.Context, t *txn) error {
 	// Leftovers of someone else's edit in a shared candidate must not ride
 	// along with ours (RFC 6241 §8.3.4.2).
 	if err := t.sess.Discard(ctx); err != nil {
-		return named(t.name, "discard-changes", err)
+		return reconcile.DeviceErr(t.name, "discard-changes", err)
 	}
 	return nil
 }
@@ -138,17 +138,17 @@ func (e *engine) prepare(ctx context.Context, t *txn) error {
 // where the platform allows it.
 func (e *engine) edit(ctx context.Context, t *txn) error {
 	if err := t.sess.EditConfig(ctx, reconcile.Candidate, t.changes); err != nil {
-		return named(t.name, "edit-config candidate", err)
+		return reconcile.DeviceErr(t.name, "edit-config candidate", err)
 	}
 	if e.opts.validates(t.dev.Platform) && t.sess.Capabilities().Validate {
 		if err := t.sess.Validate(ctx, reconcile.Candidate); err != nil {
-			return named(t.name, "validate", err)
+			return reconcile.DeviceErr(t.name, "validate", err)
 		}
 	}
 	return nil
 }
 
-func changesDetail(t *txn) string { return fmt.Sprintf("%d changes", len(t.changes)) }
+func changesDetail(t *txn) string { return fmt.Sprintf("changes: %d", len(t.changes)) }
 
 // commit is the committed step: the confirmed commit (a plain one on a
 // device without :confirmed-commit:1.1), then verify. Its phase was
@@ -162,8 +162,9 @@ func (e *engine) commit(ctx context.Context, t *txn) error {
 		co = reconcile.CommitOptions{Confirmed: true, Timeout: e.opts.ConfirmTimeout, Persist: t.persist}
 	}
 	if err := t.sess.Commit(ctx, co); err != nil {
-		return named(t.name, "commit", err)
+		return reconcile.DeviceErr(t.name, "commit", err)
 	}
+	t.commitOK = true
 	return e.verify(ctx, t)
 }
 
@@ -207,7 +208,7 @@ func (e *engine) lock(ctx context.Context, t *txn, ds string) error {
 		}
 		holder, ok := contention(err)
 		if !ok {
-			return fmt.Errorf("%s: lock %s: %w", t.name, ds, err)
+			return reconcile.DeviceErr(t.name, "lock "+ds, err)
 		}
 		if who == "" {
 			who = e.whoHolds(ctx, t, holder, err)

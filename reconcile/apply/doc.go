@@ -45,6 +45,18 @@
 // that step for up to LockWait, where before they went on alone; the price
 // of one journal write per step instead of one per device.
 //
+// # Stopping
+//
+// Options.Stop is the graceful stop (an operator's first Ctrl-C), apart from
+// the hard cancel, Apply's ctx (STYLE.md 7). A stop before phase 2 cuts phase
+// 1 short and rolls the whole change set back, each device read back, its
+// error a *StoppedError (not the device's fault); once phase 2 has begun the
+// confirm step is finished, since stopping there would split the change set.
+// With Stop set, ending ctx abandons everything at once, rollbacks included:
+// a device with an unconfirmed commit rolls back at its confirm-timeout and
+// the run stays unfinished for Recover (Result.Abandoned). Without Stop,
+// ending ctx stops and rolls back on a detached context, as the daemon wants.
+//
 // # Journal rule
 //
 // A device's transaction is one typed phase (phase.go), changed only by

@@ -53,7 +53,7 @@ type VerifyError struct {
 
 func (e *VerifyError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: verify: running differs from the planned result after commit (%d differences", e.Device, len(e.Diff))
+	fmt.Fprintf(&b, "%s: verify: running differs from the planned result after commit (differences: %d", e.Device, len(e.Diff))
 	for i, c := range e.Diff {
 		if i == 3 {
 			b.WriteString(", ...")
@@ -91,6 +91,20 @@ func (e *RolledBackError) Error() string {
 	return fmt.Sprintf("%s: rolled back because %s failed", e.Device, e.Cause)
 }
 
+// StoppedError is the error of a device rolled back because the apply was
+// stopped (Options.Stop) before the confirm step: nothing is wrong with it.
+// Err is what the step in flight answered when it was cut short, if any.
+type StoppedError struct {
+	Device string
+	Err    error
+}
+
+func (e *StoppedError) Error() string {
+	return fmt.Sprintf("%s: stopped before the confirm step", e.Device)
+}
+
+func (e *StoppedError) Unwrap() error { return e.Err }
+
 // MixedError is a device that a rollback could not bring back: after
 // cancel-commit (or discard) and an undo from the pre-image, running read back
 // is still not what it was before the run (DESIGN invariant 6). Such a device
@@ -108,7 +122,7 @@ const mixedNodesShown = 10
 
 func (e *MixedError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: mixed: running is not its configuration before the run after cancel and undo (%d differences", e.Device, len(e.Diff))
+	fmt.Fprintf(&b, "%s: mixed: running is not its configuration before the run after cancel and undo (differences: %d", e.Device, len(e.Diff))
 	for i, c := range e.Diff {
 		if i == mixedNodesShown {
 			b.WriteString(", ...")

@@ -362,3 +362,26 @@ func readRunning(ctx context.Context, dialer reconcile.Dialer, dev *schema.Devic
 	defer s.Close(context.WithoutCancel(ctx))
 	return s.GetConfig(ctx, reconcile.Running, filter)
 }
+
+// confirmedCount is how many devices of res confirmed, with how many changes.
+func confirmedCount(res *Result) (devices, changes int) {
+	for _, d := range res.Devices {
+		if d.Phase == string(journal.Confirmed) {
+			devices++
+			changes += d.Changes
+		}
+	}
+	return devices, changes
+}
+
+// atFault names the devices of res that failed on their own, not merely
+// rolled back with their change set.
+func atFault(res *Result) []string {
+	var out []string
+	for _, d := range res.Devices {
+		if d.Err != nil && !innocent(d.Err) {
+			out = append(out, d.Name)
+		}
+	}
+	return out
+}

@@ -101,7 +101,6 @@ func TestLabRollbackCancelQuirk(t *testing.T) {
 		t.Fatal("apply succeeded although one device refuses its edit")
 	}
 	t.Log(err)
-	t.Log(res.Summary())
 	left := 0
 	for _, d := range devs {
 		if got := l.rawRunning(t, d, filter); !got.Equal(before[d]) {
@@ -115,13 +114,13 @@ func TestLabRollbackCancelQuirk(t *testing.T) {
 	}
 	if left > 0 {
 		// What must never happen: a run that says rolled back.
-		if res.Outcome == journal.RolledBack || run.Outcome == journal.RolledBack || strings.Contains(res.Summary(), "rolled back") {
-			t.Errorf("%d devices left changed, yet the run says %s: %q", left, res.Outcome, res.Summary())
+		if res.Outcome == journal.RolledBack || run.Outcome == journal.RolledBack {
+			t.Errorf("%d devices left changed, yet the run says %s", left, res.Outcome)
 		}
 		return
 	}
-	if res.Outcome != journal.RolledBack || run.Outcome != journal.RolledBack || !strings.HasPrefix(res.Summary(), "rolled back") {
-		t.Errorf("outcome %s (journal %s), summary %q", res.Outcome, run.Outcome, res.Summary())
+	if res.Outcome != journal.RolledBack || run.Outcome != journal.RolledBack {
+		t.Errorf("outcome %s (journal %s)", res.Outcome, run.Outcome)
 	}
 	for _, d := range run.Devices {
 		want := journal.Cancelled

@@ -112,7 +112,7 @@ func TestLabApplyTwoDevices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Log(res.Summary())
+	t.Logf("%s in %s", res.Outcome, res.Elapsed)
 	if got := l.present(t, "lab2", a, b); got[a] != "customer A" || got[b] != "customer B" {
 		t.Errorf("lab2 running: %v", got)
 	}

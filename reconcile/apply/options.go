@@ -27,9 +27,11 @@ const (
 	lockBackoffMax = 5 * time.Second
 )
 
-// cleanupTimeout bounds the rollback of one device. Rollback runs on a
-// context detached from the caller's: a cancelled apply (Ctrl-C) must still
-// cancel its confirmed commits rather than wait for the confirm-timeout.
+// cleanupTimeout bounds the rollback of one device. Without Options.Stop,
+// rollback runs on a context detached from the caller's: a cancelled apply
+// must still cancel its confirmed commits rather than wait for the
+// confirm-timeout. With Options.Stop, Stop is that request, and the caller's
+// context is the hard cancel that bounds the rollback too.
 const cleanupTimeout = 60 * time.Second
 
 // stepTimeout, on top of the lock waits, bounds one step of one device (open,
@@ -63,6 +65,25 @@ type Options struct {
 	// in, freeze window). An error defers the device, and the whole change set
 	// when atomic (*DeferredError).
 	Guard func(ctx context.Context, dev *schema.Device, d reconcile.Monitor) error
+	// Stop, when set and done, stops the apply gracefully (an operator's
+	// first Ctrl-C): before the confirm step (phase 2) nothing new starts,
+	// the steps in flight are cut short and every device of the change set is
+	// rolled back, each read back; once the confirm step has begun it is
+	// finished, since stopping there would split the change set. The result
+	// says Stopped.
+	//
+	// With Stop set, Apply's ctx is the hard cancel (a second Ctrl-C): when it
+	// ends, Apply returns at once, rollbacks included, leaving each device
+	// with an unconfirmed commit to its confirm-timeout and the run
+	// unfinished in the journal for Recover (the result says Abandoned).
+	// Without Stop, ending ctx stops and rolls back as Stop does, on a
+	// context detached from ctx (bounded by a cleanup timeout), except that
+	// the confirm step is cut too.
+	Stop context.Context
+	// Summary words the run's one-line summary, journaled with its outcome
+	// and logged; nil journals none. It is injected because wording is the
+	// views' job (cmd/netrecon passes views.ApplySummary).
+	Summary func(*Result) string
 	// Reporter receives progress events; nil sends none. Calls are serialised.
 	Reporter Reporter
 	// Logger receives one line per event and error; nil discards.

@@ -41,7 +41,7 @@ func (e *engine) to(ctx context.Context, t *txn, p phase, detail string) error {
 	var err error
 	if jp := journal.Phase(p); p != done && p != unknown {
 		if err = e.opts.Journal.EnterPhase(ctx, e.id, t.name, jp, t.persist, detail); err != nil {
-			err = fmt.Errorf("%s: journal: enter %s: %w", t.name, jp, err)
+			err = fmt.Errorf("%s: %w", t.name, err) // the journal's error says "enter <phase>"
 			if p != mixed {
 				return err
 			}
@@ -140,7 +140,9 @@ func (t *txn) rollbackStep() string {
 }
 
 // outcome decides the run's outcome from its devices' phases.
-func outcome(txs []*txn, noAtomic bool) journal.Outcome {
+// A stop that left every device back (or untouched) is rolled back, device
+// by device too: the devices did not fail.
+func outcome(txs []*txn, noAtomic, stopped bool) journal.Outcome {
 	nDone, nBack, nOpen, nMixed := 0, 0, 0, 0
 	// A run that only a guard held back is deferred, not rolled back: it
 	// failed nothing, and history must not show it as a failure.
@@ -176,10 +178,21 @@ func outcome(txs []*txn, noAtomic bool) journal.Outcome {
 		return journal.Failed // a rollback or a confirm failed: look at the devices
 	case noAtomic && nDone > 0:
 		return journal.Partial
-	case noAtomic:
+	case noAtomic && !stopped:
 		return journal.Failed
 	case nDone > 0:
 		return journal.Failed // confirmed on some devices, not others
 	}
 	return journal.RolledBack
+}
+
+// settled reports whether nothing is left to do on the device for this run:
+// it is on its new configuration, back on its old one, known mixed, or was
+// never touched. Any other phase is one Recover has to finish.
+func (p phase) settled() bool {
+	switch p {
+	case done, cancelled, undone, skipped, failed, mixed:
+		return true
+	}
+	return false
 }

@@ -204,7 +204,7 @@ func recoverDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dia
 	}
 	s, err := dialer.Dial(ctx, dev)
 	if err != nil {
-		return RecoveryAction{Action: action, Err: fmt.Errorf("%s: dial: %w", d.Device, err)}
+		return RecoveryAction{Action: action, Err: reconcile.DeviceErr(d.Device, "dial", err)}
 	}
 	defer closeQuietly(context.WithoutCancel(ctx), s)
 	if forward {
@@ -222,7 +222,7 @@ func recoverDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dia
 			action = RecoveryAlreadyConfirmed
 		}
 	case err != nil:
-		return RecoveryAction{Action: action, Err: fmt.Errorf("%s: %s: %w", d.Device, action, err)}
+		return RecoveryAction{Action: action, Err: reconcile.DeviceErr(d.Device, action, err)}
 	}
 	// A device answering <ok/> (or "nothing pending") proves nothing
 	// (DESIGN invariant 6): read running back and compare.
@@ -271,7 +271,7 @@ func recoverDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dia
 // ends mixed, never undone (DESIGN invariant 6).
 func undoDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer, inv *schema.Intent, run journal.Run, d journal.DeviceRun, desired, before *configtree.Tree, changes []configtree.Change) RecoveryAction {
 	fail := func(err error) RecoveryAction {
-		return RecoveryAction{Action: RecoveryManual, Err: fmt.Errorf("%s: undo: %w", d.Device, err)}
+		return RecoveryAction{Action: RecoveryManual, Err: reconcile.DeviceErr(d.Device, "undo", err)}
 	}
 	if desired == nil {
 		desired = configtree.New() // a removal: the record's trees make the filter
@@ -360,7 +360,7 @@ func (c *recoveryCheck) is(now, t *configtree.Tree) bool {
 // reads it again; still not back, it is mixed, journaled so.
 func (c *recoveryCheck) undo(ctx context.Context, j *journal.Journal, run journal.Run, d journal.DeviceRun, s reconcile.Device, now *configtree.Tree) RecoveryAction {
 	diff := restoreDiff(now, c.before)
-	if err := j.EnterPhase(ctx, run.ID, d.Device, journal.Undone, d.PersistID, fmt.Sprintf("recovery: running is neither side (%d differences from the pre-image): undo from the pre-image", len(diff))); err != nil {
+	if err := j.EnterPhase(ctx, run.ID, d.Device, journal.Undone, d.PersistID, fmt.Sprintf("recovery: running is neither side (differences from the pre-image: %d): undo from the pre-image", len(diff))); err != nil {
 		return RecoveryAction{Action: RecoveryUndone, Err: err}
 	}
 	uerr := undoOn(ctx, s, diff)

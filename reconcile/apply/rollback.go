@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/reconcile"
@@ -14,8 +13,13 @@ import (
 // abort rolls back every device of the change set because cause failed.
 func (e *engine) abort(ctx context.Context, txs []*txn, cause *txn) {
 	e.log.Warn("rolling back the change set", "device", cause.name, "err", cause.err)
+	stopped := e.stopped()
 	for _, t := range txs {
-		if t.err == nil {
+		switch {
+		case t.err != nil:
+		case stopped:
+			t.err = &StoppedError{Device: t.name}
+		default:
 			t.err = &RolledBackError{Device: t.name, Cause: cause.name}
 		}
 	}
@@ -28,7 +32,7 @@ type undoing struct {
 	cause string // whose failure it answers
 	step  string // rollbackStep, told before the device moves
 	// failedHere: the device failed on its own (not merely rolled back
-	// because another failed), and journals its own reason, whoever failed
+	// because another failed, or because the apply was stopped), and journals its own reason, whoever failed
 	// first.
 	failedHere bool
 	deferred   *DeferredError
@@ -44,11 +48,11 @@ type undoing struct {
 // one transaction before any is sent, and the failed and mixed devices in
 // one after; only a device found on neither side before its undo is
 // journaled alone (settle). cause is the device whose failure rolls txs
-// back; nil: each device failed on its own. It runs detached from the
-// caller's context: a cancelled apply must still clean up rather than leave
-// it to the confirm-timeout.
+// back; nil: each device failed on its own. It runs on e.detached: apart
+// from the caller's context unless Options.Stop is set, so a cancelled apply
+// still cleans up rather than leave it to the confirm-timeout.
 func (e *engine) rollback(ctx context.Context, txs []*txn, cause *txn) {
-	ctx = context.WithoutCancel(ctx)
+	ctx = e.detached(ctx)
 	us := make([]*undoing, len(txs))
 	byTxn := make(map[*txn]*undoing, len(txs))
 	var steps []mark
@@ -57,8 +61,7 @@ func (e *engine) rollback(ctx context.Context, txs []*txn, cause *txn) {
 		if cause != nil {
 			u.cause = cause.name
 		}
-		var rb *RolledBackError
-		u.failedHere = t.err != nil && !errors.As(t.err, &rb)
+		u.failedHere = t.err != nil && !innocent(t.err)
 		reason := reasonOf(t, u.cause)
 		switch {
 		case errors.As(t.err, &u.deferred):
@@ -155,7 +158,7 @@ func (e *engine) rolledBack(ctx context.Context, u *undoing) {
 			t.err = errors.Join(t.err, mx)
 		} else {
 			// Not "rolled back because ...": it was not.
-			mx.Reason = u.cause + " failed"
+			mx.Reason = reasonOf(t, u.cause)
 			t.err = mx
 		}
 		e.log.Error("rollback left the device mixed: neither its old nor its new configuration", "device", t.name, "err", mx)
@@ -172,12 +175,26 @@ func (e *engine) rolledBack(ctx context.Context, u *undoing) {
 	}
 }
 
+// reasonOf says why t is rolled back: its own failure, the stop, or the
+// device of the change set that failed.
 func reasonOf(t *txn, cause string) string {
-	var rb *RolledBackError
-	if t.err != nil && !errors.As(t.err, &rb) {
+	var st *StoppedError
+	switch {
+	case errors.As(t.err, &st):
+		return "the apply was stopped before the confirm step"
+	case t.err != nil && !innocent(t.err):
 		return t.err.Error()
 	}
 	return cause + " failed"
+}
+
+// innocent reports whether err only says the device was rolled back with
+// its change set (another device failed, or the apply was stopped): nothing
+// is wrong with the device itself.
+func innocent(err error) bool {
+	var rb *RolledBackError
+	var st *StoppedError
+	return errors.As(err, &rb) || errors.As(err, &st)
 }
 
 // cancelCommit cancels the run's confirmed commit, on a new session if the
@@ -197,12 +214,12 @@ func (e *engine) cancelCommit(ctx context.Context, t *txn) error {
 	err := t.sess.CancelCommit(ctx, t.persist)
 	if errors.Is(err, reconcile.ErrSessionLost) {
 		if derr := e.redial(ctx, t); derr != nil {
-			return fmt.Errorf("%s: cancel-commit: %w; redial: %w", t.name, err, derr)
+			return reconcile.DeviceErr(t.name, "cancel-commit", fmt.Errorf("%w; redial: %w", err, derr))
 		}
 		err = t.sess.CancelCommit(ctx, t.persist)
 	}
 	if err != nil {
-		return named(t.name, "cancel-commit", err)
+		return reconcile.DeviceErr(t.name, "cancel-commit", err)
 	}
 	return nil
 }
@@ -228,7 +245,11 @@ func (e *engine) settle(ctx context.Context, t *txn, stepErr error, step, cause 
 	diff := restoreDiff(now, t.before)
 	if step != "undo" {
 		e.log.Warn("running is not the pre-image after the rollback; undoing from the pre-image", "device", t.name, "differences", len(diff), "step_err", stepErr)
-		detail := fmt.Sprintf("running kept %d changes after %s: undo from the pre-image: %s failed", len(diff), step, cause)
+		why := cause + " failed"
+		if innocent(t.err) {
+			why = reasonOf(t, cause)
+		}
+		detail := fmt.Sprintf("running kept changes after %s (differences: %d): undo from the pre-image: %s", step, len(diff), why)
 		if err := e.to(ctx, t, undone, detail); err != nil {
 			return errors.Join(stepErr, err)
 		}
@@ -324,7 +345,7 @@ func (e *engine) release(ctx context.Context, t *txn, discard bool) {
 	if t.sess == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	ctx, cancel := context.WithTimeout(e.detached(ctx), cleanupTimeout)
 	defer cancel()
 	if discard && len(t.locked) > 0 {
 		if err := t.sess.Discard(ctx); err != nil {
@@ -343,14 +364,4 @@ func (e *engine) release(ctx context.Context, t *txn, discard bool) {
 
 func closeQuietly(ctx context.Context, s reconcile.Device) {
 	_ = s.Close(ctx)
-}
-
-// named prefixes err with the device and operation, unless it names the
-// device already: the driver's errors read "pe1: commit: ...", and a second
-// "pe1: commit:" in front helps nobody.
-func named(dev, op string, err error) error {
-	if strings.HasPrefix(err.Error(), dev+": ") {
-		return err
-	}
-	return fmt.Errorf("%s: %s: %w", dev, op, err)
 }

@@ -48,8 +48,8 @@ func TestRollbackCancelQuirk(t *testing.T) {
 			t.Errorf("%s: a confirmed commit is still pending", d.Name)
 		}
 	}
-	if res.Outcome != journal.RolledBack || !strings.HasPrefix(res.Summary(), "rolled back") {
-		t.Errorf("outcome %s, summary %q", res.Outcome, res.Summary())
+	if res.Outcome != journal.RolledBack {
+		t.Errorf("outcome %s, devices %+v", res.Outcome, res.Devices)
 	}
 	run, err := j.Run(t.Context(), res.RunID)
 	if err != nil {
@@ -109,7 +109,7 @@ func TestRollbackUndoesAfterSilentCancel(t *testing.T) {
 	t.Log(err)
 	sameConfig(t, env, old, "after rollback")
 	if res.Outcome != journal.RolledBack {
-		t.Errorf("outcome %s, summary %q", res.Outcome, res.Summary())
+		t.Errorf("outcome %s, devices %+v", res.Outcome, res.Devices)
 	}
 	run, err := j.Run(t.Context(), res.RunID)
 	if err != nil {
@@ -154,9 +154,6 @@ func TestRollbackLeftMixed(t *testing.T) {
 	}
 	if res.Outcome != journal.Mixed {
 		t.Errorf("outcome %s, want mixed", res.Outcome)
-	}
-	if sum := res.Summary(); !strings.HasPrefix(sum, "mixed after") || !strings.Contains(sum, "pe001 on neither") || strings.Contains(sum, "rolled back") {
-		t.Errorf("summary %q: want pe001 named mixed, and no \"rolled back\"", sum)
 	}
 	var dr *DeviceResult
 	for i := range res.Devices {

@@ -21,6 +21,7 @@ import (
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/gitsrc"
 	"github.com/netrecon/netrecon/reconcile"
+	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/guard"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/session"
@@ -65,6 +66,10 @@ type Options struct {
 	ShutdownGrace time.Duration
 	// Sleep is handed to the apply engine for lock back-off pauses (tests).
 	Sleep func(ctx context.Context, d time.Duration) error
+	// ApplySummary words an apply's one-line summary for the journal
+	// (apply.Options.Summary); cmd/netrecon passes the views' wording. Nil
+	// journals none.
+	ApplySummary func(*apply.Result) string
 	// Evaluator evaluates the repo's own service types when a commit is
 	// loaded (schema.Options.Evaluator): the CLI passes a sandbox's, so that
 	// a runaway schema fails its commit instead of the daemon; nil is

@@ -574,6 +574,7 @@ func (d *Daemon) applyOptions(s *passState) apply.Options {
 		StartedBy:      "daemon:" + s.p.ID,
 		IntentCommit:   s.commit,
 		Sleep:          d.opts.Sleep,
+		Summary:        d.opts.ApplySummary,
 	}
 }
 

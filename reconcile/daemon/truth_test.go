@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/netrecon/netrecon/api"
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/journal"
 )
 
@@ -279,7 +281,18 @@ func TestDeferralIsItsOwnOutcome(t *testing.T) {
 	l := newLab(t, exampleFiles(t))
 	l.cfg.Guards.OperatorSessions = &OperatorSessionsConfig{Allow: []string{"netrecon"}}
 	l.withSecrets()
-	d := l.start(Options{})
+	// The wording is the views' (cmd passes views.ApplySummary); this one
+	// shows what the daemon hands it: the outcome and each guard's reason.
+	summary := func(r *apply.Result) string {
+		var held []string
+		for _, dr := range r.Devices {
+			if de := (*apply.DeferredError)(nil); errors.As(dr.Err, &de) {
+				held = append(held, dr.Name+" ("+de.Reason+")")
+			}
+		}
+		return string(r.Outcome) + ": " + strings.Join(held, "; ")
+	}
+	d := l.start(Options{ApplySummary: summary})
 	l.sim.Device("pe1-tyo").AddOperatorSession("alice")
 	ctx := context.Background()
 	p := d.SyncOnce(ctx, "test")

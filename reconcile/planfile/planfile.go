@@ -304,7 +304,7 @@ func decode(b []byte) (*plan.Plan, map[string]*configtree.Tree, error) {
 		if fd.Live != nil {
 			recomputed = configtree.Diff(nonNil(fd.Live), nonNil(fd.Desired))
 			if len(recomputed) != len(fd.Changes) {
-				errs = append(errs, fmt.Errorf("%s: %d changes stored, the trees give %d", fd.Name, len(fd.Changes), len(recomputed)))
+				errs = append(errs, fmt.Errorf("%s: the file stores changes: %d, its trees give: %d", fd.Name, len(fd.Changes), len(recomputed)))
 				recomputed = nil
 			}
 		}
@@ -416,7 +416,7 @@ func rebuild(c change, fromDesired map[configtree.Path]configtree.Change, recomp
 // sent to the device, name the steps of the change's path.
 func spells(steps []configtree.Step, c configtree.Change) error {
 	if len(c.Ancestors) != len(steps)-1 {
-		return fmt.Errorf("%d ancestors for a path of %d steps", len(c.Ancestors), len(steps))
+		return fmt.Errorf("ancestors and path disagree (ancestors: %d, path steps: %d)", len(c.Ancestors), len(steps))
 	}
 	nodes := append(slices.Clone(c.Ancestors), c.Node)
 	for i, s := range steps {

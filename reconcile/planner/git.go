@@ -30,7 +30,7 @@ type InvalidRevisionError struct {
 }
 
 func (e *InvalidRevisionError) Error() string {
-	return fmt.Sprintf("the %s revision (%s) is not valid intent: %d problems", e.Side, e.Source, len(e.Diagnostics))
+	return fmt.Sprintf("the %s revision (%s) is not valid intent (problems: %d)", e.Side, e.Source, len(e.Diagnostics))
 }
 
 // FromGit computes the offline plan between two revisions of an intent repo.

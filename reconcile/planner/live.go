@@ -163,16 +163,16 @@ func record(ctx context.Context, j *journal.Journal, device string) (ownership.R
 func readRunning(ctx context.Context, dialer reconcile.Dialer, dev *schema.Device, filter *configtree.Tree) (_ *configtree.Tree, err error) {
 	s, err := dialer.Dial(ctx, dev)
 	if err != nil {
-		return nil, fmt.Errorf("%s: dial: %w", dev.Name, err)
+		return nil, reconcile.DeviceErr(dev.Name, "dial", err)
 	}
 	defer func() {
 		if cerr := s.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil && !errors.Is(cerr, reconcile.ErrSessionLost) {
-			err = fmt.Errorf("%s: close: %w", dev.Name, cerr)
+			err = reconcile.DeviceErr(dev.Name, "close", cerr)
 		}
 	}()
 	live, err := s.GetConfig(ctx, reconcile.Running, filter)
 	if err != nil {
-		return nil, fmt.Errorf("%s: get-config running: %w", dev.Name, err)
+		return nil, reconcile.DeviceErr(dev.Name, "get-config running", err)
 	}
 	return live, nil
 }

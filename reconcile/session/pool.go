@@ -381,8 +381,10 @@ func (p *Pool) release(ctx context.Context, l *lease, s reconcile.Device, keep b
 	p.mu.Unlock()
 	if why != "" {
 		p.log.Info("session: discarded after a failure", "device", l.name, "err", why)
-		// The session is broken; closing it only tears down what is left.
-		_ = s.Close(context.WithoutCancel(ctx))
+		// The session is broken; closing it only tears down what is left,
+		// at once when the caller's ctx is done: an apply stopped at once
+		// (a second Ctrl-C) must not wait for a device that answers slowly.
+		_ = s.Close(ctx)
 		return nil
 	}
 	if err := s.Close(context.WithoutCancel(ctx)); err != nil && !errors.Is(err, reconcile.ErrSessionLost) {
