@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -75,7 +76,9 @@ func TestApplyInterruptedClosesSessions(t *testing.T) {
 	for _, d := range e.sim.Devices() {
 		d.SetLatency(150 * time.Millisecond) // time to interrupt it
 	}
-	var stdout, stderr bytes.Buffer
+	// The interrupt handler and the progress reporter both write stderr, as
+	// they do a terminal: a buffer that takes one write at a time.
+	var stdout, stderr lockedBuffer
 	a := &app{stdout: &stdout, stderr: &stderr, stdin: strings.NewReader("")}
 	root := newRootCmd(a)
 	root.SetArgs([]string{"apply", e.repo, "--auto-approve", "--state", e.state, "--known-hosts", e.tg.knownHosts})
@@ -182,4 +185,22 @@ func TestLabApplyOpensOneSessionPerDevice(t *testing.T) {
 			t.Errorf("%s is %s after the apply", d.name, st)
 		}
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for writers in several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
