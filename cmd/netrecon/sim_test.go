@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -23,7 +24,8 @@ import (
 // simRun is a `netrecon sim` running in the test.
 type simRun struct {
 	out  *simOutput
-	done chan error
+	done chan struct{} // closed when the command ends; err is its result then
+	err  error
 	stop func() error // interrupts the command, as SIGINT would, and returns its error
 }
 
@@ -36,25 +38,23 @@ func runSimCmd(t *testing.T, args ...string) *simRun {
 	cmd.SetOut(out)
 	cmd.SetErr(io.Discard)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cmd.ExecuteContext(ctx) }()
-	stopped := false
-	stop := func() error {
+	run := &simRun{out: out, done: make(chan struct{})}
+	go func() {
+		run.err = cmd.ExecuteContext(ctx)
+		close(run.done)
+	}()
+	run.stop = func() error {
 		cancel()
-		if stopped {
-			return nil
-		}
-		stopped = true
 		select {
-		case err := <-done:
-			return err
+		case <-run.done:
+			return run.err
 		case <-time.After(10 * time.Second):
-			t.Fatal("sim did not stop within 10s of its context ending")
+			t.Error("sim did not stop within 10s of its context ending")
 			return nil
 		}
 	}
-	t.Cleanup(func() { _ = stop() })
-	return &simRun{out: out, done: done, stop: stop}
+	t.Cleanup(func() { _ = run.stop() })
+	return run
 }
 
 // waitFile polls for path until it exists, the command ends or the
@@ -68,8 +68,8 @@ func waitFile(t *testing.T, run *simRun, path string) []byte {
 			return b
 		}
 		select {
-		case err := <-run.done:
-			t.Fatalf("sim ended before writing %s: %v", filepath.Base(path), err)
+		case <-run.done:
+			t.Fatalf("sim ended before writing %s: %v", filepath.Base(path), run.err)
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -226,16 +226,12 @@ func (b *simOutput) String() string {
 // now.
 func freePorts(t *testing.T, n int) int {
 	t.Helper()
-	for try := 0; try < 50; try++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if base+n > 65535 {
-			continue
-		}
+	// Below the kernel's ephemeral range: a port from that range that is
+	// free now can become the source port of any test's outgoing
+	// connection before sim binds it again on its restart.
+	low, high := 10000, ephemeralLow()-n
+	for try := 0; try < 200; try++ {
+		base := low + rand.IntN(high-low)
 		ok := true
 		for p := base; p < base+n && ok; p++ {
 			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
@@ -249,8 +245,26 @@ func freePorts(t *testing.T, n int) int {
 			return base
 		}
 	}
-	t.Fatalf("no %d consecutive free ports", n)
+	t.Fatalf("no %d consecutive free ports below %d", n, high+n)
 	return 0
+}
+
+// ephemeralLow is the first port the kernel hands out as a source port,
+// 32768 where it does not say.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 32768
+	}
+	low, err := strconv.Atoi(f[0])
+	if err != nil || low <= 11000 {
+		return 32768
+	}
+	return low
 }
 
 // loadCredentials sets the variables of the sim's credentials.env, as
