@@ -148,12 +148,7 @@ func TestSimGeneratedDevices(t *testing.T) {
 
 func TestSimInventory(t *testing.T) {
 	// A free port, then an inventory that names it.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	port := freePorts(t, 1)
 	repo := t.TempDir()
 	for _, dir := range []string{"inventory", "services", "service-types"} {
 		if err := os.MkdirAll(filepath.Join(repo, dir), 0o755); err != nil {
