@@ -2,7 +2,8 @@
 # lab.sh — real NETCONF and SNMP peers on loopback for netrecon's tests.
 #
 # Verbs:
-#   install     apt-get the servers (netconfd, openssh-server, snmpd, snmp); idempotent.
+#   install     apt-get the servers and clients the tests use (netconfd, openssh-server,
+#               snmpd, snmp, chromium, postgresql, exim4, bgpq4, whois); idempotent.
 #   up [N]      start N netconfd devices (default 4) behind sshd, and one snmpd,
 #               plus the extra devices of NETRECON_LAB_EXTRA (below).
 #               Running `up` while the lab is up stops it first, then starts it again
@@ -52,7 +53,10 @@ wait_for() {
 }
 
 cmd_install() {
-	local pkgs=(netconfd openssh-server snmpd snmp) missing=()
+	# chromium and its font: the status page's browser tests; postgresql: the
+	# journal on PostgreSQL; exim4, bgpq4, whois: the IRR tests' real MTA and clients.
+	local pkgs=(netconfd openssh-server snmpd snmp chromium fonts-dejavu-core
+		postgresql exim4-daemon-light bgpq4 whois) missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 	done
