@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -85,8 +86,11 @@ func EvaluateType(req TypeRequest) TypeResult {
 }
 
 // Budget bounds the evaluation of one user-defined service type.
+//
+// Time is CPU time, not wall time: a schema that fits on a quiet machine fits
+// on a busy CI runner too, where wall time stretches with the load.
 type Budget struct {
-	Time   time.Duration // 0 means DefaultBudget's
+	Time   time.Duration // CPU time; 0 means DefaultBudget's
 	Memory int64         // bytes beyond the child's start; 0 means DefaultBudget's
 }
 
@@ -119,15 +123,22 @@ type Sandbox struct {
 	Budget  Budget
 }
 
+// wall is how long the parent waits for a child before killing it: far
+// beyond its CPU budget, so it only ever ends a child that is stuck.
+func (b Budget) wall() time.Duration { return 10*b.Time + 10*time.Second }
+
 // sandboxInput is what the parent writes to the child.
 type sandboxInput struct {
 	Memory  int64
+	CPU     time.Duration
 	Request TypeRequest
 }
 
-// Evaluate runs req in a child process within the budget. A child that runs
-// out of time is killed; one that runs out of memory dies; either is an error
-// at the type's schema.cue, never a failure of the caller.
+// Evaluate runs req in a child process within the budget. A child that uses
+// up its CPU time is killed (by the kernel, RLIMIT_CPU, where it has one) and
+// one that finishes over it is refused all the same, so the outcome does not
+// depend on the limit's one-second steps; one that runs out of memory dies;
+// each is an error at the type's schema.cue, never a failure of the caller.
 func (s *Sandbox) Evaluate(req TypeRequest) TypeResult {
 	b := s.Budget.withDefaults()
 	file := Pos{File: req.Dir + "/schema.cue"}
@@ -139,11 +150,11 @@ func (s *Sandbox) Evaluate(req TypeRequest) TypeResult {
 	if len(s.Command) == 0 {
 		return TypeResult{Diags: Diagnostics{}.Errorf(file, "", "internal error: the sandbox has no command")}
 	}
-	in, err := json.Marshal(sandboxInput{Memory: b.Memory, Request: req})
+	in, err := json.Marshal(sandboxInput{Memory: b.Memory, CPU: b.Time, Request: req})
 	if err != nil {
 		return TypeResult{Diags: Diagnostics{}.Errorf(file, "", "internal error: %v", err)}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), b.Time)
+	ctx, cancel := context.WithTimeout(context.Background(), b.wall())
 	defer cancel()
 	cmd := exec.CommandContext(ctx, s.Command[0], s.Command[1:]...)
 	cmd.Env = s.Env
@@ -155,9 +166,18 @@ func (s *Sandbox) Evaluate(req TypeRequest) TypeResult {
 	cmd.Stdout, cmd.Stderr = out, errOut
 	cmd.WaitDelay = time.Second
 	err = cmd.Run()
+	var cpu time.Duration
+	var killed bool // by the kernel's CPU limit: the parent's deadline had not passed
+	if st := cmd.ProcessState; st != nil {
+		cpu = st.UserTime() + st.SystemTime()
+		ws, ok := st.Sys().(syscall.WaitStatus)
+		killed = ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL && ctx.Err() == nil
+	}
 	switch {
+	case cpu > b.Time || killed:
+		return fail("it used more than " + b.Time.String() + " of CPU time")
 	case ctx.Err() != nil:
-		return fail("it ran longer than " + b.Time.String())
+		return fail("it ran longer than " + b.wall().String())
 	case out.over:
 		return fail("its result is larger than " + strconv.FormatInt(out.max>>10, 10) + " KiB")
 	case err != nil && outOfMemory(errOut.String()):
@@ -226,6 +246,11 @@ func ServeSandbox(r io.Reader, w io.Writer) error {
 		// one makes an allocation fail, which ends the process.
 		debug.SetMemoryLimit(in.Memory)
 		if err := limitMemory(in.Memory); err != nil {
+			return err
+		}
+	}
+	if in.CPU > 0 {
+		if err := limitCPU(in.CPU); err != nil {
 			return err
 		}
 	}

@@ -2,10 +2,12 @@ package schema
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // limitMemory caps this process's address space at what it uses now plus
@@ -28,6 +30,19 @@ func limitMemory(budget int64) error {
 	limit := uint64(pages*int64(os.Getpagesize()) + budget)
 	if err := syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: limit, Max: limit}); err != nil {
 		return fmt.Errorf("limit memory: %w", err)
+	}
+	return nil
+}
+
+// limitCPU has the kernel kill this process once it has used d of CPU time,
+// rounded up to whole seconds (setrlimit(2) RLIMIT_CPU; with the soft limit
+// at the hard one the signal is SIGKILL, which the Go runtime cannot
+// ignore, as it does SIGXCPU). The parent refuses a child that finished over
+// d within the last second as well.
+func limitCPU(d time.Duration) error {
+	secs := uint64(math.Ceil(d.Seconds()))
+	if err := syscall.Setrlimit(syscall.RLIMIT_CPU, &syscall.Rlimit{Cur: secs, Max: secs}); err != nil {
+		return fmt.Errorf("limit CPU time: %w", err)
 	}
 	return nil
 }

@@ -71,8 +71,10 @@ func TestSchemaBombsStopWithinBudget(t *testing.T) {
 			in, diags := Load(fsys, Options{Evaluator: testSandbox(budget)})
 			took := time.Since(start)
 			t.Logf("after %v:\n%s", took, diagText(diags))
-			if took > budget.Time+3*time.Second {
-				t.Errorf("stopped after %v, want within %v", took, budget.Time)
+			// The budget is CPU time, which a busy machine does not stretch;
+			// the wall deadline only ends a stuck child.
+			if took > budget.wall() {
+				t.Errorf("stopped after %v, want within the wall deadline %v", took, budget.wall())
 			}
 			var atSchema, atInstance bool
 			for _, d := range diags {

@@ -24,7 +24,7 @@ type loadFlags struct {
 func (f *loadFlags) register(cmd *cobra.Command) {
 	cmd.Flags().Int64Var(&f.maxFileSize, "max-file-size", 1<<20, "largest intent file read, in bytes")
 	d := schema.DefaultBudget()
-	cmd.Flags().DurationVar(&f.budget.Time, "schema-time", d.Time, "time budget of each user-defined service type's evaluation")
+	cmd.Flags().DurationVar(&f.budget.Time, "schema-time", d.Time, "CPU time budget of each user-defined service type's evaluation")
 	cmd.Flags().Int64Var(&f.budget.Memory, "schema-memory", d.Memory, "memory budget of each user-defined service type's evaluation, in bytes")
 }
 
