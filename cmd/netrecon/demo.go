@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -70,6 +71,8 @@ type demo struct {
 	df      deviceFlags
 	lf      loadFlags
 	started time.Time
+	// lockWaited, when set, hears each device the apply finds locked.
+	lockWaited func(device string)
 }
 
 func runDemo(ctx context.Context, a *app, example string, keep bool) error {
@@ -253,7 +256,7 @@ func (d *demo) applyPlan(ctx context.Context, showPlan bool) (*apply.Result, err
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	res, err := apply.Apply(ctx, p, env.desired, env.in, apply.Options{
 		Dialer: env.dialer, Journal: env.journal, LockWait: 20 * time.Second, ConfirmTimeout: 60 * time.Second,
-		Reporter: &demoReporter{w: d.a.stdout}, Logger: logger, StartedBy: "demo", IntentCommit: intentRef(p.Head), Summary: applySummary,
+		Reporter: &demoReporter{w: d.a.stdout, lockWaited: d.lockWaited}, Logger: logger, StartedBy: "demo", IntentCommit: intentRef(p.Head), Summary: applySummary,
 	})
 	if res == nil {
 		return nil, err
@@ -292,9 +295,30 @@ func (d *demo) lockContention(ctx context.Context) error {
 	if err := pe2.HoldLock("candidate"); err != nil {
 		return err
 	}
-	fmt.Fprintln(d.a.stdout, "  an operator's session locks pe2-osa's candidate datastore; it lets go in 2 s")
-	release := time.AfterFunc(2*time.Second, pe2.ReleaseLock)
-	defer release.Stop()
+	fmt.Fprintln(d.a.stdout, "  an operator's session locks pe2-osa's candidate datastore; it lets go 2 s after netrecon finds it locked")
+	// Timed from netrecon's first refused lock, not from now: on a busy
+	// machine the plan before the apply can take longer than 2 s.
+	var once sync.Once
+	var release *time.Timer
+	var mu sync.Mutex
+	d.lockWaited = func(device string) {
+		if device == "pe2-osa" {
+			once.Do(func() {
+				mu.Lock()
+				release = time.AfterFunc(2*time.Second, pe2.ReleaseLock)
+				mu.Unlock()
+			})
+		}
+	}
+	defer func() {
+		d.lockWaited = nil
+		mu.Lock()
+		if release != nil {
+			release.Stop()
+		}
+		mu.Unlock()
+		pe2.ReleaseLock()
+	}()
 	res, err := d.applyPlan(ctx, true)
 	if err != nil {
 		return err
@@ -402,9 +426,15 @@ func (d *demo) commit(msg string) error {
 
 // demoReporter prints the apply's progress as plain lines, so the demo reads
 // the same on a terminal and in a log.
-type demoReporter struct{ w io.Writer }
+type demoReporter struct {
+	w          io.Writer
+	lockWaited func(device string) // nil for none
+}
 
 func (r *demoReporter) Event(e apply.Event) {
+	if e.Phase == "lock-wait" && r.lockWaited != nil {
+		r.lockWaited(e.Device)
+	}
 	switch e.Phase {
 	case "lock-wait", "committed", "confirmed", "cancelled", "failed", "undone", "skipped":
 	default:
