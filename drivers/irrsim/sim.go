@@ -35,6 +35,9 @@ type DatabaseOptions struct {
 	// "127.0.0.1:0" (a free port, see Database.WhoisAddr and SMTPAddr).
 	WhoisAddr string
 	SMTPAddr  string
+	// HTTPAddr is where IRRd's HTTP submission API (/v1/submit/) listens;
+	// empty is "127.0.0.1:0" (see Database.SubmitURL).
+	HTTPAddr string
 	// MailDomain is the domain of the database's submission address
 	// (auto-dbm@<domain>); empty is "<name lower-cased>.irrsim.test".
 	MailDomain string
@@ -47,15 +50,18 @@ type DatabaseOptions struct {
 
 // Faults are the knobs that make a database misbehave as real registries do.
 type Faults struct {
-	// RefuseTemp answers that many mail transactions with a temporary
-	// failure (451) before accepting again.
+	// RefuseTemp answers that many submissions with a temporary failure
+	// (SMTP 451 at RCPT; HTTP 503) before accepting again.
 	RefuseTemp int
-	// RefusePerm answers every mail transaction with a permanent failure (554).
+	// RefusePerm answers every submission with a permanent failure (SMTP
+	// 554; HTTP 403).
 	RefusePerm bool
 	// ShowAfter delays the visibility of an accepted change: the reply says
 	// it succeeded at once, whois shows it only after this time.
 	ShowAfter time.Duration
-	// Lose accepts submissions (250) and then drops them: no change, no reply.
+	// Lose accepts submissions and then drops them: by mail, 250 and then
+	// no change and no reply; over HTTP, an answer that each object
+	// succeeded, and no change.
 	Lose bool
 }
 
@@ -84,6 +90,7 @@ type Database struct {
 	store  *store
 	whois  net.Listener
 	smtp   net.Listener
+	http   net.Listener
 
 	mu          sync.Mutex
 	faults      Faults
@@ -159,6 +166,10 @@ func (s *Sim) startDatabase(name string, do DatabaseOptions, now func() time.Tim
 	if err := db.startSMTP(); err != nil {
 		return nil, fmt.Errorf("smtp: %w", err)
 	}
+	if db.http, err = s.listen(do.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("http: %w", err)
+	}
+	db.startHTTP()
 	return db, nil
 }
 
@@ -241,6 +252,9 @@ func (db *Database) WhoisAddr() string { return db.whois.Addr().String() }
 
 // SMTPAddr is the submission SMTP server's host:port.
 func (db *Database) SMTPAddr() string { return db.smtp.Addr().String() }
+
+// SubmitURL is the URL of the database's HTTP submission API.
+func (db *Database) SubmitURL() string { return "http://" + db.http.Addr().String() + "/v1/submit/" }
 
 // SubmissionAddress is where submissions are mailed: auto-dbm@<mail domain>.
 func (db *Database) SubmissionAddress() string { return "auto-dbm@" + db.domain }

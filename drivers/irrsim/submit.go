@@ -182,11 +182,17 @@ func (db *Database) process(body []byte, delay time.Duration) ([]Result, error) 
 	if len(objs) == 0 {
 		return nil, fmt.Errorf("no object found in the mail")
 	}
+	return db.applyAll(objs, creds, delay), nil
+}
+
+// applyAll applies each object on its own, as IRRd processes as many changes
+// of a submission as it can.
+func (db *Database) applyAll(objs []*rpsl.Object, creds credentials, delay time.Duration) []Result {
 	results := make([]Result, 0, len(objs))
 	for _, o := range objs {
 		results = append(results, db.apply(o, creds, delay))
 	}
-	return results, nil
+	return results
 }
 
 // knownClass reports whether the simulator stores objects of class.
