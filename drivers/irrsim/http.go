@@ -122,7 +122,7 @@ func (db *Database) serveSubmit(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	sub := Submission{From: "http " + r.RemoteAddr, Received: time.Now()}
+	sub := Submission{From: "http " + r.RemoteAddr, Received: db.store.now()}
 	if faults.Lose {
 		sub.Lost = true
 		for _, o := range objs {

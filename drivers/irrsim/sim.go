@@ -78,7 +78,10 @@ type Sim struct {
 	lns    []net.Listener
 	// closers stop servers that own their connections (the SMTP servers).
 	closers []func()
-	cancel  context.CancelFunc
+	// stop detaches Close from the context given to Start; done is closed
+	// when Close has finished.
+	stop func() bool
+	done chan struct{}
 }
 
 // Database is one simulated registry of a Sim.
@@ -113,8 +116,7 @@ func Start(ctx context.Context, opts Options) (*Sim, error) {
 	if now == nil {
 		now = time.Now
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	s := &Sim{log: log, relay: opts.Relay, conns: map[net.Conn]struct{}{}, cancel: cancel}
+	s := &Sim{log: log, relay: opts.Relay, conns: map[net.Conn]struct{}{}, stop: func() bool { return false }, done: make(chan struct{})}
 	seen := map[string]bool{}
 	for _, do := range opts.Databases {
 		name := strings.ToUpper(do.Name)
@@ -130,10 +132,12 @@ func Start(ctx context.Context, opts Options) (*Sim, error) {
 		}
 		s.dbs = append(s.dbs, db)
 	}
-	s.wg.Go(func() {
-		<-ctx.Done()
-		s.Close()
-	})
+	// Close runs in its own goroutine when ctx ends; it waits for the
+	// handlers, never for itself.
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	s.mu.Lock()
+	s.stop = stop
+	s.mu.Unlock()
 	return s, nil
 }
 
@@ -216,16 +220,18 @@ func (s *Sim) DB(name string) *Database {
 func (s *Sim) Databases() []*Database { return append([]*Database(nil), s.dbs...) }
 
 // Close stops every server and ends open connections; it waits for their
-// handlers. Calling it again does nothing.
+// handlers. Calling it again waits for the first call to finish.
 func (s *Sim) Close() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		<-s.done
 		return nil
 	}
 	s.closed = true
-	closers := s.closers
+	closers, stop := s.closers, s.stop
 	s.mu.Unlock()
+	stop()
 	// The SMTP servers first: go-smtp tells its own close from a failure
 	// only when it closes the listener itself.
 	for _, c := range closers {
@@ -239,8 +245,8 @@ func (s *Sim) Close() error {
 		c.Close()
 	}
 	s.mu.Unlock()
-	s.cancel()
 	s.wg.Wait()
+	close(s.done)
 	return nil
 }
 

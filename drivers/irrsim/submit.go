@@ -70,7 +70,7 @@ func (db *Database) receive(envelopeFrom string, raw []byte) {
 	faults := db.faults
 	db.mu.Unlock()
 
-	sub := Submission{From: envelopeFrom, Received: time.Now()}
+	sub := Submission{From: envelopeFrom, Received: db.store.now()}
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		sub.Error = "not a mail message: " + err.Error()
