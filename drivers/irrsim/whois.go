@@ -17,6 +17,9 @@ import (
 // closes it; IRRd's default, changed per connection by !t.
 const defaultIdle = 30 * time.Second
 
+// maxQuery bounds one query line.
+const maxQuery = 4096
+
 // whoisSession is one client connection's state: IRRd keeps the multiple
 // command mode (!! or -k) and the selected sources (!s, -s) per connection.
 type whoisSession struct {
@@ -32,17 +35,19 @@ type whoisSession struct {
 func (db *Database) serveWhois(conn net.Conn) {
 	defer conn.Close()
 	s := &whoisSession{db: db, sources: []string{db.name}, idle: defaultIdle}
-	r := bufio.NewReader(conn)
+	// A query longer than the buffer ends the connection (ReadSlice's
+	// ErrBufferFull) instead of growing memory without bound.
+	r := bufio.NewReaderSize(conn, maxQuery)
 	w := bufio.NewWriter(conn)
 	for {
 		if err := conn.SetReadDeadline(time.Now().Add(s.idle)); err != nil {
 			return
 		}
-		line, err := r.ReadString('\n')
-		if err != nil && (line == "" || !errors.Is(err, io.EOF)) {
+		line, err := r.ReadSlice('\n')
+		if err != nil && (len(line) == 0 || !errors.Is(err, io.EOF)) {
 			return
 		}
-		query := strings.TrimRight(line, "\r\n")
+		query := strings.TrimRight(string(line), "\r\n")
 		if query == "" {
 			if err != nil {
 				return

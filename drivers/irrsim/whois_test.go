@@ -287,3 +287,14 @@ func FuzzWhoisQuery(f *testing.F) {
 		}
 	})
 }
+
+func TestWhoisEndsOverlongQuery(t *testing.T) {
+	s := startSim(t, Options{})
+	w := dialWhois(t, s.DB("JPIRR").WhoisAddr())
+	w.send("!!")
+	// The server may close before it has read all: a write error is fine.
+	io.WriteString(w.conn, strings.Repeat("x", 2*maxQuery)+"\n")
+	if _, err := w.r.ReadByte(); err == nil {
+		t.Error("an overlong query got an answer")
+	}
+}
