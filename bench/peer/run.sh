@@ -97,7 +97,7 @@ measure() {
 
 ratio() { echo "scale=2; $1 / $2" | bc; }
 
-ansible --version | head -1
+ansible-playbook --version | sed -n 1p
 echo "peer benchmark: $n lab devices, 10 interfaces each, $(date -u '+%F %T UTC'), $(nproc) cores, netrecon $(git -C "$root" rev-parse --short HEAD)"
 echo "ansible: ansible.netcommon.netconf_config, -f $forks, host keys checked against the lab's known_hosts"
 for r in $(seq 1 "$rounds"); do
