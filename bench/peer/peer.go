@@ -170,6 +170,11 @@ type Options struct {
 	Settle      time.Duration // pause after hello (yuma123 netconfd loses the first reply without it)
 	DialTimeout time.Duration // 0: the driver's default
 	RPCTimeout  time.Duration // 0: the driver's default
+	// Retries is how many more sessions a failed device gets. The loop a
+	// tool is measured against runs with none; the reset and the read-back
+	// around it may retry, so that a session the loaded lab drops between
+	// tools does not end the benchmark.
+	Retries int
 }
 
 func (o Options) dialOptions() []netconf.Option {
@@ -222,8 +227,14 @@ func each(ctx context.Context, l Lab, o Options, fn func(ctx context.Context, s 
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			err := session(ctx, netconf.Target{Device: d.Name, Address: d.Address, Port: d.Port, Username: l.Username, Auth: auth, KnownHosts: l.KnownHosts},
-				append(o.dialOptions(), netconf.WithKnownHosts(kh)), func(ctx context.Context, s *netconf.Session) error { return fn(ctx, s, i) })
+			var err error
+			for range 1 + max(o.Retries, 0) {
+				err = session(ctx, netconf.Target{Device: d.Name, Address: d.Address, Port: d.Port, Username: l.Username, Auth: auth, KnownHosts: l.KnownHosts},
+					append(o.dialOptions(), netconf.WithKnownHosts(kh)), func(ctx context.Context, s *netconf.Session) error { return fn(ctx, s, i) })
+				if err == nil || ctx.Err() != nil {
+					break
+				}
+			}
 			if err != nil {
 				mu.Lock()
 				res.Errors[d.Name] = err
@@ -340,15 +351,12 @@ func Verify(ctx context.Context, l Lab, o Options) Result {
 // difference between two such ids, less one, is how many sessions others
 // opened in between (netconfd numbers sessions in order).
 func SessionID(ctx context.Context, l Lab, d Device, o Options) (string, error) {
-	auth, err := netconf.KeyFileAuth(l.KeyFile)
-	if err != nil {
-		return "", err
-	}
 	var id string
-	err = session(ctx, netconf.Target{Device: d.Name, Address: d.Address, Port: d.Port, Username: l.Username, Auth: auth, KnownHosts: l.KnownHosts},
-		o.dialOptions(), func(_ context.Context, s *netconf.Session) error {
-			id = s.SessionID()
-			return nil
-		})
+	one := l
+	one.Devices = []Device{d}
+	err := each(ctx, one, o, func(_ context.Context, s *netconf.Session, _ int) error {
+		id = s.SessionID()
+		return nil
+	}).Failed()
 	return id, err
 }

@@ -41,7 +41,9 @@ bash "$root/lab/lab.sh" up "$n" 2>&1 | tail -1
 export NETRECON_LAB=$root/lab/.run/lab.json
 kh=$(jq -r .knownHosts "$NETRECON_LAB")
 
-loop() { "$work/peerloop" -n "$n" "$@"; }
+# loop: the helpers around the measured runs (prepare, reset, verify,
+# session-id), which retry a device the loaded lab drops.
+loop() { "$work/peerloop" -n "$n" -retries 3 "$@"; }
 loop prepare "$work"
 # ncclient reads known_hosts from an ssh_config's UserKnownHostsFile: host
 # keys are checked against the lab's, as netrecon and the bare loop check them.

@@ -41,6 +41,7 @@ func run(ctx context.Context, args []string) error {
 	fs.IntVar(&o.Concurrency, "concurrency", 10, "devices in flight")
 	fs.DurationVar(&o.Settle, "settle-after-hello", 100*time.Millisecond, "pause between hello and the first request")
 	fs.DurationVar(&o.RPCTimeout, "rpc-timeout", 30*time.Second, "deadline of each request")
+	fs.IntVar(&o.Retries, "retries", 0, "more sessions a failed device gets (not for the measured loop)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
