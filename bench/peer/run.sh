@@ -97,7 +97,7 @@ measure() {
 	fi
 }
 
-ratio() { echo "scale=2; $1 / $2" | bc; }
+ratio() { printf "%.2f" "$(echo "scale=4; $1 / $2" | bc)"; }
 
 ansible-playbook --version | sed -n 1p
 echo "peer benchmark: $n lab devices, 10 interfaces each, $(date -u '+%F %T UTC'), $(nproc) cores, netrecon $(git -C "$root" rev-parse --short HEAD)"
