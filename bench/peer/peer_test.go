@@ -88,7 +88,9 @@ func TestLoopOnLab(t *testing.T) {
 	l := Lab{Devices: []Device{{dev.Name, dev.Address, dev.Port}}, Username: lab.Username(), KeyFile: lab.KeyFile(), KnownHosts: lab.KnownHosts()}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	o := Options{Concurrency: 1, Settle: 100 * time.Millisecond}
+	// Retries: other packages' lab tests may hold lab1's candidate lock for
+	// a moment; this test is about the change, not the floor.
+	o := Options{Concurrency: 1, Settle: 100 * time.Millisecond, Retries: 3}
 	found := func(step string) int {
 		t.Helper()
 		r := Verify(ctx, l, o)
