@@ -109,12 +109,53 @@ type change struct {
 // people: the journal keeps one per run, and a change set of 1,000 devices
 // with ten interfaces each made a 65 MB indented plan (40 MB compact), held
 // in memory several times over while it was encoded and stored.
+//
+// The devices are encoded one at a time, straight into w: marshalling the
+// whole file at once grew one buffer to the size of the file (doubling, so
+// twice that allocated) and held it and two more copies at once, at the
+// moment apply starts with every session open; at 1,000 devices that set
+// the process's peak memory (issue 14).
 func Write(w io.Writer, p *plan.Plan, desired, live map[string]*configtree.Tree) error {
-	b, err := encode(p, desired, live, "", false)
+	f, err := fileOf(p, desired, live, "")
 	if err != nil {
 		return err
 	}
-	return write(w, b)
+	if len(f.Devices) == 0 {
+		b, err := json.Marshal(f)
+		if err != nil {
+			return fmt.Errorf("plan file: encode: %w", err)
+		}
+		return write(w, append(b, '\n'))
+	}
+	devices := f.Devices
+	f.Devices = nil
+	head, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("plan file: encode: %w", err)
+	}
+	// Devices is the last field: the head ends with its null, which the
+	// list replaces.
+	head, ok := bytes.CutSuffix(head, []byte(`"devices":null}`))
+	if !ok {
+		return errors.New("plan file: devices is not the file's last field") // a bug, not input
+	}
+	if err := write(w, append(head, `"devices":[`...)); err != nil {
+		return err
+	}
+	// Encode ends each device with a newline: JSON whitespace between the
+	// list's elements.
+	enc := json.NewEncoder(w)
+	for i, d := range devices {
+		if i > 0 {
+			if err := write(w, []byte{','}); err != nil {
+				return err
+			}
+		}
+		if err := enc.Encode(d); err != nil {
+			return fmt.Errorf("plan file: encode %s: %w", d.Name, err)
+		}
+	}
+	return write(w, []byte("]}\n"))
 }
 
 // WriteSigned saves p as Write does, with an HMAC-SHA256 under k over the
@@ -124,7 +165,7 @@ func WriteSigned(w io.Writer, k *Key, p *plan.Plan, desired, live map[string]*co
 	if k == nil {
 		return errors.New("plan file: no key")
 	}
-	b, err := encode(p, desired, live, macScheme+strings.Repeat("0", macHexLen), true)
+	b, err := encode(p, desired, live, macScheme+strings.Repeat("0", macHexLen))
 	if err != nil {
 		return err
 	}
@@ -142,9 +183,24 @@ func write(w io.Writer, b []byte) error {
 	return nil
 }
 
-func encode(p *plan.Plan, desired, live map[string]*configtree.Tree, mac string, indent bool) ([]byte, error) {
+// encode is the signed file's bytes, indented for people, its MAC field
+// holding mac.
+func encode(p *plan.Plan, desired, live map[string]*configtree.Tree, mac string) ([]byte, error) {
+	f, err := fileOf(p, desired, live, mac)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.MarshalIndent(f, "", " ")
+	if err != nil {
+		return nil, fmt.Errorf("plan file: encode: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// fileOf is p in its saved form.
+func fileOf(p *plan.Plan, desired, live map[string]*configtree.Tree, mac string) (file, error) {
 	if p == nil {
-		return nil, errors.New("plan file: no plan")
+		return file{}, errors.New("plan file: no plan")
 	}
 	f := file{MAC: mac, FormatVersion: FormatVersion, Mode: p.Mode, IntentCommit: p.Head.Commit, Base: p.Base, Head: p.Head}
 	for _, d := range p.Devices {
@@ -164,17 +220,7 @@ func encode(p *plan.Plan, desired, live map[string]*configtree.Tree, mac string,
 		}
 		f.Devices = append(f.Devices, fd)
 	}
-	var b []byte
-	var err error
-	if indent {
-		b, err = json.MarshalIndent(f, "", " ")
-	} else {
-		b, err = json.Marshal(f)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("plan file: encode: %w", err)
-	}
-	return append(b, '\n'), nil
+	return f, nil
 }
 
 // Read loads a plan saved by Write (or WriteSigned, without checking its

@@ -291,3 +291,43 @@ func TestCompare(t *testing.T) {
 		})
 	}
 }
+
+// Write encodes the devices one at a time; the file is still the one JSON
+// document of the whole plan, the same value json.Marshal gives.
+func TestWriteIsTheWholeDocument(t *testing.T) {
+	p, desired, live := fixture(t)
+	var buf bytes.Buffer
+	if err := Write(&buf, p, desired, live); err != nil {
+		t.Fatal(err)
+	}
+	f, err := fileOf(p, desired, live, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, want any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("not one JSON document: %v\n%s", err, buf.Bytes())
+	}
+	if err := json.Unmarshal(whole, &want); err != nil {
+		t.Fatal(err)
+	}
+	if g, w := mustJSON(t, got), mustJSON(t, want); g != w {
+		t.Errorf("Write's document:\n%s\nwant:\n%s", g, w)
+	}
+	if !bytes.HasSuffix(buf.Bytes(), []byte("]}\n")) {
+		t.Errorf("the file does not end with the device list and a newline: %q", buf.Bytes()[buf.Len()-10:])
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v) // maps marshal with sorted keys: comparable
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
