@@ -56,7 +56,7 @@ done
 step "lint workflows and scripts"
 go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 .github/workflows/*.yml intent-example/.github/workflows/*.yml
 if command -v shellcheck >/dev/null; then
-	shellcheck .github/scripts/*.sh lab/*.sh .ci/run
+	shellcheck .github/scripts/*.sh lab/*.sh bench/*/*.sh .ci/run
 fi
 
 step "all checks passed"

@@ -91,7 +91,7 @@ run() {
 }
 
 echo "netrecon apply, $n lab devices, 10 interfaces each; base $base vs work tree $(git -C "$root" rev-parse --short HEAD); load $(cut -d' ' -f1-3 /proc/loadavg)"
-for r in $(seq 1 "$rounds"); do
+for _ in $(seq 1 "$rounds"); do
 	for bin in base head; do
 		run "$bin" on "$bin"
 		run "$bin" off "$bin"
