@@ -26,6 +26,10 @@ type BuildOptions struct {
 	// Select names the devices to render once the intent is valid; nil
 	// renders every device. Its error stops the build.
 	Select func(*schema.Intent) ([]string, error)
+	// Scope, when set, narrows the valid intent before anything is
+	// rendered: the services configured at a moment (reconcile/schedule).
+	// Build.Intent is then the narrowed intent.
+	Scope func(*schema.Intent) *schema.Intent
 }
 
 // BuildFS loads, validates and renders the intent in fsys. It returns a nil
@@ -36,6 +40,9 @@ func BuildFS(ctx context.Context, fsys fs.FS, opts BuildOptions) (*Build, schema
 	b, diags := Load(fsys, opts.Load)
 	if diags.HasErrors() {
 		return nil, diags, nil
+	}
+	if opts.Scope != nil {
+		b.Intent = opts.Scope(b.Intent)
 	}
 	var names []string
 	if opts.Select != nil {

@@ -63,6 +63,9 @@ type Service struct {
 	Name       string // unique; the owner ID of the config it renders
 	Customer   string
 	Labels     map[string]string
+	// Activate and Deactivate are metadata.activate and metadata.deactivate
+	// as written ("" when absent); Window parses them.
+	Activate, Deactivate string
 	// Spec is the spec as plain data (map[string]any, []any, string, int64,
 	// float64, bool) with the schema's defaults filled in.
 	Spec map[string]any
