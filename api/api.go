@@ -55,7 +55,23 @@ type Status struct {
 	Devices         []Device       `json:"devices"`
 	// Sessions is each device's pooled NETCONF session (docs/daemon.md).
 	Sessions []Session `json:"sessions"`
+	// Upcoming are the target commit's scheduled activations and
+	// deactivations still ahead, soonest first.
+	Upcoming []ScheduledChange `json:"upcoming,omitempty"`
 }
+
+// ScheduledChange is a service's activate or deactivate still ahead.
+type ScheduledChange struct {
+	At      time.Time `json:"at"` // in the zone the intent wrote it in
+	Service string    `json:"service"`
+	Action  string    `json:"action"` // ScheduleActivate or ScheduleDeactivate
+}
+
+// Actions of a ScheduledChange.
+const (
+	ScheduleActivate   = "activate"
+	ScheduleDeactivate = "deactivate"
+)
 
 // Session is one device's pooled session: its state (idle, leased,
 // connecting, keepalive, down, closed) and health.

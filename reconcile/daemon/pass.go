@@ -18,6 +18,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
 	"github.com/netrecon/netrecon/reconcile/planner"
+	"github.com/netrecon/netrecon/reconcile/schedule"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
@@ -240,6 +241,9 @@ func (d *Daemon) load(ctx context.Context, s *passState) (bool, error) {
 		d.cache = &intentCache{commit: s.commit, intent: in, desired: desired}
 		d.mu.Unlock()
 	}
+	if err := d.scope(ctx, s); err != nil {
+		return false, err
+	}
 	if s.commit == s.head {
 		d.alarms.clear(ctx, AlarmCommitRefused, "")
 	}
@@ -261,6 +265,57 @@ func (d *Daemon) load(ctx context.Context, s *passState) (bool, error) {
 	}
 	d.sessions.Retain(names) // a device that left the inventory keeps no session
 	return false, nil
+}
+
+// scope narrows the pass to the services configured at its moment
+// (reconcile/schedule): a service before its activate, or from its
+// deactivate on, is planned as absent, so the ownership rules remove what it
+// created. The whole commit was rendered by load, so a scheduled service's
+// errors refuse the commit when it is merged, not when it activates.
+func (d *Daemon) scope(ctx context.Context, s *passState) error {
+	now := d.now()
+	full := s.intent
+	in := schedule.At(full, now, nil)
+	next, _ := schedule.Next(full, now)
+	d.mu.Lock()
+	d.nextBoundary, d.upcoming = next, schedule.Boundaries(full, now)
+	cache := d.cache
+	d.mu.Unlock()
+	d.changed()
+	if len(in.Services) == len(full.Services) {
+		return nil
+	}
+	key := leftOut(full, in)
+	d.mu.Lock()
+	scoped := cache.scoped
+	d.mu.Unlock()
+	if scoped == nil || scoped.key != key {
+		b := &render.Build{Intent: in}
+		if diags := b.Render(ctx, nil, render.Budget{}); diags.HasErrors() {
+			return fmt.Errorf("render the services configured at %s: %w", now.Format(time.RFC3339), diags.Err())
+		}
+		scoped = &scopedIntent{key: key, intent: in, desired: b.Desired}
+		d.mu.Lock()
+		cache.scoped = scoped
+		d.mu.Unlock()
+	}
+	s.intent, s.desired = scoped.intent, scoped.desired
+	return nil
+}
+
+// leftOut names the services of full that in lacks, in order.
+func leftOut(full, in *schema.Intent) string {
+	var b strings.Builder
+	j := 0
+	for _, s := range full.Services {
+		if j < len(in.Services) && in.Services[j] == s {
+			j++
+			continue
+		}
+		b.WriteString(s.Name)
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 // invalidIntentError is a commit whose intent does not load or render.

@@ -225,6 +225,15 @@ func (d *Daemon) Status() api.Status {
 	for _, si := range d.services {
 		st.ServicesByState[d.apiService(si, false).State]++
 	}
+	for _, b := range d.upcoming {
+		for _, e := range b.Events {
+			action := api.ScheduleDeactivate
+			if e.Activate {
+				action = api.ScheduleActivate
+			}
+			st.Upcoming = append(st.Upcoming, api.ScheduledChange{At: e.At, Service: e.Service, Action: action})
+		}
+	}
 	st.InSync = good && d.progress == nil && d.commit != "" && d.commit == d.head
 	return st
 }
