@@ -137,7 +137,7 @@ type Daemon struct {
 	nextBoundary time.Time
 	// upcoming are the followed commit's boundaries, for the status.
 	upcoming []schedule.Boundary
-	recorded      map[string]string // device → desired fingerprint known to be in the journal
+	recorded map[string]string // device → desired fingerprint known to be in the journal
 
 	// version counts the changes of what the status shows; snap is the
 	// status as JSON at one version.
