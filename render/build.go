@@ -15,6 +15,9 @@ import (
 type Build struct {
 	Intent  *schema.Intent
 	Desired map[string]*configtree.Tree // of the devices rendered; nil before Render
+	// Steps are the manual steps of every service of the whole intent,
+	// their data rendered (BuildFS, before any Scope).
+	Steps []Step
 	// r rendered Desired; Origins asks it again.
 	r *Renderer
 }
@@ -39,6 +42,13 @@ type BuildOptions struct {
 func BuildFS(ctx context.Context, fsys fs.FS, opts BuildOptions) (*Build, schema.Diagnostics, error) {
 	b, diags := Load(fsys, opts.Load)
 	if diags.HasErrors() {
+		return nil, diags, nil
+	}
+	var more schema.Diagnostics
+	b.Steps, more = Steps(b.Intent)
+	if more.HasErrors() {
+		diags = append(diags, more...)
+		diags.Sort()
 		return nil, diags, nil
 	}
 	if opts.Scope != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/schedule"
 	"github.com/netrecon/netrecon/reconcile/session"
+	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
 
@@ -137,6 +138,11 @@ type Daemon struct {
 	nextBoundary time.Time
 	// upcoming are the followed commit's boundaries, for the status.
 	upcoming []schedule.Boundary
+	// tasks are the journal's manual-step tasks as of tasksCommit's sync,
+	// stepDefs the rendered steps (instructions) by service and step.
+	tasks       []journal.Task
+	stepDefs    map[[2]string]render.Step
+	tasksCommit string
 	recorded map[string]string // device → desired fingerprint known to be in the journal
 
 	// version counts the changes of what the status shows; snap is the
@@ -688,6 +694,7 @@ type intentCache struct {
 	commit  string
 	intent  *schema.Intent
 	desired map[string]*configtree.Tree
+	steps   []render.Step // the manual steps of every service
 	// scoped is the commit as configured at the last pass's moment, when a
 	// scheduled service was left out (schedule.At); nil: the whole intent.
 	scoped *scopedIntent
