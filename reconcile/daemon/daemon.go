@@ -143,7 +143,7 @@ type Daemon struct {
 	tasks       []journal.Task
 	stepDefs    map[[2]string]render.Step
 	tasksCommit string
-	recorded map[string]string // device → desired fingerprint known to be in the journal
+	recorded    map[string]string // device → desired fingerprint known to be in the journal
 
 	// version counts the changes of what the status shows; snap is the
 	// status as JSON at one version.
