@@ -126,9 +126,12 @@ func sameDevice(a, b *schema.Device) bool {
 // OfflineAt is Offline for the moment at: each side planned with the
 // services configured then (schedule.At), and head's boundaries after at
 // planned one by one, each from the state before it (plan.Boundaries). A
-// zero at plans the intent as written, windows ignored.
+// zero at plans the intent as written, windows ignored; so does an intent
+// without windows, whose plan then carries no At.
 func OfflineAt(ctx context.Context, base, head Revision, changed []string, at time.Time) (*plan.Plan, schema.Diagnostics) {
-	if at.IsZero() {
+	// An intent that schedules nothing plans the same at any moment: its
+	// plan says no moment, so that it stays the same value run after run.
+	if at.IsZero() || !schedule.Scheduled(base.Intent) && !schedule.Scheduled(head.Intent) {
 		return Offline(ctx, base, head, changed)
 	}
 	full := head.Intent
