@@ -268,9 +268,9 @@ func (d *Daemon) load(ctx context.Context, s *passState) (bool, error) {
 }
 
 // scope narrows the pass to the services configured at its moment
-// (reconcile/schedule): a service before its activate, or from its
-// deactivate on, is planned as absent, so the ownership rules remove what it
-// created. The whole commit was rendered by load, so a scheduled service's
+// (reconcile/schedule): a service before its activate, from its deactivate
+// on, or held by an open manual step (taskGate), is planned as absent, so
+// the ownership rules remove what it created. The whole commit was rendered by load, so a scheduled service's
 // errors refuse the commit when it is merged, not when it activates.
 func (d *Daemon) scope(ctx context.Context, s *passState) error {
 	now := d.now()
