@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,9 +100,9 @@ func TestScheduledServiceAppliesAtItsBoundaries(t *testing.T) {
 func TestBoundaryInFreezeAppliesWhenItEnds(t *testing.T) {
 	l := newLab(t, exampleFiles(t))
 	now := time.Date(2026, 12, 23, 12, 0, 0, 0, time.UTC)
-	clock := &now
+	clock := newTestClock(now)
 	l.cfg.Guards.FreezeWindows = []guard.WindowSpec{{Name: "xmas", Start: "2026-12-24T00:00:00Z", End: "2026-12-27T00:00:00Z"}}
-	d := l.start(Options{Now: func() time.Time { return *clock }})
+	d := l.start(Options{Now: clock.Now})
 	if p := d.SyncOnce(context.Background(), "test"); len(p.Failed) != 0 || len(p.Applied) == 0 {
 		t.Fatalf("first pass, before the freeze: %+v", p)
 	}
@@ -114,15 +115,34 @@ func TestBoundaryInFreezeAppliesWhenItEnds(t *testing.T) {
 	if w, ok := d.boundaryWait(); !ok || w < activate.Sub(now) || w > activate.Sub(now)+time.Second {
 		t.Errorf("boundary wait = %s (%v), want about %s", w, ok, activate.Sub(now))
 	}
-	in := activate.Add(time.Minute)
-	clock = &in
+	clock.Set(activate.Add(time.Minute))
 	p := d.SyncOnce(context.Background(), "test")
 	if hasSched(dev) || len(p.Applied) != 0 || len(p.Deferred) == 0 {
 		t.Fatalf("activate inside the freeze: applied %v, deferred %v, on the device %v; want deferred", p.Applied, p.Deferred, hasSched(dev))
 	}
-	after := time.Date(2026, 12, 27, 0, 0, 1, 0, time.UTC)
-	clock = &after
+	clock.Set(time.Date(2026, 12, 27, 0, 0, 1, 0, time.UTC))
 	if p := d.SyncOnce(context.Background(), "test"); !hasSched(dev) || len(p.Failed) != 0 {
 		t.Fatalf("after the freeze: %+v, on the device %v", p, hasSched(dev))
 	}
+}
+
+// testClock is a clock a test sets while the daemon's goroutines (the
+// session pool's upkeep) read it.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newTestClock(t time.Time) *testClock { return &testClock{t: t} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
 }

@@ -49,8 +49,8 @@ func TestManualStepHoldsTheServiceUntilDone(t *testing.T) {
 	l.withWriteToken()
 	l.cfg.Tasks.AlarmAfter = Duration(time.Hour)
 	now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
-	clock := &now
-	d := l.start(Options{Now: func() time.Time { return *clock }})
+	clock := newTestClock(now)
+	d := l.start(Options{Now: clock.Now})
 	if p := d.SyncOnce(context.Background(), "test"); len(p.Failed) != 0 || len(p.Applied) == 0 {
 		t.Fatalf("first pass: %+v", p)
 	}
@@ -90,8 +90,7 @@ func TestManualStepHoldsTheServiceUntilDone(t *testing.T) {
 		t.Error("tasks-overdue raised at once")
 	}
 
-	later := now.Add(time.Hour + time.Second)
-	clock = &later
+	clock.Set(now.Add(time.Hour + time.Second))
 	if p := d.SyncOnce(context.Background(), "test"); onDevice() || !d.alarms.has(AlarmTasksOverdue, "") {
 		t.Fatalf("an hour on: pass %+v, on the device %v, alarm %v; want held and alarmed", p, onDevice(), d.alarms.has(AlarmTasksOverdue, ""))
 	}
