@@ -55,7 +55,23 @@ type Status struct {
 	Devices         []Device       `json:"devices"`
 	// Sessions is each device's pooled NETCONF session (docs/daemon.md).
 	Sessions []Session `json:"sessions"`
+	// Upcoming are the target commit's scheduled activations and
+	// deactivations still ahead, soonest first.
+	Upcoming []ScheduledChange `json:"upcoming,omitempty"`
 }
+
+// ScheduledChange is a service's activate or deactivate still ahead.
+type ScheduledChange struct {
+	At      time.Time `json:"at"` // in the zone the intent wrote it in
+	Service string    `json:"service"`
+	Action  string    `json:"action"` // ScheduleActivate or ScheduleDeactivate
+}
+
+// Actions of a ScheduledChange.
+const (
+	ScheduleActivate   = "activate"
+	ScheduleDeactivate = "deactivate"
+)
 
 // Session is one device's pooled session: its state (idle, leased,
 // connecting, keepalive, down, closed) and health.
@@ -342,4 +358,57 @@ type (
 // Error is every error answer.
 type Error struct {
 	Error string `json:"error"`
+}
+
+// TaskList answers GET /api/v1/tasks: every manual step of the target
+// commit's services, open ones first, then by service and step.
+type TaskList struct {
+	Tasks []Task `json:"tasks"`
+}
+
+// Task is one manual step of one service (a service type's manual_steps):
+// something only a person can do, with the values to type rendered from the
+// intent. While a new service's step is open the service is not configured.
+type Task struct {
+	Service      string      `json:"service"`
+	Step         string      `json:"step"`
+	Title        string      `json:"title"`
+	Instructions string      `json:"instructions,omitempty"`
+	Data         []TaskValue `json:"data"`
+	// State is TaskStateOpen or TaskStateDone.
+	State    string    `json:"state"`
+	OpenedAt time.Time `json:"opened_at"`
+	// AgeSeconds: an open task, how long it has been open.
+	AgeSeconds float64 `json:"age_seconds,omitempty"`
+	// Overdue: open longer than the daemon's tasks.alarm_after.
+	Overdue bool `json:"overdue,omitempty"`
+	// Holds: the service waits for this step before it is configured (a
+	// step reopened by changed data lists and alarms, but does not take a
+	// running service down).
+	Holds     bool      `json:"holds,omitempty"`
+	Reopened  int       `json:"reopened,omitempty"`
+	DoneBy    string    `json:"done_by,omitempty"`
+	DoneAt    time.Time `json:"done_at,omitzero"`
+	Reference string    `json:"reference,omitempty"`
+}
+
+// TaskValue is one value of a task, ready to copy.
+type TaskValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// States of a Task.
+const (
+	TaskStateOpen = "open"
+	TaskStateDone = "done"
+)
+
+// TaskDone is the body of POST /api/v1/tasks/{service}/{step}/done.
+type TaskDone struct {
+	// Reference is what the person has to show for it: a registry's
+	// receipt number. Required.
+	Reference string `json:"reference"`
+	// As names the person (the CLI's --as or $USER); else the token's name.
+	As string `json:"as,omitempty"`
 }

@@ -15,6 +15,9 @@ import (
 type Build struct {
 	Intent  *schema.Intent
 	Desired map[string]*configtree.Tree // of the devices rendered; nil before Render
+	// Steps are the manual steps of every service of the whole intent,
+	// their data rendered (BuildFS, before any Scope).
+	Steps []Step
 	// r rendered Desired; Origins asks it again.
 	r *Renderer
 }
@@ -26,6 +29,10 @@ type BuildOptions struct {
 	// Select names the devices to render once the intent is valid; nil
 	// renders every device. Its error stops the build.
 	Select func(*schema.Intent) ([]string, error)
+	// Scope, when set, narrows the valid intent before anything is
+	// rendered: the services configured at a moment (reconcile/schedule).
+	// Build.Intent is then the narrowed intent.
+	Scope func(*schema.Intent) *schema.Intent
 }
 
 // BuildFS loads, validates and renders the intent in fsys. It returns a nil
@@ -36,6 +43,16 @@ func BuildFS(ctx context.Context, fsys fs.FS, opts BuildOptions) (*Build, schema
 	b, diags := Load(fsys, opts.Load)
 	if diags.HasErrors() {
 		return nil, diags, nil
+	}
+	var more schema.Diagnostics
+	b.Steps, more = Steps(b.Intent)
+	if more.HasErrors() {
+		diags = append(diags, more...)
+		diags.Sort()
+		return nil, diags, nil
+	}
+	if opts.Scope != nil {
+		b.Intent = opts.Scope(b.Intent)
 	}
 	var names []string
 	if opts.Select != nil {

@@ -34,7 +34,7 @@ import (
 
 // cacheFormat changes whenever the entry encoding or what Load computes per
 // document changes.
-const cacheFormat = 1
+const cacheFormat = 2
 
 // Modes of an entry: validated by CUE, or decoded under Options.Trusted.
 const (
@@ -274,6 +274,8 @@ func encodeEntry(file string, e entry) ([]byte, bool) {
 		w.str(s.Name)
 		w.str(s.Customer)
 		w.strMap(s.Labels)
+		w.str(s.Activate)
+		w.str(s.Deactivate)
 		w.value(s.Spec, 0)
 		w.strList(s.Devices)
 		w.pos(s.Pos)
@@ -430,6 +432,8 @@ func decodeEntry(file string, b []byte) (entry, error) {
 		s.Name = r.str()
 		s.Customer = r.str()
 		s.Labels = r.strMap()
+		s.Activate = r.str()
+		s.Deactivate = r.str()
 		spec, _ := r.value(0).(map[string]any)
 		s.Spec = spec
 		s.Devices = r.strList()

@@ -48,6 +48,7 @@ func crossCheck(in *Intent, deviceField map[*Device]string, broken []brokenDoc) 
 	}
 	for _, s := range in.Services {
 		c.deviceRefs(s)
+		c.window(s)
 		if s.Kind == KindAttachmentCircuit {
 			c.attachmentCircuit(s)
 		}
@@ -284,4 +285,26 @@ func isHostAddress(p netip.Prefix) bool {
 		return host&mask != mask
 	}
 	return true
+}
+
+// window checks metadata.activate and metadata.deactivate: each a moment
+// in a zone that exists, deactivate after activate. CUE checked their form;
+// whether a zone exists only the time zone database knows.
+func (c *checker) window(s *Service) {
+	var w Window
+	var err error
+	if s.Activate != "" {
+		if w.Activate, err = ParseWhen(s.Activate); err != nil {
+			c.errorf(s, "metadata.activate", "", "%v", err)
+		}
+	}
+	if s.Deactivate != "" {
+		if w.Deactivate, err = ParseWhen(s.Deactivate); err != nil {
+			c.errorf(s, "metadata.deactivate", "", "%v", err)
+		}
+	}
+	if !w.Activate.IsZero() && !w.Deactivate.IsZero() && !w.Deactivate.After(w.Activate) {
+		c.errorf(s, "metadata.deactivate", "a service is configured from activate until deactivate: move deactivate later, or activate earlier",
+			"deactivate (%s) must be after activate (%s)", s.Deactivate, s.Activate)
+	}
 }

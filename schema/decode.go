@@ -66,6 +66,8 @@ func serviceOf(doc *document, spec map[string]any) *Service {
 		Name:       str(meta["name"]),
 		Customer:   str(meta["customer"]),
 		Labels:     strMap(meta["labels"]),
+		Activate:   str(meta["activate"]),
+		Deactivate: str(meta["deactivate"]),
 		Spec:       spec,
 		Pos:        doc.pos,
 		Fields:     doc.fields,

@@ -63,6 +63,9 @@ type Service struct {
 	Name       string // unique; the owner ID of the config it renders
 	Customer   string
 	Labels     map[string]string
+	// Activate and Deactivate are metadata.activate and metadata.deactivate
+	// as written ("" when absent); Window parses them.
+	Activate, Deactivate string
 	// Spec is the spec as plain data (map[string]any, []any, string, int64,
 	// float64, bool) with the schema's defaults filled in.
 	Spec map[string]any
@@ -102,6 +105,24 @@ type ServiceType struct {
 	// checks: the built-in kinds' are fixed, a user type's come from its
 	// type.yaml. Zero: the kind takes part in none of them.
 	Addresses Addresses
+	// ManualSteps are type.yaml's manual_steps: what a person must do before
+	// an instance is configured. Built-in kinds declare none.
+	ManualSteps []ManualStep
+}
+
+// ManualStep is a step only a person can do for each instance of a type.
+type ManualStep struct {
+	ID, Title, Instructions string
+	// Data are the values to show, by name (sorted): each a template over
+	// the instance, rendered by render.Steps.
+	Data []StepField
+	Pos  Pos // the step's entry in type.yaml
+}
+
+// StepField is one value of a manual step: its name and its template.
+type StepField struct {
+	Name, Template string
+	Pos            Pos
 }
 
 // Addresses says where a service type's spec holds addresses, so that the

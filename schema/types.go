@@ -227,6 +227,25 @@ func loadTypeFile(r *repoFS, v *validator, name string, t *ServiceType) Diagnost
 			t.Addresses.Routes = append(t.Addresses.Routes, RouteFields{Prefix: str(m["prefix"]), NextHop: str(m["nextHop"])})
 		}
 	}
+	steps, _ := doc.data["manual_steps"].([]any)
+	seen := map[string]bool{}
+	for i, x := range steps {
+		m, _ := x.(map[string]any)
+		field := fmt.Sprintf("manual_steps[%d]", i)
+		st := ManualStep{ID: str(m["id"]), Title: str(m["title"]), Instructions: str(m["instructions"]), Pos: doc.lookup(field)}
+		if seen[st.ID] {
+			diags = diags.Errorf(doc.lookup(field+".id"), field+".id", "manual step %q is declared twice", st.ID)
+		}
+		seen[st.ID] = true
+		data, _ := m["data"].(map[string]any)
+		for _, name := range sortedKeys(data) {
+			st.Data = append(st.Data, StepField{Name: name, Template: str(data[name]), Pos: doc.lookup(field + ".data." + name)})
+		}
+		t.ManualSteps = append(t.ManualSteps, st)
+	}
+	if diags.HasErrors() {
+		return diags
+	}
 	lists, _ := doc.data["lists"].([]any)
 	for _, l := range lists {
 		m, _ := l.(map[string]any)

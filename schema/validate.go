@@ -375,6 +375,7 @@ func friendlyMessages() []struct{ constraint, text string } {
 		{`net.IP`, "must be an IP address"},
 		{`=~"^[A-Za-z_][A-Za-z0-9_]*$"`, "must be an environment variable name"},
 		{`=~"^/"`, "must be an absolute path"},
+		{`=~"^[0-9]{4}-`, "must be a time with its zone: 2026-12-05T09:00:00+09:00, or 2026-12-05 09:00 Asia/Tokyo"},
 		{`list.MinItems(1)`, "needs at least one entry"},
 		{`list.MaxItems(1000)`, "must have at most 1000 entries"},
 	}

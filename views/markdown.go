@@ -37,7 +37,7 @@ func (v *PlanMarkdown) Plan(p *plan.Plan) error {
 		}
 	}
 	if len(changed) == 0 {
-		_, err := io.WriteString(v.w, head.String())
+		_, err := io.WriteString(v.w, head.String()+boundariesMarkdown(p, v.max/4))
 		return err
 	}
 	head.WriteString("| device | platform | add | change | destroy | services |\n|---|---|--:|--:|--:|---|\n")
@@ -72,8 +72,31 @@ func (v *PlanMarkdown) Plan(p *plan.Plan) error {
 		body.WriteString(sec)
 		budget -= len(sec)
 	}
-	_, err := io.WriteString(v.w, head.String()+body.String()+footer)
+	_, err := io.WriteString(v.w, head.String()+body.String()+boundariesMarkdown(p, v.max/4)+footer)
 	return err
+}
+
+// boundariesMarkdown is what the head will do by itself at each scheduled
+// moment, one collapsible section per moment, within max characters.
+func boundariesMarkdown(p *plan.Plan, max int) string {
+	var b strings.Builder
+	for i, bd := range p.Boundaries {
+		var lines []string
+		for _, d := range bd.Devices {
+			for _, c := range d.Changes {
+				lines = append(lines, changeSign(c)+" "+d.Name+": "+string(c.Path)+leafValue(c.Leaf, changeValue(c)))
+			}
+		}
+		fence := codeFence(lines)
+		sec := fmt.Sprintf("\n<details><summary><b>%s</b></summary>\n\n%sdiff\n%s\n%s\n</details>\n",
+			mdEscape(BoundaryTitle(bd)), fence, strings.Join(lines, "\n"), fence)
+		if b.Len()+len(sec) > max {
+			fmt.Fprintf(&b, "\n… %s not shown: see the JSON plan artifact.\n", Count(len(p.Boundaries)-i, "more scheduled change"))
+			break
+		}
+		b.WriteString(sec)
+	}
+	return b.String()
 }
 
 func counted(d *plan.Device) (c, u, del int) {
@@ -155,4 +178,19 @@ func codeFence(lines []string) string {
 // mdEscape keeps text outside code blocks from being read as markup or HTML.
 func mdEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "|", "\\|", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]").Replace(s)
+}
+
+// changeSign is a change's diff sign; an update shows as its new value.
+func changeSign(c plan.Change) string {
+	if c.Action == configtree.Delete {
+		return "-"
+	}
+	return "+"
+}
+
+func changeValue(c plan.Change) string {
+	if c.Action == configtree.Delete {
+		return c.Before
+	}
+	return c.After
 }

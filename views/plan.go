@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/reconcile/plan"
@@ -115,7 +116,36 @@ func (v *PlanHuman) Plan(p *plan.Plan) error {
 		}
 	}
 	fmt.Fprintf(w, "\n%s\n", SummaryLine(p))
+	for _, b := range p.Boundaries {
+		fmt.Fprintf(w, "\n%s\n", v.paint(ansiBold, BoundaryTitle(b)))
+		for _, d := range b.Devices {
+			if len(d.Changes) == 0 {
+				continue
+			}
+			fmt.Fprintf(w, "  %s\n", deviceTitle(d))
+			for _, c := range d.Changes {
+				fmt.Fprintf(w, "    %s\n", v.changeLine(c))
+			}
+		}
+	}
 	return w.err
+}
+
+// WhenLayout is how plans and status show a scheduled moment: in the zone
+// the intent wrote it in, with its offset.
+const WhenLayout = "2006-01-02 15:04 -07:00"
+
+// BoundaryTitle is a boundary section's first line:
+// "at 2026-12-05 09:00 +09:00: + acme-tokyo (activate); - old (deactivate)".
+func BoundaryTitle(b plan.Boundary) string {
+	var parts []string
+	for _, s := range b.Activate {
+		parts = append(parts, "+ "+s+" (activate)")
+	}
+	for _, s := range b.Deactivate {
+		parts = append(parts, "- "+s+" (deactivate)")
+	}
+	return fmt.Sprintf("at %s: %s", b.At.Format(WhenLayout), strings.Join(parts, "; "))
 }
 
 func (v *PlanHuman) changeLine(c plan.Change) string {
@@ -310,6 +340,17 @@ type jsonPlan struct {
 	Head          jsonSource   `json:"head"`
 	Summary       jsonSummary  `json:"summary"`
 	Devices       []jsonDevice `json:"devices"`
+	// At and Boundaries: a plan of an intent that schedules services.
+	At         string         `json:"at,omitempty"`
+	Boundaries []jsonBoundary `json:"boundaries,omitempty"`
+}
+
+// jsonBoundary is what the head does by itself at a scheduled moment.
+type jsonBoundary struct {
+	At         string       `json:"at"` // RFC 3339, in the intent's zone
+	Activate   []string     `json:"activate"`
+	Deactivate []string     `json:"deactivate"`
+	Devices    []jsonDevice `json:"devices"`
 }
 
 var actionNames = map[configtree.Action]string{
@@ -332,7 +373,29 @@ func (v *PlanJSON) Plan(p *plan.Plan) error {
 		b := jsonSource(p.Base)
 		out.Base = &b
 	}
-	for _, d := range p.Devices {
+	out.Devices = jsonDevices(p.Devices)
+	if !p.At.IsZero() {
+		out.At = p.At.Format(time.RFC3339)
+	}
+	for _, b := range p.Boundaries {
+		jb := jsonBoundary{At: b.At.Format(time.RFC3339), Activate: orEmpty(b.Activate), Deactivate: orEmpty(b.Deactivate), Devices: jsonDevices(b.Devices)}
+		out.Boundaries = append(out.Boundaries, jb)
+	}
+	enc := json.NewEncoder(v.w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func orEmpty(ss []string) []string {
+	if ss == nil {
+		return []string{}
+	}
+	return ss
+}
+
+func jsonDevices(ds []*plan.Device) []jsonDevice {
+	out := []jsonDevice{}
+	for _, d := range ds {
 		jd := jsonDevice{Name: d.Name, Platform: d.Platform, Fingerprint: d.Fingerprint, Changes: []jsonChange{},
 			Adopted: heldJSON(d.Adopted), Kept: heldJSON(d.Kept), Claimed: heldJSON(d.Claimed)}
 		if d.Err != nil {
@@ -351,9 +414,7 @@ func (v *PlanJSON) Plan(p *plan.Plan) error {
 			}
 			jd.Changes = append(jd.Changes, jc)
 		}
-		out.Devices = append(out.Devices, jd)
+		out = append(out, jd)
 	}
-	enc := json.NewEncoder(v.w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return out
 }

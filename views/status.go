@@ -99,6 +99,16 @@ func Status(w io.Writer, format string, st *api.Status) error {
 			}
 		}
 	}
+	if len(st.Upcoming) > 0 {
+		fmt.Fprintln(ew, "\nUpcoming:")
+		for _, u := range st.Upcoming {
+			sign := "+"
+			if u.Action == api.ScheduleDeactivate {
+				sign = "-"
+			}
+			fmt.Fprintf(ew, "  at %s: %s %s (%s)\n", u.At.Format(WhenLayout), sign, u.Service, u.Action)
+		}
+	}
 	var bad []api.Device
 	for _, d := range st.Devices {
 		if d.State != api.StateInSync && d.State != api.StateApplied {

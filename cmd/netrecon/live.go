@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/gitsrc"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/reconcile/schedule"
 	"github.com/netrecon/netrecon/reconcile/session"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
@@ -69,7 +71,11 @@ func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceF
 		names, err = df.selected(in)
 		return names, err
 	}
-	b, diags, err := buildDir(ctx, dir, render.BuildOptions{Load: lf.options(), Select: sel})
+	// A live plan is for now: a scheduled service is planned as its window
+	// stands at this moment (reconcile/schedule).
+	now := time.Now()
+	scope := func(in *schema.Intent) *schema.Intent { return schedule.At(in, now, nil) }
+	b, diags, err := buildDir(ctx, dir, render.BuildOptions{Load: lf.options(), Select: sel, Scope: scope})
 	switch {
 	case err != nil:
 		return nil, &exitError{code: 1, err: err}

@@ -9,6 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	// Services name IANA zones (metadata.activate: "2026-12-05 09:00
+	// Asia/Tokyo"); the embedded database makes their meaning the same on a
+	// machine or container without /usr/share/zoneinfo.
+	_ "time/tzdata"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"

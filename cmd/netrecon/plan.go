@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -87,7 +88,7 @@ could not be read).`,
 				lo.Cache = cf.open(a)
 				defer closeCache(a, lo.Cache)
 				var err error
-				p, err = planner.FromGit(ctx, planner.GitOptions{Dir: dir, Base: base, Head: head, Load: lo})
+				p, err = planner.FromGit(ctx, planner.GitOptions{Dir: dir, Base: base, Head: head, Load: lo, At: time.Now()})
 				var invalid *planner.InvalidRevisionError
 				if errors.As(err, &invalid) {
 					return &exitError{code: 1, err: err, diags: invalid.Diagnostics}

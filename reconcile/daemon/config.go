@@ -67,6 +67,8 @@ type Config struct {
 	Signature SignatureConfig `yaml:"signature"`
 	Webhook   WebhookConfig   `yaml:"webhook"`
 	API       APIConfig       `yaml:"api"`
+	// Tasks tunes the manual steps of service types (docs/daemon.md).
+	Tasks TasksConfig `yaml:"tasks"`
 
 	// File is the file the config was read from ("" when built in code).
 	File string `yaml:"-"`
@@ -184,6 +186,13 @@ type AlarmConfig struct {
 	// AfterFailures is the number of consecutive failed passes of a device
 	// that raise its alarm.
 	AfterFailures int `yaml:"after_failures"`
+}
+
+// TasksConfig tunes the tracking of manual steps.
+type TasksConfig struct {
+	// AlarmAfter is how long a step may stay open before the tasks-overdue
+	// alarm rises.
+	AlarmAfter Duration `yaml:"alarm_after"`
 }
 
 // NotifyConfig is where alarms are POSTed as JSON; "" sends none.
@@ -416,6 +425,7 @@ func (c *Config) Defaults() {
 		c.Alarm.AfterFailures = 3
 	}
 	setDur(&c.Notify.Timeout, 10*time.Second)
+	setDur(&c.Tasks.AlarmAfter, 72*time.Hour)
 	if c.Webhook.MaxBody == 0 {
 		c.Webhook.MaxBody = 1 << 20
 	}

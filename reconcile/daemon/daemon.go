@@ -24,7 +24,9 @@ import (
 	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/guard"
 	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/schedule"
 	"github.com/netrecon/netrecon/reconcile/session"
+	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
 
@@ -131,7 +133,17 @@ type Daemon struct {
 	ready         bool
 	fetchFailures int
 	cache         *intentCache
-	recorded      map[string]string // device → desired fingerprint known to be in the journal
+	// nextBoundary is the followed commit's next activate or deactivate
+	// after the last pass's moment; zero: none.
+	nextBoundary time.Time
+	// upcoming are the followed commit's boundaries, for the status.
+	upcoming []schedule.Boundary
+	// tasks are the journal's manual-step tasks as of tasksCommit's sync,
+	// stepDefs the rendered steps (instructions) by service and step.
+	tasks       []journal.Task
+	stepDefs    map[[2]string]render.Step
+	tasksCommit string
+	recorded    map[string]string // device → desired fingerprint known to be in the journal
 
 	// version counts the changes of what the status shows; snap is the
 	// status as JSON at one version.
@@ -480,26 +492,34 @@ func (d *Daemon) loop(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	<-timer.C
-	retry := false // the timer was set for a back-off, not the poll interval
+	retry := false    // the timer was set for a back-off, not the poll interval
+	boundary := false // the timer was set for a scheduled service's boundary
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-d.wake:
-			retry = false
+			retry, boundary = false, false
 		case <-timer.C:
 		}
 		if ctx.Err() != nil {
 			return nil
 		}
 		reason, scope := ReasonTick, scopeAll
-		if retry {
+		switch {
+		case boundary:
+			reason = ReasonSchedule
+		case retry:
 			reason, scope = ReasonRetry, scopeWaiting
 		}
 		p, scope := d.takePass(reason, scope)
 		d.runPass(ctx, p, scope)
 		var wait time.Duration
 		wait, retry = d.nextWait()
+		boundary = false
+		if b, ok := d.boundaryWait(); ok && b <= wait {
+			wait, retry, boundary = b, false, true
+		}
 		timer.Reset(wait)
 	}
 }
@@ -523,6 +543,22 @@ func (d *Daemon) nextWait() (wait time.Duration, retry bool) {
 		}
 	}
 	return wait, retry
+}
+
+// boundaryWait is the time until the next scheduled service's activate or
+// deactivate in the followed commit (schedule.Next), so that it applies at
+// that moment and not at the next poll. A freeze still wins: the pass at the
+// boundary defers the devices, which are retried when the window ends.
+func (d *Daemon) boundaryWait() (time.Duration, bool) {
+	d.mu.Lock()
+	next := d.nextBoundary
+	d.mu.Unlock()
+	if next.IsZero() {
+		return 0, false
+	}
+	// The moment itself, not a tick before it: a pass that finds the
+	// boundary still ahead by the clock's jitter would plan the old state.
+	return max(next.Sub(d.now()), 0) + time.Millisecond, true
 }
 
 // runPass runs one pass with the daemon's guard rails: the pass timeout, a
@@ -656,6 +692,19 @@ func (d *Daemon) passByID(ctx context.Context, id string) (*PassStatus, error) {
 // with no new commit re-renders nothing.
 type intentCache struct {
 	commit  string
+	intent  *schema.Intent
+	desired map[string]*configtree.Tree
+	steps   []render.Step // the manual steps of every service
+	// scoped is the commit as configured at the last pass's moment, when a
+	// scheduled service was left out (schedule.At); nil: the whole intent.
+	scoped *scopedIntent
+}
+
+// scopedIntent is a commit's intent narrowed to the services configured at
+// a moment, rendered; key names the services left out, so a pass whose
+// moment leaves out the same ones renders nothing again.
+type scopedIntent struct {
+	key     string
 	intent  *schema.Intent
 	desired map[string]*configtree.Tree
 }

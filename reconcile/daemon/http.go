@@ -142,6 +142,10 @@ func (d *Daemon) routes() []route {
 		{"GET /api/v1/passes", read(d.getPasses)},
 		{"GET /api/v1/passes/{id}", read(d.getPass)},
 		{"GET /api/v1/actions", read(d.getActions)},
+		{"GET /api/v1/tasks", read(func(w http.ResponseWriter, r *http.Request, _ caller) {
+			writeJSON(w, http.StatusOK, d.Tasks())
+		})},
+		{"POST /api/v1/tasks/{service}/{step}/done", d.authorize(ScopeWrite, d.postTaskDone)},
 		{"POST /hooks/github", text(d.githubHook)},
 	}
 	for _, a := range d.actionHandlers() {

@@ -241,6 +241,17 @@ func TestOpenAPIDescribesTheAnswers(t *testing.T) {
 		t.Errorf("webhook answer: %v", err)
 	}
 
+	// A new service held by its manual step, and one scheduled ahead.
+	l.commit("a new access, a scheduled circuit", map[string]string{"services/acme/acme-inet.yaml": newAccess,
+		schedFile: scheduledService("2099-01-01T09:00:00+09:00", "")})
+	d.SyncOnce(ctx, "test")
+	c.do("GET", "/api/v1/tasks", read, nil)
+	c.do("GET", "/api/v1/status", read, nil)
+	c.do("POST", "/api/v1/tasks/acme-inet/jpnic-registration/done", opsToken, api.TaskDone{})
+	c.do("POST", "/api/v1/tasks/acme-inet/nope/done", opsToken, api.TaskDone{Reference: "x"})
+	c.do("POST", "/api/v1/tasks/acme-inet/jpnic-registration/done", read, api.TaskDone{Reference: "x"}) // 403
+	c.do("POST", "/api/v1/tasks/acme-inet/jpnic-registration/done", opsToken, api.TaskDone{Reference: "JPNIC-1", As: "alice"})
+
 	// Every documented operation was answered at least once.
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {

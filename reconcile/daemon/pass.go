@@ -18,6 +18,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
 	"github.com/netrecon/netrecon/reconcile/planner"
+	"github.com/netrecon/netrecon/reconcile/schedule"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
@@ -218,7 +219,7 @@ func (d *Daemon) load(ctx context.Context, s *passState) (bool, error) {
 	if cache != nil && cache.commit == s.commit {
 		s.intent, s.desired = cache.intent, cache.desired
 	} else {
-		in, desired, err := d.render(ctx, s.commit)
+		loaded, err := d.loadCommit(ctx, s.commit)
 		if err != nil {
 			var bad *invalidIntentError
 			if !errors.As(err, &bad) {
@@ -230,15 +231,18 @@ func (d *Daemon) load(ctx context.Context, s *passState) (bool, error) {
 			}
 			s.commit = good
 			if cache != nil && cache.commit == good {
-				in, desired = cache.intent, cache.desired
-			} else if in, desired, err = d.render(ctx, good); err != nil {
+				loaded = cache
+			} else if loaded, err = d.loadCommit(ctx, good); err != nil {
 				return false, fmt.Errorf("last good commit %s: %w", short(good), err)
 			}
 		}
-		s.intent, s.desired = in, desired
+		s.intent, s.desired = loaded.intent, loaded.desired
 		d.mu.Lock()
-		d.cache = &intentCache{commit: s.commit, intent: in, desired: desired}
+		d.cache = loaded
 		d.mu.Unlock()
+	}
+	if err := d.scope(ctx, s); err != nil {
+		return false, err
 	}
 	if s.commit == s.head {
 		d.alarms.clear(ctx, AlarmCommitRefused, "")
@@ -263,6 +267,64 @@ func (d *Daemon) load(ctx context.Context, s *passState) (bool, error) {
 	return false, nil
 }
 
+// scope narrows the pass to the services configured at its moment
+// (reconcile/schedule): a service before its activate, from its deactivate
+// on, or held by an open manual step (taskGate), is planned as absent, so
+// the ownership rules remove what it created. The whole commit was rendered by load, so a scheduled service's
+// errors refuse the commit when it is merged, not when it activates.
+func (d *Daemon) scope(ctx context.Context, s *passState) error {
+	now := d.now()
+	full := s.intent
+	d.mu.Lock()
+	loaded := d.cache
+	d.mu.Unlock()
+	if err := d.syncTasks(ctx, loaded); err != nil {
+		return err
+	}
+	d.alarmTasks(ctx, now)
+	in := schedule.At(full, now, d.taskGate())
+	next, _ := schedule.Next(full, now)
+	d.mu.Lock()
+	d.nextBoundary, d.upcoming = next, schedule.Boundaries(full, now)
+	cache := d.cache
+	d.mu.Unlock()
+	d.changed()
+	if len(in.Services) == len(full.Services) {
+		return nil
+	}
+	key := leftOut(full, in)
+	d.mu.Lock()
+	scoped := cache.scoped
+	d.mu.Unlock()
+	if scoped == nil || scoped.key != key {
+		b := &render.Build{Intent: in}
+		if diags := b.Render(ctx, nil, render.Budget{}); diags.HasErrors() {
+			return fmt.Errorf("render the services configured at %s: %w", now.Format(time.RFC3339), diags.Err())
+		}
+		scoped = &scopedIntent{key: key, intent: in, desired: b.Desired}
+		d.mu.Lock()
+		cache.scoped = scoped
+		d.mu.Unlock()
+	}
+	s.intent, s.desired = scoped.intent, scoped.desired
+	return nil
+}
+
+// leftOut names the services of full that in lacks, in order.
+func leftOut(full, in *schema.Intent) string {
+	var b strings.Builder
+	j := 0
+	for _, s := range full.Services {
+		if j < len(in.Services) && in.Services[j] == s {
+			j++
+			continue
+		}
+		b.WriteString(s.Name)
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
 // invalidIntentError is a commit whose intent does not load or render.
 type invalidIntentError struct {
 	commit string
@@ -275,20 +337,37 @@ func (e *invalidIntentError) Error() string {
 
 func (e *invalidIntentError) Unwrap() error { return e.err }
 
+// loadCommit renders commit into a cache entry, with its manual steps.
+func (d *Daemon) loadCommit(ctx context.Context, commit string) (*intentCache, error) {
+	b, err := d.build(ctx, commit)
+	if err != nil {
+		return nil, err
+	}
+	return &intentCache{commit: commit, intent: b.Intent, desired: b.Desired, steps: b.Steps}, nil
+}
+
 func (d *Daemon) render(ctx context.Context, commit string) (*schema.Intent, map[string]*configtree.Tree, error) {
-	rev, err := d.mirror.Revision(commit)
+	b, err := d.build(ctx, commit)
 	if err != nil {
 		return nil, nil, err
+	}
+	return b.Intent, b.Desired, nil
+}
+
+func (d *Daemon) build(ctx context.Context, commit string) (*render.Build, error) {
+	rev, err := d.mirror.Revision(commit)
+	if err != nil {
+		return nil, err
 	}
 	fsys, err := rev.FS()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	b, diags, _ := render.BuildFS(ctx, fsys, render.BuildOptions{Load: schema.Options{Evaluator: d.opts.Evaluator}})
 	if diags.HasErrors() {
-		return nil, nil, &invalidIntentError{commit, diags.Err()}
+		return nil, &invalidIntentError{commit, diags.Err()}
 	}
-	return b.Intent, b.Desired, nil
+	return b, nil
 }
 
 // notDue is the result of a device the pass does not plan (ok), or

@@ -50,6 +50,8 @@ const (
 	ReasonAPI     PassReason = "api"     // POST /api/v1/runs
 	ReasonAction  PassReason = "action"  // an operator action (heal, resume, accept-history)
 	ReasonOnce    PassReason = "once"    // serve --once
+	// ReasonSchedule: a scheduled service's activate or deactivate came.
+	ReasonSchedule PassReason = "schedule"
 )
 
 // passScope says which devices a pass plans.

@@ -144,6 +144,8 @@ func alarmHint(a Alarm) string {
 		return "the device runs neither its old nor its new configuration: check it by hand (the nodes are named), then netrecon heal " + a.Device
 	case AlarmFetchFailing:
 		return "check repo.url, the network and the credentials of the intent repo; the network stays on the last good commit"
+	case AlarmTasksOverdue:
+		return `do the steps (netrecon tasks shows the values to type), then netrecon tasks done SERVICE STEP --ref "..." (POST /api/v1/tasks/{service}/{step}/done)`
 	}
 	return ""
 }
@@ -224,6 +226,15 @@ func (d *Daemon) Status() api.Status {
 	}
 	for _, si := range d.services {
 		st.ServicesByState[d.apiService(si, false).State]++
+	}
+	for _, b := range d.upcoming {
+		for _, e := range b.Events {
+			action := api.ScheduleDeactivate
+			if e.Activate {
+				action = api.ScheduleActivate
+			}
+			st.Upcoming = append(st.Upcoming, api.ScheduledChange{At: e.At, Service: e.Service, Action: action})
+		}
 	}
 	st.InSync = good && d.progress == nil && d.commit != "" && d.commit == d.head
 	return st

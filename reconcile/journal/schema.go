@@ -224,6 +224,28 @@ func migrations() []migration {
 			`INSERT INTO run_plans (run_id, plan) SELECT id, plan FROM runs`,
 			`ALTER TABLE runs DROP COLUMN plan`,
 		},
+	}, {
+		version: 7,
+		name:    "manual steps: one task per service and step",
+		stmts: []string{
+			// data is the step's rendered values (JSON) and data_hash
+			// their hash: when the intent changes them, the task reopens
+			// (done_* cleared, reopened counted), for the person must type
+			// the new values. done_at NULL: open.
+			`CREATE TABLE tasks (
+				service   TEXT    NOT NULL,
+				step      TEXT    NOT NULL,
+				title     TEXT    NOT NULL,
+				data      TEXT    NOT NULL,
+				data_hash TEXT    NOT NULL,
+				opened_at INTEGER NOT NULL,
+				reopened  INTEGER NOT NULL DEFAULT 0,
+				done_by   TEXT    NOT NULL DEFAULT '',
+				done_at   INTEGER,
+				reference TEXT    NOT NULL DEFAULT '',
+				PRIMARY KEY (service, step)
+			)`,
+		},
 	}}
 }
 

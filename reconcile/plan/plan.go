@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/netrecon/netrecon/configtree"
 )
@@ -26,6 +27,21 @@ type Plan struct {
 	// Devices are the devices the plan looked at, sorted by name; devices
 	// without changes are kept so a reader sees what was considered.
 	Devices []*Device
+	// At is the moment the desired state is for, when the intent schedules
+	// services (metadata.activate/deactivate); zero: the intent as written.
+	At time.Time
+	// Boundaries are what the head does later by itself (offline plans):
+	// at each moment a scheduled service starts or stops, the changes from
+	// the state before it. Sorted, soonest first.
+	Boundaries []Boundary
+}
+
+// Boundary is the change a scheduled service's start or stop brings.
+type Boundary struct {
+	At         time.Time // in the zone the intent wrote it in
+	Activate   []string  // services that start, sorted
+	Deactivate []string  // services that stop, sorted
+	Devices    []*Device // the devices those services render on, sorted
 }
 
 // Source names a revision of the intent repo.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/netrecon/netrecon/gitsrc"
 	"github.com/netrecon/netrecon/reconcile/plan"
@@ -20,6 +21,11 @@ type GitOptions struct {
 	// Load tunes the loader (file size cap, the document cache). Trusted
 	// and ContentID are set by FromGit.
 	Load schema.Options
+	// At is the moment the plan is for: services are planned as their
+	// windows stand then, and head's later boundaries get their own
+	// sections (OfflineAt). The CLI passes the current time; zero plans
+	// the intent as written.
+	At time.Time
 }
 
 // InvalidRevisionError says that one side of an offline plan does not validate.
@@ -117,7 +123,7 @@ func FromGit(ctx context.Context, opts GitOptions) (*plan.Plan, error) {
 	if diags.HasErrors() {
 		return nil, &InvalidRevisionError{Side: "base", Source: baseSrc, Diagnostics: diags}
 	}
-	p, diags := Offline(ctx, Revision{Source: baseSrc, Intent: baseB.Intent}, Revision{Source: headSrc, Intent: headB.Intent}, changed)
+	p, diags := OfflineAt(ctx, Revision{Source: baseSrc, Intent: baseB.Intent}, Revision{Source: headSrc, Intent: headB.Intent}, changed, opts.At)
 	if diags.HasErrors() {
 		diags.Sort()
 		return nil, &InvalidRevisionError{Side: "head", Source: headSrc, Diagnostics: diags}

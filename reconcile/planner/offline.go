@@ -6,9 +6,11 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/reconcile/schedule"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
@@ -119,4 +121,47 @@ func sameDevice(a, b *schema.Device) bool {
 	x, y := *a, *b
 	x.Pos, y.Pos = schema.Pos{}, schema.Pos{}
 	return reflect.DeepEqual(x, y)
+}
+
+// OfflineAt is Offline for the moment at: each side planned with the
+// services configured then (schedule.At), and head's boundaries after at
+// planned one by one, each from the state before it (plan.Boundaries). A
+// zero at plans the intent as written, windows ignored; so does an intent
+// without windows, whose plan then carries no At.
+func OfflineAt(ctx context.Context, base, head Revision, changed []string, at time.Time) (*plan.Plan, schema.Diagnostics) {
+	// An intent that schedules nothing plans the same at any moment: its
+	// plan says no moment, so that it stays the same value run after run.
+	if at.IsZero() || !schedule.Scheduled(base.Intent) && !schedule.Scheduled(head.Intent) {
+		return Offline(ctx, base, head, changed)
+	}
+	full := head.Intent
+	base.Intent = schedule.At(base.Intent, at, nil)
+	head.Intent = schedule.At(head.Intent, at, nil)
+	p, diags := Offline(ctx, base, head, changed)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	p.At = at
+	prev := head.Intent
+	for _, b := range schedule.Boundaries(full, at) {
+		next := schedule.At(full, b.At, nil)
+		// Only the files of the services that start or stop differ, so
+		// only their devices are rendered.
+		bp, more := Offline(ctx, Revision{Intent: prev}, Revision{Intent: next}, b.Files)
+		diags = append(diags, more...)
+		if more.HasErrors() {
+			return nil, diags
+		}
+		pb := plan.Boundary{At: b.At, Devices: bp.Devices}
+		for _, e := range b.Events {
+			if e.Activate {
+				pb.Activate = append(pb.Activate, e.Service)
+			} else {
+				pb.Deactivate = append(pb.Deactivate, e.Service)
+			}
+		}
+		p.Boundaries = append(p.Boundaries, pb)
+		prev = next
+	}
+	return p, diags
 }
