@@ -40,6 +40,12 @@ func TestNetconfdAcceptsIETF(t *testing.T) {
 	want := configtree.New()
 	dirs, _ := filepath.Glob("testdata/*/intent.json")
 	for _, f := range dirs {
+		if filepath.Base(filepath.Dir(f)) == "bgp-customer" {
+			// Rendered to the OpenConfig BGP and policy models, which the
+			// lab's modules do not include: yuma123 2.13 fails to load
+			// openconfig-bgp (an identityref base in a submodule).
+			continue
+		}
 		in := loadScenario(t, filepath.Dir(f))
 		r := mustNew(t, in)
 		for _, d := range in.Devices {
