@@ -11,7 +11,7 @@ import (
 
 // The example's bgp-customer names its session key by reference
 // (env:STARK_SINGAPORE_TRANSIT_KEY). Against simulated routers: the plan
-// (text and JSON) shows the reference, apply sends the key, and neither the
+// (text, JSON, and markdown for the PR comment) shows the reference, apply sends the key, and neither the
 // outputs, the logs nor any file of the state folder (the journal among
 // them) holds the key. A changed key is drift that prints neither value; a
 // reference that does not resolve fails the apply with the reason and
@@ -46,8 +46,10 @@ func TestSessionKeyNeverShown(t *testing.T) {
 	if code != 2 || !strings.Contains(out, "authentication-key = "+strconv.Quote(ref)) {
 		t.Fatalf("plan: exit %d; want the reference shown:\n%s", code, out)
 	}
-	if code, out = cmd("plan", repo, "--state", state, "-o", "json"); code != 2 || !strings.Contains(out, ref) {
-		t.Fatalf("plan -o json: exit %d; want the reference shown:\n%s", code, out)
+	for _, format := range []string{"json", "markdown"} {
+		if code, out = cmd("plan", repo, "--state", state, "-o", format); code != 2 || !strings.Contains(out, ref) {
+			t.Fatalf("plan -o %s: exit %d; want the reference shown:\n%s", format, code, out)
+		}
 	}
 	if code, out = cmd("apply", repo, "--state", state, "--auto-approve"); code != 0 || !strings.Contains(out, "Applied 231 changes on 3 devices") {
 		t.Fatalf("apply: exit %d\n%s", code, out)
@@ -61,6 +63,7 @@ func TestSessionKeyNeverShown(t *testing.T) {
 	// Another key in the environment: drift on the one leaf, neither key
 	// printed.
 	t.Setenv(env, other)
+	cmd("plan", repo, "--state", state, "-o", "json")
 	code, out = cmd("plan", repo, "--state", state)
 	if code != 2 || !strings.Contains(out, "authentication-key") || !strings.Contains(out, ref) || strings.Count(out, "\n  ~ ") != 1 {
 		t.Fatalf("plan with another key: exit %d; want one change of the key:\n%s", code, out)
