@@ -127,6 +127,10 @@ type device struct {
 	resolve Resolver
 }
 
+// Unwrap returns the session underneath, for reads that carry no
+// configuration (the YANG modules a device advertises).
+func (d *device) Unwrap() reconcile.Device { return d.Device }
+
 // GetConfig masks secret leaves of what the device returns.
 func (d *device) GetConfig(ctx context.Context, source string, filter *configtree.Tree) (*configtree.Tree, error) {
 	t, err := d.Device.GetConfig(ctx, source, filter)
