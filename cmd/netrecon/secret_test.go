@@ -69,16 +69,26 @@ func TestSessionKeyNeverShown(t *testing.T) {
 		t.Fatalf("plan with another key: exit %d; want one change of the key:\n%s", code, out)
 	}
 
-	// A reference that does not resolve: apply fails, naming it, and the
-	// device still has the key applied before (the plan is unchanged).
+	// A reference that does not resolve, in a change set with a change on
+	// another device: apply fails, naming it, and nothing of the change set
+	// is applied: the key stays, and so does pe1-tyo's old description.
+	hq := filepath.Join(repo, "services", "acme", "acme-tokyo-hq.yaml")
+	b, err := os.ReadFile(hq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hq, []byte(strings.Replace(string(b), "circuit SO-2026-0142", "circuit SO-2026-0142, moved", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv(env, "")
 	code, out = cmd("apply", repo, "--state", state, "--auto-approve")
 	if code == 0 || !strings.Contains(out, "secret env:"+env+": environment variable "+env+" is not set") {
 		t.Fatalf("apply without the key: exit %d; want the reason:\n%s", code, out)
 	}
 	t.Setenv(env, key)
-	if code, out = cmd("plan", repo, "--state", state); code != 0 || !strings.Contains(out, "No changes. The devices match the intent.") {
-		t.Fatalf("plan after the failed apply: exit %d\n%s", code, out)
+	code, out = cmd("plan", repo, "--state", state)
+	if code != 2 || !strings.Contains(out, "moved") || strings.Count(out, "\n  ~ ") != 1 {
+		t.Fatalf("plan after the failed apply: exit %d; want only the description still to change:\n%s", code, out)
 	}
 
 	// The simulated router keeps its datastore in the state folder too: it
