@@ -232,7 +232,19 @@ func dialer(in *schema.Intent, c dialConfig) reconcile.Dialer {
 			return nil, err // not s: a nil *Session in the interface would not be nil
 		}
 		return s, nil
-	}), refs, secretref.Resolve)
+	}), refs, c.resolveSecret)
+}
+
+// resolveSecret resolves a secret reference of the intent: env:NAME from the
+// daemon's credentials file first, as device passwords are, then from the
+// environment.
+func (c dialConfig) resolveSecret(ref string) (string, error) {
+	if name, ok := strings.CutPrefix(ref, "env:"); ok {
+		if v := c.creds.Env[name]; v != "" {
+			return v, nil
+		}
+	}
+	return secretref.Resolve(ref)
 }
 
 func (c dialConfig) credentials(dev *schema.Device) (netconf.Auth, error) {

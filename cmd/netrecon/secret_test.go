@@ -119,3 +119,20 @@ func TestSessionKeyNeverShown(t *testing.T) {
 		}
 	}
 }
+
+// The daemon's credentials file gives env: references their values before
+// the environment does, as it gives device passwords.
+func TestResolveSecretCredentialsFirst(t *testing.T) {
+	t.Setenv("H16_BGP_KEY", "from-environment")
+	c := dialConfig{}
+	if v, err := c.resolveSecret("env:H16_BGP_KEY"); err != nil || v != "from-environment" {
+		t.Errorf("without a credentials file: %q, %v", v, err)
+	}
+	c.creds.Env = map[string]string{"H16_BGP_KEY": "from-credentials"}
+	if v, err := c.resolveSecret("env:H16_BGP_KEY"); err != nil || v != "from-credentials" {
+		t.Errorf("with a credentials file: %q, %v", v, err)
+	}
+	if _, err := c.resolveSecret("env:H16_UNSET_KEY"); err == nil {
+		t.Error("an unset reference resolved")
+	}
+}
