@@ -185,7 +185,37 @@ func (d *device) EditConfig(ctx context.Context, target string, changes []config
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("%s: edit-config: %w", d.name, err)
 	}
-	return d.Device.EditConfig(ctx, target, out)
+	if err := d.Device.EditConfig(ctx, target, out); err != nil {
+		return d.redact(err)
+	}
+	return nil
+}
+
+// redactedError is a device's error whose text had a secret in it (a server
+// that echoes the value it refuses): the text names the reference instead.
+// Unwrap still reaches the device's error, for callers that branch on its
+// type; its own text is not shown by netrecon's views, which print Error().
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redact replaces the device's secrets in err's text with their placeholders.
+func (d *device) redact(err error) error {
+	msg := err.Error()
+	clean := msg
+	for _, ref := range d.refs {
+		if v, rerr := d.resolve(ref); rerr == nil && v != "" {
+			clean = strings.ReplaceAll(clean, v, Placeholder(ref))
+		}
+	}
+	if clean == msg {
+		return err
+	}
+	return &redactedError{msg: clean, err: err}
 }
 
 // resolveNode returns n, or a copy of it with its placeholders resolved.

@@ -68,3 +68,17 @@ func TestSecretLeaf(t *testing.T) {
 		}
 	}
 }
+
+// A device that echoes the refused value in its error: the text names the
+// reference, and the device's error is still reachable.
+func TestRedactError(t *testing.T) {
+	d := &device{refs: []string{"env:K"}, resolve: func(string) (string, error) { return "s3cret", nil }}
+	dev := errors.New("invalid-value: authentication-key s3cret is too long")
+	err := d.redact(dev)
+	if strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "(secret env:K)") || !errors.Is(err, dev) {
+		t.Errorf("redact = %v", err)
+	}
+	if plain := errors.New("lock denied"); d.redact(plain) != plain {
+		t.Error("an error without a secret must pass unchanged")
+	}
+}
