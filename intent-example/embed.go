@@ -9,7 +9,8 @@ package intentexample
 import "embed"
 
 // FS is the example intent repo: inventory, services, service types, the
-// YANG modules of its devices (schemas), its README, CODEOWNERS and workflow.
+// YANG modules of its devices (schemas), the prefix lists netrecon irr sync
+// generated (generated), its README, CODEOWNERS and workflow.
 //
-//go:embed all:inventory all:services all:service-types all:schemas all:.github README.md CODEOWNERS
+//go:embed all:inventory all:services all:service-types all:schemas all:generated all:.github README.md CODEOWNERS
 var FS embed.FS

@@ -61,9 +61,16 @@ func dataShapes() map[string]*schema.Shape {
 		}
 		return s
 	}
+	irr := fields("IPv4", "IPv6", "Missing", "Object")
+	for i := range irr.Fields {
+		if n := irr.Fields[i].Name; n == "IPv4" || n == "IPv6" {
+			irr.Fields[i].Shape = &schema.Shape{Kind: schema.ShapeList, Elem: scalar}
+		}
+	}
 	return map[string]*schema.Shape{
 		"Service": fields("Customer", "Kind", "Labels", "Name"),
 		"Device":  fields("Labels", "Name", "Platform", "Role", "Site"),
+		"IRR":     irr,
 	}
 }
 
@@ -412,6 +419,12 @@ func (c *checker) field(v value, name string, pos parse.Pos, text string) value 
 			return value{shape: c.spec, spec: true}
 		case "Service", "Device":
 			return value{shape: c.data[name], path: "." + name}
+		case "IRR":
+			// The generated prefix list of an import: only the built-in
+			// bgp-customer has one.
+			if c.kind == schema.KindBGPCustomer {
+				return value{shape: c.data[name], path: "." + name}
+			}
 		}
 		c.errorAt(pos, fmt.Sprintf("%s: the template's data has no field %q", text, name),
 			suggest(name, []string{"Device", "Service", "Spec"}, "the data's fields are .Service, .Spec and .Device"))

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -28,6 +29,7 @@ type scenario struct {
 		Devices    []string
 		Spec       map[string]any
 	}
+	PrefixLists []schema.PrefixList
 }
 
 func loadScenario(t *testing.T, dir string) *schema.Intent {
@@ -55,7 +57,15 @@ func loadScenario(t *testing.T, dir string) *schema.Intent {
 			Pos: schema.Pos{File: "services/" + s.Name + ".yaml", Line: 1, Col: 1},
 		})
 	}
-	return intent(devs, svcs...)
+	in := intent(devs, svcs...)
+	for i := range sc.PrefixLists {
+		pl := &sc.PrefixLists[i]
+		if in.PrefixLists == nil {
+			in.PrefixLists = map[string]*schema.PrefixList{}
+		}
+		in.PrefixLists[strings.ToUpper(pl.Object)] = pl
+	}
+	return in
 }
 
 // numbers turns JSON numbers into the int64 the loader gives for integers.

@@ -15,6 +15,8 @@ import (
 var junosElided = map[string]bool{
 	"/configuration/interfaces/interface":       true,
 	"/configuration/routing-instances/instance": true,
+	// <prefix-list-item><name>192.0.2.0/24</name> is "prefix-list L 192.0.2.0/24".
+	"/configuration/policy-options/prefix-list/prefix-list-item": true,
 }
 
 // WriteJunosSet writes a Junos configuration tree as the `set` commands an

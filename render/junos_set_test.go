@@ -45,3 +45,29 @@ set routing-instances ACME routing-options static route 10.30.0.0/16 next-hop 10
 		t.Error("an IETF tree must be refused")
 	}
 }
+
+// bgp-customer's Junos fragment as set commands: prefix-list items and the
+// prefix-list-filter's list name are words, as the Junos CLI writes them.
+func TestWriteJunosSetBGPCustomer(t *testing.T) {
+	in := loadScenario(t, "testdata/bgp-customer")
+	tree, diags := mustNew(t, in).Device("pe3-sin")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	var b strings.Builder
+	if err := WriteJunosSet(&b, tree, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"set policy-options prefix-list acme-singapore-bgp-v4 192.0.2.0/24\n",
+		"set policy-options policy-statement acme-singapore-bgp-import term irr-v4 from prefix-list-filter acme-singapore-bgp-v4 exact\n",
+		"set policy-options policy-statement acme-singapore-bgp-import term reject-rest then reject\n",
+		"set protocols bgp group acme-singapore-bgp neighbor 192.0.2.22 family inet unicast prefix-limit maximum 100\n",
+		"set routing-instances globex protocols bgp group globex-singapore-bgp peer-as 64501\n",
+		"set policy-options prefix-list globex-singapore-bgp-v4\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("lacks %q:\n%s", want, b.String())
+		}
+	}
+}

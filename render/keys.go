@@ -30,6 +30,21 @@ func ietfKeys() configtree.Keys {
 		"/netconf-state/sessions/session":                                                  {"session-id"},
 		"/netconf-state/datastores/datastore":                                              {"name"},
 		"/netconf-state/schemas/schema":                                                    {"identifier", "version", "format"},
+		// bgp-customer, in the OpenConfig models (openconfig-routing-policy,
+		// openconfig-bgp under openconfig-network-instance): yuma123 ships no
+		// IETF BGP or policy module.
+		"/routing-policy/defined-sets/prefix-sets/prefix-set":                                                                   {"name"},
+		"/routing-policy/defined-sets/prefix-sets/prefix-set/prefixes/prefix":                                                   {"ip-prefix", "masklength-range"},
+		"/routing-policy/policy-definitions/policy-definition":                                                                  {"name"},
+		"/routing-policy/policy-definitions/policy-definition/statements/statement":                                             {"name"},
+		"/network-instances/network-instance":                                                                                   {"name"},
+		"/network-instances/network-instance/protocols/protocol":                                                                {"identifier", "name"},
+		"/network-instances/network-instance/protocols/protocol/identifier":                                                     {configtree.IdentityLeaf},
+		"/network-instances/network-instance/protocols/protocol/config/identifier":                                              {configtree.IdentityLeaf},
+		"/network-instances/network-instance/protocols/protocol/bgp/neighbors/neighbor":                                         {"neighbor-address"},
+		"/network-instances/network-instance/protocols/protocol/bgp/neighbors/neighbor/afi-safis/afi-safi":                      {"afi-safi-name"},
+		"/network-instances/network-instance/protocols/protocol/bgp/neighbors/neighbor/afi-safis/afi-safi/afi-safi-name":        {configtree.IdentityLeaf},
+		"/network-instances/network-instance/protocols/protocol/bgp/neighbors/neighbor/afi-safis/afi-safi/config/afi-safi-name": {configtree.IdentityLeaf},
 
 		"/interfaces/interface/type":                                         {configtree.IdentityLeaf},
 		"/interfaces-state/interface/type":                                   {configtree.IdentityLeaf},
@@ -58,6 +73,16 @@ func junosKeys() configtree.Keys {
 		"/configuration/routing-options/static/route":                                {"name"},
 		"/configuration/routing-options/rib":                                         {"name"},
 		"/configuration/routing-options/rib/static/route":                            {"name"},
+		// bgp-customer: its prefix lists, import policy and session.
+		"/configuration/policy-options/prefix-list":                                   {"name"},
+		"/configuration/policy-options/prefix-list/prefix-list-item":                  {"name"},
+		"/configuration/policy-options/policy-statement":                              {"name"},
+		"/configuration/policy-options/policy-statement/term":                         {"name"},
+		"/configuration/policy-options/policy-statement/term/from/prefix-list-filter": {"list_name"},
+		"/configuration/protocols/bgp/group":                                          {"name"},
+		"/configuration/protocols/bgp/group/neighbor":                                 {"name"},
+		"/configuration/routing-instances/instance/protocols/bgp/group":               {"name"},
+		"/configuration/routing-instances/instance/protocols/bgp/group/neighbor":      {"name"},
 	}
 }
 

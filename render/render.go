@@ -293,6 +293,16 @@ type tmplData struct {
 	Service tmplService
 	Spec    map[string]any
 	Device  tmplDevice
+	// IRR is the generated prefix list of the spec's import (bgp-customer);
+	// zero for other kinds, and Missing when no file exists yet, so that the
+	// filter renders deny-all, never permit-any.
+	IRR tmplIRR
+}
+
+type tmplIRR struct {
+	Object     string
+	IPv4, IPv6 []string
+	Missing    bool
 }
 
 type tmplService struct {
@@ -361,7 +371,21 @@ func (r *Renderer) data(svc *schema.Service, dev *schema.Device) tmplData {
 		Service: tmplService{Name: svc.Name, Customer: svc.Customer, Kind: svc.Kind, Labels: svc.Labels},
 		Spec:    spec,
 		Device:  tmplDevice{Name: dev.Name, Platform: dev.Platform, Site: dev.Site, Role: dev.Role, Labels: dev.Labels},
+		IRR:     r.irr(svc),
 	}
+}
+
+// irr is the prefix list a bgp-customer's import expands to.
+func (r *Renderer) irr(svc *schema.Service) tmplIRR {
+	if svc.Kind != schema.KindBGPCustomer {
+		return tmplIRR{}
+	}
+	obj, _ := svc.Spec["import"].(string)
+	pl := r.intent.PrefixList(obj)
+	if pl == nil {
+		return tmplIRR{Object: obj, IPv4: []string{}, IPv6: []string{}, Missing: true}
+	}
+	return tmplIRR{Object: pl.Object, IPv4: pl.IPv4, IPv6: pl.IPv6}
 }
 
 // writer finds the template line that writes a spec field

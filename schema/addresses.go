@@ -487,6 +487,9 @@ func (c *checker) offLink(n neighbor, k linkKey) {
 	d := Diagnostic{Severity: Error, Pos: n.svc.FieldPos(n.field), Field: n.field,
 		Summary: fmt.Sprintf("%s %s is not inside any attachment circuit of customer %q on device %q (vrf %s)", n.what, n.addr, n.svc.Customer, n.device, n.ctx),
 		Detail:  "a static route must point at the customer's own router on one of its attachment circuits"}
+	if n.what == "neighbour address" {
+		d.Detail = "a neighbour is the customer's own router on one of its attachment circuits: add the circuit, or fix the address"
+	}
 	switch b := c.brokenLink(k); {
 	case c.devices[n.device] == nil:
 		// The missing device is the error, or itself follows from an

@@ -181,8 +181,8 @@ func TestFollowOnWithoutCauseStands(t *testing.T) {
 			n++
 		}
 	}
-	if n != 10 {
-		t.Errorf("want the 10 platform errors on their own, got %d:\n%s", n, diagText(diags))
+	if n != 11 {
+		t.Errorf("want the 11 platform errors on their own, got %d:\n%s", n, diagText(diags))
 	}
 }
 

@@ -49,8 +49,11 @@ func crossCheck(in *Intent, deviceField map[*Device]string, broken []brokenDoc) 
 	for _, s := range in.Services {
 		c.deviceRefs(s)
 		c.window(s)
-		if s.Kind == KindAttachmentCircuit {
+		switch s.Kind {
+		case KindAttachmentCircuit:
 			c.attachmentCircuit(s)
+		case KindBGPCustomer:
+			c.bgpCustomer(s)
 		}
 		if t := c.types[s.Kind]; t != nil {
 			c.addresses(s, t)
@@ -179,7 +182,9 @@ type checker struct {
 	deviceField map[*Device]string
 	types       map[string]*ServiceType
 	circuit     map[string]*Service // device/interface/vlan → first service
-	plan        addressPlan
+	// bgpNeighbors are the bgp-customer sessions by place, the first of each.
+	bgpNeighbors map[bgpNeighborKey]*Service
+	plan         addressPlan
 	// compiledAddrs and the scratch lists vals and hops serve addresses.
 	compiledAddrs map[*ServiceType]*compiledAddresses
 	vals, hops    []fieldValue

@@ -179,6 +179,9 @@ func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
 	}
 	ds, followOns := crossCheck(intent, deviceField, brokenDocs)
 	diags = append(diags, ds...)
+	intent.PrefixLists, ds = loadPrefixLists(r)
+	diags = append(diags, ds...)
+	diags = append(diags, missingPrefixLists(intent)...)
 	if opts.RepoDir != "" {
 		diags = append(diags, secretsOutside(intent.Devices, deviceField, opts.RepoDir)...)
 	}

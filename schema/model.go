@@ -7,6 +7,7 @@ const APIVersion = "netrecon.io/v1"
 const (
 	KindAttachmentCircuit = "attachment-circuit"
 	KindStaticRouting     = "static-routing"
+	KindBGPCustomer       = "bgp-customer"
 )
 
 // Platforms netrecon renders for.
@@ -22,6 +23,9 @@ type Intent struct {
 	// Types holds every service type the repo may use: the built-in ones and the
 	// repo's own, by kind.
 	Types map[string]*ServiceType
+	// PrefixLists are the generated prefix lists (generated/irr/), by IRR
+	// object name in upper case; see Intent.PrefixList.
+	PrefixLists map[string]*PrefixList
 }
 
 // Device returns the device called name, or nil.

@@ -43,6 +43,8 @@ func builtinAddresses(kind string) Addresses {
 		return Addresses{VRF: "vrf", Links: []string{"ipv4", "ipv6"}}
 	case KindStaticRouting:
 		return Addresses{VRF: "vrf", Routes: []RouteFields{{Prefix: "routes[].prefix", NextHop: "routes[].nextHop"}}}
+	case KindBGPCustomer:
+		return Addresses{VRF: "vrf", Neighbors: []string{"neighbor"}}
 	}
 	return Addresses{}
 }

@@ -29,12 +29,13 @@ func builtinFiles() map[string]string {
 	return map[string]string{
 		KindAttachmentCircuit: "cue/attachment_circuit.cue",
 		KindStaticRouting:     "cue/static_routing.cue",
+		KindBGPCustomer:       "cue/bgp_customer.cue",
 	}
 }
 
 // isBuiltin reports whether kind is a built-in service kind.
 func isBuiltin(kind string) bool {
-	return kind == KindAttachmentCircuit || kind == KindStaticRouting
+	return kind == KindAttachmentCircuit || kind == KindStaticRouting || kind == KindBGPCustomer
 }
 
 // BuiltinSchema returns the CUE source of a built-in kind's schema (and of the
@@ -378,6 +379,11 @@ func friendlyMessages() []struct{ constraint, text string } {
 		{`=~"^[0-9]{4}-`, "must be a time with its zone: 2026-12-05T09:00:00+09:00, or 2026-12-05 09:00 Asia/Tokyo"},
 		{`list.MinItems(1)`, "needs at least one entry"},
 		{`list.MaxItems(1000)`, "must have at most 1000 entries"},
+		{`=~"^(?i)((AS`, "must be an RPSL as-set name such as AS-ACME or AS64500:AS-CUSTOMERS (RFC 2622), or an AS such as AS64500"},
+		{`=~"^(?i)AS[0-9]`, "must be an AS number written as AS64500"},
+		{`=~"^(env:`, "must be a secret reference: env:NAME or file:/absolute/path"},
+		{`=~"^[A-Z][A-Z0-9-]{0,31}$"`, "must be an IRR database name in capitals, such as JPIRR or RADB"},
+		{`list.MaxItems(16)`, "must have at most 16 entries"},
 	}
 }
 

@@ -103,6 +103,15 @@ type (
 			// internet-access, the example's user-defined type
 			Peer     string   `yaml:"peer"`
 			Prefixes []string `yaml:"prefixes"`
+			// bgp-customer
+			Neighbor       string            `yaml:"neighbor"`
+			CustomerAS     int64             `yaml:"customer_as"`
+			AllowPrivateAS bool              `yaml:"allow_private_as"`
+			Import         string            `yaml:"import"`
+			MaxPrefix      int               `yaml:"max_prefix"`
+			SessionKey     map[string]string `yaml:"session_key"`
+			ProviderASSet  string            `yaml:"provider_as_set"`
+			IRRDatabases   []string          `yaml:"irr_databases"`
 		} `yaml:"spec"`
 	}
 	route struct {
@@ -279,6 +288,12 @@ func checkInvariants(t *testing.T, files map[string][]byte) stats {
 				}
 				for _, ps := range s.Spec.Prefixes {
 					claim(name, "", m.Customer, netip.MustParsePrefix(ps))
+				}
+			case "bgp-customer":
+				// A session to a router on one of the customer's links;
+				// schema checks the rest.
+				if _, err := netip.ParseAddr(s.Spec.Neighbor); err != nil || s.Spec.CustomerAS < 1 || s.Spec.MaxPrefix < 1 || s.Spec.Import == "" {
+					t.Errorf("%s: neighbour %q, AS %d, max_prefix %d, import %q", name, s.Spec.Neighbor, s.Spec.CustomerAS, s.Spec.MaxPrefix, s.Spec.Import)
 				}
 			default:
 				t.Errorf("%s: unexpected kind %q", name, s.Kind)

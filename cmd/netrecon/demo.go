@@ -26,6 +26,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
 	"github.com/netrecon/netrecon/reconcile/planner"
+	"github.com/netrecon/netrecon/reconcile/secretref"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 	"github.com/netrecon/netrecon/views"
@@ -173,6 +174,15 @@ func (d *demo) setUp(ctx context.Context, example fs.FS, name string) error {
 		return err
 	}
 	os.Setenv("NETRECON_DEMO_PASSWORD", password)
+	// The example's BGP session keys are references too: the demo gives each
+	// environment variable a key of its own, as an operator's service would.
+	for _, dev := range in.Devices {
+		for _, ref := range secretref.Refs(in, dev.Name) {
+			if name, ok := strings.CutPrefix(ref, "env:"); ok && os.Getenv(name) == "" {
+				os.Setenv(name, randomSecret())
+			}
+		}
+	}
 	kh := filepath.Join(d.state, "known_hosts")
 	if err := os.WriteFile(kh, d.sim.KnownHosts(), 0o600); err != nil {
 		return err

@@ -30,7 +30,7 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{
 		"a copy of the example intent repo built into netrecon",
 		"The intent is valid.",
-		"applied 204 changes on 3 devices in ",
+		"applied 231 changes on 3 devices in ",
 		"candidate locked by session",
 		// The rejected commit: only pe1-tyo's change was committed.
 		": 1 change on 1 device committed and rolled back, 1 change on 1 device not committed; failed: pe3-sin",
@@ -43,7 +43,7 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
-	for _, bad := range []string{"1 changes", "1 devices", " in 0.0 s"} {
+	for _, bad := range []string{" 1 changes", " 1 devices", " in 0.0 s"} {
 		if strings.Contains(out, bad) {
 			t.Errorf("demo output says %q", bad)
 		}

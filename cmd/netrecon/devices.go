@@ -23,6 +23,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/daemon"
 	"github.com/netrecon/netrecon/reconcile/guard"
+	"github.com/netrecon/netrecon/reconcile/secretref"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
 )
@@ -215,7 +216,10 @@ type dialConfig struct {
 // device's platform and the repo's service types.
 func dialer(in *schema.Intent, c dialConfig) reconcile.Dialer {
 	hosts := netconf.NewKnownHosts() // parsed once for all the dials, not at each
-	return reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
+	// Secret references (a BGP session key) resolve only in the edits sent,
+	// and read back as their references.
+	refs := func(device string) []string { return secretref.Refs(in, device) }
+	return secretref.Wrap(reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
 		auth, err := c.credentials(dev)
 		if err != nil {
 			return nil, err
@@ -228,7 +232,19 @@ func dialer(in *schema.Intent, c dialConfig) reconcile.Dialer {
 			return nil, err // not s: a nil *Session in the interface would not be nil
 		}
 		return s, nil
-	})
+	}), refs, c.resolveSecret)
+}
+
+// resolveSecret resolves a secret reference of the intent: env:NAME from the
+// daemon's credentials file first, as device passwords are, then from the
+// environment.
+func (c dialConfig) resolveSecret(ref string) (string, error) {
+	if name, ok := strings.CutPrefix(ref, "env:"); ok {
+		if v := c.creds.Env[name]; v != "" {
+			return v, nil
+		}
+	}
+	return secretref.Resolve(ref)
 }
 
 func (c dialConfig) credentials(dev *schema.Device) (netconf.Auth, error) {

@@ -168,6 +168,10 @@ func openSchemaSource(ctx context.Context, dialer reconcile.Dialer, dev *schema.
 	}
 	done := func() { _ = d.Close(context.Background()) }
 	sr, ok := d.(schemaReader)
+	if u, wrapped := d.(interface{ Unwrap() reconcile.Device }); !ok && wrapped {
+		// Below secretref's layer: modules hold no secret.
+		sr, ok = u.Unwrap().(schemaReader)
+	}
 	if !ok {
 		done()
 		return nil, nil, fmt.Errorf("%s: its driver cannot read YANG modules", dev.Name)

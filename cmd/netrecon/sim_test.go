@@ -302,8 +302,9 @@ func TestSimBasePortStateAcrossRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	loadCredentials(t, run, state)
+	t.Setenv("STARK_SINGAPORE_TRANSIT_KEY", "sim-test-key") // the example's BGP session key
 	code, out, errs := netrecon(t, "apply", repo, "--state", state, "--auto-approve")
-	if code != 0 || !strings.Contains(out, "Applied 204 changes on 3 devices") {
+	if code != 0 || !strings.Contains(out, "Applied 231 changes on 3 devices") {
 		t.Fatalf("apply: exit %d\n%s%s", code, out, errs)
 	}
 	if err := run.stop(); err != nil {
