@@ -22,6 +22,8 @@ type Intent struct {
 	// Types holds every service type the repo may use: the built-in ones and the
 	// repo's own, by kind.
 	Types map[string]*ServiceType
+	// IRR is irr/settings.yaml; nil when the repo has none.
+	IRR *IRRSettings
 }
 
 // Device returns the device called name, or nil.
