@@ -1,0 +1,303 @@
+package irrsim
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/mail"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/netrecon/netrecon/rpsl"
+)
+
+// Submission is one mail a database received, and what became of it.
+type Submission struct {
+	From      string
+	Subject   string
+	MessageID string
+	Received  time.Time
+	// Lost is true when the Lose fault dropped it: no change, no reply.
+	Lost bool
+	// Error is set when the mail could not be read at all (no object).
+	Error   string
+	Results []Result
+}
+
+// Result is the outcome of one object of a submission.
+type Result struct {
+	Op     string // "create", "modify" or "delete"
+	Class  string
+	Key    string
+	OK     bool
+	Errors []string
+}
+
+// Reply is a mail a database sent back to a submitter.
+type Reply struct {
+	To        string
+	Subject   string
+	InReplyTo string
+	Body      string
+	// SendError is set when the relay refused it.
+	SendError string
+}
+
+// Submissions returns the mails received so far, oldest first.
+func (db *Database) Submissions() []Submission {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return slices.Clone(db.submissions)
+}
+
+// Replies returns the replies sent so far, oldest first.
+func (db *Database) Replies() []Reply {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return slices.Clone(db.replies)
+}
+
+// receive handles one accepted mail: apply its objects and mail the reply.
+func (db *Database) receive(envelopeFrom string, raw []byte) {
+	db.mu.Lock()
+	faults := db.faults
+	db.mu.Unlock()
+
+	sub := Submission{From: envelopeFrom, Received: time.Now()}
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		sub.Error = "not a mail message: " + err.Error()
+		db.record(sub)
+		return
+	}
+	sub.Subject = msg.Header.Get("Subject")
+	sub.MessageID = msg.Header.Get("Message-Id")
+	replyTo := envelopeFrom
+	for _, h := range []string{"Reply-To", "From"} {
+		if a, err := mail.ParseAddress(msg.Header.Get(h)); err == nil {
+			replyTo = a.Address
+			break
+		}
+	}
+	if faults.Lose {
+		sub.Lost = true
+		db.record(sub)
+		db.log.Info("submission lost (fault)", "from", envelopeFrom, "subject", sub.Subject)
+		return
+	}
+	body, err := textBody(msg)
+	if err == nil {
+		sub.Results, err = db.process(body, faults.ShowAfter)
+	}
+	if err != nil {
+		sub.Error = err.Error()
+	}
+	db.record(sub)
+	if replyTo == "" {
+		return
+	}
+	db.sendReply(replyTo, sub)
+}
+
+func (db *Database) record(sub Submission) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.submissions = append(db.submissions, sub)
+}
+
+// textBody returns the plain-text body of a mail: a single text/plain part
+// (the first one of a multipart mail), its transfer encoding undone.
+func textBody(msg *mail.Message) ([]byte, error) {
+	return partText(msg.Header, msg.Body)
+}
+
+// header is what partText reads of a mail's or a MIME part's header.
+type header interface{ Get(string) string }
+
+func partText(h header, body io.Reader) ([]byte, error) {
+	ctype := h.Get("Content-Type")
+	if ctype == "" {
+		ctype = "text/plain"
+	}
+	mt, params, err := mime.ParseMediaType(ctype)
+	if err != nil {
+		return nil, fmt.Errorf("Content-Type %q: %v", ctype, err)
+	}
+	if strings.HasPrefix(mt, "multipart/") {
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if err != nil {
+				return nil, fmt.Errorf("no text/plain part in the %s mail", mt)
+			}
+			pt, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+			if pt == "" || pt == "text/plain" {
+				return partText(p.Header, p)
+			}
+		}
+	}
+	if mt != "text/plain" {
+		return nil, fmt.Errorf("the mail is %s; send the objects as text/plain", mt)
+	}
+	switch strings.ToLower(h.Get("Content-Transfer-Encoding")) {
+	case "quoted-printable":
+		body = quotedprintable.NewReader(body)
+	case "base64":
+		body = base64.NewDecoder(base64.StdEncoding, body)
+	}
+	return io.ReadAll(io.LimitReader(body, maxMessage))
+}
+
+// process authenticates and applies the objects of a submission's text
+// (RFC 2725's update procedure, as IRRd runs it): "password:" lines and a PGP
+// clear-signature are credentials, not objects; an object with a "delete:"
+// attribute is deleted; every object is checked and applied on its own.
+func (db *Database) process(body []byte, delay time.Duration) ([]Result, error) {
+	text, signer, err := db.verifyClearsigned(body)
+	if err != nil {
+		return nil, err
+	}
+	creds := credentials{pgpKey: signer}
+	var kept []string
+	for _, line := range strings.Split(string(text), "\n") {
+		name, value, ok := strings.Cut(line, ":")
+		if ok && strings.EqualFold(strings.TrimSpace(name), "password") {
+			creds.passwords = append(creds.passwords, strings.TrimSpace(strings.TrimSuffix(value, "\r")))
+			// Keep the line count, so positions in errors match the mail.
+			kept = append(kept, "")
+			continue
+		}
+		kept = append(kept, line)
+	}
+	objs, err := rpsl.Parse(strings.Join(kept, "\n"))
+	if err != nil {
+		return nil, fmt.Errorf("the objects do not parse: %v", err)
+	}
+	if len(objs) == 0 {
+		return nil, fmt.Errorf("no object found in the mail")
+	}
+	results := make([]Result, 0, len(objs))
+	for _, o := range objs {
+		results = append(results, db.apply(o, creds, delay))
+	}
+	return results, nil
+}
+
+// knownClass reports whether the simulator stores objects of class.
+func knownClass(class string) bool {
+	switch class {
+	case "mntner", "key-cert", "aut-num", "as-set", "route-set", "route", "route6":
+		return true
+	}
+	return false
+}
+
+// apply checks, authenticates and stores one submitted object.
+func (db *Database) apply(o *rpsl.Object, c credentials, delay time.Duration) Result {
+	_, del := o.Get("delete")
+	o.Set("delete")
+	r := Result{Op: "create", Class: o.Class(), Key: o.Key()}
+	existing, exists := db.store.get(o.Class(), o.RouteKey())
+	switch {
+	case del:
+		r.Op = "delete"
+	case exists:
+		r.Op = "modify"
+	}
+	fail := func(format string, args ...any) Result {
+		r.Errors = append(r.Errors, fmt.Sprintf(format, args...))
+		return r
+	}
+	if !knownClass(o.Class()) {
+		return fail("Unknown object class: %s", o.Class())
+	}
+	if del && !exists {
+		return fail("Can not delete object: [%s] %s does not exist", o.Class(), o.Key())
+	}
+	if src, _ := o.Get("source"); !strings.EqualFold(src, db.name) {
+		return fail("Invalid source %q: this database is %s", src, db.name)
+	}
+	if !del {
+		r.Errors = append(r.Errors, checkObject(o)...)
+		if len(r.Errors) > 0 {
+			return r
+		}
+	}
+	if o.Class() == "mntner" && !exists {
+		return fail("New mntner objects must be created by the database administrators of %s", db.name)
+	}
+	// Who must agree: a new object's maintainers; for a change or a delete,
+	// the maintainers of the object as it is now.
+	mnts := o.List("mnt-by")
+	if exists {
+		mnts = existing.List("mnt-by")
+	}
+	ok := false
+	for _, m := range mnts {
+		if mnt, found := db.store.get("mntner", m); found && authenticates(mnt, c) {
+			ok = true
+			break
+		}
+	}
+	if !ok {
+		return fail("Authorisation for [%s] %s failed: must be authenticated by one of: %s", o.Class(), o.Key(), strings.Join(mnts, ", "))
+	}
+	if !del {
+		for _, m := range o.List("mnt-by") {
+			if _, found := db.store.get("mntner", m); !found {
+				return fail("Object %s referenced in field mnt-by not found in database %s", m, db.name)
+			}
+		}
+	}
+	db.store.change(o, del, delay)
+	r.OK = true
+	db.log.Info("submission applied", "op", r.Op, "class", r.Class, "key", r.Key, "visible_after", delay)
+	return r
+}
+
+// checkObject is the syntax a registry checks before anything else: the
+// mandatory attributes and the shape of names, members and prefixes.
+func checkObject(o *rpsl.Object) []string {
+	var errs []string
+	if len(o.List("mnt-by")) == 0 {
+		errs = append(errs, "Mandatory attribute \"mnt-by\" on object "+o.Class()+" is missing")
+	}
+	switch o.Class() {
+	case "as-set", "route-set":
+		if err := rpsl.ValidSetName(o.Class(), o.Key()); err != nil {
+			errs = append(errs, err.Error())
+		}
+		for _, m := range o.List("members") {
+			if o.Class() == "as-set" {
+				if _, err := rpsl.ParseASN(m); err != nil && rpsl.ValidSetName("as-set", m) != nil {
+					errs = append(errs, fmt.Sprintf("Invalid member %q: neither an AS number nor an as-set name", m))
+				}
+			}
+		}
+	case "aut-num":
+		if _, err := rpsl.ParseASN(o.Key()); err != nil {
+			errs = append(errs, err.Error())
+		}
+	case "route", "route6":
+		p, err := netip.ParsePrefix(o.Key())
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Sprintf("Invalid prefix %q: %v", o.Key(), err))
+		case p.Masked() != p:
+			errs = append(errs, fmt.Sprintf("Invalid prefix %q: host bits set", o.Key()))
+		case (o.Class() == "route") != p.Addr().Is4():
+			errs = append(errs, fmt.Sprintf("Invalid prefix %q for a %s object", o.Key(), o.Class()))
+		}
+		origin, _ := o.Get("origin")
+		if _, err := rpsl.ParseASN(origin); err != nil {
+			errs = append(errs, "origin: "+err.Error())
+		}
+	}
+	return errs
+}
