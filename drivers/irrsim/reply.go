@@ -3,6 +3,7 @@ package irrsim
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -32,7 +33,7 @@ func (db *Database) sendReply(to string, sub Submission) {
 	msg.WriteString("Content-Type: text/plain; charset=utf-8\r\n\r\n")
 	msg.WriteString(strings.ReplaceAll(rep.Body, "\n", "\r\n"))
 	if db.sim.relay != "" {
-		if err := smtp.SendMail(db.sim.relay, nil, from, []string{to}, &msg); err != nil {
+		if err := sendMail(db.sim.relay, from, []string{to}, &msg); err != nil {
 			rep.SendError = err.Error()
 			db.log.Warn("reply not sent", "to", to, "relay", db.sim.relay, "err", err)
 		}
@@ -87,4 +88,36 @@ func replyBody(dbName string, sub Submission) string {
 	}
 	b.WriteString(rule + "\n")
 	return b.String()
+}
+
+// sendMail delivers one message over plain SMTP on a loopback hop: go-smtp's
+// SendMail insists on STARTTLS, which the lab's MTA does not offer.
+func sendMail(addr, from string, to []string, msg io.Reader) error {
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Hello("irrsim.localhost"); err != nil {
+		return err
+	}
+	if err := c.Mail(from, nil); err != nil {
+		return err
+	}
+	for _, rcpt := range to {
+		if err := c.Rcpt(rcpt, nil); err != nil {
+			return err
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, msg); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
 }
