@@ -1,8 +1,11 @@
 package irr
 
 import (
+	"time"
+
 	"context"
 	"errors"
+	"github.com/netrecon/netrecon/irr/whois"
 	"net/netip"
 	"slices"
 	"strings"
@@ -95,3 +98,5 @@ func TestIsASN(t *testing.T) {
 		}
 	}
 }
+
+func testWhois() whois.Options { return whois.Options{Timeout: 5 * time.Second} }

@@ -28,6 +28,7 @@ type IRRSubmission struct {
 	Object   string
 	Commit   string   // the intent commit that asked for it
 	Members  []string // the members netrecon put in (its own share)
+	Drop     []string // members netrecon put in before and this change removes
 	Text     string
 	State    string
 	Attempts int // sends tried, the successful one included
@@ -44,19 +45,23 @@ type IRRSubmission struct {
 // PutIRRSubmission writes s as the current submission of its database and
 // object.
 func (j *Journal) PutIRRSubmission(ctx context.Context, s IRRSubmission) error {
-	members, err := json.Marshal(s.Members)
+	members, err := json.Marshal(orEmpty(s.Members))
+	if err != nil {
+		return err
+	}
+	drop, err := json.Marshal(orEmpty(s.Drop))
 	if err != nil {
 		return err
 	}
 	err = j.write(ctx, func(t txn) error {
-		_, err := t.exec(`INSERT INTO irr_submissions (database_name, object, intent_commit, members, object_text, state,
+		_, err := t.exec(`INSERT INTO irr_submissions (database_name, object, intent_commit, members, drop_members, object_text, state,
 				attempts, next_try, submitted_at, message_id, message, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (database_name, object) DO UPDATE SET intent_commit = excluded.intent_commit,
-				members = excluded.members, object_text = excluded.object_text, state = excluded.state,
+				members = excluded.members, drop_members = excluded.drop_members, object_text = excluded.object_text, state = excluded.state,
 				attempts = excluded.attempts, next_try = excluded.next_try, submitted_at = excluded.submitted_at,
 				message_id = excluded.message_id, message = excluded.message, updated_at = excluded.updated_at`,
-			s.Database, s.Object, s.Commit, string(members), s.Text, s.State, s.Attempts, nanos(s.NextTry),
+			s.Database, s.Object, s.Commit, string(members), string(drop), s.Text, s.State, s.Attempts, nanos(s.NextTry),
 			nanos(s.Submitted), s.MessageID, s.Message, j.now().UnixNano())
 		return err
 	})
@@ -70,7 +75,7 @@ func (j *Journal) PutIRRSubmission(ctx context.Context, s IRRSubmission) error {
 func (j *Journal) IRRSubmissions(ctx context.Context) ([]IRRSubmission, error) {
 	var out []IRRSubmission
 	err := j.read(ctx, func(t txn) error {
-		rows, err := t.query(`SELECT database_name, object, intent_commit, members, object_text, state, attempts,
+		rows, err := t.query(`SELECT database_name, object, intent_commit, members, drop_members, object_text, state, attempts,
 				next_try, submitted_at, message_id, message, updated_at
 			FROM irr_submissions ORDER BY database_name, object`)
 		if err != nil {
@@ -79,15 +84,18 @@ func (j *Journal) IRRSubmissions(ctx context.Context) ([]IRRSubmission, error) {
 		defer rows.Close()
 		for rows.Next() {
 			var s IRRSubmission
-			var members string
+			var members, drop string
 			var next, sub sql.NullInt64
 			var upd int64
-			if err := rows.Scan(&s.Database, &s.Object, &s.Commit, &members, &s.Text, &s.State, &s.Attempts,
+			if err := rows.Scan(&s.Database, &s.Object, &s.Commit, &members, &drop, &s.Text, &s.State, &s.Attempts,
 				&next, &sub, &s.MessageID, &s.Message, &upd); err != nil {
 				return err
 			}
 			if err := json.Unmarshal([]byte(members), &s.Members); err != nil {
 				return fmt.Errorf("members of %s %s: %w", s.Database, s.Object, err)
+			}
+			if err := json.Unmarshal([]byte(drop), &s.Drop); err != nil {
+				return fmt.Errorf("dropped members of %s %s: %w", s.Database, s.Object, err)
 			}
 			s.NextTry, s.Submitted, s.Updated = fromNanos(next), fromNanos(sub), time.Unix(0, upd).UTC()
 			out = append(out, s)
@@ -113,4 +121,11 @@ func (j *Journal) IRRSubmissionOf(ctx context.Context, database, object string) 
 		}
 	}
 	return IRRSubmission{}, false, nil
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -16,7 +16,7 @@ func TestIRRSubmissions(t *testing.T) {
 	}
 	defer j.Close()
 	next := time.Unix(1700000000, 0).UTC()
-	s := IRRSubmission{Database: "RADB", Object: "AS-NETRECON", Commit: "abc", Members: []string{"AS64496", "AS-ACME"},
+	s := IRRSubmission{Database: "RADB", Object: "AS-NETRECON", Commit: "abc", Members: []string{"AS64496", "AS-ACME"}, Drop: []string{"AS64511"},
 		Text: "as-set: AS-NETRECON\n", State: IRRFailed, Attempts: 1, NextTry: next, Message: "dial tcp: refused"}
 	if err := j.PutIRRSubmission(ctx, s); err != nil {
 		t.Fatal(err)
@@ -34,7 +34,7 @@ func TestIRRSubmissions(t *testing.T) {
 	}
 	got, ok, err := j.IRRSubmissionOf(ctx, "RADB", "AS-NETRECON")
 	if err != nil || !ok || got.State != IRRSubmitted || got.Attempts != 2 || !got.NextTry.IsZero() || got.MessageID != "<1@netrecon>" ||
-		!slices.Equal(got.Members, s.Members) || got.Text != s.Text || got.Updated.IsZero() {
+		!slices.Equal(got.Members, s.Members) || !slices.Equal(got.Drop, s.Drop) || got.Text != s.Text || got.Updated.IsZero() {
 		t.Fatalf("got %+v, %v, %v", got, ok, err)
 	}
 	if _, ok, _ := j.IRRSubmissionOf(ctx, "NTTCOM", "AS-NETRECON"); ok {

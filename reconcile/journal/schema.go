@@ -230,12 +230,16 @@ func migrations() []migration {
 		stmts: []string{
 			// One row per database and object: the submission netrecon
 			// stands behind now. members is netrecon's own share of the
-			// object's members (a JSON list), the ones it may remove again.
+			// object's members (a JSON list), the ones it may remove again;
+			// drop_members the ones this change removes (it put them there
+			// before), kept so that a resend re-reads the object and still
+			// removes them.
 			`CREATE TABLE irr_submissions (
 				database_name TEXT    NOT NULL,
 				object        TEXT    NOT NULL,
 				intent_commit TEXT    NOT NULL,
 				members       TEXT    NOT NULL,
+				drop_members  TEXT    NOT NULL,
 				object_text   TEXT    NOT NULL,
 				state         TEXT    NOT NULL,
 				attempts      INTEGER NOT NULL,
