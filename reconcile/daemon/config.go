@@ -67,6 +67,9 @@ type Config struct {
 	Signature SignatureConfig `yaml:"signature"`
 	Webhook   WebhookConfig   `yaml:"webhook"`
 	API       APIConfig       `yaml:"api"`
+	// IRR is how the daemon reaches the IRR databases irr/settings.yaml
+	// names (docs/irr.md); with no SMTPRelay it registers nothing.
+	IRR IRRConfig `yaml:"irr"`
 
 	// File is the file the config was read from ("" when built in code).
 	File string `yaml:"-"`
@@ -190,6 +193,18 @@ type AlarmConfig struct {
 type NotifyConfig struct {
 	URL     string   `yaml:"url"`
 	Timeout Duration `yaml:"timeout"`
+}
+
+// IRRConfig is the daemon's side of IRR registration and sync: the site's
+// mail relay, the Maildir the registries' replies are delivered into, and
+// the timing. The databases themselves are intent (irr/settings.yaml).
+type IRRConfig struct {
+	SMTPRelay    string      `yaml:"smtp_relay"`
+	ReplyMaildir string      `yaml:"reply_maildir"`
+	VerifyWithin Duration    `yaml:"verify_within"`
+	Retry        RetryConfig `yaml:"retry"`
+	// SyncEvery is how often the daemon runs irr sync (default daily).
+	SyncEvery Duration `yaml:"sync_every"`
 }
 
 // SignatureConfig is the commit signature policy: with a Keyring, every
@@ -416,6 +431,10 @@ func (c *Config) Defaults() {
 		c.Alarm.AfterFailures = 3
 	}
 	setDur(&c.Notify.Timeout, 10*time.Second)
+	setDur(&c.IRR.VerifyWithin, 24*time.Hour)
+	setDur(&c.IRR.Retry.Base, time.Minute)
+	setDur(&c.IRR.Retry.Max, 4*time.Hour)
+	setDur(&c.IRR.SyncEvery, 24*time.Hour)
 	if c.Webhook.MaxBody == 0 {
 		c.Webhook.MaxBody = 1 << 20
 	}
@@ -444,7 +463,7 @@ func (c *Config) resolvePaths(dir string) {
 		return
 	}
 	for _, p := range []*string{&c.StateDir, &c.KnownHosts, &c.Credentials.EnvFile, &c.Signature.Keyring,
-		&c.Webhook.SecretFile, &c.API.TokenFile, &c.API.ReadTokenFile, &c.Repo.Path} {
+		&c.Webhook.SecretFile, &c.API.TokenFile, &c.API.ReadTokenFile, &c.Repo.Path, &c.IRR.ReplyMaildir} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
@@ -546,6 +565,20 @@ func (c *Config) check() diag.Diagnostics {
 	}
 	if c.Alarm.AfterFailures < 1 {
 		bad("alarm.after_failures", "%d: want at least 1", c.Alarm.AfterFailures)
+	}
+	if c.IRR.SMTPRelay != "" {
+		if _, _, err := net.SplitHostPort(c.IRR.SMTPRelay); err != nil {
+			bad("irr.smtp_relay", "%q: want host:port, e.g. 127.0.0.1:25", c.IRR.SMTPRelay)
+		}
+	}
+	if c.IRR.VerifyWithin.D() < time.Second {
+		bad("irr.verify_within", "%s: want at least 1s", c.IRR.VerifyWithin.D())
+	}
+	if c.IRR.Retry.Base.D() <= 0 || c.IRR.Retry.Max.D() < c.IRR.Retry.Base.D() {
+		bad("irr.retry", "base %s, max %s: want 0 < base <= max", c.IRR.Retry.Base.D(), c.IRR.Retry.Max.D())
+	}
+	if c.IRR.SyncEvery.D() < time.Minute {
+		bad("irr.sync_every", "%s: want at least 1m", c.IRR.SyncEvery.D())
 	}
 	if c.Notify.URL != "" {
 		if u, err := url.Parse(c.Notify.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
