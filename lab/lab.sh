@@ -4,7 +4,8 @@
 # Verbs:
 #   install     apt-get the servers and clients the tests use (netconfd, openssh-server,
 #               snmpd, snmp, chromium, postgresql, exim4, bgpq4, whois); idempotent.
-#   up [N]      start N netconfd devices (default 4) behind sshd, and one snmpd,
+#   up [N]      start N netconfd devices (default 4) behind sshd, one snmpd, exim4 (the
+#               IRR tests' MTA),
 #               plus the extra devices of NETRECON_LAB_EXTRA (below).
 #               Running `up` while the lab is up stops it first, then starts it again
 #               with fresh, empty datastores (keys and host key are kept).
@@ -17,6 +18,14 @@
 # set it empty for none). They get the ports after the N devices and are listed
 # apart in lab.json ("extra", with their modules), so that tests iterating over
 # the devices see the same lab as without them.
+#
+# The IRR tests' mail hop: `up` also starts exim4 (Debian exim4-daemon-light) on
+# NETRECON_LAB_MTA_PORT (default 18025), relaying each simulated IRR database's
+# mail domain (JPIRR, RADB, NTTCOM: <name>.irrsim.test) to that database's SMTP
+# port, NETRECON_LAB_IRR_PORT + 10 + i (whois on NETRECON_LAB_IRR_PORT + i;
+# default base 18043), where the test's drivers/irrsim listens; and delivering
+# mail for irr-replies@lab.netrecon.test into the Maildir .run/mta/Maildir.
+# lab.json's "mta" field says all of it (labtest.MTA).
 #
 # Everything lives under lab/.run/ (gitignored). Tests find the lab through
 # lab/.run/lab.json, or $NETRECON_LAB (see lab/labtest).
@@ -32,6 +41,10 @@ COMMUNITY=netrecon-test
 PER_SSHD=16
 WAIT_SECS=${NETRECON_LAB_WAIT:-60}
 MODULES=(iana-if-type ietf-interfaces ietf-ip ietf-routing ietf-ipv4-unicast-routing ietf-ipv6-unicast-routing)
+MTA_PORT=${NETRECON_LAB_MTA_PORT:-18025}
+IRR_PORT=${NETRECON_LAB_IRR_PORT:-18043}
+IRR_DBS=(JPIRR RADB NTTCOM)
+MTA_REPLY=irr-replies@lab.netrecon.test
 EXTRA=${NETRECON_LAB_EXTRA-lab-noipv6=iana-if-type,ietf-interfaces,ietf-ip,ietf-routing,ietf-ipv4-unicast-routing}
 
 log() { printf 'lab: %s\n' "$*" >&2; }
@@ -158,6 +171,123 @@ snmp_ok() {
 	local out
 	out=$(MIBS='' snmpget -v2c -c "$COMMUNITY" -On -t 1 -r 0 "$SNMP_ADDR" .1.3.6.1.2.1.1.1.0 2>/dev/null) || return 1
 	[[ $out == *"netrecon lab"* ]]
+}
+
+# smtp_ok PORT: succeed when an SMTP server on 127.0.0.1:PORT sends its 220 greeting.
+smtp_ok() {
+	local line fd
+	exec {fd}<>"/dev/tcp/127.0.0.1/$1" || return 1
+	IFS= read -r -t 5 line <&"$fd" || true
+	printf 'QUIT\r\n' >&"$fd" 2>/dev/null || true
+	exec {fd}>&-
+	[[ $line == 220* ]]
+}
+
+# start_mta: exim4 as the IRR tests' MTA, with its own config, spool, log and
+# Maildir under .run/mta. Debian's exim4 honours -C (an alternate config) but then
+# drops root for exim_user ("exim user lost privilege for using -C option"), and
+# its fixed never_users is root: so the daemon and every delivery run as
+# Debian-exim, which must own the spool, the log and the Maildir, and must be
+# able to pass through .run (group Debian-exim, mode 710: no one else can).
+# Submissions to a database are verified with a callout to the simulator while
+# the submitter is still connected, so a database refusing mail (451 or 5xx)
+# is refused to the submitter at once rather than queued in exim.
+start_mta() {
+	local exim=/usr/sbin/exim4 user=Debian-exim dir="$RUN/mta"
+	[[ -x $exim ]] || fail "$exim missing: run '$0 install' first"
+	id "$user" >/dev/null 2>&1 || fail "user $user missing (Debian's exim4 package creates it)"
+	rm -rf "$dir"
+	mkdir -p "$dir/spool" "$dir/log" "$dir/Maildir/new" "$dir/Maildir/cur" "$dir/Maildir/tmp"
+	chgrp "$user" "$RUN"
+	chmod 710 "$RUN"
+	local i name domains=() routes=()
+	for i in "${!IRR_DBS[@]}"; do
+		name=${IRR_DBS[i],,}
+		domains+=("$name.irrsim.test")
+		routes+=("$name.irrsim.test 127.0.0.1::$((IRR_PORT + 10 + i))")
+	done
+	cat >"$dir/exim.conf" <<EOF
+# Written by lab/lab.sh for netrecon's IRR tests; not a mail server for anything else.
+primary_hostname = lab.netrecon.test
+daemon_smtp_ports = $MTA_PORT
+local_interfaces = 127.0.0.1
+spool_directory = $dir/spool
+log_file_path = $dir/log/%slog
+pid_file_path = $dir/exim.pid
+exim_user = $user
+exim_group = $user
+keep_environment =
+tls_advertise_hosts =
+host_lookup =
+rfc1413_hosts =
+domainlist local_domains = lab.netrecon.test
+domainlist irr_domains = $(IFS=:; echo "${domains[*]}")
+hostlist lab_hosts = 127.0.0.1
+acl_smtp_rcpt = acl_rcpt
+
+begin acl
+acl_rcpt:
+  accept domains = +local_domains
+         local_parts = ${MTA_REPLY%@*}
+  # The callout's own refusal goes back to the submitter, not "relay not
+  # permitted"; a temporary one (451) defers, as the simulator asked.
+  deny   domains = +irr_domains
+         hosts = +lab_hosts
+         !verify = recipient/callout=10s,no_cache
+         message = \$acl_verify_message
+  accept domains = +irr_domains
+         hosts = +lab_hosts
+  deny   message = relay not permitted
+
+begin routers
+irrsim:
+  driver = manualroute
+  domains = +irr_domains
+  route_list = $(IFS=';'; echo "${routes[*]}")
+  transport = irrsim_smtp
+  self = send
+replies:
+  driver = accept
+  domains = +local_domains
+  local_parts = ${MTA_REPLY%@*}
+  transport = maildir
+
+begin transports
+irrsim_smtp:
+  driver = smtp
+  allow_localhost
+  hosts_avoid_tls = *
+maildir:
+  driver = appendfile
+  directory = $dir/Maildir
+  maildir_format
+  user = $user
+  group = $user
+  envelope_to_add
+  return_path_add
+
+begin retry
+# A mail the simulator deferred after exim accepted it is retried soon.
+*  *  F,1h,5s
+EOF
+	chown -R "$user:$user" "$dir/spool" "$dir/log" "$dir/Maildir"
+	"$exim" -C "$dir/exim.conf" -bV >/dev/null 2>"$dir/exim.out" || fail "exim4 refuses $dir/exim.conf: see $dir/exim.out"
+	# -bdf: the daemon in the foreground, so the PID recorded is the daemon's;
+	# -q5s: queue runs for mail the simulator deferred.
+	start mta "$dir/exim.out" "$dir" "$exim" -C "$dir/exim.conf" -bdf -q5s
+	wait_for "exim4 on 127.0.0.1:$MTA_PORT" smtp_ok "$MTA_PORT" || fail "exim4 not ready: see $dir/exim.out and $dir/log/"
+}
+
+# mta_json: lab.json's "mta" field.
+mta_json() {
+	local i
+	printf '"mta":{"address":"127.0.0.1:%d","replyAddress":"%s","maildir":"%s","databases":[' "$MTA_PORT" "$MTA_REPLY" "$RUN/mta/Maildir"
+	for i in "${!IRR_DBS[@]}"; do
+		((i == 0)) || printf ','
+		printf '{"name":"%s","mailDomain":"%s.irrsim.test","whois":"127.0.0.1:%d","smtp":"127.0.0.1:%d"}' \
+			"${IRR_DBS[i]}" "${IRR_DBS[i],,}" $((IRR_PORT + i)) $((IRR_PORT + 10 + i))
+	done
+	printf ']}'
 }
 
 cmd_up() {
@@ -293,6 +423,7 @@ EOF
 		wait "$p" || fail "devices not ready"
 	done
 	wait_for "snmpd on $SNMP_ADDR" snmp_ok || fail "snmpd not ready: see $RUN/snmp/snmpd.log"
+	start_mta
 
 	{
 		printf '{"devices":['
@@ -306,10 +437,12 @@ EOF
 			printf '{"name":"%s","address":"127.0.0.1","port":%d,"modules":["%s"]}' "${names[i]}" "${ports[i]}" "${modsets[i]//,/\",\"}"
 		done
 		printf '],"username":"root","keyFile":"%s","knownHosts":"%s",' "$RUN/client_key" "$RUN/known_hosts"
-		printf '"snmp":{"address":"%s","community":"%s","maintFile":"%s"}}\n' "$SNMP_ADDR" "$COMMUNITY" "$RUN/snmp/maint"
+		printf '"snmp":{"address":"%s","community":"%s","maintFile":"%s"},' "$SNMP_ADDR" "$COMMUNITY" "$RUN/snmp/maint"
+		mta_json
+		printf '}\n'
 	} >"$RUN/lab.json.tmp"
 	mv "$RUN/lab.json.tmp" "$RUN/lab.json"
-	log "up: $n devices on 127.0.0.1:$BASE_PORT..$((BASE_PORT + n - 1)), $((total - n)) extra (${names[*]:n}), snmp $SNMP_ADDR, in $((SECONDS - t0))s"
+	log "up: $n devices on 127.0.0.1:$BASE_PORT..$((BASE_PORT + n - 1)), $((total - n)) extra (${names[*]:n}), snmp $SNMP_ADDR, mta 127.0.0.1:$MTA_PORT, in $((SECONDS - t0))s"
 	log "lab.json: $RUN/lab.json"
 }
 

@@ -229,30 +229,29 @@ func (db *Database) apply(o *rpsl.Object, c credentials, delay time.Duration) Re
 			return r
 		}
 	}
-	if o.Class() == "mntner" && !exists {
-		return fail("New mntner objects must be created by the database administrators of %s", db.name)
-	}
-	// Who must agree: a new object's maintainers; for a change or a delete,
-	// the maintainers of the object as it is now.
-	mnts := o.List("mnt-by")
-	if exists {
-		mnts = existing.List("mnt-by")
-	}
-	ok := false
-	for _, m := range mnts {
-		if mnt, found := db.store.get("mntner", m); found && authenticates(mnt, c) {
-			ok = true
-			break
-		}
-	}
-	if !ok {
-		return fail("Authorisation for [%s] %s failed: must be authenticated by one of: %s", o.Class(), o.Key(), strings.Join(mnts, ", "))
-	}
 	if !del {
 		for _, m := range o.List("mnt-by") {
-			if _, found := db.store.get("mntner", m); !found {
+			if _, found := db.store.get("mntner", m); !found && !(o.Class() == "mntner" && strings.EqualFold(m, o.Key())) {
 				return fail("Object %s referenced in field mnt-by not found in database %s", m, db.name)
 			}
+		}
+	}
+	// Who must agree (IRRd's rule): for a new object, one of its
+	// maintainers; for a change, one of the current object's and one of the
+	// new version's; for a delete, one of the current object's. A new mntner
+	// is authorised by its own auth: lines.
+	var groups [][]string
+	switch {
+	case del:
+		groups = [][]string{existing.List("mnt-by")}
+	case exists:
+		groups = [][]string{existing.List("mnt-by"), o.List("mnt-by")}
+	default:
+		groups = [][]string{o.List("mnt-by")}
+	}
+	for _, mnts := range groups {
+		if !db.authorised(mnts, o, c) {
+			return fail("Authorisation for [%s] %s failed: must be authenticated by one of: %s", o.Class(), o.Key(), strings.Join(mnts, ", "))
 		}
 	}
 	db.store.change(o, del, delay)
@@ -300,4 +299,20 @@ func checkObject(o *rpsl.Object) []string {
 		}
 	}
 	return errs
+}
+
+// authorised reports whether the credentials pass one of the maintainers
+// mnts; a maintainer that does not exist yet is the submitted object itself
+// when that is a new mntner.
+func (db *Database) authorised(mnts []string, o *rpsl.Object, c credentials) bool {
+	for _, m := range mnts {
+		mnt, found := db.store.get("mntner", m)
+		if !found && o.Class() == "mntner" && strings.EqualFold(m, o.Key()) {
+			mnt, found = o, true
+		}
+		if found && authenticates(mnt, c) {
+			return true
+		}
+	}
+	return false
 }

@@ -130,11 +130,34 @@ func TestSubmitCreateAndDelete(t *testing.T) {
 	if _, ok := db.Object("route", "203.0.113.0/25AS131003"); ok {
 		t.Fatal("deleted route still there")
 	}
-	if err := mailTo(db, "new mntner", "mntner: MAINT-NEW\nauth: BCRYPT-PW x\nmnt-by: MAINT-NEW\nsource: RADB\npassword: x\n"); err != nil {
+	// A new mntner is authorised by its own auth: lines.
+	newMntner := "mntner: MAINT-NEW\nauth: MD5-PW $1$nrsalt01$y2VT2J/nxAkaIoYqQhUkV1\nmnt-by: MAINT-NEW\nsource: RADB\n"
+	if err := mailTo(db, "new mntner, wrong password", newMntner+"password: x\n"); err != nil {
 		t.Fatal(err)
 	}
-	if rep := lastReply(t, db, 3); !strings.Contains(rep.Body, "New mntner objects must be created by the database administrators") {
+	if rep := lastReply(t, db, 3); !strings.Contains(rep.Body, "Authorisation for [mntner] MAINT-NEW failed") {
+		t.Fatalf("new mntner, wrong password:\n%s", rep.Body)
+	}
+	if err := mailTo(db, "new mntner", newMntner+"password: "+md5Password+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if rep := lastReply(t, db, 4); !strings.Contains(rep.Body, "Create succeeded: [mntner] MAINT-NEW") {
 		t.Fatalf("new mntner:\n%s", rep.Body)
+	}
+	// Handing an object to another maintainer needs both: the current
+	// maintainer's password alone is not enough.
+	handOver := "as-set: AS-ACME\nmembers: AS131001\nmnt-by: MAINT-NEW\nsource: RADB\n"
+	if err := mailTo(db, "hand over", handOver+"password: "+bcryptPassword+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if rep := lastReply(t, db, 5); !strings.Contains(rep.Body, "Authorisation for [as-set] AS-ACME failed: must be authenticated by one of: MAINT-NEW") {
+		t.Fatalf("hand over with one password:\n%s", rep.Body)
+	}
+	if err := mailTo(db, "hand over", handOver+"password: "+bcryptPassword+"\npassword: "+md5Password+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if rep := lastReply(t, db, 6); !strings.Contains(rep.Body, "Modify succeeded: [as-set] AS-ACME") {
+		t.Fatalf("hand over with both passwords:\n%s", rep.Body)
 	}
 }
 

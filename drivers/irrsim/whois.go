@@ -332,7 +332,7 @@ func printObject(o *rpsl.Object, keysOnly bool) string {
 		scheme, _, _ := strings.Cut(a.Value, " ")
 		switch strings.ToUpper(scheme) {
 		case "BCRYPT-PW", "MD5-PW", "CRYPT-PW":
-			o.Attrs[i].Value = strings.ToUpper(scheme) + " # Filtered"
+			o.Attrs[i].Value = strings.ToUpper(scheme) + " DummyValue  # Filtered for security"
 		}
 	}
 	return rpsl.Format(o)

@@ -82,7 +82,7 @@ func TestWhoisIRRdQueries(t *testing.T) {
 		{"!iAS-NONE,1", "D"},
 		{"!a4AS-ACME", "192.0.2.0/24 198.51.100.0/24 198.51.100.128/25"},
 		{"!maut-num,AS64500", "aut-num:        AS64500\nas-name:        NETRECON\nmnt-by:         MAINT-NETRECON\nsource:         JPIRR"},
-		{"!mmntner,MAINT-ACME", "mntner:         MAINT-ACME\nauth:           BCRYPT-PW # Filtered\nmnt-by:         MAINT-ACME\nsource:         JPIRR"},
+		{"!mmntner,MAINT-ACME", "mntner:         MAINT-ACME\nauth:           BCRYPT-PW DummyValue  # Filtered for security\nmnt-by:         MAINT-ACME\nsource:         JPIRR"},
 		{"!maut-num,AS1", "D"},
 		{"!sRADB", "F One or more selected sources are unavailable: RADB"},
 		{"!sJPIRR", "C"},

@@ -1,5 +1,6 @@
 // Package labtest lets tests find the real-server lab that lab/lab.sh starts:
-// yuma123 netconfd devices behind OpenSSH, and an snmpd.
+// yuma123 netconfd devices behind OpenSSH, an snmpd, and exim4 as the IRR
+// tests' MTA (LoadMTA).
 //
 // The lab describes itself in lab.json (lab/.run/lab.json, or the file named by
 // $NETRECON_LAB). Load reads it. When the lab is not running, a test that needs it

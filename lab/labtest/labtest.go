@@ -39,6 +39,9 @@ type Lab struct {
 	Key            string   `json:"keyFile"`
 	KnownHostsFile string   `json:"knownHosts"`
 	SNMPAgent      SNMP     `json:"snmp"`
+	// MTAConfig is the IRR tests' mail hop; nil on a lab.json written before
+	// lab.sh started one (see LoadMTA).
+	MTAConfig *MTA `json:"mta,omitempty"`
 
 	// Path is the lab.json the lab was read from.
 	Path string `json:"-"`

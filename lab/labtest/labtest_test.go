@@ -103,3 +103,33 @@ func TestLoadSkipsOrFailsWithoutLab(t *testing.T) {
 		t.Errorf("CI=true: skipped %v failed %v; want a failure", r.skipped, r.failed)
 	}
 }
+
+func TestLoadMTA(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "lab.json")
+	js := fmt.Sprintf(`{"devices":[{"name":"lab1","address":"127.0.0.1","port":18301}],"username":"root",
+	"keyFile":"/k","knownHosts":"/kh","snmp":{"address":"127.0.0.1:18161","community":"c","maintFile":"/m"},
+	"mta":{"address":"127.0.0.1:18025","replyAddress":"r@lab.netrecon.test","maildir":%q,
+	"databases":[{"name":"JPIRR","mailDomain":"jpirr.irrsim.test","whois":"127.0.0.1:18043","smtp":"127.0.0.1:18053"}]}}`,
+		filepath.Join(dir, "Maildir"))
+	if err := os.WriteFile(p, []byte(js), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "Maildir", "new"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "Maildir", "cur"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvPath, p)
+	m := LoadMTA(t)
+	if db, ok := m.Database("JPIRR"); !ok || db.SMTP != "127.0.0.1:18053" || db.MailDomain != "jpirr.irrsim.test" {
+		t.Errorf("Database(JPIRR) = %+v, %v", db, ok)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Maildir", "new", "1.x"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.Replies(); err != nil || len(got) != 1 {
+		t.Errorf("Replies() = %v, %v", got, err)
+	}
+}
