@@ -22,10 +22,6 @@ const (
 	IRRSettingsFile = "irr/settings.yaml"
 )
 
-// KindBGPCustomer is the service kind that joins an IRR as-set. Its type is
-// defined elsewhere; the IRR checks read its fields by name from Spec.
-const KindBGPCustomer = "bgp-customer"
-
 // Default sync policy when irr/settings.yaml says nothing.
 const (
 	DefaultIRRMaxShrink = 0.2

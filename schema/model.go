@@ -7,6 +7,7 @@ const APIVersion = "netrecon.io/v1"
 const (
 	KindAttachmentCircuit = "attachment-circuit"
 	KindStaticRouting     = "static-routing"
+	KindBGPCustomer       = "bgp-customer"
 )
 
 // Platforms netrecon renders for.
