@@ -11,5 +11,5 @@ import "embed"
 // FS is the example intent repo: inventory, services, service types, the
 // YANG modules of its devices (schemas), its README, CODEOWNERS and workflow.
 //
-//go:embed all:inventory all:services all:service-types all:schemas all:.github README.md CODEOWNERS
+//go:embed all:inventory all:irr all:services all:service-types all:schemas all:.github README.md CODEOWNERS
 var FS embed.FS
