@@ -3,11 +3,14 @@ package irr
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/netrecon/netrecon/irr/whois"
 )
 
 // Resolver is what expansion needs of a registry: *whois.Session has it.
@@ -88,6 +91,12 @@ func origins(ctx context.Context, r Resolver, object string) ([]string, error) {
 			return fmt.Errorf("expand %s: sets nest deeper than %d at %s", object, maxSetDepth, set)
 		}
 		members, err := r.Members(ctx, set)
+		if errors.Is(err, whois.ErrNotFound) {
+			// A set the registry does not have (or has empty) has no
+			// members, as bgpq4 reads it; a list that empties because of it
+			// is held by sync's safety rules, never written silently.
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("expand %s: members of %s: %w", object, set, err)
 		}

@@ -22,7 +22,10 @@ type registry struct {
 func (r registry) Members(_ context.Context, set string) ([]string, error) {
 	m, ok := r.sets[set]
 	if !ok {
-		return nil, errors.New("key not found")
+		return nil, whois.ErrNotFound
+	}
+	if set == "AS-BROKEN" {
+		return nil, errors.New("connection reset")
 	}
 	return m, nil
 }
@@ -68,8 +71,12 @@ func TestExpand(t *testing.T) {
 	if got, err := Expand(context.Background(), r, "AS-EMPTY", false); err != nil || got.Len() != 0 {
 		t.Fatalf("empty set: %v, %v", got, err)
 	}
-	if _, err := Expand(context.Background(), r, "AS-NOPE", false); err == nil || !strings.Contains(err.Error(), "members of AS-NOPE") {
-		t.Fatalf("missing set: %v", err)
+	if got, err := Expand(context.Background(), r, "AS-NOPE", false); err != nil || got.Len() != 0 {
+		t.Fatalf("a set the registry does not have is empty (sync holds the shrink): %v, %v", got, err)
+	}
+	r.sets["AS-BROKEN"] = nil
+	if _, err := Expand(context.Background(), r, "AS-BROKEN", false); err == nil || !strings.Contains(err.Error(), "members of AS-BROKEN") {
+		t.Fatalf("a failed query: %v", err)
 	}
 	bad := registry{sets: map[string][]string{"AS-X": {"AS1"}}, routes: map[string][]string{"AS1": {"2001:db8::/32"}}}
 	if _, err := Expand(context.Background(), bad, "AS-X", false); err == nil || !strings.Contains(err.Error(), "not an IPv4 prefix") {

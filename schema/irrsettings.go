@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path"
 	"path/filepath"
@@ -273,4 +274,23 @@ func checkIRR(in *Intent, settings *IRRSettings, repoDir string) Diagnostics {
 		}
 	}
 	return diags
+}
+
+// RoutedPrefixes returns the prefixes s routes towards a next hop, read at
+// its type's address fields (Addresses.Routes): what the intent sends to the
+// customer's router.
+func (in *Intent) RoutedPrefixes(s *Service) []netip.Prefix {
+	t := in.Types[s.Kind]
+	if t == nil {
+		return nil
+	}
+	var out []netip.Prefix
+	for _, r := range t.Addresses.Routes {
+		for _, v := range compilePath(r.Prefix).values(s.Spec, nil, nil) {
+			if p, err := netip.ParsePrefix(v.text); err == nil {
+				out = append(out, p.Masked())
+			}
+		}
+	}
+	return out
 }
