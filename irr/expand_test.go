@@ -106,4 +106,4 @@ func TestIsASN(t *testing.T) {
 	}
 }
 
-func testWhois() whois.Options { return whois.Options{Timeout: 5 * time.Second} }
+func testWhois() whois.Options { return whois.Options{Timeout: 20 * time.Second} }
