@@ -122,7 +122,7 @@ func Propose(ctx context.Context, plan SyncPlan, o ProposeOptions) (Proposal, er
 			return Proposal{}, fmt.Errorf("irr sync: git add %s: %w", u.File, err)
 		}
 	}
-	title, body := describe(plan)
+	title, body := plan.Describe()
 	h, err := w.Commit(title+"\n\n"+body, &git.CommitOptions{Author: &o.Author})
 	if err != nil {
 		return Proposal{}, fmt.Errorf("irr sync: commit: %w", err)
@@ -149,9 +149,9 @@ func Propose(ctx context.Context, plan SyncPlan, o ProposeOptions) (Proposal, er
 	return out, nil
 }
 
-// describe words a plan as a commit message and pull request: the prefixes
+// Describe words a plan as a commit message and pull request: the prefixes
 // each import gains and loses, and why a person must look.
-func describe(p SyncPlan) (title, body string) {
+func (p SyncPlan) Describe() (title, body string) {
 	var objs []string
 	var b strings.Builder
 	for _, u := range p.Updates {

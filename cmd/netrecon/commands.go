@@ -22,5 +22,6 @@ func commands(a *app) []*cobra.Command {
 		newStatusCmd(a),
 		newDevicesCmd(a),
 		newServicesCmd(a),
+		newIRRCmd(a),
 	}, newActionCmds(a)...)
 }
