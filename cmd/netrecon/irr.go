@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,21 +24,46 @@ import (
 )
 
 // irrFollower wires IRR registration into the daemon when serve.yaml names a
-// mail relay (irr.smtp_relay); without one the daemon registers nothing.
-func irrFollower(log *slog.Logger) func(*journal.Journal, daemon.FollowerAlarms, daemon.IRRConfig) daemon.Follower {
-	return func(j *journal.Journal, alarms daemon.FollowerAlarms, cfg daemon.IRRConfig) daemon.Follower {
-		if cfg.SMTPRelay == "" {
-			return nil
+// mail relay (irr.smtp_relay), and the scheduled sync (irr.sync_every) in a
+// clone of the daemon's repo under its state folder.
+func irrFollower(log *slog.Logger) func(*journal.Journal, daemon.FollowerAlarms, *daemon.Config) daemon.Follower {
+	return func(j *journal.Journal, alarms daemon.FollowerAlarms, cfg *daemon.Config) daemon.Follower {
+		c := cfg.IRR
+		f := irr.Follower{}
+		if c.SMTPRelay != "" {
+			f.Registrar = &irr.Registrar{
+				Journal:      j,
+				Alarms:       alarms,
+				Mailer:       irr.SMTPRelay{Addr: c.SMTPRelay},
+				ReplyMaildir: c.ReplyMaildir,
+				Backoff:      backoff.Policy{Base: c.Retry.Base.D(), Max: c.Retry.Max.D()},
+				VerifyWithin: c.VerifyWithin.D(),
+				Log:          log.With("component", "irr"),
+			}
 		}
-		return &irr.Registrar{
-			Journal:      j,
-			Alarms:       alarms,
-			Mailer:       irr.SMTPRelay{Addr: cfg.SMTPRelay},
-			ReplyMaildir: cfg.ReplyMaildir,
-			Backoff:      backoff.Policy{Base: cfg.Retry.Base.D(), Max: cfg.Retry.Max.D()},
-			VerifyWithin: cfg.VerifyWithin.D(),
-			Log:          log.With("component", "irr"),
+		s := &irr.Schedule{
+			Every:   c.SyncEvery.D(),
+			RepoURL: cmp.Or(cfg.Repo.URL, cfg.Repo.Path),
+			WorkDir: filepath.Join(cfg.StateDir, "irr-sync"),
+			Propose: irr.ProposeOptions{Base: cfg.Repo.Branch},
+			State:   j,
+			Alarms:  alarms,
+			Log:     log.With("component", "irr-sync"),
 		}
+		if pr := c.PullRequests; pr.Repo != "" {
+			token, err := os.ReadFile(pr.TokenFile)
+			client, cerr := github.New(github.WithToken(strings.TrimSpace(string(token))), github.WithUserAgent("netrecon/"+version))
+			if err != nil || cerr != nil {
+				// Pushing without the pull request the config asks for
+				// would be a change nobody is asked to review: no sync.
+				log.Error("irr sync off: the pull request token cannot be read", "token_file", pr.TokenFile, "err", errors.Join(err, cerr))
+				return f
+			}
+			s.Propose.Forge, s.Propose.Repo = client, pr.Repo
+			s.Auth = &githttp.BasicAuth{Username: "x-access-token", Password: strings.TrimSpace(string(token))}
+		}
+		f.Schedule = s
+		return f
 	}
 }
 

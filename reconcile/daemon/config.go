@@ -205,6 +205,18 @@ type IRRConfig struct {
 	Retry        RetryConfig `yaml:"retry"`
 	// SyncEvery is how often the daemon runs irr sync (default daily).
 	SyncEvery Duration `yaml:"sync_every"`
+	// PullRequests is where a sync's change is proposed: the GitHub
+	// repository and a file holding a token that may push and open pull
+	// requests. Without it the change is pushed as a branch (or to the
+	// branch itself where sync.commit is direct), with the repo's own
+	// credentials.
+	PullRequests IRRPullRequests `yaml:"pull_requests"`
+}
+
+// IRRPullRequests is the forge the scheduled sync opens pull requests on.
+type IRRPullRequests struct {
+	Repo      string `yaml:"repo"` // owner/name
+	TokenFile string `yaml:"token_file"`
 }
 
 // SignatureConfig is the commit signature policy: with a Keyring, every
@@ -463,7 +475,7 @@ func (c *Config) resolvePaths(dir string) {
 		return
 	}
 	for _, p := range []*string{&c.StateDir, &c.KnownHosts, &c.Credentials.EnvFile, &c.Signature.Keyring,
-		&c.Webhook.SecretFile, &c.API.TokenFile, &c.API.ReadTokenFile, &c.Repo.Path, &c.IRR.ReplyMaildir} {
+		&c.Webhook.SecretFile, &c.API.TokenFile, &c.API.ReadTokenFile, &c.Repo.Path, &c.IRR.ReplyMaildir, &c.IRR.PullRequests.TokenFile} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
@@ -576,6 +588,9 @@ func (c *Config) check() diag.Diagnostics {
 	}
 	if c.IRR.Retry.Base.D() <= 0 || c.IRR.Retry.Max.D() < c.IRR.Retry.Base.D() {
 		bad("irr.retry", "base %s, max %s: want 0 < base <= max", c.IRR.Retry.Base.D(), c.IRR.Retry.Max.D())
+	}
+	if pr := c.IRR.PullRequests; (pr.Repo == "") != (pr.TokenFile == "") || (pr.Repo != "" && strings.Count(pr.Repo, "/") != 1) {
+		bad("irr.pull_requests", "repo %q, token_file %q: want both, repo as owner/name", pr.Repo, pr.TokenFile)
 	}
 	if c.IRR.SyncEvery.D() < time.Minute {
 		bad("irr.sync_every", "%s: want at least 1m", c.IRR.SyncEvery.D())

@@ -77,9 +77,10 @@ type Options struct {
 	// in-process.
 	Evaluator schema.Evaluator
 	// Follower, when set, builds the Follower told of every pass (IRR
-	// registration), from the daemon's journal, its alarms and the config's
-	// irr: section; cmd/netrecon passes irr's.
-	Follower func(j *journal.Journal, alarms FollowerAlarms, cfg IRRConfig) Follower
+	// registration and sync), from the daemon's journal, its alarms and the
+	// config (its irr: section, its repo and state folder); cmd/netrecon
+	// passes irr's. A nil Follower follows nothing.
+	Follower func(j *journal.Journal, alarms FollowerAlarms, cfg *Config) Follower
 	// httpLimits overrides defaultHTTPLimits (tests).
 	httpLimits *httpLimits
 }

@@ -59,6 +59,6 @@ func (d *Daemon) follow(ctx context.Context, s *passState) {
 // newFollower builds Options.Follower's follower once the journal is open.
 func (d *Daemon) newFollower(j *journal.Journal) {
 	if d.opts.Follower != nil {
-		d.follower = d.opts.Follower(j, FollowerAlarms{d.alarms}, d.cfg.IRR)
+		d.follower = d.opts.Follower(j, FollowerAlarms{d.alarms}, d.cfg)
 	}
 }

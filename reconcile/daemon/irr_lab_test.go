@@ -107,7 +107,8 @@ func TestLabIRRRegistrationFollowsMain(t *testing.T) {
 	l := newLab(t, files)
 	l.cfg.IRR = IRRConfig{SMTPRelay: m.Address, ReplyMaildir: m.Maildir, VerifyWithin: Duration(time.Hour),
 		Retry: RetryConfig{Base: Duration(time.Millisecond), Max: Duration(time.Millisecond)}, SyncEvery: Duration(24 * time.Hour)}
-	d := l.start(Options{Follower: func(j *journal.Journal, alarms FollowerAlarms, cfg IRRConfig) Follower {
+	d := l.start(Options{Follower: func(j *journal.Journal, alarms FollowerAlarms, c *Config) Follower {
+		cfg := c.IRR
 		return &irr.Registrar{Journal: j, Alarms: alarms, Mailer: irr.SMTPRelay{Addr: cfg.SMTPRelay, Timeout: 20 * time.Second},
 			ReplyMaildir: cfg.ReplyMaildir, Backoff: backoff.Policy{Base: cfg.Retry.Base.D(), Max: cfg.Retry.Max.D()},
 			VerifyWithin: cfg.VerifyWithin.D(), Log: testLogger(t)}
