@@ -126,6 +126,30 @@ func (db *Database) verifyClearsigned(text []byte) ([]byte, string, error) {
 	if block == nil {
 		return text, "", nil
 	}
+	ring := db.keyRing()
+	signer, err := openpgp.CheckDetachedSignature(ring, bytes.NewReader(block.Bytes), block.ArmoredSignature.Body, nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("PGP signature not valid for any key-cert in %s: %v", db.name, err)
+	}
+	return block.Plaintext, keyCertName(signer), nil
+}
+
+// verifyDetached checks an armored detached signature (PGP/MIME) of signed.
+func (db *Database) verifyDetached(signed, armored []byte) (string, error) {
+	signer, err := openpgp.CheckArmoredDetachedSignature(db.keyRing(), bytes.NewReader(signed), bytes.NewReader(armored), nil)
+	if err != nil {
+		return "", fmt.Errorf("PGP signature not valid for any key-cert in %s: %v", db.name, err)
+	}
+	return keyCertName(signer), nil
+}
+
+// keyCertName is the key-cert name of a key: "PGPKEY-" and its short ID.
+func keyCertName(e *openpgp.Entity) string {
+	return fmt.Sprintf("PGPKEY-%08X", uint32(e.PrimaryKey.KeyId))
+}
+
+// keyRing holds the public keys of the database's key-cert objects.
+func (db *Database) keyRing() openpgp.EntityList {
 	var ring openpgp.EntityList
 	for _, kc := range db.store.sorted(func(o *rpsl.Object) bool { return o.Class() == "key-cert" }) {
 		cert, _ := kc.Get("certif")
@@ -136,9 +160,5 @@ func (db *Database) verifyClearsigned(text []byte) ([]byte, string, error) {
 		}
 		ring = append(ring, keys...)
 	}
-	signer, err := openpgp.CheckDetachedSignature(ring, bytes.NewReader(block.Bytes), block.ArmoredSignature.Body, nil)
-	if err != nil {
-		return nil, "", fmt.Errorf("PGP signature not valid for any key-cert in %s: %v", db.name, err)
-	}
-	return block.Plaintext, fmt.Sprintf("PGPKEY-%08X", uint32(signer.PrimaryKey.KeyId)), nil
+	return ring
 }

@@ -17,7 +17,9 @@
 // (BCRYPT-PW or MD5-PW hashes) or a PGP clear-signature checked against the
 // maintainer's key-cert; the sim applies create, modify and delete and mails a
 // reply, IRRd style, to the sender through the configured relay (the lab's
-// MTA). Fault knobs per database (Faults) reproduce what real registries do to
+// MTA). The same checks serve IRRd's HTTP submission API (http.go: POST or
+// DELETE /v1/submit/ with JSON objects and passwords), for databases a
+// submitter reaches over HTTPS instead of mail. Fault knobs per database (Faults) reproduce what real registries do to
 // a submitter: refuse mail for a while or for ever, accept and show the change
 // late, or accept and lose it.
 package irrsim

@@ -35,6 +35,9 @@ type DatabaseOptions struct {
 	// "127.0.0.1:0" (a free port, see Database.WhoisAddr and SMTPAddr).
 	WhoisAddr string
 	SMTPAddr  string
+	// HTTPAddr is where IRRd's HTTP submission API (/v1/submit/) listens;
+	// empty is "127.0.0.1:0" (see Database.SubmitURL).
+	HTTPAddr string
 	// MailDomain is the domain of the database's submission address
 	// (auto-dbm@<domain>); empty is "<name lower-cased>.irrsim.test".
 	MailDomain string
@@ -47,15 +50,18 @@ type DatabaseOptions struct {
 
 // Faults are the knobs that make a database misbehave as real registries do.
 type Faults struct {
-	// RefuseTemp answers that many mail transactions with a temporary
-	// failure (451) before accepting again.
+	// RefuseTemp answers that many submissions with a temporary failure
+	// (SMTP 451 at RCPT; HTTP 503) before accepting again.
 	RefuseTemp int
-	// RefusePerm answers every mail transaction with a permanent failure (554).
+	// RefusePerm answers every submission with a permanent failure (SMTP
+	// 554; HTTP 403).
 	RefusePerm bool
 	// ShowAfter delays the visibility of an accepted change: the reply says
 	// it succeeded at once, whois shows it only after this time.
 	ShowAfter time.Duration
-	// Lose accepts submissions (250) and then drops them: no change, no reply.
+	// Lose accepts submissions and then drops them: by mail, 250 and then
+	// no change and no reply; over HTTP, an answer that each object
+	// succeeded, and no change.
 	Lose bool
 }
 
@@ -72,7 +78,10 @@ type Sim struct {
 	lns    []net.Listener
 	// closers stop servers that own their connections (the SMTP servers).
 	closers []func()
-	cancel  context.CancelFunc
+	// stop detaches Close from the context given to Start; done is closed
+	// when Close has finished.
+	stop func() bool
+	done chan struct{}
 }
 
 // Database is one simulated registry of a Sim.
@@ -84,6 +93,7 @@ type Database struct {
 	store  *store
 	whois  net.Listener
 	smtp   net.Listener
+	http   net.Listener
 
 	mu          sync.Mutex
 	faults      Faults
@@ -106,8 +116,7 @@ func Start(ctx context.Context, opts Options) (*Sim, error) {
 	if now == nil {
 		now = time.Now
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	s := &Sim{log: log, relay: opts.Relay, conns: map[net.Conn]struct{}{}, cancel: cancel}
+	s := &Sim{log: log, relay: opts.Relay, conns: map[net.Conn]struct{}{}, stop: func() bool { return false }, done: make(chan struct{})}
 	seen := map[string]bool{}
 	for _, do := range opts.Databases {
 		name := strings.ToUpper(do.Name)
@@ -123,10 +132,12 @@ func Start(ctx context.Context, opts Options) (*Sim, error) {
 		}
 		s.dbs = append(s.dbs, db)
 	}
-	s.wg.Go(func() {
-		<-ctx.Done()
-		s.Close()
-	})
+	// Close runs in its own goroutine when ctx ends; it waits for the
+	// handlers, never for itself.
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	s.mu.Lock()
+	s.stop = stop
+	s.mu.Unlock()
 	return s, nil
 }
 
@@ -159,6 +170,10 @@ func (s *Sim) startDatabase(name string, do DatabaseOptions, now func() time.Tim
 	if err := db.startSMTP(); err != nil {
 		return nil, fmt.Errorf("smtp: %w", err)
 	}
+	if db.http, err = s.listen(do.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("http: %w", err)
+	}
+	db.startHTTP()
 	return db, nil
 }
 
@@ -205,16 +220,18 @@ func (s *Sim) DB(name string) *Database {
 func (s *Sim) Databases() []*Database { return append([]*Database(nil), s.dbs...) }
 
 // Close stops every server and ends open connections; it waits for their
-// handlers. Calling it again does nothing.
+// handlers. Calling it again waits for the first call to finish.
 func (s *Sim) Close() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		<-s.done
 		return nil
 	}
 	s.closed = true
-	closers := s.closers
+	closers, stop := s.closers, s.stop
 	s.mu.Unlock()
+	stop()
 	// The SMTP servers first: go-smtp tells its own close from a failure
 	// only when it closes the listener itself.
 	for _, c := range closers {
@@ -228,8 +245,8 @@ func (s *Sim) Close() error {
 		c.Close()
 	}
 	s.mu.Unlock()
-	s.cancel()
 	s.wg.Wait()
+	close(s.done)
 	return nil
 }
 
@@ -241,6 +258,9 @@ func (db *Database) WhoisAddr() string { return db.whois.Addr().String() }
 
 // SMTPAddr is the submission SMTP server's host:port.
 func (db *Database) SMTPAddr() string { return db.smtp.Addr().String() }
+
+// SubmitURL is the URL of the database's HTTP submission API.
+func (db *Database) SubmitURL() string { return "http://" + db.http.Addr().String() + "/v1/submit/" }
 
 // SubmissionAddress is where submissions are mailed: auto-dbm@<mail domain>.
 func (db *Database) SubmissionAddress() string { return "auto-dbm@" + db.domain }

@@ -3,9 +3,11 @@ package irrsim
 import (
 	"context"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // testLogger writes the sim's events to the test's log.
@@ -49,3 +51,22 @@ func startSim(t testing.TB, opts Options) *Sim {
 }
 
 func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// Start's context ends the Sim as Close does: the servers stop listening.
+func TestContextEndsSim(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := Start(ctx, Options{Logger: slogDiscard(), Databases: []DatabaseOptions{{Name: "JPIRR"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := s.DB("JPIRR").WhoisAddr()
+	cancel()
+	waitFor(t, "the whois port to close", 5*time.Second, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+	s.Close()
+}

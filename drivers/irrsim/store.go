@@ -14,10 +14,13 @@ import (
 // store is one database's objects, with the changes that are accepted but not
 // yet visible (the ShowAfter fault).
 type store struct {
-	mu      sync.Mutex
-	objs    map[string]*rpsl.Object
-	pending []pendingChange
-	now     func() time.Time
+	mu   sync.Mutex
+	objs map[string]*rpsl.Object
+	// byOrigin indexes route and route6 objects by origin, for !g and !6,
+	// which bgpq4 sends once per AS number of a set.
+	byOrigin map[uint32]map[string]bool
+	pending  []pendingChange
+	now      func() time.Time
 }
 
 type pendingChange struct {
@@ -27,7 +30,7 @@ type pendingChange struct {
 }
 
 func newStore(now func() time.Time) *store {
-	return &store{objs: map[string]*rpsl.Object{}, now: now}
+	return &store{objs: map[string]*rpsl.Object{}, byOrigin: map[uint32]map[string]bool{}, now: now}
 }
 
 // storeKey identifies an object: its class and its primary key, which for a
@@ -51,11 +54,33 @@ func (s *store) settle() {
 }
 
 func (s *store) applyLocked(o *rpsl.Object, del bool) {
+	key := storeKey(o)
+	if old, ok := s.objs[key]; ok {
+		if n, ok := routeOrigin(old); ok {
+			delete(s.byOrigin[n], key)
+		}
+	}
 	if del {
-		delete(s.objs, storeKey(o))
+		delete(s.objs, key)
 		return
 	}
-	s.objs[storeKey(o)] = o.Clone()
+	s.objs[key] = o.Clone()
+	if n, ok := routeOrigin(o); ok {
+		if s.byOrigin[n] == nil {
+			s.byOrigin[n] = map[string]bool{}
+		}
+		s.byOrigin[n][key] = true
+	}
+}
+
+// routeOrigin is the origin of a route or route6 object.
+func routeOrigin(o *rpsl.Object) (uint32, bool) {
+	if o.Class() != "route" && o.Class() != "route6" {
+		return 0, false
+	}
+	origin, _ := o.Get("origin")
+	n, err := rpsl.ParseASN(origin)
+	return n, err == nil
 }
 
 // change records a create, modify or delete, visible after delay.
@@ -118,14 +143,17 @@ func (s *store) inverse(attr, value string) []*rpsl.Object {
 // prefixes returns the distinct prefixes of the route (class "route") or
 // route6 objects originated by asn, in address order.
 func (s *store) prefixes(class string, asns map[uint32]bool) []string {
-	objs := s.sorted(func(o *rpsl.Object) bool {
-		if o.Class() != class {
-			return false
+	s.mu.Lock()
+	s.settle()
+	var objs []*rpsl.Object
+	for n := range asns {
+		for key := range s.byOrigin[n] {
+			if o := s.objs[key]; o.Class() == class {
+				objs = append(objs, o)
+			}
 		}
-		origin, _ := o.Get("origin")
-		n, err := rpsl.ParseASN(origin)
-		return err == nil && asns[n]
-	})
+	}
+	s.mu.Unlock()
 	var ps []netip.Prefix
 	for _, o := range objs {
 		if p, err := netip.ParsePrefix(o.Key()); err == nil {

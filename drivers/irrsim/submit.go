@@ -3,6 +3,7 @@ package irrsim
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -69,7 +70,7 @@ func (db *Database) receive(envelopeFrom string, raw []byte) {
 	faults := db.faults
 	db.mu.Unlock()
 
-	sub := Submission{From: envelopeFrom, Received: time.Now()}
+	sub := Submission{From: envelopeFrom, Received: db.store.now()}
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		sub.Error = "not a mail message: " + err.Error()
@@ -91,9 +92,9 @@ func (db *Database) receive(envelopeFrom string, raw []byte) {
 		db.log.Info("submission lost (fault)", "from", envelopeFrom, "subject", sub.Subject)
 		return
 	}
-	body, err := textBody(msg)
+	body, signer, err := db.signedText(msg)
 	if err == nil {
-		sub.Results, err = db.process(body, faults.ShowAfter)
+		sub.Results, err = db.process(body, signer, faults.ShowAfter)
 	}
 	if err != nil {
 		sub.Error = err.Error()
@@ -109,6 +110,80 @@ func (db *Database) record(sub Submission) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	db.submissions = append(db.submissions, sub)
+}
+
+// signedText returns a mail's text and who signed it ("PGPKEY-XXXXXXXX", or
+// empty): a PGP/MIME multipart/signed mail ([RFC 3156] §5), an inline
+// clear-signed text ([RFC 4880] §7), or plain text. A signature that does not
+// verify is an error: the submission is refused, not treated as unsigned.
+//
+// [RFC 3156]: https://www.rfc-editor.org/rfc/rfc3156#section-5
+// [RFC 4880]: https://www.rfc-editor.org/rfc/rfc4880#section-7
+func (db *Database) signedText(msg *mail.Message) ([]byte, string, error) {
+	mt, params, _ := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if mt == "multipart/signed" && strings.EqualFold(params["protocol"], "application/pgp-signature") {
+		raw, err := io.ReadAll(io.LimitReader(msg.Body, maxMessage))
+		if err != nil {
+			return nil, "", err
+		}
+		signed, sig, err := splitSigned(raw, params["boundary"])
+		if err != nil {
+			return nil, "", err
+		}
+		signer, err := db.verifyDetached(canonicalCRLF(signed), sig)
+		if err != nil {
+			return nil, "", err
+		}
+		part, err := mail.ReadMessage(bytes.NewReader(signed))
+		if err != nil {
+			return nil, "", fmt.Errorf("signed part: %v", err)
+		}
+		text, err := textBody(part)
+		return text, signer, err
+	}
+	body, err := textBody(msg)
+	if err != nil {
+		return nil, "", err
+	}
+	return db.verifyClearsigned(body)
+}
+
+// splitSigned cuts a multipart/signed body into the signed part, exactly as
+// sent (headers included, without the CRLF that belongs to the boundary), and
+// the signature part's body.
+func splitSigned(body []byte, boundary string) (signed, sig []byte, err error) {
+	if boundary == "" {
+		return nil, nil, errors.New("multipart/signed without a boundary")
+	}
+	delim := []byte("--" + boundary)
+	parts := bytes.Split(body, delim)
+	// parts: preamble, signed part, signature part, "--" epilogue.
+	if len(parts) < 4 {
+		return nil, nil, errors.New("multipart/signed needs two parts")
+	}
+	trim := func(p []byte) []byte {
+		p = bytes.TrimPrefix(p, []byte("\r\n"))
+		p = bytes.TrimPrefix(p, []byte("\n"))
+		if bytes.HasSuffix(p, []byte("\r\n")) {
+			return p[:len(p)-2]
+		}
+		return bytes.TrimSuffix(p, []byte("\n"))
+	}
+	signed = trim(parts[1])
+	sigPart, err := mail.ReadMessage(bytes.NewReader(trim(parts[2])))
+	if err != nil {
+		return nil, nil, fmt.Errorf("signature part: %v", err)
+	}
+	if sig, err = io.ReadAll(sigPart.Body); err != nil {
+		return nil, nil, err
+	}
+	return signed, sig, nil
+}
+
+// canonicalCRLF ends every line with CRLF, the form RFC 3156 signs.
+func canonicalCRLF(b []byte) []byte {
+	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+	return bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
 }
 
 // textBody returns the plain-text body of a mail: a single text/plain part
@@ -155,14 +230,10 @@ func partText(h header, body io.Reader) ([]byte, error) {
 }
 
 // process authenticates and applies the objects of a submission's text
-// (RFC 2725's update procedure, as IRRd runs it): "password:" lines and a PGP
-// clear-signature are credentials, not objects; an object with a "delete:"
+// (RFC 2725's update procedure, as IRRd runs it): "password:" lines and the
+// PGP signer are credentials, not objects; an object with a "delete:"
 // attribute is deleted; every object is checked and applied on its own.
-func (db *Database) process(body []byte, delay time.Duration) ([]Result, error) {
-	text, signer, err := db.verifyClearsigned(body)
-	if err != nil {
-		return nil, err
-	}
+func (db *Database) process(text []byte, signer string, delay time.Duration) ([]Result, error) {
 	creds := credentials{pgpKey: signer}
 	var kept []string
 	for _, line := range strings.Split(string(text), "\n") {
@@ -182,11 +253,17 @@ func (db *Database) process(body []byte, delay time.Duration) ([]Result, error) 
 	if len(objs) == 0 {
 		return nil, fmt.Errorf("no object found in the mail")
 	}
+	return db.applyAll(objs, creds, delay), nil
+}
+
+// applyAll applies each object on its own, as IRRd processes as many changes
+// of a submission as it can.
+func (db *Database) applyAll(objs []*rpsl.Object, creds credentials, delay time.Duration) []Result {
 	results := make([]Result, 0, len(objs))
 	for _, o := range objs {
 		results = append(results, db.apply(o, creds, delay))
 	}
-	return results, nil
+	return results
 }
 
 // knownClass reports whether the simulator stores objects of class.

@@ -346,3 +346,43 @@ func TestFaultLose(t *testing.T) {
 		t.Errorf("resent submission not applied: %s", got)
 	}
 }
+
+// pgpMIME builds a PGP/MIME mail (RFC 3156): the text part, signed in its
+// CRLF form, and the detached signature.
+func pgpMIME(t *testing.T, db *Database, key *openpgp.Entity, subject, text string) string {
+	t.Helper()
+	part := "Content-Type: text/plain; charset=utf-8\r\n\r\n" + strings.ReplaceAll(text, "\n", "\r\n")
+	var sig bytes.Buffer
+	if err := openpgp.ArmoredDetachSignText(&sig, key, strings.NewReader(part), nil); err != nil {
+		t.Fatal(err)
+	}
+	const b = "netrecon-signed"
+	return fmt.Sprintf("From: NOC <%s>\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s@netrecon.test>\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: multipart/signed; micalg=pgp-sha256; protocol=\"application/pgp-signature\"; boundary=%q\r\n\r\n"+
+		"--%s\r\n%s\r\n--%s\r\nContent-Type: application/pgp-signature\r\n\r\n%s\r\n--%s--\r\n",
+		submitter, db.SubmissionAddress(), subject, strings.ReplaceAll(subject, " ", "-"), b, b, part, b, sig.String(), b)
+}
+
+func TestSubmitPGPMIME(t *testing.T) {
+	s := startSim(t, Options{})
+	db := s.DB("JPIRR")
+	key := pgpMaintainer(t, db)
+	update := "as-set: AS-PGP\nmembers: AS131001, AS131003\nmnt-by: MAINT-PGP\nsource: JPIRR\n"
+	send := func(msg string) {
+		t.Helper()
+		if err := sendMail(db.SMTPAddr(), submitter, []string{db.SubmissionAddress()}, strings.NewReader(msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(pgpMIME(t, db, key, "pgp mime", update))
+	if rep := lastReply(t, db, 1); !strings.Contains(rep.Body, "Modify succeeded: [as-set] AS-PGP") {
+		t.Fatalf("PGP/MIME signed by the key-cert's key:\n%s", rep.Body)
+	}
+	send(strings.Replace(pgpMIME(t, db, key, "tampered mime", update), "AS131003", "AS131009", 1))
+	if rep := lastReply(t, db, 2); !strings.Contains(rep.Body, "PGP signature not valid") {
+		t.Errorf("tampered PGP/MIME:\n%s", rep.Body)
+	}
+	if o, _ := db.Object("as-set", "AS-PGP"); strings.Join(o.List("members"), ",") != "AS131001,AS131003" {
+		t.Errorf("members %v", o.List("members"))
+	}
+}
