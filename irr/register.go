@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -66,6 +67,9 @@ type Registrar struct {
 	// AlarmAfter is how many failed sends in a row raise AlarmFailing.
 	AlarmAfter int
 	Whois      whois.Options
+	// HTTPClient posts to IRRd's HTTP submission API; nil is
+	// http.DefaultClient.
+	HTTPClient *http.Client
 	Now        func() time.Time
 	Log        *slog.Logger
 }
@@ -276,10 +280,21 @@ func (r *Registrar) send(ctx context.Context, db *schema.IRRDatabase, row *journ
 	row.Attempts++
 	err := r.trySend(ctx, db, row, now)
 	sub := subject(row.Database, row.Object)
-	if err == nil {
+	var refused *RefusedError
+	switch {
+	case err == nil:
 		row.State, row.Submitted, row.NextTry, row.Message = journal.IRRSubmitted, now, time.Time{}, ""
+		if db.Submission.HTTP != nil {
+			row.State = journal.IRRAccepted // the API answered at once
+		}
 		r.log().Info("irr: change submitted", "database", row.Database, "object", row.Object, "members", row.Members,
 			"attempt", row.Attempts, "message_id", row.MessageID)
+		r.Alarms.Clear(ctx, AlarmFailing, sub)
+		return
+	case errors.As(err, &refused):
+		row.State, row.Submitted, row.NextTry, row.Message = journal.IRRRefused, now, time.Time{}, refused.Text
+		r.log().Error("irr: registry refused the change", "database", row.Database, "object", row.Object, "reply", refused.Text)
+		r.Alarms.Raise(ctx, AlarmRefused, sub, fmt.Sprintf("%s refused the change of %s: %s", row.Database, row.Object, refused.Text))
 		r.Alarms.Clear(ctx, AlarmFailing, sub)
 		return
 	}
@@ -293,10 +308,6 @@ func (r *Registrar) send(ctx context.Context, db *schema.IRRDatabase, row *journ
 }
 
 func (r *Registrar) trySend(ctx context.Context, db *schema.IRRDatabase, row *journal.IRRSubmission, now time.Time) error {
-	email := db.Submission.Email
-	if email == nil {
-		return fmt.Errorf("irr %s: HTTP submission is not implemented yet; submit by e-mail (docs/irr.md)", db.Name)
-	}
 	current, err := r.fetch(ctx, db, row.Object)
 	if err != nil {
 		return err
@@ -305,6 +316,11 @@ func (r *Registrar) trySend(ctx context.Context, db *schema.IRRDatabase, row *jo
 	members := newMembers(current.List("members"), row.Drop, row.Members)
 	obj.Set("members", members...)
 	text := rpsl.Format(obj)
+	email := db.Submission.Email
+	if email == nil {
+		row.Text, row.MessageID = text, ""
+		return submitHTTP(ctx, r.HTTPClient, db, text, row.Object)
+	}
 	body, err := authenticate(text, db.Auth)
 	if err != nil {
 		return fmt.Errorf("irr %s: %w", db.Name, err)
