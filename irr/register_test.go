@@ -242,3 +242,65 @@ func (d direct) Send(ctx context.Context, from string, to []string, msg []byte) 
 	}
 	return nil
 }
+
+// A registry that shows the change late is waited for, without an alarm,
+// until verify_within; one that lost the mail gets an alarm and the change
+// again, and the alarm clears once whois shows it.
+func TestRegisterLateAndLost(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	dbs := []irrsim.DatabaseOptions{{Name: "JPIRR", Faults: irrsim.Faults{ShowAfter: 10 * time.Minute}}, {Name: "RADB", Faults: irrsim.Faults{Lose: true}}}
+	for i := range dbs {
+		dbs[i].Seed = seed(t, dbs[i].Name)
+	}
+	sim, err := irrsim.Start(ctx, irrsim.Options{Databases: dbs, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	t.Setenv("NR_TEST_IRR_PW", simPassword)
+	settings := settingsFor(sim, map[string]schema.SecretRef{"JPIRR": "env:NR_TEST_IRR_PW", "RADB": "env:NR_TEST_IRR_PW"})
+	alarms := &alarmLog{}
+	r := &Registrar{Journal: openJournal(t), Alarms: alarms, Now: clk.Now, Mailer: direct{sim}, VerifyWithin: time.Hour, Whois: testWhois()}
+	in := &schema.Intent{IRR: settings, Services: []*schema.Service{customer("acme", "AS131004", "AS-NETRECON-CUSTOMERS", "JPIRR", "RADB")}}
+	follow := func() {
+		t.Helper()
+		if err := r.Follow(ctx, in, "c1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	follow()
+	clk.add(5 * time.Minute)
+	follow()
+	st := statusOf(t, r)
+	if s := st["JPIRR/AS-NETRECON-CUSTOMERS"]; s.State != api.IRRSubmitted {
+		t.Fatalf("JPIRR before it shows the change: %+v", s)
+	}
+	if len(alarms.raised) != 0 {
+		t.Fatalf("alarms while waiting: %v", alarms.raised)
+	}
+	clk.add(10 * time.Minute)
+	follow()
+	if s := statusOf(t, r)["JPIRR/AS-NETRECON-CUSTOMERS"]; s.State != api.IRRRegistered || s.Attempts != 1 {
+		t.Fatalf("JPIRR once it shows the change: %+v", s)
+	}
+	if s := statusOf(t, r)["RADB/AS-NETRECON-CUSTOMERS"]; s.State != api.IRRSubmitted || s.Attempts != 1 {
+		t.Fatalf("RADB lost it: %+v", s)
+	}
+	sim.DB("RADB").SetFaults(irrsim.Faults{})
+	clk.add(time.Hour)
+	follow()
+	if _, ok := alarms.has(AlarmUnverified, "RADB/AS-NETRECON-CUSTOMERS"); !ok {
+		t.Fatalf("no alarm for the lost submission: %v", alarms.raised)
+	}
+	if s := statusOf(t, r)["RADB/AS-NETRECON-CUSTOMERS"]; s.Attempts != 2 {
+		t.Fatalf("the lost change was not sent again: %+v", s)
+	}
+	follow()
+	if s := statusOf(t, r)["RADB/AS-NETRECON-CUSTOMERS"]; s.State != api.IRRRegistered {
+		t.Fatalf("RADB after the resend: %+v", s)
+	}
+	if _, ok := alarms.has(AlarmUnverified, "RADB/AS-NETRECON-CUSTOMERS"); ok {
+		t.Fatal("the alarm stayed after whois showed the change")
+	}
+}
