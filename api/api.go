@@ -55,6 +55,9 @@ type Status struct {
 	Devices         []Device       `json:"devices"`
 	// Sessions is each device's pooled NETCONF session (docs/daemon.md).
 	Sessions []Session `json:"sessions"`
+	// IRR is each provider as-set's registration per IRR database
+	// (docs/irr.md); absent when the daemon registers nothing.
+	IRR []IRRRegistration `json:"irr,omitempty"`
 	// Upcoming are the target commit's scheduled activations and
 	// deactivations still ahead, soonest first.
 	Upcoming []ScheduledChange `json:"upcoming,omitempty"`
@@ -71,6 +74,34 @@ type ScheduledChange struct {
 const (
 	ScheduleActivate   = "activate"
 	ScheduleDeactivate = "deactivate"
+)
+
+// IRRRegistration is one provider as-set in one IRR database: where
+// netrecon's last change of its members stands.
+type IRRRegistration struct {
+	Database string   `json:"database"`
+	Object   string   `json:"object"`
+	Members  []string `json:"members"` // netrecon's own share of the members
+	// State is registered (whois shows the change), submitted, accepted
+	// (the registry said yes, whois does not show it yet), refused (the
+	// registry said no: message has its words; not retried), or failed
+	// (the last send did not get through; retried at next_try).
+	State     string     `json:"state"`
+	Commit    string     `json:"commit,omitempty"`
+	Attempts  int        `json:"attempts"`
+	Submitted *time.Time `json:"submitted,omitempty"`
+	NextTry   *time.Time `json:"next_try,omitempty"`
+	Message   string     `json:"message,omitempty"`
+	Updated   time.Time  `json:"updated"`
+}
+
+// IRR registration states.
+const (
+	IRRRegistered = "registered"
+	IRRSubmitted  = "submitted"
+	IRRAccepted   = "accepted"
+	IRRRefused    = "refused"
+	IRRFailed     = "failed"
 )
 
 // Session is one device's pooled session: its state (idle, leased,

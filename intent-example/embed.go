@@ -12,5 +12,5 @@ import "embed"
 // YANG modules of its devices (schemas), the prefix lists netrecon irr sync
 // generated (generated), its README, CODEOWNERS and workflow.
 //
-//go:embed all:inventory all:services all:service-types all:schemas all:generated all:.github README.md CODEOWNERS
+//go:embed all:inventory all:irr all:services all:service-types all:schemas all:generated all:.github README.md CODEOWNERS
 var FS embed.FS

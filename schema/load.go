@@ -185,6 +185,13 @@ func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
 	if opts.RepoDir != "" {
 		diags = append(diags, secretsOutside(intent.Devices, deviceField, opts.RepoDir)...)
 	}
+	if opts.Previous != nil && opts.Unchanged != nil && opts.Unchanged(IRRSettingsFile) {
+		intent.IRR = opts.Previous.IRR
+	} else {
+		intent.IRR, ds = LoadIRRSettings(fsys)
+		diags = append(diags, ds...)
+	}
+	diags = append(diags, checkIRR(intent, intent.IRR, opts.RepoDir)...)
 	diags.Sort()
 	return intent, group(diags, followOns)
 }

@@ -26,6 +26,8 @@ type Intent struct {
 	// PrefixLists are the generated prefix lists (generated/irr/), by IRR
 	// object name in upper case; see Intent.PrefixList.
 	PrefixLists map[string]*PrefixList
+	// IRR is irr/settings.yaml; nil when the repo has none.
+	IRR *IRRSettings
 }
 
 // Device returns the device called name, or nil.

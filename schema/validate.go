@@ -366,6 +366,13 @@ func cueDiags(err error, doc *document, userType bool) Diagnostics {
 // the constraints as CUE prints them.
 func friendlyMessages() []struct{ constraint, text string } {
 	return []struct{ constraint, text string }{
+		{`=~"^env:`, "must be a secret reference: env:NAME or file:/absolute/path"},
+		{`=~"^[A-Z][A-Z0-9-]{0,31}$"`, "must be an IRR database name in capitals, as registries spell their source (JPIRR, RADB)"},
+		{`=~"^[A-Za-z0-9.-]+:[0-9]{1,5}$`, "must be host:port, e.g. whois.radb.net:43"},
+		{`=~"^[^@\\s]+@`, "must be an e-mail address"},
+		{`=~"^(0x)?[0-9A-Fa-f]{8,40}$"`, "must be a PGP key ID in hex (quoted: YAML reads 0x... as a number)"},
+		{`=~"^[A-Za-z][A-Za-z0-9_-]{0,79}$"`, "must be a mntner name such as MAINT-AS64500"},
+		{`=~"^https?://"`, "must be an http:// or https:// URL"},
 		{`=~"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"`, "must be a lower-case DNS label: a-z, 0-9 and '-', not starting or ending with '-', at most 63 characters"},
 		{`strings.MaxRunes(200)`, "must be at most 200 characters"},
 		{`=~"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"`, "must be a VRF name: letters, digits, '_', '.' and '-', at most 32 characters"},

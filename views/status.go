@@ -109,6 +109,19 @@ func Status(w io.Writer, format string, st *api.Status) error {
 			fmt.Fprintf(ew, "  at %s: %s %s (%s)\n", u.At.Format(WhenLayout), sign, u.Service, u.Action)
 		}
 	}
+	if len(st.IRR) > 0 {
+		fmt.Fprintln(ew, "\nIRR registration:")
+		for _, r := range st.IRR {
+			line := fmt.Sprintf("  %-10s %-28s %-10s %s", r.Database, r.Object, r.State, nounN(r.Attempts, "attempt", "attempts"))
+			if r.NextTry != nil && r.State == api.IRRFailed {
+				line += ", next " + ago(*r.NextTry, now)
+			}
+			fmt.Fprintln(ew, line)
+			if r.Message != "" && r.State != api.IRRRegistered {
+				fmt.Fprintf(ew, "    %s\n", strings.ReplaceAll(r.Message, "\n", "\n    "))
+			}
+		}
+	}
 	var bad []api.Device
 	for _, d := range st.Devices {
 		if d.State != api.StateInSync && d.State != api.StateApplied {

@@ -23,5 +23,6 @@ func commands(a *app) []*cobra.Command {
 		newDevicesCmd(a),
 		newServicesCmd(a),
 		newTasksCmd(a),
+		newIRRCmd(a),
 	}, newActionCmds(a)...)
 }

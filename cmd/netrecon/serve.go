@@ -66,7 +66,8 @@ nothing failed, 4 drift was reported and left in place (drift policy report).`,
 			d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, Evaluator: sandboxEvaluator(schema.DefaultBudget()), SNMP: newSNMPReader, ApplySummary: applySummary,
 				Dialer: func(in *schema.Intent, c daemon.Credentials) reconcile.Dialer {
 					return dialer(in, dialConfig{knownHosts: cfg.KnownHosts, dialTimeout: cfg.DialTimeout.D(), rpcTimeout: cfg.RPCTimeout.D(), settle: cfg.SettleAfterHello.D(), creds: c})
-				}})
+				},
+				Follower: irrFollower(log)})
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}

@@ -69,6 +69,9 @@ type Config struct {
 	API       APIConfig       `yaml:"api"`
 	// Tasks tunes the manual steps of service types (docs/daemon.md).
 	Tasks TasksConfig `yaml:"tasks"`
+	// IRR is how the daemon reaches the IRR databases irr/settings.yaml
+	// names (docs/irr.md); with no SMTPRelay it registers nothing.
+	IRR IRRConfig `yaml:"irr"`
 
 	// File is the file the config was read from ("" when built in code).
 	File string `yaml:"-"`
@@ -199,6 +202,30 @@ type TasksConfig struct {
 type NotifyConfig struct {
 	URL     string   `yaml:"url"`
 	Timeout Duration `yaml:"timeout"`
+}
+
+// IRRConfig is the daemon's side of IRR registration and sync: the site's
+// mail relay, the Maildir the registries' replies are delivered into, and
+// the timing. The databases themselves are intent (irr/settings.yaml).
+type IRRConfig struct {
+	SMTPRelay    string      `yaml:"smtp_relay"`
+	ReplyMaildir string      `yaml:"reply_maildir"`
+	VerifyWithin Duration    `yaml:"verify_within"`
+	Retry        RetryConfig `yaml:"retry"`
+	// SyncEvery is how often the daemon runs irr sync (default daily).
+	SyncEvery Duration `yaml:"sync_every"`
+	// PullRequests is where a sync's change is proposed: the GitHub
+	// repository and a file holding a token that may push and open pull
+	// requests. Without it the change is pushed as a branch (or to the
+	// branch itself where sync.commit is direct), with the repo's own
+	// credentials.
+	PullRequests IRRPullRequests `yaml:"pull_requests"`
+}
+
+// IRRPullRequests is the forge the scheduled sync opens pull requests on.
+type IRRPullRequests struct {
+	Repo      string `yaml:"repo"` // owner/name
+	TokenFile string `yaml:"token_file"`
 }
 
 // SignatureConfig is the commit signature policy: with a Keyring, every
@@ -426,6 +453,10 @@ func (c *Config) Defaults() {
 	}
 	setDur(&c.Notify.Timeout, 10*time.Second)
 	setDur(&c.Tasks.AlarmAfter, 72*time.Hour)
+	setDur(&c.IRR.VerifyWithin, 24*time.Hour)
+	setDur(&c.IRR.Retry.Base, time.Minute)
+	setDur(&c.IRR.Retry.Max, 4*time.Hour)
+	setDur(&c.IRR.SyncEvery, 24*time.Hour)
 	if c.Webhook.MaxBody == 0 {
 		c.Webhook.MaxBody = 1 << 20
 	}
@@ -454,7 +485,7 @@ func (c *Config) resolvePaths(dir string) {
 		return
 	}
 	for _, p := range []*string{&c.StateDir, &c.KnownHosts, &c.Credentials.EnvFile, &c.Signature.Keyring,
-		&c.Webhook.SecretFile, &c.API.TokenFile, &c.API.ReadTokenFile, &c.Repo.Path} {
+		&c.Webhook.SecretFile, &c.API.TokenFile, &c.API.ReadTokenFile, &c.Repo.Path, &c.IRR.ReplyMaildir, &c.IRR.PullRequests.TokenFile} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
@@ -556,6 +587,23 @@ func (c *Config) check() diag.Diagnostics {
 	}
 	if c.Alarm.AfterFailures < 1 {
 		bad("alarm.after_failures", "%d: want at least 1", c.Alarm.AfterFailures)
+	}
+	if c.IRR.SMTPRelay != "" {
+		if _, _, err := net.SplitHostPort(c.IRR.SMTPRelay); err != nil {
+			bad("irr.smtp_relay", "%q: want host:port, e.g. 127.0.0.1:25", c.IRR.SMTPRelay)
+		}
+	}
+	if c.IRR.VerifyWithin.D() < time.Second {
+		bad("irr.verify_within", "%s: want at least 1s", c.IRR.VerifyWithin.D())
+	}
+	if c.IRR.Retry.Base.D() <= 0 || c.IRR.Retry.Max.D() < c.IRR.Retry.Base.D() {
+		bad("irr.retry", "base %s, max %s: want 0 < base <= max", c.IRR.Retry.Base.D(), c.IRR.Retry.Max.D())
+	}
+	if pr := c.IRR.PullRequests; (pr.Repo == "") != (pr.TokenFile == "") || (pr.Repo != "" && strings.Count(pr.Repo, "/") != 1) {
+		bad("irr.pull_requests", "repo %q, token_file %q: want both, repo as owner/name", pr.Repo, pr.TokenFile)
+	}
+	if c.IRR.SyncEvery.D() < time.Minute {
+		bad("irr.sync_every", "%s: want at least 1m", c.IRR.SyncEvery.D())
 	}
 	if c.Notify.URL != "" {
 		if u, err := url.Parse(c.Notify.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"github.com/netrecon/netrecon/api"
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/gitsrc"
 	"github.com/netrecon/netrecon/reconcile"
@@ -77,6 +78,11 @@ type Options struct {
 	// a runaway schema fails its commit instead of the daemon; nil is
 	// in-process.
 	Evaluator schema.Evaluator
+	// Follower, when set, builds the Follower told of every pass (IRR
+	// registration and sync), from the daemon's journal, its alarms and the
+	// config (its irr: section, its repo and state folder); cmd/netrecon
+	// passes irr's. A nil Follower follows nothing.
+	Follower func(j *journal.Journal, alarms FollowerAlarms, cfg *Config) Follower
 	// httpLimits overrides defaultHTTPLimits (tests).
 	httpLimits *httpLimits
 }
@@ -143,7 +149,10 @@ type Daemon struct {
 	tasks       []journal.Task
 	stepDefs    map[[2]string]render.Step
 	tasksCommit string
-	recorded    map[string]string // device → desired fingerprint known to be in the journal
+	recorded    map[string]string     // device → desired fingerprint known to be in the journal
+	irr         []api.IRRRegistration // the follower's status after the last pass
+
+	follower Follower
 
 	// version counts the changes of what the status shows; snap is the
 	// status as JSON at one version.
@@ -207,6 +216,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	d.alarms.journal = d.journal
+	d.newFollower(d.journal)
 	url := cfg.Repo.URL
 	if url == "" {
 		url = cfg.Repo.Path

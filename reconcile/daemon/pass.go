@@ -103,6 +103,7 @@ func (d *Daemon) pass(ctx context.Context, log *slog.Logger, p *PassStatus, scop
 	}
 	d.stepProgress("record", s.head, s.commit)
 	d.record(context.WithoutCancel(ctx), s)
+	d.follow(ctx, s)
 	return err
 }
 

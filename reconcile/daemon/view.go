@@ -202,6 +202,7 @@ func (d *Daemon) Status() api.Status {
 		Alarms:          make([]api.Alarm, 0, len(alarms)),
 		Devices:         make([]api.Device, 0, len(d.devices)),
 		Sessions:        sessions,
+		IRR:             d.irr,
 	}
 	for _, s := range api.States {
 		st.DevicesByState[s], st.ServicesByState[s] = 0, 0

@@ -246,6 +246,33 @@ func migrations() []migration {
 				PRIMARY KEY (service, step)
 			)`,
 		},
+	}, {
+		version: 8,
+		name:    "irr submissions",
+		stmts: []string{
+			// One row per database and object: the submission netrecon
+			// stands behind now. members is netrecon's own share of the
+			// object's members (a JSON list), the ones it may remove again;
+			// drop_members the ones this change removes (it put them there
+			// before), kept so that a resend re-reads the object and still
+			// removes them.
+			`CREATE TABLE irr_submissions (
+				database_name TEXT    NOT NULL,
+				object        TEXT    NOT NULL,
+				intent_commit TEXT    NOT NULL,
+				members       TEXT    NOT NULL,
+				drop_members  TEXT    NOT NULL,
+				object_text   TEXT    NOT NULL,
+				state         TEXT    NOT NULL,
+				attempts      INTEGER NOT NULL,
+				next_try      INTEGER,
+				submitted_at  INTEGER,
+				message_id    TEXT    NOT NULL,
+				message       TEXT    NOT NULL,
+				updated_at    INTEGER NOT NULL,
+				PRIMARY KEY (database_name, object)
+			)`,
+		},
 	}}
 }
 
