@@ -75,6 +75,9 @@ type Options struct {
 	// a runaway schema fails its commit instead of the daemon; nil is
 	// in-process.
 	Evaluator schema.Evaluator
+	// Pages makes the status page of d (cmd/netrecon gives views/page's);
+	// nil serves none.
+	Pages func(d *Daemon) PageHandler
 	// httpLimits overrides defaultHTTPLimits (tests).
 	httpLimits *httpLimits
 }

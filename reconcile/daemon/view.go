@@ -239,6 +239,10 @@ type snapshot struct {
 	version  uint64
 	sessions session.Stats // the pool's counters it was made with
 	body, gz []byte
+	// doc is body decoded, for the status page: made on the page's first
+	// read of this version, so that the page shows the very document the
+	// API serves, persist ids masked.
+	doc *api.Status
 }
 
 // changed says that what the status shows changed: the next reader makes a
@@ -250,6 +254,11 @@ func (d *Daemon) changed() { d.version.Add(1) }
 func (d *Daemon) statusJSON() (body, gz []byte) {
 	d.snap.mu.Lock()
 	defer d.snap.mu.Unlock()
+	return d.refreshSnapshot()
+}
+
+// refreshSnapshot is statusJSON with d.snap.mu held.
+func (d *Daemon) refreshSnapshot() (body, gz []byte) {
 	v := d.version.Load()
 	// The session pool changes on its own (keepalives, reconnects, idle
 	// closes): its counters are part of what the snapshot shows.
@@ -266,8 +275,25 @@ func (d *Daemon) statusJSON() (body, gz []byte) {
 	zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
 	zw.Write(b)
 	zw.Close()
-	d.snap.version, d.snap.sessions, d.snap.body, d.snap.gz = v, ss, b, z.Bytes()
+	d.snap.version, d.snap.sessions, d.snap.body, d.snap.gz, d.snap.doc = v, ss, b, z.Bytes(), nil
 	return b, d.snap.gz
+}
+
+// StatusDoc is the status snapshot GET /api/v1/status answers, decoded: the
+// status page's overview. It is shared by every reader until the next
+// change: read it, never change it.
+func (d *Daemon) StatusDoc() *api.Status {
+	d.snap.mu.Lock()
+	defer d.snap.mu.Unlock()
+	body, _ := d.refreshSnapshot()
+	if d.snap.doc == nil {
+		var st api.Status
+		if err := json.Unmarshal(body, &st); err != nil {
+			st = api.Status{APIVersion: api.Version, GeneratedAt: d.now()}
+		}
+		d.snap.doc = &st
+	}
+	return d.snap.doc
 }
 
 // writeRaw answers a JSON document already encoded (and masked).
