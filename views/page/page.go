@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/netrecon/netrecon/api"
@@ -54,6 +55,13 @@ type Pages struct {
 	src      Source
 	mux      *http.ServeMux
 	patterns []string
+
+	// overviewMu guards the overview last rendered and the status document
+	// it was rendered from: the document changes only when the status does,
+	// so any number of readers between two changes cost one rendering.
+	overviewMu   sync.Mutex
+	overviewOf   *api.Status
+	overviewHTML []byte
 }
 
 // Parse parses the page's templates (embedded: an error is a bug of this
@@ -153,15 +161,27 @@ type view struct {
 // render writes the page name whole, or a plain error: a template that
 // fails halfway never sends half a page.
 func (p *Pages) render(w http.ResponseWriter, code int, name string, v view) {
-	var b bytes.Buffer
-	if err := p.tmpl[name].ExecuteTemplate(&b, "layout", v); err != nil {
-		http.Error(w, "internal error: rendering the page "+name+": "+err.Error(), http.StatusInternalServerError)
+	b, err := p.execute(name, v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	p.write(w, code, b)
+}
+
+func (p *Pages) execute(name string, v view) ([]byte, error) {
+	var b bytes.Buffer
+	if err := p.tmpl[name].ExecuteTemplate(&b, "layout", v); err != nil {
+		return nil, fmt.Errorf("internal error: rendering the page %s: %w", name, err)
+	}
+	return b.Bytes(), nil
+}
+
+func (p *Pages) write(w http.ResponseWriter, code int, page []byte) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
-	w.Write(b.Bytes())
+	w.Write(page)
 }
 
 func (p *Pages) notFound(w http.ResponseWriter, msg string) {
@@ -193,6 +213,20 @@ type overviewPage struct {
 
 func (p *Pages) overview(w http.ResponseWriter, r *http.Request) {
 	st := p.src.StatusDoc()
+	p.overviewMu.Lock()
+	defer p.overviewMu.Unlock()
+	if p.overviewOf != st {
+		b, err := p.execute("overview", overviewView(st))
+		if err != nil {
+			p.failed(w, err)
+			return
+		}
+		p.overviewOf, p.overviewHTML = st, b
+	}
+	p.write(w, http.StatusOK, p.overviewHTML)
+}
+
+func overviewView(st *api.Status) view {
 	v := overviewPage{Status: st, States: api.States}
 	for _, a := range st.Alarms {
 		if a.Acknowledged == nil {
@@ -206,7 +240,7 @@ func (p *Pages) overview(w http.ResponseWriter, r *http.Request) {
 			v.Attention = append(v.Attention, d)
 		}
 	}
-	p.render(w, http.StatusOK, "overview", view{Title: "Overview", Nav: "overview", Page: v})
+	return view{Title: "Overview", Nav: "overview", Page: v}
 }
 
 func (p *Pages) devices(w http.ResponseWriter, r *http.Request) {
