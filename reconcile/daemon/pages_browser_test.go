@@ -77,7 +77,7 @@ func TestStatusPageInChromium(t *testing.T) {
 	mustContain(t, "the overview's alarm", text(t, overview, "#"+alarm), "drift", "pe3-sin", string(path))
 	mustContain(t, "the overview", text(t, overview, "main"), "Not in sync", "Devices not in sync")
 	see(t, overview, "mark the page", chromedp.Evaluate[chromedp.Void](`window.__sameDocument = true`))
-	browser.Screenshot(t, "status-overview.png", see(t, overview, "screenshot", chromedp.CaptureScreenshot()))
+	browser.Screenshot(t, "status-overview.png", see(t, overview, "screenshot", chromedp.FullScreenshot(100)))
 
 	// A second window, as a second operator's.
 	win, cancel := chromedp.NewContext(overview, chromedp.WithNewWindow(true))
@@ -93,7 +93,7 @@ func TestStatusPageInChromium(t *testing.T) {
 	if ran := see(t, win, "attacker's script", chromedp.Evaluate[bool](`window.__pwned !== undefined || document.querySelector('main img') !== null`)); ran {
 		t.Error("the attacker's markup ran on the device page")
 	}
-	browser.Screenshot(t, "status-device.png", see(t, win, "screenshot", chromedp.CaptureScreenshot()))
+	browser.Screenshot(t, "status-device.png", see(t, win, "screenshot", chromedp.FullScreenshot(100)))
 	noHorizontalScroll(t, win, srv.URL+"/devices/pe3-sin")
 	noHorizontalScroll(t, win, srv.URL+"/")
 
@@ -153,7 +153,7 @@ func TestStatusPageInChromium(t *testing.T) {
 	for _, rd := range first.Devices {
 		mustContain(t, "the runs page", list, rd.Device+" ("+rd.Phase)
 	}
-	browser.Screenshot(t, "status-runs.png", see(t, win, "screenshot", chromedp.CaptureScreenshot()))
+	browser.Screenshot(t, "status-runs.png", see(t, win, "screenshot", chromedp.FullScreenshot(100)))
 	noHorizontalScroll(t, win, srv.URL+"/runs")
 	see(t, win, "open the run", chromedp.Steps(
 		chromedp.Navigate(srv.URL+"/runs"),
