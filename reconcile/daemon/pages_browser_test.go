@@ -161,3 +161,33 @@ func TestStatusPageInChromium(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("table.changes"))))
 	mustContain(t, "the run's page", text(t, win, "main"), full.Devices[0].Device, full.Devices[0].Changes[0].Path, "Timings")
 }
+
+// Without open reads a browser's first request has no token: the page asks
+// for one, keeps it in the tab and loads with it, without a reload, and an
+// action without a write token is refused with the API's words.
+func TestStatusPageAsksForAToken(t *testing.T) {
+	ctx := browser.Start(t, 1200, 900)
+	_, d, path := driftedLab(t, false)
+	srv := httptest.NewServer(d.Handler())
+	t.Cleanup(srv.Close)
+	see(t, ctx, "load the device page", chromedp.Navigate(srv.URL+"/devices/pe3-sin"))
+	mustContain(t, "the refusal", text(t, ctx, "main"), "Token needed", "missing or wrong bearer token")
+	if shown := see(t, ctx, "the device", chromedp.Evaluate[bool](`document.querySelector('table.nodes') !== null`)); shown {
+		t.Fatal("the device is shown without a token")
+	}
+	// A read token first (the trigger token of api.token_file reads too).
+	see(t, ctx, "enter the token", chromedp.Steps(
+		chromedp.Click(chromedp.CSS("#token-box summary")),
+		chromedp.SendKeys(chromedp.ID("token"), testToken),
+		chromedp.Click(chromedp.CSS(`#token-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("table.nodes"))))
+	mustContain(t, "the device page", text(t, ctx, "table.nodes"), string(path))
+	see(t, ctx, "pause without write scope", chromedp.Steps(
+		chromedp.SendKeys(chromedp.ID("reason-pause"), "RMA"),
+		chromedp.Click(chromedp.ID("pause")),
+		chromedp.Poll[chromedp.Void](`document.getElementById('notice').textContent.includes('refused')`)))
+	mustContain(t, "the notice", text(t, ctx, "#notice"), "pause refused", "has scope trigger; this needs write")
+	if dv, _ := d.DeviceDoc("pe3-sin"); dv.Paused != nil {
+		t.Errorf("paused with a trigger token: %+v", dv.Paused)
+	}
+}

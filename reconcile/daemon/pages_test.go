@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netrecon/netrecon/api"
 	"github.com/netrecon/netrecon/configtree"
@@ -132,5 +133,42 @@ func TestStatusPageFollowsTheReadRules(t *testing.T) {
 	}
 	if st := d.StatusDoc(); st.DevicesByState[api.StateDrift] != 1 {
 		t.Errorf("status doc: %v", st.DevicesByState)
+	}
+}
+
+// The pass in progress and what it waits on, a guard's deferral until when,
+// and a failing device's next retry, as the page words them (bigState's
+// network: pe2-tyo deferred, pe3-tyo failing, pe2-tyo waiting on a lock).
+func TestStatusPageShowsWaitsDeferralsAndRetries(t *testing.T) {
+	l := newLab(t, exampleFiles(t))
+	l.cfg.API.OpenReads = true
+	d := l.start(Options{Pages: pagesOf(t)})
+	bigState(d, 10, 100)
+	h := d.Handler()
+	st := d.StatusDoc()
+	when := func(t *time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
+	var deferred, failing api.Device
+	for _, dv := range st.Devices {
+		switch dv.Name {
+		case "pe2-tyo":
+			deferred = dv
+		case "pe3-tyo":
+			failing = dv
+		}
+	}
+	overview := do(t, h, "GET", "/", nil, nil).Body.String()
+	for _, want := range []string{"step <strong class=\"step\">apply</strong>", "lock-wait", "lock held: candidate locked by session 7",
+		"retry at " + when(&st.Pass.Devices[0].Waiting.RetryAt), "p-bench"} {
+		if !strings.Contains(overview, want) {
+			t.Errorf("overview lacks %q", want)
+		}
+	}
+	page := do(t, h, "GET", "/devices/pe2-tyo", nil, nil).Body.String()
+	if want := "by guard <strong>freeze-window</strong>: change freeze; until " + when(deferred.Deferral.Until); !strings.Contains(page, want) {
+		t.Errorf("deferred device page lacks %q", want)
+	}
+	page = do(t, h, "GET", "/devices/pe3-tyo", nil, nil).Body.String()
+	if want := "3 attempt(s) in a row: pe3-tyo: lock candidate: held by session 7; next retry " + when(failing.NextRetry); !strings.Contains(page, want) {
+		t.Errorf("failing device page lacks %q", want)
 	}
 }
