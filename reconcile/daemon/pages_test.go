@@ -172,3 +172,24 @@ func TestStatusPageShowsWaitsDeferralsAndRetries(t *testing.T) {
 		t.Errorf("failing device page lacks %q", want)
 	}
 }
+
+// A daemon before its first pass: the page says so, and every page renders.
+func TestStatusPageBeforeTheFirstPass(t *testing.T) {
+	l := newLab(t, exampleFiles(t))
+	l.cfg.API.OpenReads = true
+	d := l.start(Options{Pages: pagesOf(t)})
+	h := d.Handler()
+	if body := do(t, h, "GET", "/", nil, nil).Body.String(); !strings.Contains(body, "No pass has completed yet") {
+		t.Errorf("overview before the first pass:\n%s", body)
+	}
+	for _, p := range []string{"/devices", "/services", "/alarms", "/runs", "/alarms?before=5", "/runs?before=5&limit=1"} {
+		if w := do(t, h, "GET", p, nil, nil); w.Code != 200 {
+			t.Errorf("GET %s = %d\n%s", p, w.Code, w.Body)
+		}
+	}
+	for p, code := range map[string]int{"/runs/1": 404, "/runs/x": 404, "/runs?limit=0": 400, "/services/nope": 404} {
+		if w := do(t, h, "GET", p, nil, nil); w.Code != code || !strings.Contains(w.Body.String(), "<main") {
+			t.Errorf("GET %s = %d, want %d as a page", p, w.Code, code)
+		}
+	}
+}
