@@ -46,15 +46,18 @@ func (d *Daemon) pageRoutes() []route {
 // The documents below are the API's answers as values, persist ids masked
 // as writeJSON masks them, for the status page.
 
-// masked is v as the API would answer it: every persist id masked.
+// masked is v as the API would answer it: every persist id masked. The
+// documents always encode; were one not to, the page gets the zero value,
+// never the unmasked one.
 func masked[T any](v T) T {
+	var out T
 	b, err := json.Marshal(v)
 	if err != nil {
-		return v
+		return out
 	}
-	var out T
 	if err := json.Unmarshal(maskPersistIDs(b), &out); err != nil {
-		return v
+		var zero T
+		return zero
 	}
 	return out
 }
