@@ -193,3 +193,33 @@ func TestStatusPageBeforeTheFirstPass(t *testing.T) {
 		}
 	}
 }
+
+// A persist id quoted in an error is masked on the page as in the API,
+// whichever way the page's document was made (the value itself when
+// nothing needs masking, the masked JSON decoded otherwise).
+func TestStatusPageMasksPersistIDs(t *testing.T) {
+	l := newLab(t, exampleFiles(t))
+	l.cfg.API.OpenReads = true
+	d := l.start(Options{Pages: pagesOf(t)})
+	bigState(d, 10, 100)
+	h := d.Handler()
+	if a, b := d.StatusDoc(), d.StatusDoc(); a != b {
+		t.Error("the status document is made anew without a change")
+	}
+	const id = "netrecon-0123456789abcdef"
+	d.mu.Lock()
+	ds := d.devices["pe3-tyo"]
+	ds.LastError = "pe3-tyo: confirm " + id + ": session lost"
+	d.devices["pe3-tyo"] = ds
+	d.mu.Unlock()
+	d.changed()
+	for _, p := range []string{"/", "/devices", "/devices/pe3-tyo"} {
+		body := do(t, h, "GET", p, nil, nil).Body.String()
+		if strings.Contains(body, id) || !strings.Contains(body, "confirm [persist id]: session lost") {
+			t.Errorf("GET %s: persist id not masked", p)
+		}
+	}
+	if got := do(t, h, "GET", "/api/v1/status", nil, nil).Body.String(); strings.Contains(got, id) {
+		t.Error("the API shows the persist id")
+	}
+}

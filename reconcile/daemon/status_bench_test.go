@@ -211,3 +211,15 @@ func BenchmarkStatusSnapshot(b *testing.B) {
 		d.statusJSON()
 	}
 }
+
+// BenchmarkStatusDoc is what the status page's first reader after a change
+// pays on top of BenchmarkStatusSnapshot: the snapshot decoded for the page.
+func BenchmarkStatusDoc(b *testing.B) {
+	l := newLab(b, exampleFiles(b))
+	d := l.start(Options{})
+	bigState(d, 1000, 10000)
+	for b.Loop() {
+		d.changed()
+		d.StatusDoc()
+	}
+}

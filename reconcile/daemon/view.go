@@ -239,9 +239,10 @@ type snapshot struct {
 	version  uint64
 	sessions session.Stats // the pool's counters it was made with
 	body, gz []byte
-	// doc is body decoded, for the status page: made on the page's first
-	// read of this version, so that the page shows the very document the
-	// API serves, persist ids masked.
+	// doc is the document of body, for the status page: the value body
+	// was encoded from when masking changed nothing in it (the usual case),
+	// else body decoded on the page's first read of this version; either
+	// way the page shows the very document the API serves.
 	doc *api.Status
 }
 
@@ -266,16 +267,24 @@ func (d *Daemon) refreshSnapshot() (body, gz []byte) {
 	if d.snap.body != nil && d.snap.version == v && d.snap.sessions == ss {
 		return d.snap.body, d.snap.gz
 	}
-	b, err := json.Marshal(d.Status())
+	st := d.Status()
+	var doc *api.Status
+	raw, err := json.Marshal(st)
 	if err != nil {
-		b = []byte(`{"error": "internal error: encoding the status"}`)
+		raw = []byte(`{"error": "internal error: encoding the status"}`)
 	}
-	b = append(maskPersistIDs(b), '\n')
+	b := maskPersistIDs(raw)
+	if err == nil && bytes.Equal(b, raw) {
+		// Nothing to mask: the value is the document. Decoding it back
+		// would cost the page more than making it did.
+		doc = &st
+	}
+	b = append(b, '\n')
 	var z bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
 	zw.Write(b)
 	zw.Close()
-	d.snap.version, d.snap.sessions, d.snap.body, d.snap.gz, d.snap.doc = v, ss, b, z.Bytes(), nil
+	d.snap.version, d.snap.sessions, d.snap.body, d.snap.gz, d.snap.doc = v, ss, b, z.Bytes(), doc
 	return b, d.snap.gz
 }
 
