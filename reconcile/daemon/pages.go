@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,7 +56,11 @@ func masked[T any](v T) T {
 	if err != nil {
 		return out
 	}
-	if err := json.Unmarshal(maskPersistIDs(b), &out); err != nil {
+	m := maskPersistIDs(b)
+	if bytes.Equal(m, b) {
+		return v // nothing to mask: spare the decoding
+	}
+	if err := json.Unmarshal(m, &out); err != nil {
 		var zero T
 		return zero
 	}
