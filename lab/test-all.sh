@@ -19,10 +19,22 @@ fuzztime=${FUZZTIME:-20000x}
 
 step() { printf '\n== %s\n' "$*"; }
 
+# artifacts says where the tests' screenshots are, and lists them.
+artifacts() {
+	step "artifacts"
+	echo "screenshots and other artifacts: $NETRECON_ARTIFACTS"
+	if [ -d "$NETRECON_ARTIFACTS" ]; then
+		ls -l "$NETRECON_ARTIFACTS"
+	fi
+}
+
 step "lab: install and start real NETCONF and SNMP servers"
 bash lab/lab.sh install
+# What tests leave for people to look at (the status page's screenshots),
+# listed at the end whether the suite passed or not.
+export NETRECON_ARTIFACTS="${NETRECON_ARTIFACTS:-$top/.ci/out}"
 bash lab/lab.sh up 5
-trap 'bash lab/lab.sh down' EXIT
+trap 'artifacts; bash lab/lab.sh down' EXIT
 export NETRECON_LAB="$top/lab/.run/lab.json"
 
 step "build, vet, gofmt"

@@ -15,6 +15,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/daemon"
 	"github.com/netrecon/netrecon/schema"
+	"github.com/netrecon/netrecon/views/page"
 )
 
 func newServeCmd(a *app) *cobra.Command {
@@ -63,7 +64,11 @@ nothing failed, 4 drift was reported and left in place (drift policy report).`,
 			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			log := slog.New(slog.NewJSONHandler(a.stderr, &slog.HandlerOptions{Level: lv}))
-			d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, Evaluator: sandboxEvaluator(schema.DefaultBudget()), SNMP: newSNMPReader, ApplySummary: applySummary,
+			pages, err := page.Parse()
+			if err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, Pages: func(d *daemon.Daemon) daemon.PageHandler { return pages.Serve(d) }, Evaluator: sandboxEvaluator(schema.DefaultBudget()), SNMP: newSNMPReader, ApplySummary: applySummary,
 				Dialer: func(in *schema.Intent, c daemon.Credentials) reconcile.Dialer {
 					return dialer(in, dialConfig{knownHosts: cfg.KnownHosts, dialTimeout: cfg.DialTimeout.D(), rpcTimeout: cfg.RPCTimeout.D(), settle: cfg.SettleAfterHello.D(), creds: c})
 				},

@@ -52,21 +52,33 @@ func (d *Daemon) callerOf(r *http.Request) (caller, bool) {
 // any body is read.
 func (d *Daemon) authorize(need Scope, h func(http.ResponseWriter, *http.Request, caller)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, ok := d.callerOf(r)
-		switch {
-		case ok && c.scope.allows(need):
-		case need == ScopeRead && d.cfg.API.OpenReads:
-			c = caller{scope: ScopeRead}
-		case ok:
-			forbidden(w, "token "+c.token+" has scope "+string(c.scope)+"; this needs "+string(need))
-			return
+		c, code, msg := d.allowed(r, need)
+		switch code {
+		case 0:
+			h(w, r, c)
+		case http.StatusForbidden:
+			forbidden(w, msg)
 		default:
-			unauthorized(w, "missing or wrong bearer token: "+string(need)+" needs a token of scope "+string(need)+
-				" or more (api.tokens, api.token_file for trigger, api.read_token_file for read)")
-			return
+			unauthorized(w, msg)
 		}
-		h(w, r, c)
 	}
+}
+
+// allowed is authorize's decision: the caller, or the refusal's status
+// (401 or 403) and why. The status page takes the same decision and words
+// its refusal as a page.
+func (d *Daemon) allowed(r *http.Request, need Scope) (caller, int, string) {
+	c, ok := d.callerOf(r)
+	switch {
+	case ok && c.scope.allows(need):
+		return c, 0, ""
+	case need == ScopeRead && d.cfg.API.OpenReads:
+		return caller{scope: ScopeRead}, 0, ""
+	case ok:
+		return caller{}, http.StatusForbidden, "token " + c.token + " has scope " + string(c.scope) + "; this needs " + string(need)
+	}
+	return caller{}, http.StatusUnauthorized, "missing or wrong bearer token: " + string(need) + " needs a token of scope " + string(need) +
+		" or more (api.tokens, api.token_file for trigger, api.read_token_file for read)"
 }
 
 // unauthorized answers 401 without reading the request's body. Closing the

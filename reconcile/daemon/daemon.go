@@ -83,6 +83,9 @@ type Options struct {
 	// config (its irr: section, its repo and state folder); cmd/netrecon
 	// passes irr's. A nil Follower follows nothing.
 	Follower func(j *journal.Journal, alarms FollowerAlarms, cfg *Config) Follower
+	// Pages makes the status page of d (cmd/netrecon gives views/page's);
+	// nil serves none.
+	Pages func(d *Daemon) PageHandler
 	// httpLimits overrides defaultHTTPLimits (tests).
 	httpLimits *httpLimits
 }

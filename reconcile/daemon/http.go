@@ -68,11 +68,14 @@ func (d *Daemon) httpServer(ln net.Listener, lim httpLimits) (*http.Server, net.
 //	POST /api/v1/actions/{action}          accept-history, heal, acknowledge, pause, resume (write)
 //	POST /hooks/github                     GitHub push webhook (webhook.secret_file)
 //
+// and, when Options.Pages gives one, the status page (/, /devices, ...;
+// not API, so not in routes) under the read rules.
+//
 // A refusal is answered at once, before any body is read, and closes the
 // connection.
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
-	for _, r := range d.routes() {
+	for _, r := range append(d.routes(), d.pageRoutes()...) {
 		mux.Handle(r.pattern, r.handler)
 	}
 	return mux
@@ -211,17 +214,10 @@ func (d *Daemon) getRuns(w http.ResponseWriter, r *http.Request, _ caller) {
 		writeJSON(w, http.StatusBadRequest, apiErr(err.Error()))
 		return
 	}
-	runs, err := d.journal.RunsBefore(r.Context(), journal.RunID(before), limit+1)
+	out, err := d.runsList(r.Context(), before, limit)
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, apiErr(err.Error()))
 		return
-	}
-	out := api.RunList{Runs: []api.Run{}}
-	for i := range runs[:min(len(runs), limit)] {
-		out.Runs = append(out.Runs, RunView(&runs[i], false))
-	}
-	if len(runs) > limit {
-		out.NextBefore = int64(runs[limit-1].ID)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -301,26 +297,18 @@ func (d *Daemon) getAlarms(w http.ResponseWriter, r *http.Request, _ caller) {
 		writeJSON(w, http.StatusBadRequest, apiErr(err.Error()))
 		return
 	}
-	out := api.AlarmList{Alarms: []api.Alarm{}}
+	var past bool
 	switch r.URL.Query().Get("state") {
 	case "", "active":
-		for _, a := range d.alarms.list() {
-			out.Alarms = append(out.Alarms, apiAlarm(a, time.Time{}))
-		}
 	case "past":
-		as, err := d.journal.PastAlarms(r.Context(), before, limit+1)
-		if err != nil {
-			writeJSON(w, http.StatusInternalServerError, apiErr(err.Error()))
-			return
-		}
-		for _, a := range as[:min(len(as), limit)] {
-			out.Alarms = append(out.Alarms, apiAlarm(alarmOf(a), a.Cleared))
-		}
-		if len(as) > limit {
-			out.NextBefore = as[limit-1].ID
-		}
+		past = true
 	default:
 		writeJSON(w, http.StatusBadRequest, apiErr("state: want active or past"))
+		return
+	}
+	out, err := d.alarmsList(r.Context(), past, before, limit)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, apiErr(err.Error()))
 		return
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -251,6 +251,11 @@ type snapshot struct {
 	version  uint64
 	sessions session.Stats // the pool's counters it was made with
 	body, gz []byte
+	// doc is the document of body, for the status page: the value body
+	// was encoded from when masking changed nothing in it (the usual case),
+	// else body decoded on the page's first read of this version; either
+	// way the page shows the very document the API serves.
+	doc *api.Status
 }
 
 // changed says that what the status shows changed: the next reader makes a
@@ -262,6 +267,11 @@ func (d *Daemon) changed() { d.version.Add(1) }
 func (d *Daemon) statusJSON() (body, gz []byte) {
 	d.snap.mu.Lock()
 	defer d.snap.mu.Unlock()
+	return d.refreshSnapshot()
+}
+
+// refreshSnapshot is statusJSON with d.snap.mu held.
+func (d *Daemon) refreshSnapshot() (body, gz []byte) {
 	v := d.version.Load()
 	// The session pool changes on its own (keepalives, reconnects, idle
 	// closes): its counters are part of what the snapshot shows.
@@ -269,17 +279,42 @@ func (d *Daemon) statusJSON() (body, gz []byte) {
 	if d.snap.body != nil && d.snap.version == v && d.snap.sessions == ss {
 		return d.snap.body, d.snap.gz
 	}
-	b, err := json.Marshal(d.Status())
+	st := d.Status()
+	var doc *api.Status
+	raw, err := json.Marshal(st)
 	if err != nil {
-		b = []byte(`{"error": "internal error: encoding the status"}`)
+		raw = []byte(`{"error": "internal error: encoding the status"}`)
 	}
-	b = append(maskPersistIDs(b), '\n')
+	b := maskPersistIDs(raw)
+	if err == nil && bytes.Equal(b, raw) {
+		// Nothing to mask: the value is the document. Decoding it back
+		// would cost the page more than making it did.
+		doc = &st
+	}
+	b = append(b, '\n')
 	var z bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
 	zw.Write(b)
 	zw.Close()
-	d.snap.version, d.snap.sessions, d.snap.body, d.snap.gz = v, ss, b, z.Bytes()
+	d.snap.version, d.snap.sessions, d.snap.body, d.snap.gz, d.snap.doc = v, ss, b, z.Bytes(), doc
 	return b, d.snap.gz
+}
+
+// StatusDoc is the status snapshot GET /api/v1/status answers, decoded: the
+// status page's overview. It is shared by every reader until the next
+// change: read it, never change it.
+func (d *Daemon) StatusDoc() *api.Status {
+	d.snap.mu.Lock()
+	defer d.snap.mu.Unlock()
+	body, _ := d.refreshSnapshot()
+	if d.snap.doc == nil {
+		var st api.Status
+		if err := json.Unmarshal(body, &st); err != nil {
+			st = api.Status{APIVersion: api.Version, GeneratedAt: d.now()}
+		}
+		d.snap.doc = &st
+	}
+	return d.snap.doc
 }
 
 // writeRaw answers a JSON document already encoded (and masked).
