@@ -29,7 +29,7 @@ func TestRegisterHTTP(t *testing.T) {
 	alarms := &alarmLog{}
 	r := &Registrar{Journal: openJournal(t), Alarms: alarms, Now: clk.Now, Backoff: backoff.Policy{Base: time.Minute, Max: time.Hour},
 		VerifyWithin: time.Hour, Whois: testWhois()}
-	in := &schema.Intent{IRR: settings, Services: []*schema.Service{customer("acme", "AS131004", "AS-NETRECON-CUSTOMERS", "JPIRR", "RADB", "NTTCOM")}}
+	in := &schema.Intent{IRR: settings, Services: []*schema.Service{customer("acme", "AS132004", "AS-NETRECON-CUSTOMERS", "JPIRR", "RADB", "NTTCOM")}}
 	follow := func() {
 		t.Helper()
 		if err := r.Follow(ctx, in, "c1"); err != nil {
@@ -65,7 +65,7 @@ func TestRegisterHTTP(t *testing.T) {
 
 	// IRRd's HTTP API has no PGP: said before anything is sent.
 	settings.Database("JPIRR").Auth = schema.IRRAuth{PGP: &schema.IRRPGP{Key: "env:NR_TEST_IRR_PW", KeyID: "0x01234567"}}
-	in.Services = append(in.Services, customer("globex", "AS131005", "AS-NETRECON-CUSTOMERS", "JPIRR"))
+	in.Services = append(in.Services, customer("globex", "AS132005", "AS-NETRECON-CUSTOMERS", "JPIRR"))
 	follow()
 	if s := statusOf(t, r)["JPIRR/AS-NETRECON-CUSTOMERS"]; s.State != api.IRRFailed || !strings.Contains(s.Message, "passwords only") {
 		t.Errorf("PGP over HTTP: %+v", s)

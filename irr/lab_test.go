@@ -71,7 +71,7 @@ func TestRegisterThroughMTA(t *testing.T) {
 	r := &Registrar{Journal: openJournal(t), Alarms: alarms, Now: clk.Now, Mailer: SMTPRelay{Addr: m.Address, Timeout: 20 * time.Second},
 		ReplyMaildir: m.Maildir, Backoff: backoff.Policy{Base: time.Minute, Max: time.Hour}, VerifyWithin: time.Hour, Whois: testWhois()}
 	in := &schema.Intent{IRR: settings, Services: []*schema.Service{
-		customer("acme", "AS131004", "AS-NETRECON-CUSTOMERS", "JPIRR", "RADB", "NTTCOM")}}
+		customer("acme", "AS132004", "AS-NETRECON-CUSTOMERS", "JPIRR", "RADB", "NTTCOM")}}
 	follow := func() {
 		if err := r.Follow(ctx, in, "c1"); err != nil {
 			t.Fatal(err)
@@ -92,7 +92,7 @@ func TestRegisterThroughMTA(t *testing.T) {
 		t.Errorf("RADB: %+v, want 2 attempts", s)
 	}
 	for _, db := range []string{"JPIRR", "RADB"} {
-		if got := members(t, sim, db); got != "AS-ACME,AS131003,AS131004" {
+		if got := members(t, sim, db); got != "AS-ACME,AS132003,AS132004" {
 			t.Errorf("%s members = %s", db, got)
 		}
 	}
@@ -103,7 +103,7 @@ func TestRegisterThroughMTA(t *testing.T) {
 	if msg, ok := alarms.has(AlarmRefused, "NTTCOM/AS-NETRECON-CUSTOMERS"); !ok || !strings.Contains(msg, "Authorisation") {
 		t.Errorf("no refusal alarm: %q", msg)
 	}
-	if got := members(t, sim, "NTTCOM"); got != "AS-ACME,AS131003" {
+	if got := members(t, sim, "NTTCOM"); got != "AS-ACME,AS132003" {
 		t.Errorf("NTTCOM changed without auth: %s", got)
 	}
 	// Not retried: later passes, even a day later, send nothing more.

@@ -58,7 +58,7 @@ func TestRegisterPGPSigned(t *testing.T) {
 	kc.Set("certif", strings.TrimSpace(armored(t, key, false)))
 	db.Put(kc)
 	db.Put(mustObject(t, "mntner: MAINT-PGP\nauth: "+id+"\nmnt-by: MAINT-PGP\nsource: RADB\n"))
-	db.Put(mustObject(t, "as-set: AS-PGP-CUSTOMERS\nmembers: AS131001\nmnt-by: MAINT-PGP\nsource: RADB\n"))
+	db.Put(mustObject(t, "as-set: AS-PGP-CUSTOMERS\nmembers: AS132001\nmnt-by: MAINT-PGP\nsource: RADB\n"))
 
 	keyFile := filepath.Join(t.TempDir(), "irr-key.asc")
 	if err := os.WriteFile(keyFile, []byte(armored(t, key, true)), 0o600); err != nil {
@@ -66,7 +66,7 @@ func TestRegisterPGPSigned(t *testing.T) {
 	}
 	settings := settingsFor(sim, nil)
 	settings.Databases[0].Auth = schema.IRRAuth{PGP: &schema.IRRPGP{Key: schema.SecretRef("file:" + keyFile), KeyID: fmt.Sprintf("0x%016X", key.PrimaryKey.KeyId)}}
-	in := &schema.Intent{IRR: settings, Services: []*schema.Service{customer("acme", "AS131004", "AS-PGP-CUSTOMERS", "RADB")}}
+	in := &schema.Intent{IRR: settings, Services: []*schema.Service{customer("acme", "AS132004", "AS-PGP-CUSTOMERS", "RADB")}}
 	r := &Registrar{Journal: openJournal(t), Alarms: &alarmLog{}, Mailer: direct{sim}, Whois: testWhois(), Now: (&clock{t: time.Now()}).Now}
 	for range 2 {
 		if err := r.Follow(ctx, in, "c1"); err != nil {
@@ -76,7 +76,7 @@ func TestRegisterPGPSigned(t *testing.T) {
 	if s := statusOf(t, r)["RADB/AS-PGP-CUSTOMERS"]; s.State != api.IRRRegistered {
 		t.Fatalf("PGP-signed: %+v", s)
 	}
-	if o, _ := db.Object("as-set", "AS-PGP-CUSTOMERS"); strings.Join(o.List("members"), ",") != "AS131001,AS131004" {
+	if o, _ := db.Object("as-set", "AS-PGP-CUSTOMERS"); strings.Join(o.List("members"), ",") != "AS132001,AS132004" {
 		t.Fatalf("members %v", o.List("members"))
 	}
 	subs := db.Submissions()
@@ -86,7 +86,7 @@ func TestRegisterPGPSigned(t *testing.T) {
 
 	// A key ID the key ring does not hold is netrecon's error, before any mail.
 	settings.Databases[0].Auth.PGP.KeyID = "0xDEADBEEFDEADBEEF"
-	in.Services = append(in.Services, customer("globex", "AS131005", "AS-PGP-CUSTOMERS", "RADB"))
+	in.Services = append(in.Services, customer("globex", "AS132005", "AS-PGP-CUSTOMERS", "RADB"))
 	if err := r.Follow(ctx, in, "c2"); err != nil {
 		t.Fatal(err)
 	}

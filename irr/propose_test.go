@@ -105,7 +105,7 @@ func TestSyncProposes(t *testing.T) {
 		Now: func() time.Time { return time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC) }}
 
 	// The registry changes: one more route object.
-	sim.DB("JPIRR").Put(mustObject(t, "route: 192.0.2.128/25\norigin: AS131001\nmnt-by: MAINT-ACME\nsource: JPIRR\n"))
+	sim.DB("JPIRR").Put(mustObject(t, "route: 192.0.2.128/25\norigin: AS132001\nmnt-by: MAINT-ACME\nsource: JPIRR\n"))
 	plan, err := PlanSync(ctx, in, os.DirFS(clone), SyncOptions{Whois: testWhois(), MaxShrink: 0.5})
 	if err != nil || len(plan.Updates) != 1 || plan.Held() {
 		t.Fatalf("plan: %+v, %v", plan, err)
@@ -140,7 +140,7 @@ func TestSyncProposes(t *testing.T) {
 		t.Errorf("the work tree was left on %s", b)
 	}
 
-	// AS131001 leaves: 3 of 6 go. Under the direct policy it still waits.
+	// AS132001 leaves: 3 of 6 go. Under the direct policy it still waits.
 	for _, db := range []string{"JPIRR", "RADB"} {
 		sim.DB(db).Put(mustObject(t, "as-set: AS-ACME\nmembers: AS-ACME-SUB\nmnt-by: MAINT-ACME\nsource: "+db+"\n"))
 	}
@@ -162,7 +162,7 @@ func TestSyncProposes(t *testing.T) {
 
 	// An unheld change under the direct policy lands on main.
 	for _, db := range []string{"JPIRR", "RADB"} {
-		sim.DB(db).Put(mustObject(t, "as-set: AS-ACME\nmembers: AS131001, AS-ACME-SUB\nmnt-by: MAINT-ACME\nsource: "+db+"\n"))
+		sim.DB(db).Put(mustObject(t, "as-set: AS-ACME\nmembers: AS132001, AS-ACME-SUB\nmnt-by: MAINT-ACME\nsource: "+db+"\n"))
 	}
 	plan, err = PlanSync(ctx, in, os.DirFS(clone), SyncOptions{Whois: testWhois()})
 	if err != nil || plan.Held() || len(plan.Updates) != 1 {

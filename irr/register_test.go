@@ -154,7 +154,7 @@ func TestRegisterDirect(t *testing.T) {
 		VerifyWithin: time.Hour, Whois: testWhois(), Mailer: direct{sim}}
 	in := &schema.Intent{IRR: settings, Services: []*schema.Service{
 		customer("acme", "AS-ACME", "AS-NETRECON-CUSTOMERS", "JPIRR", "RADB"),
-		customer("globex", "AS131004", "AS-NETRECON-CUSTOMERS", "JPIRR", "RADB"),
+		customer("globex", "AS132004", "AS-NETRECON-CUSTOMERS", "JPIRR", "RADB"),
 	}}
 	if err := r.Follow(ctx, in, "c1"); err != nil {
 		t.Fatal(err)
@@ -166,8 +166,8 @@ func TestRegisterDirect(t *testing.T) {
 	if s := st["RADB/AS-NETRECON-CUSTOMERS"]; s.State != api.IRRFailed || s.NextTry == nil || !strings.Contains(s.Message, "451") {
 		t.Fatalf("RADB refused the mail once: %+v", s)
 	}
-	if got := members(t, sim, "JPIRR"); got != "AS-ACME,AS131003,AS131004" {
-		t.Fatalf("JPIRR members = %s; the registry's AS131003 must stay", got)
+	if got := members(t, sim, "JPIRR"); got != "AS-ACME,AS132003,AS132004" {
+		t.Fatalf("JPIRR members = %s; the registry's AS132003 must stay", got)
 	}
 	// The next pass verifies JPIRR; RADB waits for its back-off.
 	if err := r.Follow(ctx, in, "c1"); err != nil {
@@ -189,7 +189,7 @@ func TestRegisterDirect(t *testing.T) {
 	if s := statusOf(t, r)["RADB/AS-NETRECON-CUSTOMERS"]; s.State != api.IRRRegistered || s.Attempts != 2 {
 		t.Fatalf("RADB after the resend: %+v", s)
 	}
-	if got := members(t, sim, "RADB"); got != "AS-ACME,AS131003,AS131004" {
+	if got := members(t, sim, "RADB"); got != "AS-ACME,AS132003,AS132004" {
 		t.Fatalf("RADB members = %s", got)
 	}
 	n := len(sim.DB("JPIRR").Submissions())
@@ -199,8 +199,8 @@ func TestRegisterDirect(t *testing.T) {
 	if m := len(sim.DB("JPIRR").Submissions()); m != n {
 		t.Fatalf("an unchanged intent mailed again (%d submissions, then %d)", n, m)
 	}
-	// globex leaves: AS131004 goes, AS-ACME (also the registry's) and
-	// AS131003 stay.
+	// globex leaves: AS132004 goes, AS-ACME (also the registry's) and
+	// AS132003 stay.
 	in.Services = in.Services[:1]
 	for range 2 {
 		if err := r.Follow(ctx, in, "c3"); err != nil {
@@ -208,7 +208,7 @@ func TestRegisterDirect(t *testing.T) {
 		}
 	}
 	for _, db := range []string{"JPIRR", "RADB"} {
-		if got := members(t, sim, db); got != "AS-ACME,AS131003" {
+		if got := members(t, sim, db); got != "AS-ACME,AS132003" {
 			t.Errorf("%s members after the removal = %s", db, got)
 		}
 		if s := statusOf(t, r)[db+"/AS-NETRECON-CUSTOMERS"]; s.State != api.IRRRegistered || strings.Join(s.Members, ",") != "AS-ACME" {
@@ -262,7 +262,7 @@ func TestRegisterLateAndLost(t *testing.T) {
 	settings := settingsFor(sim, map[string]schema.SecretRef{"JPIRR": "env:NR_TEST_IRR_PW", "RADB": "env:NR_TEST_IRR_PW"})
 	alarms := &alarmLog{}
 	r := &Registrar{Journal: openJournal(t), Alarms: alarms, Now: clk.Now, Mailer: direct{sim}, VerifyWithin: time.Hour, Whois: testWhois()}
-	in := &schema.Intent{IRR: settings, Services: []*schema.Service{customer("acme", "AS131004", "AS-NETRECON-CUSTOMERS", "JPIRR", "RADB")}}
+	in := &schema.Intent{IRR: settings, Services: []*schema.Service{customer("acme", "AS132004", "AS-NETRECON-CUSTOMERS", "JPIRR", "RADB")}}
 	follow := func() {
 		t.Helper()
 		if err := r.Follow(ctx, in, "c1"); err != nil {

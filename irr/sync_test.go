@@ -57,7 +57,7 @@ func TestPlanSync(t *testing.T) {
 		t.Fatalf("unchanged registry: %+v, %v", plan, err)
 	}
 
-	sim.DB("JPIRR").Put(mustObject(t, "route: 192.0.2.128/25\norigin: AS131001\nmnt-by: MAINT-ACME\nsource: JPIRR\n"))
+	sim.DB("JPIRR").Put(mustObject(t, "route: 192.0.2.128/25\norigin: AS132001\nmnt-by: MAINT-ACME\nsource: JPIRR\n"))
 	plan, err = PlanSync(ctx, in, repo, SyncOptions{Whois: testWhois()})
 	if err != nil || len(plan.Updates) != 1 || plan.Held() {
 		t.Fatalf("a new route: %+v, %v", plan, err)
@@ -66,7 +66,7 @@ func TestPlanSync(t *testing.T) {
 		t.Fatalf("a new route gives:\n%s", got)
 	}
 
-	// AS131001 leaves AS-ACME in both: 3 of 5 prefixes go.
+	// AS132001 leaves AS-ACME in both: 3 of 5 prefixes go.
 	for _, db := range []string{"JPIRR", "RADB"} {
 		sim.DB(db).Put(mustObject(t, "as-set: AS-ACME\nmembers: AS-ACME-SUB\nmnt-by: MAINT-ACME\nsource: "+db+"\n"))
 	}
@@ -116,7 +116,7 @@ func TestExpandEqualsBgpq4(t *testing.T) {
 	ctx := context.Background()
 	sim := startSim(t, "", irrsim.DatabaseOptions{Name: "JPIRR"})
 	addr := sim.DB("JPIRR").WhoisAddr()
-	for _, obj := range []string{"AS-ACME", "AS-NETRECON-CUSTOMERS", "AS64500:AS-TRANSIT", "AS131002"} {
+	for _, obj := range []string{"AS-ACME", "AS-NETRECON-CUSTOMERS", "AS64500:AS-TRANSIT", "AS132002"} {
 		for _, v6 := range []bool{false, true} {
 			args := []string{"-h", addr, "-S", "JPIRR", "-j", "-l", "pl", "-4", obj}
 			if v6 {

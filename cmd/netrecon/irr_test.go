@@ -80,7 +80,7 @@ metadata:
 spec:
   device: pe3-sin
   neighbor: 192.0.2.22
-  customer_as: 131001
+  customer_as: 132001
   import: AS-ACME
   max_prefix: 50
   provider_as_set: AS-NETRECON-CUSTOMERS

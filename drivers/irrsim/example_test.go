@@ -14,8 +14,8 @@ import (
 func Example() {
 	sim, err := irrsim.Start(context.Background(), irrsim.Options{Databases: []irrsim.DatabaseOptions{{
 		Name: "JPIRR",
-		Seed: "as-set: AS-ACME\nmembers: AS131001\nsource: JPIRR\n\n" +
-			"route: 192.0.2.0/24\norigin: AS131001\nsource: JPIRR\n",
+		Seed: "as-set: AS-ACME\nmembers: AS132001\nsource: JPIRR\n\n" +
+			"route: 192.0.2.0/24\norigin: AS132001\nsource: JPIRR\n",
 	}}})
 	if err != nil {
 		fmt.Println(err)
@@ -28,14 +28,14 @@ func Example() {
 		return
 	}
 	defer conn.Close()
-	fmt.Fprint(conn, "!!\n!iAS-ACME,1\n!gAS131001\n!q\n")
+	fmt.Fprint(conn, "!!\n!iAS-ACME,1\n!gAS132001\n!q\n")
 	sc := bufio.NewScanner(conn)
 	for sc.Scan() {
 		fmt.Println(sc.Text())
 	}
 	// Output:
 	// A9
-	// AS131001
+	// AS132001
 	// C
 	// A13
 	// 192.0.2.0/24

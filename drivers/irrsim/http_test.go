@@ -47,12 +47,12 @@ func TestHTTPSubmission(t *testing.T) {
 	if code != 200 || resp.Summary.SuccessfulModify != 1 || resp.Objects[0].Type != "modify" || resp.Objects[0].RPSLPK != "AS-NETRECON-CUSTOMERS" {
 		t.Fatalf("good password: %d %+v", code, resp)
 	}
-	if got := members(t, db); got != "AS-ACME,AS131003,AS131004" {
+	if got := members(t, db); got != "AS-ACME,AS132003,AS132004" {
 		t.Errorf("members %s", got)
 	}
 
 	// Attribute lists, and DELETE with its reason.
-	route := `{"objects":[{"attributes":[{"name":"route","value":"203.0.113.0/25"},{"name":"origin","value":"AS131003"},
+	route := `{"objects":[{"attributes":[{"name":"route","value":"203.0.113.0/25"},{"name":"origin","value":"AS132003"},
 		{"name":"mnt-by","value":["MAINT-NETRECON"]},{"name":"source","value":"JPIRR"}]}],"passwords":["` + md5Password + `"]`
 	if code, resp = submitHTTP(t, db, http.MethodPost, route+`}`); code != 200 || resp.Summary.SuccessfulCreate != 1 {
 		t.Fatalf("create from attributes: %d %+v", code, resp)
@@ -60,7 +60,7 @@ func TestHTTPSubmission(t *testing.T) {
 	if code, resp = submitHTTP(t, db, http.MethodDelete, route+`,"delete_reason":"gone"}`); code != 200 || resp.Summary.SuccessfulDelete != 1 {
 		t.Fatalf("delete: %d %+v", code, resp)
 	}
-	if _, ok := db.Object("route", "203.0.113.0/25AS131003"); ok {
+	if _, ok := db.Object("route", "203.0.113.0/25AS132003"); ok {
 		t.Error("deleted route still there")
 	}
 
@@ -91,7 +91,7 @@ func TestHTTPFaults(t *testing.T) {
 	if code, resp := submitHTTP(t, db, http.MethodPost, body); code != 200 || resp.Summary.SuccessfulModify != 1 {
 		t.Errorf("Lose: %d %+v, want a success answer", code, resp)
 	}
-	if got := members(t, db); got != "AS-ACME,AS131003" {
+	if got := members(t, db); got != "AS-ACME,AS132003" {
 		t.Errorf("Lose: the change was applied: %s", got)
 	}
 	db.SetFaults(Faults{ShowAfter: 200 * time.Millisecond})
@@ -99,10 +99,10 @@ func TestHTTPFaults(t *testing.T) {
 	if code, resp := submitHTTP(t, db, http.MethodPost, body); code != 200 || resp.Summary.Successful != 1 {
 		t.Fatalf("ShowAfter: %d %+v", code, resp)
 	}
-	if got := members(t, db); got != "AS-ACME,AS131003" && time.Since(sent) < 200*time.Millisecond {
+	if got := members(t, db); got != "AS-ACME,AS132003" && time.Since(sent) < 200*time.Millisecond {
 		t.Errorf("ShowAfter: shown at once")
 	}
-	waitFor(t, "the change to show", 5*time.Second, func() bool { return members(t, db) == "AS-ACME,AS131003,AS131004" })
+	waitFor(t, "the change to show", 5*time.Second, func() bool { return members(t, db) == "AS-ACME,AS132003,AS132004" })
 }
 
 // FuzzRequestObjects: any request body decodes to objects or an error, never

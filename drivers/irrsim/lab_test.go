@@ -64,12 +64,12 @@ func TestLabSubmissionThroughMTA(t *testing.T) {
 	m := labtest.LoadMTA(t)
 	s := startLabSim(t, m)
 	db := s.DB("JPIRR")
-	id, err := submitVia(m, db, "add AS131004", newCustomers+"password: "+bcryptPassword+"\n")
+	id, err := submitVia(m, db, "add AS132004", newCustomers+"password: "+bcryptPassword+"\n")
 	if err != nil {
 		t.Fatalf("exim refused the submission: %v", err)
 	}
 	msg, body := awaitReply(t, m, id)
-	if subj := msg.Header.Get("Subject"); subj != "SUCCESS: add AS131004" {
+	if subj := msg.Header.Get("Subject"); subj != "SUCCESS: add AS132004" {
 		t.Errorf("reply subject %q", subj)
 	}
 	if !strings.Contains(body, "Modify succeeded: [as-set] AS-NETRECON-CUSTOMERS") {
@@ -77,7 +77,7 @@ func TestLabSubmissionThroughMTA(t *testing.T) {
 	}
 	w := dialWhois(t, db.WhoisAddr())
 	w.send("!iAS-NETRECON-CUSTOMERS")
-	if got := w.answer(); got != "AS-ACME AS131003 AS131004" {
+	if got := w.answer(); got != "AS-ACME AS132003 AS132004" {
 		t.Errorf("whois after the change: %q", got)
 	}
 
@@ -111,7 +111,7 @@ func TestLabRefusalsThroughMTA(t *testing.T) {
 		t.Fatalf("second try: %v", err)
 	}
 	awaitReply(t, m, id)
-	if got := members(t, radb); got != "AS-ACME,AS131003,AS131004" {
+	if got := members(t, radb); got != "AS-ACME,AS132003,AS132004" {
 		t.Errorf("members %s after the accepted try", got)
 	}
 

@@ -24,7 +24,7 @@ const (
 // newCustomers is the provider as-set with one customer more.
 const newCustomers = `as-set:         AS-NETRECON-CUSTOMERS
 descr:          Customers of AS64500
-members:        AS-ACME, AS131003, AS131004
+members:        AS-ACME, AS132003, AS132004
 mnt-by:         MAINT-NETRECON
 source:         JPIRR
 `
@@ -72,13 +72,13 @@ func TestSubmitWithPassword(t *testing.T) {
 		members    string
 		errText    string
 	}{
-		{"wrong password", newCustomers + "password: guess\n", false, "AS-ACME,AS131003", "Authorisation for [as-set] AS-NETRECON-CUSTOMERS failed: must be authenticated by one of: MAINT-NETRECON"},
-		{"no password", newCustomers, false, "AS-ACME,AS131003", "Authorisation for [as-set]"},
-		{"bcrypt", "password: " + bcryptPassword + "\n\n" + newCustomers, true, "AS-ACME,AS131003,AS131004", "Modify succeeded: [as-set] AS-NETRECON-CUSTOMERS"},
-		{"md5", strings.Replace(newCustomers, ", AS131004", "", 1) + "password: " + md5Password + "\n", true, "AS-ACME,AS131003", "Modify succeeded"},
-		{"wrong source", strings.Replace(newCustomers, "source:         JPIRR", "source: RADB", 1) + "password: " + bcryptPassword + "\n", false, "AS-ACME,AS131003", "Invalid source \"RADB\""},
-		{"bad member", strings.Replace(newCustomers, "AS131004", "ACME", 1) + "password: " + bcryptPassword + "\n", false, "AS-ACME,AS131003", "Invalid member \"ACME\""},
-		{"not RPSL", "hello\n", false, "AS-ACME,AS131003", "the objects do not parse: 1:1:"},
+		{"wrong password", newCustomers + "password: guess\n", false, "AS-ACME,AS132003", "Authorisation for [as-set] AS-NETRECON-CUSTOMERS failed: must be authenticated by one of: MAINT-NETRECON"},
+		{"no password", newCustomers, false, "AS-ACME,AS132003", "Authorisation for [as-set]"},
+		{"bcrypt", "password: " + bcryptPassword + "\n\n" + newCustomers, true, "AS-ACME,AS132003,AS132004", "Modify succeeded: [as-set] AS-NETRECON-CUSTOMERS"},
+		{"md5", strings.Replace(newCustomers, ", AS132004", "", 1) + "password: " + md5Password + "\n", true, "AS-ACME,AS132003", "Modify succeeded"},
+		{"wrong source", strings.Replace(newCustomers, "source:         JPIRR", "source: RADB", 1) + "password: " + bcryptPassword + "\n", false, "AS-ACME,AS132003", "Invalid source \"RADB\""},
+		{"bad member", strings.Replace(newCustomers, "AS132004", "ACME", 1) + "password: " + bcryptPassword + "\n", false, "AS-ACME,AS132003", "Invalid member \"ACME\""},
+		{"not RPSL", "hello\n", false, "AS-ACME,AS132003", "the objects do not parse: 1:1:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := mailTo(db, "update "+tc.name, tc.body); err != nil {
@@ -111,14 +111,14 @@ func TestSubmitWithPassword(t *testing.T) {
 func TestSubmitCreateAndDelete(t *testing.T) {
 	s := startSim(t, Options{})
 	db := s.DB("RADB")
-	route := "route: 203.0.113.0/25\norigin: AS131003\nmnt-by: MAINT-NETRECON\nsource: RADB\n"
+	route := "route: 203.0.113.0/25\norigin: AS132003\nmnt-by: MAINT-NETRECON\nsource: RADB\n"
 	if err := mailTo(db, "create", route+"password: "+bcryptPassword+"\n"); err != nil {
 		t.Fatal(err)
 	}
 	if rep := lastReply(t, db, 1); !strings.Contains(rep.Body, "Create succeeded: [route] 203.0.113.0/25") {
 		t.Fatalf("create:\n%s", rep.Body)
 	}
-	if _, ok := db.Object("route", "203.0.113.0/25AS131003"); !ok {
+	if _, ok := db.Object("route", "203.0.113.0/25AS132003"); !ok {
 		t.Fatal("created route not there")
 	}
 	if err := mailTo(db, "delete", route+"delete: no longer used\npassword: "+bcryptPassword+"\n"); err != nil {
@@ -127,7 +127,7 @@ func TestSubmitCreateAndDelete(t *testing.T) {
 	if rep := lastReply(t, db, 2); !strings.Contains(rep.Body, "Delete succeeded: [route] 203.0.113.0/25") {
 		t.Fatalf("delete:\n%s", rep.Body)
 	}
-	if _, ok := db.Object("route", "203.0.113.0/25AS131003"); ok {
+	if _, ok := db.Object("route", "203.0.113.0/25AS132003"); ok {
 		t.Fatal("deleted route still there")
 	}
 	// A new mntner is authorised by its own auth: lines.
@@ -146,7 +146,7 @@ func TestSubmitCreateAndDelete(t *testing.T) {
 	}
 	// Handing an object to another maintainer needs both: the current
 	// maintainer's password alone is not enough.
-	handOver := "as-set: AS-ACME\nmembers: AS131001\nmnt-by: MAINT-NEW\nsource: RADB\n"
+	handOver := "as-set: AS-ACME\nmembers: AS132001\nmnt-by: MAINT-NEW\nsource: RADB\n"
 	if err := mailTo(db, "hand over", handOver+"password: "+bcryptPassword+"\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func pgpMaintainer(t *testing.T, db *Database) *openpgp.Entity {
 	kc.Set("certif", strings.TrimSpace(pub.String()))
 	db.Put(kc)
 	db.Put(mustParse(t, "mntner: MAINT-PGP\nauth: "+id+"\nmnt-by: MAINT-PGP\nsource: "+db.Name()+"\n"))
-	db.Put(mustParse(t, "as-set: AS-PGP\nmembers: AS131001\nmnt-by: MAINT-PGP\nsource: "+db.Name()+"\n"))
+	db.Put(mustParse(t, "as-set: AS-PGP\nmembers: AS132001\nmnt-by: MAINT-PGP\nsource: "+db.Name()+"\n"))
 	return key
 }
 
@@ -213,7 +213,7 @@ func TestSubmitPGPSigned(t *testing.T) {
 	s := startSim(t, Options{})
 	db := s.DB("JPIRR")
 	key := pgpMaintainer(t, db)
-	update := "as-set: AS-PGP\nmembers: AS131001, AS131002\nmnt-by: MAINT-PGP\nsource: JPIRR\n"
+	update := "as-set: AS-PGP\nmembers: AS132001, AS132002\nmnt-by: MAINT-PGP\nsource: JPIRR\n"
 
 	if err := mailTo(db, "signed", clearsigned(t, key, update)); err != nil {
 		t.Fatal(err)
@@ -221,25 +221,25 @@ func TestSubmitPGPSigned(t *testing.T) {
 	if rep := lastReply(t, db, 1); !strings.HasPrefix(rep.Subject, "SUCCESS") {
 		t.Fatalf("signed by the key-cert's key:\n%s", rep.Body)
 	}
-	if o, _ := db.Object("as-set", "AS-PGP"); strings.Join(o.List("members"), ",") != "AS131001,AS131002" {
+	if o, _ := db.Object("as-set", "AS-PGP"); strings.Join(o.List("members"), ",") != "AS132001,AS132002" {
 		t.Fatalf("members %v", o.List("members"))
 	}
 
 	other := newKey(t, "someone else", "x@example.test")
-	if err := mailTo(db, "other key", clearsigned(t, other, strings.Replace(update, ", AS131002", "", 1))); err != nil {
+	if err := mailTo(db, "other key", clearsigned(t, other, strings.Replace(update, ", AS132002", "", 1))); err != nil {
 		t.Fatal(err)
 	}
 	if rep := lastReply(t, db, 2); !strings.Contains(rep.Body, "PGP signature not valid") {
 		t.Errorf("signed by an unknown key:\n%s", rep.Body)
 	}
-	tampered := strings.Replace(clearsigned(t, key, update), "AS131002", "AS131009", 1)
+	tampered := strings.Replace(clearsigned(t, key, update), "AS132002", "AS132009", 1)
 	if err := mailTo(db, "tampered", tampered); err != nil {
 		t.Fatal(err)
 	}
 	if rep := lastReply(t, db, 3); !strings.Contains(rep.Body, "PGP signature not valid") {
 		t.Errorf("tampered text not refused for its signature:\n%s", rep.Body)
 	}
-	if o, _ := db.Object("as-set", "AS-PGP"); strings.Join(o.List("members"), ",") != "AS131001,AS131002" {
+	if o, _ := db.Object("as-set", "AS-PGP"); strings.Join(o.List("members"), ",") != "AS132001,AS132002" {
 		t.Fatalf("members changed by a bad signature: %v", o.List("members"))
 	}
 	// A signature by the right key does not stand in for a password
@@ -274,7 +274,7 @@ func TestFaultRefuseTemporarily(t *testing.T) {
 		t.Fatalf("third try: %v", err)
 	}
 	lastReply(t, db, 1)
-	if got := members(t, db); got != "AS-ACME,AS131003,AS131004" {
+	if got := members(t, db); got != "AS-ACME,AS132003,AS132004" {
 		t.Errorf("members %s after the accepted try", got)
 	}
 }
@@ -307,12 +307,12 @@ func TestFaultShowAfter(t *testing.T) {
 	w := dialWhois(t, db.WhoisAddr())
 	w.send("!!")
 	w.send("!iAS-NETRECON-CUSTOMERS")
-	if got := w.answer(); got != "AS-ACME AS131003" && time.Since(sent) < delay {
+	if got := w.answer(); got != "AS-ACME AS132003" && time.Since(sent) < delay {
 		t.Fatalf("whois shows %q before the delay", got)
 	}
 	waitFor(t, "the change to show", 5*time.Second, func() bool {
 		w.send("!iAS-NETRECON-CUSTOMERS")
-		return w.answer() == "AS-ACME AS131003 AS131004"
+		return w.answer() == "AS-ACME AS132003 AS132004"
 	})
 	if time.Since(sent) < delay {
 		t.Errorf("change shown after %v, before the %v delay", time.Since(sent), delay)
@@ -334,7 +334,7 @@ func TestFaultLose(t *testing.T) {
 	if n := len(db.Replies()); n != 0 {
 		t.Errorf("%d replies to a lost submission", n)
 	}
-	if got := members(t, db); got != "AS-ACME,AS131003" {
+	if got := members(t, db); got != "AS-ACME,AS132003" {
 		t.Errorf("lost submission applied: %s", got)
 	}
 	db.SetFaults(Faults{})
@@ -342,7 +342,7 @@ func TestFaultLose(t *testing.T) {
 		t.Fatal(err)
 	}
 	lastReply(t, db, 1)
-	if got := members(t, db); got != "AS-ACME,AS131003,AS131004" {
+	if got := members(t, db); got != "AS-ACME,AS132003,AS132004" {
 		t.Errorf("resent submission not applied: %s", got)
 	}
 }
@@ -367,7 +367,7 @@ func TestSubmitPGPMIME(t *testing.T) {
 	s := startSim(t, Options{})
 	db := s.DB("JPIRR")
 	key := pgpMaintainer(t, db)
-	update := "as-set: AS-PGP\nmembers: AS131001, AS131003\nmnt-by: MAINT-PGP\nsource: JPIRR\n"
+	update := "as-set: AS-PGP\nmembers: AS132001, AS132003\nmnt-by: MAINT-PGP\nsource: JPIRR\n"
 	send := func(msg string) {
 		t.Helper()
 		if err := sendMail(db.SMTPAddr(), submitter, []string{db.SubmissionAddress()}, strings.NewReader(msg)); err != nil {
@@ -378,11 +378,11 @@ func TestSubmitPGPMIME(t *testing.T) {
 	if rep := lastReply(t, db, 1); !strings.Contains(rep.Body, "Modify succeeded: [as-set] AS-PGP") {
 		t.Fatalf("PGP/MIME signed by the key-cert's key:\n%s", rep.Body)
 	}
-	send(strings.Replace(pgpMIME(t, db, key, "tampered mime", update), "AS131003", "AS131009", 1))
+	send(strings.Replace(pgpMIME(t, db, key, "tampered mime", update), "AS132003", "AS132009", 1))
 	if rep := lastReply(t, db, 2); !strings.Contains(rep.Body, "PGP signature not valid") {
 		t.Errorf("tampered PGP/MIME:\n%s", rep.Body)
 	}
-	if o, _ := db.Object("as-set", "AS-PGP"); strings.Join(o.List("members"), ",") != "AS131001,AS131003" {
+	if o, _ := db.Object("as-set", "AS-PGP"); strings.Join(o.List("members"), ",") != "AS132001,AS132003" {
 		t.Errorf("members %v", o.List("members"))
 	}
 }

@@ -71,14 +71,14 @@ func TestWhoisIRRdQueries(t *testing.T) {
 	w.send("!!")
 	for _, tc := range []struct{ query, want string }{
 		{"!s-lc", "JPIRR"},
-		{"!gAS131002", "198.51.100.0/24 198.51.100.128/25"},
-		{"!6as131001", "2001:db8::/32"},
-		{"!gAS131009", "D"},
+		{"!gAS132002", "198.51.100.0/24 198.51.100.128/25"},
+		{"!6as132001", "2001:db8::/32"},
+		{"!gAS132009", "D"},
 		{"!gFOO", "F Invalid AS number FOO: \"FOO\" is not an AS number: want AS followed by digits, e.g. AS64500"},
-		{"!iAS-ACME", "AS131001 AS-ACME-SUB"},
+		{"!iAS-ACME", "AS132001 AS-ACME-SUB"},
 		// AS-ACME-SUB names AS-ACME again: the cycle ends, each AS once.
-		{"!iAS-NETRECON-CUSTOMERS,1", "AS131001 AS131002 AS131003"},
-		{"!iAS64500:AS-TRANSIT,1", "AS131003"},
+		{"!iAS-NETRECON-CUSTOMERS,1", "AS132001 AS132002 AS132003"},
+		{"!iAS64500:AS-TRANSIT,1", "AS132003"},
 		{"!iAS-NONE,1", "D"},
 		{"!a4AS-ACME", "192.0.2.0/24 198.51.100.0/24 198.51.100.128/25"},
 		{"!maut-num,AS64500", "aut-num:        AS64500\nas-name:        NETRECON\nmnt-by:         MAINT-NETRECON\nsource:         JPIRR"},
@@ -104,7 +104,7 @@ func TestWhoisIRRdQueries(t *testing.T) {
 func TestWhoisClosesAfterOneQuery(t *testing.T) {
 	s := startSim(t, Options{})
 	w := dialWhois(t, s.DB("RADB").WhoisAddr())
-	w.send("!gAS131001")
+	w.send("!gAS132001")
 	if got := w.answer(); got != "192.0.2.0/24" {
 		t.Errorf("got %q", got)
 	}
@@ -198,7 +198,7 @@ func TestBgpq4BuildsPrefixLists(t *testing.T) {
 		{[]string{"-4", "AS-NETRECON-CUSTOMERS"}, []string{"192.0.2.0/24", "198.51.100.0/24", "198.51.100.128/25", "203.0.113.0/24"}},
 		{[]string{"-S", "JPIRR", "-6", "AS-ACME"}, []string{"2001:db8::/32", "2001:db8:1000::/36"}},
 		{[]string{"-4", "AS64500:AS-TRANSIT"}, []string{"203.0.113.0/24"}},
-		{[]string{"-4", "AS131002"}, []string{"198.51.100.0/24", "198.51.100.128/25"}},
+		{[]string{"-4", "AS132002"}, []string{"198.51.100.0/24", "198.51.100.128/25"}},
 	} {
 		args := append([]string{"-h", addr, "-j", "-l", "pl"}, tc.args...)
 		if got := bgpq4Prefixes(t, args...); !slices.Equal(got, tc.want) {
@@ -206,8 +206,8 @@ func TestBgpq4BuildsPrefixLists(t *testing.T) {
 		}
 	}
 	// A change in the registry shows in the next list.
-	s.DB("JPIRR").Put(mustParse(t, "route: 192.0.2.0/25\norigin: AS131001\nmnt-by: MAINT-ACME\nsource: JPIRR\n"))
-	got := bgpq4Prefixes(t, "-h", addr, "-j", "-l", "pl", "-4", "AS131001")
+	s.DB("JPIRR").Put(mustParse(t, "route: 192.0.2.0/25\norigin: AS132001\nmnt-by: MAINT-ACME\nsource: JPIRR\n"))
+	got := bgpq4Prefixes(t, "-h", addr, "-j", "-l", "pl", "-4", "AS132001")
 	if want := []string{"192.0.2.0/24", "192.0.2.0/25"}; !slices.Equal(got, want) {
 		t.Errorf("after a new route: %q, want %q", got, want)
 	}

@@ -130,8 +130,8 @@ metadata:
 spec:
   device: pe3-sin
   neighbor: 192.0.2.22
-  customer_as: 131004
-  import: AS131004
+  customer_as: 132004
+  import: AS132004
   max_prefix: 50
   provider_as_set: AS-NETRECON-CUSTOMERS
   irr_databases: [JPIRR, RADB, NTTCOM]
@@ -166,7 +166,7 @@ spec:
 	st := states()
 	for _, db := range []string{"JPIRR", "RADB"} {
 		o, _ := sim.DB(db).Object("as-set", "AS-NETRECON-CUSTOMERS")
-		if got := strings.Join(o.List("members"), ","); got != "AS-ACME,AS131003,AS131004" {
+		if got := strings.Join(o.List("members"), ","); got != "AS-ACME,AS132003,AS132004" {
 			t.Errorf("%s shows %s", db, got)
 		}
 		if st[db].Commit != commit {
