@@ -13,22 +13,25 @@ import (
 // asked (Digest, Body), where it went (Branch, PRURL, Commit) and how far it
 // got (State). The orders package owns the meaning of State.
 type Order struct {
-	ID      string
-	Digest  string // of the order's canonical body
-	Body    string // the order as received, canonical JSON
-	State   string
-	Path    string // the service file it adds, repo-relative
-	Branch  string
-	PRURL   string // "" for a plain Git remote
-	Commit  string // the branch's commit
-	Detail  string // why it failed, or what it waits for
-	Created time.Time
-	Updated time.Time
-	Merged  time.Time
-	Applied time.Time
+	ID     string
+	Digest string // of the order's canonical body
+	Body   string // the order as received, canonical JSON
+	State  string
+	Path   string // the service file it adds, repo-relative
+	Branch string
+	PRURL  string // "" for a plain Git remote
+	Commit string // the branch's commit
+	// MergeCommit is the first head of the applied branch seen holding the
+	// order's file (the merge, whether merged, squashed or rebased).
+	MergeCommit string
+	Detail      string // why it failed, or what it waits for
+	Created     time.Time
+	Updated     time.Time
+	Merged      time.Time
+	Applied     time.Time
 }
 
-const orderCols = `id, digest, body, state, path, branch, pr_url, commit_id, detail, created_at, updated_at, merged_at, applied_at`
+const orderCols = `id, digest, body, state, path, branch, pr_url, commit_id, merge_commit, detail, created_at, updated_at, merged_at, applied_at`
 
 // AddOrder records o unless an order with its id is there already; either
 // way it returns the order the journal holds, and whether it was o. Two
@@ -41,8 +44,8 @@ func (j *Journal) AddOrder(ctx context.Context, o Order) (_ Order, added bool, e
 	o.Updated = o.Created
 	var got Order
 	err = j.write(ctx, func(t txn) error {
-		res, err := t.exec(`INSERT INTO orders (`+orderCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			o.ID, o.Digest, o.Body, o.State, o.Path, o.Branch, o.PRURL, o.Commit, o.Detail,
+		res, err := t.exec(`INSERT INTO orders (`+orderCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			o.ID, o.Digest, o.Body, o.State, o.Path, o.Branch, o.PRURL, o.Commit, o.MergeCommit, o.Detail,
 			o.Created.UnixNano(), o.Updated.UnixNano(), nanos(o.Merged), nanos(o.Applied))
 		if err != nil {
 			return err
@@ -61,12 +64,12 @@ func (j *Journal) AddOrder(ctx context.Context, o Order) (_ Order, added bool, e
 	return got, added, nil
 }
 
-// UpdateOrder writes o's state, branch, pull request, commit, detail and
+// UpdateOrder writes o's state, branch, pull request, commits, detail and
 // times; Updated becomes now.
 func (j *Journal) UpdateOrder(ctx context.Context, o Order) error {
 	err := j.write(ctx, func(t txn) error {
-		res, err := t.exec(`UPDATE orders SET state = ?, branch = ?, pr_url = ?, commit_id = ?, detail = ?, updated_at = ?, merged_at = ?, applied_at = ? WHERE id = ?`,
-			o.State, o.Branch, o.PRURL, o.Commit, o.Detail, j.now().UnixNano(), nanos(o.Merged), nanos(o.Applied), o.ID)
+		res, err := t.exec(`UPDATE orders SET state = ?, branch = ?, pr_url = ?, commit_id = ?, merge_commit = ?, detail = ?, updated_at = ?, merged_at = ?, applied_at = ? WHERE id = ?`,
+			o.State, o.Branch, o.PRURL, o.Commit, o.MergeCommit, o.Detail, j.now().UnixNano(), nanos(o.Merged), nanos(o.Applied), o.ID)
 		if err != nil {
 			return err
 		}
@@ -133,7 +136,7 @@ func (j *Journal) OrdersIn(ctx context.Context, states ...string) ([]Order, erro
 func scanOrder(r interface{ Scan(...any) error }) (Order, error) {
 	var o Order
 	var created, updated, merged, applied sql.NullInt64
-	err := r.Scan(&o.ID, &o.Digest, &o.Body, &o.State, &o.Path, &o.Branch, &o.PRURL, &o.Commit, &o.Detail, &created, &updated, &merged, &applied)
+	err := r.Scan(&o.ID, &o.Digest, &o.Body, &o.State, &o.Path, &o.Branch, &o.PRURL, &o.Commit, &o.MergeCommit, &o.Detail, &created, &updated, &merged, &applied)
 	o.Created, o.Updated, o.Merged, o.Applied = fromNanos(created), fromNanos(updated), fromNanos(merged), fromNanos(applied)
 	return o, err
 }

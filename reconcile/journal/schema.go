@@ -242,6 +242,7 @@ func migrations() []migration {
 				branch      TEXT    NOT NULL,
 				pr_url      TEXT    NOT NULL,
 				commit_id   TEXT    NOT NULL,
+				merge_commit TEXT   NOT NULL,
 				detail      TEXT    NOT NULL,
 				created_at  INTEGER NOT NULL,
 				updated_at  INTEGER NOT NULL,
