@@ -60,6 +60,9 @@ func (d *Daemon) authorize(need Scope, h func(http.ResponseWriter, *http.Request
 		case ok:
 			forbidden(w, "token "+c.token+" has scope "+string(c.scope)+"; this needs "+string(need))
 			return
+		case need == ScopeOrder:
+			unauthorized(w, "missing or wrong bearer token: orders need a token of scope order (api.tokens)")
+			return
 		default:
 			unauthorized(w, "missing or wrong bearer token: "+string(need)+" needs a token of scope "+string(need)+
 				" or more (api.tokens, api.token_file for trigger, api.read_token_file for read)")

@@ -67,6 +67,9 @@ type Config struct {
 	Signature SignatureConfig `yaml:"signature"`
 	Webhook   WebhookConfig   `yaml:"webhook"`
 	API       APIConfig       `yaml:"api"`
+	// Orders enables the order API (POST /api/v1/orders, docs/orders.md);
+	// nil leaves it off.
+	Orders *OrdersConfig `yaml:"orders"`
 
 	// File is the file the config was read from ("" when built in code).
 	File string `yaml:"-"`
@@ -231,17 +234,47 @@ type TokenConfig struct {
 	Scope Scope `yaml:"scope"`
 }
 
-// Scope is what a token may do; each scope may do what the ones before it may.
+// OrdersConfig is the order API: orders become branches of the intent
+// repo (pushed with the credentials the daemon fetches with), and with
+// GitHub set, pull requests.
+type OrdersConfig struct {
+	// Author and Email sign the orders' commits (default author netrecon).
+	Author string `yaml:"author"`
+	Email  string `yaml:"email"`
+	// GitHub, when set, opens a pull request for each order's branch;
+	// without it an order is a pushed branch only (a plain Git remote).
+	GitHub *OrdersGitHubConfig `yaml:"github"`
+}
+
+// OrdersGitHubConfig says where the orders' pull requests go.
+type OrdersGitHubConfig struct {
+	// APIURL is the API root (default https://api.github.com; GitHub
+	// Enterprise Server: https://HOST/api/v3).
+	APIURL string `yaml:"api_url"`
+	// Repo is the intent repo on GitHub, owner/name.
+	Repo string `yaml:"repo"`
+	// TokenFile holds a token that may open pull requests (mode 0600).
+	TokenFile string `yaml:"token_file"`
+}
+
+// Scope is what a token may do. read, trigger and write form a ladder: each
+// may do what the ones before it may. order stands apart: an order system's
+// token may place orders and read, and nothing else; an operator's write
+// token places no orders.
 type Scope string
 
 const (
 	ScopeRead    Scope = "read"
 	ScopeTrigger Scope = "trigger"
 	ScopeWrite   Scope = "write"
+	ScopeOrder   Scope = "order"
 )
 
 // allows reports whether a token of scope s may do what need asks.
 func (s Scope) allows(need Scope) bool {
+	if s == ScopeOrder || need == ScopeOrder {
+		return s == ScopeOrder && (need == ScopeOrder || need == ScopeRead)
+	}
 	order := map[Scope]int{ScopeRead: 1, ScopeTrigger: 2, ScopeWrite: 3}
 	return order[s] >= order[need] && order[need] > 0
 }
@@ -416,6 +449,12 @@ func (c *Config) Defaults() {
 		c.Alarm.AfterFailures = 3
 	}
 	setDur(&c.Notify.Timeout, 10*time.Second)
+	if c.Orders != nil && c.Orders.Author == "" {
+		c.Orders.Author = "netrecon"
+	}
+	if c.Orders != nil && c.Orders.GitHub != nil && c.Orders.GitHub.APIURL == "" {
+		c.Orders.GitHub.APIURL = "https://api.github.com"
+	}
 	if c.Webhook.MaxBody == 0 {
 		c.Webhook.MaxBody = 1 << 20
 	}
@@ -571,7 +610,25 @@ func (c *Config) check() diag.Diagnostics {
 			checkFile(bad, field+".file", tk.File)
 		}
 		if !tk.Scope.allows(ScopeRead) {
-			bad(field+".scope", "%q: want read, trigger or write", tk.Scope)
+			bad(field+".scope", "%q: want read, trigger, write or order", tk.Scope)
+		}
+	}
+	if o := c.Orders; o != nil {
+		if o.Email == "" || !strings.Contains(o.Email, "@") {
+			bad("orders.email", "%q: want the e-mail address the orders' commits carry", o.Email)
+		}
+		if g := o.GitHub; g != nil {
+			if owner, name, ok := strings.Cut(g.Repo, "/"); !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+				bad("orders.github.repo", "%q: want owner/name", g.Repo)
+			}
+			if u, err := url.Parse(g.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				bad("orders.github.api_url", "%q: want https://host[/path]", g.APIURL)
+			}
+			if g.TokenFile == "" {
+				bad("orders.github.token_file", "required: the file that holds a token that may open pull requests")
+			} else {
+				checkFile(bad, "orders.github.token_file", g.TokenFile)
+			}
 		}
 	}
 	if c.Webhook.MaxBody < 1 {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/gitsrc"
+	"github.com/netrecon/netrecon/orders"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/guard"
@@ -95,6 +96,8 @@ type Daemon struct {
 	alarms  *alarmSet
 	notify  *notifier
 	env     map[string]string // Config.Credentials.EnvFile
+	// orders is the order intake (Config.Orders); nil when it is off.
+	orders *orders.Intake
 	// sessions keeps one session per device open between passes.
 	sessions *session.Pool
 
@@ -202,6 +205,9 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 	if d.mirror, err = gitsrc.OpenMirror(ctx, url, cfg.Repo.Branch, filepath.Join(cfg.StateDir, "mirror"),
 		gitsrc.WithLogger(d.log), gitsrc.WithFetchTimeout(2*time.Minute)); err != nil {
 		return nil, fmt.Errorf("intent repo: %w", err)
+	}
+	if d.orders, err = d.newOrders(); err != nil {
+		return nil, err
 	}
 	if err := d.restore(ctx); err != nil {
 		return nil, err

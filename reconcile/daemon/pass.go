@@ -760,6 +760,7 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 		}
 	}
 	d.settleHeals(ctx, s)
+	d.followOrders(ctx, s)
 	d.changed()
 }
 
