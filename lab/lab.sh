@@ -28,6 +28,9 @@ RUN="$LAB_DIR/.run"
 BASE_PORT=${NETRECON_LAB_BASE_PORT:-18301}
 SNMP_ADDR=127.0.0.1:${NETRECON_LAB_SNMP_PORT:-18161}
 COMMUNITY=netrecon-test
+# A second snmpd for the usage tests, which count the requests the agent
+# receives: no other test talks to it, so its counters are theirs alone.
+USAGE_SNMP_ADDR=127.0.0.1:$((${NETRECON_LAB_SNMP_PORT:-18161} + 1))
 # One sshd can listen on at most 16 ports ("Too many listen sockets").
 PER_SSHD=16
 WAIT_SECS=${NETRECON_LAB_WAIT:-60}
@@ -154,6 +157,21 @@ hello() {
 	return $ok
 }
 
+# start_usage_snmpd: an snmpd serving the host's own interfaces (IF-MIB,
+# ifXTable with the 64-bit counters) and its own SNMPv2-MIB counters.
+start_usage_snmpd() {
+	mkdir -p "$RUN/usage-snmp/persist"
+	printf 'rocommunity %s 127.0.0.1\nsysDescr netrecon lab usage agent\n' "$COMMUNITY" >"$RUN/usage-snmp/snmpd.conf"
+	SNMP_PERSISTENT_DIR="$RUN/usage-snmp/persist" MIBS='' start usage-snmpd "$RUN/usage-snmp/snmpd.log" "$RUN/usage-snmp" \
+		/usr/sbin/snmpd -f -Lo -C -c "$RUN/usage-snmp/snmpd.conf" "udp:$USAGE_SNMP_ADDR"
+}
+
+usage_snmp_ok() {
+	local out
+	out=$(MIBS='' snmpget -v2c -c "$COMMUNITY" -On -t 1 -r 0 "$USAGE_SNMP_ADDR" .1.3.6.1.2.1.1.1.0 2>/dev/null) || return 1
+	[[ $out == *"usage agent"* ]]
+}
+
 snmp_ok() {
 	local out
 	out=$(MIBS='' snmpget -v2c -c "$COMMUNITY" -On -t 1 -r 0 "$SNMP_ADDR" .1.3.6.1.2.1.1.1.0 2>/dev/null) || return 1
@@ -277,6 +295,7 @@ extend maint /bin/cat $RUN/snmp/maint
 EOF
 	SNMP_PERSISTENT_DIR="$RUN/snmp/persist" MIBS='' start snmpd "$RUN/snmp/snmpd.log" "$RUN/snmp" \
 		/usr/sbin/snmpd -f -Lo -C -c "$RUN/snmp/snmpd.conf" "udp:$SNMP_ADDR"
+	start_usage_snmpd
 
 	# Ready means: every device answers a NETCONF hello over SSH, and snmpd answers.
 	local pids=()
@@ -293,6 +312,7 @@ EOF
 		wait "$p" || fail "devices not ready"
 	done
 	wait_for "snmpd on $SNMP_ADDR" snmp_ok || fail "snmpd not ready: see $RUN/snmp/snmpd.log"
+	wait_for "usage snmpd on $USAGE_SNMP_ADDR" usage_snmp_ok || fail "usage snmpd not ready: see $RUN/usage-snmp/snmpd.log"
 
 	{
 		printf '{"devices":['
@@ -306,7 +326,8 @@ EOF
 			printf '{"name":"%s","address":"127.0.0.1","port":%d,"modules":["%s"]}' "${names[i]}" "${ports[i]}" "${modsets[i]//,/\",\"}"
 		done
 		printf '],"username":"root","keyFile":"%s","knownHosts":"%s",' "$RUN/client_key" "$RUN/known_hosts"
-		printf '"snmp":{"address":"%s","community":"%s","maintFile":"%s"}}\n' "$SNMP_ADDR" "$COMMUNITY" "$RUN/snmp/maint"
+		printf '"snmp":{"address":"%s","community":"%s","maintFile":"%s"},' "$SNMP_ADDR" "$COMMUNITY" "$RUN/snmp/maint"
+		printf '"usageSnmp":{"address":"%s","community":"%s"}}\n' "$USAGE_SNMP_ADDR" "$COMMUNITY"
 	} >"$RUN/lab.json.tmp"
 	mv "$RUN/lab.json.tmp" "$RUN/lab.json"
 	log "up: $n devices on 127.0.0.1:$BASE_PORT..$((BASE_PORT + n - 1)), $((total - n)) extra (${names[*]:n}), snmp $SNMP_ADDR, in $((SECONDS - t0))s"
