@@ -174,6 +174,12 @@ func (s *Set) Poller(device, target string) *Poller {
 	if p := s.byDev[device]; p != nil && p.target == target {
 		return p
 	}
+	if p := s.targets[target]; p != nil && p.device == target {
+		// The guard asked first: the device's poller is that one.
+		p.device, p.interval = device, s.interval(device)
+		s.byDev[device] = p
+		return p
+	}
 	p := &Poller{reader: s.reader, device: device, target: target, interval: s.interval(device), scalars: s.scalars, now: s.now}
 	s.byDev[device], s.targets[target] = p, p
 	return p
@@ -184,10 +190,13 @@ func (s *Set) Poller(device, target string) *Poller {
 func (s *Set) Read(ctx context.Context, target, oid string) (guard.SNMPValue, error) {
 	s.mu.Lock()
 	p := s.targets[target]
-	s.mu.Unlock()
 	if p == nil {
-		return guard.SNMPValue{}, fmt.Errorf("snmp %s: no poller for this target", target)
+		// A device with no measured service is still guarded: it gets a
+		// poller of its own, named by its target.
+		p = &Poller{reader: s.reader, device: target, target: target, interval: s.interval(""), scalars: s.scalars, now: s.now}
+		s.targets[target] = p
 	}
+	s.mu.Unlock()
 	snap, err := p.Poll(ctx)
 	if err != nil {
 		return guard.SNMPValue{}, err

@@ -113,13 +113,29 @@ func (c *Client) Table(ctx context.Context, target string, scalars, columns []st
 		if len(vars) < nonRep {
 			return out, fmt.Errorf("snmp table from %s: %d values for %d scalars", target, len(vars), nonRep)
 		}
+		var missed []string
 		for i, s := range scalars[:nonRep] {
 			vb := vars[i]
 			name, _ := ParseOID(vb.Name)
-			if name != s || vb.Type == gosnmp.NoSuchObject || vb.Type == gosnmp.NoSuchInstance || vb.Type == gosnmp.EndOfMibView {
-				return out, &NoSuchError{Target: target, OID: s, Kind: NoSuchObject}
+			if name != s {
+				// The object has another instance before this one (a
+				// table cell, not a scalar): GET it on its own.
+				missed = append(missed, s)
+				continue
 			}
 			out.Scalars[s] = newValue(vb)
+		}
+		for _, s := range missed {
+			out.Requests++
+			pkt, err := g.Get([]string{s})
+			if err != nil {
+				return out, c.classify(ctx, target, s, err, 1, time.Since(start))
+			}
+			v, err := result(target, s, pkt)
+			if err != nil {
+				return out, err
+			}
+			out.Scalars[s] = v
 		}
 		done := map[string]bool{}
 		for i, vb := range vars[nonRep:] {

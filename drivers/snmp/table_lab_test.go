@@ -74,3 +74,20 @@ func TestLabTableReadsTheHostsInterfaces(t *testing.T) {
 		t.Errorf("scalars %v; want hrSystemNumUsers.0", res.Scalars)
 	}
 }
+
+// A scalar that is a table cell (the lab agent's extend output) is read
+// with a GET of its own when GETNEXT of its parent lands elsewhere; either
+// way its value comes back.
+func TestLabTableScalarThatIsACell(t *testing.T) {
+	c, agent := labClient(t)
+	res, err := c.Table(context.Background(), agent.Address, []string{oidMaintExtend, oidNumUsers}, []string{oidIfName}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := res.Scalars[oidMaintExtend]; !ok || !v.IsText() {
+		t.Errorf("extend output: %#v, %v", v, ok)
+	}
+	if _, ok := res.Scalars[oidNumUsers]; !ok {
+		t.Error("hrSystemNumUsers missing")
+	}
+}
