@@ -169,6 +169,23 @@ type Service struct {
 	Type    string          `json:"type,omitempty"`
 	State   string          `json:"state"`
 	Devices []ServiceDevice `json:"devices"`
+	// Usage is the service's interface traffic at its device's last SNMP
+	// poll, when usage collection is on (docs/usage.md).
+	Usage *ServiceUsage `json:"usage,omitempty"`
+}
+
+// ServiceUsage is a service's interface as SNMP last read it: the 64-bit
+// octet counters since the interface's counters began (a rate is the
+// difference of two reads over their time), and its operational state.
+type ServiceUsage struct {
+	Device    string     `json:"device"`
+	Interface string     `json:"interface"` // its ifName
+	InOctets  uint64     `json:"in_octets"`
+	OutOctets uint64     `json:"out_octets"`
+	OperUp    bool       `json:"oper_up"`
+	SampledAt *time.Time `json:"sampled_at,omitempty"`
+	// Error says why there is no reading: no answer, or no such interface.
+	Error string `json:"error,omitempty"`
 }
 
 // ServiceDevice is a device a service renders to, and the service's state there.

@@ -67,6 +67,18 @@ func (c *Collector) SetServices(ss []Service) {
 	}
 }
 
+// Service returns the measured service called name.
+func (c *Collector) Service(name string) (Service, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.services {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Service{}, false
+}
+
 // Sample returns the service's last sample.
 func (c *Collector) Sample(service string) (Sample, bool) {
 	c.mu.Lock()

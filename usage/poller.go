@@ -176,7 +176,9 @@ func (s *Set) Poller(device, target string) *Poller {
 	}
 	if p := s.targets[target]; p != nil && p.device == target {
 		// The guard asked first: the device's poller is that one.
+		p.mu.Lock()
 		p.device, p.interval = device, s.interval(device)
+		p.mu.Unlock()
 		s.byDev[device] = p
 		return p
 	}

@@ -67,6 +67,9 @@ type Config struct {
 	Signature SignatureConfig `yaml:"signature"`
 	Webhook   WebhookConfig   `yaml:"webhook"`
 	API       APIConfig       `yaml:"api"`
+	// Usage measures each service's interface over SNMP (docs/usage.md);
+	// nil leaves it off.
+	Usage *UsageConfig `yaml:"usage"`
 	// Orders enables the order API (POST /api/v1/orders, docs/orders.md);
 	// nil leaves it off.
 	Orders *OrdersConfig `yaml:"orders"`
@@ -232,6 +235,37 @@ type TokenConfig struct {
 	File string `yaml:"file"`
 	// Scope is read, trigger or write.
 	Scope Scope `yaml:"scope"`
+}
+
+// UsageConfig is the usage collection: each service's interface counters
+// over SNMP, exported as metrics and shown in the services API. With it,
+// the SNMP guard reads through the same per-device poller (with this
+// community, port and address).
+type UsageConfig struct {
+	// CommunityEnv names the environment variable holding the community.
+	CommunityEnv string `yaml:"community_env"`
+	// Port is the agents' UDP port (default 161); Address, when set, is
+	// one agent for every device (a lab, a proxy).
+	Port    int    `yaml:"port"`
+	Address string `yaml:"address"`
+	// MinInterval is the least time between two SNMP reads of a device
+	// (default 1m); Devices sets it per device.
+	MinInterval Duration            `yaml:"min_interval"`
+	Devices     map[string]Duration `yaml:"devices"`
+	// IfName is the service's ifName on its device, from its spec fields:
+	// "{interface}.{vlan}" (the default: a VLAN unit, as Junos names it) or
+	// "{interface}".
+	IfName  string   `yaml:"if_name"`
+	Timeout Duration `yaml:"timeout"`
+	Retries int      `yaml:"retries"`
+}
+
+// interval is the least time between two reads of device.
+func (u *UsageConfig) interval(device string) time.Duration {
+	if d, ok := u.Devices[device]; ok {
+		return d.D()
+	}
+	return u.MinInterval.D()
 }
 
 // OrdersConfig is the order API: orders become branches of the intent
@@ -449,6 +483,16 @@ func (c *Config) Defaults() {
 		c.Alarm.AfterFailures = 3
 	}
 	setDur(&c.Notify.Timeout, 10*time.Second)
+	if u := c.Usage; u != nil {
+		if u.Port == 0 {
+			u.Port = 161
+		}
+		setDur(&u.MinInterval, time.Minute)
+		setDur(&u.Timeout, 2*time.Second)
+		if u.IfName == "" {
+			u.IfName = "{interface}.{vlan}"
+		}
+	}
 	if c.Orders != nil && c.Orders.Author == "" {
 		c.Orders.Author = "netrecon"
 	}
@@ -611,6 +655,31 @@ func (c *Config) check() diag.Diagnostics {
 		}
 		if !tk.Scope.allows(ScopeRead) {
 			bad(field+".scope", "%q: want read, trigger, write or order", tk.Scope)
+		}
+	}
+	if u := c.Usage; u != nil {
+		switch {
+		case u.CommunityEnv == "":
+			bad("usage.community_env", "required: the environment variable that holds the community")
+		case os.Getenv(u.CommunityEnv) == "":
+			bad("usage.community_env", "environment variable %s is not set", u.CommunityEnv)
+		}
+		if u.Port < 1 || u.Port > 65535 {
+			bad("usage.port", "%d: want 1 to 65535", u.Port)
+		}
+		if u.MinInterval.D() < time.Second {
+			bad("usage.min_interval", "%s: want at least 1s (SNMP costs the router CPU)", u.MinInterval.D())
+		}
+		for name, d := range u.Devices {
+			if d.D() < time.Second {
+				bad("usage.devices."+name, "%s: want at least 1s", d.D())
+			}
+		}
+		if !strings.Contains(u.IfName, "{interface}") {
+			bad("usage.if_name", "%q: want a pattern with {interface}, such as {interface}.{vlan}", u.IfName)
+		}
+		if u.Retries < 0 {
+			bad("usage.retries", "%d: want 0 or more", u.Retries)
 		}
 	}
 	if o := c.Orders; o != nil {
