@@ -366,7 +366,7 @@ const (
 	OrderProposing = "proposing" // recorded; its branch or pull request not confirmed yet: send it again
 	OrderPROpen    = "pr_open"   // its branch is pushed and, with GitHub, its pull request open
 	OrderMerged    = "merged"    // the applied branch holds its file
-	OrderApplied   = "applied"   // every device was brought to a commit containing the merge
+	OrderApplied   = "applied"   // the service's devices were brought to a commit containing the merge
 	OrderFailed    = "failed"    // a pass at such a commit failed on a device of the service
 )
 

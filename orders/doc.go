@@ -19,7 +19,8 @@
 //	           (a retry of the same order finishes it)
 //	pr_open    the branch is pushed (and the pull request open)
 //	merged     a head of the applied branch holds the order's file
-//	applied    a pass brought every device to a commit containing the merge
+//	applied    a pass brought the service's devices (or every device) to a
+//	           commit containing the merge
 //	failed     a pass at such a commit failed on a device of the service
 //	           (a later pass that succeeds moves it to applied)
 //

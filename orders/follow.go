@@ -17,13 +17,16 @@ type Progress struct {
 	Applied string
 	// Failed names the services on a device the pass failed on, with why.
 	Failed map[string]string
+	// InSync names the services whose every device is in sync with
+	// Commit: applied, even while an unrelated device keeps Applied back.
+	InSync map[string]bool
 }
 
 // Follow moves the orders on after a pass: pr_open → merged once the head
 // holds the order's file (whatever the merge method: a squash or a rebase
 // makes new commits, so the branch's own commit is not what to look for),
-// merged → applied once every device was brought to a commit containing
-// the merge, merged → failed when a pass at such a commit failed on a device
+// merged → applied once the service's devices (or every device) were
+// brought to a commit containing the merge, merged → failed when a pass at such a commit failed on a device
 // of the service (and failed → applied when a later pass succeeds).
 func (in *Intake) Follow(ctx context.Context, p Progress) error {
 	in.mu.Lock()
@@ -62,9 +65,10 @@ func (in *Intake) Follow(ctx context.Context, p Progress) error {
 				errs = append(errs, err)
 				continue
 			}
-			why, failed := p.Failed[strings.TrimSuffix(path.Base(o.Path), ".yaml")]
+			name := strings.TrimSuffix(path.Base(o.Path), ".yaml")
+			why, failed := p.Failed[name]
 			switch {
-			case applied:
+			case applied || reconciled && p.InSync[name]:
 				o.State, o.Applied, o.Detail = StateApplied, in.now(), ""
 				in.log.Info("order applied", "order", o.ID, "commit", p.Applied)
 			case reconciled && failed:

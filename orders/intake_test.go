@@ -223,10 +223,37 @@ func TestFollowMergedThenApplied(t *testing.T) {
 	if got.State != StateFailed || got.MergeCommit != merge || got.Detail != "pe1-tyo: edit-config: in-use" {
 		t.Fatalf("after a failed pass: %+v", got)
 	}
-	if err := f.intake.Follow(ctx, Progress{Head: head, Commit: head, Applied: head}); err != nil {
+	// Another device keeps the whole network back (Applied stays before),
+	// but the service's own devices are in sync with the merge: applied.
+	if err := f.intake.Follow(ctx, Progress{Head: head, Commit: head, Applied: before, InSync: map[string]bool{"acme-tokyo-annex": true}}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := f.intake.Get(ctx, st.ID); got.State != StateApplied || got.Applied.IsZero() || got.Detail != "" {
 		t.Fatalf("after an applying pass: %+v", got)
+	}
+
+	// A second order, applied when every device reaches its merge.
+	second := strings.NewReplacer("SO-2026-0200", "SO-2026-0201", "acme-tokyo-annex", "acme-tokyo-annex-2", `"vlan": 200`, `"vlan": 210`,
+		"100.64.9.1/30", "100.64.9.5/30").Replace(validOrder)
+	st2, _, err := f.intake.Submit(ctx, order(t, second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.remote.merge(st2.Branch)
+	head2, err := f.mirror.Fetch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.intake.Follow(ctx, Progress{Head: head2, Commit: head2, Applied: head}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.intake.Get(ctx, st2.ID); got.State != StateMerged {
+		t.Fatalf("second order before every device reached it: %+v", got)
+	}
+	if err := f.intake.Follow(ctx, Progress{Head: head2, Commit: head2, Applied: head2}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.intake.Get(ctx, st2.ID); got.State != StateApplied {
+		t.Fatalf("second order after every device reached it: %+v", got)
 	}
 }

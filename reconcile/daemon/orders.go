@@ -210,8 +210,19 @@ func (d *Daemon) followOrders(ctx context.Context, s *passState) {
 			failed[svc] = why
 		}
 	}
+	inSync := map[string]bool{}
+	if s.commit != "" {
+		for _, si := range d.services {
+			all := len(si.devices) > 0
+			for _, dev := range si.devices {
+				st, ok := d.devices[dev]
+				all = all && ok && good(st) && st.Commit == s.commit && !d.controls[dev].Paused()
+			}
+			inSync[si.name] = all
+		}
+	}
 	d.mu.Unlock()
-	if err := d.orders.Follow(ctx, orders.Progress{Head: s.head, Commit: s.commit, Applied: applied, Failed: failed}); err != nil {
+	if err := d.orders.Follow(ctx, orders.Progress{Head: s.head, Commit: s.commit, Applied: applied, Failed: failed, InSync: inSync}); err != nil {
 		s.log.Warn("orders: follow", "err", err)
 	}
 }
