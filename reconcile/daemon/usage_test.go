@@ -114,6 +114,11 @@ spec:
 		svc.Usage.Interface != "lo" || svc.Usage.InOctets == 0 || !svc.Usage.OperUp || svc.Usage.SampledAt == nil {
 		t.Fatalf("services API: %d %+v", code, svc.Usage)
 	}
+	// The answers with usage match docs/openapi.yaml.
+	_, router := openAPI(t)
+	c := &apiCheck{t: t, h: h, router: router, hit: map[string]bool{}}
+	c.do("GET", "/api/v1/services/acme-loopback", testToken, nil)
+	c.do("GET", "/api/v1/services", testToken, nil)
 	// Example services on interfaces the host lacks say so, and have no series.
 	var other api.Service
 	getJSON(t, h, "/api/v1/services/acme-tokyo-hq", testToken, &other)
