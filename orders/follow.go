@@ -28,9 +28,11 @@ type Progress struct {
 // merged → applied once the service's devices (or every device) were
 // brought to a commit containing the merge, merged → failed when a pass at such a commit failed on a device
 // of the service (and failed → applied when a later pass succeeds).
+//
+// Follow does not wait for a Submit in flight (which may be pushing for
+// minutes): Submit writes only orders still proposing, Follow only the
+// others.
 func (in *Intake) Follow(ctx context.Context, p Progress) error {
-	in.mu.Lock()
-	defer in.mu.Unlock()
 	open, err := in.cfg.Journal.OrdersIn(ctx, StatePROpen, StateMerged, StateFailed)
 	if err != nil || len(open) == 0 {
 		return err
