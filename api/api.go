@@ -216,6 +216,23 @@ type Service struct {
 	Type    string          `json:"type,omitempty"`
 	State   string          `json:"state"`
 	Devices []ServiceDevice `json:"devices"`
+	// Usage is the service's interface traffic at its device's last SNMP
+	// poll, when usage collection is on (docs/usage.md).
+	Usage *ServiceUsage `json:"usage,omitempty"`
+}
+
+// ServiceUsage is a service's interface as SNMP last read it: the 64-bit
+// octet counters since the interface's counters began (a rate is the
+// difference of two reads over their time), and its operational state.
+type ServiceUsage struct {
+	Device    string     `json:"device"`
+	Interface string     `json:"interface"` // its ifName
+	InOctets  uint64     `json:"in_octets"`
+	OutOctets uint64     `json:"out_octets"`
+	OperUp    bool       `json:"oper_up"`
+	SampledAt *time.Time `json:"sampled_at,omitempty"`
+	// Error says why there is no reading: no answer, or no such interface.
+	Error string `json:"error,omitempty"`
 }
 
 // ServiceDevice is a device a service renders to, and the service's state there.
@@ -442,4 +459,58 @@ type TaskDone struct {
 	Reference string `json:"reference"`
 	// As names the person (the CLI's --as or $USER); else the token's name.
 	As string `json:"as,omitempty"`
+}
+
+// Order states (docs/orders.md).
+const (
+	OrderProposing = "proposing" // recorded; its branch or pull request not confirmed yet: send it again
+	OrderPROpen    = "pr_open"   // its branch is pushed and, with GitHub, its pull request open
+	OrderMerged    = "merged"    // the applied branch holds its file
+	OrderApplied   = "applied"   // the service's devices were brought to a commit containing the merge
+	OrderFailed    = "failed"    // a pass at such a commit failed on a device of the service
+)
+
+// OrderRequest is the body of POST /api/v1/orders: one service instance,
+// its fields those of the service type's spec.
+type OrderRequest struct {
+	OrderID     string            `json:"order_id"`
+	ServiceType string            `json:"service_type"`
+	Name        string            `json:"name"`
+	Customer    string            `json:"customer"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Fields      map[string]any    `json:"fields"`
+}
+
+// Order is an order as it stands: GET /api/v1/orders/{id}, and the answer
+// to POST /api/v1/orders.
+type Order struct {
+	OrderID     string     `json:"order_id"`
+	State       string     `json:"state"`
+	Path        string     `json:"path"`   // the service file it adds
+	Branch      string     `json:"branch"` // order/<order_id>
+	PRURL       string     `json:"pr_url,omitempty"`
+	Commit      string     `json:"commit,omitempty"`       // the branch's commit
+	MergeCommit string     `json:"merge_commit,omitempty"` // the first head holding the file
+	Detail      string     `json:"detail,omitempty"`       // why it failed, or what it waits for
+	Created     time.Time  `json:"created"`
+	Updated     time.Time  `json:"updated"`
+	Merged      *time.Time `json:"merged,omitempty"`
+	Applied     *time.Time `json:"applied,omitempty"`
+	URL         string     `json:"url"` // this order's /api/v1/orders/{id}
+}
+
+// OrderInvalid is the answer to an order with errors (422): every error,
+// each at its field of the order (fields.vlan, name), and nothing written.
+type OrderInvalid struct {
+	Error    string         `json:"error"`
+	Problems []OrderProblem `json:"problems"`
+}
+
+// OrderProblem is one error of an order. At, when set, is a place in the
+// intent repo the error also concerns (file:line:col field), such as the
+// service the order clashes with.
+type OrderProblem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+	At      string `json:"at,omitempty"`
 }

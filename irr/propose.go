@@ -144,7 +144,7 @@ func Propose(ctx context.Context, plan SyncPlan, o ProposeOptions) (Proposal, er
 		if err != nil {
 			return out, err
 		}
-		out.PullRequest = pr.HTMLURL
+		out.PullRequest = pr.URL
 	}
 	return out, nil
 }

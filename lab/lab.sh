@@ -37,6 +37,9 @@ RUN="$LAB_DIR/.run"
 BASE_PORT=${NETRECON_LAB_BASE_PORT:-18301}
 SNMP_ADDR=127.0.0.1:${NETRECON_LAB_SNMP_PORT:-18161}
 COMMUNITY=netrecon-test
+# A second snmpd for the usage tests, which count the requests the agent
+# receives: no other test talks to it, so its counters are theirs alone.
+USAGE_SNMP_ADDR=127.0.0.1:$((${NETRECON_LAB_SNMP_PORT:-18161} + 1))
 # One sshd can listen on at most 16 ports ("Too many listen sockets").
 PER_SSHD=16
 WAIT_SECS=${NETRECON_LAB_WAIT:-60}
@@ -167,6 +170,21 @@ hello() {
 	return $ok
 }
 
+# start_usage_snmpd: an snmpd serving the host's own interfaces (IF-MIB,
+# ifXTable with the 64-bit counters) and its own SNMPv2-MIB counters.
+start_usage_snmpd() {
+	mkdir -p "$RUN/usage-snmp/persist"
+	printf 'rocommunity %s 127.0.0.1\nsysDescr netrecon lab usage agent\n' "$COMMUNITY" >"$RUN/usage-snmp/snmpd.conf"
+	SNMP_PERSISTENT_DIR="$RUN/usage-snmp/persist" MIBS='' start usage-snmpd "$RUN/usage-snmp/snmpd.log" "$RUN/usage-snmp" \
+		/usr/sbin/snmpd -f -Lo -C -c "$RUN/usage-snmp/snmpd.conf" "udp:$USAGE_SNMP_ADDR"
+}
+
+usage_snmp_ok() {
+	local out
+	out=$(MIBS='' snmpget -v2c -c "$COMMUNITY" -On -t 1 -r 0 "$USAGE_SNMP_ADDR" .1.3.6.1.2.1.1.1.0 2>/dev/null) || return 1
+	[[ $out == *"usage agent"* ]]
+}
+
 snmp_ok() {
 	local out
 	out=$(MIBS='' snmpget -v2c -c "$COMMUNITY" -On -t 1 -r 0 "$SNMP_ADDR" .1.3.6.1.2.1.1.1.0 2>/dev/null) || return 1
@@ -178,7 +196,7 @@ smtp_ok() {
 	local line fd
 	exec {fd}<>"/dev/tcp/127.0.0.1/$1" || return 1
 	IFS= read -r -t 5 line <&"$fd" || true
-	printf 'QUIT\r\n' >&"$fd" 2>/dev/null || true
+	{ printf 'QUIT\r\n' >&"$fd"; } 2>/dev/null || true
 	exec {fd}>&-
 	[[ $line == 220* ]]
 }
@@ -407,6 +425,7 @@ extend maint /bin/cat $RUN/snmp/maint
 EOF
 	SNMP_PERSISTENT_DIR="$RUN/snmp/persist" MIBS='' start snmpd "$RUN/snmp/snmpd.log" "$RUN/snmp" \
 		/usr/sbin/snmpd -f -Lo -C -c "$RUN/snmp/snmpd.conf" "udp:$SNMP_ADDR"
+	start_usage_snmpd
 
 	# Ready means: every device answers a NETCONF hello over SSH, and snmpd answers.
 	local pids=()
@@ -423,6 +442,7 @@ EOF
 		wait "$p" || fail "devices not ready"
 	done
 	wait_for "snmpd on $SNMP_ADDR" snmp_ok || fail "snmpd not ready: see $RUN/snmp/snmpd.log"
+	wait_for "usage snmpd on $USAGE_SNMP_ADDR" usage_snmp_ok || fail "usage snmpd not ready: see $RUN/usage-snmp/snmpd.log"
 	start_mta
 
 	{
@@ -438,6 +458,7 @@ EOF
 		done
 		printf '],"username":"root","keyFile":"%s","knownHosts":"%s",' "$RUN/client_key" "$RUN/known_hosts"
 		printf '"snmp":{"address":"%s","community":"%s","maintFile":"%s"},' "$SNMP_ADDR" "$COMMUNITY" "$RUN/snmp/maint"
+		printf '"usageSnmp":{"address":"%s","community":"%s"},' "$USAGE_SNMP_ADDR" "$COMMUNITY"
 		mta_json
 		printf '}\n'
 	} >"$RUN/lab.json.tmp"

@@ -26,6 +26,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile/secretref"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
+	"github.com/netrecon/netrecon/usage"
 )
 
 // deviceFlags are the knobs of every verb that talks to devices.
@@ -258,6 +259,48 @@ func (c dialConfig) credentials(dev *schema.Device) (netconf.Auth, error) {
 		return netconf.Auth{}, fmt.Errorf("%s: credentials: %w", dev.Name, err)
 	}
 	return auth, nil
+}
+
+// snmpTables adapts drivers/snmp's client to the usage collection's
+// table reads; newSNMPTables is the daemon's Options.SNMPTables.
+type snmpTables struct{ c *snmp.Client }
+
+func newSNMPTables(c *daemon.UsageConfig, log *slog.Logger) (usage.TableReader, error) {
+	client, err := snmp.New(snmp.Options{Community: os.Getenv(c.CommunityEnv), Timeout: c.Timeout.D(), Retries: c.Retries, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return snmpTables{client}, nil
+}
+
+func (r snmpTables) Table(ctx context.Context, target string, scalars, columns []string) (usage.Table, error) {
+	res, err := r.c.Table(ctx, target, scalars, columns, 0)
+	out := usage.Table{Scalars: map[string]usage.Value{}, Rows: make(map[string]map[string]usage.Value, len(res.Rows)), Requests: res.Requests}
+	for oid, v := range res.Scalars {
+		out.Scalars[oid] = usageValue(v)
+	}
+	for idx, row := range res.Rows {
+		r := make(map[string]usage.Value, len(row))
+		for col, v := range row {
+			r[col] = usageValue(v)
+		}
+		out.Rows[idx] = r
+	}
+	return out, err
+}
+
+func usageValue(v snmp.Value) usage.Value {
+	out := usage.Value{Type: v.Type}
+	switch {
+	case v.IsInt():
+		if n, err := v.Uint(); err == nil {
+			out.Uint = &n
+		}
+	case v.IsText():
+		s := v.String()
+		out.Text = &s
+	}
+	return out
 }
 
 // snmpReader adapts drivers/snmp's client to the daemon's SNMP guard;

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/netrecon/netrecon/forge/github/githubtest"
 )
 
 const testMarker = "<!-- netrecon-plan -->"
@@ -37,14 +39,14 @@ func (r *recorder) got() []time.Duration {
 
 var fixedNow = time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
 
-func newTestClient(t *testing.T, f *fakeAPI, extra ...Option) (*Client, *recorder, *bytes.Buffer) {
+func newTestClient(t *testing.T, f *githubtest.FakeAPI, extra ...Option) (*Client, *recorder, *bytes.Buffer) {
 	t.Helper()
 	rec := &recorder{}
 	logs := &bytes.Buffer{}
 	opts := append([]Option{
-		WithBaseURL(f.srv.URL),
-		WithToken(f.token),
-		WithHTTPClient(f.srv.Client()),
+		WithBaseURL(f.Srv.URL),
+		WithToken(f.Token),
+		WithHTTPClient(f.Srv.Client()),
 		WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		WithSleep(rec.sleep),
 		WithClock(func() time.Time { return fixedNow }),
@@ -57,15 +59,15 @@ func newTestClient(t *testing.T, f *fakeAPI, extra ...Option) (*Client, *recorde
 }
 
 func TestUpsertUpdatesMarkedCommentOnPage3(t *testing.T) {
-	f := newFakeAPI(t)
-	f.seed(250, 230, testMarker+"\nold plan")
+	f := githubtest.New(t)
+	f.Seed(250, 230, testMarker+"\nold plan")
 	c, rec, _ := newTestClient(t, f)
 
-	url, created, err := c.UpsertComment(context.Background(), f.repo, f.pr, testMarker, testMarker+"\nnew plan")
+	url, created, err := c.UpsertComment(context.Background(), f.Repo, f.PR, testMarker, testMarker+"\nnew plan")
 	if err != nil {
 		t.Fatalf("UpsertComment: %v", err)
 	}
-	comments, reqs := f.snapshot()
+	comments, reqs := f.Snapshot()
 	if created {
 		t.Errorf("created = true, want the marked comment updated")
 	}
@@ -93,57 +95,57 @@ func TestUpsertUpdatesMarkedCommentOnPage3(t *testing.T) {
 }
 
 func TestUpsertCreatesOnceThenUpdates(t *testing.T) {
-	f := newFakeAPI(t)
-	f.seed(3, -1, "")
+	f := githubtest.New(t)
+	f.Seed(3, -1, "")
 	c, _, _ := newTestClient(t, f)
 	ctx := context.Background()
 
-	_, created, err := c.UpsertComment(ctx, f.repo, f.pr, testMarker, testMarker+"\nplan 1")
+	_, created, err := c.UpsertComment(ctx, f.Repo, f.PR, testMarker, testMarker+"\nplan 1")
 	if err != nil || !created {
 		t.Fatalf("first UpsertComment: created=%v err=%v, want created", created, err)
 	}
-	_, created, err = c.UpsertComment(ctx, f.repo, f.pr, testMarker, testMarker+"\nplan 2")
+	_, created, err = c.UpsertComment(ctx, f.Repo, f.PR, testMarker, testMarker+"\nplan 2")
 	if err != nil || created {
 		t.Fatalf("second UpsertComment: created=%v err=%v, want updated", created, err)
 	}
-	comments, _ := f.snapshot()
+	comments, _ := f.Snapshot()
 	if len(comments) != 4 || comments[3].Body != testMarker+"\nplan 2" {
 		t.Fatalf("comments = %d, last %q; want 4 with plan 2 last", len(comments), comments[len(comments)-1].Body)
 	}
 	// The same body again is not re-sent: no edit notification, no API call.
-	_, _, err = c.UpsertComment(ctx, f.repo, f.pr, testMarker, testMarker+"\nplan 2")
+	_, _, err = c.UpsertComment(ctx, f.Repo, f.PR, testMarker, testMarker+"\nplan 2")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, reqs := f.snapshot(); strings.HasPrefix(reqs[len(reqs)-1], "PATCH") {
+	if _, reqs := f.Snapshot(); strings.HasPrefix(reqs[len(reqs)-1], "PATCH") {
 		t.Errorf("unchanged body was PATCHed again")
 	}
 }
 
 func TestUpsertAddsMissingMarker(t *testing.T) {
-	f := newFakeAPI(t)
+	f := githubtest.New(t)
 	c, _, _ := newTestClient(t, f)
-	if _, _, err := c.UpsertComment(context.Background(), f.repo, f.pr, testMarker, "a plan without marker"); err != nil {
+	if _, _, err := c.UpsertComment(context.Background(), f.Repo, f.PR, testMarker, "a plan without marker"); err != nil {
 		t.Fatal(err)
 	}
-	comments, _ := f.snapshot()
+	comments, _ := f.Snapshot()
 	if !strings.HasPrefix(comments[0].Body, testMarker+"\n") {
 		t.Errorf("body %q does not start with the marker", comments[0].Body)
 	}
 }
 
 func TestRetry500Then200(t *testing.T) {
-	f := newFakeAPI(t)
-	f.seed(1, 0, testMarker+"\nold")
-	f.hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
+	f := githubtest.New(t)
+	f.Seed(1, 0, testMarker+"\nold")
+	f.Hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
 		if n == 1 {
-			f.writeJSON(w, 500, map[string]string{"message": "Server Error"})
+			f.WriteJSON(w, 500, map[string]string{"message": "Server Error"})
 			return true
 		}
 		return false
 	}
 	c, rec, _ := newTestClient(t, f)
-	if _, _, err := c.UpsertComment(context.Background(), f.repo, f.pr, testMarker, testMarker+"\nnew"); err != nil {
+	if _, _, err := c.UpsertComment(context.Background(), f.Repo, f.PR, testMarker, testMarker+"\nnew"); err != nil {
 		t.Fatalf("UpsertComment: %v", err)
 	}
 	s := rec.got()
@@ -153,20 +155,20 @@ func TestRetry500Then200(t *testing.T) {
 	if p := DefaultRetryPolicy(); s[0] < p.BaseDelay/2 || s[0] > p.BaseDelay {
 		t.Errorf("first back-off %v, want within [%v, %v]", s[0], p.BaseDelay/2, p.BaseDelay)
 	}
-	if comments, _ := f.snapshot(); comments[0].Body != testMarker+"\nnew" {
+	if comments, _ := f.Snapshot(); comments[0].Body != testMarker+"\nnew" {
 		t.Errorf("comment not updated after the retry")
 	}
 }
 
 func TestRetryGivesUpWithCappedBackoff(t *testing.T) {
-	f := newFakeAPI(t)
-	f.hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
-		f.writeJSON(w, 502, map[string]string{"message": "Bad Gateway"})
+	f := githubtest.New(t)
+	f.Hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		f.WriteJSON(w, 502, map[string]string{"message": "Bad Gateway"})
 		return true
 	}
 	policy := RetryPolicy{MaxAttempts: 6, BaseDelay: time.Second, MaxDelay: 4 * time.Second, MaxWait: time.Minute}
 	c, rec, _ := newTestClient(t, f, WithRetry(policy))
-	_, _, err := c.UpsertComment(context.Background(), f.repo, f.pr, testMarker, "x")
+	_, _, err := c.UpsertComment(context.Background(), f.Repo, f.PR, testMarker, "x")
 	var apiErr *APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 {
 		t.Fatalf("err = %v, want the 502", err)
@@ -184,21 +186,21 @@ func TestRetryGivesUpWithCappedBackoff(t *testing.T) {
 }
 
 func TestRetry429HonoursRetryAfter(t *testing.T) {
-	f := newFakeAPI(t)
+	f := githubtest.New(t)
 	var once sync.Once
-	f.hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
+	f.Hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
 		handled := false
 		if r.Method == http.MethodPost {
 			once.Do(func() {
 				w.Header().Set("Retry-After", "7")
-				f.writeJSON(w, 429, map[string]string{"message": "You have exceeded a secondary rate limit"})
+				f.WriteJSON(w, 429, map[string]string{"message": "You have exceeded a secondary rate limit"})
 				handled = true
 			})
 		}
 		return handled
 	}
 	c, rec, _ := newTestClient(t, f)
-	_, created, err := c.UpsertComment(context.Background(), f.repo, f.pr, testMarker, testMarker+"\nplan")
+	_, created, err := c.UpsertComment(context.Background(), f.Repo, f.PR, testMarker, testMarker+"\nplan")
 	if err != nil || !created {
 		t.Fatalf("UpsertComment: created=%v err=%v", created, err)
 	}
@@ -207,25 +209,25 @@ func TestRetry429HonoursRetryAfter(t *testing.T) {
 	if s := rec.got(); len(s) != 1 || s[0] != 7*time.Second {
 		t.Errorf("slept %v, want exactly the 7s of Retry-After", s)
 	}
-	comments, reqs := f.snapshot()
+	comments, reqs := f.Snapshot()
 	if len(comments) != 1 || strings.Count(strings.Join(reqs, "\n"), "POST") != 2 {
 		t.Errorf("%d comments, requests:\n%s", len(comments), strings.Join(reqs, "\n"))
 	}
 }
 
 func TestRateLimit403WaitsForReset(t *testing.T) {
-	f := newFakeAPI(t)
-	f.hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
+	f := githubtest.New(t)
+	f.Hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
 		if n == 1 {
 			w.Header().Set("X-Ratelimit-Remaining", "0")
 			w.Header().Set("X-Ratelimit-Reset", fmt.Sprint(fixedNow.Add(30*time.Second).Unix()))
-			f.writeJSON(w, 403, map[string]string{"message": "API rate limit exceeded"})
+			f.WriteJSON(w, 403, map[string]string{"message": "API rate limit exceeded"})
 			return true
 		}
 		return false
 	}
 	c, rec, _ := newTestClient(t, f)
-	if _, _, err := c.UpsertComment(context.Background(), f.repo, f.pr, testMarker, "plan"); err != nil {
+	if _, _, err := c.UpsertComment(context.Background(), f.Repo, f.PR, testMarker, "plan"); err != nil {
 		t.Fatalf("UpsertComment: %v", err)
 	}
 	if s := rec.got(); len(s) != 1 || s[0] != 30*time.Second {
@@ -234,16 +236,16 @@ func TestRateLimit403WaitsForReset(t *testing.T) {
 }
 
 func TestSecondaryRateLimitWaitsAMinute(t *testing.T) {
-	f := newFakeAPI(t)
-	f.hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
+	f := githubtest.New(t)
+	f.Hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
 		if n == 1 {
-			f.writeJSON(w, 403, map[string]string{"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."})
+			f.WriteJSON(w, 403, map[string]string{"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."})
 			return true
 		}
 		return false
 	}
 	c, rec, _ := newTestClient(t, f)
-	if _, _, err := c.UpsertComment(context.Background(), f.repo, f.pr, testMarker, "plan"); err != nil {
+	if _, _, err := c.UpsertComment(context.Background(), f.Repo, f.PR, testMarker, "plan"); err != nil {
 		t.Fatalf("UpsertComment: %v", err)
 	}
 	if s := rec.got(); len(s) != 1 || s[0] != time.Minute {
@@ -252,16 +254,16 @@ func TestSecondaryRateLimitWaitsAMinute(t *testing.T) {
 }
 
 func TestRateLimitTooFarFailsAtOnce(t *testing.T) {
-	f := newFakeAPI(t)
+	f := githubtest.New(t)
 	reset := fixedNow.Add(40 * time.Minute)
-	f.hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
+	f.Hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
 		w.Header().Set("X-Ratelimit-Remaining", "0")
 		w.Header().Set("X-Ratelimit-Reset", fmt.Sprint(reset.Unix()))
-		f.writeJSON(w, 403, map[string]string{"message": "API rate limit exceeded"})
+		f.WriteJSON(w, 403, map[string]string{"message": "API rate limit exceeded"})
 		return true
 	}
 	c, rec, _ := newTestClient(t, f)
-	_, _, err := c.UpsertComment(context.Background(), f.repo, f.pr, testMarker, "plan")
+	_, _, err := c.UpsertComment(context.Background(), f.Repo, f.PR, testMarker, "plan")
 	if !errors.Is(err, ErrRateLimited) || errors.Is(err, ErrForbidden) {
 		t.Fatalf("err = %v, want ErrRateLimited and not ErrForbidden", err)
 	}
@@ -288,10 +290,10 @@ func TestErrorsNeedingAHuman(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeAPI(t)
+			f := githubtest.New(t)
 			if tt.status != 0 {
-				f.hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
-					f.writeJSON(w, tt.status, map[string]string{"message": "Resource not accessible by integration"})
+				f.Hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
+					f.WriteJSON(w, tt.status, map[string]string{"message": "Resource not accessible by integration"})
 					return true
 				}
 			}
@@ -300,11 +302,11 @@ func TestErrorsNeedingAHuman(t *testing.T) {
 				extra = append(extra, WithToken(tt.token))
 			}
 			c, rec, _ := newTestClient(t, f, extra...)
-			repo := f.repo
+			repo := f.Repo
 			if tt.repo != "" {
 				repo = tt.repo
 			}
-			_, _, err := c.UpsertComment(context.Background(), repo, f.pr, testMarker, "plan")
+			_, _, err := c.UpsertComment(context.Background(), repo, f.PR, testMarker, "plan")
 			if !errors.Is(err, tt.sentinel) {
 				t.Fatalf("err = %v, want %v", err, tt.sentinel)
 			}
@@ -321,22 +323,22 @@ func TestErrorsNeedingAHuman(t *testing.T) {
 // TestTokenNeverInErrorsOrLogs uses a hostile server that echoes the
 // Authorization header back in every error message.
 func TestTokenNeverInErrorsOrLogs(t *testing.T) {
-	f := newFakeAPI(t)
-	f.hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
+	f := githubtest.New(t)
+	f.Hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
 		status := 500
 		if n > 2 {
 			status = 401
 		}
-		f.writeJSON(w, status, map[string]string{"message": "rejected " + r.Header.Get("Authorization")})
+		f.WriteJSON(w, status, map[string]string{"message": "rejected " + r.Header.Get("Authorization")})
 		return true
 	}
 	c, _, logs := newTestClient(t, f)
-	_, _, err := c.UpsertComment(context.Background(), f.repo, f.pr, testMarker, "plan")
+	_, _, err := c.UpsertComment(context.Background(), f.Repo, f.PR, testMarker, "plan")
 	if err == nil {
 		t.Fatal("want an error")
 	}
 	for where, text := range map[string]string{"error": err.Error(), "logs": logs.String(), "%#v": fmt.Sprintf("%#v", err)} {
-		if strings.Contains(text, f.token) {
+		if strings.Contains(text, f.Token) {
 			t.Errorf("token found in %s: %s", where, text)
 		}
 	}
@@ -351,27 +353,25 @@ func TestTokenNeverInErrorsOrLogs(t *testing.T) {
 // TestCreateFailureDoesNotDuplicate: GitHub creates the comment, then the
 // answer is lost as a 502. Posting again would leave two plan comments.
 func TestCreateFailureDoesNotDuplicate(t *testing.T) {
-	f := newFakeAPI(t)
+	f := githubtest.New(t)
 	var once sync.Once
-	f.hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
+	f.Hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
 		handled := false
 		if r.Method == http.MethodPost {
 			once.Do(func() {
-				f.mu.Lock()
-				f.addLocked(testMarker + "\nplan")
-				f.mu.Unlock()
-				f.writeJSON(w, 502, map[string]string{"message": "Bad Gateway"})
+				f.AddComment(testMarker + "\nplan")
+				f.WriteJSON(w, 502, map[string]string{"message": "Bad Gateway"})
 				handled = true
 			})
 		}
 		return handled
 	}
 	c, rec, _ := newTestClient(t, f)
-	url, _, err := c.UpsertComment(context.Background(), f.repo, f.pr, testMarker, testMarker+"\nplan")
+	url, _, err := c.UpsertComment(context.Background(), f.Repo, f.PR, testMarker, testMarker+"\nplan")
 	if err != nil {
 		t.Fatalf("UpsertComment: %v", err)
 	}
-	comments, reqs := f.snapshot()
+	comments, reqs := f.Snapshot()
 	if len(comments) != 1 {
 		t.Fatalf("%d comments after a lost create, want 1; requests:\n%s", len(comments), strings.Join(reqs, "\n"))
 	}
@@ -381,7 +381,7 @@ func TestCreateFailureDoesNotDuplicate(t *testing.T) {
 }
 
 func TestBodyTruncatedKeepsMarker(t *testing.T) {
-	f := newFakeAPI(t)
+	f := githubtest.New(t)
 	c, _, _ := newTestClient(t, f)
 	var b strings.Builder
 	b.WriteString(testMarker + "\n## netrecon plan\n<details><summary>pe1-tyo</summary>\n\n```diff\n")
@@ -389,10 +389,10 @@ func TestBodyTruncatedKeepsMarker(t *testing.T) {
 		fmt.Fprintf(&b, "- /interfaces/interface[name='ge-0/0/1.%d']/description 東京 🔌\n", i)
 	}
 	b.WriteString("```\n</details>\n")
-	if _, _, err := c.UpsertComment(context.Background(), f.repo, f.pr, testMarker, b.String()); err != nil {
+	if _, _, err := c.UpsertComment(context.Background(), f.Repo, f.PR, testMarker, b.String()); err != nil {
 		t.Fatalf("UpsertComment: %v", err)
 	}
-	comments, _ := f.snapshot()
+	comments, _ := f.Snapshot()
 	got := comments[0].Body
 	if n := utf16Len(got); n >= MaxCommentLength {
 		t.Errorf("body is %d UTF-16 units, want under %d", n, MaxCommentLength)
@@ -413,48 +413,48 @@ func TestBodyTruncatedKeepsMarker(t *testing.T) {
 		t.Errorf("<details> left open")
 	}
 	// The next run still finds and edits it.
-	if _, created, err := c.UpsertComment(context.Background(), f.repo, f.pr, testMarker, testMarker+"\nsmall"); err != nil || created {
+	if _, created, err := c.UpsertComment(context.Background(), f.Repo, f.PR, testMarker, testMarker+"\nsmall"); err != nil || created {
 		t.Errorf("second upsert: created=%v err=%v", created, err)
 	}
 }
 
 func TestPaginationRefusesOtherHost(t *testing.T) {
-	f := newFakeAPI(t)
-	f.hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
+	f := githubtest.New(t)
+	f.Hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
 		w.Header().Set("Link", `<https://evil.example/steal?page=2>; rel="next"`)
-		f.writeJSON(w, 200, []comment{{ID: 1, Body: "hi"}})
+		f.WriteJSON(w, 200, []githubtest.Comment{{ID: 1, Body: "hi"}})
 		return true
 	}
 	c, _, _ := newTestClient(t, f)
-	_, _, err := c.UpsertComment(context.Background(), f.repo, f.pr, testMarker, "plan")
+	_, _, err := c.UpsertComment(context.Background(), f.Repo, f.PR, testMarker, "plan")
 	if err == nil || !strings.Contains(err.Error(), "refusing to send the token") {
 		t.Fatalf("err = %v, want a refusal to follow the link", err)
 	}
-	if _, reqs := f.snapshot(); len(reqs) != 1 {
+	if _, reqs := f.Snapshot(); len(reqs) != 1 {
 		t.Errorf("requests %v, want only the first page", reqs)
 	}
 }
 
 func TestEnterpriseBasePath(t *testing.T) {
-	f := newFakeAPI(t)
-	f.hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
+	f := githubtest.New(t)
+	f.Hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
 		if !strings.HasPrefix(r.URL.Path, "/api/v3/") {
-			f.writeJSON(w, 404, map[string]string{"message": "Not Found"})
+			f.WriteJSON(w, 404, map[string]string{"message": "Not Found"})
 			return true
 		}
 		r.URL.Path = strings.TrimPrefix(r.URL.Path, "/api/v3")
 		return false
 	}
-	c, _, _ := newTestClient(t, f, WithBaseURL(f.srv.URL+"/api/v3/"))
-	if _, created, err := c.UpsertComment(context.Background(), f.repo, f.pr, testMarker, "plan"); err != nil || !created {
+	c, _, _ := newTestClient(t, f, WithBaseURL(f.Srv.URL+"/api/v3/"))
+	if _, created, err := c.UpsertComment(context.Background(), f.Repo, f.PR, testMarker, "plan"); err != nil || !created {
 		t.Fatalf("created=%v err=%v", created, err)
 	}
 }
 
 func TestContextCancelledStopsRetrying(t *testing.T) {
-	f := newFakeAPI(t)
-	f.hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
-		f.writeJSON(w, 503, map[string]string{"message": "unavailable"})
+	f := githubtest.New(t)
+	f.Hook = func(w http.ResponseWriter, r *http.Request, n int) bool {
+		f.WriteJSON(w, 503, map[string]string{"message": "unavailable"})
 		return true
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -462,17 +462,17 @@ func TestContextCancelledStopsRetrying(t *testing.T) {
 		cancel()
 		return ctx.Err()
 	}))
-	_, _, err := c.UpsertComment(ctx, f.repo, f.pr, testMarker, "plan")
+	_, _, err := c.UpsertComment(ctx, f.Repo, f.PR, testMarker, "plan")
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if _, reqs := f.snapshot(); len(reqs) != 1 {
+	if _, reqs := f.Snapshot(); len(reqs) != 1 {
 		t.Errorf("%d requests, want 1", len(reqs))
 	}
 }
 
 func TestBadArguments(t *testing.T) {
-	f := newFakeAPI(t)
+	f := githubtest.New(t)
 	c, _, _ := newTestClient(t, f)
 	for _, tc := range []struct {
 		repo, marker string
@@ -489,7 +489,7 @@ func TestBadArguments(t *testing.T) {
 			t.Errorf("UpsertComment(%q, %d, %q) = %v, want ErrInvalidArgument", tc.repo, tc.pr, tc.marker, err)
 		}
 	}
-	if _, reqs := f.snapshot(); len(reqs) != 0 {
+	if _, reqs := f.Snapshot(); len(reqs) != 0 {
 		t.Errorf("bad arguments reached the API: %v", reqs)
 	}
 }

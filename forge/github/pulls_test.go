@@ -2,52 +2,54 @@ package github
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/netrecon/netrecon/forge/github/githubtest"
 )
 
-// A pull request is opened once per head: asked again, GitHub answers 422
-// and the open one is returned.
-func TestOpenPullRequest(t *testing.T) {
-	f := newFakeAPI(t)
-	var opened []map[string]any
-	f.hook = func(w http.ResponseWriter, r *http.Request, _ int) bool {
-		switch {
-		case r.URL.Path == "/repos/example-isp/intent/pulls" && r.Method == http.MethodPost:
-			var in map[string]any
-			json.NewDecoder(r.Body).Decode(&in)
-			if len(opened) > 0 {
-				f.writeJSON(w, 422, map[string]any{"message": "Validation Failed",
-					"errors": []map[string]string{{"message": "A pull request already exists for example-isp:irr-sync."}}})
-				return true
-			}
-			opened = append(opened, in)
-			f.writeJSON(w, 201, map[string]any{"number": 12, "html_url": "https://github.example/example-isp/intent/pull/12", "draft": in["draft"]})
-			return true
-		case r.URL.Path == "/repos/example-isp/intent/pulls" && r.Method == http.MethodGet:
-			if q := r.URL.Query(); q.Get("head") != "example-isp:irr-sync" || q.Get("state") != "open" || q.Get("base") != "main" {
-				f.writeJSON(w, 200, []any{})
-				return true
-			}
-			f.writeJSON(w, 200, []map[string]any{{"number": 12, "html_url": "https://github.example/example-isp/intent/pull/12", "draft": true}})
-			return true
-		}
-		return false
-	}
+func TestEnsurePullRequestOpensOnce(t *testing.T) {
+	f := githubtest.New(t)
+	f.HasBranch = func(b string) bool { return b == "order/SO-1" }
 	c, _, _ := newTestClient(t, f)
-	pr, err := c.OpenPullRequest(context.Background(), "example-isp/intent", "irr-sync", "main", "irr sync", "body", true)
-	if err != nil || pr.Number != 12 || !pr.Draft {
-		t.Fatalf("open: %+v, %v", pr, err)
+	want := NewPullRequest{Head: "order/SO-1", Base: "main", Title: "Order SO-1", Body: "body"}
+	pr, created, err := c.EnsurePullRequest(context.Background(), f.Repo, want)
+	if err != nil || !created || pr.Number == 0 || pr.URL == "" {
+		t.Fatalf("first: %+v created=%v err=%v", pr, created, err)
 	}
-	if in := opened[0]; in["head"] != "irr-sync" || in["base"] != "main" || in["draft"] != true || in["title"] != "irr sync" {
-		t.Errorf("sent %v", in)
+	again, created, err := c.EnsurePullRequest(context.Background(), f.Repo, want)
+	if err != nil || created || again != pr {
+		t.Fatalf("second: %+v created=%v err=%v; want the first %+v", again, created, err, pr)
 	}
-	pr, err = c.OpenPullRequest(context.Background(), "example-isp/intent", "irr-sync", "main", "irr sync", "body", true)
-	if err != nil || pr.Number != 12 {
-		t.Fatalf("again: %+v, %v", pr, err)
+	if n := len(f.Pulls()); n != 1 {
+		t.Fatalf("%d pull requests; want 1", n)
 	}
-	if _, err := c.OpenPullRequest(context.Background(), "not a repo", "a", "b", "t", "b", false); err == nil {
-		t.Fatal("a bad repo name was sent")
+	if got := f.Pulls()[0]; got.Title != want.Title || got.Head.Ref != want.Head || got.Base.Ref != "main" {
+		t.Errorf("opened %+v", got)
+	}
+}
+
+func TestEnsurePullRequestRefusals(t *testing.T) {
+	f := githubtest.New(t)
+	f.HasBranch = func(string) bool { return false }
+	c, _, _ := newTestClient(t, f)
+	_, _, err := c.EnsurePullRequest(context.Background(), f.Repo, NewPullRequest{Head: "order/x", Base: "main", Title: "t"})
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 422 {
+		t.Fatalf("missing branch: %v; want a 422 APIError", err)
+	}
+	_, before := f.Snapshot()
+	for _, bad := range []NewPullRequest{{Head: "-x", Base: "main", Title: "t"}, {Head: "a..b", Base: "main", Title: "t"}, {Head: "a", Base: "main"}} {
+		if _, _, err := c.EnsurePullRequest(context.Background(), f.Repo, bad); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("%+v: %v; want ErrInvalidArgument", bad, err)
+		}
+	}
+	_, reqs := f.Snapshot()
+	for _, r := range reqs[len(before):] {
+		if strings.HasPrefix(r, http.MethodPost) {
+			t.Errorf("a refused argument reached the API: %s", r)
+		}
 	}
 }

@@ -42,6 +42,9 @@ type Lab struct {
 	// MTAConfig is the IRR tests' mail hop; nil on a lab.json written before
 	// lab.sh started one (see LoadMTA).
 	MTAConfig *MTA `json:"mta,omitempty"`
+	// UsageSNMPAgent is a second snmpd only the usage tests talk to, so
+	// that its own request counters count their requests alone.
+	UsageSNMPAgent SNMP `json:"usageSnmp"`
 
 	// Path is the lab.json the lab was read from.
 	Path string `json:"-"`
@@ -77,6 +80,10 @@ func (l *Lab) KnownHosts() string { return l.KnownHostsFile }
 
 // SNMP returns the lab's SNMP agent.
 func (l *Lab) SNMP() SNMP { return l.SNMPAgent }
+
+// UsageSNMP returns the agent of the usage tests; its Address is "" in a
+// lab.json written before it existed (restart the lab).
+func (l *Lab) UsageSNMP() SNMP { return l.UsageSNMPAgent }
 
 // Load returns the running lab, or ends the test through Missing.
 func Load(t testing.TB) *Lab {

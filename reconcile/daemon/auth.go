@@ -76,6 +76,8 @@ func (d *Daemon) allowed(r *http.Request, need Scope) (caller, int, string) {
 		return caller{scope: ScopeRead}, 0, ""
 	case ok:
 		return caller{}, http.StatusForbidden, "token " + c.token + " has scope " + string(c.scope) + "; this needs " + string(need)
+	case need == ScopeOrder:
+		return caller{}, http.StatusUnauthorized, "missing or wrong bearer token: orders need a token of scope order (api.tokens)"
 	}
 	return caller{}, http.StatusUnauthorized, "missing or wrong bearer token: " + string(need) + " needs a token of scope " + string(need) +
 		" or more (api.tokens, api.token_file for trigger, api.read_token_file for read)"

@@ -72,6 +72,12 @@ type Config struct {
 	// IRR is how the daemon reaches the IRR databases irr/settings.yaml
 	// names (docs/irr.md); with no SMTPRelay it registers nothing.
 	IRR IRRConfig `yaml:"irr"`
+	// Usage measures each service's interface over SNMP (docs/usage.md);
+	// nil leaves it off.
+	Usage *UsageConfig `yaml:"usage"`
+	// Orders enables the order API (POST /api/v1/orders, docs/orders.md);
+	// nil leaves it off.
+	Orders *OrdersConfig `yaml:"orders"`
 
 	// File is the file the config was read from ("" when built in code).
 	File string `yaml:"-"`
@@ -267,17 +273,78 @@ type TokenConfig struct {
 	Scope Scope `yaml:"scope"`
 }
 
-// Scope is what a token may do; each scope may do what the ones before it may.
+// UsageConfig is the usage collection: each service's interface counters
+// over SNMP, exported as metrics and shown in the services API. With it,
+// the SNMP guard reads through the same per-device poller (with this
+// community, port and address).
+type UsageConfig struct {
+	// CommunityEnv names the environment variable holding the community.
+	CommunityEnv string `yaml:"community_env"`
+	// Port is the agents' UDP port (default 161); Address, when set, is
+	// one agent for every device (a lab, a proxy).
+	Port    int    `yaml:"port"`
+	Address string `yaml:"address"`
+	// MinInterval is the least time between two SNMP reads of a device
+	// (default 1m); Devices sets it per device.
+	MinInterval Duration            `yaml:"min_interval"`
+	Devices     map[string]Duration `yaml:"devices"`
+	// IfName is the service's ifName on its device, from its spec fields:
+	// "{interface}.{vlan}" (the default: a VLAN unit, as Junos names it) or
+	// "{interface}".
+	IfName  string   `yaml:"if_name"`
+	Timeout Duration `yaml:"timeout"`
+	Retries int      `yaml:"retries"`
+}
+
+// interval is the least time between two reads of device.
+func (u *UsageConfig) interval(device string) time.Duration {
+	if d, ok := u.Devices[device]; ok {
+		return d.D()
+	}
+	return u.MinInterval.D()
+}
+
+// OrdersConfig is the order API: orders become branches of the intent
+// repo (pushed with the credentials the daemon fetches with), and with
+// GitHub set, pull requests.
+type OrdersConfig struct {
+	// Author and Email sign the orders' commits (default author netrecon).
+	Author string `yaml:"author"`
+	Email  string `yaml:"email"`
+	// GitHub, when set, opens a pull request for each order's branch;
+	// without it an order is a pushed branch only (a plain Git remote).
+	GitHub *OrdersGitHubConfig `yaml:"github"`
+}
+
+// OrdersGitHubConfig says where the orders' pull requests go.
+type OrdersGitHubConfig struct {
+	// APIURL is the API root (default https://api.github.com; GitHub
+	// Enterprise Server: https://HOST/api/v3).
+	APIURL string `yaml:"api_url"`
+	// Repo is the intent repo on GitHub, owner/name.
+	Repo string `yaml:"repo"`
+	// TokenFile holds a token that may open pull requests (mode 0600).
+	TokenFile string `yaml:"token_file"`
+}
+
+// Scope is what a token may do. read, trigger and write form a ladder: each
+// may do what the ones before it may. order stands apart: an order system's
+// token may place orders and read, and nothing else; an operator's write
+// token places no orders.
 type Scope string
 
 const (
 	ScopeRead    Scope = "read"
 	ScopeTrigger Scope = "trigger"
 	ScopeWrite   Scope = "write"
+	ScopeOrder   Scope = "order"
 )
 
 // allows reports whether a token of scope s may do what need asks.
 func (s Scope) allows(need Scope) bool {
+	if s == ScopeOrder || need == ScopeOrder {
+		return s == ScopeOrder && (need == ScopeOrder || need == ScopeRead)
+	}
 	order := map[Scope]int{ScopeRead: 1, ScopeTrigger: 2, ScopeWrite: 3}
 	return order[s] >= order[need] && order[need] > 0
 }
@@ -457,6 +524,22 @@ func (c *Config) Defaults() {
 	setDur(&c.IRR.Retry.Base, time.Minute)
 	setDur(&c.IRR.Retry.Max, 4*time.Hour)
 	setDur(&c.IRR.SyncEvery, 24*time.Hour)
+	if u := c.Usage; u != nil {
+		if u.Port == 0 {
+			u.Port = 161
+		}
+		setDur(&u.MinInterval, time.Minute)
+		setDur(&u.Timeout, 2*time.Second)
+		if u.IfName == "" {
+			u.IfName = "{interface}.{vlan}"
+		}
+	}
+	if c.Orders != nil && c.Orders.Author == "" {
+		c.Orders.Author = "netrecon"
+	}
+	if c.Orders != nil && c.Orders.GitHub != nil && c.Orders.GitHub.APIURL == "" {
+		c.Orders.GitHub.APIURL = "https://api.github.com"
+	}
 	if c.Webhook.MaxBody == 0 {
 		c.Webhook.MaxBody = 1 << 20
 	}
@@ -629,7 +712,50 @@ func (c *Config) check() diag.Diagnostics {
 			checkFile(bad, field+".file", tk.File)
 		}
 		if !tk.Scope.allows(ScopeRead) {
-			bad(field+".scope", "%q: want read, trigger or write", tk.Scope)
+			bad(field+".scope", "%q: want read, trigger, write or order", tk.Scope)
+		}
+	}
+	if u := c.Usage; u != nil {
+		switch {
+		case u.CommunityEnv == "":
+			bad("usage.community_env", "required: the environment variable that holds the community")
+		case os.Getenv(u.CommunityEnv) == "":
+			bad("usage.community_env", "environment variable %s is not set", u.CommunityEnv)
+		}
+		if u.Port < 1 || u.Port > 65535 {
+			bad("usage.port", "%d: want 1 to 65535", u.Port)
+		}
+		if u.MinInterval.D() < time.Second {
+			bad("usage.min_interval", "%s: want at least 1s (SNMP costs the router CPU)", u.MinInterval.D())
+		}
+		for name, d := range u.Devices {
+			if d.D() < time.Second {
+				bad("usage.devices."+name, "%s: want at least 1s", d.D())
+			}
+		}
+		if !strings.Contains(u.IfName, "{interface}") {
+			bad("usage.if_name", "%q: want a pattern with {interface}, such as {interface}.{vlan}", u.IfName)
+		}
+		if u.Retries < 0 {
+			bad("usage.retries", "%d: want 0 or more", u.Retries)
+		}
+	}
+	if o := c.Orders; o != nil {
+		if o.Email == "" || !strings.Contains(o.Email, "@") {
+			bad("orders.email", "%q: want the e-mail address the orders' commits carry", o.Email)
+		}
+		if g := o.GitHub; g != nil {
+			if owner, name, ok := strings.Cut(g.Repo, "/"); !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+				bad("orders.github.repo", "%q: want owner/name", g.Repo)
+			}
+			if u, err := url.Parse(g.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				bad("orders.github.api_url", "%q: want https://host[/path]", g.APIURL)
+			}
+			if g.TokenFile == "" {
+				bad("orders.github.token_file", "required: the file that holds a token that may open pull requests")
+			} else {
+				checkFile(bad, "orders.github.token_file", g.TokenFile)
+			}
 		}
 	}
 	if c.Webhook.MaxBody < 1 {

@@ -166,7 +166,7 @@ api:
 			name: "api tokens",
 			yaml: "repo: {url: file:///x}\nstate_dir: /tmp/x\napi:\n  tokens:\n    - {name: noc, file: /nonexistent/noc, scope: admin}\n    - {file: /nonexistent/x, scope: read}\n    - {name: noc, scope: write}\n",
 			want: []string{
-				`c.yaml:5:43: api.tokens[0].scope: invalid value "admin": must be one of "read", "trigger", "write"`,
+				`c.yaml:5:43: api.tokens[0].scope: invalid value "admin": must be one of "order", "read", "trigger", "write"`,
 			},
 		},
 		{

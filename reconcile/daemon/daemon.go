@@ -21,6 +21,7 @@ import (
 	"github.com/netrecon/netrecon/api"
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/gitsrc"
+	"github.com/netrecon/netrecon/orders"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/guard"
@@ -29,6 +30,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile/session"
 	"github.com/netrecon/netrecon/render"
 	"github.com/netrecon/netrecon/schema"
+	"github.com/netrecon/netrecon/usage"
 )
 
 // Journal state keys the daemon owns.
@@ -61,8 +63,12 @@ type Options struct {
 	// NETCONF with Config.KnownHosts and the timeouts).
 	Dialer func(in *schema.Intent, c Credentials) reconcile.Dialer
 	// SNMP opens the reader of the SNMP guard (guards.snmp: community,
-	// timeout, retries); required when the config has one.
+	// timeout, retries); required when the config has one and usage: is off
+	// (with usage: on, the guard reads through the usage pollers).
 	SNMP func(c *SNMPConfig, log *slog.Logger) (guard.SNMPReader, error)
+	// SNMPTables opens the table reader of the usage collection (usage:
+	// community, timeout, retries); required when the config has usage:.
+	SNMPTables func(c *UsageConfig, log *slog.Logger) (usage.TableReader, error)
 	// HTTPClient posts notifications; nil uses a client with Config.Notify.Timeout.
 	HTTPClient *http.Client
 	// ShutdownGrace overrides DefaultShutdownGrace.
@@ -106,6 +112,12 @@ type Daemon struct {
 	alarms  *alarmSet
 	notify  *notifier
 	env     map[string]string // Config.Credentials.EnvFile
+	// usage measures the services' interfaces over SNMP; usageSet is its
+	// per-device pollers, which the SNMP guard reads through. nil: off.
+	usage    *usage.Collector
+	usageSet *usage.Set
+	// orders is the order intake (Config.Orders); nil when it is off.
+	orders *orders.Intake
 	// sessions keeps one session per device open between passes.
 	sessions *session.Pool
 
@@ -209,6 +221,9 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 	if err := d.readSecrets(); err != nil {
 		return nil, err
 	}
+	if err := d.newUsage(); err != nil {
+		return nil, err
+	}
 	if d.guards, err = d.buildGuard(); err != nil {
 		return nil, err
 	}
@@ -227,6 +242,9 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 	if d.mirror, err = gitsrc.OpenMirror(ctx, url, cfg.Repo.Branch, filepath.Join(cfg.StateDir, "mirror"),
 		gitsrc.WithLogger(d.log), gitsrc.WithFetchTimeout(2*time.Minute)); err != nil {
 		return nil, fmt.Errorf("intent repo: %w", err)
+	}
+	if d.orders, err = d.newOrders(); err != nil {
+		return nil, err
 	}
 	if err := d.restore(ctx); err != nil {
 		return nil, err
@@ -483,7 +501,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.log.Info("daemon started", "branch", d.cfg.Repo.Branch, "repo", repoName(d.cfg.Repo), "state_dir", d.cfg.StateDir,
 		"listen", d.cfg.Listen, "poll_interval_seconds", d.cfg.PollInterval.D().Seconds(), "devices_known", len(d.devices))
 	d.recover(ctx)
+	usageCtx, stopUsage := context.WithCancel(ctx)
+	usageDone := make(chan struct{})
+	go func() { defer close(usageDone); d.runUsage(usageCtx) }()
 	err := d.loop(ctx)
+	stopUsage()
+	<-usageDone
 	defer func() {
 		d.log.Info("daemon stopped", "uptime_seconds", d.now().Sub(started).Seconds(), "cause", stopCause(ctx, err))
 	}()

@@ -45,3 +45,19 @@ func FuzzActionBody(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOrderBody reads arbitrary bodies as orders: a decoded order or an
+// error that names the body (with a line:column where there is one), never
+// a panic.
+func FuzzOrderBody(f *testing.F) {
+	for _, seed := range []string{annexOrder, `{"order_id": "x", "bogus": 1}`, "{\n  \"order_id\": \"x\",\n  oops\n}",
+		`{"order_id": 5}`, ``, `{} {}`, `[]`, `null`, `{"fields": {"vlan": 1e400}}`, "{\"name\": \"\xff\"}"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		_, err := decodeOrder(bytes.NewReader([]byte(body)))
+		if err != nil && !bytes.HasPrefix([]byte(err.Error()), []byte("body")) {
+			t.Fatalf("%q: error %q does not name the body", body, err)
+		}
+	})
+}

@@ -34,18 +34,26 @@ func (d *Daemon) buildGuard() (guard.Guard, error) {
 		gs = append(gs, guard.OperatorSessions(g.OperatorSessions.Allow))
 	}
 	if s := g.SNMP; s != nil {
-		if d.opts.SNMP == nil {
-			return nil, errors.New("guards.snmp: Options.SNMP is nil")
-		}
-		client, err := d.opts.SNMP(s, d.log)
-		if err != nil {
-			return nil, fmt.Errorf("guards.snmp: %w", err)
-		}
-		port := strconv.Itoa(s.Port)
-		target := func(dev *schema.Device) string { return net.JoinHostPort(dev.Address, port) }
-		if s.Address != "" {
-			addr := s.Address
-			target = func(*schema.Device) string { return addr }
+		var client guard.SNMPReader
+		var target func(dev *schema.Device) string
+		if d.usageSet != nil {
+			// One poller per device: the guard's read rides on the usage
+			// poll of the device, within its usage.min_interval.
+			client, target = d.usageSet, d.usageTarget
+		} else {
+			if d.opts.SNMP == nil {
+				return nil, errors.New("guards.snmp: Options.SNMP is nil")
+			}
+			var err error
+			if client, err = d.opts.SNMP(s, d.log); err != nil {
+				return nil, fmt.Errorf("guards.snmp: %w", err)
+			}
+			port := strconv.Itoa(s.Port)
+			target = func(dev *schema.Device) string { return net.JoinHostPort(dev.Address, port) }
+			if s.Address != "" {
+				addr := s.Address
+				target = func(*schema.Device) string { return addr }
+			}
 		}
 		sg, err := guard.SNMPUsers(guard.SNMPOptions{Client: client, OID: s.OID, Threshold: s.Threshold, MinInterval: s.MinInterval.D(), Target: target, Now: d.now})
 		if err != nil {

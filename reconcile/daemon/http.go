@@ -66,6 +66,8 @@ func (d *Daemon) httpServer(ln net.Listener, lim httpLimits) (*http.Server, net.
 //	GET  /api/v1/passes[/{id}]             passes, paged; one with its runs (read)
 //	GET  /api/v1/actions                   the operators' actions, paged (read)
 //	POST /api/v1/actions/{action}          accept-history, heal, acknowledge, pause, resume (write)
+//	POST /api/v1/orders                    an order becomes a branch and a pull request (order)
+//	GET  /api/v1/orders/{id}               an order: pr_open, merged, applied or failed (read)
 //	POST /hooks/github                     GitHub push webhook (webhook.secret_file)
 //
 // and, when Options.Pages gives one, the status page (/, /devices, ...;
@@ -149,6 +151,8 @@ func (d *Daemon) routes() []route {
 			writeJSON(w, http.StatusOK, d.Tasks())
 		})},
 		{"POST /api/v1/tasks/{service}/{step}/done", d.authorize(ScopeWrite, d.postTaskDone)},
+		{"POST /api/v1/orders", d.authorize(ScopeOrder, d.postOrder)},
+		{"GET /api/v1/orders/{id}", read(d.getOrder)},
 		{"POST /hooks/github", text(d.githubHook)},
 	}
 	for _, a := range d.actionHandlers() {

@@ -128,6 +128,7 @@ func TestOpenAPIDescribesTheAnswers(t *testing.T) {
 	l := newLab(t, exampleFiles(t))
 	l.withSecrets()
 	l.withWriteToken()
+	l.withOrders(nil)
 	l.cfg.Drift.Devices = map[string]DriftPolicy{"pe3-sin": Report}
 	l.cfg.Guards.OperatorSessions = &OperatorSessionsConfig{Allow: []string{"netrecon"}}
 	l.cfg.LockWait = Duration(2 * time.Second)
@@ -212,7 +213,22 @@ func TestOpenAPIDescribesTheAnswers(t *testing.T) {
 	c.do("GET", "/api/v1/passes?before="+passes.NextBefore, read, nil)
 	c.do("GET", "/api/v1/passes/"+p.ID, read, nil)
 	c.do("GET", "/api/v1/passes/p-nope", read, nil)
-	c.do("GET", "/api/v1/actions", read, nil)
+	var order, badOrder api.OrderRequest
+	json.Unmarshal([]byte(annexOrder), &order)
+	badOrder = order
+	badOrder.OrderID, badOrder.Fields = "SO-bad", map[string]any{"vlan": 5000}
+	w = c.do("POST", "/api/v1/orders", orderToken, order) // 201
+	var placed api.Order
+	json.Unmarshal(w.Body.Bytes(), &placed)
+	c.do("POST", "/api/v1/orders", orderToken, order) // 200
+	c.do("POST", "/api/v1/orders", orderToken, badOrder)
+	order.Name = "acme-tokyo-annex-2"
+	c.do("POST", "/api/v1/orders", orderToken, order) // 409
+	c.do("POST", "/api/v1/orders", orderToken, map[string]any{"order_id": 1})
+	c.do("POST", "/api/v1/orders", opsToken, order)
+	c.do("GET", placed.URL, read, nil)
+	c.do("GET", "/api/v1/orders/nope", read, nil)
+	c.do("GET", "/api/v1/actions", read, nil) // the order among them
 	c.do("GET", "/api/v1/actions?before=x", read, nil)
 	w = c.do("POST", "/api/v1/runs", testToken, nil)
 	var trig api.Triggered

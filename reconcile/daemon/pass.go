@@ -771,6 +771,7 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 			d.services = append(d.services, serviceInfo{name: svc.Name, kind: svc.Kind, devices: slices.Clone(svc.Devices)})
 		}
 		slices.SortFunc(d.services, func(a, b serviceInfo) int { return strings.Compare(a.name, b.name) })
+		d.setUsageServices(s.intent)
 		d.platforms = make(map[string]string, len(s.intent.Devices))
 		for _, dev := range s.intent.Devices {
 			d.platforms[dev.Name] = dev.Platform
@@ -840,6 +841,7 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 		}
 	}
 	d.settleHeals(ctx, s)
+	d.followOrders(ctx, s)
 	d.changed()
 }
 

@@ -122,6 +122,7 @@ func (d *Daemon) apiService(si serviceInfo, full bool) api.Service {
 			v.State = state
 		}
 	}
+	v.Usage = d.serviceUsage(si.name)
 	return v
 }
 

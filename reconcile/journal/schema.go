@@ -273,6 +273,33 @@ func migrations() []migration {
 				PRIMARY KEY (database_name, object)
 			)`,
 		},
+	}, {
+		version: 9,
+		name:    "orders",
+		stmts: []string{
+			// One row per order of the order API (orders package): written
+			// before its branch is pushed, so that a retry after a crash
+			// finds the order and finishes it instead of opening another.
+			// digest is the order's canonical body: the same id with
+			// another body is a conflict.
+			`CREATE TABLE orders (
+				id          TEXT    PRIMARY KEY,
+				digest      TEXT    NOT NULL,
+				body        TEXT    NOT NULL,
+				state       TEXT    NOT NULL,
+				path        TEXT    NOT NULL,
+				branch      TEXT    NOT NULL,
+				pr_url      TEXT    NOT NULL,
+				commit_id   TEXT    NOT NULL,
+				merge_commit TEXT   NOT NULL,
+				detail      TEXT    NOT NULL,
+				created_at  INTEGER NOT NULL,
+				updated_at  INTEGER NOT NULL,
+				merged_at   INTEGER,
+				applied_at  INTEGER
+			)`,
+			`CREATE INDEX orders_state ON orders (state)`,
+		},
 	}}
 }
 
