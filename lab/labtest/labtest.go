@@ -33,12 +33,13 @@ type SNMP struct {
 
 // Lab is a running lab as described by its lab.json.
 type Lab struct {
-	DeviceList     []Device `json:"devices"`
-	ExtraList      []Device `json:"extra"`
-	User           string   `json:"username"`
-	Key            string   `json:"keyFile"`
-	KnownHostsFile string   `json:"knownHosts"`
-	SNMPAgent      SNMP     `json:"snmp"`
+	DeviceList     []Device  `json:"devices"`
+	ExtraList      []Device  `json:"extra"`
+	User           string    `json:"username"`
+	Key            string    `json:"keyFile"`
+	KnownHostsFile string    `json:"knownHosts"`
+	SNMPAgent      SNMP      `json:"snmp"`
+	PG             *Postgres `json:"postgres,omitempty"`
 
 	// Path is the lab.json the lab was read from.
 	Path string `json:"-"`
@@ -74,6 +75,38 @@ func (l *Lab) KnownHosts() string { return l.KnownHostsFile }
 
 // SNMP returns the lab's SNMP agent.
 func (l *Lab) SNMP() SNMP { return l.SNMPAgent }
+
+// Postgres is the lab's PostgreSQL server: trust auth on loopback, the
+// superuser postgres, so that a test can create a database of its own.
+type Postgres struct {
+	// DSN is a postgres:// URL to the server's "postgres" database.
+	DSN string `json:"dsn"`
+}
+
+// Postgres returns the lab's PostgreSQL server; false when the lab runs
+// without one (PostgreSQL 15 not installed when it started).
+func (l *Lab) Postgres() (Postgres, bool) {
+	if l.PG == nil || l.PG.DSN == "" {
+		return Postgres{}, false
+	}
+	return *l.PG, true
+}
+
+// PostgresDSN returns the DSN of the running lab's PostgreSQL server, or ends
+// the test through Missing.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	lab := Load(t)
+	if lab == nil {
+		return ""
+	}
+	pg, ok := lab.Postgres()
+	if !ok {
+		Missing(t, "labtest: the lab at %s runs no PostgreSQL; install it (bash lab/lab.sh install) and restart the lab (bash lab/lab.sh up 4)", lab.Path)
+		return ""
+	}
+	return pg.DSN
+}
 
 // Load returns the running lab, or ends the test through Missing.
 func Load(t testing.TB) *Lab {

@@ -155,6 +155,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Journal, error) {
 	if cfg.log == nil {
 		cfg.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if IsPostgres(path) {
+		return openPostgres(ctx, path, cfg)
+	}
 	if err := checkLost(path, cfg.signs); err != nil {
 		return nil, err
 	}
@@ -386,7 +389,7 @@ func (j *Journal) write(ctx context.Context, fn func(txn) error) error {
 // read runs fn in a read-only transaction: one consistent snapshot, however
 // many queries fn makes, while writers go on.
 func (j *Journal) read(ctx context.Context, fn func(txn) error) error {
-	tx, err := j.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := j.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: j.d.readIsolation})
 	if err != nil {
 		return err
 	}

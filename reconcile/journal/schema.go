@@ -236,6 +236,11 @@ func SchemaVersion() int { return len(migrations()) }
 func (j *Journal) migrate(ctx context.Context) error {
 	ms := migrations()
 	return j.write(ctx, func(t txn) error {
+		if j.d.migrateLock != "" {
+			if _, err := t.exec(j.d.migrateLock); err != nil {
+				return fmt.Errorf("migration lock: %w", err)
+			}
+		}
 		current, err := j.version(t)
 		if err != nil {
 			return err
@@ -245,6 +250,9 @@ func (j *Journal) migrate(ctx context.Context) error {
 		}
 		for _, m := range ms[current:] {
 			for _, s := range m.stmts {
+				if j.d.ddl != nil {
+					s = j.d.ddl(s)
+				}
 				if _, err := t.exec(s); err != nil {
 					return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 				}
@@ -272,7 +280,7 @@ func (j *Journal) version(t txn) (int, error) {
 			return 0, err
 		}
 		if n > 0 {
-			return 0, fmt.Errorf("journal: open %s: %w (an SQLite database with %d other tables and no schema_version)", j.path, ErrNotJournal, n)
+			return 0, fmt.Errorf("journal: open %s: %w (a database with %d other tables and no schema_version)", j.path, ErrNotJournal, n)
 		}
 		return 0, nil
 	}
