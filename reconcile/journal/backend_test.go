@@ -130,4 +130,3 @@ func tempLocation(t *testing.T, b backend) string {
 	}
 	return filepath.Join(t.TempDir(), "journal.db")
 }
-

@@ -33,6 +33,14 @@ type dialect struct {
 	// readIsolation is the level of read transactions: one snapshot for
 	// all their queries.
 	readIsolation sql.IsolationLevel
+	// nowNanos is an expression for the database's clock in unix
+	// nanoseconds: leases expire by it, so replicas on machines whose clocks
+	// differ agree on when.
+	nowNanos string
+	// forShare ends a SELECT whose rows must not change until the
+	// transaction ends (PostgreSQL's FOR SHARE); SQLite's one writer needs
+	// none.
+	forShare string
 	// ddl rewrites a migration statement, written for SQLite, for the
 	// database; nil leaves it as written.
 	ddl func(string) string
@@ -46,6 +54,7 @@ func sqliteDialect() dialect {
 		placeholders: question,
 		tableExists:  "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
 		userTables:   "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+		nowNanos:     "CAST((julianday('now') - 2440587.5) * 86400000000000.0 AS INTEGER)",
 	}
 }
 

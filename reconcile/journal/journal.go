@@ -75,6 +75,8 @@ type Journal struct {
 	path string
 	log  *slog.Logger
 	now  func() time.Time
+	// fence, when set, is the lease every write carries (Fenced).
+	fence *Lease
 	// writeSem lets one write transaction at a time into the database from
 	// this process: SQLite has one writer, and waiting here, in order and
 	// cancellable by the context, is cheaper than SQLite's busy-wait sleeps.
@@ -346,9 +348,10 @@ func (j *Journal) Close() error {
 // txn is a transaction whose queries are written with "?" placeholders and
 // rebound for the dialect.
 type txn struct {
-	ctx context.Context
-	tx  *sql.Tx
-	d   dialect
+	ctx   context.Context
+	tx    *sql.Tx
+	d     dialect
+	fence *Lease // nil: unfenced
 }
 
 func (t txn) exec(query string, args ...any) (sql.Result, error) {
@@ -379,7 +382,12 @@ func (j *Journal) write(ctx context.Context, fn func(txn) error) error {
 	if err != nil {
 		return err
 	}
-	if err := fn(txn{ctx: ctx, tx: tx, d: j.d}); err != nil {
+	t := txn{ctx: ctx, tx: tx, d: j.d, fence: j.fence}
+	err = t.checkLease()
+	if err == nil {
+		err = fn(t)
+	}
+	if err != nil {
 		_ = tx.Rollback() // the error that made us roll back is the one to report
 		return err
 	}
@@ -394,7 +402,7 @@ func (j *Journal) read(ctx context.Context, fn func(txn) error) error {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only: nothing to lose
-	return fn(txn{ctx: ctx, tx: tx, d: j.d})
+	return fn(txn{ctx: ctx, tx: tx, d: j.d, fence: j.fence})
 }
 
 // nanos stores a time; the zero time is stored as NULL.

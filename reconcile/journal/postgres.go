@@ -113,6 +113,8 @@ func postgresDialect() dialect {
 		// transaction gives; READ COMMITTED would see each query's own.
 		readIsolation: sql.LevelRepeatableRead,
 		ddl:           pgDDL,
+		nowNanos:      "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000000 AS BIGINT)",
+		forShare:      " FOR SHARE",
 	}
 }
 

@@ -224,6 +224,37 @@ func migrations() []migration {
 			`INSERT INTO run_plans (run_id, plan) SELECT id, plan FROM runs`,
 			`ALTER TABLE runs DROP COLUMN plan`,
 		},
+	}, {
+		version: 7,
+		name:    "replica leases, device owners, the writer of each transition",
+		stmts: []string{
+			// One row, one counter: every lease epoch takes the next token,
+			// so tokens only grow and a newer lease always outranks an older.
+			`CREATE TABLE lease_epoch (
+				id    INTEGER PRIMARY KEY,
+				token INTEGER NOT NULL
+			)`,
+			`INSERT INTO lease_epoch (id, token) VALUES (1, 0)`,
+			// Times by the database's clock (unix nanoseconds).
+			`CREATE TABLE leases (
+				replica     TEXT    PRIMARY KEY,
+				token       INTEGER NOT NULL UNIQUE,
+				acquired_at INTEGER NOT NULL,
+				expires_at  INTEGER NOT NULL
+			)`,
+			// The lease that may write for a device: claimed only when no
+			// current lease holds it (ClaimDevices).
+			`CREATE TABLE device_owners (
+				device  TEXT    PRIMARY KEY,
+				replica TEXT    NOT NULL,
+				token   INTEGER NOT NULL,
+				since   INTEGER NOT NULL
+			)`,
+			// The lease token of the replica that wrote each transition (0:
+			// one process, unfenced): the proof of one writer per device
+			// per run.
+			`ALTER TABLE transitions ADD COLUMN writer INTEGER NOT NULL DEFAULT 0`,
+		},
 	}}
 }
 
