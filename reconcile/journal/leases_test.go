@@ -116,9 +116,12 @@ func testFencing(t *testing.T, be backend) {
 		"finish":    func() error { return ja.FinishRun(ctx, id, Failed, "") },
 		"state":     func() error { return ja.SetDeviceStates(ctx, []DeviceState{{Device: "pe1", State: "in-sync"}}) },
 		"ownership": func() error { return ja.SetOwnership(ctx, "pe1", ownership.Record{}, "c1") },
-		"alarm":     func() error { _, err := ja.RaiseAlarm(ctx, Alarm{Kind: "k", Device: "pe1", Since: time.Now()}); return err },
-		"renew":     func() error { _, err := ja.RenewLease(ctx, a, time.Minute); return err },
-		"claim":     func() error { _, err := ja.ClaimDevices(ctx, a, []string{"pe9"}); return err },
+		"alarm": func() error {
+			_, err := ja.RaiseAlarm(ctx, Alarm{Kind: "k", Device: "pe1", Since: time.Now()})
+			return err
+		},
+		"renew": func() error { _, err := ja.RenewLease(ctx, a, time.Minute); return err },
+		"claim": func() error { _, err := ja.ClaimDevices(ctx, a, []string{"pe9"}); return err },
 	} {
 		if err := write(); !errors.Is(err, ErrLeaseLost) {
 			t.Errorf("%s after a's lease expired: %v, want ErrLeaseLost", name, err)
