@@ -75,8 +75,10 @@ type Journal struct {
 	path string
 	log  *slog.Logger
 	now  func() time.Time
-	// fence, when set, is the lease every write carries (Fenced).
-	fence *Lease
+	// fence, when set, is the lease every write carries (Fenced);
+	// fenceFn, when set, says which lease that is at each write (FencedBy).
+	fence   *Lease
+	fenceFn func() (Lease, bool)
 	// writeSem lets one write transaction at a time into the database from
 	// this process: SQLite has one writer, and waiting here, in order and
 	// cancellable by the context, is cheaper than SQLite's busy-wait sleeps.
@@ -382,8 +384,11 @@ func (j *Journal) write(ctx context.Context, fn func(txn) error) error {
 	if err != nil {
 		return err
 	}
-	t := txn{ctx: ctx, tx: tx, d: j.d, fence: j.fence}
-	err = t.checkLease()
+	t := txn{ctx: ctx, tx: tx, d: j.d}
+	t.fence, err = j.currentLease()
+	if err == nil {
+		err = t.checkLease()
+	}
 	if err == nil {
 		err = fn(t)
 	}
@@ -402,7 +407,7 @@ func (j *Journal) read(ctx context.Context, fn func(txn) error) error {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only: nothing to lose
-	return fn(txn{ctx: ctx, tx: tx, d: j.d, fence: j.fence})
+	return fn(txn{ctx: ctx, tx: tx, d: j.d})
 }
 
 // nanos stores a time; the zero time is stored as NULL.

@@ -41,6 +41,9 @@ type FencedError struct {
 }
 
 func (e *FencedError) Error() string {
+	if e.Token == 0 {
+		return fmt.Sprintf("replica %s: %v: holds no lease now", e.Replica, ErrLeaseLost)
+	}
 	if len(e.Devices) == 0 {
 		return fmt.Sprintf("replica %s lease %d: %v: expired or replaced", e.Replica, e.Token, ErrLeaseLost)
 	}
@@ -61,14 +64,45 @@ func (j *Journal) Fenced(lease Lease) *Journal {
 	return &v
 }
 
-// Lease returns the lease the journal's writes carry (Fenced), and false for
-// a journal that is not fenced: one process alone on its database.
+// FencedBy is Fenced with a lease that may change: each write carries the
+// lease current returns at that moment, and is refused (ErrLeaseLost),
+// without a query, while current reports none. For a replica whose lease
+// keeper renews and, once lost, re-acquires the lease.
+func (j *Journal) FencedBy(current func() (Lease, bool)) *Journal {
+	v := *j
+	v.fence, v.fenceFn = nil, current
+	return &v
+}
+
+// Lease returns the lease the journal's writes carry now (Fenced,
+// FencedBy), and false for a journal that is not fenced (one process alone
+// on its database) or whose lease is lost.
 func (j *Journal) Lease() (Lease, bool) {
-	if j.fence == nil {
+	l, err := j.currentLease()
+	if err != nil || l == nil {
 		return Lease{}, false
 	}
-	return *j.fence, true
+	return *l, true
 }
+
+// currentLease is the lease a write carries: nil when unfenced, an error
+// when fenced by a keeper that holds no lease now.
+func (j *Journal) currentLease() (*Lease, error) {
+	switch {
+	case j.fence != nil:
+		return j.fence, nil
+	case j.fenceFn != nil:
+		l, ok := j.fenceFn()
+		if !ok {
+			return nil, &FencedError{Replica: l.Replica}
+		}
+		return &l, nil
+	}
+	return nil, nil
+}
+
+// fenced reports whether the journal's writes carry a lease.
+func (j *Journal) fenced() bool { return j.fence != nil || j.fenceFn != nil }
 
 // writer is the token stamped on what a fenced journal writes: 0 unfenced.
 func (t txn) writer() int64 {
@@ -347,6 +381,32 @@ func (j *Journal) DeviceOwners(ctx context.Context) (map[string]Lease, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("journal: device owners: %w", err)
+	}
+	return out, nil
+}
+
+// ownedRuns keeps the runs whose every device the current lease owns.
+func (j *Journal) ownedRuns(ctx context.Context, runs []Run) ([]Run, error) {
+	l, ok := j.Lease()
+	if !ok {
+		return nil, nil
+	}
+	owners, err := j.DeviceOwners(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Run
+	for _, r := range runs {
+		mine := true
+		for _, d := range r.Devices {
+			if o := owners[d.Device]; o.Replica != l.Replica || o.Token != l.Token {
+				mine = false
+				break
+			}
+		}
+		if mine {
+			out = append(out, r)
+		}
 	}
 	return out, nil
 }

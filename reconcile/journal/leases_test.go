@@ -203,3 +203,61 @@ func TestPostgresMigratesOnce(t *testing.T) {
 		t.Errorf("schema_version has %d rows (%v), want %d: each migration once", rows, err, SchemaVersion())
 	}
 }
+
+// A replica's journal follows its keeper's lease: no write while it holds
+// none, and Unfinished lists only the runs whose devices it owns, so that a
+// replica never recovers a run another replica is applying.
+func TestFencedByKeeper(t *testing.T) { eachBackend(t, testFencedByKeeper) }
+
+func testFencedByKeeper(t *testing.T, be backend) {
+	ctx := context.Background()
+	j, _ := be.open(t)
+	a := mustAcquire(t, j, "a", time.Minute)
+	b := mustAcquire(t, j, "b", time.Minute)
+	var mu sync.Mutex
+	current, held := a, true
+	ja := j.FencedBy(func() (Lease, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		return current, held
+	})
+	jb := j.Fenced(b)
+	if _, err := j.ClaimDevices(ctx, a, []string{"pe1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.ClaimDevices(ctx, b, []string{"pe2"}); err != nil {
+		t.Fatal(err)
+	}
+	mine, err := ja.BeginRun(ctx, Run{}, []string{"pe1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jb.BeginRun(ctx, Run{}, []string{"pe2"}); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := ja.Unfinished(ctx)
+	if err != nil || len(runs) != 1 || runs[0].ID != mine {
+		t.Errorf("a's Unfinished = %+v, %v; want its own run %d only", runs, err, mine)
+	}
+	if all, _ := j.Unfinished(ctx); len(all) != 2 {
+		t.Errorf("the unfenced journal lists %d unfinished runs, want 2", len(all))
+	}
+	mu.Lock()
+	held = false
+	mu.Unlock()
+	if err := ja.EnterPhase(ctx, mine, "pe1", Locked, "", ""); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("write while the keeper holds no lease: %v, want ErrLeaseLost", err)
+	}
+	// A new epoch must claim its devices again before it writes for them.
+	a2 := mustAcquire(t, j, "a", time.Minute)
+	mu.Lock()
+	current, held = a2, true
+	mu.Unlock()
+	if err := ja.EnterPhase(ctx, mine, "pe1", Locked, "", ""); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("write of a new epoch before it claimed pe1: %v, want ErrLeaseLost", err)
+	}
+	if _, err := j.ClaimDevices(ctx, a2, []string{"pe1"}); err != nil {
+		t.Fatal(err)
+	}
+	mustEnter(t, ja, mine, "pe1", Locked, "", "")
+}

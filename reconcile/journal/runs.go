@@ -303,6 +303,10 @@ func (j *Journal) RunsBefore(ctx context.Context, id RunID, limit int) ([]Run, e
 // recover them in), with their plans and devices, without transitions. After
 // a clean shutdown it is empty; a run listed here was being applied when its
 // process died, or is being applied by another process now.
+//
+// A fenced journal (a replica) lists only the runs it may settle: those
+// whose every device its current lease owns. Another replica's run in
+// progress, or a dead one's whose devices are not all claimed yet, waits.
 func (j *Journal) Unfinished(ctx context.Context) ([]Run, error) {
 	var runs []Run
 	err := j.read(ctx, func(t txn) error {
@@ -317,6 +321,9 @@ func (j *Journal) Unfinished(ctx context.Context) ([]Run, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("journal: unfinished runs: %w", err)
+	}
+	if j.fenced() && len(runs) > 0 {
+		return j.ownedRuns(ctx, runs)
 	}
 	return runs, nil
 }
