@@ -74,6 +74,7 @@ func (d *Daemon) steps() []step {
 		{"fetch", d.fetch},
 		{"check", d.check},
 		{"load", d.load},
+		{"shard", d.shard},
 		{"plan", d.planDue},
 		{"sort", d.sortPlan},
 		{"apply", d.applyChanges},
@@ -314,6 +315,9 @@ func (d *Daemon) planDue(ctx context.Context, s *passState) (bool, error) {
 	var gone []string
 	d.mu.Lock()
 	for _, dev := range s.intent.Devices {
+		if d.replica != nil && !d.replica.owns(dev.Name) {
+			continue // another replica's, or not claimed yet
+		}
 		st, ok := d.devices[dev.Name]
 		if !ok {
 			st = journal.DeviceState{Device: dev.Name, State: string(StateUnknown), Changed: now}
@@ -338,7 +342,7 @@ func (d *Daemon) planDue(ctx context.Context, s *passState) (bool, error) {
 		}
 	}
 	for name := range d.devices {
-		if s.intent.Device(name) == nil {
+		if s.intent.Device(name) == nil && (d.replica == nil || d.replica.owns(name)) {
 			delete(d.devices, name) // left the inventory
 			gone = append(gone, name)
 		}
