@@ -63,7 +63,7 @@ nothing failed, 4 drift was reported and left in place (drift policy report).`,
 			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			log := slog.New(slog.NewJSONHandler(a.stderr, &slog.HandlerOptions{Level: lv}))
-			d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, Evaluator: sandboxEvaluator(schema.DefaultBudget()), SNMP: newSNMPReader, ApplySummary: applySummary,
+			d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, Evaluator: sandboxEvaluator(schema.DefaultBudget()), SNMP: newSNMPReader, ApplySummary: applySummary, ApplyReporter: crashAt,
 				Dialer: func(in *schema.Intent, c daemon.Credentials) reconcile.Dialer {
 					return dialer(in, dialConfig{knownHosts: cfg.KnownHosts, dialTimeout: cfg.DialTimeout.D(), rpcTimeout: cfg.RPCTimeout.D(), settle: cfg.SettleAfterHello.D(), creds: c})
 				}})

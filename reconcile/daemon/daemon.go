@@ -64,6 +64,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// ShutdownGrace overrides DefaultShutdownGrace.
 	ShutdownGrace time.Duration
+	// ApplyReporter, when set, wraps the reporter each apply reports its
+	// phases to: the crash tests' hook that kills or pauses the process at
+	// a phase (cmd/netrecon, -tags netrecontest).
+	ApplyReporter func(apply.Reporter) apply.Reporter
 	// Sleep is handed to the apply engine for lock back-off pauses (tests).
 	Sleep func(ctx context.Context, d time.Duration) error
 	// ApplySummary words an apply's one-line summary for the journal

@@ -566,6 +566,10 @@ func isRolledBack(err error) bool {
 }
 
 func (d *Daemon) applyOptions(s *passState) apply.Options {
+	var rep apply.Reporter = progressReporter{d: d, log: apply.LogReporter{Logger: s.log}}
+	if d.opts.ApplyReporter != nil {
+		rep = d.opts.ApplyReporter(rep)
+	}
 	return apply.Options{
 		Dialer:         s.dialer,
 		Journal:        d.journal,
@@ -573,7 +577,7 @@ func (d *Daemon) applyOptions(s *passState) apply.Options {
 		LockWait:       d.cfg.LockWait.D(),
 		ConfirmTimeout: d.cfg.ConfirmTimeout.D(),
 		Guard:          d.guard(),
-		Reporter:       progressReporter{d: d, log: apply.LogReporter{Logger: s.log}},
+		Reporter:       rep,
 		Logger:         s.log,
 		StartedBy:      "daemon:" + s.p.ID,
 		IntentCommit:   s.commit,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -176,14 +177,41 @@ func (r *replica) rebalance(ctx context.Context, devices []string) ([]string, er
 		ids = append(ids, r.id) // our renewal is in flight: we are live
 	}
 	share := shard.Share(r.id, ids, devices)
-	claimed, err := r.base.ClaimDevices(ctx, l, share)
+	// A run left unfinished by a replica that died is recovered by one
+	// replica, the leader, whatever the shares: its devices may now fall
+	// into several shares, and recovery decides for the whole change set
+	// (confirm all or cancel all). The others leave those devices alone
+	// until the run is settled; the leader then releases them.
+	inRuns, err := r.unfinishedDevices(ctx)
 	if err != nil {
 		return nil, err
 	}
-	inShare := make(map[string]bool, len(share))
+	leader := len(live) == 0 || (live[0].Replica == r.id && live[0].Token == l.Token)
+	r.mu.Lock()
+	mine := maps.Clone(r.owned)
+	r.mu.Unlock()
+	keep := make(map[string]bool, len(share))
+	var want []string
 	for _, d := range share {
-		inShare[d] = true
+		if inRuns[d] && !mine[d] && !leader {
+			continue
+		}
+		keep[d] = true
+		want = append(want, d)
 	}
+	if leader {
+		for d := range inRuns {
+			if !keep[d] {
+				keep[d] = true
+				want = append(want, d)
+			}
+		}
+	}
+	claimed, err := r.base.ClaimDevices(ctx, l, want)
+	if err != nil {
+		return nil, err
+	}
+	inShare := keep
 	r.mu.Lock()
 	if r.lease.Token != l.Token {
 		r.mu.Unlock()
@@ -212,10 +240,26 @@ func (r *replica) rebalance(ctx context.Context, devices []string) ([]string, er
 		}
 		r.log.Info("devices moved to other replicas", "devices", len(release))
 	}
-	if waiting := len(share) - len(claimed); waiting > 0 {
+	if waiting := len(want) - len(claimed); waiting > 0 {
 		r.log.Info("devices of this share still held by another replica", "devices", waiting)
 	}
 	return newly, nil
+}
+
+// unfinishedDevices are the devices of every unfinished run: being applied
+// by a live replica, or left by a dead one.
+func (r *replica) unfinishedDevices(ctx context.Context) (map[string]bool, error) {
+	runs, err := r.base.Unfinished(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, run := range runs {
+		for _, d := range run.Devices {
+			out[d.Device] = true
+		}
+	}
+	return out, nil
 }
 
 // owns reports whether the replica claimed device under its current lease.
