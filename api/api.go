@@ -55,6 +55,36 @@ type Status struct {
 	Devices         []Device       `json:"devices"`
 	// Sessions is each device's pooled NETCONF session (docs/daemon.md).
 	Sessions []Session `json:"sessions"`
+	// Replica is this daemon's lease and shard when replicas share one
+	// database (docs/ha.md); Replicas every live one, the leader first.
+	// Both absent for one daemon alone on its journal.
+	Replica  *Replica       `json:"replica,omitempty"`
+	Replicas []ReplicaLease `json:"replicas,omitempty"`
+}
+
+// Replica is one replica's own view: its lease, its shard, whether it leads.
+type Replica struct {
+	ID string `json:"id"`
+	// HoldsLease is false while the lease is lost: the replica writes and
+	// applies nothing until it holds a new one.
+	HoldsLease bool  `json:"holds_lease"`
+	Token      int64 `json:"token"`
+	// Leader: the oldest live lease, which recovers the runs dead replicas
+	// left.
+	Leader          bool      `json:"leader"`
+	ShardDevices    int       `json:"shard_devices"`
+	LeaseAgeSeconds float64   `json:"lease_age_seconds"`
+	LeaseExpires    time.Time `json:"lease_expires,omitzero"`
+	LastRenewal     time.Time `json:"last_renewal,omitzero"`
+}
+
+// ReplicaLease is a live replica as the shared database lists it.
+type ReplicaLease struct {
+	ID       string    `json:"id"`
+	Token    int64     `json:"token"`
+	Acquired time.Time `json:"acquired"`
+	Expires  time.Time `json:"expires"`
+	Leader   bool      `json:"leader"`
 }
 
 // Session is one device's pooled session: its state (idle, leased,

@@ -6,7 +6,10 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,6 +22,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the test's own look at the shared journal
 
+	"github.com/netrecon/netrecon/api"
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/drivers/netsim"
 	"github.com/netrecon/netrecon/lab/labtest"
@@ -42,6 +46,64 @@ type replicaProc struct {
 	out    *syncBuffer
 	done   chan error
 	exited chan struct{} // closed when the process ended
+	listen string
+}
+
+// status reads the replica's /api/v1/status.
+func (p *replicaProc) status(t *testing.T) api.Status {
+	t.Helper()
+	resp, err := http.Get("http://" + p.listen + "/api/v1/status")
+	if err != nil {
+		t.Fatalf("replica %s status: %v", p.id, err)
+	}
+	defer resp.Body.Close()
+	var st api.Status
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatalf("replica %s status: %v", p.id, err)
+	}
+	return st
+}
+
+// metrics reads the replica's /metrics.
+func (p *replicaProc) metrics(t *testing.T) string {
+	t.Helper()
+	resp, err := http.Get("http://" + p.listen + "/metrics")
+	if err != nil {
+		t.Fatalf("replica %s metrics: %v", p.id, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// checkReplicaStatus: each survivor's status shows itself and the live
+// replicas, exactly one of them leading, the shards covering every device.
+func checkReplicaStatus(t *testing.T, ps ...*replicaProc) {
+	t.Helper()
+	leaders, shards := 0, 0
+	for _, p := range ps {
+		var st api.Status
+		poll(t, "replica "+p.id+" status lists every survivor", 30*time.Second, func() bool {
+			st = p.status(t)
+			return st.Replica != nil && len(st.Replicas) == len(ps)
+		})
+		if st.Replica.ID != p.id || !st.Replica.HoldsLease || st.Replica.LeaseAgeSeconds <= 0 {
+			t.Errorf("replica %s status: %+v", p.id, st.Replica)
+		}
+		if st.Replica.Leader {
+			leaders++
+		}
+		shards += st.Replica.ShardDevices
+		m := p.metrics(t)
+		for _, name := range []string{"netrecon_replica_shard_devices", "netrecon_replica_lease_age_seconds", "netrecon_replica_leader", "netrecon_replicas_live"} {
+			if !strings.Contains(m, name+`{replica="`+p.id+`"}`) {
+				t.Errorf("replica %s /metrics has no %s", p.id, name)
+			}
+		}
+	}
+	if leaders != 1 || shards != replicaDevices {
+		t.Errorf("status: %d leaders, shards of %d devices; want 1 leader and %d devices", leaders, shards, replicaDevices)
+	}
 }
 
 // alive fails the test at once when a replica that should run has ended.
@@ -189,21 +251,24 @@ func (f *replicaFixture) start(t *testing.T, id string, env ...string) *replicaP
 	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "serve.yaml")
+	p := &replicaProc{id: id, out: &syncBuffer{}, done: make(chan error, 1), exited: make(chan struct{}),
+		listen: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 	yaml := fmt.Sprintf(`repo: {path: %s}
 poll_interval: %s
 state_dir: %s
 known_hosts: %s
 confirm_timeout: 60s
 concurrency: 20
+listen: %s
+api: {open_reads: true}
 state:
   database: %s
   replica: {id: %s, lease_ttl: %s, renew: 1s}
-`, f.repo, pollInterval, filepath.Join(dir, "state"), f.kh, f.dsn, id, leaseTTL)
+`, f.repo, pollInterval, filepath.Join(dir, "state"), f.kh, p.listen, f.dsn, id, leaseTTL)
 	os.MkdirAll(filepath.Join(dir, "state"), 0o700)
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := &replicaProc{id: id, out: &syncBuffer{}, done: make(chan error, 1), exited: make(chan struct{})}
 	p.cmd = exec.Command(f.exe, "serve", "--config", cfg)
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
@@ -414,6 +479,7 @@ func TestReplicasFailover(t *testing.T) {
 				t.Errorf("devices after failover: %v, want all %d new", got, replicaDevices)
 			}
 			f.checkJournal(t)
+			checkReplicaStatus(t, r2, r3)
 		})
 	}
 }

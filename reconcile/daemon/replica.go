@@ -11,6 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/netrecon/netrecon/api"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/shard"
 )
@@ -59,6 +62,7 @@ func (d *Daemon) openShared(ctx context.Context) error {
 		return fmt.Errorf("journal: replica %s: %w", d.cfg.State.Replica.ID, err)
 	}
 	d.journal = base.FencedBy(d.replica.current)
+	d.metrics.reg.MustRegister(newReplicaCollector(d.replica))
 	d.log.Info("replica lease acquired", "replica", d.replica.id, "token", d.replica.lease.Token,
 		"lease_ttl_seconds", d.replica.ttl.Seconds(), "database", journal.RedactDSN(d.cfg.State.Database))
 	return nil
@@ -79,6 +83,7 @@ func (d *Daemon) shard(ctx context.Context, s *passState) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("replica %s: %w", d.replica.id, err)
 	}
+	d.changed() // the shard and the list of replicas the status shows
 	if len(newly) > 0 {
 		s.log.Info("devices taken over", "devices", len(newly))
 		d.recover(ctx)
@@ -309,4 +314,58 @@ func (r *replica) status() ReplicaStatus {
 		s.Leader = len(r.live) > 0 && r.live[0].Replica == r.id && r.live[0].Token == r.lease.Token
 	}
 	return s
+}
+
+// replicaStatus is the replica's part of the status; nil for one daemon.
+func (d *Daemon) replicaStatus() (*api.Replica, []api.ReplicaLease) {
+	if d.replica == nil {
+		return nil, nil
+	}
+	s := d.replica.status()
+	r := &api.Replica{ID: s.ID, HoldsLease: s.Held, Token: s.Token, Leader: s.Leader, ShardDevices: s.Shard,
+		LeaseAgeSeconds: s.LeaseAge.Seconds(), LeaseExpires: s.Expires, LastRenewal: s.Renewed}
+	reps := make([]api.ReplicaLease, len(s.Replicas))
+	for i, l := range s.Replicas {
+		reps[i] = api.ReplicaLease{ID: l.Replica, Token: l.Token, Acquired: l.Acquired, Expires: l.Expires, Leader: i == 0}
+	}
+	return r, reps
+}
+
+// replicaCollector exports the replica's lease and shard as metrics, read
+// when scraped.
+type replicaCollector struct {
+	r                              *replica
+	shard, age, leader, held, live *prometheus.Desc
+}
+
+func newReplicaCollector(r *replica) *replicaCollector {
+	l := prometheus.Labels{"replica": r.id}
+	return &replicaCollector{r: r,
+		shard:  prometheus.NewDesc("netrecon_replica_shard_devices", "Devices this replica owns (its shard).", nil, l),
+		age:    prometheus.NewDesc("netrecon_replica_lease_age_seconds", "Seconds since this replica's lease epoch began.", nil, l),
+		leader: prometheus.NewDesc("netrecon_replica_leader", "1 when this replica leads (the oldest live lease).", nil, l),
+		held:   prometheus.NewDesc("netrecon_replica_lease_held", "1 while this replica holds its lease; 0 while it is lost.", nil, l),
+		live:   prometheus.NewDesc("netrecon_replicas_live", "Live replicas sharing the journal, as this replica last saw them.", nil, l),
+	}
+}
+
+func (c *replicaCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.shard, c.age, c.leader, c.held, c.live} {
+		ch <- d
+	}
+}
+
+func (c *replicaCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.r.status()
+	b := func(v bool) float64 {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	ch <- prometheus.MustNewConstMetric(c.shard, prometheus.GaugeValue, float64(s.Shard))
+	ch <- prometheus.MustNewConstMetric(c.age, prometheus.GaugeValue, s.LeaseAge.Seconds())
+	ch <- prometheus.MustNewConstMetric(c.leader, prometheus.GaugeValue, b(s.Leader))
+	ch <- prometheus.MustNewConstMetric(c.held, prometheus.GaugeValue, b(s.Held))
+	ch <- prometheus.MustNewConstMetric(c.live, prometheus.GaugeValue, float64(len(s.Replicas)))
 }
