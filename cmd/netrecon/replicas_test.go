@@ -80,29 +80,34 @@ func (p *replicaProc) metrics(t *testing.T) string {
 // replicas, exactly one of them leading, the shards covering every device.
 func checkReplicaStatus(t *testing.T, ps ...*replicaProc) {
 	t.Helper()
+	var sts []api.Status
 	leaders, shards := 0, 0
-	for _, p := range ps {
-		var st api.Status
-		poll(t, "replica "+p.id+" status lists every survivor", 30*time.Second, func() bool {
-			st = p.status(t)
-			return st.Replica != nil && len(st.Replicas) == len(ps)
-		})
-		if st.Replica.ID != p.id || !st.Replica.HoldsLease || st.Replica.LeaseAgeSeconds <= 0 {
-			t.Errorf("replica %s status: %+v", p.id, st.Replica)
+	// Shards settle at each replica's next pass (released, then claimed).
+	poll(t, "the survivors' status shows every device in one shard, one leader", 30*time.Second, func() bool {
+		sts, leaders, shards = sts[:0], 0, 0
+		for _, p := range ps {
+			st := p.status(t)
+			if st.Replica == nil || len(st.Replicas) != len(ps) {
+				return false
+			}
+			if st.Replica.Leader {
+				leaders++
+			}
+			shards += st.Replica.ShardDevices
+			sts = append(sts, st)
 		}
-		if st.Replica.Leader {
-			leaders++
+		return leaders == 1 && shards == replicaDevices
+	})
+	for i, p := range ps {
+		if r := sts[i].Replica; r.ID != p.id || !r.HoldsLease || r.LeaseAgeSeconds <= 0 {
+			t.Errorf("replica %s status: %+v", p.id, r)
 		}
-		shards += st.Replica.ShardDevices
 		m := p.metrics(t)
 		for _, name := range []string{"netrecon_replica_shard_devices", "netrecon_replica_lease_age_seconds", "netrecon_replica_leader", "netrecon_replicas_live"} {
 			if !strings.Contains(m, name+`{replica="`+p.id+`"}`) {
 				t.Errorf("replica %s /metrics has no %s", p.id, name)
 			}
 		}
-	}
-	if leaders != 1 || shards != replicaDevices {
-		t.Errorf("status: %d leaders, shards of %d devices; want 1 leader and %d devices", leaders, shards, replicaDevices)
 	}
 }
 
@@ -281,7 +286,13 @@ state:
 		p.cmd.Process.Kill()
 		<-p.exited
 		if t.Failed() {
-			t.Logf("replica %s output (tail):\n%s", id, tail(p.out.String(), 4000))
+			var keep []string
+			for _, line := range strings.Split(p.out.String(), "\n") {
+				if !strings.Contains(line, `"msg":"apply"`) {
+					keep = append(keep, line)
+				}
+			}
+			t.Logf("replica %s output but apply progress (tail):\n%s", id, tail(strings.Join(keep, "\n"), 6000))
 		}
 	})
 	return p
@@ -363,8 +374,10 @@ func (f *replicaFixture) checkJournal(t *testing.T) {
 					confirmed[d.Device]++
 				}
 			}
-			if len(writers) > 2 || (len(writers) == 2 && writers[1] < writers[0]) {
-				t.Errorf("run %d %s: writers %v: want one lease, then at most a newer one that recovered it", r.ID, d.Device, writers)
+			// Two: the first writer lost its lease (died, or paused
+			// past it) and the leader recovered the run.
+			if len(writers) > 2 {
+				t.Errorf("run %d %s: writers %v: want one lease, then at most the one that recovered it, never back", r.ID, d.Device, writers)
 			}
 		}
 	}
@@ -373,23 +386,31 @@ func (f *replicaFixture) checkJournal(t *testing.T) {
 			t.Errorf("%s confirmed by %d runs, want 1", name, confirmed[name])
 		}
 	}
-	owners, err := f.j.DeviceOwners(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	live, err := f.j.Replicas(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	liveTokens := map[int64]bool{}
-	for _, l := range live {
-		liveTokens[l.Token] = true
-	}
-	for name := range f.want {
-		if o, ok := owners[name]; !ok || !liveTokens[o.Token] {
-			t.Errorf("%s: owner %+v (%v), want one live lease", name, o, ok)
+	// device_owners has one row per device at most (its key); a device
+	// the leader released after recovery waits for its share's owner's
+	// next pass, so "exactly one" is polled for.
+	var orphans []string
+	poll(t, "every device owned by one live lease", 30*time.Second, func() bool {
+		owners, err := f.j.DeviceOwners(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		live, err := f.j.Replicas(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		liveTokens := map[int64]bool{}
+		for _, l := range live {
+			liveTokens[l.Token] = true
+		}
+		orphans = orphans[:0]
+		for name := range f.want {
+			if o, ok := owners[name]; !ok || !liveTokens[o.Token] {
+				orphans = append(orphans, name)
+			}
+		}
+		return len(orphans) == 0
+	})
 }
 
 // tokenOf is replica id's current lease token.

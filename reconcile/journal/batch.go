@@ -108,10 +108,10 @@ const (
 // however many devices it is executed for.
 type batch struct {
 	t     txn
-	stmts map[string]*sql.Stmt
+	stmts map[string]stmt
 }
 
-func newBatch(t txn) *batch { return &batch{t: t, stmts: map[string]*sql.Stmt{}} }
+func newBatch(t txn) *batch { return &batch{t: t, stmts: map[string]stmt{}} }
 
 func (b *batch) exec(query string, args ...any) (sql.Result, error) {
 	s, ok := b.stmts[query]

@@ -208,7 +208,7 @@ func (j *Journal) AcquireLease(ctx context.Context, replica string, ttl time.Dur
 		return Lease{}, fmt.Errorf("journal: acquire lease: replica %q, ttl %v: want a replica id and a positive ttl", replica, ttl)
 	}
 	var l Lease
-	err := j.write(ctx, func(t txn) error {
+	err := j.leaseWrite(ctx, func(t txn) error {
 		var token int64
 		// One counter row, updated in place: its row lock orders every
 		// acquisition, so tokens only grow, on any database.
@@ -233,12 +233,23 @@ func (j *Journal) AcquireLease(ctx context.Context, replica string, ttl time.Dur
 	return l, nil
 }
 
+// leaseWrite runs a lease's own write. On PostgreSQL it does not queue
+// behind this process's other writes (the write semaphore, which SQLite's
+// one writer needs): an apply journaling hundreds of devices must not delay
+// the renewal past the lease's expiry. SQLite takes turns as ever.
+func (j *Journal) leaseWrite(ctx context.Context, fn func(txn) error) error {
+	if j.d.placeholders == dollar {
+		return j.writeTx(ctx, fn)
+	}
+	return j.write(ctx, fn)
+}
+
 // RenewLease extends l by ttl from now, if it is still current: an expired
 // lease is not renewed (another replica may have taken its devices in
 // between), it is lost (ErrLeaseLost), and the replica acquires a new one.
 func (j *Journal) RenewLease(ctx context.Context, l Lease, ttl time.Duration) (Lease, error) {
 	var expires int64
-	err := j.write(ctx, func(t txn) error {
+	err := j.leaseWrite(ctx, func(t txn) error {
 		err := t.queryRow(`UPDATE leases SET expires_at = `+t.d.nowNanos+` + ?
 			WHERE replica = ? AND token = ? AND expires_at > `+t.d.nowNanos+` RETURNING expires_at`,
 			ttl.Nanoseconds(), l.Replica, l.Token).Scan(&expires)

@@ -261,3 +261,29 @@ func testFencedByKeeper(t *testing.T, be backend) {
 	}
 	mustEnter(t, ja, mine, "pe1", Locked, "", "")
 }
+
+// Stats counts what the journal asks of its database; a fenced write costs
+// its lease check on top.
+func TestStats(t *testing.T) { eachBackend(t, testStats) }
+
+func testStats(t *testing.T, be backend) {
+	ctx := context.Background()
+	j, _ := be.open(t)
+	s0 := j.Stats()
+	if err := j.SetState(ctx, "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	s1 := j.Stats()
+	if s1.Transactions != s0.Transactions+1 || s1.Statements != s0.Statements+1 {
+		t.Errorf("one unfenced write: %+v then %+v, want one transaction of one statement", s0, s1)
+	}
+	l := mustAcquire(t, j, "a", time.Minute)
+	fj := j.Fenced(l)
+	s2 := j.Stats()
+	if err := fj.SetState(ctx, "k", "w"); err != nil {
+		t.Fatal(err)
+	}
+	if s3 := j.Stats(); s3.Transactions != s2.Transactions+1 || s3.Statements != s2.Statements+2 {
+		t.Errorf("one fenced write: %+v then %+v, want one transaction of two statements (the lease check)", s2, s3)
+	}
+}

@@ -139,6 +139,7 @@ func openPostgres(ctx context.Context, location string, cfg config) (*Journal, e
 		log:      cfg.log,
 		now:      cfg.now,
 		writeSem: make(chan struct{}, 1),
+		stats:    &stats{},
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
