@@ -212,9 +212,23 @@ func (r *replica) rebalance(ctx context.Context, devices []string) ([]string, er
 			}
 		}
 	}
-	claimed, err := r.base.ClaimDevices(ctx, l, want)
-	if err != nil {
-		return nil, err
+	// What this epoch owns already stays its own: no other replica can
+	// claim a device while this lease is live. Only the rest is claimed,
+	// so that a steady pass costs no statement per device.
+	var claimed, ask []string
+	for _, d := range want {
+		if mine[d] {
+			claimed = append(claimed, d)
+		} else {
+			ask = append(ask, d)
+		}
+	}
+	if len(ask) > 0 {
+		got, err := r.base.ClaimDevices(ctx, l, ask)
+		if err != nil {
+			return nil, err
+		}
+		claimed = append(claimed, got...)
 	}
 	inShare := keep
 	r.mu.Lock()
