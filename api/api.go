@@ -61,6 +61,36 @@ type Status struct {
 	// Upcoming are the target commit's scheduled activations and
 	// deactivations still ahead, soonest first.
 	Upcoming []ScheduledChange `json:"upcoming,omitempty"`
+	// Replica is this daemon's lease and shard when replicas share one
+	// database (docs/ha.md); Replicas every live one, the leader first.
+	// Both absent for one daemon alone on its journal.
+	Replica  *Replica       `json:"replica,omitempty"`
+	Replicas []ReplicaLease `json:"replicas,omitempty"`
+}
+
+// Replica is one replica's own view: its lease, its shard, whether it leads.
+type Replica struct {
+	ID string `json:"id"`
+	// HoldsLease is false while the lease is lost: the replica writes and
+	// applies nothing until it holds a new one.
+	HoldsLease bool  `json:"holds_lease"`
+	Token      int64 `json:"token"`
+	// Leader: the oldest live lease, which recovers the runs dead replicas
+	// left.
+	Leader          bool      `json:"leader"`
+	ShardDevices    int       `json:"shard_devices"`
+	LeaseAgeSeconds float64   `json:"lease_age_seconds"`
+	LeaseExpires    time.Time `json:"lease_expires,omitzero"`
+	LastRenewal     time.Time `json:"last_renewal,omitzero"`
+}
+
+// ReplicaLease is a live replica as the shared database lists it.
+type ReplicaLease struct {
+	ID       string    `json:"id"`
+	Token    int64     `json:"token"`
+	Acquired time.Time `json:"acquired"`
+	Expires  time.Time `json:"expires"`
+	Leader   bool      `json:"leader"`
 }
 
 // ScheduledChange is a service's activate or deactivate still ahead.

@@ -10,6 +10,11 @@
 #               Running `up` while the lab is up stops it first, then starts it again
 #               with fresh, empty datastores (keys and host key are kept).
 #   down        stop exactly the processes recorded in .run/pids; remove sockets.
+#               With PostgreSQL 15 installed, also one PostgreSQL server on
+#               127.0.0.1:$NETRECON_LAB_PG_PORT (default 25432), trust auth on loopback
+#               only, its data folder in .run/postgres (kept across ups: the journal
+#               tests create a database of their own per test), in lab.json as
+#               "postgres": {"dsn": ...}.
 #   status      print each recorded process and whether it is alive; exit 1 if not all are.
 #
 # Extra devices run a different module set, for tests of what a server without a
@@ -48,6 +53,8 @@ MTA_PORT=${NETRECON_LAB_MTA_PORT:-18025}
 IRR_PORT=${NETRECON_LAB_IRR_PORT:-18043}
 IRR_DBS=(JPIRR RADB NTTCOM)
 MTA_REPLY=irr-replies@lab.netrecon.test
+PG_PORT=${NETRECON_LAB_PG_PORT:-25432}
+PG_BIN=/usr/lib/postgresql/15/bin
 EXTRA=${NETRECON_LAB_EXTRA-lab-noipv6=iana-if-type,ietf-interfaces,ietf-ip,ietf-routing,ietf-ipv4-unicast-routing}
 
 log() { printf 'lab: %s\n' "$*" >&2; }
@@ -97,6 +104,7 @@ is_up() {
 }
 
 cmd_down() {
+	stop_postgres
 	if [[ -f "$RUN/pids" ]]; then
 		local name pid pids=()
 		while read -r name pid; do
@@ -138,6 +146,55 @@ cmd_status() {
 	done <"$RUN/pids"
 	[[ -f "$RUN/lab.json" ]] && echo "lab.json: $RUN/lab.json"
 	return $bad
+}
+
+# start_postgres: PostgreSQL 15 for the journal's tests, as the postgres user (initdb
+# and postgres refuse root). setpriv, not runuser: runuser forks and waits, so the PID
+# recorded would be runuser's, and stopping it would leave the server running.
+start_postgres() {
+	if [[ ! -x $PG_BIN/postgres ]] || ! id postgres >/dev/null 2>&1; then
+		log "postgres: $PG_BIN/postgres or the postgres user missing: no PostgreSQL (run '$0 install')"
+		return
+	fi
+	local data="$RUN/postgres/data" sock="$RUN/postgres/sock"
+	# The postgres user must reach its folder through .run: traverse only (711);
+	# every file in .run keeps its own mode (the client key is 0600).
+	chmod 711 "$RUN"
+	mkdir -p "$RUN/postgres" "$sock"
+	chown postgres:postgres "$RUN/postgres" "$sock"
+	if [[ ! -s $data/PG_VERSION ]]; then
+		rm -rf "$data"
+		setpriv --reuid=postgres --regid=postgres --init-groups \
+			"$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+			>"$RUN/postgres/initdb.log" 2>&1 || fail "initdb failed: see $RUN/postgres/initdb.log"
+		# Loopback only: TCP on 127.0.0.1 and a socket in our own folder.
+		printf 'local all all trust\nhost all all 127.0.0.1/32 trust\n' >"$data/pg_hba.conf"
+	fi
+	rm -f "$data/postmaster.pid"
+	: >"$RUN/postgres/postgres.log"
+	chown postgres:postgres "$RUN/postgres/postgres.log"
+	(cd "$RUN/postgres" && exec setsid setpriv --reuid=postgres --regid=postgres --init-groups \
+		"$PG_BIN/postgres" -D "$data" -h 127.0.0.1 -p "$PG_PORT" -k "$sock" \
+		-c max_connections=300 -c shared_buffers=64MB \
+		</dev/null >>"$RUN/postgres/postgres.log" 2>&1) &
+	echo "postgres $!" >>"$RUN/pids"
+	wait_for "postgres on 127.0.0.1:$PG_PORT" "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" ||
+		fail "postgres did not start: see $RUN/postgres/postgres.log"
+	PG_DSN="postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
+}
+
+# stop_postgres: a fast shutdown (SIGINT: sessions are cut); the SIGTERM that cmd_down
+# sends the others is PostgreSQL's smart shutdown, which waits for every client to leave.
+stop_postgres() {
+	local pidf="$RUN/postgres/data/postmaster.pid" pid
+	[[ -s $pidf ]] || return 0
+	pid=$(head -1 "$pidf")
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -INT "$pid" 2>/dev/null || true
+	local deadline=$((SECONDS + 10))
+	while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+		sleep 0.05
+	done
 }
 
 # start NAME LOG DIR COMMAND... : start a daemon in its own session (so it outlives this
@@ -427,6 +484,9 @@ EOF
 		/usr/sbin/snmpd -f -Lo -C -c "$RUN/snmp/snmpd.conf" "udp:$SNMP_ADDR"
 	start_usage_snmpd
 
+	PG_DSN=
+	start_postgres
+
 	# Ready means: every device answers a NETCONF hello over SSH, and snmpd answers.
 	local pids=()
 	for ((i = 0; i < total; i++)); do
@@ -459,11 +519,12 @@ EOF
 		printf '],"username":"root","keyFile":"%s","knownHosts":"%s",' "$RUN/client_key" "$RUN/known_hosts"
 		printf '"snmp":{"address":"%s","community":"%s","maintFile":"%s"},' "$SNMP_ADDR" "$COMMUNITY" "$RUN/snmp/maint"
 		printf '"usageSnmp":{"address":"%s","community":"%s"},' "$USAGE_SNMP_ADDR" "$COMMUNITY"
+		[[ -z $PG_DSN ]] || printf '"postgres":{"dsn":"%s"},' "$PG_DSN"
 		mta_json
 		printf '}\n'
 	} >"$RUN/lab.json.tmp"
 	mv "$RUN/lab.json.tmp" "$RUN/lab.json"
-	log "up: $n devices on 127.0.0.1:$BASE_PORT..$((BASE_PORT + n - 1)), $((total - n)) extra (${names[*]:n}), snmp $SNMP_ADDR, mta 127.0.0.1:$MTA_PORT, in $((SECONDS - t0))s"
+	log "up: $n devices on 127.0.0.1:$BASE_PORT..$((BASE_PORT + n - 1)), $((total - n)) extra (${names[*]:n}), snmp $SNMP_ADDR${PG_DSN:+, postgres 127.0.0.1:$PG_PORT}, mta 127.0.0.1:$MTA_PORT, in $((SECONDS - t0))s"
 	log "lab.json: $RUN/lab.json"
 }
 

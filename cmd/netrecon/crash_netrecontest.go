@@ -5,6 +5,7 @@ package main
 import (
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/netrecon/netrecon/reconcile/apply"
@@ -16,24 +17,38 @@ import (
 // yet entered — and NETRECON_TEST_CRASH_AT=journal:BATCH at a batch event,
 // just before that journal batch is written (apply.Event), so tests can
 // check that recovery leaves every device on its old or its new
-// configuration.
+// configuration. NETRECON_TEST_STOP_AT=PHASE[@DEVICE] sends SIGSTOP instead,
+// once, so that a test can pause a replica past its lease and then resume it.
 func crashAt(r apply.Reporter) apply.Reporter {
-	at := os.Getenv("NETRECON_TEST_CRASH_AT")
-	if at == "" {
+	kill, stop := os.Getenv("NETRECON_TEST_CRASH_AT"), os.Getenv("NETRECON_TEST_STOP_AT")
+	if kill == "" && stop == "" {
 		return r
 	}
-	phase, device, _ := strings.Cut(at, "@")
-	return crashReporter{r, phase, device}
+	c := crashReporter{Reporter: r, sig: syscall.SIGKILL, at: kill}
+	if kill == "" {
+		c.sig, c.at = syscall.SIGSTOP, stop
+	}
+	c.phase, c.device, _ = strings.Cut(c.at, "@")
+	return &c
 }
 
 type crashReporter struct {
 	apply.Reporter
-	phase, device string
+	at, phase, device string
+	sig               syscall.Signal
+	once              sync.Once
 }
 
-func (c crashReporter) Event(e apply.Event) {
+func (c *crashReporter) Event(e apply.Event) {
 	if e.Phase == c.phase && (c.device == "" || c.device == e.Device) {
-		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		// A stop happens once in the process's life (the reporter is
+		// made per apply: the variable is cleared instead).
+		c.once.Do(func() {
+			if c.sig == syscall.SIGSTOP {
+				os.Unsetenv("NETRECON_TEST_STOP_AT")
+			}
+			syscall.Kill(os.Getpid(), c.sig)
+		})
 	}
 	c.Reporter.Event(e)
 }

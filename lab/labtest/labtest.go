@@ -45,6 +45,7 @@ type Lab struct {
 	// UsageSNMPAgent is a second snmpd only the usage tests talk to, so
 	// that its own request counters count their requests alone.
 	UsageSNMPAgent SNMP `json:"usageSnmp"`
+	PG             *Postgres `json:"postgres,omitempty"`
 
 	// Path is the lab.json the lab was read from.
 	Path string `json:"-"`
@@ -84,6 +85,38 @@ func (l *Lab) SNMP() SNMP { return l.SNMPAgent }
 // UsageSNMP returns the agent of the usage tests; its Address is "" in a
 // lab.json written before it existed (restart the lab).
 func (l *Lab) UsageSNMP() SNMP { return l.UsageSNMPAgent }
+
+// Postgres is the lab's PostgreSQL server: trust auth on loopback, the
+// superuser postgres, so that a test can create a database of its own.
+type Postgres struct {
+	// DSN is a postgres:// URL to the server's "postgres" database.
+	DSN string `json:"dsn"`
+}
+
+// Postgres returns the lab's PostgreSQL server; false when the lab runs
+// without one (PostgreSQL 15 not installed when it started).
+func (l *Lab) Postgres() (Postgres, bool) {
+	if l.PG == nil || l.PG.DSN == "" {
+		return Postgres{}, false
+	}
+	return *l.PG, true
+}
+
+// PostgresDSN returns the DSN of the running lab's PostgreSQL server, or ends
+// the test through Missing.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	lab := Load(t)
+	if lab == nil {
+		return ""
+	}
+	pg, ok := lab.Postgres()
+	if !ok {
+		Missing(t, "labtest: the lab at %s runs no PostgreSQL; install it (bash lab/lab.sh install) and restart the lab (bash lab/lab.sh up 4)", lab.Path)
+		return ""
+	}
+	return pg.DSN
+}
 
 // Load returns the running lab, or ends the test through Missing.
 func Load(t testing.TB) *Lab {

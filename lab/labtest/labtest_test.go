@@ -133,3 +133,32 @@ func TestLoadMTA(t *testing.T) {
 		t.Errorf("Replies() = %v, %v", got, err)
 	}
 }
+
+// The PostgreSQL server is its own field: a lab.json without it (no
+// PostgreSQL installed) still describes a lab, with no server.
+func TestFindPostgres(t *testing.T) {
+	dir := t.TempDir()
+	base := `{"devices":[{"name":"lab1","address":"127.0.0.1","port":18301}],"username":"root","keyFile":"/k","knownHosts":"/kh"`
+	for _, tt := range []struct {
+		name, extra, want string
+	}{
+		{"without", "", ""},
+		{"with", `,"postgres":{"dsn":"postgres://postgres@127.0.0.1:25432/postgres"}`, "postgres://postgres@127.0.0.1:25432/postgres"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, tt.name+".json")
+			if err := os.WriteFile(p, []byte(base+tt.extra+"}"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv(EnvPath, p)
+			l, err := Find()
+			if err != nil {
+				t.Fatal(err)
+			}
+			pg, ok := l.Postgres()
+			if ok != (tt.want != "") || pg.DSN != tt.want {
+				t.Errorf("Postgres() = %+v, %v; want dsn %q", pg, ok, tt.want)
+			}
+		})
+	}
+}

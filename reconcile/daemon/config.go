@@ -15,6 +15,7 @@ import (
 
 	"github.com/netrecon/netrecon/diag"
 	"github.com/netrecon/netrecon/reconcile/guard"
+	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/schema"
 )
 
@@ -78,12 +79,39 @@ type Config struct {
 	// Orders enables the order API (POST /api/v1/orders, docs/orders.md);
 	// nil leaves it off.
 	Orders *OrdersConfig `yaml:"orders"`
+	// State says where the journal lives, and how replicas that share one
+	// database hold their leases (docs/ha.md).
+	State StateConfig `yaml:"state"`
 
 	// File is the file the config was read from ("" when built in code).
 	File string `yaml:"-"`
 	// src is the file as read, for the place of each setting.
 	src *schema.YAMLFile
 }
+
+// StateConfig is the journal's database and the replica's lease.
+type StateConfig struct {
+	// Database is "" for the SQLite journal in state_dir (one daemon), or
+	// a postgres:// URL of a database that replicas share. Its password
+	// comes from password_file= or password_env= in the URL, never the URL.
+	Database string        `yaml:"database"`
+	Replica  ReplicaConfig `yaml:"replica"`
+}
+
+// ReplicaConfig is one replica's lease on a shared database.
+type ReplicaConfig struct {
+	// ID names the replica, unique among those sharing the database
+	// (default: the host name, which a Kubernetes pod's name is).
+	ID string `yaml:"id"`
+	// LeaseTTL is how long a lease lasts unrenewed: a dead replica's
+	// devices move after at most lease_ttl and one poll_interval.
+	LeaseTTL Duration `yaml:"lease_ttl"`
+	// Renew is the time between renewals (default lease_ttl / 3).
+	Renew Duration `yaml:"renew"`
+}
+
+// Replicated reports whether the daemon shares its journal with replicas.
+func (c StateConfig) Replicated() bool { return c.Database != "" }
 
 // RepoConfig names the intent repo the daemon follows.
 type RepoConfig struct {
@@ -507,6 +535,13 @@ func (c *Config) Defaults() {
 	setDur(&c.Sessions.IdleTimeout, max(10*time.Minute, 3*c.PollInterval.D()))
 	setDur(&c.Sessions.Reconnect.Base, time.Second)
 	setDur(&c.Sessions.Reconnect.Max, 5*time.Minute)
+	if c.State.Replicated() {
+		if c.State.Replica.ID == "" {
+			c.State.Replica.ID, _ = os.Hostname()
+		}
+		setDur(&c.State.Replica.LeaseTTL, 15*time.Second)
+		setDur(&c.State.Replica.Renew, c.State.Replica.LeaseTTL.D()/3)
+	}
 	if c.KnownHosts == "" && c.StateDir != "" {
 		c.KnownHosts = filepath.Join(c.StateDir, "known_hosts")
 	}
@@ -622,6 +657,26 @@ func (c *Config) check() diag.Diagnostics {
 	if c.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 			bad("listen", "%q: want host:port, e.g. 127.0.0.1:9090", c.Listen)
+		}
+	}
+	if db := c.State.Database; db != "" {
+		shown := journal.RedactDSN(db)
+		if !journal.IsPostgres(db) {
+			bad("state.database", "%q: want a postgres:// URL (or nothing, for the SQLite journal in state_dir)", shown)
+		} else if u, err := url.Parse(db); err != nil {
+			bad("state.database", "%s: not a URL", shown)
+		} else if _, has := u.User.Password(); has {
+			bad("state.database", "the URL holds a password: name a file (?password_file=/run/secrets/pg) or a variable (?password_env=PGPASSWORD) instead")
+		}
+		r := c.State.Replica
+		if r.ID == "" || strings.ContainsAny(r.ID, " \t\n") {
+			bad("state.replica.id", "%q: want a name without spaces, unique among the replicas", r.ID)
+		}
+		if r.LeaseTTL.D() < time.Second {
+			bad("state.replica.lease_ttl", "%s: want at least 1s", r.LeaseTTL.D())
+		}
+		if r.Renew.D() <= 0 || r.Renew.D() > r.LeaseTTL.D()/2 {
+			bad("state.replica.renew", "%s: want more than 0 and at most half of lease_ttl (%s), so one late renewal does not lose the lease", r.Renew.D(), r.LeaseTTL.D())
 		}
 	}
 	if c.Concurrency < 1 || c.Concurrency > 1000 {

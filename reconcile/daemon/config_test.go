@@ -163,6 +163,21 @@ api:
 			},
 		},
 		{
+			name: "shared journal",
+			yaml: "repo: {url: file:///x}\nstate_dir: /tmp/x\nstate:\n  database: postgres://netrecon:hunter2@db/netrecon\n  replica: {id: a b, lease_ttl: 500ms, renew: 1s}\n",
+			want: []string{
+				`c.yaml:4:3: state.database: the URL holds a password: name a file (?password_file=`,
+				`c.yaml:5:13: state.replica.id: "a b": want a name without spaces`,
+				`state.replica.lease_ttl: 500ms: want at least 1s`,
+				`state.replica.renew: 1s: want more than 0 and at most half of lease_ttl`,
+			},
+		},
+		{
+			name: "shared journal not postgres",
+			yaml: "repo: {url: file:///x}\nstate_dir: /tmp/x\nstate: {database: mysql://u@db/x}\n",
+			want: []string{`state.database: "mysql://u@db/x": want a postgres:// URL`},
+		},
+		{
 			name: "api tokens",
 			yaml: "repo: {url: file:///x}\nstate_dir: /tmp/x\napi:\n  tokens:\n    - {name: noc, file: /nonexistent/noc, scope: admin}\n    - {file: /nonexistent/x, scope: read}\n    - {name: noc, scope: write}\n",
 			want: []string{

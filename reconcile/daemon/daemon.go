@@ -73,6 +73,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// ShutdownGrace overrides DefaultShutdownGrace.
 	ShutdownGrace time.Duration
+	// ApplyReporter, when set, wraps the reporter each apply reports its
+	// phases to: the crash tests' hook that kills or pauses the process at
+	// a phase (cmd/netrecon, -tags netrecontest).
+	ApplyReporter func(apply.Reporter) apply.Reporter
 	// Sleep is handed to the apply engine for lock back-off pauses (tests).
 	Sleep func(ctx context.Context, d time.Duration) error
 	// ApplySummary words an apply's one-line summary for the journal
@@ -105,6 +109,9 @@ type Daemon struct {
 	now     func() time.Time
 	lock    *flock.Flock
 	journal *journal.Journal
+	// replica is the lease and shard of a daemon that shares its journal
+	// (state.database); nil for the one daemon of an SQLite journal.
+	replica *replica
 	mirror  *gitsrc.Mirror
 	policy  gitsrc.Policy
 	guards  guard.Guard
@@ -229,7 +236,11 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 	}
 	// The mirror is made after the journal: present at this point, it shows
 	// the folder served a daemon before, and a missing journal was lost.
-	if d.journal, err = journal.Open(ctx, filepath.Join(cfg.StateDir, "journal.db"), journal.WithLogger(d.log), journal.WithClock(d.now),
+	if cfg.State.Replicated() {
+		if err := d.openShared(ctx); err != nil {
+			return nil, err
+		}
+	} else if d.journal, err = journal.Open(ctx, filepath.Join(cfg.StateDir, "journal.db"), journal.WithLogger(d.log), journal.WithClock(d.now),
 		journal.WithStateSigns(filepath.Join(cfg.StateDir, "mirror"))); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
@@ -500,6 +511,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 	started := d.now()
 	d.log.Info("daemon started", "branch", d.cfg.Repo.Branch, "repo", repoName(d.cfg.Repo), "state_dir", d.cfg.StateDir,
 		"listen", d.cfg.Listen, "poll_interval_seconds", d.cfg.PollInterval.D().Seconds(), "devices_known", len(d.devices))
+	if d.replica != nil {
+		kctx, stopKeeper := context.WithCancel(context.WithoutCancel(ctx))
+		kept := make(chan struct{})
+		go func() { defer close(kept); d.replica.keep(kctx) }()
+		defer func() {
+			stopKeeper()
+			<-kept
+			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			d.replica.release(rctx)
+			cancel()
+		}()
+	}
 	d.recover(ctx)
 	usageCtx, stopUsage := context.WithCancel(ctx)
 	usageDone := make(chan struct{})

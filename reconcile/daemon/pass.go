@@ -75,6 +75,7 @@ func (d *Daemon) steps() []step {
 		{"fetch", d.fetch},
 		{"check", d.check},
 		{"load", d.load},
+		{"shard", d.shard},
 		{"plan", d.planDue},
 		{"sort", d.sortPlan},
 		{"apply", d.applyChanges},
@@ -394,6 +395,9 @@ func (d *Daemon) planDue(ctx context.Context, s *passState) (bool, error) {
 	var gone []string
 	d.mu.Lock()
 	for _, dev := range s.intent.Devices {
+		if d.replica != nil && !d.replica.owns(dev.Name) {
+			continue // another replica's, or not claimed yet
+		}
 		st, ok := d.devices[dev.Name]
 		if !ok {
 			st = journal.DeviceState{Device: dev.Name, State: string(StateUnknown), Changed: now}
@@ -418,7 +422,7 @@ func (d *Daemon) planDue(ctx context.Context, s *passState) (bool, error) {
 		}
 	}
 	for name := range d.devices {
-		if s.intent.Device(name) == nil {
+		if s.intent.Device(name) == nil && (d.replica == nil || d.replica.owns(name)) {
 			delete(d.devices, name) // left the inventory
 			gone = append(gone, name)
 		}
@@ -642,6 +646,10 @@ func isRolledBack(err error) bool {
 }
 
 func (d *Daemon) applyOptions(s *passState) apply.Options {
+	var rep apply.Reporter = progressReporter{d: d, log: apply.LogReporter{Logger: s.log}}
+	if d.opts.ApplyReporter != nil {
+		rep = d.opts.ApplyReporter(rep)
+	}
 	return apply.Options{
 		Dialer:         s.dialer,
 		Journal:        d.journal,
@@ -649,7 +657,7 @@ func (d *Daemon) applyOptions(s *passState) apply.Options {
 		LockWait:       d.cfg.LockWait.D(),
 		ConfirmTimeout: d.cfg.ConfirmTimeout.D(),
 		Guard:          d.guard(),
-		Reporter:       progressReporter{d: d, log: apply.LogReporter{Logger: s.log}},
+		Reporter:       rep,
 		Logger:         s.log,
 		StartedBy:      "daemon:" + s.p.ID,
 		IntentCommit:   s.commit,

@@ -187,6 +187,7 @@ func apiPass(p PassStatus) api.Pass {
 func (d *Daemon) Status() api.Status {
 	alarms := d.alarms.list()
 	sessions := d.sessionStatus()
+	rep, reps := d.replicaStatus()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	st := api.Status{
@@ -204,6 +205,8 @@ func (d *Daemon) Status() api.Status {
 		Devices:         make([]api.Device, 0, len(d.devices)),
 		Sessions:        sessions,
 		IRR:             d.irr,
+		Replica:         rep,
+		Replicas:        reps,
 	}
 	for _, s := range api.States {
 		st.DevicesByState[s], st.ServicesByState[s] = 0, 0

@@ -52,6 +52,15 @@ func (j *Journal) SetOwnerships(ctx context.Context, records []Owned, commit str
 	}
 	at := j.now().UnixNano()
 	return j.write(ctx, func(t txn) error {
+		if t.fence != nil {
+			devices := make([]string, len(records))
+			for i, o := range records {
+				devices[i] = o.Device
+			}
+			if err := t.fenceDevices(devices...); err != nil {
+				return err
+			}
+		}
 		b := newBatch(t)
 		defer b.close()
 		for _, o := range records {

@@ -44,9 +44,11 @@ func desiredTree(t testing.TB) *configtree.Tree {
 	return tree
 }
 
-func TestAppliedRoundTrip(t *testing.T) {
+func TestAppliedRoundTrip(t *testing.T) { eachBackend(t, testAppliedRoundTrip) }
+
+func testAppliedRoundTrip(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, _ := openTemp(t)
+	j, _ := be.open(t)
 	want := desiredTree(t)
 
 	// The fixture has what must survive: shared owners, keys, an identity
@@ -98,9 +100,11 @@ func TestAppliedRoundTrip(t *testing.T) {
 	}
 }
 
-func TestAppliedReplaceAndForget(t *testing.T) {
+func TestAppliedReplaceAndForget(t *testing.T) { eachBackend(t, testAppliedReplaceAndForget) }
+
+func testAppliedReplaceAndForget(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, _ := openTemp(t)
+	j, _ := be.open(t)
 	if tree, commit, err := applied(ctx, j, "pe1"); tree != nil || commit != "" || err != nil {
 		t.Fatalf("Applied with nothing recorded: %v, %q, %v", tree, commit, err)
 	}
@@ -134,16 +138,18 @@ func TestAppliedReplaceAndForget(t *testing.T) {
 	}
 }
 
-func TestAppliedCorrupt(t *testing.T) {
+func TestAppliedCorrupt(t *testing.T) { eachBackend(t, testAppliedCorrupt) }
+
+func testAppliedCorrupt(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, path := openTemp(t)
+	j, path := be.open(t)
 	db := rawDB(t, path)
 	tests := []struct{ device, doc, message string }{
 		{"bad-json", `{"format":1,"root":`, "stored tree"},
 		{"future", `{"format":7,"root":{}}`, "format 7"},
 	}
 	for _, tt := range tests {
-		if _, err := db.Exec(`INSERT INTO applied (device, tree, intent_commit, updated_at) VALUES (?, ?, '', 0)`, tt.device, tt.doc); err != nil {
+		if _, err := db.Exec(rawQ(path, `INSERT INTO applied (device, tree, intent_commit, updated_at) VALUES (?, ?, '', 0)`), tt.device, tt.doc); err != nil {
 			t.Fatal(err)
 		}
 		_, _, err := applied(ctx, j, tt.device)
@@ -153,9 +159,11 @@ func TestAppliedCorrupt(t *testing.T) {
 	}
 }
 
-func TestState(t *testing.T) {
+func TestState(t *testing.T) { eachBackend(t, testState) }
+
+func testState(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, _ := openTemp(t)
+	j, _ := be.open(t)
 	steps := []struct{ set, want string }{
 		{"", ""},
 		{"abc123", "abc123"},
@@ -179,9 +187,11 @@ func TestState(t *testing.T) {
 // TestAppliedInheritance covers what the stored form leaves out when equal to
 // the parent's: namespaces and owners, changed, removed and restored on the
 // way down.
-func TestAppliedInheritance(t *testing.T) {
+func TestAppliedInheritance(t *testing.T) { eachBackend(t, testAppliedInheritance) }
+
+func testAppliedInheritance(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, _ := openTemp(t)
+	j, _ := be.open(t)
 	leaf := func(name, space, value string, owners ...string) *configtree.Node {
 		return &configtree.Node{Name: name, Space: space, Leaf: true, Value: value, Owners: owners}
 	}

@@ -57,6 +57,15 @@ func (j *Journal) EnterPhases(ctx context.Context, id RunID, steps []Step) error
 		if err := checkRunning(t, id); err != nil {
 			return err
 		}
+		if t.fence != nil {
+			devices := make([]string, len(steps))
+			for i, s := range steps {
+				devices[i] = s.Device
+			}
+			if err := t.fenceDevices(devices...); err != nil {
+				return err
+			}
+		}
 		b := newBatch(t)
 		defer b.close()
 		for _, s := range steps {
@@ -88,7 +97,7 @@ const (
 		WHERE run_id = ? AND device = ?`
 	qFailed = `UPDATE device_runs SET phase = ?, persist_id = COALESCE(NULLIF(?, ''), persist_id), error = ?
 		WHERE run_id = ? AND device = ?`
-	qTransition    = `INSERT INTO transitions (run_id, device, phase, at, detail) VALUES (?, ?, ?, ?, ?)`
+	qTransition    = `INSERT INTO transitions (run_id, device, phase, at, detail, writer) VALUES (?, ?, ?, ?, ?, ?)`
 	qPendingRecord = `INSERT INTO pending_ownership (run_id, device, record) VALUES (?, ?, ?)
 		ON CONFLICT (run_id, device) DO UPDATE SET record = excluded.record`
 	qPendingPreImage = `INSERT INTO pre_images (run_id, device, tree) VALUES (?, ?, ?)
@@ -99,10 +108,10 @@ const (
 // however many devices it is executed for.
 type batch struct {
 	t     txn
-	stmts map[string]*sql.Stmt
+	stmts map[string]stmt
 }
 
-func newBatch(t txn) *batch { return &batch{t: t, stmts: map[string]*sql.Stmt{}} }
+func newBatch(t txn) *batch { return &batch{t: t, stmts: map[string]stmt{}} }
 
 func (b *batch) exec(query string, args ...any) (sql.Result, error) {
 	s, ok := b.stmts[query]
@@ -146,7 +155,7 @@ func (b *batch) enter(id RunID, s Step, at int64) error {
 			return err
 		}
 	}
-	_, err = b.exec(qTransition, id, s.Device, string(s.Phase), at, s.Detail)
+	_, err = b.exec(qTransition, id, s.Device, string(s.Phase), at, s.Detail, b.t.writer())
 	return err
 }
 

@@ -17,7 +17,9 @@ import (
 // A run journaled in batches reads exactly as the same run journaled one
 // device at a time: the rows are per device either way, so recovery cannot
 // tell them apart.
-func TestBatchReadsAsSingleWrites(t *testing.T) {
+func TestBatchReadsAsSingleWrites(t *testing.T) { eachBackend(t, testBatchReadsAsSingleWrites) }
+
+func testBatchReadsAsSingleWrites(t *testing.T, be backend) {
 	ctx := context.Background()
 	devices := []string{"pe1", "pe2", "pe3"}
 	before := desiredTree(t)
@@ -35,7 +37,7 @@ func TestBatchReadsAsSingleWrites(t *testing.T) {
 		{{Device: "pe2", Phase: PhaseFailed, Detail: "cancel-commit: in-use"}, {Device: "pe2", Phase: PhaseMixed, Detail: "2 nodes"}},
 	}
 	read := func(batched bool) *Run {
-		j, _ := openTemp(t)
+		j, _ := be.open(t)
 		id := mustBegin(t, j, Run{IntentCommit: "c1", Atomic: true}, devices...)
 		for _, batch := range steps {
 			if batched {
@@ -85,9 +87,11 @@ func TestBatchReadsAsSingleWrites(t *testing.T) {
 }
 
 // A batch is all or nothing: one bad step records none of the others.
-func TestBatchAllOrNothing(t *testing.T) {
+func TestBatchAllOrNothing(t *testing.T) { eachBackend(t, testBatchAllOrNothing) }
+
+func testBatchAllOrNothing(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, _ := openTemp(t)
+	j, _ := be.open(t)
 	id := mustBegin(t, j, Run{}, "pe1", "pe2")
 	tests := []struct {
 		name  string
@@ -126,9 +130,11 @@ func TestBatchAllOrNothing(t *testing.T) {
 	}
 }
 
-func TestSetOwnerships(t *testing.T) {
+func TestSetOwnerships(t *testing.T) { eachBackend(t, testSetOwnerships) }
+
+func testSetOwnerships(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, _ := openTemp(t)
+	j, _ := be.open(t)
 	tree := desiredTree(t)
 	if err := j.SetOwnerships(ctx, []Owned{
 		{Device: "pe1", Record: ownership.Record{Created: tree, Desired: "a"}},

@@ -67,6 +67,15 @@ type Node struct {
 func (j *Journal) SetDeviceStates(ctx context.Context, states []DeviceState) error {
 	at := j.now().UnixNano()
 	err := j.write(ctx, func(t txn) error {
+		if t.fence != nil {
+			devices := make([]string, len(states))
+			for i, s := range states {
+				devices[i] = s.Device
+			}
+			if err := t.fenceDevices(devices...); err != nil {
+				return err
+			}
+		}
 		st, err := t.prepare(`INSERT INTO device_state (device, state, intent_commit, failures, last_error, next_retry,
 				changed_at, drift_nodes, defer_guard, defer_reason, defer_until, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -122,6 +131,9 @@ func (j *Journal) SetDeviceStates(ctx context.Context, states []DeviceState) err
 // RemoveDeviceStates forgets devices that left the inventory.
 func (j *Journal) RemoveDeviceStates(ctx context.Context, devices []string) error {
 	err := j.write(ctx, func(t txn) error {
+		if err := t.fenceDevices(devices...); err != nil {
+			return err
+		}
 		for _, d := range devices {
 			for _, q := range []string{`DELETE FROM device_state WHERE device = ?`, `DELETE FROM device_nodes WHERE device = ?`,
 				`DELETE FROM device_controls WHERE device = ?`} {
@@ -243,6 +255,9 @@ func (j *Journal) SetControl(ctx context.Context, c Control) error {
 // again since (another at) stays.
 func (j *Journal) HealDone(ctx context.Context, device string, at time.Time) error {
 	err := j.write(ctx, func(t txn) error {
+		if err := t.fenceDevices(device); err != nil {
+			return err
+		}
 		if _, err := t.exec(`UPDATE device_controls SET heal_by = '', heal_reason = '', heal_at = NULL
 			WHERE device = ? AND heal_at = ?`, device, nanos(at)); err != nil {
 			return err
@@ -380,6 +395,9 @@ type Alarm struct {
 func (j *Journal) RaiseAlarm(ctx context.Context, a Alarm) (int64, error) {
 	var id int64
 	err := j.write(ctx, func(t txn) error {
+		if err := t.fenceDevices(a.Device); err != nil {
+			return err
+		}
 		err := t.queryRow(`SELECT id FROM alarms WHERE kind = ? AND device = ? AND cleared_at IS NULL`, a.Kind, a.Device).Scan(&id)
 		switch {
 		case err == nil:
@@ -406,6 +424,9 @@ func (j *Journal) RaiseAlarm(ctx context.Context, a Alarm) (int64, error) {
 func (j *Journal) ClearAlarm(ctx context.Context, kind, device string) error {
 	at := j.now().UnixNano()
 	err := j.write(ctx, func(t txn) error {
+		if err := t.fenceDevices(device); err != nil {
+			return err
+		}
 		_, err := t.exec(`UPDATE alarms SET cleared_at = ? WHERE kind = ? AND device = ? AND cleared_at IS NULL`, at, kind, device)
 		return err
 	})

@@ -9,9 +9,11 @@ import (
 	"time"
 )
 
-func TestDeviceStatesPerDevice(t *testing.T) {
+func TestDeviceStatesPerDevice(t *testing.T) { eachBackend(t, testDeviceStatesPerDevice) }
+
+func testDeviceStatesPerDevice(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, path := openTemp(t)
+	j, path := be.open(t)
 	at := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
 	a := DeviceState{Device: "pe1", State: "failing", Commit: "c1", Failures: 2, LastError: "lock held",
 		NextRetry: at.Add(time.Minute), Changed: at, DriftNodes: 3}
@@ -45,9 +47,11 @@ func TestDeviceStatesPerDevice(t *testing.T) {
 	}
 }
 
-func TestAlarmsActiveAndPast(t *testing.T) {
+func TestAlarmsActiveAndPast(t *testing.T) { eachBackend(t, testAlarmsActiveAndPast) }
+
+func testAlarmsActiveAndPast(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, _ := openTemp(t, WithClock(newClock().now))
+	j, _ := be.open(t, WithClock(newClock().now))
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	failing := Alarm{Kind: "device-failing", Device: "pe1", Commit: "c1", Message: "lock", Failures: 2, Since: t0, Raised: t0}
 	fetch := Alarm{Kind: "fetch-failing", Message: "no route", Failures: 3, Since: t0, Raised: t0}
@@ -92,9 +96,11 @@ func TestAlarmsActiveAndPast(t *testing.T) {
 	}
 }
 
-func TestPassesSavedAndBounded(t *testing.T) {
+func TestPassesSavedAndBounded(t *testing.T) { eachBackend(t, testPassesSavedAndBounded) }
+
+func testPassesSavedAndBounded(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, _ := openTemp(t)
+	j, _ := be.open(t)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	p := Pass{ID: "p-1", Reason: "tick", Started: t0}
 	if err := j.SavePass(ctx, p); err != nil {
@@ -136,9 +142,11 @@ func TestPassesSavedAndBounded(t *testing.T) {
 	}
 }
 
-func TestAlarmRaisedAgainIsNoNews(t *testing.T) {
+func TestAlarmRaisedAgainIsNoNews(t *testing.T) { eachBackend(t, testAlarmRaisedAgainIsNoNews) }
+
+func testAlarmRaisedAgainIsNoNews(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, _ := openTemp(t)
+	j, _ := be.open(t)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	a := Alarm{Kind: "drift", Device: "pe1", Message: "3 nodes", Since: t0, Raised: t0}
 	if _, err := j.RaiseAlarm(ctx, a); err != nil {

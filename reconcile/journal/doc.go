@@ -44,10 +44,28 @@
 //
 // The SQL is portable (INTEGER and TEXT columns, timestamps as INTEGER unix
 // nanoseconds, INSERT ... RETURNING, ON CONFLICT ... DO UPDATE) and every
-// query goes through one placeholder helper (rebind), so that a PostgreSQL
-// backend needs a dialect and its own DDL, not new queries.
+// query goes through one placeholder helper (rebind).
 //
-// # Tables (schema version 5)
+// Or PostgreSQL: Open with a postgres:// URL (pgx through database/sql). The
+// dialect (dialect.go, postgres.go) rebinds placeholders to $n, turns the
+// DDL's INTEGER into BIGINT and INTEGER PRIMARY KEY into an identity column,
+// reads in one REPEATABLE READ snapshot, and runs the migrations under
+// pg_advisory_xact_lock so that replicas starting together migrate once. The
+// password comes from password_file= or password_env= in the URL, which is
+// redacted in every error (RedactDSN).
+//
+// # Replicas and fencing
+//
+// Replicas sharing a database each hold a lease (AcquireLease, RenewLease):
+// a row with an expiry by the database's clock and a token from one counter
+// that only grows. A replica claims devices (ClaimDevices) only when no live
+// lease owns them. A journal opened Fenced or FencedBy checks, in the same
+// transaction as each write, that its lease is current and owns every device
+// the write names; otherwise the write is a *FencedError (ErrLeaseLost) and
+// records nothing. Every transition records its writer's token. Unfenced
+// (one process), none of this runs.
+//
+// # Tables (schema version 7)
 //
 //	schema_version(version PK, name, applied_at)     one row per migration applied
 //	runs(id PK, intent_commit, started_by, atomic, started_at,
@@ -72,6 +90,10 @@
 //	     heal_reason, heal_at)   v5: what operators set; passes only read it
 //	actions(id PK, at, action, target, who, token, reason, detail)   v5: the audit trail
 //	alarms gained ack_by, ack_reason, ack_at in v5
+//	lease_epoch(id PK, token)                          v7: the one token counter
+//	leases(replica PK, token UNIQUE, acquired_at, expires_at)   v7
+//	device_owners(device PK, replica, token, since)    v7: who may write for a device
+//	transitions gained writer (the lease token; 0 unfenced) in v7
 //
 // Migrations are an ordered list; Open applies the missing ones in one
 // transaction (a crash leaves the old schema or the new one) and refuses a file whose version is newer than it knows

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -75,6 +76,12 @@ type Journal struct {
 	path string
 	log  *slog.Logger
 	now  func() time.Time
+	// fence, when set, is the lease every write carries (Fenced);
+	// fenceFn, when set, says which lease that is at each write (FencedBy).
+	fence   *Lease
+	fenceFn func() (Lease, bool)
+	// stats counts the statements sent, shared by the fenced views.
+	stats *stats
 	// writeSem lets one write transaction at a time into the database from
 	// this process: SQLite has one writer, and waiting here, in order and
 	// cancellable by the context, is cheaper than SQLite's busy-wait sleeps.
@@ -155,6 +162,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Journal, error) {
 	if cfg.log == nil {
 		cfg.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if IsPostgres(path) {
+		return openPostgres(ctx, path, cfg)
+	}
 	if err := checkLost(path, cfg.signs); err != nil {
 		return nil, err
 	}
@@ -175,6 +185,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Journal, error) {
 		log:      cfg.log,
 		now:      cfg.now,
 		writeSem: make(chan struct{}, 1),
+		stats:    &stats{},
 	}
 	if err := j.init(ctx); err != nil {
 		db.Close()
@@ -343,25 +354,68 @@ func (j *Journal) Close() error {
 // txn is a transaction whose queries are written with "?" placeholders and
 // rebound for the dialect.
 type txn struct {
-	ctx context.Context
-	tx  *sql.Tx
-	d   dialect
+	ctx   context.Context
+	tx    *sql.Tx
+	d     dialect
+	fence *Lease // nil: unfenced
+	stats *stats
+}
+
+// stats counts what the journal asks of its database.
+type stats struct {
+	statements, transactions atomic.Uint64
+}
+
+// Stats is what a journal asked of its database since it was opened.
+type Stats struct {
+	// Statements counts queries and executions, a prepared statement's
+	// each execution included; Transactions counts reads and writes.
+	Statements, Transactions uint64
+}
+
+// Stats returns what the journal (and its fenced views) asked of the
+// database so far: for benchmarks and metrics.
+func (j *Journal) Stats() Stats {
+	return Stats{Statements: j.stats.statements.Load(), Transactions: j.stats.transactions.Load()}
 }
 
 func (t txn) exec(query string, args ...any) (sql.Result, error) {
+	t.count()
 	return t.tx.ExecContext(t.ctx, t.d.rebind(query), args...)
 }
 
+func (t txn) count() {
+	if t.stats != nil {
+		t.stats.statements.Add(1)
+	}
+}
+
 func (t txn) query(query string, args ...any) (*sql.Rows, error) {
+	t.count()
 	return t.tx.QueryContext(t.ctx, t.d.rebind(query), args...)
 }
 
 func (t txn) queryRow(query string, args ...any) *sql.Row {
+	t.count()
 	return t.tx.QueryRowContext(t.ctx, t.d.rebind(query), args...)
 }
 
-func (t txn) prepare(query string) (*sql.Stmt, error) {
-	return t.tx.PrepareContext(t.ctx, t.d.rebind(query))
+func (t txn) prepare(query string) (stmt, error) {
+	s, err := t.tx.PrepareContext(t.ctx, t.d.rebind(query))
+	return stmt{Stmt: s, stats: t.stats}, err
+}
+
+// stmt is a prepared statement whose executions Stats counts.
+type stmt struct {
+	*sql.Stmt
+	stats *stats
+}
+
+func (s stmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	if s.stats != nil {
+		s.stats.statements.Add(1)
+	}
+	return s.Stmt.ExecContext(ctx, args...)
 }
 
 // write runs fn in a write transaction and commits it when fn returns nil.
@@ -372,11 +426,25 @@ func (j *Journal) write(ctx context.Context, fn func(txn) error) error {
 		return ctx.Err()
 	}
 	defer func() { <-j.writeSem }()
+	return j.writeTx(ctx, fn)
+}
+
+// writeTx is write without the process's write semaphore.
+func (j *Journal) writeTx(ctx context.Context, fn func(txn) error) error {
 	tx, err := j.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(txn{ctx: ctx, tx: tx, d: j.d}); err != nil {
+	j.stats.transactions.Add(1)
+	t := txn{ctx: ctx, tx: tx, d: j.d, stats: j.stats}
+	t.fence, err = j.currentLease()
+	if err == nil {
+		err = t.checkLease()
+	}
+	if err == nil {
+		err = fn(t)
+	}
+	if err != nil {
 		_ = tx.Rollback() // the error that made us roll back is the one to report
 		return err
 	}
@@ -386,12 +454,13 @@ func (j *Journal) write(ctx context.Context, fn func(txn) error) error {
 // read runs fn in a read-only transaction: one consistent snapshot, however
 // many queries fn makes, while writers go on.
 func (j *Journal) read(ctx context.Context, fn func(txn) error) error {
-	tx, err := j.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := j.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: j.d.readIsolation})
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only: nothing to lose
-	return fn(txn{ctx: ctx, tx: tx, d: j.d})
+	j.stats.transactions.Add(1)
+	return fn(txn{ctx: ctx, tx: tx, d: j.d, stats: j.stats})
 }
 
 // nanos stores a time; the zero time is stored as NULL.

@@ -8,9 +8,11 @@ import (
 	"time"
 )
 
-func TestDeviceNodesReplacedPerDevice(t *testing.T) {
+func TestDeviceNodesReplacedPerDevice(t *testing.T) { eachBackend(t, testDeviceNodesReplacedPerDevice) }
+
+func testDeviceNodesReplacedPerDevice(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, path := openTemp(t)
+	j, path := be.open(t)
 	drift := Node{Kind: NodeDrift, Action: "update", Path: "/interfaces/interface[name=ge-0/0/1.101]/description",
 		Owners: []string{"acme-tokyo-hq"}, Live: "changed by hand", Desired: "ACME", Leaf: true}
 	pending := Node{Kind: NodePending, Action: "create", Path: "/interfaces/interface[name=ge-0/0/2]", Owners: []string{"a", "b"}}
@@ -39,9 +41,11 @@ func TestDeviceNodesReplacedPerDevice(t *testing.T) {
 	}
 }
 
-func TestDeviceNodesBounded(t *testing.T) {
+func TestDeviceNodesBounded(t *testing.T) { eachBackend(t, testDeviceNodesBounded) }
+
+func testDeviceNodesBounded(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, _ := openTemp(t)
+	j, _ := be.open(t)
 	s := DeviceState{Device: "pe1", State: "deferred", DriftNodes: MaxNodes + 10}
 	for range MaxNodes + 10 {
 		s.Nodes = append(s.Nodes, Node{Kind: NodePending, Action: "create", Path: "/x", Owners: []string{}})
@@ -55,9 +59,11 @@ func TestDeviceNodesBounded(t *testing.T) {
 	}
 }
 
-func TestControlsAndHealSettledOnce(t *testing.T) {
+func TestControlsAndHealSettledOnce(t *testing.T) { eachBackend(t, testControlsAndHealSettledOnce) }
+
+func testControlsAndHealSettledOnce(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, _ := openTemp(t)
+	j, _ := be.open(t)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	c := Control{Device: "pe1", PausedBy: "alice", PausedReason: "RMA", PausedAt: t0, HealBy: "bob", HealReason: "ticket 7", HealAt: t0}
 	if err := j.SetControl(ctx, c); err != nil {
@@ -90,9 +96,11 @@ func TestControlsAndHealSettledOnce(t *testing.T) {
 	}
 }
 
-func TestActionsPaged(t *testing.T) {
+func TestActionsPaged(t *testing.T) { eachBackend(t, testActionsPaged) }
+
+func testActionsPaged(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, _ := openTemp(t, WithClock(newClock().now))
+	j, _ := be.open(t, WithClock(newClock().now))
 	for _, a := range []string{"pause", "resume", "heal"} {
 		if _, err := j.RecordAction(ctx, Action{Action: a, Target: "pe1", Who: "alice", Token: "ops", Reason: "why " + a}); err != nil {
 			t.Fatal(err)
@@ -108,9 +116,11 @@ func TestActionsPaged(t *testing.T) {
 	}
 }
 
-func TestAlarmAcknowledged(t *testing.T) {
+func TestAlarmAcknowledged(t *testing.T) { eachBackend(t, testAlarmAcknowledged) }
+
+func testAlarmAcknowledged(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, _ := openTemp(t, WithClock(newClock().now))
+	j, _ := be.open(t, WithClock(newClock().now))
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	if _, err := j.RaiseAlarm(ctx, Alarm{Kind: "drift", Device: "pe1", Message: "m", Since: t0}); err != nil {
 		t.Fatal(err)
@@ -139,9 +149,11 @@ func TestAlarmAcknowledged(t *testing.T) {
 	}
 }
 
-func TestRunsPagedAndPassesPaged(t *testing.T) {
+func TestRunsPagedAndPassesPaged(t *testing.T) { eachBackend(t, testRunsPagedAndPassesPaged) }
+
+func testRunsPagedAndPassesPaged(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, _ := openTemp(t)
+	j, _ := be.open(t)
 	var ids []RunID
 	for range 5 {
 		ids = append(ids, mustBegin(t, j, Run{IntentCommit: "c", StartedBy: "t"}, "pe1", "pe2"))

@@ -25,6 +25,9 @@ func (j *Journal) SetPending(ctx context.Context, id RunID, device string, r own
 		if err := checkRunning(t, id); err != nil {
 			return err
 		}
+		if err := t.fenceDevices(device); err != nil {
+			return err
+		}
 		b := newBatch(t)
 		defer b.close()
 		return b.pending(id, device, PendingCommit{Record: r, Before: before})

@@ -11,9 +11,11 @@ import (
 
 // TestPreImage: a device's pre-image, written with its pending record, round-trips, keys and identities with
 // it, per (run, device); a finished run takes no more.
-func TestPreImage(t *testing.T) {
+func TestPreImage(t *testing.T) { eachBackend(t, testPreImage) }
+
+func testPreImage(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, _ := openTemp(t)
+	j, _ := be.open(t)
 	id := mustBegin(t, j, Run{IntentCommit: "c1"}, "pe1", "pe2")
 	if _, ok, err := j.PreImage(ctx, id, "pe1"); ok || err != nil {
 		t.Fatalf("before any write: ok %v, err %v", ok, err)

@@ -103,6 +103,9 @@ type Transition struct {
 	Phase  Phase
 	At     time.Time
 	Detail string
+	// Writer is the lease token of the replica that wrote it (Fenced); 0
+	// for a journal written by one process alone.
+	Writer int64
 }
 
 // BeginRun records a run that starts, with every device Pending and the
@@ -134,6 +137,9 @@ func (j *Journal) BeginRun(ctx context.Context, r Run, devices []string) (RunID,
 	}
 	var id RunID
 	err := j.write(ctx, func(t txn) error {
+		if err := t.fenceDevices(devices...); err != nil {
+			return err
+		}
 		if err := t.queryRow(`INSERT INTO runs (intent_commit, started_by, atomic, started_at, finished_at, outcome, summary)
 			VALUES (?, ?, ?, ?, NULL, ?, ?) RETURNING id`,
 			r.IntentCommit, r.StartedBy, atomic, started.UnixNano(), string(Running), r.Summary,
@@ -151,7 +157,7 @@ func (j *Journal) BeginRun(ctx context.Context, r Run, devices []string) (RunID,
 			return err
 		}
 		defer dev.Close()
-		tr, err := t.prepare(`INSERT INTO transitions (run_id, device, phase, at, detail) VALUES (?, ?, ?, ?, '')`)
+		tr, err := t.prepare(`INSERT INTO transitions (run_id, device, phase, at, detail, writer) VALUES (?, ?, ?, ?, '', ?)`)
 		if err != nil {
 			return err
 		}
@@ -160,7 +166,7 @@ func (j *Journal) BeginRun(ctx context.Context, r Run, devices []string) (RunID,
 			if _, err := dev.ExecContext(ctx, id, d, string(Pending)); err != nil {
 				return err
 			}
-			if _, err := tr.ExecContext(ctx, id, d, string(Pending), started.UnixNano()); err != nil {
+			if _, err := tr.ExecContext(ctx, id, d, string(Pending), started.UnixNano(), t.writer()); err != nil {
 				return err
 			}
 		}
@@ -207,6 +213,9 @@ func (j *Journal) FinishRun(ctx context.Context, id RunID, o Outcome, summary st
 	at := j.now().UnixNano()
 	err := j.write(ctx, func(t txn) error {
 		if err := checkRunning(t, id); err != nil {
+			return err
+		}
+		if err := t.fenceRun(id); err != nil {
 			return err
 		}
 		_, err := t.exec(`UPDATE runs SET outcome = ?, summary = ?, finished_at = ? WHERE id = ?`,
@@ -294,6 +303,10 @@ func (j *Journal) RunsBefore(ctx context.Context, id RunID, limit int) ([]Run, e
 // recover them in), with their plans and devices, without transitions. After
 // a clean shutdown it is empty; a run listed here was being applied when its
 // process died, or is being applied by another process now.
+//
+// A fenced journal (a replica) lists only the runs it may settle: those
+// whose every device its current lease owns. Another replica's run in
+// progress, or a dead one's whose devices are not all claimed yet, waits.
 func (j *Journal) Unfinished(ctx context.Context) ([]Run, error) {
 	var runs []Run
 	err := j.read(ctx, func(t txn) error {
@@ -308,6 +321,9 @@ func (j *Journal) Unfinished(ctx context.Context) ([]Run, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("journal: unfinished runs: %w", err)
+	}
+	if j.fenced() && len(runs) > 0 {
+		return j.ownedRuns(ctx, runs)
 	}
 	return runs, nil
 }
@@ -333,7 +349,7 @@ func (j *Journal) Run(ctx context.Context, id RunID) (*Run, error) {
 		for i, d := range run.Devices {
 			index[d.Device] = i
 		}
-		rows, err := t.query(`SELECT device, phase, at, detail FROM transitions WHERE run_id = ? ORDER BY id`, id)
+		rows, err := t.query(`SELECT device, phase, at, detail, writer FROM transitions WHERE run_id = ? ORDER BY id`, id)
 		if err != nil {
 			return err
 		}
@@ -344,7 +360,7 @@ func (j *Journal) Run(ctx context.Context, id RunID) (*Run, error) {
 				tr         Transition
 				at         sql.NullInt64
 			)
-			if err := rows.Scan(&dev, &phase, &at, &tr.Detail); err != nil {
+			if err := rows.Scan(&dev, &phase, &at, &tr.Detail, &tr.Writer); err != nil {
 				return err
 			}
 			tr.Phase, tr.At = Phase(phase), fromNanos(at)

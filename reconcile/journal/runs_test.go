@@ -11,10 +11,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestRunRoundTrip(t *testing.T) {
+func TestRunRoundTrip(t *testing.T) { eachBackend(t, testRunRoundTrip) }
+
+func testRunRoundTrip(t *testing.T, be backend) {
 	ctx := context.Background()
 	clk := newClock()
-	j, _ := openTemp(t, WithClock(clk.now))
+	j, _ := be.open(t, WithClock(clk.now))
 	start := time.Date(2026, 11, 27, 2, 0, 0, 0, time.FixedZone("JST", 9*3600))
 	plan := []byte(`{"devices":{"pe1":[{"action":"+","path":"/interfaces"}]}}`)
 	id := mustBegin(t, j, Run{
@@ -70,10 +72,12 @@ func TestRunRoundTrip(t *testing.T) {
 	}
 }
 
-func TestRunDefaults(t *testing.T) {
+func TestRunDefaults(t *testing.T) { eachBackend(t, testRunDefaults) }
+
+func testRunDefaults(t *testing.T, be backend) {
 	ctx := context.Background()
 	clk := newClock()
-	j, _ := openTemp(t, WithClock(clk.now))
+	j, _ := be.open(t, WithClock(clk.now))
 	// No devices (a run with nothing to change), no plan, no start time.
 	id := mustBegin(t, j, Run{IntentCommit: "c", StartedBy: "daemon"})
 	got, err := j.Run(ctx, id)
@@ -87,7 +91,9 @@ func TestRunDefaults(t *testing.T) {
 	}
 }
 
-func TestPersistIDAndError(t *testing.T) {
+func TestPersistIDAndError(t *testing.T) { eachBackend(t, testPersistIDAndError) }
+
+func testPersistIDAndError(t *testing.T, be backend) {
 	// Each step enters a phase and says what the device must then hold.
 	steps := []struct {
 		phase              Phase
@@ -102,7 +108,7 @@ func TestPersistIDAndError(t *testing.T) {
 		{PhaseFailed, "", "again", "p-2", "again"},
 	}
 	ctx := context.Background()
-	j, _ := openTemp(t)
+	j, _ := be.open(t)
 	id := mustBegin(t, j, Run{}, "pe1")
 	for i, s := range steps {
 		mustEnter(t, j, id, "pe1", s.phase, s.persistID, s.detail)
@@ -118,9 +124,11 @@ func TestPersistIDAndError(t *testing.T) {
 	}
 }
 
-func TestRunsNewestFirst(t *testing.T) {
+func TestRunsNewestFirst(t *testing.T) { eachBackend(t, testRunsNewestFirst) }
+
+func testRunsNewestFirst(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, _ := openTemp(t, WithClock(newClock().now))
+	j, _ := be.open(t, WithClock(newClock().now))
 	var ids []RunID
 	for i := range 5 {
 		id := mustBegin(t, j, Run{IntentCommit: fmt.Sprint("c", i), Plan: []byte(`{}`)}, "pe1", "pe2")
@@ -171,8 +179,10 @@ func TestRunsNewestFirst(t *testing.T) {
 	}
 }
 
-func TestRunsEmpty(t *testing.T) {
-	j, _ := openTemp(t)
+func TestRunsEmpty(t *testing.T) { eachBackend(t, testRunsEmpty) }
+
+func testRunsEmpty(t *testing.T, be backend) {
+	j, _ := be.open(t)
 	for name, f := range map[string]func() ([]Run, error){
 		"Runs":       func() ([]Run, error) { return j.Runs(context.Background(), 10) },
 		"Unfinished": func() ([]Run, error) { return j.Unfinished(context.Background()) },
@@ -184,9 +194,11 @@ func TestRunsEmpty(t *testing.T) {
 	}
 }
 
-func TestErrors(t *testing.T) {
+func TestErrors(t *testing.T) { eachBackend(t, testErrors) }
+
+func testErrors(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, _ := openTemp(t)
+	j, _ := be.open(t)
 	running := mustBegin(t, j, Run{}, "pe1")
 	finished := mustBegin(t, j, Run{}, "pe1")
 	if err := j.FinishRun(ctx, finished, Failed, "boom"); err != nil {
@@ -247,9 +259,11 @@ func TestErrors(t *testing.T) {
 // TestUnfinishedAfterCrash is the recovery story: a process begins a run,
 // records a confirmed commit under way, and dies; the next start finds the run
 // with the device's phase and persist id.
-func TestUnfinishedAfterCrash(t *testing.T) {
+func TestUnfinishedAfterCrash(t *testing.T) { eachBackend(t, testUnfinishedAfterCrash) }
+
+func testUnfinishedAfterCrash(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, path := openTemp(t)
+	j, path := be.open(t)
 	done := mustBegin(t, j, Run{IntentCommit: "old"}, "pe1")
 	if err := j.FinishRun(ctx, done, Applied, ""); err != nil {
 		t.Fatal(err)
@@ -297,8 +311,10 @@ func TestUnfinishedAfterCrash(t *testing.T) {
 	}
 }
 
-func TestUnfinishedOldestFirst(t *testing.T) {
-	j, _ := openTemp(t)
+func TestUnfinishedOldestFirst(t *testing.T) { eachBackend(t, testUnfinishedOldestFirst) }
+
+func testUnfinishedOldestFirst(t *testing.T, be backend) {
+	j, _ := be.open(t)
 	a := mustBegin(t, j, Run{}, "pe1")
 	b := mustBegin(t, j, Run{}, "pe2", "pe3")
 	got, err := j.Unfinished(context.Background())

@@ -300,6 +300,37 @@ func migrations() []migration {
 			)`,
 			`CREATE INDEX orders_state ON orders (state)`,
 		},
+	}, {
+		version: 10,
+		name:    "replica leases, device owners, the writer of each transition",
+		stmts: []string{
+			// One row, one counter: every lease epoch takes the next token,
+			// so tokens only grow and a newer lease always outranks an older.
+			`CREATE TABLE lease_epoch (
+				id    INTEGER PRIMARY KEY,
+				token INTEGER NOT NULL
+			)`,
+			`INSERT INTO lease_epoch (id, token) VALUES (1, 0)`,
+			// Times by the database's clock (unix nanoseconds).
+			`CREATE TABLE leases (
+				replica     TEXT    PRIMARY KEY,
+				token       INTEGER NOT NULL UNIQUE,
+				acquired_at INTEGER NOT NULL,
+				expires_at  INTEGER NOT NULL
+			)`,
+			// The lease that may write for a device: claimed only when no
+			// current lease holds it (ClaimDevices).
+			`CREATE TABLE device_owners (
+				device  TEXT    PRIMARY KEY,
+				replica TEXT    NOT NULL,
+				token   INTEGER NOT NULL,
+				since   INTEGER NOT NULL
+			)`,
+			// The lease token of the replica that wrote each transition (0:
+			// one process, unfenced): the proof of one writer per device
+			// per run.
+			`ALTER TABLE transitions ADD COLUMN writer INTEGER NOT NULL DEFAULT 0`,
+		},
 	}}
 }
 
@@ -312,6 +343,11 @@ func SchemaVersion() int { return len(migrations()) }
 func (j *Journal) migrate(ctx context.Context) error {
 	ms := migrations()
 	return j.write(ctx, func(t txn) error {
+		if j.d.migrateLock != "" {
+			if _, err := t.exec(j.d.migrateLock); err != nil {
+				return fmt.Errorf("migration lock: %w", err)
+			}
+		}
 		current, err := j.version(t)
 		if err != nil {
 			return err
@@ -321,6 +357,9 @@ func (j *Journal) migrate(ctx context.Context) error {
 		}
 		for _, m := range ms[current:] {
 			for _, s := range m.stmts {
+				if j.d.ddl != nil {
+					s = j.d.ddl(s)
+				}
 				if _, err := t.exec(s); err != nil {
 					return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 				}
@@ -348,7 +387,7 @@ func (j *Journal) version(t txn) (int, error) {
 			return 0, err
 		}
 		if n > 0 {
-			return 0, fmt.Errorf("journal: open %s: %w (an SQLite database with %d other tables and no schema_version)", j.path, ErrNotJournal, n)
+			return 0, fmt.Errorf("journal: open %s: %w (a database with %d other tables and no schema_version)", j.path, ErrNotJournal, n)
 		}
 		return 0, nil
 	}

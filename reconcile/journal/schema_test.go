@@ -3,7 +3,6 @@ package journal
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,21 +10,11 @@ import (
 	"testing"
 )
 
-// rawDB opens path without the journal, to look at or tamper with the file
-// as another program would.
-func rawDB(t *testing.T, path string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+func TestSchemaVersionRecorded(t *testing.T) { eachBackend(t, testSchemaVersionRecorded) }
 
-func TestSchemaVersionRecorded(t *testing.T) {
+func testSchemaVersionRecorded(t *testing.T, be backend) {
 	ctx := context.Background()
-	j, path := openTemp(t)
+	j, path := be.open(t)
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +47,9 @@ func TestSchemaVersionRecorded(t *testing.T) {
 	if len(versions) != SchemaVersion() || versions[len(versions)-1] != SchemaVersion() {
 		t.Errorf("schema_version rows %v, want 1..%d", versions, SchemaVersion())
 	}
+	if be.name != "sqlite" {
+		return // WAL is SQLite's
+	}
 	var mode string
 	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode %q, %v; want wal", mode, err)
@@ -75,8 +67,10 @@ func TestMigrationsOrdered(t *testing.T) {
 	}
 }
 
-func TestNewerSchemaRefused(t *testing.T) {
-	j, path := openTemp(t)
+func TestNewerSchemaRefused(t *testing.T) { eachBackend(t, testNewerSchemaRefused) }
+
+func testNewerSchemaRefused(t *testing.T, be backend) {
+	j, path := be.open(t)
 	j.Close()
 	db := rawDB(t, path)
 	if _, err := db.Exec(`INSERT INTO schema_version (version, name, applied_at) VALUES (99, 'from the future', 0)`); err != nil {
