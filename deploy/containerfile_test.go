@@ -3,6 +3,7 @@ package deploy
 import (
 	"bufio"
 	"debug/elf"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -165,25 +166,54 @@ func TestContainerfileBinary(t *testing.T) {
 // and no shared library: the distroless static image has neither.
 func assertStatic(t *testing.T, path string) {
 	t.Helper()
-	f, err := elf.Open(path)
+	problems, err := staticProblems(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, p := range problems {
+		t.Errorf("%s %s", path, p)
+	}
+}
+
+// staticProblems says what in the ELF file at path needs a dynamic loader.
+func staticProblems(path string) ([]string, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return nil, err
+	}
 	defer f.Close()
+	var problems []string
 	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			t.Errorf("%s has a PT_INTERP program header: it needs a dynamic loader", path)
-		}
-		if p.Type == elf.PT_DYNAMIC {
-			t.Errorf("%s has a PT_DYNAMIC program header: it is linked dynamically", path)
+		switch p.Type {
+		case elf.PT_INTERP:
+			problems = append(problems, "has a PT_INTERP program header: it needs a dynamic loader")
+		case elf.PT_DYNAMIC:
+			problems = append(problems, "has a PT_DYNAMIC program header: it is linked dynamically")
 		}
 	}
 	libs, err := f.ImportedLibraries()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if len(libs) > 0 {
-		t.Errorf("%s needs shared libraries (DT_NEEDED): %v", path, libs)
+		problems = append(problems, fmt.Sprintf("needs shared libraries (DT_NEEDED): %v", libs))
+	}
+	return problems, nil
+}
+
+// TestStaticProblemsDynamic: the check finds a dynamically linked program
+// (the system's shell, linked against libc on Debian) out.
+func TestStaticProblemsDynamic(t *testing.T) {
+	sh, err := filepath.EvalSymlinks("/bin/sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := staticProblems(sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) == 0 {
+		t.Errorf("%s: no problem found in a dynamically linked program", sh)
 	}
 }
 
