@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -431,7 +430,7 @@ func TestKubernetesManifests(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(staged), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg := loadConfig(t, cfgFile, staged)
+	cfg := loadConfig(t, cfgFile)
 
 	t.Run("replicas share a database", func(t *testing.T) {
 		if dep.Replicas > 1 && raw.State.Database == "" {
@@ -552,26 +551,8 @@ func TestKubernetesManifests(t *testing.T) {
 func sliceHas(s []string, v string) bool { return slices.Contains(s, v) }
 
 // loadConfig loads the staged serve.yaml with the daemon's own loader.
-func loadConfig(t *testing.T, path, staged string) *daemon.Config {
+func loadConfig(t *testing.T, path string) *daemon.Config {
 	t.Helper()
-	if _, ok := reflect.TypeFor[daemon.Config]().FieldByName("State"); !ok {
-		// This branch's daemon predates the shared journal (state.database,
-		// branch h15pg): load the rest, and say so. Once both are merged the
-		// whole file goes through the loader.
-		var doc map[string]any
-		if err := yaml.Unmarshal([]byte(staged), &doc); err != nil {
-			t.Fatal(err)
-		}
-		delete(doc, "state")
-		b, err := yaml.Marshal(doc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Log("daemon.Config has no State: serve.yaml's state: section is not checked by this build")
-	}
 	cfg, err := daemon.LoadConfig(path)
 	if err != nil {
 		t.Fatalf("the ConfigMap's serve.yaml does not load:\n%v", err)
