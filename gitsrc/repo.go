@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -169,14 +170,17 @@ func (r *Repo) rel(p string) (string, bool) {
 	return "", false
 }
 
+// intentFolders are the top folders of an intent repo the loader reads:
+// the documents, the user types, the IRR settings and the prefix lists
+// `irr sync` generates (a commit that changes only those changes filters).
+func intentFolders() []string {
+	return []string{"inventory", "services", "service-types", "irr", "generated"}
+}
+
 // isIntentPath reports whether a repo-relative path is read by the loader.
 func isIntentPath(p string) bool {
 	top, _, _ := strings.Cut(p, "/")
-	switch top {
-	case "inventory", "services", "service-types":
-		return true
-	}
-	return false
+	return slices.Contains(intentFolders(), top)
 }
 
 func short(h string) string {

@@ -132,7 +132,7 @@ func (m *treeMemo) get(g *git.Repository, h plumbing.Hash) (*object.Tree, error)
 // give them, so a work tree compares with a commit without being committed.
 func WorkTreeBlobs(dir string) (map[string]string, error) {
 	out := map[string]string{}
-	for _, top := range []string{"inventory", "services", "service-types"} {
+	for _, top := range intentFolders() {
 		root := filepath.Join(dir, top)
 		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {

@@ -106,7 +106,34 @@ spec:
 	if !strings.Contains(file, "object: AS-ACME\nsources: [JPIRR, RADB]\nipv4:\n  - \"192.0.2.0/24\"\n") {
 		t.Errorf("generated file:\n%s", file)
 	}
+	// What the reviewer reads: the plan of the sync's branch against main
+	// fills the customer's filter (deny-all until now), and nothing else.
+	code, plan, errOut := netrecon(t, "plan", dir, "--base", "main", "--head", "irr-sync", "--no-cache")
+	if code != 2 || !strings.Contains(plan, "1 device, 15 to add, 0 to change, 0 to destroy.") ||
+		!strings.Contains(plan, "+ /configuration/policy-options/prefix-list[name=stark-singapore-transit-v4]/prefix-list-item[name=198.51.100.128/25]  # stark-singapore-transit") {
+		t.Errorf("plan main..irr-sync: exit %d\n%s\n%s", code, plan, errOut)
+	}
 	// The list lands on main (as a reviewer's merge would put it there).
+	irrGit(t, dir, "merge", "-q", "--ff-only", "irr-sync")
+	irrGit(t, dir, "push", "-q", "origin", "main")
+
+	// A customer registers one more route: the next sync's plan is exactly
+	// that one prefix-list line.
+	for _, db := range sim.Databases() {
+		o, err := rpsl.ParseOne("route: 203.0.113.128/25\norigin: AS132002\nmnt-by: MAINT-ACME\nsource: " + db.Name() + "\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Put(o)
+	}
+	if code, out, errOut := netrecon(t, "irr", "sync", dir); code != 0 {
+		t.Fatalf("irr sync after a new route: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, plan, errOut = netrecon(t, "plan", dir, "--base", "main", "--head", "irr-sync", "--no-cache")
+	want := "pe3-sin (junos)\n  + /configuration/policy-options/prefix-list[name=stark-singapore-transit-v4]/prefix-list-item[name=203.0.113.128/25]  # stark-singapore-transit\n\n1 device, 1 to add, 0 to change, 0 to destroy."
+	if code != 2 || !strings.Contains(plan, want) {
+		t.Errorf("plan after a new route: exit %d, want\n%s\ngot\n%s\n%s", code, want, plan, errOut)
+	}
 	irrGit(t, dir, "merge", "-q", "--ff-only", "irr-sync")
 	irrGit(t, dir, "push", "-q", "origin", "main")
 	mainBefore = irrGit(t, remote, "rev-parse", "main")
@@ -119,7 +146,7 @@ spec:
 		db.Put(o)
 	}
 	code, out, errOut = netrecon(t, "irr", "sync", dir, "--commit", "direct")
-	if code != 3 || !strings.Contains(out, "HOLD: AS-ACME loses 2 of its 5 prefixes") || !strings.Contains(errOut, "held for a person") {
+	if code != 3 || !strings.Contains(out, "HOLD: AS-ACME loses 2 of its 6 prefixes") || !strings.Contains(errOut, "held for a person") {
 		t.Fatalf("a shrink: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if got := irrGit(t, remote, "rev-parse", "main"); got != mainBefore {

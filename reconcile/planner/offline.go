@@ -96,7 +96,7 @@ func Touched(base, head *schema.Intent, changed []string) []string {
 			}
 		}
 		for _, s := range in.Services {
-			if files[s.Pos.File] || changedTypes[s.Kind] {
+			if files[s.Pos.File] || changedTypes[s.Kind] || files[prefixListOf(s)] {
 				for _, d := range s.Devices {
 					set[d] = true
 				}
@@ -115,6 +115,20 @@ func Touched(base, head *schema.Intent, changed []string) []string {
 		}
 	}
 	return slices.Sorted(maps.Keys(set))
+}
+
+// prefixListOf is the generated prefix list file a service renders from:
+// a bgp-customer's filter is its import's list, so a commit of `irr sync`
+// that changes only that file changes the service's devices. "" for others.
+func prefixListOf(s *schema.Service) string {
+	if s.Kind != schema.KindBGPCustomer {
+		return ""
+	}
+	imp, _ := s.Spec["import"].(string)
+	if imp == "" {
+		return ""
+	}
+	return schema.PrefixListFile(imp)
 }
 
 func sameDevice(a, b *schema.Device) bool {
