@@ -44,7 +44,7 @@ type Lab struct {
 	MTAConfig *MTA `json:"mta,omitempty"`
 	// UsageSNMPAgent is a second snmpd only the usage tests talk to, so
 	// that its own request counters count their requests alone.
-	UsageSNMPAgent SNMP `json:"usageSnmp"`
+	UsageSNMPAgent SNMP      `json:"usageSnmp"`
 	PG             *Postgres `json:"postgres,omitempty"`
 
 	// Path is the lab.json the lab was read from.
