@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -100,27 +101,35 @@ type IRRPGP struct {
 // SecretRef prints the reference, which is safe anywhere.
 type SecretRef string
 
-// Resolve reads the secret. The error names the reference, never a value.
+// Resolve reads the secret: env:NAME from the environment, file:/PATH from a
+// file only its owner may access (CheckFileMode), without the final newline
+// an editor adds (a password with it would be another password). An empty
+// secret is an error. The error names the reference, never a value. This is
+// the one resolver: device session keys (reconcile/secretref) and IRR
+// passwords and keys (irr) both come here.
 func (r SecretRef) Resolve() ([]byte, error) {
-	kind, arg, _ := strings.Cut(string(r), ":")
-	switch kind {
+	switch kind, where, _ := strings.Cut(string(r), ":"); kind {
 	case "env":
-		v, ok := os.LookupEnv(arg)
+		v, ok := os.LookupEnv(where)
 		if !ok || v == "" {
-			return nil, fmt.Errorf("secret %s: the environment variable %s is not set", r, arg)
+			return nil, fmt.Errorf("secret %s: environment variable %s is not set", r, where)
 		}
 		return []byte(v), nil
 	case "file":
-		if err := CheckFileMode(arg); err != nil {
+		if err := CheckFileMode(where); err != nil {
 			return nil, fmt.Errorf("secret %s: %w", r, err)
 		}
-		b, err := os.ReadFile(arg)
+		b, err := os.ReadFile(where)
 		if err != nil {
 			return nil, fmt.Errorf("secret %s: %w", r, err)
 		}
+		b = bytes.TrimRight(b, "\r\n")
+		if len(b) == 0 {
+			return nil, fmt.Errorf("secret %s: the file is empty", r)
+		}
 		return b, nil
 	}
-	return nil, fmt.Errorf("secret reference %q: want env:NAME or file:/path", string(r))
+	return nil, fmt.Errorf("secret %s: a reference is env:NAME or file:/PATH", r)
 }
 
 // LoadIRRSettings reads irr/settings.yaml from fsys. A repo without the file

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 
@@ -37,32 +36,10 @@ func Ref(value string) (string, bool) {
 // reference, never a value.
 type Resolver func(ref string) (string, error)
 
-// Resolve reads env:NAME from the environment and file:/PATH from a file
-// that only its owner may access (schema.CheckFileMode), without the final
-// newline an editor adds.
+// Resolve is schema.SecretRef's resolver, as a Resolver.
 func Resolve(ref string) (string, error) {
-	switch kind, where, _ := strings.Cut(ref, ":"); kind {
-	case "env":
-		v, ok := os.LookupEnv(where)
-		if !ok || v == "" {
-			return "", fmt.Errorf("secret %s: environment variable %s is not set", ref, where)
-		}
-		return v, nil
-	case "file":
-		if err := schema.CheckFileMode(where); err != nil {
-			return "", fmt.Errorf("secret %s: %w", ref, err)
-		}
-		b, err := os.ReadFile(where)
-		if err != nil {
-			return "", fmt.Errorf("secret %s: %w", ref, err)
-		}
-		v := strings.TrimRight(string(b), "\r\n")
-		if v == "" {
-			return "", fmt.Errorf("secret %s: the file is empty", ref)
-		}
-		return v, nil
-	}
-	return "", fmt.Errorf("secret %s: a reference is env:NAME or file:/PATH", ref)
+	v, err := schema.SecretRef(ref).Resolve()
+	return string(v), err
 }
 
 // SecretLeaf reports whether a leaf of this name holds a secret on the
