@@ -274,7 +274,7 @@ start_mta() {
 	rm -rf "$dir"
 	mkdir -p "$dir/spool" "$dir/log" "$dir/Maildir/new" "$dir/Maildir/cur" "$dir/Maildir/tmp"
 	chgrp "$user" "$RUN"
-	chmod 710 "$RUN"
+	chmod 711 "$RUN"
 	local i name domains=() routes=()
 	for i in "${!IRR_DBS[@]}"; do
 		name=${IRR_DBS[i],,}

@@ -53,7 +53,42 @@ func LoadMTA(t testing.TB) MTA {
 		t.Fatalf("labtest: lock the simulator's ports: %v", err)
 	}
 	t.Cleanup(func() { lock.Unlock() })
+	if err := resetMTA(filepath.Dir(m.Maildir), m.Maildir); err != nil {
+		t.Fatalf("labtest: %v", err)
+	}
 	return *m
+}
+
+// resetMTA starts a test on a clean mail hop: an earlier test's mail that
+// exim still holds (its simulator closed mid-delivery, or answered 451) would
+// otherwise reach this test's simulator on the same ports, exim's record of
+// that simulator being down would defer this test's first mails ("retry
+// time not reached"), and its replies would sit in the Maildir. Under the
+// lock no other test's simulator runs, so exim's queue, its retry records
+// and the Maildir are all left over; exim forgets a message whose spool
+// files are gone.
+func resetMTA(dir, maildir string) error {
+	var paths []string
+	for _, pattern := range []string{"spool/input/*", "spool/msglog/*", "spool/db/retry*", "spool/db/wait-*"} {
+		m, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil {
+			return err
+		}
+		paths = append(paths, m...)
+	}
+	for _, sub := range []string{"new", "cur"} {
+		m, err := filepath.Glob(filepath.Join(maildir, sub, "*"))
+		if err != nil {
+			return err
+		}
+		paths = append(paths, m...)
+	}
+	for _, p := range paths {
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("reset the lab MTA: %w", err)
+		}
+	}
+	return nil
 }
 
 // Database returns the lab's IRR database called name.
