@@ -85,6 +85,9 @@ func (d *Daemon) ServiceDoc(name string) (api.Service, bool) {
 	return masked(v), ok
 }
 
+// TasksDoc is GET /api/v1/tasks.
+func (d *Daemon) TasksDoc() api.TaskList { return masked(d.Tasks()) }
+
 // AlarmsDoc is GET /api/v1/alarms: active ones, or past ones paged.
 func (d *Daemon) AlarmsDoc(ctx context.Context, past bool, before int64, limit int) (api.AlarmList, error) {
 	v, err := d.alarmsList(ctx, past, before, limit)

@@ -24,6 +24,7 @@ type Source interface {
 	DeviceDoc(name string) (api.Device, bool)
 	ServicesDoc() api.ServiceList
 	ServiceDoc(name string) (api.Service, bool)
+	TasksDoc() api.TaskList
 	AlarmsDoc(ctx context.Context, past bool, before int64, limit int) (api.AlarmList, error)
 	RunsDoc(ctx context.Context, before int64, limit int) (api.RunList, error)
 	RunDoc(ctx context.Context, id int64) (api.Run, bool, error)
@@ -41,7 +42,7 @@ const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // pageNames are the templates, one per page; each is parsed with layout.html.
-var pageNames = []string{"overview", "devices", "device", "services", "service", "alarms", "runs", "run", "refused"}
+var pageNames = []string{"overview", "devices", "device", "services", "service", "alarms", "runs", "run", "tasks", "refused"}
 
 // Templates are the page's parsed templates and files.
 type Templates struct {
@@ -61,6 +62,7 @@ type Pages struct {
 	// so any number of readers between two changes cost one rendering.
 	overviewMu   sync.Mutex
 	overviewOf   *api.Status
+	overviewOpen int
 	overviewHTML []byte
 }
 
@@ -95,6 +97,7 @@ func (t *Templates) Serve(src Source) *Pages {
 		{"GET /devices/{name}", p.device},
 		{"GET /services", p.services},
 		{"GET /services/{name}", p.service},
+		{"GET /tasks", p.tasks},
 		{"GET /alarms", p.alarms},
 		{"GET /runs", p.runs},
 		{"GET /runs/{id}", p.run},
@@ -209,25 +212,40 @@ type overviewPage struct {
 	// Attention are the devices not in sync or applied.
 	Attention []api.Device
 	States    []string
+	// OpenTasks counts the manual steps nobody marked done yet.
+	OpenTasks int
 }
 
 func (p *Pages) overview(w http.ResponseWriter, r *http.Request) {
 	st := p.src.StatusDoc()
+	open := openTasks(p.src.TasksDoc())
 	p.overviewMu.Lock()
 	defer p.overviewMu.Unlock()
-	if p.overviewOf != st {
-		b, err := p.execute("overview", overviewView(st))
+	// The status document does not carry the tasks: a step marked done
+	// changes the count without a new status, so the count is the key too.
+	if p.overviewOf != st || p.overviewOpen != open {
+		b, err := p.execute("overview", overviewView(st, open))
 		if err != nil {
 			p.failed(w, err)
 			return
 		}
-		p.overviewOf, p.overviewHTML = st, b
+		p.overviewOf, p.overviewOpen, p.overviewHTML = st, open, b
 	}
 	p.write(w, http.StatusOK, p.overviewHTML)
 }
 
-func overviewView(st *api.Status) view {
-	v := overviewPage{Status: st, States: api.States}
+func openTasks(l api.TaskList) int {
+	n := 0
+	for _, t := range l.Tasks {
+		if t.State == api.TaskStateOpen {
+			n++
+		}
+	}
+	return n
+}
+
+func overviewView(st *api.Status, open int) view {
+	v := overviewPage{Status: st, States: api.States, OpenTasks: open}
 	for _, a := range st.Alarms {
 		if a.Acknowledged == nil {
 			v.Unacked = append(v.Unacked, a)
@@ -266,7 +284,27 @@ func (p *Pages) service(w http.ResponseWriter, r *http.Request) {
 		p.notFound(w, "no service "+r.PathValue("name")+" in the intent")
 		return
 	}
-	p.render(w, http.StatusOK, "service", view{Title: s.Name, Nav: "services", Page: s})
+	p.render(w, http.StatusOK, "service", view{Title: s.Name, Nav: "services", Page: servicePage{Service: s, Tasks: tasksOf(p.src.TasksDoc(), s.Name)}})
+}
+
+// servicePage is a service and its manual steps.
+type servicePage struct {
+	api.Service
+	Tasks []api.Task
+}
+
+func tasksOf(l api.TaskList, service string) []api.Task {
+	var out []api.Task
+	for _, t := range l.Tasks {
+		if t.Service == service {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (p *Pages) tasks(w http.ResponseWriter, r *http.Request) {
+	p.render(w, http.StatusOK, "tasks", view{Title: "Manual steps", Nav: "tasks", Page: p.src.TasksDoc()})
 }
 
 // alarmsPage is the alarms page: the active ones and a page of past ones.
@@ -379,6 +417,11 @@ func helpers() template.FuncMap {
 			}
 			return ""
 		},
+		// local is a time in the zone it was written in, to the minute:
+		// an activation reads as its intent wrote it.
+		"local":   func(t time.Time) string { return t.Format("2006-01-02 15:04 -07:00") },
+		"age":     age,
+		"bytes":   humanBytes,
 		"seconds": func(s float64) string { return strconv.FormatFloat(s, 'f', 2, 64) + " s" },
 		"deref": func(s *string) string {
 			if s == nil {
@@ -392,6 +435,41 @@ func helpers() template.FuncMap {
 			return actionForm{Name: name, Label: label, Field: field, Value: fmt.Sprint(value), ID: id}
 		},
 	}
+}
+
+// age is a duration in seconds for people: its two largest units.
+func age(s float64) string {
+	d := time.Duration(s) * time.Second
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d.Seconds())) + " s"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%d d %d h", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// humanBytes is an octet count in binary units, three significant digits;
+// the exact count goes alongside in the page.
+func humanBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatUint(n, 10) + " B"
+	}
+	v, i := float64(n), -1
+	for v >= unit && i < 5 {
+		v /= unit
+		i++
+	}
+	prec := 0
+	if v < 10 {
+		prec = 2
+	} else if v < 100 {
+		prec = 1
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64) + " " + [...]string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}[i]
 }
 
 // actionForm is one operator action's form: the action, its button's
