@@ -279,18 +279,27 @@ func (p *Pages) services(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) service(w http.ResponseWriter, r *http.Request) {
-	s, ok := p.src.ServiceDoc(r.PathValue("name"))
-	if !ok {
-		p.notFound(w, "no service "+r.PathValue("name")+" in the intent")
+	name := r.PathValue("name")
+	s, ok := p.src.ServiceDoc(name)
+	tasks := tasksOf(p.src.TasksDoc(), name)
+	if !ok && len(tasks) == 0 {
+		p.notFound(w, "no service "+name+" in the intent")
 		return
 	}
-	p.render(w, http.StatusOK, "service", view{Title: s.Name, Nav: "services", Page: servicePage{Service: s, Tasks: tasksOf(p.src.TasksDoc(), s.Name)}})
+	// A new service held by its open steps is planned as absent, so the
+	// services document has none yet: its page is its steps (the link
+	// from /tasks must not end in "not found").
+	p.render(w, http.StatusOK, "service", view{Title: name, Nav: "services",
+		Page: servicePage{Service: s, Name: name, Tasks: tasks, Held: !ok}})
 }
 
-// servicePage is a service and its manual steps.
+// servicePage is a service and its manual steps; Held when the services
+// document lacks it because its steps hold it back.
 type servicePage struct {
 	api.Service
+	Name  string
 	Tasks []api.Task
+	Held  bool
 }
 
 func tasksOf(l api.TaskList, service string) []api.Task {

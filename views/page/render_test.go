@@ -195,3 +195,21 @@ func TestHumanUnits(t *testing.T) {
 		}
 	}
 }
+
+// A service its open step holds back is not in the services document yet:
+// its page is its steps, and a name with neither is not found.
+func TestServicePageOfAHeldService(t *testing.T) {
+	src := fixture()
+	delete(src.services, "acme-inet")
+	body := get(t, src, "/services/acme-inet")
+	wantAll(t, "held service page", body, "<h1>Service acme-inet</h1>", "Not configured yet", `data-step="jpnic-registration"`)
+	tm, err := Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	tm.Serve(src).ServeHTTP(w, httptest.NewRequest("GET", "/services/nope", nil))
+	if w.Code != 404 {
+		t.Errorf("GET /services/nope = %d, want 404", w.Code)
+	}
+}
