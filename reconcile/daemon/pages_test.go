@@ -260,7 +260,7 @@ func TestStatusPageTasks(t *testing.T) {
 			t.Errorf("/tasks lacks %q", want)
 		}
 	}
-	if n := strings.Count(body, `class="task-done"`); n != 1 {
+	if n := strings.Count(body, `class="mark-done"`); n != 1 {
 		t.Errorf("/tasks has %d Mark done forms, want acme-inet's only", n)
 	}
 	if b := do(t, h, "GET", "/", nil, nil).Body.String(); !strings.Contains(b, `<strong>1</strong> manual step(s) open`) {
@@ -277,7 +277,7 @@ func TestStatusPageTasks(t *testing.T) {
 	}
 	body = do(t, h, "GET", "/tasks", nil, nil).Body.String()
 	if !regexp.MustCompile(`by alice at [0-9-]+ [0-9:]+Z: reference <code>JPNIC-R-&lt;b&gt;1&lt;/b&gt;</code>`).MatchString(body) ||
-		strings.Contains(body, `class="task-done"`) {
+		strings.Contains(body, `class="mark-done"`) {
 		t.Errorf("/tasks after done: want alice's reference escaped and no form left:\n%s", body)
 	}
 	if b := do(t, h, "GET", "/", nil, nil).Body.String(); !strings.Contains(b, "No manual step is open") {

@@ -154,10 +154,10 @@ func TestTasksPageShowsValuesAndTheDoneForm(t *testing.T) {
 		"(1 d 1 h ago)", "yes: it is not configured until this is done",
 		`<th scope="row">network_name</th><td><code class="copy">ACME-INET</code></td>`,
 		`<code class="copy">&lt;script&gt;alert(1)&lt;/script&gt;</code>`,
-		`<form class="task-done" data-service="acme-inet" data-step="jpnic-registration"`,
+		`<form class="mark-done" data-service="acme-inet" data-step="jpnic-registration"`,
 		`name="reference" type="text" required>`, `>Mark done</button>`,
 		`by alice at 2026-11-02 09:00:00Z: reference <code>JPNIC-R-0001</code>`)
-	if n := strings.Count(body, `class="task-done"`); n != 1 {
+	if n := strings.Count(body, `class="mark-done"`); n != 1 {
 		t.Errorf("/tasks has %d done forms, want 1: a done step has none", n)
 	}
 	empty := get(t, &fakeSource{status: &api.Status{}}, "/tasks")

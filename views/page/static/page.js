@@ -85,7 +85,7 @@
 			refresh(true);
 			return;
 		}
-		var isTask = form.classList.contains('task-done');
+		var isTask = form.classList.contains('mark-done');
 		if (!isTask && !form.classList.contains('action')) { return; }
 		ev.preventDefault();
 		if (!token()) {
