@@ -225,6 +225,6 @@ func TestStatusPageInChromiumMarksAStepDone(t *testing.T) {
 	if same := see(t, ctx, "same document", chromedp.Evaluate[bool](`window.__sameDocument === true`)); !same {
 		t.Error("/tasks was reloaded: the update should come without one")
 	}
-	browser.Screenshot(t, "status-tasks.png", see(t, ctx, "screenshot", chromedp.FullScreenshot(100)))
+	browser.Screenshot(t, "status-tasks.png", see(t, ctx, "screenshot", chromedp.Screenshot(chromedp.CSS(task))))
 	noHorizontalScroll(t, ctx, srv.URL+"/tasks")
 }

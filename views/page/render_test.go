@@ -34,6 +34,15 @@ func (f *fakeSource) AlarmsDoc(context.Context, bool, int64, int) (api.AlarmList
 func (f *fakeSource) RunsDoc(context.Context, int64, int) (api.RunList, error) {
 	return api.RunList{}, nil
 }
+func (f *fakeSource) OpenTasks() int {
+	n := 0
+	for _, t := range f.tasks.Tasks {
+		if t.State == api.TaskStateOpen {
+			n++
+		}
+	}
+	return n
+}
 
 const registryScript = `<script>alert(1)</script>`
 
