@@ -85,6 +85,24 @@ func (d *Daemon) ServiceDoc(name string) (api.Service, bool) {
 	return masked(v), ok
 }
 
+// TasksDoc is GET /api/v1/tasks.
+func (d *Daemon) TasksDoc() api.TaskList { return masked(d.Tasks()) }
+
+// OpenTasks counts TasksDoc's open tasks without making it: the overview
+// asks at every read, and a daemon of thousands of services may have as
+// many tasks, each with its values to decode.
+func (d *Daemon) OpenTasks() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, t := range d.tasks {
+		if t.Open() {
+			n++
+		}
+	}
+	return n
+}
+
 // AlarmsDoc is GET /api/v1/alarms: active ones, or past ones paged.
 func (d *Daemon) AlarmsDoc(ctx context.Context, past bool, before int64, limit int) (api.AlarmList, error) {
 	v, err := d.alarmsList(ctx, past, before, limit)

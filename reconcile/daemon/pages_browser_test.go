@@ -191,3 +191,40 @@ func TestStatusPageAsksForAToken(t *testing.T) {
 		t.Errorf("paused with a trigger token: %+v", dv.Paused)
 	}
 }
+
+// A manual step marked done in Chromium: on /tasks, the token and name for
+// the tab, a reference typed into the open step's form, Mark done; the page
+// shows it done by that person without a reload, and the value to type is
+// one selectable code element.
+func TestStatusPageInChromiumMarksAStepDone(t *testing.T) {
+	ctx := browser.Start(t, 1200, 900)
+	_, d := manualStepLab(t)
+	srv := httptest.NewServer(d.Handler())
+	t.Cleanup(srv.Close)
+	task := "#task-acme-inet-jpnic-registration"
+
+	see(t, ctx, "load /tasks", chromedp.Navigate(srv.URL+"/tasks"))
+	mustContain(t, "the open step", text(t, ctx, task), "open", "ACME-INET", "198.18.0.0/28, 198.18.1.0/28")
+	if sel := see(t, ctx, "copyable value", chromedp.Evaluate[string](
+		`getComputedStyle(document.querySelector('`+task+` code.copy')).userSelect`)); sel != "all" {
+		t.Errorf("a value to type selects %q on a click, want all", sel)
+	}
+	see(t, ctx, "mark the page", chromedp.Evaluate[chromedp.Void](`window.__sameDocument = true`))
+	see(t, ctx, "enter the token", chromedp.Steps(
+		chromedp.Click(chromedp.CSS("#token-box summary")),
+		chromedp.SendKeys(chromedp.ID("token"), opsToken),
+		chromedp.SendKeys(chromedp.ID("as"), "alice"),
+		chromedp.Click(chromedp.CSS(`#token-form button[type="submit"]`))))
+	see(t, ctx, "mark done", chromedp.Steps(
+		chromedp.SendKeys(chromedp.ID("ref-acme-inet-jpnic-registration"), "JPNIC-R-20261202-0001"),
+		chromedp.Click(chromedp.ID("done-acme-inet-jpnic-registration"))))
+	see(t, ctx, "shown done", chromedp.Poll[chromedp.Void](
+		`document.querySelector('`+task+`.task-done') !== null && document.querySelector('`+task+`').textContent.includes('by alice')`))
+	mustContain(t, "the step done", text(t, ctx, task), "JPNIC-R-20261202-0001")
+	mustContain(t, "the notice", text(t, ctx, "#notice"), "marked done by alice")
+	if same := see(t, ctx, "same document", chromedp.Evaluate[bool](`window.__sameDocument === true`)); !same {
+		t.Error("/tasks was reloaded: the update should come without one")
+	}
+	browser.Screenshot(t, "status-tasks.png", see(t, ctx, "screenshot", chromedp.Screenshot(chromedp.CSS(task))))
+	noHorizontalScroll(t, ctx, srv.URL+"/tasks")
+}

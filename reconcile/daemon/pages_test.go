@@ -11,6 +11,7 @@ import (
 
 	"github.com/netrecon/netrecon/api"
 	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/reconcile/journal"
 	statuspage "github.com/netrecon/netrecon/views/page"
 )
 
@@ -221,5 +222,65 @@ func TestStatusPageMasksPersistIDs(t *testing.T) {
 	}
 	if got := do(t, h, "GET", "/api/v1/status", nil, nil).Body.String(); strings.Contains(got, id) {
 		t.Error("the API shows the persist id")
+	}
+}
+
+// manualStepLab is a daemon whose followed commit adds acme-inet, a service
+// whose type declares a manual step (tasks_test.go's newAccess): the step
+// is open and holds it.
+func manualStepLab(t *testing.T) (*lab, *Daemon) {
+	t.Helper()
+	l := newLab(t, exampleFiles(t))
+	l.cfg.API.OpenReads = true
+	l.withWriteToken()
+	d := l.start(Options{Pages: pagesOf(t)})
+	ctx := context.Background()
+	if p := d.SyncOnce(ctx, "test"); len(p.Failed) != 0 {
+		t.Fatalf("first pass: %+v", p)
+	}
+	l.commit("a new access", map[string]string{"services/acme/acme-inet.yaml": newAccess})
+	if p := d.SyncOnce(ctx, "test"); len(p.Failed) != 0 {
+		t.Fatalf("pass with acme-inet: %+v", p)
+	}
+	return l, d
+}
+
+// /tasks lists the open step with its values and a Mark done form, the
+// overview counts it and the service's page has it; once done through the
+// API (as page.js posts it) the page shows who, when and the reference.
+func TestStatusPageTasks(t *testing.T) {
+	_, d := manualStepLab(t)
+	h := d.Handler()
+	body := do(t, h, "GET", "/tasks", nil, nil).Body.String()
+	for _, want := range []string{`<a href="/services/acme-inet">acme-inet</a>:`, `<span class="task-state">open</span>`,
+		`<code class="copy">ACME-INET</code>`, `<code class="copy">198.18.0.0/28, 198.18.1.0/28</code>`,
+		`data-service="acme-inet" data-step="jpnic-registration"`, "yes: it is not configured until this is done",
+		"by " + journal.BaselineBy} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/tasks lacks %q", want)
+		}
+	}
+	if n := strings.Count(body, `class="mark-done"`); n != 1 {
+		t.Errorf("/tasks has %d Mark done forms, want acme-inet's only", n)
+	}
+	if b := do(t, h, "GET", "/", nil, nil).Body.String(); !strings.Contains(b, `<strong>1</strong> manual step(s) open`) {
+		t.Error("the overview does not count the open step")
+	}
+	if b := do(t, h, "GET", "/services/acme-inet", nil, nil).Body.String(); !strings.Contains(b, `data-step="jpnic-registration"`) {
+		t.Error("acme-inet's page (held by the step, not in the services document) lacks its step")
+	}
+
+	req := `{"reference":"JPNIC-R-<b>1</b>","as":"alice"}`
+	if w := do(t, h, "POST", "/api/v1/tasks/acme-inet/jpnic-registration/done", []byte(req),
+		map[string]string{"Authorization": "Bearer " + opsToken, "Content-Type": "application/json"}); w.Code != 200 {
+		t.Fatalf("done: %d %s", w.Code, w.Body)
+	}
+	body = do(t, h, "GET", "/tasks", nil, nil).Body.String()
+	if !regexp.MustCompile(`by alice at [0-9-]+ [0-9:]+Z: reference <code>JPNIC-R-&lt;b&gt;1&lt;/b&gt;</code>`).MatchString(body) ||
+		strings.Contains(body, `class="mark-done"`) {
+		t.Errorf("/tasks after done: want alice's reference escaped and no form left:\n%s", body)
+	}
+	if b := do(t, h, "GET", "/", nil, nil).Body.String(); !strings.Contains(b, "No manual step is open") {
+		t.Error("the overview still counts the step done")
 	}
 }

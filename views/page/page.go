@@ -24,6 +24,10 @@ type Source interface {
 	DeviceDoc(name string) (api.Device, bool)
 	ServicesDoc() api.ServiceList
 	ServiceDoc(name string) (api.Service, bool)
+	TasksDoc() api.TaskList
+	// OpenTasks is how many of TasksDoc's tasks are open, for the overview
+	// (which every reader polls) at less than the list's cost.
+	OpenTasks() int
 	AlarmsDoc(ctx context.Context, past bool, before int64, limit int) (api.AlarmList, error)
 	RunsDoc(ctx context.Context, before int64, limit int) (api.RunList, error)
 	RunDoc(ctx context.Context, id int64) (api.Run, bool, error)
@@ -41,7 +45,7 @@ const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // pageNames are the templates, one per page; each is parsed with layout.html.
-var pageNames = []string{"overview", "devices", "device", "services", "service", "alarms", "runs", "run", "refused"}
+var pageNames = []string{"overview", "devices", "device", "services", "service", "alarms", "runs", "run", "tasks", "refused"}
 
 // Templates are the page's parsed templates and files.
 type Templates struct {
@@ -61,6 +65,7 @@ type Pages struct {
 	// so any number of readers between two changes cost one rendering.
 	overviewMu   sync.Mutex
 	overviewOf   *api.Status
+	overviewOpen int
 	overviewHTML []byte
 }
 
@@ -95,6 +100,7 @@ func (t *Templates) Serve(src Source) *Pages {
 		{"GET /devices/{name}", p.device},
 		{"GET /services", p.services},
 		{"GET /services/{name}", p.service},
+		{"GET /tasks", p.tasks},
 		{"GET /alarms", p.alarms},
 		{"GET /runs", p.runs},
 		{"GET /runs/{id}", p.run},
@@ -209,25 +215,30 @@ type overviewPage struct {
 	// Attention are the devices not in sync or applied.
 	Attention []api.Device
 	States    []string
+	// OpenTasks counts the manual steps nobody marked done yet.
+	OpenTasks int
 }
 
 func (p *Pages) overview(w http.ResponseWriter, r *http.Request) {
 	st := p.src.StatusDoc()
+	open := p.src.OpenTasks()
 	p.overviewMu.Lock()
 	defer p.overviewMu.Unlock()
-	if p.overviewOf != st {
-		b, err := p.execute("overview", overviewView(st))
+	// The status document does not carry the tasks: a step marked done
+	// changes the count without a new status, so the count is the key too.
+	if p.overviewOf != st || p.overviewOpen != open {
+		b, err := p.execute("overview", overviewView(st, open))
 		if err != nil {
 			p.failed(w, err)
 			return
 		}
-		p.overviewOf, p.overviewHTML = st, b
+		p.overviewOf, p.overviewOpen, p.overviewHTML = st, open, b
 	}
 	p.write(w, http.StatusOK, p.overviewHTML)
 }
 
-func overviewView(st *api.Status) view {
-	v := overviewPage{Status: st, States: api.States}
+func overviewView(st *api.Status, open int) view {
+	v := overviewPage{Status: st, States: api.States, OpenTasks: open}
 	for _, a := range st.Alarms {
 		if a.Acknowledged == nil {
 			v.Unacked = append(v.Unacked, a)
@@ -261,12 +272,41 @@ func (p *Pages) services(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) service(w http.ResponseWriter, r *http.Request) {
-	s, ok := p.src.ServiceDoc(r.PathValue("name"))
-	if !ok {
-		p.notFound(w, "no service "+r.PathValue("name")+" in the intent")
+	name := r.PathValue("name")
+	s, ok := p.src.ServiceDoc(name)
+	tasks := tasksOf(p.src.TasksDoc(), name)
+	if !ok && len(tasks) == 0 {
+		p.notFound(w, "no service "+name+" in the intent")
 		return
 	}
-	p.render(w, http.StatusOK, "service", view{Title: s.Name, Nav: "services", Page: s})
+	// A new service held by its open steps is planned as absent, so the
+	// services document has none yet: its page is its steps (the link
+	// from /tasks must not end in "not found").
+	p.render(w, http.StatusOK, "service", view{Title: name, Nav: "services",
+		Page: servicePage{Service: s, Name: name, Tasks: tasks, Held: !ok}})
+}
+
+// servicePage is a service and its manual steps; Held when the services
+// document lacks it because its steps hold it back.
+type servicePage struct {
+	api.Service
+	Name  string
+	Tasks []api.Task
+	Held  bool
+}
+
+func tasksOf(l api.TaskList, service string) []api.Task {
+	var out []api.Task
+	for _, t := range l.Tasks {
+		if t.Service == service {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (p *Pages) tasks(w http.ResponseWriter, r *http.Request) {
+	p.render(w, http.StatusOK, "tasks", view{Title: "Manual steps", Nav: "tasks", Page: p.src.TasksDoc()})
 }
 
 // alarmsPage is the alarms page: the active ones and a page of past ones.
@@ -379,6 +419,11 @@ func helpers() template.FuncMap {
 			}
 			return ""
 		},
+		// local is a time in the zone it was written in, to the minute:
+		// an activation reads as its intent wrote it.
+		"local":   func(t time.Time) string { return t.Format("2006-01-02 15:04 -07:00") },
+		"age":     age,
+		"bytes":   humanBytes,
 		"seconds": func(s float64) string { return strconv.FormatFloat(s, 'f', 2, 64) + " s" },
 		"deref": func(s *string) string {
 			if s == nil {
@@ -392,6 +437,41 @@ func helpers() template.FuncMap {
 			return actionForm{Name: name, Label: label, Field: field, Value: fmt.Sprint(value), ID: id}
 		},
 	}
+}
+
+// age is a duration in seconds for people: its two largest units.
+func age(s float64) string {
+	d := time.Duration(s) * time.Second
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d.Seconds())) + " s"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%d d %d h", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// humanBytes is an octet count in binary units, three significant digits;
+// the exact count goes alongside in the page.
+func humanBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatUint(n, 10) + " B"
+	}
+	v, i := float64(n), -1
+	for v >= unit && i < 5 {
+		v /= unit
+		i++
+	}
+	prec := 0
+	if v < 10 {
+		prec = 2
+	} else if v < 100 {
+		prec = 1
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64) + " " + [...]string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}[i]
 }
 
 // actionForm is one operator action's form: the action, its button's

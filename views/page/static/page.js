@@ -85,7 +85,8 @@
 			refresh(true);
 			return;
 		}
-		if (!form.classList.contains('action')) { return; }
+		var isTask = form.classList.contains('mark-done');
+		if (!isTask && !form.classList.contains('action')) { return; }
 		ev.preventDefault();
 		if (!token()) {
 			say('Actions need a write token: enter it under Operator token.', true);
@@ -94,23 +95,39 @@
 			document.getElementById('token').focus();
 			return;
 		}
+		if (isTask) {
+			var service = form.getAttribute('data-service'), step = form.getAttribute('data-step');
+			var done = { reference: form.elements.reference.value.trim() };
+			var who = store.getItem('netrecon-as');
+			if (who) { done.as = who; }
+			post('/api/v1/tasks/' + encodeURIComponent(service) + '/' + encodeURIComponent(step) + '/done', done, form,
+				service + ' ' + step, function (doc) { return 'marked done by ' + doc.done_by + '.'; });
+			return;
+		}
 		var action = form.getAttribute('data-action');
-		fetch('/api/v1/actions/' + encodeURIComponent(action), {
+		post('/api/v1/actions/' + encodeURIComponent(action), body(form), form, action,
+			function (doc) { return 'done (action #' + doc.id + (doc.pass ? ', pass ' + doc.pass : '') + ').'; });
+	});
+
+	// post sends req to the API with the token; on success it empties form,
+	// says what was done and shows the page again.
+	function post(url, req, form, what, said) {
+		fetch(url, {
 			method: 'POST',
 			headers: authorized({ 'Content-Type': 'application/json' }),
-			body: JSON.stringify(body(form))
+			body: JSON.stringify(req)
 		}).then(function (resp) {
 			return resp.json().then(function (doc) { return { ok: resp.ok, doc: doc }; });
 		}).then(function (r) {
 			if (!r.ok) {
-				say(action + ' refused: ' + (r.doc.error || 'unknown error'), true);
+				say(what + ' refused: ' + (r.doc.error || 'unknown error'), true);
 				return;
 			}
 			form.reset();
-			say(action + ' done (action #' + r.doc.id + (r.doc.pass ? ', pass ' + r.doc.pass : '') + ').', false);
+			say(what + ' ' + said(r.doc), false);
 			return refresh(true);
-		}).catch(function (err) { say(action + ' failed: ' + err.message, true); });
-	});
+		}).catch(function (err) { say(what + ' failed: ' + err.message, true); });
+	}
 
 	document.getElementById('token-forget').addEventListener('click', function () {
 		store.removeItem('netrecon-token');
