@@ -377,6 +377,15 @@ func TestKubernetesManifests(t *testing.T) {
 
 	// The secret files the config names: present, as the Secret would make them.
 	var raw struct {
+		Repo struct {
+			Auth struct {
+				TokenFile      string `yaml:"token_file"`
+				PasswordFile   string `yaml:"password_file"`
+				SSHKeyFile     string `yaml:"ssh_key_file"`
+				PassphraseFile string `yaml:"passphrase_file"`
+				KnownHostsFile string `yaml:"known_hosts_file"`
+			} `yaml:"auth"`
+		} `yaml:"repo"`
 		Credentials struct {
 			EnvFile string `yaml:"env_file"`
 		} `yaml:"credentials"`
@@ -409,7 +418,8 @@ func TestKubernetesManifests(t *testing.T) {
 			t.Error("state.database names no password_file: the password would have to be in the URL or the environment")
 		}
 	}
-	secrets := []string{raw.Credentials.EnvFile, raw.Webhook.SecretFile, raw.API.TokenFile, raw.API.ReadTokenFile, raw.Signature.Keyring, raw.KnownHosts, passwordFile}
+	ra := raw.Repo.Auth
+	secrets := []string{ra.TokenFile, ra.PasswordFile, ra.SSHKeyFile, ra.PassphraseFile, ra.KnownHostsFile, raw.Credentials.EnvFile, raw.Webhook.SecretFile, raw.API.TokenFile, raw.API.ReadTokenFile, raw.Signature.Keyring, raw.KnownHosts, passwordFile}
 	for _, p := range secrets {
 		if p == "" {
 			continue
@@ -432,6 +442,14 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	cfg := loadConfig(t, cfgFile)
 
+	t.Run("private repo", func(t *testing.T) {
+		// The pod fetches a private repo with a secret of its own: a URL
+		// other than a local path names its credentials in repo.auth.
+		if cfg.Repo.URL != "" && !strings.HasPrefix(cfg.Repo.URL, "file://") && cfg.Repo.Auth == nil {
+			t.Errorf("repo.url %s with no repo.auth: the pod cannot fetch a private repo", cfg.Repo.URL)
+		}
+	})
+
 	t.Run("replicas share a database", func(t *testing.T) {
 		if dep.Replicas > 1 && raw.State.Database == "" {
 			t.Errorf("%d replicas on the SQLite journal: set state.database (each replica would have a journal of its own)", dep.Replicas)
@@ -443,6 +461,12 @@ func TestKubernetesManifests(t *testing.T) {
 		reads := map[string]string{"known_hosts": cfg.KnownHosts, "credentials.env_file": cfg.Credentials.EnvFile,
 			"webhook.secret_file": cfg.Webhook.SecretFile, "api.token_file": cfg.API.TokenFile,
 			"api.read_token_file": cfg.API.ReadTokenFile, "signature.keyring": cfg.Signature.Keyring, "repo.path": cfg.Repo.Path}
+		if a := cfg.Repo.Auth; a != nil {
+			for field, p := range map[string]string{"repo.auth.token_file": a.TokenFile, "repo.auth.password_file": a.PasswordFile,
+				"repo.auth.ssh_key_file": a.SSHKeyFile, "repo.auth.passphrase_file": a.PassphraseFile, "repo.auth.known_hosts_file": a.KnownHostsFile} {
+				reads[field] = p
+			}
+		}
 		for i, tk := range cfg.API.Tokens {
 			reads[fmt.Sprintf("api.tokens[%d].file", i)] = tk.File
 		}

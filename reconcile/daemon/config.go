@@ -122,6 +122,49 @@ type RepoConfig struct {
 	Path string `yaml:"path"`
 	// Branch is the branch to follow (default main).
 	Branch string `yaml:"branch"`
+	// Auth is how the daemon logs in to a private repo's server; nil
+	// fetches anonymously (or through the SSH agent for ssh URLs).
+	Auth *RepoAuthConfig `yaml:"auth"`
+}
+
+// RepoAuthConfig are the fetch credentials of a private intent repo, each
+// secret in a file (a mounted Secret), checked like every credential file
+// and never logged. An https URL takes a token or a password; an ssh URL a
+// private key and the known_hosts file its server's host key must be in.
+type RepoAuthConfig struct {
+	// Username is the https login (default "git"; GitHub takes any name with
+	// a token, GitLab "oauth2") or the ssh login (default the URL's user,
+	// else "git").
+	Username string `yaml:"username"`
+	// TokenFile or PasswordFile holds the https secret (one of them).
+	TokenFile    string `yaml:"token_file"`
+	PasswordFile string `yaml:"password_file"`
+	// SSHKeyFile is a PEM private key (a deploy key); PassphraseFile holds
+	// its passphrase when it is encrypted.
+	SSHKeyFile     string `yaml:"ssh_key_file"`
+	PassphraseFile string `yaml:"passphrase_file"`
+	// KnownHostsFile lists the Git server's host keys: required with
+	// ssh_key_file, since a host key is never accepted unchecked.
+	KnownHostsFile string `yaml:"known_hosts_file"`
+}
+
+// repoScheme says how a repo URL is fetched: "https" (or "http"), "ssh",
+// "file", or "" when it cannot tell.
+func repoScheme(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Scheme != "" && !strings.Contains(u.Scheme, "@") {
+		switch u.Scheme {
+		case "http", "https", "ssh", "file":
+			return u.Scheme
+		case "git+ssh", "ssh+git":
+			return "ssh"
+		}
+		return ""
+	}
+	// user@host:path, as git and go-git read it
+	if at, colon := strings.Index(raw, "@"), strings.Index(raw, ":"); at > 0 && colon > at {
+		return "ssh"
+	}
+	return ""
 }
 
 // CredentialsConfig says where the secrets the inventory refers to come from.
@@ -608,6 +651,13 @@ func (c *Config) resolvePaths(dir string) {
 			*p = filepath.Join(dir, *p)
 		}
 	}
+	if a := c.Repo.Auth; a != nil {
+		for _, p := range []*string{&a.TokenFile, &a.PasswordFile, &a.SSHKeyFile, &a.PassphraseFile, &a.KnownHostsFile} {
+			if *p != "" && !filepath.IsAbs(*p) {
+				*p = filepath.Join(dir, *p)
+			}
+		}
+	}
 	for i := range c.API.Tokens {
 		if p := &c.API.Tokens[i].File; *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
@@ -639,12 +689,13 @@ func (c *Config) check() diag.Diagnostics {
 			bad("repo.url", "%q is not a URL git can fetch (https://, ssh://, file://, or user@host:path)", c.Repo.URL)
 		} else if u.User != nil {
 			if _, has := u.User.Password(); has {
-				bad("repo.url", "the URL holds a password: give git its credentials another way (SSH key, credential helper)")
+				bad("repo.url", "the URL holds a password: put it in a file named by repo.auth.token_file or password_file")
 			}
 		}
 	case c.Repo.Path != "":
 		checkDir(bad, "repo.path", c.Repo.Path)
 	}
+	c.checkRepoAuth(bad)
 	if strings.ContainsAny(c.Repo.Branch, " ~^:?*[\\") || strings.HasPrefix(c.Repo.Branch, "-") {
 		bad("repo.branch", "%q is not a branch name", c.Repo.Branch)
 	}
@@ -853,6 +904,55 @@ func (c *Config) check() diag.Diagnostics {
 		}
 	}
 	return ps
+}
+
+// checkRepoAuth checks that repo.auth fits the URL: a token or a password for
+// https, a key and a known_hosts file for ssh, nothing for a local repo.
+func (c *Config) checkRepoAuth(bad func(string, string, ...any)) {
+	a := c.Repo.Auth
+	if a == nil {
+		return
+	}
+	https := a.TokenFile != "" || a.PasswordFile != ""
+	ssh := a.SSHKeyFile != "" || a.PassphraseFile != "" || a.KnownHostsFile != ""
+	scheme := repoScheme(c.Repo.URL)
+	switch {
+	case c.Repo.URL == "":
+		bad("repo.auth", "a repo on this machine (repo.path) takes no credentials")
+		return
+	case https && ssh:
+		bad("repo.auth", "set token_file or password_file for an https URL, or ssh_key_file and known_hosts_file for an ssh URL, not both")
+		return
+	case !https && !ssh:
+		bad("repo.auth", "set token_file or password_file (https), or ssh_key_file and known_hosts_file (ssh)")
+		return
+	case https && scheme != "https" && scheme != "http":
+		bad("repo.auth", "token_file and password_file are for an https URL; repo.url %q is not one", c.Repo.URL)
+		return
+	case ssh && scheme != "ssh":
+		bad("repo.auth", "ssh_key_file is for an ssh URL (ssh:// or user@host:path); repo.url %q is not one", c.Repo.URL)
+		return
+	}
+	if a.TokenFile != "" && a.PasswordFile != "" {
+		bad("repo.auth.password_file", "set token_file or password_file, not both")
+	}
+	if ssh {
+		if a.SSHKeyFile == "" {
+			bad("repo.auth.ssh_key_file", "required for an ssh URL: the private key (a deploy key) the daemon logs in with")
+		}
+		if a.KnownHostsFile == "" {
+			bad("repo.auth.known_hosts_file", "required with ssh_key_file: the Git server's host key is never accepted unchecked")
+		}
+	}
+	if strings.ContainsAny(a.Username, " \t\n:@") {
+		bad("repo.auth.username", "%q: want a login name without spaces, ':' or '@'", a.Username)
+	}
+	for _, f := range []struct{ field, path string }{{"repo.auth.token_file", a.TokenFile}, {"repo.auth.password_file", a.PasswordFile},
+		{"repo.auth.ssh_key_file", a.SSHKeyFile}, {"repo.auth.passphrase_file", a.PassphraseFile}, {"repo.auth.known_hosts_file", a.KnownHostsFile}} {
+		if f.path != "" {
+			checkFile(bad, f.field, f.path)
+		}
+	}
 }
 
 func checkFile(bad func(string, string, ...any), field, path string) {

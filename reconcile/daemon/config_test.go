@@ -173,6 +173,34 @@ api:
 			},
 		},
 		{
+			name: "repo auth ssh without known hosts",
+			yaml: "repo:\n  url: git@git.example.net:netops/intent.git\n  auth: {ssh_key_file: /nonexistent/key}\nstate_dir: /tmp/x\n",
+			want: []string{
+				`repo.auth.known_hosts_file: required with ssh_key_file: the Git server's host key is never accepted unchecked`,
+				`repo.auth.ssh_key_file: stat /nonexistent/key: no such file`,
+			},
+		},
+		{
+			name: "repo auth token for ssh",
+			yaml: "repo:\n  url: ssh://git@git.example.net/intent.git\n  auth: {token_file: /nonexistent/t}\nstate_dir: /tmp/x\n",
+			want: []string{`c.yaml:3:3: repo.auth: token_file and password_file are for an https URL`},
+		},
+		{
+			name: "repo auth key for https",
+			yaml: "repo:\n  url: https://git.example.net/intent.git\n  auth: {ssh_key_file: /k, known_hosts_file: /kh}\nstate_dir: /tmp/x\n",
+			want: []string{`repo.auth: ssh_key_file is for an ssh URL`},
+		},
+		{
+			name: "repo auth both https secrets",
+			yaml: "repo:\n  url: https://git.example.net/intent.git\n  auth: {token_file: /nonexistent/t, password_file: /nonexistent/p}\nstate_dir: /tmp/x\n",
+			want: []string{`repo.auth.password_file: set token_file or password_file, not both`},
+		},
+		{
+			name: "repo auth for a local path",
+			yaml: "repo:\n  path: /tmp\n  auth: {token_file: /nonexistent/t}\nstate_dir: /tmp/x\n",
+			want: []string{`repo.auth: a repo on this machine (repo.path) takes no credentials`},
+		},
+		{
 			name: "shared journal not postgres",
 			yaml: "repo: {url: file:///x}\nstate_dir: /tmp/x\nstate: {database: mysql://u@db/x}\n",
 			want: []string{`state.database: "mysql://u@db/x": want a postgres:// URL`},

@@ -250,8 +250,12 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 	if url == "" {
 		url = cfg.Repo.Path
 	}
+	auth, err := d.repoAuth()
+	if err != nil {
+		return nil, err
+	}
 	if d.mirror, err = gitsrc.OpenMirror(ctx, url, cfg.Repo.Branch, filepath.Join(cfg.StateDir, "mirror"),
-		gitsrc.WithLogger(d.log), gitsrc.WithFetchTimeout(2*time.Minute)); err != nil {
+		append(auth, gitsrc.WithLogger(d.log), gitsrc.WithFetchTimeout(2*time.Minute))...); err != nil {
 		return nil, fmt.Errorf("intent repo: %w", err)
 	}
 	if d.orders, err = d.newOrders(); err != nil {
