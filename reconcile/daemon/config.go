@@ -82,6 +82,8 @@ type Config struct {
 	// State says where the journal lives, and how replicas that share one
 	// database hold their leases (docs/ha.md).
 	State StateConfig `yaml:"state"`
+	// Health tunes the readiness probe (/readyz).
+	Health HealthConfig `yaml:"health"`
 
 	// File is the file the config was read from ("" when built in code).
 	File string `yaml:"-"`
@@ -602,6 +604,7 @@ func (c *Config) Defaults() {
 	setDur(&c.IRR.Retry.Base, time.Minute)
 	setDur(&c.IRR.Retry.Max, 4*time.Hour)
 	setDur(&c.IRR.SyncEvery, 24*time.Hour)
+	setDur(&c.Health.FetchFailingFor, 15*time.Minute)
 	if u := c.Usage; u != nil {
 		if u.Port == 0 {
 			u.Port = 161
@@ -790,6 +793,9 @@ func (c *Config) check() diag.Diagnostics {
 	}
 	if pr := c.IRR.PullRequests; (pr.Repo == "") != (pr.TokenFile == "") || (pr.Repo != "" && strings.Count(pr.Repo, "/") != 1) {
 		bad("irr.pull_requests", "repo %q, token_file %q: want both, repo as owner/name", pr.Repo, pr.TokenFile)
+	}
+	if c.Health.FetchFailingFor.D() < time.Minute {
+		bad("health.fetch_failing_for", "%s: want at least 1m (one failed fetch is no reason to leave the Service)", c.Health.FetchFailingFor.D())
 	}
 	if c.IRR.SyncEvery.D() < time.Minute {
 		bad("irr.sync_every", "%s: want at least 1m", c.IRR.SyncEvery.D())

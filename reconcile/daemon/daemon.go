@@ -160,7 +160,13 @@ type Daemon struct {
 	lastSync      time.Time
 	ready         bool
 	fetchFailures int
-	cache         *intentCache
+	// fetchFailingSince is the first failed fetch of the current row of
+	// failures; zero after a fetch that worked.
+	fetchFailingSince time.Time
+	// loopAt is when Run's loop last moved (started, woke, finished a
+	// pass); zero while no loop runs. Liveness reads it.
+	loopAt time.Time
+	cache  *intentCache
 	// nextBoundary is the followed commit's next activate or deactivate
 	// after the last pass's moment; zero: none.
 	nextBoundary time.Time
@@ -550,7 +556,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	return err
 }
 
+// loopMoved notes that the loop made progress, for liveness.
+func (d *Daemon) loopMoved() {
+	d.mu.Lock()
+	d.loopAt = d.now()
+	d.mu.Unlock()
+}
+
 func (d *Daemon) loop(ctx context.Context) error {
+	d.loopMoved()
 	d.Trigger(ReasonStart)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -577,6 +591,7 @@ func (d *Daemon) loop(ctx context.Context) error {
 		}
 		p, scope := d.takePass(reason, scope)
 		d.runPass(ctx, p, scope)
+		d.loopMoved()
 		var wait time.Duration
 		wait, retry = d.nextWait()
 		boundary = false

@@ -97,19 +97,8 @@ func (d *Daemon) routes() []route {
 		return d.authorize(ScopeRead, f)
 	}
 	rs := []route{
-		{"GET /healthz", text(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.Write([]byte("ok\n"))
-		})},
-		{"GET /readyz", text(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			if !d.Ready() {
-				w.WriteHeader(http.StatusServiceUnavailable)
-				w.Write([]byte("no pass has completed yet\n"))
-				return
-			}
-			w.Write([]byte("ok\n"))
-		})},
+		{"GET /healthz", text(func(w http.ResponseWriter, r *http.Request) { probe(w, d.liveness) })},
+		{"GET /readyz", text(func(w http.ResponseWriter, r *http.Request) { probe(w, d.readiness) })},
 		{"GET /metrics", d.metrics.handler()},
 		{"GET /api/v1/openapi.yaml", text(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/yaml")
@@ -337,4 +326,15 @@ func (d *Daemon) getActions(w http.ResponseWriter, r *http.Request, _ caller) {
 		out.NextBefore = int64(as[limit-1].ID)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// probe answers a probe: 200 and "ok", or 503 and the reason.
+func probe(w http.ResponseWriter, check func() (bool, string)) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	ok, why := check()
+	if !ok {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	w.Write([]byte(why + "\n"))
 }

@@ -117,8 +117,12 @@ func (d *Daemon) fetch(ctx context.Context, s *passState) (bool, error) {
 	d.mu.Lock()
 	if err != nil {
 		d.fetchFailures++
+		if d.fetchFailingSince.IsZero() {
+			d.fetchFailingSince = d.now()
+		}
 	} else {
 		d.fetchFailures = 0
+		d.fetchFailingSince = time.Time{}
 		d.head = head
 	}
 	n, last := d.fetchFailures, d.head

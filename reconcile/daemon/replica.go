@@ -42,6 +42,10 @@ type replica struct {
 	live     []journal.Lease // the last list of live replicas, oldest epoch first
 	renewed  time.Time       // the last successful renewal (or acquisition)
 	lostOnce bool
+	// unreachable is since when the keeper's renewals or acquisitions
+	// fail without an answer from the database (zero while it answers):
+	// readiness reads it instead of querying the database per probe.
+	unreachable time.Time
 }
 
 func newReplica(base *journal.Journal, cfg ReplicaConfig, log *slog.Logger, now func() time.Time) *replica {
@@ -110,7 +114,7 @@ func (r *replica) acquire(ctx context.Context) error {
 	}
 	r.mu.Lock()
 	r.lease, r.held, r.until, r.renewed = l, true, start.Add(r.ttl), r.now()
-	r.owned = map[string]bool{}
+	r.owned, r.unreachable = map[string]bool{}, time.Time{}
 	r.mu.Unlock()
 	return nil
 }
@@ -142,6 +146,7 @@ func (r *replica) renewOnce(ctx context.Context) {
 			if r.lease.Token == nl.Token {
 				r.lease, r.until, r.renewed = nl, start.Add(r.ttl), r.now()
 			}
+			r.unreachable = time.Time{}
 			r.mu.Unlock()
 			return
 		}
@@ -149,6 +154,7 @@ func (r *replica) renewOnce(ctx context.Context) {
 			// The database did not answer: the lease runs out by itself
 			// (until) if this goes on, and writes stop with it.
 			r.log.Warn("lease renewal failed", "token", l.Token, "err", err)
+			r.markUnreachable()
 			return
 		}
 		r.log.Error("lease lost: no write until a new lease is held", "token", l.Token)
@@ -159,7 +165,18 @@ func (r *replica) renewOnce(ctx context.Context) {
 	}
 	if err := r.acquire(ctx); err != nil {
 		r.log.Warn("lease acquisition failed", "err", err)
+		r.markUnreachable()
 	}
+}
+
+// markUnreachable notes the first of a row of keeper calls the database did
+// not answer.
+func (r *replica) markUnreachable() {
+	r.mu.Lock()
+	if r.unreachable.IsZero() {
+		r.unreachable = r.now()
+	}
+	r.mu.Unlock()
 }
 
 // rebalance claims the replica's share of devices among the live replicas,
