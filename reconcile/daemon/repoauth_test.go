@@ -3,6 +3,11 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"fmt"
+	"net"
 	"log/slog"
 	"net/http"
 	"net/http/cgi"
@@ -12,6 +17,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/netrecon/netrecon/lab/labtest"
 )
@@ -101,5 +110,136 @@ func TestRepoAuthHTTPSToken(t *testing.T) {
 	cfg, err := os.ReadFile(filepath.Join(l.state, "mirror", "config"))
 	if err != nil || strings.Contains(string(cfg), token) {
 		t.Errorf("the mirror's git config holds the token (%v):\n%s", err, cfg)
+	}
+}
+
+// gitSSHServer starts OpenSSH's sshd on a loopback port whose one
+// authorized key may run only git-upload-pack of repo (a forced command, as
+// a forge's deploy key is limited to its repo). It returns the port, a
+// known_hosts line of its host key and the client's PEM private key.
+func gitSSHServer(t *testing.T, repo string) (port int, knownHosts string, clientKey []byte) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		labtest.Missing(t, "sshd for the git-over-ssh test needs root (its privilege separation)")
+		return
+	}
+	if _, err := os.Stat("/usr/sbin/sshd"); err != nil {
+		labtest.Missing(t, "no /usr/sbin/sshd: %v", err)
+		return
+	}
+	dir := t.TempDir()
+	pemOf := func(name string) (ssh.PublicKey, []byte) {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, err := ssh.MarshalPrivateKey(priv, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signer, err := ssh.NewSignerFromKey(priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return signer.PublicKey(), pem.EncodeToMemory(block)
+	}
+	hostPub, hostPEM := pemOf("host")
+	clientPub, clientPEM := pemOf("client")
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	hostKey := write("host_key", hostPEM)
+	auth := write("authorized_keys", []byte(fmt.Sprintf("command=\"git-upload-pack '%s'\",no-pty,no-port-forwarding,no-agent-forwarding,no-X11-forwarding %s",
+		repo, ssh.MarshalAuthorizedKey(clientPub))))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port = ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	conf := write("sshd_config", []byte(fmt.Sprintf(`Port %d
+ListenAddress 127.0.0.1
+HostKey %s
+PidFile %s
+AuthorizedKeysFile %s
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+LogLevel ERROR
+`, port, hostKey, filepath.Join(dir, "sshd.pid"), auth)))
+	os.MkdirAll("/run/sshd", 0o755)
+	cmd := exec.Command("/usr/sbin/sshd", "-D", "-f", conf, "-E", filepath.Join(dir, "sshd.log"))
+	if out, err := exec.Command("/usr/sbin/sshd", "-t", "-f", conf).CombinedOutput(); err != nil {
+		t.Fatalf("sshd -t: %v\n%s", err, out)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "sshd.log"))
+			t.Fatalf("sshd did not listen on %d within 10 s: %v\n%s", port, err, log)
+		}
+		time.Sleep(20 * time.Millisecond) // polling for the listener, with a deadline
+	}
+	return port, knownhosts.Line([]string{ln.Addr().String()}, hostPub), clientPEM
+}
+
+// A daemon follows a private repo over ssh with repo.auth's deploy key, the
+// server's host key checked against known_hosts_file: a known_hosts that
+// holds another key stops New, the right one fetches.
+func TestRepoAuthSSHKey(t *testing.T) {
+	l := newLab(t, exampleFiles(t))
+	port, known, key := gitSSHServer(t, l.repo)
+	secrets := t.TempDir()
+	keyFile := filepath.Join(secrets, "deploy-key")
+	khFile := filepath.Join(secrets, "known_hosts")
+	if err := os.WriteFile(keyFile, key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, other, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherSigner, _ := ssh.NewSignerFromKey(other)
+	wrong := knownhosts.Line([]string{fmt.Sprintf("127.0.0.1:%d", port)}, otherSigner.PublicKey())
+	l.cfg.Repo = RepoConfig{URL: fmt.Sprintf("ssh://root@127.0.0.1:%d/intent.git", port), Branch: "main",
+		Auth: &RepoAuthConfig{SSHKeyFile: keyFile, KnownHostsFile: khFile}}
+	opts := Options{Logger: testLogger(t), Dialer: l.dialer, SNMP: testSNMP}
+
+	if err := os.WriteFile(khFile, []byte(wrong+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := New(context.Background(), l.cfg, opts); err == nil {
+		d.Close()
+		t.Fatal("New with a known_hosts of another host key: no error")
+	} else if !strings.Contains(err.Error(), "key mismatch") {
+		t.Errorf("New with a known_hosts of another host key: %v; want the host key refused", err)
+	}
+
+	if err := os.WriteFile(khFile, []byte(known+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(context.Background(), l.cfg, opts)
+	if err != nil {
+		t.Fatalf("New with the deploy key: %v", err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if p := d.SyncOnce(context.Background(), ReasonStart); p.Error != "" || p.Commit != l.git("rev-parse", "HEAD") {
+		t.Fatalf("pass over ssh: %+v", p)
 	}
 }
