@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -82,10 +83,16 @@ type Journal struct {
 	fenceFn func() (Lease, bool)
 	// stats counts the statements sent, shared by the fenced views.
 	stats *stats
-	// writeSem lets one write transaction at a time into the database from
-	// this process: SQLite has one writer, and waiting here, in order and
-	// cancellable by the context, is cheaper than SQLite's busy-wait sleeps.
+	// writeSem bounds the write transactions this process has open at
+	// once, in order and cancellable by the context. On SQLite it lets one
+	// in: SQLite has one writer, and waiting here is cheaper than its
+	// busy-wait sleeps. On PostgreSQL it lets in pgWriteSlots: each commit
+	// waits for its WAL flush, and concurrent commits share flushes
+	// (BenchmarkConcurrentWriters).
 	writeSem chan struct{}
+	// alone serialises the writes that take every slot of writeSem
+	// (writeAlone), so that two of them never hold half the slots each.
+	alone *sync.Mutex
 }
 
 // Option configures Open.
@@ -185,6 +192,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Journal, error) {
 		log:      cfg.log,
 		now:      cfg.now,
 		writeSem: make(chan struct{}, 1),
+		alone:    &sync.Mutex{},
 		stats:    &stats{},
 	}
 	if err := j.init(ctx); err != nil {
@@ -426,6 +434,32 @@ func (j *Journal) write(ctx context.Context, fn func(txn) error) error {
 		return ctx.Err()
 	}
 	defer func() { <-j.writeSem }()
+	return j.writeTx(ctx, fn)
+}
+
+// writeAlone is write with no other write of this process in flight: for
+// the writes that change which lease owns a device (claims, releases).
+// Every fenced write locks its lease's device_owners rows FOR SHARE; a
+// release deleting those rows while another write of the process takes
+// them could lock them in the other order, and PostgreSQL would abort one
+// as a deadlock. On SQLite, with one slot, it is write.
+func (j *Journal) writeAlone(ctx context.Context, fn func(txn) error) error {
+	j.alone.Lock()
+	defer j.alone.Unlock()
+	taken := 0
+	defer func() {
+		for range taken {
+			<-j.writeSem
+		}
+	}()
+	for taken < cap(j.writeSem) {
+		select {
+		case j.writeSem <- struct{}{}:
+			taken++
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	return j.writeTx(ctx, fn)
 }
 

@@ -234,9 +234,9 @@ func (j *Journal) AcquireLease(ctx context.Context, replica string, ttl time.Dur
 }
 
 // leaseWrite runs a lease's own write. On PostgreSQL it does not queue
-// behind this process's other writes (the write semaphore, which SQLite's
-// one writer needs): an apply journaling hundreds of devices must not delay
-// the renewal past the lease's expiry. SQLite takes turns as ever.
+// behind this process's other writes (the write semaphore): an apply
+// journaling hundreds of devices must not delay the renewal past the
+// lease's expiry. SQLite, with its one writer, takes turns as ever.
 func (j *Journal) leaseWrite(ctx context.Context, fn func(txn) error) error {
 	if j.d.placeholders == dollar {
 		return j.writeTx(ctx, fn)
@@ -268,7 +268,7 @@ func (j *Journal) RenewLease(ctx context.Context, l Lease, ttl time.Duration) (L
 // ReleaseLease ends l and gives up its devices, for a replica that stops:
 // the others take its share at their next poll, without waiting for expiry.
 func (j *Journal) ReleaseLease(ctx context.Context, l Lease) error {
-	err := j.write(ctx, func(t txn) error {
+	err := j.writeAlone(ctx, func(t txn) error {
 		if _, err := t.exec(`DELETE FROM device_owners WHERE replica = ? AND token = ?`, l.Replica, l.Token); err != nil {
 			return err
 		}
@@ -318,7 +318,7 @@ func (j *Journal) Replicas(ctx context.Context) ([]Lease, error) {
 func (j *Journal) ClaimDevices(ctx context.Context, l Lease, devices []string) ([]string, error) {
 	var owned []string
 	fj := j.Fenced(l)
-	err := fj.write(ctx, func(t txn) error {
+	err := fj.writeAlone(ctx, func(t txn) error {
 		stmt, err := t.prepare(`INSERT INTO device_owners (device, replica, token, since)
 			VALUES (?, ?, ?, ` + t.d.nowNanos + `)
 			ON CONFLICT (device) DO UPDATE SET replica = excluded.replica, token = excluded.token, since = excluded.since
@@ -351,7 +351,7 @@ func (j *Journal) ClaimDevices(ctx context.Context, l Lease, devices []string) (
 // ReleaseDevices gives up l's ownership of devices, for devices that moved
 // to another replica's share.
 func (j *Journal) ReleaseDevices(ctx context.Context, l Lease, devices []string) error {
-	err := j.write(ctx, func(t txn) error {
+	err := j.writeAlone(ctx, func(t txn) error {
 		stmt, err := t.prepare(`DELETE FROM device_owners WHERE device = ? AND replica = ? AND token = ?`)
 		if err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -122,6 +123,11 @@ func postgresDialect() dialect {
 // single writer, but each connection is a server process.
 const pgMaxOpenConns = 8
 
+// pgWriteSlots is how many write transactions may be open at once: fewer
+// than the connections, so that the lease's renewal (which passes the write
+// semaphore by) and the readers always find one.
+const pgWriteSlots = pgMaxOpenConns - 2
+
 // openPostgres opens the journal in the PostgreSQL database at location.
 func openPostgres(ctx context.Context, location string, cfg config) (*Journal, error) {
 	shown := RedactDSN(location)
@@ -138,7 +144,8 @@ func openPostgres(ctx context.Context, location string, cfg config) (*Journal, e
 		path:     shown,
 		log:      cfg.log,
 		now:      cfg.now,
-		writeSem: make(chan struct{}, 1),
+		writeSem: make(chan struct{}, pgWriteSlots),
+		alone:    &sync.Mutex{},
 		stats:    &stats{},
 	}
 	if err := db.PingContext(ctx); err != nil {
