@@ -35,7 +35,7 @@
 // would act on a phase older than the device's; NORMAL, in WAL mode, may
 // lose the last transactions to one). With a change set's phase in one
 // transaction, FULL costs an apply a dozen fsyncs, not thousands. Writers in one process take
-// turns on a semaphore; writers in two processes (the CLI while the daemon
+// turns on a semaphore (SQLite has one writer); writers in two processes (the CLI while the daemon
 // runs) take turns on SQLite's lock, waiting up to the busy timeout, and every
 // write transaction starts with BEGIN IMMEDIATE so that no transaction ever
 // has to upgrade a read lock, which SQLite refuses without waiting. Readers
@@ -52,7 +52,9 @@
 // reads in one REPEATABLE READ snapshot, and runs the migrations under
 // pg_advisory_xact_lock so that replicas starting together migrate once. The
 // password comes from password_file= or password_env= in the URL, which is
-// redacted in every error (RedactDSN).
+// redacted in every error (RedactDSN). Up to six write transactions of a
+// process are open at once there (commits share WAL flushes); the writes
+// that change which lease owns a device run alone (writeAlone).
 //
 // # Replicas and fencing
 //
