@@ -56,9 +56,9 @@ for _ in $(seq 1 "$rounds"); do
 		run "$name"
 	done
 done
+# median NAME COLUMN: the median of one column of NAME's runs.
+median() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$work/all" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 for name in old new bare; do
-	awk -v n="$name" '$1 == n { w[++k] = $2; c[k] = $3 } END {
-		asort(w); asort(c); m = int((k + 1) / 2)
-		printf "median %-4s wall %6.2f s  cpu %5.2f s  (%d runs)\n", n, w[m], c[m], k }' "$work/all"
+	printf 'median %-4s wall %6.2f s  cpu %5.2f s\n' "$name" "$(median "$name" 2)" "$(median "$name" 3)"
 done
 loop reset >/dev/null
