@@ -78,6 +78,7 @@ an interrupt.`,
 			if len(args) == 1 {
 				target = args[0]
 			}
+			defer batchGC()()
 			return runApply(ctx, a, target, af, lf, &df)
 		},
 	}

@@ -156,5 +156,8 @@ func suggestFlag(cmd *cobra.Command, err error) error {
 }
 
 func main() {
-	os.Exit(run(&app{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin}, os.Args[1:]))
+	stop := startCPUProfile(os.Stderr)
+	code := run(&app{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin}, os.Args[1:])
+	stop()
+	os.Exit(code)
 }

@@ -56,6 +56,7 @@ could not be read).`,
 			if !contains(views.PlanFormats, output) {
 				return &exitError{code: 1, err: fmt.Errorf("--output %q is not supported. Supported formats are %q", output, views.PlanFormats)}
 			}
+			defer batchGC()()
 			ctx := cmd.Context()
 			if ctx == nil {
 				ctx = context.Background()

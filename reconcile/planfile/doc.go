@@ -3,7 +3,7 @@
 // (DESIGN invariant 2).
 //
 // A plan file is data, not instructions. The file is JSON (format_version
-// 2): the plan's mode and revisions, and per device its name, platform, the
+// 3; Read still reads 2): the plan's mode and revisions, and per device its name, platform, the
 // fingerprint of the live configuration the plan was computed against, the
 // desired tree (with owners: apply needs it to filter, verify and record
 // ownership), the planned changes, and optionally the live tree the changes
@@ -19,7 +19,10 @@
 // of the file, keyed by a random key in the state folder (LoadKey), so a
 // file edited outside netrecon, or made with another state folder, is
 // refused. The journal keeps its own copy of each run's plan with Write and
-// Read, unsigned: it lives in the state folder already.
+// Read, unsigned: it lives in the state folder already. That copy leaves out
+// the nodes and ancestors of the changes the trees rebuild (all but a
+// delete without the live tree), which were most of its bytes; the signed
+// file keeps them for the person who reads it.
 //
 // [RFC 2104]: https://www.rfc-editor.org/rfc/rfc2104
 package planfile

@@ -85,7 +85,7 @@ func TestSignedRefusesAnyEdit(t *testing.T) {
 		t.Errorf("unsigned file: err = %v", err)
 	}
 	// A file of another version says so, signed or not.
-	old := bytes.Replace(good, []byte(`"format_version": 2`), []byte(`"format_version": 1`), 1)
+	old := bytes.Replace(good, []byte(`"format_version": 3`), []byte(`"format_version": 1`), 1)
 	if _, _, err := ReadSigned(bytes.NewReader(old), k); err == nil || !strings.Contains(err.Error(), "format_version 1") {
 		t.Errorf("version 1 file: err = %v", err)
 	}

@@ -13,9 +13,16 @@ import (
 	"github.com/netrecon/netrecon/reconcile/plan"
 )
 
-// FormatVersion is the version of the file format Write produces and Read
-// accepts. Version 2 replaced version 1's plain checksum with the MAC.
-const FormatVersion = 2
+// FormatVersion is the version of the file format Write and WriteSigned
+// produce. Version 2 replaced version 1's plain checksum with the MAC;
+// version 3 lets a change leave out the node and ancestors that Read
+// rebuilds from the file's trees anyway (Write, the journal's copy, does).
+// Read accepts versions 2 and 3: the journal holds the runs of earlier
+// netrecons.
+const FormatVersion = 3
+
+// oldestVersion is the oldest format Read accepts.
+const oldestVersion = 2
 
 // MaxSize bounds the file Read accepts: a plan for thousands of devices stays
 // well below it, and a wrong file must not exhaust memory.
@@ -105,6 +112,15 @@ type change struct {
 // The file is not signed: this is the copy the journal keeps, inside the
 // state folder. A file for people to carry around is written by WriteSigned.
 //
+// A change keeps its node and ancestors only where Read cannot rebuild them
+// from the trees (a delete without the live tree): Read takes the nodes an
+// edit sends from the trees in any case, and the stored copies made most of
+// the file. Each change's ancestors repeat the owners of every node above
+// it, so a device's top container listed all its services once per change:
+// 116 KB a device for ten interfaces, 1 MB per run of ten devices, written
+// and fsync'd before the first lock and copied again at the checkpoint
+// (issue 14). Without them it is a sixth of that.
+//
 // It is compact JSON, without the indentation WriteSigned's file has for
 // people: the journal keeps one per run, and a change set of 1,000 devices
 // with ten interfaces each made a 65 MB indented plan (40 MB compact), held
@@ -116,7 +132,7 @@ type change struct {
 // moment apply starts with every session open; at 1,000 devices that set
 // the process's peak memory (issue 14).
 func Write(w io.Writer, p *plan.Plan, desired, live map[string]*configtree.Tree) error {
-	f, err := fileOf(p, desired, live, "")
+	f, err := fileOf(p, desired, live, "", false)
 	if err != nil {
 		return err
 	}
@@ -184,9 +200,10 @@ func write(w io.Writer, b []byte) error {
 }
 
 // encode is the signed file's bytes, indented for people, its MAC field
-// holding mac.
+// holding mac. It keeps every change's node and ancestors: a person reading
+// the file sees the edit each change sends, where it sends it.
 func encode(p *plan.Plan, desired, live map[string]*configtree.Tree, mac string) ([]byte, error) {
-	f, err := fileOf(p, desired, live, mac)
+	f, err := fileOf(p, desired, live, mac, true)
 	if err != nil {
 		return nil, err
 	}
@@ -197,8 +214,9 @@ func encode(p *plan.Plan, desired, live map[string]*configtree.Tree, mac string)
 	return append(b, '\n'), nil
 }
 
-// fileOf is p in its saved form.
-func fileOf(p *plan.Plan, desired, live map[string]*configtree.Tree, mac string) (file, error) {
+// fileOf is p in its saved form. Without nodes, a change's node and
+// ancestors are left out where decode rebuilds them from the trees.
+func fileOf(p *plan.Plan, desired, live map[string]*configtree.Tree, mac string, nodes bool) (file, error) {
 	if p == nil {
 		return file{}, errors.New("plan file: no plan")
 	}
@@ -213,10 +231,11 @@ func fileOf(p *plan.Plan, desired, live map[string]*configtree.Tree, mac string)
 			fd.Error = d.Err.Error()
 		}
 		for _, c := range d.Changes {
-			fd.Changes = append(fd.Changes, change{
-				Action: string(c.Action), Path: c.Path, Leaf: c.Leaf, Before: c.Before, After: c.After,
-				Owners: c.Owners, Reason: c.Reason, Node: c.Node, Ancestors: c.Ancestors,
-			})
+			fc := change{Action: string(c.Action), Path: c.Path, Leaf: c.Leaf, Before: c.Before, After: c.After, Owners: c.Owners, Reason: c.Reason}
+			if nodes || !rebuilt(c.Action, fd.Desired != nil, fd.Live != nil) {
+				fc.Node, fc.Ancestors = c.Node, c.Ancestors
+			}
+			fd.Changes = append(fd.Changes, fc)
 		}
 		f.Devices = append(f.Devices, fd)
 	}
@@ -251,7 +270,7 @@ func ReadSigned(r io.Reader, k *Key) (*plan.Plan, map[string]*configtree.Tree, e
 		switch {
 		case !ok:
 			return nil, nil, &FormatError{Msg: "not a netrecon plan file"}
-		case v != FormatVersion:
+		case v < oldestVersion || v > FormatVersion:
 			return nil, nil, versionError(v)
 		}
 		return nil, nil, &FormatError{Msg: "edited outside netrecon or made with another state folder: re-run plan"}
@@ -287,7 +306,7 @@ func peekVersion(b []byte) (int, bool) {
 }
 
 func versionError(v int) error {
-	return &FormatError{Msg: fmt.Sprintf("format_version %d, this netrecon reads %d: re-plan with this version", v, FormatVersion)}
+	return &FormatError{Msg: fmt.Sprintf("format_version %d, this netrecon reads %d to %d: re-plan with this version", v, oldestVersion, FormatVersion)}
 }
 
 func readAll(r io.Reader) ([]byte, error) {
@@ -308,10 +327,18 @@ func version(b []byte) (int, error) {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return 0, &FormatError{Msg: "not a netrecon plan file", Err: err}
 	}
-	if v.FormatVersion != FormatVersion {
+	if v.FormatVersion < oldestVersion || v.FormatVersion > FormatVersion {
 		return 0, versionError(v.FormatVersion)
 	}
 	return v.FormatVersion, nil
+}
+
+// rebuilt reports whether decode takes a change's node and ancestors from
+// the file's trees rather than from the change: every change when the file
+// has the live tree (the diff is recomputed), a create or an update from
+// the desired tree; only a delete without the live tree keeps its own.
+func rebuilt(a configtree.Action, hasDesired, hasLive bool) bool {
+	return hasLive || (hasDesired && a != configtree.Delete)
 }
 
 // decode rebuilds the plan from the file's data. A change is an address
@@ -322,7 +349,8 @@ func version(b []byte) (int, error) {
 // or do not spell its path, or whose values disagree with its node, is
 // refused, naming the device, the change and its path.
 func decode(b []byte) (*plan.Plan, map[string]*configtree.Tree, error) {
-	if _, err := version(b); err != nil {
+	v, err := version(b)
+	if err != nil {
 		return nil, nil, err
 	}
 	var f file
@@ -359,7 +387,9 @@ func decode(b []byte) (*plan.Plan, map[string]*configtree.Tree, error) {
 			if recomputed != nil {
 				from = &recomputed[j]
 			}
-			pc, err := rebuild(c, fromDesired, from)
+			// Version 2 stored every change's nodes; from 3 on a change
+			// may leave out those the trees rebuild.
+			pc, err := rebuild(c, fromDesired, from, v >= 3)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: change %d (%s): %w", fd.Name, j, c.Path, err))
 				continue
@@ -395,12 +425,15 @@ func index(cs []configtree.Change) map[configtree.Path]configtree.Change {
 // and desired trees) when there is one, else the desired tree for a create
 // or an update; a delete without a live tree keeps its stored nodes, once
 // they are shown to spell its path. Apply re-checks a delete against the
-// device (re-diff, and the read filter).
-func rebuild(c change, fromDesired map[configtree.Path]configtree.Change, recomputed *configtree.Change) (configtree.Change, error) {
+// device (re-diff, and the read filter). From version 3 (omitting) a change
+// the trees rebuild may come without its nodes; its path, values, leaf and
+// owners are still checked against the trees'.
+func rebuild(c change, fromDesired map[configtree.Path]configtree.Change, recomputed *configtree.Change, omitting bool) (configtree.Change, error) {
 	a, err := action(c.Action)
 	if err != nil {
 		return configtree.Change{}, err
 	}
+	mayOmit := omitting && rebuilt(a, fromDesired != nil, recomputed != nil)
 	steps, err := configtree.ParsePath(c.Path)
 	if err != nil {
 		return configtree.Change{}, err
@@ -408,23 +441,17 @@ func rebuild(c change, fromDesired map[configtree.Path]configtree.Change, recomp
 	if len(steps) == 0 {
 		return configtree.Change{}, errors.New("a change cannot name the root")
 	}
-	if c.Node == nil || slices.Contains(c.Ancestors, nil) {
+	hasNodes := c.Node != nil
+	switch {
+	case !hasNodes && len(c.Ancestors) > 0:
+		return configtree.Change{}, errors.New("ancestors without a node")
+	case !hasNodes && !mayOmit, slices.Contains(c.Ancestors, nil):
 		return configtree.Change{}, errors.New("node missing")
 	}
 	stored := configtree.Change{Action: a, Path: c.Path, Leaf: c.Leaf, Before: c.Before, After: c.After, Owners: c.Owners, Node: c.Node, Ancestors: c.Ancestors}
-	if err := spells(steps, stored); err != nil {
-		return configtree.Change{}, err
-	}
-	if c.Leaf != c.Node.Leaf {
-		return configtree.Change{}, fmt.Errorf("leaf is %t, its node's is %t", c.Leaf, c.Node.Leaf)
-	}
-	if c.Leaf {
-		v := displayValue(c.Node)
-		switch {
-		case a != configtree.Delete && c.After != v:
-			return configtree.Change{}, fmt.Errorf("after is %q, its node's value %q", c.After, v)
-		case a == configtree.Delete && c.Before != v:
-			return configtree.Change{}, fmt.Errorf("before is %q, its node's value %q", c.Before, v)
+	if hasNodes {
+		if err := checkStored(steps, stored); err != nil {
+			return configtree.Change{}, err
 		}
 	}
 	var from configtree.Change
@@ -435,7 +462,7 @@ func rebuild(c change, fromDesired map[configtree.Path]configtree.Change, recomp
 			return configtree.Change{}, fmt.Errorf("is %c %s, the trees give %c %s", a, c.Path, from.Action, from.Path)
 		}
 	case a == configtree.Delete:
-		return stored, nil
+		return stored, nil // has its nodes: mayOmit is false for it
 	default:
 		var ok bool
 		if from, ok = fromDesired[c.Path]; !ok {
@@ -449,6 +476,9 @@ func rebuild(c change, fromDesired map[configtree.Path]configtree.Change, recomp
 	if from.Leaf != c.Leaf || !slices.Equal(from.Owners, c.Owners) {
 		return configtree.Change{}, fmt.Errorf("leaf or owners differ from the trees' (%t %q, stored %t %q)", from.Leaf, from.Owners, c.Leaf, c.Owners)
 	}
+	if !hasNodes {
+		return from, nil
+	}
 	if !sameJSON(from.Node, c.Node) {
 		return configtree.Change{}, errors.New("its node differs from the trees'")
 	}
@@ -456,6 +486,28 @@ func rebuild(c change, fromDesired map[configtree.Path]configtree.Change, recomp
 		return configtree.Change{}, fmt.Errorf("its ancestors differ from the trees' (%s)", addressed(from))
 	}
 	return from, nil
+}
+
+// checkStored checks a change's own node and ancestors: they spell its
+// path, and its leaf and values are its node's.
+func checkStored(steps []configtree.Step, c configtree.Change) error {
+	if err := spells(steps, c); err != nil {
+		return err
+	}
+	if c.Leaf != c.Node.Leaf {
+		return fmt.Errorf("leaf is %t, its node's is %t", c.Leaf, c.Node.Leaf)
+	}
+	if !c.Leaf {
+		return nil
+	}
+	v := displayValue(c.Node)
+	switch {
+	case c.Action != configtree.Delete && c.After != v:
+		return fmt.Errorf("after is %q, its node's value %q", c.After, v)
+	case c.Action == configtree.Delete && c.Before != v:
+		return fmt.Errorf("before is %q, its node's value %q", c.Before, v)
+	}
+	return nil
 }
 
 // spells checks that the ancestors and the node, which address the edit

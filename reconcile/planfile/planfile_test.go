@@ -112,7 +112,7 @@ func TestReadRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := buf.String()
-	if !strings.Contains(good, `"format_version":2`) {
+	if !strings.Contains(good, `"format_version":3`) {
 		t.Fatalf("the journal's copy is not compact JSON:\n%.200s", good)
 	}
 	// reenc rewrites a file's content, to reach the checks behind the
@@ -131,11 +131,16 @@ func TestReadRefuses(t *testing.T) {
 		{"not json", "plan: yes", "not a netrecon plan file"},
 		{"truncated", good[:len(good)/2], "not a netrecon plan file"},
 		{"compact re-encoding is still valid", reenc(func(f *file) {}), ""},
-		{"future version", strings.Replace(good, `"format_version":2`, `"format_version":3`, 1), "format_version 3"},
+		{"future version", strings.Replace(good, `"format_version":3`, `"format_version":4`, 1), "format_version 4"},
+		{"past version", strings.Replace(good, `"format_version":3`, `"format_version":1`, 1), "format_version 1"},
 		{"changes do not follow from trees", reenc(func(f *file) { f.Devices[0].Changes[0].After = "evil" }), "pe1: change 0"},
 		{"bad action", reenc(func(f *file) { f.Devices[1].Changes[0].Action = "*" }), "unknown action"},
 		{"bad path", reenc(func(f *file) { f.Devices[1].Changes[0].Path = "interfaces[" }), "pe2: change 0"},
-		{"missing node", reenc(func(f *file) { f.Devices[1].Changes[0].Node = nil }), "node missing"},
+		// Version 2 stored every change's nodes: one without is broken.
+		{"missing node in version 2", reenc(func(f *file) { f.FormatVersion = 2 }), "node missing"},
+		{"ancestors without a node", reenc(func(f *file) {
+			f.Devices[1].Changes[0].Ancestors = []*configtree.Node{{Name: "interfaces"}}
+		}), "ancestors without a node"},
 		{"unsorted", reenc(func(f *file) { f.Devices[0], f.Devices[1] = f.Devices[1], f.Devices[0] }), "not sorted"},
 		{"nameless", reenc(func(f *file) { f.Devices[2].Name = "" }), "has no name"},
 	}
@@ -161,6 +166,7 @@ func TestReadRefuses(t *testing.T) {
 
 func FuzzRead(f *testing.F) {
 	f.Add([]byte(`{"format_version":2}`))
+	f.Add([]byte(`{"format_version":3,"devices":[{"name":"a","desired":{"Root":{"Name":""}},"changes":[{"action":"+","path":"/x"}]}],"mac":""}`))
 	f.Add([]byte(`{"format_version":2,"devices":[{"name":"a","changes":[{"action":"+","path":"/x"}]}],"mac":""}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _, _ = Read(bytes.NewReader(b))
@@ -174,11 +180,12 @@ func FuzzRead(f *testing.F) {
 // desired tree, not taken from the change.
 func TestReadRebuildsEdits(t *testing.T) {
 	p, desired, _ := fixture(t)
-	var buf bytes.Buffer
-	if err := Write(&buf, p, desired, nil); err != nil {
+	// The signed file's encoding: every change keeps its nodes.
+	b, err := encode(p, desired, nil, "")
+	if err != nil {
 		t.Fatal(err)
 	}
-	good := buf.String()
+	good := string(b)
 	human := &configtree.Node{Name: "interface", Keys: []string{"name"}, Children: []*configtree.Node{{Name: "name", Leaf: true, Value: "ge-0/0/9"}}}
 	const update = "pe1: change 1 (/interfaces/interface[name=ge-0/0/1]/description)"
 	const del = "pe1: change 0 (/interfaces/interface[name=ge-0/0/8])"
@@ -300,7 +307,7 @@ func TestWriteIsTheWholeDocument(t *testing.T) {
 	if err := Write(&buf, p, desired, live); err != nil {
 		t.Fatal(err)
 	}
-	f, err := fileOf(p, desired, live, "")
+	f, err := fileOf(p, desired, live, "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,4 +337,81 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestWriteLeavesOutRebuiltNodes: the journal's copy stores a change's node
+// and ancestors only where Read cannot take them from the trees (a delete
+// without the live tree), and what Read gives back is the same edit, its
+// nodes the desired tree's (issue 14: the stored copies were five sixths of
+// the file).
+func TestWriteLeavesOutRebuiltNodes(t *testing.T) {
+	p, desired, live := fixture(t)
+	for _, withLive := range []map[string]*configtree.Tree{nil, live} {
+		var buf bytes.Buffer
+		if err := Write(&buf, p, desired, withLive); err != nil {
+			t.Fatal(err)
+		}
+		var f file
+		if err := json.Unmarshal(buf.Bytes(), &f); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Devices {
+			for j, c := range d.Changes {
+				keep := c.Action == "-" && d.Live == nil
+				if (c.Node != nil) != keep || (len(c.Ancestors) > 0) != (keep && len(c.Ancestors) > 0) {
+					t.Errorf("live %t: %s change %d (%s %s): node stored %t, want %t", withLive != nil, d.Name, j, c.Action, c.Path, c.Node != nil, keep)
+				}
+			}
+		}
+		got, gotDesired, err := Read(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatalf("live %t: %v", withLive != nil, err)
+		}
+		for i, d := range p.Devices {
+			g := got.Devices[i]
+			want, err1 := configtree.EditConfig(changes(d))
+			have, err2 := configtree.EditConfig(changes(g))
+			if err1 != nil || err2 != nil || want != have {
+				t.Errorf("live %t: %s: edit-config differs:\n%s\nwant\n%s", withLive != nil, d.Name, have, want)
+			}
+			for j, c := range g.Changes {
+				if c.Action != configtree.Delete && c.Node != gotDesired[d.Name].Find(c.Path) && withLive == nil {
+					t.Errorf("%s change %d: node is not the desired tree's", d.Name, j)
+				}
+			}
+		}
+	}
+	// The signed file, for people, keeps every node, and is larger.
+	var compact bytes.Buffer
+	if err := Write(&compact, p, desired, nil); err != nil {
+		t.Fatal(err)
+	}
+	full, err := fileOf(p, desired, nil, "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, _ := json.Marshal(full)
+	if compact.Len() >= len(whole) {
+		t.Errorf("the journal's copy is %d bytes, the file with every node %d", compact.Len(), len(whole))
+	}
+}
+
+// TestReadVersion2: a plan of an earlier netrecon (every change with its
+// nodes, format_version 2), as the journal keeps it for recovery, reads.
+func TestReadVersion2(t *testing.T) {
+	p, desired, live := fixture(t)
+	f, err := fileOf(p, desired, live, "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.FormatVersion = 2
+	b, _ := json.Marshal(f)
+	got, _, err := Read(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := configtree.EditConfig(changes(p.Devices[0]))
+	if have, _ := configtree.EditConfig(changes(got.Devices[0])); have != want {
+		t.Errorf("edit-config differs:\n%s\nwant\n%s", have, want)
+	}
 }
