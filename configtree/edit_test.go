@@ -164,3 +164,38 @@ func TestEditConfigKindChange(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyEditRefuseRemoveOfEntryUnderAbsentParent pins the yuma123 quirk as
+// the lab showed it: only a remove of an absent entry whose parent is absent
+// too is refused; RFC 6241 semantics otherwise.
+func TestApplyEditRefuseRemoveOfEntryUnderAbsentParent(t *testing.T) {
+	const nc = `xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0"`
+	removeEntry := `<vlans xmlns="urn:v" ` + nc + `><vlan nc:operation="remove"><id>7</id></vlan></vlans>`
+	removeLeaf := `<vlans xmlns="urn:v" ` + nc + `><vlan><id>7</id><name nc:operation="remove"/></vlan></vlans>`
+	q := EditQuirks{RefuseRemoveOfEntryUnderAbsentParent: true}
+	for _, tc := range []struct {
+		name, base, edit string
+		refused          bool
+	}{
+		{"absent entry, absent parent", `<system><hostname>pe1</hostname></system>`, removeEntry, true},
+		{"absent entry, empty parent", `<vlans xmlns="urn:v"/>`, removeEntry, false},
+		{"absent entry beside another", `<vlans xmlns="urn:v"><vlan><id>1</id></vlan></vlans>`, removeEntry, false},
+		{"present entry", `<vlans xmlns="urn:v"><vlan><id>7</id></vlan></vlans>`, removeEntry, false},
+		{"absent leaf of an absent entry, absent parent", ``, removeLeaf, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := mustParse(t, tc.base)
+			_, err := ApplyEditQuirks(base, strings.NewReader(tc.edit), "edit", testKeys, "merge", q)
+			var ee *EditError
+			switch {
+			case tc.refused && (!errors.As(err, &ee) || ee.Tag != "data-missing" || ee.AppTag != "instance-required" || ee.Path != "/vlans/vlan[id=7]"):
+				t.Fatalf("err = %v, want data-missing instance-required at /vlans/vlan[id=7]", err)
+			case !tc.refused && err != nil:
+				t.Fatalf("err = %v, want the remove ignored", err)
+			}
+			if _, err := ApplyEdit(base, strings.NewReader(tc.edit), "edit", testKeys, "merge"); err != nil {
+				t.Errorf("without the quirk: %v (RFC 6241 ignores a remove of an absent node)", err)
+			}
+		})
+	}
+}

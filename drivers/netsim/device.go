@@ -60,6 +60,8 @@ type Device struct {
 	validated  bool
 	// cancelKeeps is the CancelCommitKeepsUnderRunningLock knob.
 	cancelKeeps bool
+	// editQuirks holds the RefuseRemoveOfEntryUnderAbsentParent knob.
+	editQuirks configtree.EditQuirks
 	// schemas are what ServeSchemas set; unlistedSubmodules and
 	// yumaNotFound the two yuma123 knobs of schemas.go.
 	schemas            []Schema
@@ -275,6 +277,21 @@ func (d *Device) LoseCommitAfterValidate(on bool) {
 func (d *Device) CancelCommitKeepsUnderRunningLock(on bool) {
 	d.mu.Lock()
 	d.cancelKeeps = on
+	d.mu.Unlock()
+}
+
+// RefuseRemoveOfEntryUnderAbsentParent reproduces a yuma123 netconfd 2.13
+// departure from RFC 6241 §7.2 (docs/quirks.md): an edit-config removing a
+// list entry that does not exist, under a parent the candidate lacks too
+// (<interfaces> gone altogether), is answered with an rpc-error data-missing,
+// app-tag instance-required, "required value instance not found", instead of
+// being ignored. The real server names the entry's mandatory leaf in
+// error-path (.../interface[name='x']/type); the simulator, knowing no YANG,
+// names the entry. A remove that is sent only for what running holds, read
+// under lock, never meets it.
+func (d *Device) RefuseRemoveOfEntryUnderAbsentParent(on bool) {
+	d.mu.Lock()
+	d.editQuirks.RefuseRemoveOfEntryUnderAbsentParent = on
 	d.mu.Unlock()
 }
 
