@@ -194,3 +194,85 @@ func TestRollbackUndoFromRunning(t *testing.T) {
 	env.sim.Device("pe001").RefuseRemoveOfEntryUnderAbsentParent(true)
 	rollbackUndoCase(t, env.inv, env.dialer, "pe001")
 }
+
+// losesBeforeLock is a session on which part of running vanishes just before
+// its first candidate lock: someone else's commit between the caller's read
+// and its lock (committed here on the same session, which holds no lock yet).
+type losesBeforeLock struct {
+	reconcile.Device
+	lose  []configtree.Change
+	fired *atomic.Bool
+}
+
+func (d losesBeforeLock) Lock(ctx context.Context, target string) error {
+	if target == reconcile.Candidate && !d.fired.Swap(true) {
+		if err := d.EditConfig(ctx, reconcile.Candidate, d.lose); err != nil {
+			return fmt.Errorf("test fault: %w", err)
+		}
+		if err := d.Commit(ctx, reconcile.CommitOptions{}); err != nil {
+			return fmt.Errorf("test fault: %w", err)
+		}
+	}
+	return d.Device.Lock(ctx, target)
+}
+
+// TestRecoverUndoFromRunning is (c): a crash at pe002's commit, after pe001
+// committed plainly; recovery reads pe001 (neither side), and before its lock
+// part of the run vanishes from pe001. The undo from running under the lock
+// brings pe001 back to its pre-image; one from the earlier read is refused
+// (yuma123's remove quirk) and leaves it mixed.
+func TestRecoverUndoFromRunning(t *testing.T) {
+	env := newSim(t, 2)
+	for _, d := range env.sim.Devices() {
+		d.RefuseRemoveOfEntryUnderAbsentParent(true)
+	}
+	cr := newCrash(t, env, "pe002", journal.Committed)
+	j := cr.j
+	s := newRemoveScenario(t)
+	desired := map[string]*configtree.Tree{}
+	for _, n := range env.names() {
+		commitVia(t, env.dialer, env.inv.Device(n), configtree.Diff(configtree.New(), s.pre))
+		desired[n] = s.desired
+	}
+	plain := reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
+		d, err := env.dialer.Dial(ctx, dev)
+		if err != nil {
+			return nil, err
+		}
+		return noConfirm{d}, nil
+	})
+	p := planLive(t, env, desired, j)
+	if _, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: cr.dialer(plain), Journal: j, Reporter: cr, Concurrency: 1}); !cr.stopped(err) {
+		t.Fatalf("apply: %v", err)
+	}
+	j = cr.reopen(t)
+	if !pruneEmpty(env.sim.Device("pe001").Running()).Equal(pruneEmpty(s.desired)) {
+		t.Fatal("pe001 was not committed before the crash; the test proves nothing")
+	}
+	fired := &atomic.Bool{}
+	outrun := reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
+		d, err := env.dialer.Dial(ctx, dev)
+		if err != nil || dev.Name != "pe001" {
+			return d, err
+		}
+		return losesBeforeLock{d, s.dropIPv4, fired}, nil
+	})
+	acts, err := Recover(t.Context(), j, outrun, env.inv, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fired.Load() {
+		t.Fatal("nothing vanished before recovery's lock; the test proves nothing")
+	}
+	for _, a := range acts {
+		t.Logf("%s: %s %v", a.Device, a.Action, a.Err)
+		if a.Action != RecoveryUndone || a.Err != nil {
+			t.Errorf("%s: %s %v, want undone", a.Device, a.Action, a.Err)
+		}
+	}
+	for _, n := range env.names() {
+		if got := env.sim.Device(n).Running(); !pruneEmpty(got).Equal(pruneEmpty(s.pre)) {
+			t.Errorf("%s: running after recovery\n%s\nwant the pre-image\n%s", n, got, s.pre)
+		}
+	}
+}
