@@ -11,6 +11,7 @@ import (
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/plan"
 	"github.com/netrecon/netrecon/reconcile/planner"
 	"github.com/netrecon/netrecon/schema"
 )
@@ -275,4 +276,82 @@ func TestRecoverUndoFromRunning(t *testing.T) {
 			t.Errorf("%s: running after recovery\n%s\nwant the pre-image\n%s", n, got, s.pre)
 		}
 	}
+}
+
+// countEdits counts the edit-configs sent through a session.
+type countEdits struct {
+	reconcile.Device
+	n *atomic.Int64
+}
+
+func (c countEdits) EditConfig(ctx context.Context, target string, changes []configtree.Change) error {
+	c.n.Add(1)
+	return c.Device.EditConfig(ctx, target, changes)
+}
+
+// removalOutrunCase is (a) and (d): a plan that removes what netrecon
+// created (the address on x, interface y), and before the apply's lock that
+// part is gone already (someone removed x's ipv4 and y; or a retry of a
+// removal that landed). Apply's own edit never sends a remove of an absent
+// node: prepare applies the plan to running read under the lock and refuses
+// a plan that does not fit (*StalePlanError, no edit-config sent), and the
+// daemon re-plans at once (DESIGN invariant 2). The new plan applies and
+// verifies.
+func removalOutrunCase(t *testing.T, inv *schema.Intent, dialer reconcile.Dialer, dev string) {
+	d := inv.Device(dev)
+	j := openJournal(t)
+	s := newRemoveScenario(t)
+	commitVia(t, dialer, d, configtree.Diff(configtree.New(), s.pre))
+	t.Cleanup(func() { removeIfaces(t, dialer, d, s.x, s.y) })
+	replan := func(desired map[string]*configtree.Tree) *plan.Plan {
+		p, err := planner.Live(t.Context(), planner.LiveOptions{Intent: inv, Desired: desired, Dialer: dialer, Journal: j, Devices: []string{dev}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	created := map[string]*configtree.Tree{dev: s.desired}
+	if _, err := Apply(t.Context(), replan(created), created, inv, Options{Dialer: dialer, Journal: j}); err != nil {
+		t.Fatal(err)
+	}
+	removal := map[string]*configtree.Tree{dev: configtree.New()}
+	p := replan(removal)
+	if n := len(p.Devices[0].Changes); n == 0 {
+		t.Fatal("the removal plan is empty; the test proves nothing")
+	}
+	// Someone removes x's ipv4 container (the address netrecon created and
+	// the one that was there before) and interface y.
+	kept := ifTree(t, "", ifaceAddrs(t, "", s.x, "pre"))
+	commitVia(t, dialer, d, configtree.DiffAll(readIfaces(t, dialer, d, s.x, s.y), kept))
+	edits := &atomic.Int64{}
+	counted := reconcile.DialFunc(func(ctx context.Context, dv *schema.Device) (reconcile.Device, error) {
+		sess, err := dialer.Dial(ctx, dv)
+		if err != nil {
+			return nil, err
+		}
+		return countEdits{sess, edits}, nil
+	})
+	for attempt := range 2 {
+		_, err := Apply(t.Context(), p, removal, inv, Options{Dialer: counted, Journal: j})
+		var stale *StalePlanError
+		if !errors.As(err, &stale) {
+			t.Fatalf("attempt %d: err = %v, want *StalePlanError", attempt+1, err)
+		}
+	}
+	if n := edits.Load(); n != 0 {
+		t.Errorf("%d edit-configs sent for a stale plan", n)
+	}
+	if _, err := Apply(t.Context(), replan(removal), removal, inv, Options{Dialer: dialer, Journal: j}); err != nil {
+		t.Fatalf("the re-planned removal: %v", err)
+	}
+	if got := readIfaces(t, dialer, d, s.x, s.y); !pruneEmpty(got).Equal(pruneEmpty(kept)) {
+		t.Errorf("running after the removal:\n%s\nwant\n%s", got, kept)
+	}
+}
+
+// TestApplyRemovalOutrun is removalOutrunCase on netsim with the remove quirk.
+func TestApplyRemovalOutrun(t *testing.T) {
+	env := newSim(t, 1)
+	env.sim.Device("pe001").RefuseRemoveOfEntryUnderAbsentParent(true)
+	removalOutrunCase(t, env.inv, env.dialer, "pe001")
 }
