@@ -118,8 +118,9 @@ type EditQuirks struct {
 	// while running has no <interfaces> at all fails with "required value
 	// instance not found" at the entry's mandatory type leaf; with
 	// <interfaces> present (even empty) the same remove is ignored, and so is
-	// a remove of an absent leaf of an absent entry (lab test
-	// TestLabRemoveOfAbsentEntry in drivers/netconf, docs/quirks.md).
+	// a remove of an absent leaf of an absent entry (the device case
+	// caseRemoveAbsent of drivers/netconf, on the lab and on netsim;
+	// docs/quirks.md).
 	RefuseRemoveOfEntryUnderAbsentParent bool
 }
 

@@ -29,7 +29,7 @@ func TestSimDevices(t *testing.T) {
 	kh := filepath.Join(t.TempDir(), "known_hosts")
 	writeFile(t, kh, string(sim.KnownHosts()))
 	d := sim.Devices()[0]
-	// As the lab's netconfd: every other case must pass with it on too.
+	// On from Start; said here because caseRemoveAbsent depends on it.
 	d.RefuseRemoveOfEntryUnderAbsentParent(true)
 	runDeviceCases(t, deviceEnv{
 		Target: Target{Device: d.Name, Address: d.Address, Port: d.Port, Username: "netrecon", Auth: PasswordAuth(password), KnownHosts: kh},
