@@ -199,3 +199,32 @@ func TestApplyEditRefuseRemoveOfEntryUnderAbsentParent(t *testing.T) {
 		})
 	}
 }
+
+// TestEditConfigRemovedLeafIsEmptyElement: a removed leaf is written <x/>,
+// which yuma123 reads as "no value"; <x></x> it reads as the value "" and
+// refuses for a typed leaf (docs/quirks.md). The payload still applies as
+// the model says.
+func TestEditConfigRemovedLeafIsEmptyElement(t *testing.T) {
+	from := owned(t, "svc-a", `<vlans xmlns="urn:v"><vlan><id>1</id><name>a</name><mtu>1500</mtu></vlan></vlans><system xmlns="urn:s"><mtu>9000</mtu></system>`)
+	to := owned(t, "svc-a", `<vlans xmlns="urn:v"><vlan><id>1</id><name>a</name></vlan></vlans><system xmlns="urn:s"/>`)
+	changes := Diff(from, to)
+	payload, err := EditConfig(changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<mtu nc:operation="remove"/></vlan>`, `<mtu nc:operation="remove"/></system>`} {
+		if !strings.Contains(payload, want) {
+			t.Errorf("payload %s\nlacks %s", payload, want)
+		}
+	}
+	if strings.Contains(payload, "></mtu>") {
+		t.Errorf("payload %s writes a removed leaf with an empty value", payload)
+	}
+	want, err := Apply(from, changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ApplyEdit(from, strings.NewReader(payload), "edit", testKeys, "merge"); err != nil || !got.Equal(want) {
+		t.Errorf("ApplyEdit: %v\n%s\nwant\n%s", err, got, want)
+	}
+}

@@ -54,6 +54,7 @@ var deviceCases = []deviceCase{
 	{"host key mismatch and unknown host", caseHostKey},
 	{"monitoring lists the other session", caseMonitoring},
 	{"remove of an absent entry under an absent parent", caseRemoveAbsent},
+	{"remove of typed leaves", caseRemoveTypedLeaves},
 }
 
 // runDeviceCases runs every device case against env.

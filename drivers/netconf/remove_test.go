@@ -69,3 +69,44 @@ func removeAddress(t *testing.T, name, ip string) []configtree.Change {
 	}
 	return changes
 }
+
+// caseRemoveTypedLeaves removes a boolean and a uint16 leaf. Written
+// <enabled nc:operation="remove"></enabled>, yuma123 netconfd reads the value
+// "" and refuses (unknown-element "wrong node type"; invalid-value for mtu);
+// configtree.EditConfig writes <enabled nc:operation="remove"/>, which it
+// removes. The simulator, knowing no types, takes either form.
+func caseRemoveTypedLeaves(t *testing.T, env deviceEnv) {
+	s := env.dial(t)
+	name := withIface(t, env, s, "typed")
+	entry := func(extra string) *configtree.Tree {
+		tr := parseTree(t, fmt.Sprintf(`<interfaces xmlns=%q><interface><name>%s</name>%s</interface></interfaces>`, ifNS, name, extra))
+		tr.SetOwner("netconf-test")
+		return tr
+	}
+	typed := entry(`<enabled>false</enabled><ipv4 xmlns="urn:ietf:params:xml:ns:yang:ietf-ip"><mtu>1400</mtu></ipv4>`)
+	apply(t, s, configtree.Diff(entry(""), typed))
+	tree, err := s.GetConfig(t.Context(), Running, ifaceFilter(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "/interfaces/interface[name=" + name + "]"
+	if tree.Find(configtree.Path(base+"/enabled")) == nil || tree.Find(configtree.Path(base+"/ipv4/mtu")) == nil {
+		t.Fatalf("running lacks the typed leaves:\n%s", tree)
+	}
+	lockWait(t, s, Candidate)
+	defer s.Unlock(context.Background(), Candidate)
+	defer s.Discard(context.Background())
+	if err := s.EditConfig(t.Context(), Candidate, configtree.Diff(typed, entry(`<ipv4 xmlns="urn:ietf:params:xml:ns:yang:ietf-ip"/>`))); err != nil {
+		t.Fatalf("remove of enabled and mtu: %v", err)
+	}
+	tree, err = s.GetConfig(t.Context(), Candidate, ifaceFilter(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := tree.Find(configtree.Path(base + "/enabled")); n != nil {
+		t.Errorf("candidate still has enabled %q", n.Value)
+	}
+	if n := tree.Find(configtree.Path(base + "/ipv4/mtu")); n != nil {
+		t.Errorf("candidate still has mtu %q", n.Value)
+	}
+}
