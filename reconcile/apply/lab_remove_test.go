@@ -16,3 +16,9 @@ func TestLabApplyRemovalOutrun(t *testing.T) {
 	l := newLab(t)
 	removalOutrunCase(t, l.inv, l.dialer, "lab1")
 }
+
+// TestLabRecoverUndoFromRunning is TestRecoverUndoFromRunning on the lab.
+func TestLabRecoverUndoFromRunning(t *testing.T) {
+	l := newLab(t)
+	recoverUndoCase(t, nil, l.inv, l.dialer, "lab1", "lab2")
+}
