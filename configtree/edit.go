@@ -104,6 +104,28 @@ func EditConfig(changes []Change) (string, error) {
 // A refused edit is an *EditError with the RFC 6241 Appendix A error-tag;
 // t is never modified.
 func ApplyEdit(t *Tree, r io.Reader, name string, keys Keys, defaultOp string) (*Tree, error) {
+	return ApplyEditQuirks(t, r, name, keys, defaultOp, EditQuirks{})
+}
+
+// EditQuirks are ways a real server's edit-config departs from RFC 6241 that
+// ApplyEditQuirks reproduces, so the simulator can be held to the server.
+type EditQuirks struct {
+	// RefuseRemoveOfEntryUnderAbsentParent: a remove of a list entry that
+	// does not exist, addressed through a parent the datastore lacks too (so
+	// the edit's merge creates that parent), is refused with data-missing
+	// (app-tag instance-required) instead of ignored. yuma123 netconfd 2.13
+	// does this: <interface nc:operation="remove"> of an absent interface
+	// while running has no <interfaces> at all fails with "required value
+	// instance not found" at the entry's mandatory type leaf; with
+	// <interfaces> present (even empty) the same remove is ignored, and so is
+	// a remove of an absent leaf of an absent entry (the device case
+	// caseRemoveAbsent of drivers/netconf, on the lab and on netsim;
+	// docs/quirks.md).
+	RefuseRemoveOfEntryUnderAbsentParent bool
+}
+
+// ApplyEditQuirks is ApplyEdit with a server's quirks.
+func ApplyEditQuirks(t *Tree, r io.Reader, name string, keys Keys, defaultOp string, q EditQuirks) (*Tree, error) {
 	switch defaultOp {
 	case "":
 		defaultOp = "merge"
@@ -117,7 +139,7 @@ func ApplyEdit(t *Tree, r io.Reader, name string, keys Keys, defaultOp string) (
 		var edit *Tree
 		if edit, err = p.run(firstElement(p.src) == "config"); err == nil {
 			out := t.Clone()
-			e := &editor{ops: p.ops}
+			e := &editor{ops: p.ops, quirks: q, created: make(map[*Node]bool)}
 			for _, c := range edit.Root.Children {
 				if err := e.apply(out.Root, c, defaultOp, "/"); err != nil {
 					return nil, err
@@ -149,7 +171,11 @@ func firstElement(src []byte) string {
 }
 
 type editor struct {
-	ops map[*Node]string
+	ops    map[*Node]string
+	quirks EditQuirks
+	// created holds the nodes this edit created (fill), for the quirk that
+	// tells a remove under a new parent from one under an existing parent.
+	created map[*Node]bool
 }
 
 // apply applies edit node e to the child of target with e's identity, under
@@ -171,6 +197,9 @@ func (ed *editor) apply(target, e *Node, inherited string, parentPath Path) erro
 		if existing == nil {
 			if op == "delete" {
 				return &EditError{Tag: "data-missing", Path: path, Msg: "delete of a node that does not exist"}
+			}
+			if ed.quirks.RefuseRemoveOfEntryUnderAbsentParent && e.IsEntry() && ed.created[target] {
+				return &EditError{Tag: "data-missing", AppTag: "instance-required", Path: path, Msg: "required value instance not found"}
 			}
 			return nil
 		}
@@ -215,6 +244,7 @@ func (ed *editor) fill(target, e *Node, path Path) error {
 	n := e.shallow()
 	n.Owners = nil
 	addChild(target, n)
+	ed.created[n] = true
 	return ed.update(n, e, "merge", path)
 }
 

@@ -164,3 +164,67 @@ func TestEditConfigKindChange(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyEditRefuseRemoveOfEntryUnderAbsentParent pins the yuma123 quirk as
+// the lab showed it: only a remove of an absent entry whose parent is absent
+// too is refused; RFC 6241 semantics otherwise.
+func TestApplyEditRefuseRemoveOfEntryUnderAbsentParent(t *testing.T) {
+	const nc = `xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0"`
+	removeEntry := `<vlans xmlns="urn:v" ` + nc + `><vlan nc:operation="remove"><id>7</id></vlan></vlans>`
+	removeLeaf := `<vlans xmlns="urn:v" ` + nc + `><vlan><id>7</id><name nc:operation="remove"/></vlan></vlans>`
+	q := EditQuirks{RefuseRemoveOfEntryUnderAbsentParent: true}
+	for _, tc := range []struct {
+		name, base, edit string
+		refused          bool
+	}{
+		{"absent entry, absent parent", `<system><hostname>pe1</hostname></system>`, removeEntry, true},
+		{"absent entry, empty parent", `<vlans xmlns="urn:v"/>`, removeEntry, false},
+		{"absent entry beside another", `<vlans xmlns="urn:v"><vlan><id>1</id></vlan></vlans>`, removeEntry, false},
+		{"present entry", `<vlans xmlns="urn:v"><vlan><id>7</id></vlan></vlans>`, removeEntry, false},
+		{"absent leaf of an absent entry, absent parent", ``, removeLeaf, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := mustParse(t, tc.base)
+			_, err := ApplyEditQuirks(base, strings.NewReader(tc.edit), "edit", testKeys, "merge", q)
+			var ee *EditError
+			switch {
+			case tc.refused && (!errors.As(err, &ee) || ee.Tag != "data-missing" || ee.AppTag != "instance-required" || ee.Path != "/vlans/vlan[id=7]"):
+				t.Fatalf("err = %v, want data-missing instance-required at /vlans/vlan[id=7]", err)
+			case !tc.refused && err != nil:
+				t.Fatalf("err = %v, want the remove ignored", err)
+			}
+			if _, err := ApplyEdit(base, strings.NewReader(tc.edit), "edit", testKeys, "merge"); err != nil {
+				t.Errorf("without the quirk: %v (RFC 6241 ignores a remove of an absent node)", err)
+			}
+		})
+	}
+}
+
+// TestEditConfigRemovedLeafIsEmptyElement: a removed leaf is written <x/>,
+// which yuma123 reads as "no value"; <x></x> it reads as the value "" and
+// refuses for a typed leaf (docs/quirks.md). The payload still applies as
+// the model says.
+func TestEditConfigRemovedLeafIsEmptyElement(t *testing.T) {
+	from := owned(t, "svc-a", `<vlans xmlns="urn:v"><vlan><id>1</id><name>a</name><mtu>1500</mtu></vlan></vlans><system xmlns="urn:s"><mtu>9000</mtu></system>`)
+	to := owned(t, "svc-a", `<vlans xmlns="urn:v"><vlan><id>1</id><name>a</name></vlan></vlans><system xmlns="urn:s"/>`)
+	changes := Diff(from, to)
+	payload, err := EditConfig(changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<mtu nc:operation="remove"/></vlan>`, `<mtu nc:operation="remove"/></system>`} {
+		if !strings.Contains(payload, want) {
+			t.Errorf("payload %s\nlacks %s", payload, want)
+		}
+	}
+	if strings.Contains(payload, "></mtu>") {
+		t.Errorf("payload %s writes a removed leaf with an empty value", payload)
+	}
+	want, err := Apply(from, changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ApplyEdit(from, strings.NewReader(payload), "edit", testKeys, "merge"); err != nil || !got.Equal(want) {
+		t.Errorf("ApplyEdit: %v\n%s\nwant\n%s", err, got, want)
+	}
+}

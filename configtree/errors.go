@@ -35,10 +35,11 @@ type EditError struct {
 	// unknown-namespace, missing-element, bad-element, invalid-value.
 	//
 	// [RFC6241 Appendix A]: https://www.rfc-editor.org/rfc/rfc6241#appendix-A
-	Tag  string
-	Path Path // the node concerned, "" when the payload could not be parsed
-	Msg  string
-	Err  error // the underlying error, such as a *SyntaxError, or nil
+	Tag    string
+	AppTag string // error-app-tag, "" for none (RFC 6241 §4.3)
+	Path   Path   // the node concerned, "" when the payload could not be parsed
+	Msg    string
+	Err    error // the underlying error, such as a *SyntaxError, or nil
 }
 
 func (e *EditError) Error() string {

@@ -150,6 +150,9 @@ func (xw *xmlWriter) node(n *Node, parentSpace string, parentOwners []string) er
 		start.Attr = append(start.Attr, xml.Attr{Name: xml.Name{Local: "xmlns:" + prefix}, Value: n.ValueSpace})
 		value = prefix + ":" + n.Value
 	}
+	if n.Leaf && value == "" && xw.ops[n] == "remove" {
+		return xw.emptyElement(start)
+	}
 	if err := xw.enc.EncodeToken(start); err != nil {
 		return err
 	}
@@ -172,4 +175,26 @@ func (xw *xmlWriter) node(n *Node, parentSpace string, parentOwners []string) er
 		}
 	}
 	return xw.enc.EncodeToken(start.End())
+}
+
+// emptyElement writes start as <name .../>. A removed leaf needs no value,
+// and yuma123 netconfd 2.13 reads <mtu></mtu> as the value "" of the leaf's
+// type: the remove of a uint16 is refused (invalid-value), of a boolean
+// unknown-element "wrong node type"; <mtu/> it removes (lab-verified,
+// docs/quirks.md). encoding/xml only writes the long form, so this one is
+// written by hand, after what the encoder holds.
+func (xw *xmlWriter) emptyElement(start xml.StartElement) error {
+	if err := xw.enc.Flush(); err != nil {
+		return err
+	}
+	xw.buf.WriteString("<" + start.Name.Local)
+	for _, a := range start.Attr {
+		xw.buf.WriteString(" " + a.Name.Local + `="`)
+		if err := xml.EscapeText(&xw.buf, []byte(a.Value)); err != nil {
+			return err
+		}
+		xw.buf.WriteByte('"')
+	}
+	xw.buf.WriteString("/>")
+	return nil
 }

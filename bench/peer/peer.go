@@ -290,8 +290,9 @@ func Loop(ctx context.Context, l Lab, o Options) Result {
 
 // Reset removes the change's interfaces from every device, whichever tool
 // made them, and nothing else. It removes only the interfaces running has:
-// yuma123 netconfd 2.13 refuses a remove of an absent entry (data-missing on
-// its mandatory type), although RFC 6241 7.2 says such a remove is ignored.
+// yuma123 netconfd 2.13 refuses a remove of an absent entry when <interfaces>
+// is absent too (data-missing on its mandatory type), although RFC 6241 7.2
+// says such a remove is ignored (docs/quirks.md).
 func Reset(ctx context.Context, l Lab, o Options) Result {
 	return each(ctx, l, o, func(ctx context.Context, s *netconf.Session, i int) error {
 		want, err := desired(s.Device(), i)

@@ -53,6 +53,8 @@ var deviceCases = []deviceCase{
 	{"wrong credentials", caseWrongCredentials},
 	{"host key mismatch and unknown host", caseHostKey},
 	{"monitoring lists the other session", caseMonitoring},
+	{"remove of an absent entry under an absent parent", caseRemoveAbsent},
+	{"remove of typed leaves", caseRemoveTypedLeaves},
 }
 
 // runDeviceCases runs every device case against env.
@@ -63,7 +65,7 @@ func runDeviceCases(t *testing.T, env deviceEnv) {
 }
 
 // testKeys are the list keys of the config the cases write.
-var testKeys = configtree.Keys{"/interfaces/interface": {"name"}}
+var testKeys = configtree.Keys{"/interfaces/interface": {"name"}, "/interfaces/interface/ipv4/address": {"ip"}}
 
 const ifNS = "urn:ietf:params:xml:ns:yang:ietf-interfaces"
 

@@ -29,6 +29,8 @@ func TestSimDevices(t *testing.T) {
 	kh := filepath.Join(t.TempDir(), "known_hosts")
 	writeFile(t, kh, string(sim.KnownHosts()))
 	d := sim.Devices()[0]
+	// On from Start; said here because caseRemoveAbsent depends on it.
+	d.RefuseRemoveOfEntryUnderAbsentParent(true)
 	runDeviceCases(t, deviceEnv{
 		Target: Target{Device: d.Name, Address: d.Address, Port: d.Port, Username: "netrecon", Auth: PasswordAuth(password), KnownHosts: kh},
 		Opts:   []Option{WithKeys(testKeys), WithRPCTimeout(10 * time.Second)},

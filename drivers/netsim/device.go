@@ -60,6 +60,9 @@ type Device struct {
 	validated  bool
 	// cancelKeeps is the CancelCommitKeepsUnderRunningLock knob.
 	cancelKeeps bool
+	// editQuirks holds the RefuseRemoveOfEntryUnderAbsentParent knob, on
+	// from the start.
+	editQuirks configtree.EditQuirks
 	// schemas are what ServeSchemas set; unlistedSubmodules and
 	// yumaNotFound the two yuma123 knobs of schemas.go.
 	schemas            []Schema
@@ -124,20 +127,21 @@ func newDevice(s *Sim, spec DeviceSpec) (*Device, error) {
 		return nil, fmt.Errorf("%w (device %s)", err, spec.Name)
 	}
 	return &Device{
-		Name:     spec.Name,
-		Platform: spec.Platform,
-		Address:  cmp.Or(spec.Address, s.opts.ListenAddr),
-		Port:     spec.Port,
-		sim:      s,
-		keys:     keys,
-		signer:   signer,
-		running:  running,
-		saved:    running,
-		stateDir: dir,
-		sessions: map[uint32]*session{},
-		locks:    map[string]uint32{},
-		faults:   map[faultKey]*faultRule{},
-		counts:   map[string]int{},
+		Name:       spec.Name,
+		Platform:   spec.Platform,
+		Address:    cmp.Or(spec.Address, s.opts.ListenAddr),
+		Port:       spec.Port,
+		sim:        s,
+		keys:       keys,
+		editQuirks: configtree.EditQuirks{RefuseRemoveOfEntryUnderAbsentParent: true},
+		signer:     signer,
+		running:    running,
+		saved:      running,
+		stateDir:   dir,
+		sessions:   map[uint32]*session{},
+		locks:      map[string]uint32{},
+		faults:     map[faultKey]*faultRule{},
+		counts:     map[string]int{},
 	}, nil
 }
 
@@ -275,6 +279,25 @@ func (d *Device) LoseCommitAfterValidate(on bool) {
 func (d *Device) CancelCommitKeepsUnderRunningLock(on bool) {
 	d.mu.Lock()
 	d.cancelKeeps = on
+	d.mu.Unlock()
+}
+
+// RefuseRemoveOfEntryUnderAbsentParent reproduces a yuma123 netconfd 2.13
+// departure from RFC 6241 §7.2 (docs/quirks.md): an edit-config removing a
+// list entry that does not exist, under a parent the candidate lacks too
+// (<interfaces> gone altogether), is answered with an rpc-error data-missing,
+// app-tag instance-required, "required value instance not found", instead of
+// being ignored. The real server names the entry's mandatory leaf in
+// error-path (.../interface[name='x']/type); the simulator, knowing no YANG,
+// names the entry. A remove that is sent only for what running holds, read
+// under lock, never meets it.
+//
+// It is on from Start, unlike the other server knobs: it only refuses what
+// RFC 6241 would ignore, so every test and the demo catch an edit site that
+// sends a blind remove; a test of the RFC behaviour turns it off.
+func (d *Device) RefuseRemoveOfEntryUnderAbsentParent(on bool) {
+	d.mu.Lock()
+	d.editQuirks.RefuseRemoveOfEntryUnderAbsentParent = on
 	d.mu.Unlock()
 }
 

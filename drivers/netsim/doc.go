@@ -21,7 +21,8 @@
 // commit after validate that changes nothing, a cancel-commit under the
 // running lock that answers ok and rolls nothing back, a schema list without
 // submodules, a missing schema answered with operation-failed, a crash on the
-// second get-schema of ietf-netconf); and counters of the rpcs
+// second get-schema of ietf-netconf, a refused remove of an absent list entry
+// under an absent parent — that one on from Start, docs/quirks.md); and counters of the rpcs
 // received and of the sessions opened, so a test can assert that a second
 // apply touched no device, or that a run dialed each device once.
 //

@@ -397,7 +397,7 @@ func (d *Device) editConfig(s *session, op *elem) error {
 	if holder, ok := d.lockedByOther(s, Candidate); ok {
 		return inUse(Candidate, holder)
 	}
-	next, err := applyEdit(d.datastore(Candidate), cfg.standalone("config"), defOp, d.keys)
+	next, err := applyEdit(d.datastore(Candidate), cfg.standalone("config"), defOp, d.keys, d.editQuirks)
 	if err != nil {
 		return editRPCError(err)
 	}
@@ -676,7 +676,7 @@ func (d *Device) closeSession(s *session) {
 func editRPCError(err error) error {
 	var ee *configtree.EditError
 	if errors.As(err, &ee) {
-		return &rpcError{Type: errTypeApp, Tag: ee.Tag, Path: string(ee.Path), Message: ee.Msg}
+		return &rpcError{Type: errTypeApp, Tag: ee.Tag, AppTag: ee.AppTag, Path: string(ee.Path), Message: ee.Msg}
 	}
 	var se *configtree.SyntaxError
 	if errors.As(err, &se) {

@@ -659,3 +659,28 @@ func TestCancelCommitKeepsUnderRunningLock(t *testing.T) {
 		t.Fatal("knob off: cancel-commit did not roll back")
 	}
 }
+
+// TestRefuseRemoveOfEntryUnderAbsentParent: on from Start, as the lab's
+// netconfd answers (drivers/netconf caseRemoveAbsent holds both to it): the
+// remove of an absent entry under an absent parent is data-missing with its
+// app-tag; under a present parent it is ignored; off, RFC 6241 ignores both.
+func TestRefuseRemoveOfEntryUnderAbsentParent(t *testing.T) {
+	sim := startSim(t, 1)
+	dev := sim.Device("d1")
+	c := dialDevice(t, sim, dev)
+	const removeGone = `<edit-config><target><candidate/></target><config>` +
+		`<interfaces xmlns="urn:ietf:params:xml:ns:yang:ietf-interfaces" xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0">` +
+		`<interface nc:operation="remove"><name>ge-9/9/9</name></interface></interfaces></config></edit-config>`
+	e := c.fails(removeGone, "data-missing")
+	if at := e.child("error-app-tag"); at == nil || at.text != "instance-required" {
+		t.Errorf("error-app-tag %v, want instance-required", at)
+	}
+	if p := e.child("error-path"); p == nil || !strings.Contains(p.text, "ge-9/9/9") {
+		t.Errorf("error-path %v, want the entry", p)
+	}
+	c.ok(`<edit-config><target><candidate/></target><config>` + ifaceA + `</config></edit-config>`)
+	c.ok(removeGone) // <interfaces> is there now
+	c.ok(`<discard-changes/>`)
+	dev.RefuseRemoveOfEntryUnderAbsentParent(false)
+	c.ok(removeGone)
+}

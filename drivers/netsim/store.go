@@ -30,8 +30,8 @@ func parseConfig(doc []byte, keys configtree.Keys) (*configtree.Tree, error) {
 // applyEdit applies an edit-config payload (a standalone <config> document) to
 // a copy of t and returns the copy: t itself never changes, which gives
 // rollback-on-error for free.
-func applyEdit(t *configtree.Tree, doc []byte, defaultOp string, keys configtree.Keys) (*configtree.Tree, error) {
-	return configtree.ApplyEdit(t, bytes.NewReader(doc), "edit-config", keys, defaultOp)
+func applyEdit(t *configtree.Tree, doc []byte, defaultOp string, keys configtree.Keys, q configtree.EditQuirks) (*configtree.Tree, error) {
+	return configtree.ApplyEditQuirks(t, bytes.NewReader(doc), "edit-config", keys, defaultOp, q)
 }
 
 // selectTree applies a subtree filter: the content of <filter>. An element

@@ -205,6 +205,7 @@ func skipElement(d *xml.Decoder, endStart *int64) error {
 type rpcError struct {
 	Type    string // transport, rpc, protocol, application
 	Tag     string
+	AppTag  string // error-app-tag, "" for none
 	Path    string
 	Message string
 	// Info holds <error-info> children as local name → value, written in the
@@ -225,6 +226,11 @@ func (e *rpcError) writeTo(b *bytes.Buffer) {
 	b.WriteString("</error-type><error-tag>")
 	xml.EscapeText(b, []byte(e.Tag))
 	b.WriteString("</error-tag><error-severity>error</error-severity>")
+	if e.AppTag != "" {
+		b.WriteString("<error-app-tag>")
+		xml.EscapeText(b, []byte(e.AppTag))
+		b.WriteString("</error-app-tag>")
+	}
 	if e.Path != "" {
 		b.WriteString("<error-path>")
 		xml.EscapeText(b, []byte(e.Path))

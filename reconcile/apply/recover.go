@@ -304,21 +304,17 @@ func undoDevice(ctx context.Context, j *journal.Journal, dialer reconcile.Dialer
 	return c.undo(ctx, j, run, d, s, now)
 }
 
-// undoOn commits inverse plainly on s under the candidate lock.
-func undoOn(ctx context.Context, s reconcile.Device, inverse []configtree.Change) error {
+// undoOn brings s back to before under the candidate lock (revert: the
+// inverse from running read under that lock, not from the read that decided
+// to undo, which someone may have outrun before the lock).
+func undoOn(ctx context.Context, s reconcile.Device, filter, before *configtree.Tree) error {
 	if err := lockWithin(ctx, s, reconcile.Candidate, DefaultLockWait); err != nil {
 		return err
 	}
 	defer s.Unlock(context.WithoutCancel(ctx), reconcile.Candidate)
-	for _, step := range []func() error{
-		func() error { return s.Discard(ctx) },
-		func() error { return s.EditConfig(ctx, reconcile.Candidate, inverse) },
-		func() error { return s.Commit(ctx, reconcile.CommitOptions{}) },
-	} {
-		if err := step(); err != nil {
-			_ = s.Discard(context.WithoutCancel(ctx))
-			return err
-		}
+	if err := revert(ctx, s, filter, before); err != nil {
+		_ = s.Discard(context.WithoutCancel(ctx))
+		return err
 	}
 	return nil
 }
@@ -363,7 +359,7 @@ func (c *recoveryCheck) undo(ctx context.Context, j *journal.Journal, run journa
 	if err := j.EnterPhase(ctx, run.ID, d.Device, journal.Undone, d.PersistID, fmt.Sprintf("recovery: running is neither side (differences from the pre-image: %d): undo from the pre-image", len(diff))); err != nil {
 		return RecoveryAction{Action: RecoveryUndone, Err: err}
 	}
-	uerr := undoOn(ctx, s, diff)
+	uerr := undoOn(ctx, s, c.filter, c.before)
 	again, rerr := s.GetConfig(ctx, reconcile.Running, c.filter)
 	if rerr == nil && c.is(again, c.before) {
 		return RecoveryAction{Action: RecoveryUndone}

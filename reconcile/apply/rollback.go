@@ -130,7 +130,7 @@ func (e *engine) rollbackOne(ctx context.Context, u *undoing) {
 	case "cancel-commit":
 		stepErr = e.cancelCommit(ctx, t)
 	case "undo":
-		stepErr = e.undo(ctx, t, t.want)
+		stepErr = e.undo(ctx, t)
 	}
 	if t.before != nil {
 		// A device answering <ok/> proves nothing (DESIGN invariant 6).
@@ -253,7 +253,7 @@ func (e *engine) settle(ctx context.Context, t *txn, stepErr error, step, cause 
 		if err := e.to(ctx, t, undone, detail); err != nil {
 			return errors.Join(stepErr, err)
 		}
-		uerr := e.undo(ctx, t, now)
+		uerr := e.undo(ctx, t)
 		return e.settle(ctx, t, errors.Join(stepErr, uerr), "undo", cause)
 	}
 	return &MixedError{Device: t.name, Diff: diff, Err: stepErr}
@@ -310,16 +310,11 @@ func (e *engine) unlock(ctx context.Context, t *txn, ds string) {
 	t.locked = slices.Delete(t.locked, i, i+1)
 }
 
-// undo reverts a commit with the inverse changes from what the device holds
-// (from: the planned result, or running as read back) to the pre-image read
-// under lock before the edit, committed plainly under the candidate lock.
-func (e *engine) undo(ctx context.Context, t *txn, from *configtree.Tree) error {
-	if t.before == nil || from == nil {
+// undo reverts a commit to the pre-image read under lock before the edit
+// (revert), under the candidate lock, taken again on a new session.
+func (e *engine) undo(ctx context.Context, t *txn) error {
+	if t.before == nil {
 		return fmt.Errorf("%s: undo: no pre-image", t.name)
-	}
-	inverse := restoreDiff(from, t.before)
-	if len(inverse) == 0 {
-		return nil
 	}
 	if !slices.Contains(t.locked, reconcile.Candidate) {
 		// A new session (the old one died): the edit needs the lock again.
@@ -327,14 +322,37 @@ func (e *engine) undo(ctx context.Context, t *txn, from *configtree.Tree) error 
 			return fmt.Errorf("%s: undo: %w", t.name, err)
 		}
 	}
-	if err := t.sess.Discard(ctx); err != nil {
-		return fmt.Errorf("%s: undo: discard-changes: %w", t.name, err)
+	if err := revert(ctx, t.sess, t.filter, t.before); err != nil {
+		return fmt.Errorf("%s: undo: %w", t.name, err)
 	}
-	if err := t.sess.EditConfig(ctx, reconcile.Candidate, inverse); err != nil {
-		return fmt.Errorf("%s: undo: edit-config: %w", t.name, err)
+	return nil
+}
+
+// revert commits plainly, on s whose candidate lock the caller holds, the
+// changes that turn running into before. Running is read here, under that
+// lock, and the inverse computed from what it holds: never from what the
+// device should hold (the planned result) nor from a read before the lock.
+// A remove of an entry the device lacks is not always harmless: yuma123
+// netconfd refuses it when the entry's parent is gone too (data-missing,
+// docs/quirks.md), which fails the whole undo and leaves the device
+// half-applied. An inverse from running removes only what running holds.
+func revert(ctx context.Context, s reconcile.Device, filter, before *configtree.Tree) error {
+	now, err := s.GetConfig(ctx, reconcile.Running, filter)
+	if err != nil {
+		return fmt.Errorf("get-config running: %w", err)
 	}
-	if err := t.sess.Commit(ctx, reconcile.CommitOptions{}); err != nil {
-		return fmt.Errorf("%s: undo: commit: %w", t.name, err)
+	inverse := restoreDiff(now, before)
+	if len(inverse) == 0 {
+		return nil
+	}
+	if err := s.Discard(ctx); err != nil {
+		return fmt.Errorf("discard-changes: %w", err)
+	}
+	if err := s.EditConfig(ctx, reconcile.Candidate, inverse); err != nil {
+		return fmt.Errorf("edit-config: %w", err)
+	}
+	if err := s.Commit(ctx, reconcile.CommitOptions{}); err != nil {
+		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
