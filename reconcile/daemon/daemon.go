@@ -26,6 +26,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/guard"
 	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/planner"
 	"github.com/netrecon/netrecon/reconcile/schedule"
 	"github.com/netrecon/netrecon/reconcile/session"
 	"github.com/netrecon/netrecon/render"
@@ -127,6 +128,10 @@ type Daemon struct {
 	orders *orders.Intake
 	// sessions keeps one session per device open between passes.
 	sessions *session.Pool
+	// verified is each device's last in-sync plan and what it was computed
+	// from (planner.Verified): a no-op pass reads every device but parses
+	// and diffs only those whose record or reply changed.
+	verified planner.Verified
 
 	webhookSecret []byte
 	tokens        []apiToken // every token of api.*

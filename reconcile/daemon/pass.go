@@ -266,6 +266,7 @@ func (d *Daemon) load(ctx context.Context, s *passState) (bool, error) {
 		names[i] = dev.Name
 	}
 	d.sessions.Retain(names) // a device that left the inventory keeps no session
+	d.verified.Retain(names)
 	return false, nil
 }
 
@@ -440,7 +441,8 @@ func (d *Daemon) planDue(ctx context.Context, s *passState) (bool, error) {
 	if len(s.due) == 0 {
 		return true, nil
 	}
-	p, err := planner.Live(ctx, planner.LiveOptions{Intent: s.intent, Desired: s.desired, Dialer: s.dialer, Journal: d.journal, Devices: s.due, Concurrency: d.cfg.Concurrency})
+	p, err := planner.Live(ctx, planner.LiveOptions{Intent: s.intent, Desired: s.desired, Dialer: s.dialer, Journal: d.journal, Devices: s.due, Concurrency: d.cfg.Concurrency,
+		Verified: &d.verified, Rev: s.commit})
 	if err != nil {
 		return false, err
 	}
