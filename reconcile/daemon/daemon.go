@@ -176,8 +176,11 @@ type Daemon struct {
 	tasks       []journal.Task
 	stepDefs    map[[2]string]render.Step
 	tasksCommit string
-	recorded    map[string]string     // device → desired fingerprint known to be in the journal
-	irr         []api.IRRRegistration // the follower's status after the last pass
+	recorded    map[string]recordedDesired // device → desired tree known to be in the journal
+	// statesBehind: the last write of device states failed, so devices
+	// may differ from the journal's rows; the next pass writes them all.
+	statesBehind bool
+	irr          []api.IRRRegistration // the follower's status after the last pass
 
 	follower Follower
 
@@ -206,7 +209,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 		devices:    map[string]journal.DeviceState{},
 		controls:   map[string]journal.Control{},
 		platforms:  map[string]string{},
-		recorded:   map[string]string{},
+		recorded:   map[string]recordedDesired{},
 		deliveries: newRecentSet(1024),
 	}
 	if d.log == nil {
