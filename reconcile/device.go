@@ -138,9 +138,10 @@ type Reader interface {
 	GetConfig(ctx context.Context, source string, filter *configtree.Tree) (*configtree.Tree, error)
 }
 
-// Digest names a reply's configuration by its bytes (SHA-256 of the <data>
-// element as the device sent it, namespace declarations included). The zero
-// Digest names nothing.
+// Digest names a reply's configuration by its bytes (a SHA-256 over the
+// bytes of the reply that its configuration is read from, as the driver
+// defines them: for NETCONF, <data> as the device sent it, with the namespace
+// declarations in scope). The zero Digest names nothing.
 type Digest [32]byte
 
 // DigestReader is a Reader that names each reply by its Digest and leaves

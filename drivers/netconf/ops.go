@@ -3,7 +3,6 @@ package netconf
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -71,10 +70,10 @@ func (s *Session) GetConfig(ctx context.Context, source string, filter *configtr
 }
 
 // GetConfigDigest is GetConfig that also names the reply by its digest
-// (reconcile.DigestReader): the SHA-256 of the <data> element as replyData
-// cuts it out, with the namespace declarations in scope, so that two replies
-// that differ only in message-id have the same digest and any other byte
-// differs. A reply whose digest is known is not parsed (nil tree).
+// (reconcile.DigestReader, replyDigest): two replies that differ only in
+// message-id have the same digest, and any byte of the data, or a namespace
+// declaration in scope, makes another. A reply whose digest is known is not
+// parsed (nil tree).
 func (s *Session) GetConfigDigest(ctx context.Context, source string, filter *configtree.Tree, known reconcile.Digest) (*configtree.Tree, reconcile.Digest, error) {
 	const op = "get-config"
 	ds, err := checkDatastore(s.device, op, source)
@@ -104,16 +103,19 @@ func (s *Session) GetConfigDigest(ctx context.Context, source string, filter *co
 	if err != nil {
 		return nil, reconcile.Digest{}, err
 	}
+	sum, ok := replyDigest(raw)
+	if ok && sum == known && known != (reconcile.Digest{}) {
+		return nil, sum, nil
+	}
 	data, err := replyData(raw)
 	if err != nil {
 		return nil, reconcile.Digest{}, fmt.Errorf("%s: %s: %w", s.device, op, err)
 	}
-	sum := reconcile.Digest(sha256.Sum256(data))
-	if sum == known && known != (reconcile.Digest{}) {
-		return nil, sum, nil
-	}
 	t, err := s.parseReplyData(op, data)
-	return t, sum, err
+	if err != nil {
+		return nil, reconcile.Digest{}, err
+	}
+	return t, sum, nil
 }
 
 // parseReplyData parses the <data> element that replyData cut out.
