@@ -138,6 +138,24 @@ type Reader interface {
 	GetConfig(ctx context.Context, source string, filter *configtree.Tree) (*configtree.Tree, error)
 }
 
+// Digest names a reply's configuration by its bytes (a SHA-256 over the
+// bytes of the reply that its configuration is read from, as the driver
+// defines them: for NETCONF, <data> as the device sent it, with the namespace
+// declarations in scope). The zero Digest names nothing.
+type Digest [32]byte
+
+// DigestReader is a Reader that names each reply by its Digest and leaves
+// unparsed a reply whose digest is known: the daemon's no-op pass, which
+// already verified that configuration in sync, need not parse and diff it
+// again. drivers/netconf.Session and the session pool's leases satisfy it; a
+// Device without it is read and planned in full every time.
+type DigestReader interface {
+	// GetConfigDigest is GetConfig that also returns the reply's digest;
+	// when the digest equals known (not zero) the tree is nil: the reply
+	// is the one known, byte for byte, and was not parsed.
+	GetConfigDigest(ctx context.Context, source string, filter *configtree.Tree, known Digest) (*configtree.Tree, Digest, error)
+}
+
 // Transaction is the candidate-datastore transaction (RFC 6241 7, 8.3, 8.4).
 type Transaction interface {
 	Lock(ctx context.Context, target string) error

@@ -55,6 +55,7 @@ var deviceCases = []deviceCase{
 	{"monitoring lists the other session", caseMonitoring},
 	{"remove of an absent entry under an absent parent", caseRemoveAbsent},
 	{"remove of typed leaves", caseRemoveTypedLeaves},
+	{"get-config digest names the reply", caseGetConfigDigest},
 }
 
 // runDeviceCases runs every device case against env.
@@ -232,6 +233,46 @@ func caseGetConfigFiltered(t *testing.T, env deviceEnv) {
 	}
 	if all.Find(configtree.Path("/interfaces/interface[name="+b+"]")) == nil {
 		t.Errorf("unfiltered get-config lacks %s", b)
+	}
+}
+
+// caseGetConfigDigest: two reads of an unchanged configuration (each reply
+// with its own message-id, one of them on another session) have one digest,
+// and the known one is not parsed; a changed leaf changes the digest and is
+// parsed. The daemon's no-op pass stands on it (planner.Verified): a server
+// whose replies differ from read to read only costs the shortcut, one whose
+// replies stay the same while the configuration changes would hide drift.
+func caseGetConfigDigest(t *testing.T, env deviceEnv) {
+	s := env.dial(t)
+	ctx := t.Context()
+	a := withIface(t, env, s, "customer A")
+	filter := ifaceFilter(t, a)
+	first, sum, err := s.GetConfigDigest(ctx, Running, filter, reconcile.Digest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first == nil || sum == (reconcile.Digest{}) {
+		t.Fatalf("first read: tree %v, digest %x; want a tree and a digest", first, sum)
+	}
+	for _, sess := range []*Session{s, env.dial(t)} {
+		again, sum2, err := sess.GetConfigDigest(ctx, Running, filter, sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum2 != sum || again != nil {
+			t.Fatalf("unchanged configuration read again: digest %x (first %x), tree %v; want the same digest and no tree", sum2, sum, again)
+		}
+	}
+	apply(t, s, configtree.Diff(ifaceTree(t, a, "customer A"), ifaceTree(t, a, "customer a")))
+	changed, sum3, err := s.GetConfigDigest(ctx, Running, filter, sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum3 == sum || changed == nil {
+		t.Fatalf("one leaf changed: digest %x (before %x), tree %v; want a new digest and the tree", sum3, sum, changed)
+	}
+	if n := changed.Find(configtree.Path("/interfaces/interface[name=" + a + "]/description")); n == nil || n.Value != "customer a" {
+		t.Errorf("changed read lacks the new description:\n%s", changed)
 	}
 }
 

@@ -65,10 +65,20 @@ type subtreeFilter struct {
 //
 // [RFC6241 7.1]: https://www.rfc-editor.org/rfc/rfc6241#section-7.1
 func (s *Session) GetConfig(ctx context.Context, source string, filter *configtree.Tree) (*configtree.Tree, error) {
+	t, _, err := s.GetConfigDigest(ctx, source, filter, reconcile.Digest{})
+	return t, err
+}
+
+// GetConfigDigest is GetConfig that also names the reply by its digest
+// (reconcile.DigestReader, replyDigest): two replies that differ only in
+// message-id have the same digest, and any byte of the data, or a namespace
+// declaration in scope, makes another. A reply whose digest is known is not
+// parsed (nil tree).
+func (s *Session) GetConfigDigest(ctx context.Context, source string, filter *configtree.Tree, known reconcile.Digest) (*configtree.Tree, reconcile.Digest, error) {
 	const op = "get-config"
 	ds, err := checkDatastore(s.device, op, source)
 	if err != nil {
-		return nil, err
+		return nil, reconcile.Digest{}, err
 	}
 	req := struct {
 		XMLName      xml.Name       `xml:"urn:ietf:params:xml:ns:netconf:base:1.0 get-config"`
@@ -78,29 +88,38 @@ func (s *Session) GetConfig(ctx context.Context, source string, filter *configtr
 	}{Source: ds}
 	if m := s.cfg.defaults; m != "" {
 		if s.caps.WithDefaults != m && !slices.Contains(s.caps.WithDefaultsAlso, m) {
-			return nil, fmt.Errorf("%s: %s: with-defaults mode %q not supported (basic mode %q, also %v)", s.device, op, m, s.caps.WithDefaults, s.caps.WithDefaultsAlso)
+			return nil, reconcile.Digest{}, fmt.Errorf("%s: %s: with-defaults mode %q not supported (basic mode %q, also %v)", s.device, op, m, s.caps.WithDefaults, s.caps.WithDefaultsAlso)
 		}
 		req.WithDefaults = &withDefaults{Mode: m}
 	}
 	if filter != nil {
 		f, err := filterXML(filter)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s: filter: %w", s.device, op, err)
+			return nil, reconcile.Digest{}, fmt.Errorf("%s: %s: filter: %w", s.device, op, err)
 		}
 		req.Filter = &subtreeFilter{Type: "subtree", Inner: f}
 	}
 	raw, err := s.rpc(ctx, op, &req)
 	if err != nil {
-		return nil, err
+		return nil, reconcile.Digest{}, err
 	}
-	return s.parseData(op, raw)
-}
-
-func (s *Session) parseData(op string, raw []byte) (*configtree.Tree, error) {
+	sum, ok := replyDigest(raw)
+	if ok && sum == known && known != (reconcile.Digest{}) {
+		return nil, sum, nil
+	}
 	data, err := replyData(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", s.device, op, err)
+		return nil, reconcile.Digest{}, fmt.Errorf("%s: %s: %w", s.device, op, err)
 	}
+	t, err := s.parseReplyData(op, data)
+	if err != nil {
+		return nil, reconcile.Digest{}, err
+	}
+	return t, sum, nil
+}
+
+// parseReplyData parses the <data> element that replyData cut out.
+func (s *Session) parseReplyData(op string, data []byte) (*configtree.Tree, error) {
 	t, err := configtree.ParseData(bytes.NewReader(data), s.device+" "+op+" reply", s.cfg.keys)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: reply: %w", s.device, op, err)

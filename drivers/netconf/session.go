@@ -3,6 +3,7 @@ package netconf
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -437,6 +438,46 @@ func replyRoot(raw []byte) error {
 				return fmt.Errorf("expected element type <rpc-reply> but have <%s>", se.Name.Local)
 			}
 			return nil
+		}
+	}
+}
+
+// replyDigest names the configuration in a reply without reading it: the
+// SHA-256 of the namespace declarations replyData would carry (those on the
+// start tags up to and including <data>'s) and of every byte after <data>'s
+// start tag. Only those start tags are tokenized, so a known reply costs a
+// hash, not a parse. What replyData returns is a function of exactly these
+// bytes: two replies that differ only in message-id (or another attribute of
+// <rpc-reply>) have one digest, and a reply whose data could differ has
+// another. ok is false for a reply without <data>; replyData then says why.
+func replyDigest(raw []byte) (_ reconcile.Digest, ok bool) {
+	dec := xml.NewDecoder(bytes.NewReader(raw))
+	h := sha256.New()
+	depth := 0
+	for {
+		tok, err := dec.RawToken()
+		if err != nil {
+			return reconcile.Digest{}, false
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth > 2 {
+				continue
+			}
+			for _, a := range t.Attr {
+				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+					// Lengths first: no two lists of declarations hash alike.
+					fmt.Fprintf(h, "%d:%s %d:%s %d:%s\n", len(a.Name.Space), a.Name.Space, len(a.Name.Local), a.Name.Local, len(a.Value), a.Value)
+				}
+			}
+			if depth == 2 && t.Name.Local == "data" {
+				h.Write([]byte{0})
+				h.Write(raw[dec.InputOffset():])
+				return reconcile.Digest(h.Sum(nil)), true
+			}
+		case xml.EndElement:
+			depth--
 		}
 	}
 }

@@ -220,6 +220,74 @@ func TestReplyData(t *testing.T) {
 	}
 }
 
+// replyDigest: one digest for replies that differ only in message-id (or
+// another attribute of rpc-reply), another when a byte of the data or a
+// namespace declaration in scope differs.
+func TestReplyDigest(t *testing.T) {
+	const base = `<rpc-reply xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" message-id="%s"><data><a xmlns="urn:x">%s</a></data></rpc-reply>`
+	digest := func(reply string) reconcile.Digest {
+		t.Helper()
+		d, ok := replyDigest([]byte(reply))
+		if !ok {
+			t.Fatalf("no digest for %s", reply)
+		}
+		return d
+	}
+	one := digest(fmt.Sprintf(base, "1", "v"))
+	if digest(fmt.Sprintf(base, "2", "v")) != one {
+		t.Error("message-id changed the digest")
+	}
+	if digest(`<rpc-reply xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" message-id="7" other="x"><data><a xmlns="urn:x">v</a></data></rpc-reply>`) != one {
+		t.Error("another rpc-reply attribute changed the digest")
+	}
+	for name, reply := range map[string]string{
+		"value":               fmt.Sprintf(base, "1", "w"),
+		"one more byte":       fmt.Sprintf(base, "1", "v "),
+		"default namespace":   `<rpc-reply xmlns="urn:ietf:params:xml:ns:netconf:base:1.1" message-id="1"><data><a xmlns="urn:x">v</a></data></rpc-reply>`,
+		"prefix on rpc-reply": `<rpc-reply xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" xmlns:p="urn:p" message-id="1"><data><a xmlns="urn:x">v</a></data></rpc-reply>`,
+		"declaration on data": `<rpc-reply xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" message-id="1"><data xmlns:p="urn:p"><a xmlns="urn:x">v</a></data></rpc-reply>`,
+	} {
+		if digest(reply) == one {
+			t.Errorf("%s: changed, same digest", name)
+		}
+	}
+	// A declaration's parts cannot be shifted into one another.
+	if digest(`<rpc-reply xmlns:ab="c" message-id="1"><data/></rpc-reply>`) == digest(`<rpc-reply xmlns:a="bc" message-id="1"><data/></rpc-reply>`) {
+		t.Error("two declarations hash alike")
+	}
+	if _, ok := replyDigest([]byte(`<rpc-reply><ok/></rpc-reply>`)); ok {
+		t.Error("a reply without data has a digest")
+	}
+}
+
+// FuzzReplyDigest: any input gives a digest or none, never a panic; inside
+// rpc-replies that differ only in message-id the same body has one digest
+// and one <data> (what a known digest stands for).
+func FuzzReplyDigest(f *testing.F) {
+	f.Add(`<data><a xmlns="urn:x">1</a></data>`)
+	f.Add(`<nc:data xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0"/>`)
+	f.Add(`<ok/>`)
+	f.Add(`<x><y/></x><data xmlns:p="urn:p"><p:a>b</p:a></data>`)
+	f.Fuzz(func(t *testing.T, body string) {
+		replyDigest([]byte(body))
+		a := []byte(`<rpc-reply xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" message-id="1">` + body + `</rpc-reply>`)
+		b := []byte(`<rpc-reply xmlns="urn:ietf:params:xml:ns:netconf:base:1.0" message-id="4711">` + body + `</rpc-reply>`)
+		da, okA := replyDigest(a)
+		db, okB := replyDigest(b)
+		if okA != okB || da != db {
+			t.Fatalf("message-id changed the digest of %q", body)
+		}
+		if !okA {
+			return
+		}
+		ra, errA := replyData(a)
+		rb, errB := replyData(b)
+		if (errA == nil) != (errB == nil) || !bytes.Equal(ra, rb) {
+			t.Fatalf("one digest, two data: %q / %q (%v / %v)", ra, rb, errA, errB)
+		}
+	})
+}
+
 // replyErrors finds rpc-errors with or without a prefix, passes replies
 // without one after checking only their root, and refuses what is no
 // rpc-reply.

@@ -26,6 +26,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile/apply"
 	"github.com/netrecon/netrecon/reconcile/guard"
 	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/planner"
 	"github.com/netrecon/netrecon/reconcile/schedule"
 	"github.com/netrecon/netrecon/reconcile/session"
 	"github.com/netrecon/netrecon/render"
@@ -127,6 +128,10 @@ type Daemon struct {
 	orders *orders.Intake
 	// sessions keeps one session per device open between passes.
 	sessions *session.Pool
+	// verified is each device's last in-sync plan and what it was computed
+	// from (planner.Verified): a no-op pass reads every device but parses
+	// and diffs only those whose record or reply changed.
+	verified planner.Verified
 
 	webhookSecret []byte
 	tokens        []apiToken // every token of api.*
@@ -177,8 +182,11 @@ type Daemon struct {
 	tasks       []journal.Task
 	stepDefs    map[[2]string]render.Step
 	tasksCommit string
-	recorded    map[string]string     // device → desired fingerprint known to be in the journal
-	irr         []api.IRRRegistration // the follower's status after the last pass
+	recorded    map[string]recordedDesired // device → desired tree known to be in the journal
+	// statesBehind: the last write of device states failed, so devices
+	// may differ from the journal's rows; the next pass writes them all.
+	statesBehind bool
+	irr          []api.IRRRegistration // the follower's status after the last pass
 
 	follower Follower
 
@@ -207,7 +215,7 @@ func New(ctx context.Context, cfg *Config, opts Options) (_ *Daemon, err error) 
 		devices:    map[string]journal.DeviceState{},
 		controls:   map[string]journal.Control{},
 		platforms:  map[string]string{},
-		recorded:   map[string]string{},
+		recorded:   map[string]recordedDesired{},
 		deliveries: newRecentSet(1024),
 	}
 	if d.log == nil {

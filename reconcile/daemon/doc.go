@@ -28,6 +28,12 @@
 // and the alarms to raise or clear, and writes what it decided: the journal,
 // metrics, notifications, logs.
 //
+// A pass with nothing new is cheap but not blind: every device is read every
+// pass (drift shows the pass it appears), and so is its ownership record, in
+// one query; a device whose record and reply are byte for byte those of its
+// last in-sync plan is in sync without a parse or a diff (planner.Verified),
+// and a device state the journal already holds is not written again.
+//
 // State that must outlive the process lives in the journal, never only in
 // memory: the last applied commit, runs, what was applied per device, and the
 // daemon's own state, one row per device (state, failures, back-off,

@@ -33,6 +33,7 @@ type lab struct {
 	repo  string // work tree of the intent repo (branch main)
 	state string
 	sim   *netsim.Sim
+	child *childSim // the simulator in a process of its own, when sim is nil
 	cfg   *Config
 	in    *schema.Intent // the intent as first committed
 }
@@ -43,6 +44,33 @@ type lab struct {
 func newLab(t testing.TB, files map[string][]byte) *lab {
 	t.Helper()
 	root := t.TempDir()
+	l := newRepoLab(t, root, files)
+	in := l.in
+	var specs []netsim.DeviceSpec
+	for _, d := range in.Devices {
+		specs = append(specs, netsim.DeviceSpec{Name: d.Name, Platform: d.Platform})
+	}
+	sim, err := netsim.Start(context.Background(), netsim.Options{
+		Devices: specs, Username: "netrecon", Password: testPassword,
+		Keys: func(p string) configtree.Keys { return render.Keys(p, in.Types) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.sim = sim
+	t.Cleanup(func() { sim.Close() })
+	var at []simAddr
+	for _, d := range sim.Devices() {
+		at = append(at, simAddr{Name: d.Name, Platform: d.Platform, Address: d.Address, Port: d.Port})
+	}
+	l.setUp(root, at, sim.KnownHosts())
+	return l
+}
+
+// newRepoLab writes files, but for the inventory, into a work tree under
+// root, and loads the intent of files as it will be first committed.
+func newRepoLab(t testing.TB, root string, files map[string][]byte) *lab {
+	t.Helper()
 	l := &lab{t: t, repo: filepath.Join(root, "repo"), state: filepath.Join(root, "state")}
 	for name, data := range files {
 		if strings.HasPrefix(name, "inventory/") {
@@ -57,26 +85,28 @@ func newLab(t testing.TB, files map[string][]byte) *lab {
 		}
 	}
 	// The devices: from the original inventory.
-	invFS := fstestMap(files)
-	in, diags := schema.Load(invFS, schema.Options{})
+	in, diags := schema.Load(fstestMap(files), schema.Options{})
 	if diags.HasErrors() {
 		t.Fatalf("source intent does not load: %v", diags.Err())
 	}
 	l.in = in
-	var specs []netsim.DeviceSpec
-	for _, d := range in.Devices {
-		specs = append(specs, netsim.DeviceSpec{Name: d.Name, Platform: d.Platform})
-	}
-	sim, err := netsim.Start(context.Background(), netsim.Options{
-		Devices: specs, Username: "netrecon", Password: testPassword,
-		Keys: func(p string) configtree.Keys { return render.Keys(p, in.Types) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.sim = sim
-	t.Cleanup(func() { sim.Close() })
-	l.writeInventory()
+	return l
+}
+
+// simAddr is where a simulated device listens.
+type simAddr struct {
+	Name     string `json:"name"`
+	Platform string `json:"platform"`
+	Address  string `json:"address"`
+	Port     int    `json:"port"`
+}
+
+// setUp points the intent repo's inventory at the devices in at, commits,
+// and writes the daemon's config, secrets and known_hosts (knownHosts) under
+// root.
+func (l *lab) setUp(root string, at []simAddr, knownHosts []byte) {
+	t := l.t
+	l.writeInventory(at)
 	l.git("init", "-q", "-b", "main")
 	l.git("add", "-A")
 	l.git("commit", "-q", "-m", "intent")
@@ -87,7 +117,7 @@ func newLab(t testing.TB, files map[string][]byte) *lab {
 	secrets := filepath.Join(root, "secrets")
 	os.MkdirAll(secrets, 0o700)
 	kh := filepath.Join(secrets, "known_hosts")
-	if err := os.WriteFile(kh, sim.KnownHosts(), 0o600); err != nil {
+	if err := os.WriteFile(kh, knownHosts, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	env := filepath.Join(secrets, "credentials.env")
@@ -107,7 +137,6 @@ func newLab(t testing.TB, files map[string][]byte) *lab {
 		Alarm:          AlarmConfig{AfterFailures: 2},
 	}
 	l.cfg.Defaults()
-	return l
 }
 
 // exampleFiles reads intent-example.
@@ -130,10 +159,10 @@ func exampleFiles(t testing.TB) map[string][]byte {
 	return files
 }
 
-func (l *lab) writeInventory() {
+func (l *lab) writeInventory(at []simAddr) {
 	var b strings.Builder
 	b.WriteString("apiVersion: netrecon.io/v1\nkind: Inventory\ndevices:\n")
-	for _, d := range l.sim.Devices() {
+	for _, d := range at {
 		fmt.Fprintf(&b, "  - name: %s\n    platform: %s\n    address: %s\n    port: %d\n    credentials:\n      username: netrecon\n      passwordEnv: NETRECON_PASSWORD\n",
 			d.Name, d.Platform, d.Address, d.Port)
 		if dev := l.in.Device(d.Name); dev != nil && dev.Maintenance {
@@ -306,6 +335,9 @@ func (l *lab) assertConverged() {
 }
 
 func (l *lab) editRPCs() int {
+	if l.child != nil {
+		return l.child.counts().EditConfig
+	}
 	n := 0
 	for _, d := range l.sim.Devices() {
 		n += d.RPCCount("edit-config")

@@ -270,6 +270,7 @@ func (d *Daemon) load(ctx context.Context, s *passState) (bool, error) {
 		names[i] = dev.Name
 	}
 	d.sessions.Retain(names) // a device that left the inventory keeps no session
+	d.verified.Retain(names)
 	return false, nil
 }
 
@@ -444,7 +445,8 @@ func (d *Daemon) planDue(ctx context.Context, s *passState) (bool, error) {
 	if len(s.due) == 0 {
 		return true, nil
 	}
-	p, err := planner.Live(ctx, planner.LiveOptions{Intent: s.intent, Desired: s.desired, Dialer: s.dialer, Journal: d.journal, Devices: s.due, Concurrency: d.cfg.Concurrency})
+	p, err := planner.Live(ctx, planner.LiveOptions{Intent: s.intent, Desired: s.desired, Dialer: s.dialer, Journal: d.journal, Devices: s.due, Concurrency: d.cfg.Concurrency,
+		Verified: &d.verified, Rev: s.commit})
 	if err != nil {
 		return false, err
 	}
@@ -520,11 +522,17 @@ func (d *Daemon) recordInSync(ctx context.Context, s *passState, device string) 
 	if desired == nil {
 		return
 	}
-	fp := desired.Fingerprint()
 	d.mu.Lock()
-	known := d.recorded[device] == fp
+	known := d.recorded[device]
 	d.mu.Unlock()
-	if known {
+	if known.tree == desired {
+		return // the same tree as recorded: no need to hash it again
+	}
+	fp := desired.Fingerprint()
+	if known.fp == fp {
+		d.mu.Lock()
+		d.recorded[device] = recordedDesired{desired, fp}
+		d.mu.Unlock()
 		return
 	}
 	rec, _, err := d.journal.Ownership(ctx, device)
@@ -538,8 +546,16 @@ func (d *Daemon) recordInSync(ctx context.Context, s *passState, device string) 
 		return
 	}
 	d.mu.Lock()
-	d.recorded[device] = fp
+	d.recorded[device] = recordedDesired{desired, fp}
 	d.mu.Unlock()
+}
+
+// recordedDesired is the desired tree recordInSync last found recorded for a
+// device, and its fingerprint. Desired trees are values (render builds them,
+// nothing changes them), so the same tree again needs no new fingerprint.
+type recordedDesired struct {
+	tree *configtree.Tree
+	fp   string
 }
 
 // driftPolicy is the device's override, else the services' (report wins
@@ -798,10 +814,20 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 	d.changed()
 
 	slices.SortFunc(done, func(a, b decided) int { return strings.Compare(a.t.state.Device, b.t.state.Device) })
+	// A state the journal holds already is not written again: a pass that
+	// changes nothing writes no device row. This process's copy is what it
+	// last wrote, unless that write failed (statesBehind); with replicas,
+	// another one may have written a device since (it moves between
+	// shards), so every state is written.
+	d.mu.Lock()
+	writeAll := d.statesBehind || d.replica != nil
+	d.mu.Unlock()
 	states := make([]journal.DeviceState, 0, len(done))
 	for _, x := range done {
 		name, st := x.t.state.Device, x.t.state
-		states = append(states, st)
+		if writeAll || !sameDeviceState(x.prev, st) {
+			states = append(states, st)
+		}
 		switch x.r.state {
 		case StateInSync, StateApplied:
 			if x.prev.Failures > 0 {
@@ -835,15 +861,24 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 			d.alarms.clear(ctx, k, name)
 		}
 	}
-	if err := d.journal.SetDeviceStates(ctx, states); err != nil {
-		s.log.Error("journal: record device states", "err", err)
+	if len(states) > 0 {
+		err := d.journal.SetDeviceStates(ctx, states)
+		if err != nil {
+			s.log.Error("journal: record device states", "err", err)
+		}
+		d.mu.Lock()
+		d.statesBehind = err != nil
+		d.mu.Unlock()
 	}
 	for _, st := range api.States {
 		d.metrics.devices.WithLabelValues(st).Set(float64(counts[st]))
 	}
 	d.metrics.driftNodes.Set(float64(driftNodes))
 	d.metrics.deferred.Set(float64(deferred))
-	if allGood && s.commit != "" {
+	d.mu.Lock()
+	recorded := d.lastApplied == s.commit && d.replica == nil
+	d.mu.Unlock()
+	if allGood && s.commit != "" && !recorded {
 		if err := d.journal.SetState(ctx, KeyLastApplied, s.commit); err != nil {
 			s.log.Error("journal: record last applied commit", "err", err)
 		} else {
@@ -855,6 +890,19 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 	d.settleHeals(ctx, s)
 	d.followOrders(ctx, s)
 	d.changed()
+}
+
+// sameDeviceState reports whether a and b hold the same state, nodes
+// included, as the journal stores it.
+func sameDeviceState(a, b journal.DeviceState) bool {
+	return a.Device == b.Device && a.State == b.State && a.Commit == b.Commit && a.Failures == b.Failures &&
+		a.LastError == b.LastError && a.NextRetry.Equal(b.NextRetry) && a.Changed.Equal(b.Changed) &&
+		a.DriftNodes == b.DriftNodes && a.DeferGuard == b.DeferGuard && a.DeferReason == b.DeferReason &&
+		a.DeferUntil.Equal(b.DeferUntil) &&
+		slices.EqualFunc(a.Nodes, b.Nodes, func(x, y journal.Node) bool {
+			return x.Kind == y.Kind && x.Action == y.Action && x.Path == y.Path && slices.Equal(x.Owners, y.Owners) &&
+				x.Live == y.Live && x.Desired == y.Desired && x.Leaf == y.Leaf
+		})
 }
 
 // settleHeals ends the operators' heal requests this pass carried out:

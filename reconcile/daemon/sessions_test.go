@@ -31,6 +31,9 @@ func changeEveryDevice(l *lab, word string) string {
 
 // sessionsOpened returns the sessions each device saw since the last call.
 func (l *lab) sessionsOpened() map[string]int {
+	if l.child != nil {
+		return l.child.resetCounts().Opened
+	}
 	got := map[string]int{}
 	for _, d := range l.sim.Devices() {
 		got[d.Name] = d.SessionsOpened()

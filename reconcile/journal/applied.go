@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -110,6 +111,63 @@ func (j *Journal) Ownership(ctx context.Context, device string) (ownership.Recor
 		return ownership.Record{}, "", fmt.Errorf("journal: ownership %q: %w", device, err)
 	}
 	return r, commit, nil
+}
+
+// StoredRecord is a device's ownership record as the journal holds it, not
+// yet decoded: Digest names its stored bytes, so a reader that decoded the
+// same row before can tell, without decoding it again, that the record did
+// not change (the daemon's no-op pass). The journal stays the truth: the
+// row is read every time, only its decoding is spared.
+type StoredRecord struct {
+	Device string
+	Commit string // the intent commit it was recorded for
+	Digest [32]byte
+	doc    []byte
+}
+
+// Decode returns the record.
+func (s StoredRecord) Decode() (ownership.Record, error) {
+	if s.doc == nil {
+		return ownership.Record{}, nil
+	}
+	r, err := decodeRecord(s.doc)
+	if err != nil {
+		return ownership.Record{}, fmt.Errorf("journal: ownership %q: %w", s.Device, err)
+	}
+	return r, nil
+}
+
+// StoredOwnerships reads the ownership records of devices in one query, as
+// StoredRecords keyed by device. A device with nothing recorded has none;
+// its zero StoredRecord decodes to the zero Record.
+func (j *Journal) StoredOwnerships(ctx context.Context, devices []string) (map[string]StoredRecord, error) {
+	want := make(map[string]bool, len(devices))
+	for _, d := range devices {
+		want[d] = true
+	}
+	out := make(map[string]StoredRecord, len(devices))
+	// One scan of the table rather than an IN list: the list's length is
+	// bounded differently by each database, and a pass asks for most rows.
+	rows, err := j.db.QueryContext(ctx, `SELECT device, tree, intent_commit FROM applied`)
+	if err != nil {
+		return nil, fmt.Errorf("journal: ownerships: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var device, commit string
+		var doc []byte
+		if err := rows.Scan(&device, &doc, &commit); err != nil {
+			return nil, fmt.Errorf("journal: ownerships: %w", err)
+		}
+		if !want[device] {
+			continue
+		}
+		out[device] = StoredRecord{Device: device, Commit: commit, Digest: sha256.Sum256(doc), doc: doc}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("journal: ownerships: %w", err)
+	}
+	return out, nil
 }
 
 // recordDoc is the stored form of an ownership.Record (format 2).

@@ -31,6 +31,13 @@ type LiveOptions struct {
 	Devices []string
 	// Concurrency bounds the sessions open at once (<= 0: DefaultConcurrency).
 	Concurrency int
+	// Verified, when set, keeps each device's last in-sync plan and what it
+	// was computed from, so that a device whose record and reply did not
+	// change is not decoded, parsed and diffed again (see Verified). Rev
+	// names the intent revision Desired was rendered from; Verified is
+	// used only with a Rev.
+	Verified *Verified
+	Rev      string
 }
 
 // Live plans devices against their running configuration: per device, the
@@ -81,38 +88,87 @@ func Live(ctx context.Context, o LiveOptions) (*plan.Plan, error) {
 		return nil, err
 	}
 	p := &plan.Plan{Mode: plan.Live, Devices: make([]*plan.Device, len(names))}
+	// The records of all the devices in one query: one read of the
+	// journal per pass, not one per device.
+	var stored map[string]journal.StoredRecord
+	var storedErr error
+	if o.Journal != nil {
+		stored, storedErr = o.Journal.StoredOwnerships(ctx, names)
+	}
+	verified := o.Verified
+	if o.Rev == "" {
+		verified = nil
+	}
 	pool.Pool{Limit: o.Concurrency}.Run(ctx, len(names), func(ctx context.Context, _, i int) {
 		dev := in.Device(names[i])
-		d, err := planDevice(ctx, dev, o.Desired[dev.Name], o.Dialer, o.Journal)
+		var d *plan.Device
+		err := storedErr
+		if err == nil {
+			d, err = planDevice(ctx, dev, o.Desired[dev.Name], o.Dialer, stored[dev.Name], verified, o.Rev)
+		}
 		if err != nil {
+			verified.Forget(dev.Name)
 			d = &plan.Device{Name: dev.Name, Platform: dev.Platform, Err: err}
 		}
 		p.Devices[i] = d
 	}, func(i int, err error) {
 		dev := in.Device(names[i])
+		verified.Forget(dev.Name)
 		p.Devices[i] = &plan.Device{Name: dev.Name, Platform: dev.Platform, Err: err}
 	})
 	return p, nil
 }
 
-func planDevice(ctx context.Context, dev *schema.Device, desired *configtree.Tree, dialer reconcile.Dialer, j *journal.Journal) (*plan.Device, error) {
-	rec, err := record(ctx, j, dev.Name)
-	if err != nil {
-		return nil, err
+// planDevice plans one device from its stored ownership record and a read of
+// its managed subtrees. With v, a device verified in sync under the same
+// revision, desired tree and record is read again and, when its reply is the
+// same byte for byte, its verified plan is the answer (Verified).
+func planDevice(ctx context.Context, dev *schema.Device, desired *configtree.Tree, dialer reconcile.Dialer, sr journal.StoredRecord, v *Verified, rev string) (*plan.Device, error) {
+	known, hit := v.lookup(dev.Name, rev, desired, sr.Digest)
+	var rec ownership.Record
+	var filter *configtree.Tree
+	decoded := false
+	decode := func() error {
+		r, err := sr.Decode()
+		if err != nil {
+			return fmt.Errorf("%s: %w", dev.Name, err)
+		}
+		rec, decoded = r, true
+		return nil
 	}
-	filter, err := rec.Filter(desired)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dev.Name, err)
+	if hit {
+		filter = known.filter
+	} else {
+		if err := decode(); err != nil {
+			return nil, err
+		}
+		f, err := rec.Filter(desired)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dev.Name, err)
+		}
+		filter = f
 	}
 	live := configtree.New()
+	var reply reconcile.Digest
 	if filter.Len() > 0 {
-		live, err = readRunning(ctx, dialer, dev, filter)
+		var err error
+		live, reply, err = readRunning(ctx, dialer, dev, filter, known.reply)
 		if err != nil {
+			return nil, err
+		}
+		if live == nil {
+			// The same reply as the verified plan's: the same plan.
+			return known.plan(), nil
+		}
+	}
+	if !decoded {
+		if err := decode(); err != nil {
 			return nil, err
 		}
 	}
 	d := diffLive(dev, live, desired, rec)
 	d.Fingerprint = live.Fingerprint()
+	v.store(dev.Name, verifiedEntry{rev: rev, desired: desired, record: sr.Digest, reply: reply, filter: filter}, d)
 	return d, nil
 }
 
@@ -159,20 +215,31 @@ func record(ctx context.Context, j *journal.Journal, device string) (ownership.R
 	return r, nil
 }
 
-// readRunning reads the managed part of running on a session of its own.
-func readRunning(ctx context.Context, dialer reconcile.Dialer, dev *schema.Device, filter *configtree.Tree) (_ *configtree.Tree, err error) {
+// readRunning reads the managed part of running on a session of its own,
+// with the reply's digest when the session gives one. A reply whose digest
+// is known (not zero) is not parsed: the tree is nil.
+func readRunning(ctx context.Context, dialer reconcile.Dialer, dev *schema.Device, filter *configtree.Tree, known reconcile.Digest) (_ *configtree.Tree, _ reconcile.Digest, err error) {
 	s, err := dialer.Dial(ctx, dev)
 	if err != nil {
-		return nil, reconcile.DeviceErr(dev.Name, "dial", err)
+		return nil, reconcile.Digest{}, reconcile.DeviceErr(dev.Name, "dial", err)
 	}
 	defer func() {
 		if cerr := s.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil && !errors.Is(cerr, reconcile.ErrSessionLost) {
 			err = reconcile.DeviceErr(dev.Name, "close", cerr)
 		}
 	}()
-	live, err := s.GetConfig(ctx, reconcile.Running, filter)
-	if err != nil {
-		return nil, reconcile.DeviceErr(dev.Name, "get-config running", err)
+	var live *configtree.Tree
+	var sum reconcile.Digest
+	if r, ok := s.(reconcile.DigestReader); ok {
+		live, sum, err = r.GetConfigDigest(ctx, reconcile.Running, filter, known)
+	} else {
+		live, err = s.GetConfig(ctx, reconcile.Running, filter)
 	}
-	return live, nil
+	if err != nil {
+		return nil, reconcile.Digest{}, reconcile.DeviceErr(dev.Name, "get-config running", err)
+	}
+	if live == nil && (known == (reconcile.Digest{}) || sum != known) {
+		return nil, reconcile.Digest{}, reconcile.DeviceErr(dev.Name, "get-config running", errors.New("no configuration in a reply that is not the known one"))
+	}
+	return live, sum, nil
 }

@@ -117,6 +117,22 @@ func (l *lease) GetConfig(ctx context.Context, source string, filter *configtree
 	return t, err
 }
 
+// GetConfigDigest implements reconcile.DigestReader. A session without it
+// is read in full, with the zero digest: nothing is taken as known.
+func (l *lease) GetConfigDigest(ctx context.Context, source string, filter *configtree.Tree, known reconcile.Digest) (*configtree.Tree, reconcile.Digest, error) {
+	var t *configtree.Tree
+	var sum reconcile.Digest
+	err := l.call(ctx, "get-config", func(s reconcile.Device) (err error) {
+		if r, ok := s.(reconcile.DigestReader); ok {
+			t, sum, err = r.GetConfigDigest(ctx, source, filter, known)
+			return err
+		}
+		t, err = s.GetConfig(ctx, source, filter)
+		return err
+	})
+	return t, sum, err
+}
+
 // Lock implements reconcile.Transaction.
 func (l *lease) Lock(ctx context.Context, target string) error {
 	err := l.call(ctx, "lock", func(s reconcile.Device) error { return s.Lock(ctx, target) })
