@@ -79,18 +79,9 @@ func TestTasksAgainstTheDaemon(t *testing.T) {
 func TestApplyHoldsServiceWithOpenStep(t *testing.T) {
 	state := t.TempDir()
 	run := runSimCmd(t, "--inventory", "../../intent-example", "--base-port", strconv.Itoa(freePorts(t, 3)), "--state", state)
-	inv := string(waitFile(t, run, filepath.Join(state, "inventory.yaml")))
 	waitFile(t, run, filepath.Join(state, "known_hosts"))
-	loadCredentials(t, run, state)
+	repo := exampleOnSim(t, run, state)
 	t.Setenv("STARK_SINGAPORE_TRANSIT_KEY", "sim-test-key") // the example's BGP session key
-	repo := copyExample(t)
-	if err := os.RemoveAll(filepath.Join(repo, "inventory")); err != nil {
-		t.Fatal(err)
-	}
-	os.Mkdir(filepath.Join(repo, "inventory"), 0o755)
-	if err := os.WriteFile(filepath.Join(repo, "inventory", "sim.yaml"), []byte(inv), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	apply := func(what string) string {
 		t.Helper()
 		code, out, errs := netrecon(t, "apply", repo, "--state", state, "--auto-approve")
