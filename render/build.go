@@ -30,9 +30,10 @@ type BuildOptions struct {
 	// renders every device. Its error stops the build.
 	Select func(*schema.Intent) ([]string, error)
 	// Scope, when set, narrows the valid intent before anything is
-	// rendered: the services configured at a moment (reconcile/schedule).
-	// Build.Intent is then the narrowed intent.
-	Scope func(*schema.Intent) *schema.Intent
+	// rendered: the services configured at a moment and not held by their
+	// manual steps (reconcile/schedule), given the steps of the whole
+	// intent. Build.Intent is then the narrowed intent.
+	Scope func(*schema.Intent, []Step) *schema.Intent
 }
 
 // BuildFS loads, validates and renders the intent in fsys. It returns a nil
@@ -52,7 +53,7 @@ func BuildFS(ctx context.Context, fsys fs.FS, opts BuildOptions) (*Build, schema
 		return nil, diags, nil
 	}
 	if opts.Scope != nil {
-		b.Intent = opts.Scope(b.Intent)
+		b.Intent = opts.Scope(b.Intent, b.Steps)
 	}
 	var names []string
 	if opts.Select != nil {

@@ -29,6 +29,13 @@ func (v *PlanMarkdown) Plan(p *plan.Plan) error {
 	head.WriteString(CommentMarker + "\n")
 	fmt.Fprintf(&head, "### netrecon plan: %s\n\n", strings.TrimSuffix(SummaryLine(p), "."))
 	fmt.Fprintf(&head, "%s\n\n", mdEscape(sources(p)))
+	if len(p.Held) > 0 {
+		fmt.Fprintf(&head, "%s\n\n", mdEscape(HeldTitle))
+		for _, h := range p.Held {
+			fmt.Fprintf(&head, "- %s\n", mdEscape(HeldLine(h)))
+		}
+		head.WriteString("\n")
+	}
 
 	var changed []*plan.Device
 	for _, d := range p.Devices {

@@ -116,6 +116,12 @@ func (v *PlanHuman) Plan(p *plan.Plan) error {
 		}
 	}
 	fmt.Fprintf(w, "\n%s\n", SummaryLine(p))
+	if len(p.Held) > 0 {
+		fmt.Fprintf(w, "\n%s\n", v.paint(ansiBold, HeldTitle))
+		for _, h := range p.Held {
+			fmt.Fprintf(w, "  %s\n", HeldLine(h))
+		}
+	}
 	for _, b := range p.Boundaries {
 		fmt.Fprintf(w, "\n%s\n", v.paint(ansiBold, BoundaryTitle(b)))
 		for _, d := range b.Devices {
@@ -129,6 +135,14 @@ func (v *PlanHuman) Plan(p *plan.Plan) error {
 		}
 	}
 	return w.err
+}
+
+// HeldTitle heads the services a plan leaves out for their manual steps.
+const HeldTitle = "Held back by manual steps (planned as absent until each is done; netrecon tasks shows the values to type):"
+
+// HeldLine is one held service: "acme-inet: jpnic-registration".
+func HeldLine(h plan.HeldService) string {
+	return h.Service + ": " + strings.Join(h.Steps, ", ")
 }
 
 // WhenLayout is how plans and status show a scheduled moment: in the zone
@@ -343,6 +357,14 @@ type jsonPlan struct {
 	// At and Boundaries: a plan of an intent that schedules services.
 	At         string         `json:"at,omitempty"`
 	Boundaries []jsonBoundary `json:"boundaries,omitempty"`
+	// Held: the services left out for their open manual steps.
+	Held []jsonHeldService `json:"held,omitempty"`
+}
+
+// jsonHeldService is a service its open manual steps keep out of the plan.
+type jsonHeldService struct {
+	Service string   `json:"service"`
+	Steps   []string `json:"steps"`
 }
 
 // jsonBoundary is what the head does by itself at a scheduled moment.
@@ -380,6 +402,9 @@ func (v *PlanJSON) Plan(p *plan.Plan) error {
 	for _, b := range p.Boundaries {
 		jb := jsonBoundary{At: b.At.Format(time.RFC3339), Activate: orEmpty(b.Activate), Deactivate: orEmpty(b.Deactivate), Devices: jsonDevices(b.Devices)}
 		out.Boundaries = append(out.Boundaries, jb)
+	}
+	for _, h := range p.Held {
+		out.Held = append(out.Held, jsonHeldService{Service: h.Service, Steps: orEmpty(h.Steps)})
 	}
 	enc := json.NewEncoder(v.w)
 	enc.SetIndent("", "  ")

@@ -145,6 +145,7 @@ func runApply(ctx context.Context, a *app, target string, af applyFlags, lf load
 			return &exitError{code: 1, err: err}
 		}
 		p.Head = env.source
+		p.Held = env.held
 	}
 	if intr.interrupted() {
 		return &exitError{code: 130, err: errors.New("interrupted before applying: nothing was changed")}

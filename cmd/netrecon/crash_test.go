@@ -252,11 +252,8 @@ func TestCrashRecoveryNetsim(t *testing.T) {
 
 // The same on the real server: yuma123 netconfd behind OpenSSH.
 func TestCrashRecoveryLab(t *testing.T) {
-	lab := labtest.Load(t)
+	lab := labtest.NeedDevices(t, 2)
 	devs := lab.Devices()
-	if len(devs) < 2 {
-		t.Fatalf("the lab has %d devices; the crash test needs 2", len(devs))
-	}
 	keys := func(p string) configtree.Keys { return render.Keys(p, nil) }
 	tg := crashTarget{user: lab.Username(), creds: "      keyFile: " + lab.KeyFile() + "\n", knownHosts: lab.KnownHosts(), keys: keys,
 		extraArgs: []string{"--settle-after-hello", "100ms"}}

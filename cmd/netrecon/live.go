@@ -32,6 +32,8 @@ type liveEnv struct {
 	dialer   reconcile.Dialer
 	sessions *session.Pool
 	journal  *journal.Journal // nil when none exists and none was asked for
+	// held are the services left out for their open manual steps.
+	held []plan.HeldService
 }
 
 // Close ends the run's sessions and closes the journal.
@@ -71,20 +73,6 @@ func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceF
 		names, err = df.selected(in)
 		return names, err
 	}
-	// A live plan is for now: a scheduled service is planned as its window
-	// stands at this moment (reconcile/schedule).
-	now := time.Now()
-	scope := func(in *schema.Intent) *schema.Intent { return schedule.At(in, now, nil) }
-	b, diags, err := buildDir(ctx, dir, render.BuildOptions{Load: lf.options(), Select: sel, Scope: scope})
-	switch {
-	case err != nil:
-		return nil, &exitError{code: 1, err: err}
-	case b == nil:
-		return nil, &exitError{code: 1, err: errors.New("the intent is not valid; nothing was read from the devices"), diags: diags}
-	case b.Desired == nil:
-		return nil, &exitError{code: 1, err: errors.New("the intent does not render; nothing was read from the devices"), diags: diags}
-	}
-	in, desired := b.Intent, b.Desired
 	statePath, err := df.statePath()
 	if err != nil {
 		return nil, &exitError{code: 1, err: err}
@@ -95,37 +83,108 @@ func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceF
 	if err := journal.CheckLost(jp, stateSigns(statePath)...); err != nil {
 		return nil, &exitError{code: 1, err: err}
 	}
+	// An existing journal is read before the intent is scoped: its tasks
+	// say which services wait for manual steps, as the daemon's do.
+	var j *journal.Journal
+	if _, err := os.Stat(jp); err == nil {
+		if j, err = openJournal(ctx, statePath); err != nil {
+			return nil, &exitError{code: 1, err: fmt.Errorf("journal: %w", err)}
+		}
+	}
+	closeJournal := func() {
+		if j != nil {
+			j.Close()
+		}
+	}
+	tasks, baselined, err := readTasks(ctx, j)
+	if err != nil {
+		closeJournal()
+		return nil, &exitError{code: 1, err: err}
+	}
+	// A live plan is for now: a scheduled service is planned as its window
+	// stands at this moment, and one that waits for a manual step as absent
+	// (reconcile/schedule), as the daemon plans them.
+	now := time.Now()
+	var specs []journal.TaskSpec
+	var held map[string][]string
+	scope := func(in *schema.Intent, steps []render.Step) *schema.Intent {
+		specs = schedule.TaskSpecs(steps)
+		held = schedule.HeldAfterSync(tasks, specs, baselined)
+		return schedule.At(in, now, schedule.StepGate(held))
+	}
+	b, diags, err := buildDir(ctx, dir, render.BuildOptions{Load: lf.options(), Select: sel, Scope: scope})
+	switch {
+	case err != nil:
+		closeJournal()
+		return nil, &exitError{code: 1, err: err}
+	case b == nil:
+		closeJournal()
+		return nil, &exitError{code: 1, err: errors.New("the intent is not valid; nothing was read from the devices"), diags: diags}
+	case b.Desired == nil:
+		closeJournal()
+		return nil, &exitError{code: 1, err: errors.New("the intent does not render; nothing was read from the devices"), diags: diags}
+	}
+	in, desired := b.Intent, b.Desired
 	// Before the state folder or the journal is touched: an apply that
 	// cannot reach a device must leave nothing behind.
 	if err := df.checkHostKeys(in, dir, names, createJournal); err != nil {
+		closeJournal()
 		return nil, &exitError{code: 1, err: err}
 	}
 	dialer, err := df.dialer(in, dir, a.stderr)
 	if err != nil {
+		closeJournal()
 		return nil, &exitError{code: 1, err: err}
 	}
 	// One session per device for the run: no keepalive, no idle timeout;
 	// Close ends them.
 	sessions, err := session.New(session.Options{})
 	if err != nil {
+		closeJournal()
 		return nil, &exitError{code: 1, err: err}
 	}
-	env := &liveEnv{dir: dir, in: in, devices: names, desired: desired, dialer: sessions.Dialer(dialer, nil), sessions: sessions, source: intentSource(dir)}
+	env := &liveEnv{dir: dir, in: in, devices: names, desired: desired, dialer: sessions.Dialer(dialer, nil), sessions: sessions,
+		source: intentSource(dir), journal: j, held: plan.HeldServices(held)}
+	if !createJournal {
+		return env, nil
+	}
 	state, err := df.state()
 	if err != nil {
 		env.Close()
 		return nil, &exitError{code: 1, err: err}
 	}
-	_, statErr := os.Stat(jp)
-	if createJournal || statErr == nil {
-		j, err := openJournal(ctx, state)
-		if err != nil {
+	if env.journal == nil {
+		if env.journal, err = openJournal(ctx, state); err != nil {
 			env.Close()
 			return nil, &exitError{code: 1, err: fmt.Errorf("journal: %w", err)}
 		}
-		env.journal = j
+	}
+	// An apply records the steps it met, so that netrecon tasks lists them
+	// and marking them done lets the next apply configure their service. The
+	// first sync of a journal is its baseline: it records the steps of the
+	// services it meets done, as the daemon's first pass does.
+	if _, err := env.journal.SyncTaskSpecs(ctx, specs, intentRef(env.source)); err != nil {
+		env.Close()
+		return nil, &exitError{code: 1, err: err}
 	}
 	return env, nil
+}
+
+// readTasks reads the manual steps' tasks of j, and whether they had their
+// baseline sync; nothing without a journal.
+func readTasks(ctx context.Context, j *journal.Journal) ([]journal.Task, bool, error) {
+	if j == nil {
+		return nil, false, nil
+	}
+	baselined, err := j.TasksBaselined(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	tasks, err := j.Tasks(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	return tasks, baselined, nil
 }
 
 // intentSource names the revision of the intent in dir: its HEAD commit and

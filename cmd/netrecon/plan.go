@@ -76,6 +76,7 @@ could not be read).`,
 					return &exitError{code: 1, err: err}
 				}
 				p.Head = env.source
+				p.Held = env.held
 				if out != "" {
 					if err := writePlanFile(out, p, env, &df); err != nil {
 						return &exitError{code: 1, err: err}

@@ -22,16 +22,7 @@ func TestSessionKeyNeverShown(t *testing.T) {
 	base := freePorts(t, 3)
 	state := t.TempDir()
 	run := runSimCmd(t, "--inventory", "../../intent-example", "--base-port", strconv.Itoa(base), "--state", state)
-	inv := string(waitFile(t, run, filepath.Join(state, "inventory.yaml")))
-	repo := copyExample(t)
-	if err := os.RemoveAll(filepath.Join(repo, "inventory")); err != nil {
-		t.Fatal(err)
-	}
-	os.Mkdir(filepath.Join(repo, "inventory"), 0o755)
-	if err := os.WriteFile(filepath.Join(repo, "inventory", "sim.yaml"), []byte(inv), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	loadCredentials(t, run, state)
+	repo := exampleOnSim(t, run, state)
 	t.Setenv(env, key)
 
 	var seen strings.Builder

@@ -272,6 +272,27 @@ func loadCredentials(t *testing.T, run *simRun, state string) {
 	}
 }
 
+// exampleOnSim is a copy of the example intent whose inventory is the one
+// the sim run (netrecon sim --inventory intent-example --state state) wrote
+// for its devices, with the sim's credentials in the environment: the repo a
+// CLI test applies to the simulated network.
+func exampleOnSim(t *testing.T, run *simRun, state string) string {
+	t.Helper()
+	inv := waitFile(t, run, filepath.Join(state, "inventory.yaml"))
+	repo := copyExample(t)
+	if err := os.RemoveAll(filepath.Join(repo, "inventory")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(repo, "inventory"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "inventory", "sim.yaml"), inv, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	loadCredentials(t, run, state)
+	return repo
+}
+
 // The README's tour on chosen ports: sim on --base-port writes the inventory
 // for them, a copy of the example applies against it, and a restart with the
 // same --state keeps the host keys and the configuration: the next plan finds
@@ -293,15 +314,7 @@ func TestSimBasePortStateAcrossRestart(t *testing.T) {
 	if out := run.out.String(); !strings.Contains(out, fmt.Sprintf("pe1-tyo      ietf   127.0.0.1:%d", base)) {
 		t.Errorf("sim output:\n%s", out)
 	}
-	repo := copyExample(t)
-	if err := os.RemoveAll(filepath.Join(repo, "inventory")); err != nil {
-		t.Fatal(err)
-	}
-	os.Mkdir(filepath.Join(repo, "inventory"), 0o755)
-	if err := os.WriteFile(filepath.Join(repo, "inventory", "sim.yaml"), []byte(inv), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	loadCredentials(t, run, state)
+	repo := exampleOnSim(t, run, state)
 	t.Setenv("STARK_SINGAPORE_TRANSIT_KEY", "sim-test-key") // the example's BGP session key
 	code, out, errs := netrecon(t, "apply", repo, "--state", state, "--auto-approve")
 	if code != 0 || !strings.Contains(out, "Applied 231 changes on 3 devices") {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +70,53 @@ func TestTasksAgainstTheDaemon(t *testing.T) {
 	}
 	if code, out, _ := netrecon(t, "tasks", "--daemon", url, "--token-file", write); code != 0 || !strings.Contains(out, "0 manual steps open") {
 		t.Errorf("after done: exit %d\n%s", code, out)
+	}
+}
+
+// netrecon apply holds a service whose manual step is open, as the daemon
+// does, and says so in its plan; marked done in the same journal, the next
+// apply configures it.
+func TestApplyHoldsServiceWithOpenStep(t *testing.T) {
+	state := t.TempDir()
+	run := runSimCmd(t, "--inventory", "../../intent-example", "--base-port", strconv.Itoa(freePorts(t, 3)), "--state", state)
+	waitFile(t, run, filepath.Join(state, "known_hosts"))
+	repo := exampleOnSim(t, run, state)
+	t.Setenv("STARK_SINGAPORE_TRANSIT_KEY", "sim-test-key") // the example's BGP session key
+	apply := func(what string) string {
+		t.Helper()
+		code, out, errs := netrecon(t, "apply", repo, "--state", state, "--auto-approve")
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", what, code, out, errs)
+		}
+		return out
+	}
+	// The first apply is the journal's baseline: the services it meets
+	// were there before their steps were tracked.
+	if out := apply("first apply"); strings.Contains(out, "Held back") {
+		t.Fatalf("first apply holds a service:\n%s", out)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "services/acme/acme-inet.yaml"), []byte(newAccessService), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := apply("apply with the step open")
+	for _, want := range []string{"No changes.", "Held back by manual steps", "acme-inet: jpnic-registration"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("apply with the step open lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "ge-0/0/9") {
+		t.Errorf("the held service's interface is planned:\n%s", out)
+	}
+	code, out, errs := netrecon(t, "tasks", "--state", state)
+	if code != 0 || !strings.Contains(out, "acme-inet / jpnic-registration") || !strings.Contains(out, "not configured until it is done") {
+		t.Fatalf("tasks --state: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = netrecon(t, "tasks", "done", "acme-inet", "jpnic-registration", "--ref", "JPNIC-R-2", "--as", "bob", "--state", state)
+	if code != 0 || !strings.Contains(out, "done by bob, ref JPNIC-R-2") {
+		t.Fatalf("tasks done --state: exit %d\n%s%s", code, out, errs)
+	}
+	out = apply("apply after done")
+	if strings.Contains(out, "Held back") || !strings.Contains(out, "ge-0/0/9") || !strings.Contains(out, "Applied") {
+		t.Errorf("apply after done does not configure acme-inet:\n%s", out)
 	}
 }

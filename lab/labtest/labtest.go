@@ -129,6 +129,22 @@ func Load(t testing.TB) *Lab {
 	return lab
 }
 
+// NeedDevices returns the running lab when it has at least n devices, and
+// fails the test with what to run when it has fewer (a test that indexed
+// the devices would panic instead); a missing lab goes through Missing.
+func NeedDevices(t testing.TB, n int) *Lab {
+	t.Helper()
+	lab := Load(t)
+	if lab == nil {
+		return nil
+	}
+	if m := len(lab.DeviceList); m < n {
+		t.Fatalf("labtest: this test needs %d lab devices, the lab at %s has %d: run bash lab/lab.sh up %d", n, lab.Path, m, n)
+		return nil
+	}
+	return lab
+}
+
 // Missing ends a test whose required peer (the lab, a binary such as git, an
 // OS feature such as symbolic links) is not there: t.Fatalf when CI=true, as
 // CI installs every peer and a skip there would turn a broken runner green;

@@ -162,3 +162,24 @@ func TestFindPostgres(t *testing.T) {
 		})
 	}
 }
+
+// A lab with fewer devices than a test indexes fails it with what to run,
+// in and out of CI, instead of letting the test panic on the index.
+func TestNeedDevices(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "lab.json")
+	js := `{"devices":[{"name":"lab1","address":"127.0.0.1","port":18301},{"name":"lab2","address":"127.0.0.1","port":18302}],
+	"username":"root","keyFile":"/k","knownHosts":"/kh"}`
+	if err := os.WriteFile(p, []byte(js), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvPath, p)
+	t.Setenv("CI", "")
+	r := &recTB{TB: t}
+	if l := NeedDevices(r, 2); l == nil || r.failed || r.skipped {
+		t.Errorf("2 of 2: lab %v, failed %v skipped %v %q", l, r.failed, r.skipped, r.msg)
+	}
+	r = &recTB{TB: t}
+	if l := NeedDevices(r, 3); l != nil || !r.failed || !strings.Contains(r.msg, "needs 3 lab devices, the lab at "+p+" has 2: run bash lab/lab.sh up 3") {
+		t.Errorf("3 of 2: lab %v, failed %v, msg %q", l, r.failed, r.msg)
+	}
+}

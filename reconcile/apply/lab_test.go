@@ -31,9 +31,10 @@ type labEnv struct {
 }
 
 // newLab describes the lab's devices (platform "ietf") and dials them with
-// the settle pause their server needs.
-func newLab(t testing.TB) *labEnv {
-	lab := labtest.Load(t)
+// the settle pause their server needs; the test uses the first need of them
+// (lab1 … labN).
+func newLab(t testing.TB, need int) *labEnv {
+	lab := labtest.NeedDevices(t, need)
 	auth, err := netconf.KeyFileAuth(lab.KeyFile())
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +96,7 @@ func (l *labEnv) cleanup(t testing.TB, j *journal.Journal, devs []string) {
 }
 
 func TestLabApplyTwoDevices(t *testing.T) {
-	l := newLab(t)
+	l := newLab(t, 2)
 	j := openJournal(t)
 	a, b := uniqueName("nra"), uniqueName("nra")
 	devs := []string{"lab1", "lab2"}
@@ -135,7 +136,7 @@ func TestLabApplyTwoDevices(t *testing.T) {
 // answers <ok/> to the commit and changes nothing. Apply must notice, roll
 // back, and say so — never report success.
 func TestLabVerifyCatchesValidateQuirk(t *testing.T) {
-	l := newLab(t)
+	l := newLab(t, 2)
 	name := uniqueName("nrv")
 	devs := []string{"lab1", "lab2"}
 	desired := map[string]*configtree.Tree{}
@@ -179,7 +180,7 @@ func TestLabVerifyCatchesValidateQuirk(t *testing.T) {
 // devices with the same driver, in parallel as Apply is. Each iteration
 // updates one interface's description per device.
 func BenchmarkLabApply(b *testing.B) {
-	l := newLab(b)
+	l := newLab(b, 1)
 	var devs []string
 	for _, d := range l.inv.Devices {
 		devs = append(devs, d.Name)
@@ -275,7 +276,7 @@ func bare(ctx context.Context, l *labEnv, dev string, changes []configtree.Chang
 // TestLabLockHolderNamed: a real session holding the lock is named with its
 // user from netconf-state, and nothing is changed.
 func TestLabLockHolderNamed(t *testing.T) {
-	l := newLab(t)
+	l := newLab(t, 3)
 	name := uniqueName("nrl")
 	holder, err := l.dialer.Dial(t.Context(), l.inv.Device("lab3"))
 	if err != nil {

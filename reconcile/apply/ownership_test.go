@@ -203,7 +203,7 @@ func TestAdoptedIETFEntryRestoredOnRemoval(t *testing.T) {
 // removal on a real server (which also refuses to delete enabled, a leaf
 // with a default: lab NOTES).
 func TestLabAdoptedEntryRestoredOnRemoval(t *testing.T) {
-	l := newLab(t)
+	l := newLab(t, 1)
 	j := openJournal(t)
 	devName := l.inv.Devices[0].Name
 	name := uniqueName("ge-9/0/")

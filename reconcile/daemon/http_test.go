@@ -66,14 +66,21 @@ func runDaemon(t *testing.T, d *Daemon) {
 // waitPass polls until the pass id finished, or fails the test after 30 s.
 func waitPass(t *testing.T, d *Daemon, id string) *PassStatus {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	return waitPassWithin(t, d, id, 30*time.Second)
+}
+
+// waitPassWithin is waitPass with its own deadline: a test whose passes are
+// long (the soak) scales it from the passes it measured.
+func waitPassWithin(t *testing.T, d *Daemon, id string, within time.Duration) *PassStatus {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
 		if p, _ := d.passByID(context.Background(), id); p != nil && !p.Finished.IsZero() {
 			return p
 		}
 		time.Sleep(10 * time.Millisecond) // polling with a deadline, not waiting blind
 	}
-	t.Fatalf("pass %s did not finish within 30 s", id)
+	t.Fatalf("pass %s did not finish within %s", id, within)
 	return nil
 }
 

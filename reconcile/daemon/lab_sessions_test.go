@@ -142,11 +142,8 @@ func sessionIDs(st api.Status) map[string]string {
 // session does, and a pooled session the device killed between passes is
 // replaced while the pass converges.
 func TestLabWarmDaemonGuardAndKilledSession(t *testing.T) {
-	lt := labtest.Load(t)
+	lt := labtest.NeedDevices(t, 2)
 	devs := lt.Devices()
-	if len(devs) < 2 {
-		t.Fatalf("the lab has %d devices; this test needs 2", len(devs))
-	}
 	r := newRealLab(t, lt, devs[:2])
 	r.cfg.Guards.OperatorSessions = &OperatorSessionsConfig{}
 	r.cfg.Sessions.Keepalive = Duration(time.Hour) // the pass, not the keepalive, meets the killed session

@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,8 +13,8 @@ import (
 
 	"github.com/netrecon/netrecon/api"
 	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/schedule"
 	"github.com/netrecon/netrecon/render"
-	"github.com/netrecon/netrecon/schema"
 )
 
 // Manual steps (docs/daemon.md, "Tasks"). A service type may declare steps
@@ -31,23 +29,6 @@ import (
 // Config.Tasks.AlarmAfter.
 const AlarmTasksOverdue AlarmKind = "tasks-overdue"
 
-// keyTasksBaseline records that the journal's tasks were synced once: the
-// first sync meets services that ran before their steps were tracked, and
-// records their tasks done (journal.BaselineBy).
-const keyTasksBaseline = "daemon/tasks-baseline"
-
-// taskSpecs are the tasks the rendered steps ask for; the hash covers the
-// values a person types, so a changed title or instructions do not reopen.
-func taskSpecs(steps []render.Step) []journal.TaskSpec {
-	out := make([]journal.TaskSpec, 0, len(steps))
-	for _, st := range steps {
-		data, _ := json.Marshal(st.Data)
-		h := sha256.Sum256(data)
-		out = append(out, journal.TaskSpec{Service: st.Service, Step: st.ID, Title: st.Title, Data: string(data), DataHash: hex.EncodeToString(h[:])})
-	}
-	return out
-}
-
 // syncTasks brings the journal's tasks to the commit's steps, once per
 // commit, and keeps them for the gate and the API.
 func (d *Daemon) syncTasks(ctx context.Context, c *intentCache) error {
@@ -57,19 +38,9 @@ func (d *Daemon) syncTasks(ctx context.Context, c *intentCache) error {
 	if synced {
 		return nil
 	}
-	v, err := d.journal.State(ctx, keyTasksBaseline)
-	if err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	baseline := v == ""
-	tasks, err := d.journal.SyncTasks(ctx, taskSpecs(c.steps), baseline)
+	tasks, err := d.journal.SyncTaskSpecs(ctx, schedule.TaskSpecs(c.steps), c.commit)
 	if err != nil {
 		return err
-	}
-	if baseline {
-		if err := d.journal.SetState(ctx, keyTasksBaseline, c.commit); err != nil {
-			return fmt.Errorf("journal: %w", err)
-		}
 	}
 	steps := make(map[[2]string]render.Step, len(c.steps))
 	for _, st := range c.steps {
@@ -82,25 +53,12 @@ func (d *Daemon) syncTasks(ctx context.Context, c *intentCache) error {
 	return nil
 }
 
-// holds reports whether a task keeps its service from being configured:
-// open, and never done (a reopened task does not take a running service
-// down).
-func holds(t journal.Task) bool { return t.Open() && t.Reopened == 0 }
-
 // taskGate holds the services that wait for a manual step.
-func (d *Daemon) taskGate() func(*schema.Service) bool {
+func (d *Daemon) taskGate() schedule.Gate {
 	d.mu.Lock()
-	held := map[string]bool{}
-	for _, t := range d.tasks {
-		if holds(t) {
-			held[t.Service] = true
-		}
-	}
+	held := schedule.Held(d.tasks)
 	d.mu.Unlock()
-	if len(held) == 0 {
-		return nil
-	}
-	return func(s *schema.Service) bool { return held[s.Name] }
+	return schedule.StepGate(held)
 }
 
 // alarmTasks raises AlarmTasksOverdue while a task is open longer than
@@ -145,21 +103,7 @@ func (d *Daemon) Tasks() api.TaskList {
 
 // apiTask is t as the API shows it; under d.mu.
 func (d *Daemon) apiTask(t journal.Task, now time.Time, age time.Duration) api.Task {
-	v := api.Task{Service: t.Service, Step: t.Step, Title: t.Title, State: api.TaskStateDone, OpenedAt: t.OpenedAt,
-		Reopened: t.Reopened, DoneBy: t.DoneBy, DoneAt: t.DoneAt, Reference: t.Reference, Data: []api.TaskValue{}}
-	var vals []render.StepValue
-	if err := json.Unmarshal([]byte(t.Data), &vals); err == nil {
-		for _, x := range vals {
-			v.Data = append(v.Data, api.TaskValue{Name: x.Name, Value: x.Value})
-		}
-	}
-	v.Instructions = d.stepDefs[[2]string{t.Service, t.Step}].Instructions
-	if t.Open() {
-		v.State, v.Holds = api.TaskStateOpen, holds(t)
-		v.AgeSeconds = now.Sub(t.OpenedAt).Seconds()
-		v.Overdue = now.Sub(t.OpenedAt) >= age
-	}
-	return v
+	return schedule.TaskDoc(t, d.stepDefs[[2]string{t.Service, t.Step}].Instructions, now, age)
 }
 
 // DoneTask marks the step of service done by who with reference, records

@@ -27,6 +27,11 @@ type Task struct {
 // Open reports whether the task still waits for a person.
 func (t Task) Open() bool { return t.DoneAt.IsZero() }
 
+// Holds reports whether the task keeps its service from being configured:
+// open, and never done. A task reopened by changed values is listed (and
+// alarmed) but does not take a running service down.
+func (t Task) Holds() bool { return t.Open() && t.Reopened == 0 }
+
 // TaskSpec is a task as the intent of the followed commit asks for it.
 type TaskSpec struct {
 	Service, Step, Title, Data, DataHash string
@@ -34,6 +39,45 @@ type TaskSpec struct {
 
 // BaselineBy is who a baseline sync marks its tasks done by.
 const BaselineBy = "netrecon (baseline)"
+
+// keyTasksBaseline records that the journal's tasks were synced once, and
+// at which revision. The name predates the CLI's use of it: daemon and CLI
+// share one baseline per journal.
+const keyTasksBaseline = "daemon/tasks-baseline"
+
+// TasksBaselined reports whether the tasks were synced once (SyncTaskSpecs):
+// until then, the first sync records every task done.
+func (j *Journal) TasksBaselined(ctx context.Context) (bool, error) {
+	v, err := j.State(ctx, keyTasksBaseline)
+	if err != nil {
+		return false, fmt.Errorf("journal: tasks baseline: %w", err)
+	}
+	return v != "", nil
+}
+
+// SyncTaskSpecs is SyncTasks with the baseline decided by the journal: the
+// first sync of a journal is the baseline, recorded with rev (the intent
+// revision it met). The daemon and the CLI both sync through it, so that a
+// CLI sharing the daemon's state folder holds the same services.
+func (j *Journal) SyncTaskSpecs(ctx context.Context, specs []TaskSpec, rev string) ([]Task, error) {
+	done, err := j.TasksBaselined(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tasks, err := j.SyncTasks(ctx, specs, !done)
+	if err != nil {
+		return nil, err
+	}
+	if !done {
+		if rev == "" {
+			rev = "(no revision)" // an empty value reads as no baseline
+		}
+		if err := j.SetState(ctx, keyTasksBaseline, rev); err != nil {
+			return nil, fmt.Errorf("journal: tasks baseline: %w", err)
+		}
+	}
+	return tasks, nil
+}
 
 // SyncTasks makes the tasks those of specs: a new one opens, one whose data
 // changed reopens (the values typed before are no longer the intent's), one

@@ -34,6 +34,27 @@ type Plan struct {
 	// at each moment a scheduled service starts or stops, the changes from
 	// the state before it. Sorted, soonest first.
 	Boundaries []Boundary
+	// Held are the services left out because they wait for manual steps
+	// (reconcile/schedule.StepGate): planned as absent until each of their
+	// steps is marked done. Sorted by service.
+	Held []HeldService
+}
+
+// HeldService is a service its open manual steps keep from being
+// configured.
+type HeldService struct {
+	Service string
+	Steps   []string // sorted
+}
+
+// HeldServices lists held (service → its holding steps) sorted by service.
+func HeldServices(held map[string][]string) []HeldService {
+	out := make([]HeldService, 0, len(held))
+	for s, steps := range held {
+		out = append(out, HeldService{Service: s, Steps: slices.Sorted(slices.Values(steps))})
+	}
+	slices.SortFunc(out, func(a, b HeldService) int { return strings.Compare(a.Service, b.Service) })
+	return out
 }
 
 // Boundary is the change a scheduled service's start or stop brings.
