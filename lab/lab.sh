@@ -23,6 +23,10 @@
 # set it empty for none). They get the ports after the N devices and are listed
 # apart in lab.json ("extra", with their modules), so that tests iterating over
 # the devices see the same lab as without them.
+# The default also starts lab-quiet1 and lab-quiet2, with the full module set:
+# devices no test touches unless it holds them (labtest.Quiet), for the tests
+# that count a device's sessions (the operator-session guard), which another
+# package's test on the same device would otherwise disturb.
 #
 # The IRR tests' mail hop: `up` also starts exim4 (Debian exim4-daemon-light) on
 # NETRECON_LAB_MTA_PORT (default 18025), relaying each simulated IRR database's
@@ -55,7 +59,8 @@ IRR_DBS=(JPIRR RADB NTTCOM)
 MTA_REPLY=irr-replies@lab.netrecon.test
 PG_PORT=${NETRECON_LAB_PG_PORT:-25432}
 PG_BIN=/usr/lib/postgresql/15/bin
-EXTRA=${NETRECON_LAB_EXTRA-lab-noipv6=iana-if-type,ietf-interfaces,ietf-ip,ietf-routing,ietf-ipv4-unicast-routing}
+ALL_MODULES=$(IFS=,; echo "${MODULES[*]}")
+EXTRA=${NETRECON_LAB_EXTRA-lab-noipv6=iana-if-type,ietf-interfaces,ietf-ip,ietf-routing,ietf-ipv4-unicast-routing lab-quiet1=$ALL_MODULES lab-quiet2=$ALL_MODULES}
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gofrs/flock"
 )
 
 // EnvPath names the environment variable that points at a lab.json to use
@@ -68,6 +70,40 @@ func (l *Lab) Extra(name string) (Device, bool) {
 // NoIPv6 is the extra device lab.sh starts by default: netconfd without
 // ietf-ipv6-unicast-routing.
 const NoIPv6 = "lab-noipv6"
+
+// quietDevices are the extra devices lab.sh starts by default for Quiet.
+var quietDevices = []string{"lab-quiet1", "lab-quiet2"}
+
+// Quiet returns n of the lab's quiet devices (lab-quiet1, lab-quiet2), held
+// by this test alone until it ends: no other test, in any package, opens a
+// session to them meanwhile. It is for tests that count a device's sessions
+// (the operator-session guard), which other packages' tests on lab1..labN
+// disturb. A second test that asks waits for the first to end.
+func Quiet(t testing.TB, n int) []Device {
+	t.Helper()
+	lab := Load(t)
+	if lab == nil {
+		return nil
+	}
+	if n > len(quietDevices) {
+		t.Fatalf("labtest: Quiet(%d): the lab starts %d quiet devices", n, len(quietDevices))
+	}
+	var out []Device
+	for _, name := range quietDevices[:n] {
+		d, ok := lab.Extra(name)
+		if !ok {
+			Missing(t, "labtest: %s has no quiet device %s; restart the lab with this lab/lab.sh: bash lab/lab.sh up 5", lab.Path, name)
+			return nil
+		}
+		out = append(out, d)
+	}
+	lock := flock.New(filepath.Join(filepath.Dir(lab.Path), "quiet.lock"))
+	if err := lock.Lock(); err != nil {
+		t.Fatalf("labtest: hold the quiet devices: %v", err)
+	}
+	t.Cleanup(func() { lock.Unlock() })
+	return out
+}
 
 // Username is the SSH user of every device.
 func (l *Lab) Username() string { return l.User }

@@ -90,7 +90,10 @@ func TestLabOperatorGuardIgnoresPooledSessions(t *testing.T) {
 	dials := 0
 	p := newPool(t, Options{})
 	d := p.Dialer(labDialer(t, lab, &dials), nil)
-	dev, ld := labDevice(lab)
+	// A quiet device: another package's test on lab1 is an operator
+	// session to the guard.
+	ld := labtest.Quiet(t, 1)[0]
+	dev := &schema.Device{Name: ld.Name, Platform: "ietf", Address: ld.Address, Port: ld.Port, Credentials: schema.Credentials{Username: lab.Username()}}
 	g := guard.OperatorSessions(nil)
 	ctx := t.Context()
 
