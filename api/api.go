@@ -82,6 +82,19 @@ type Replica struct {
 	LeaseAgeSeconds float64   `json:"lease_age_seconds"`
 	LeaseExpires    time.Time `json:"lease_expires,omitzero"`
 	LastRenewal     time.Time `json:"last_renewal,omitzero"`
+	// Coordinated are the open change sets that span shards, which the
+	// leader applies whole (docs/ha.md).
+	Coordinated []CoordinatedChangeSet `json:"coordinated,omitempty"`
+}
+
+// CoordinatedChangeSet is an intent commit's change set that spans shards,
+// open until the leader's run of it settles.
+type CoordinatedChangeSet struct {
+	Commit  string `json:"commit"`
+	Devices int    `json:"devices"`
+	Applier string `json:"applier"`
+	// Gathered: this replica holds every device of the set.
+	Gathered bool `json:"gathered"`
 }
 
 // ReplicaLease is a live replica as the shared database lists it.

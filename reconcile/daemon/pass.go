@@ -44,6 +44,11 @@ type passState struct {
 	nodes   map[string][]journal.Node
 	heals   map[string]time.Time // devices an operator asked to heal, and when
 	results map[string]devResult
+	// gathered are the coordinated change sets this replica (the leader)
+	// holds whole and applies in this pass; hold the devices of those it
+	// does not hold whole yet, left unplanned.
+	gathered []journal.ChangeSet
+	hold     map[string]bool
 }
 
 // devResult is what a pass concluded about one device: the input of next.
@@ -78,6 +83,7 @@ func (d *Daemon) steps() []step {
 		{"shard", d.shard},
 		{"plan", d.planDue},
 		{"sort", d.sortPlan},
+		{"gate", d.gate},
 		{"apply", d.applyChanges},
 	}
 }
@@ -104,6 +110,7 @@ func (d *Daemon) pass(ctx context.Context, log *slog.Logger, p *PassStatus, scop
 	}
 	d.stepProgress("record", s.head, s.commit)
 	d.record(context.WithoutCancel(ctx), s)
+	d.settleChangeSets(context.WithoutCancel(ctx), s, err)
 	d.follow(ctx, s)
 	return err
 }
@@ -400,8 +407,8 @@ func (d *Daemon) planDue(ctx context.Context, s *passState) (bool, error) {
 	var gone []string
 	d.mu.Lock()
 	for _, dev := range s.intent.Devices {
-		if d.replica != nil && !d.replica.owns(dev.Name) {
-			continue // another replica's, or not claimed yet
+		if d.replica != nil && (!d.replica.owns(dev.Name) || s.hold[dev.Name]) {
+			continue // another replica's, not claimed yet, or of a change set not gathered whole
 		}
 		st, ok := d.devices[dev.Name]
 		if !ok {

@@ -17,7 +17,7 @@ type passProgress struct {
 }
 
 // stepNames are the pass's steps in the status's words.
-var stepNames = map[string]string{"fetch": "fetch", "check": "check", "load": "render", "shard": "plan", "plan": "plan", "sort": "plan", "apply": "apply"}
+var stepNames = map[string]string{"fetch": "fetch", "check": "check", "load": "render", "shard": "plan", "plan": "plan", "sort": "plan", "gate": "plan", "apply": "apply"}
 
 func (pp *passProgress) view() api.PassProgress {
 	v := pp.p

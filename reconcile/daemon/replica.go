@@ -46,11 +46,17 @@ type replica struct {
 	// fail without an answer from the database (zero while it answers):
 	// readiness reads it instead of querying the database per probe.
 	unreachable time.Time
+	// sets are the change sets this replica has read or published, by
+	// commit; open the coordinated ones unsettled at the last pass, and
+	// gathered those of them this replica (the leader) holds whole.
+	sets     map[string]journal.ChangeSet
+	open     []journal.ChangeSet
+	gathered map[string]bool
 }
 
 func newReplica(base *journal.Journal, cfg ReplicaConfig, log *slog.Logger, now func() time.Time) *replica {
 	return &replica{id: cfg.ID, ttl: cfg.LeaseTTL.D(), renew: cfg.Renew.D(), base: base, log: log.With("replica", cfg.ID),
-		now: now, owned: map[string]bool{}}
+		now: now, owned: map[string]bool{}, sets: map[string]journal.ChangeSet{}}
 }
 
 // openShared opens the shared journal and takes the replica's first lease;
@@ -83,13 +89,15 @@ func (d *Daemon) shard(ctx context.Context, s *passState) (bool, error) {
 	for i, dev := range s.intent.Devices {
 		names[i] = dev.Name
 	}
-	newly, err := d.replica.rebalance(ctx, names)
+	b, err := d.replica.rebalance(ctx, names, func(ids []string) error { return d.publish(ctx, s, ids) })
 	if err != nil {
 		return false, fmt.Errorf("replica %s: %w", d.replica.id, err)
 	}
 	d.changed() // the shard and the list of replicas the status shows
-	if len(newly) > 0 {
-		s.log.Info("devices taken over", "devices", len(newly))
+	s.gathered, s.hold = b.gathered, b.hold
+	if len(b.newly) > 0 {
+		s.log.Info("devices taken over", "devices", len(b.newly))
+		d.refreshStates(ctx, b.newly)
 		d.recover(ctx)
 	}
 	return false, nil
@@ -179,17 +187,30 @@ func (r *replica) markUnreachable() {
 	r.mu.Unlock()
 }
 
+// balance is what a rebalance leaves the pass: the devices newly owned,
+// whose unfinished runs the daemon recovers before it plans them; the open
+// coordinated change sets this replica (the leader) holds whole, to apply in
+// this pass and settle after it; and the devices of those it does not hold
+// whole yet, which it must not plan (never a part of a change set).
+type balance struct {
+	newly    []string
+	gathered []journal.ChangeSet
+	hold     map[string]bool
+}
+
 // rebalance claims the replica's share of devices among the live replicas,
-// and releases what it owns outside its share. It returns the devices it
-// newly owns, whose unfinished runs the daemon recovers before it plans them.
-func (r *replica) rebalance(ctx context.Context, devices []string) ([]string, error) {
+// and releases what it owns outside its share. The leader first publishes
+// the change set of the pass's commit (publish), then claims, besides its
+// share, the devices of every open coordinated change set; the others
+// leave those to it and release them.
+func (r *replica) rebalance(ctx context.Context, devices []string, publish func(live []string) error) (balance, error) {
 	l, ok := r.current()
 	if !ok {
-		return nil, &journal.FencedError{Replica: r.id}
+		return balance{}, &journal.FencedError{Replica: r.id}
 	}
 	live, err := r.base.Replicas(ctx)
 	if err != nil {
-		return nil, err
+		return balance{}, err
 	}
 	ids := make([]string, len(live))
 	for i, x := range live {
@@ -206,26 +227,45 @@ func (r *replica) rebalance(ctx context.Context, devices []string) ([]string, er
 	// until the run is settled; the leader then releases them.
 	inRuns, err := r.unfinishedDevices(ctx)
 	if err != nil {
-		return nil, err
+		return balance{}, err
 	}
 	leader := len(live) == 0 || (live[0].Replica == r.id && live[0].Token == l.Token)
+	if leader && publish != nil {
+		if err := publish(ids); err != nil {
+			return balance{}, err
+		}
+	}
+	// The devices of a coordinated change set are the leader's until it
+	// settles the set: the others release them, even mid-share.
+	open, err := r.base.OpenChangeSets(ctx)
+	if err != nil {
+		return balance{}, err
+	}
+	coord := map[string]bool{}
+	for _, cs := range open {
+		for _, d := range cs.Devices {
+			coord[d] = true
+		}
+	}
 	r.mu.Lock()
 	mine := maps.Clone(r.owned)
 	r.mu.Unlock()
 	keep := make(map[string]bool, len(share))
 	var want []string
 	for _, d := range share {
-		if inRuns[d] && !mine[d] && !leader {
+		if (inRuns[d] && !mine[d] || coord[d]) && !leader {
 			continue
 		}
 		keep[d] = true
 		want = append(want, d)
 	}
 	if leader {
-		for d := range inRuns {
-			if !keep[d] {
-				keep[d] = true
-				want = append(want, d)
+		for _, extra := range []map[string]bool{inRuns, coord} {
+			for d := range extra {
+				if !keep[d] {
+					keep[d] = true
+					want = append(want, d)
+				}
 			}
 		}
 	}
@@ -243,7 +283,7 @@ func (r *replica) rebalance(ctx context.Context, devices []string) ([]string, er
 	if len(ask) > 0 {
 		got, err := r.base.ClaimDevices(ctx, l, ask)
 		if err != nil {
-			return nil, err
+			return balance{}, err
 		}
 		claimed = append(claimed, got...)
 	}
@@ -251,8 +291,9 @@ func (r *replica) rebalance(ctx context.Context, devices []string) ([]string, er
 	r.mu.Lock()
 	if r.lease.Token != l.Token {
 		r.mu.Unlock()
-		return nil, nil // a new epoch began meanwhile: the next pass claims for it
+		return balance{}, nil // a new epoch began meanwhile: the next pass claims for it
 	}
+	var b balance
 	var newly, release []string
 	next := make(map[string]bool, len(claimed))
 	for _, d := range claimed {
@@ -266,20 +307,46 @@ func (r *replica) rebalance(ctx context.Context, devices []string) ([]string, er
 			release = append(release, d)
 		}
 	}
-	r.owned, r.live = next, live
+	r.owned, r.live, r.open, r.gathered = next, live, open, map[string]bool{}
+	if leader {
+		for _, cs := range open {
+			whole := true
+			for _, d := range cs.Devices {
+				whole = whole && next[d]
+			}
+			if whole {
+				b.gathered = append(b.gathered, cs)
+				r.gathered[cs.Commit] = true
+				continue
+			}
+			if b.hold == nil {
+				b.hold = map[string]bool{}
+			}
+			for _, d := range cs.Devices {
+				b.hold[d] = true
+			}
+		}
+	}
+	for _, cs := range open {
+		r.sets[cs.Commit] = cs
+	}
 	r.mu.Unlock()
+	b.newly = newly
+	if len(b.hold) > 0 {
+		r.log.Info("coordinated change set: waiting for its devices to be released", "devices", len(b.hold))
+	}
 	if len(release) > 0 {
 		sort.Strings(release)
 		// Passes run one at a time: none of these has a run in flight here.
 		if err := r.base.ReleaseDevices(ctx, l, release); err != nil {
-			return newly, err
+			return b, err
 		}
 		r.log.Info("devices moved to other replicas", "devices", len(release))
 	}
 	if waiting := len(want) - len(claimed); waiting > 0 {
 		r.log.Info("devices of this share still held by another replica", "devices", waiting)
 	}
-	return newly, nil
+	return b, nil
 }
 
 // unfinishedDevices are the devices of every unfinished run: being applied
@@ -355,6 +422,9 @@ func (d *Daemon) replicaStatus() (*api.Replica, []api.ReplicaLease) {
 	s := d.replica.status()
 	r := &api.Replica{ID: s.ID, HoldsLease: s.Held, Token: s.Token, Leader: s.Leader, ShardDevices: s.Shard,
 		LeaseAgeSeconds: s.LeaseAge.Seconds(), LeaseExpires: s.Expires, LastRenewal: s.Renewed}
+	for _, c := range d.replica.coordination() {
+		r.Coordinated = append(r.Coordinated, api.CoordinatedChangeSet{Commit: c.commit, Devices: c.devices, Applier: c.applier, Gathered: c.gathered})
+	}
 	reps := make([]api.ReplicaLease, len(s.Replicas))
 	for i, l := range s.Replicas {
 		reps[i] = api.ReplicaLease{ID: l.Replica, Token: l.Token, Acquired: l.Acquired, Expires: l.Expires, Leader: i == 0}

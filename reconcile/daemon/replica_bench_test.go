@@ -96,7 +96,9 @@ func BenchmarkReplicasNoopPass(b *testing.B) {
 	}
 }
 
-func benchDatabase(b *testing.B, admin string) string {
+// benchDatabase creates a database of its own on the lab's PostgreSQL
+// (admin) and drops it when the test or benchmark ends.
+func benchDatabase(b testing.TB, admin string) string {
 	var rnd [6]byte
 	rand.Read(rnd[:])
 	name := "nrb_" + hex.EncodeToString(rnd[:])

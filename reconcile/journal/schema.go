@@ -331,6 +331,28 @@ func migrations() []migration {
 			// per run.
 			`ALTER TABLE transitions ADD COLUMN writer INTEGER NOT NULL DEFAULT 0`,
 		},
+	}, {
+		version: 11,
+		name:    "change sets: who applies each intent commit's changed devices",
+		stmts: []string{
+			// One row per intent commit, written once by the leader before
+			// any replica applies the commit's changes (PublishChangeSet):
+			// the changed devices, and whether the leader applies them
+			// (coordinated: they span shards) or their one shard's owner.
+			// desired holds every device's desired fingerprint at the
+			// commit, the base of the next commit's change set.
+			`CREATE TABLE change_sets (
+				intent_commit TEXT    PRIMARY KEY,
+				devices       TEXT    NOT NULL,
+				coordinated   INTEGER NOT NULL,
+				applier       TEXT    NOT NULL,
+				writer        INTEGER NOT NULL,
+				desired       TEXT    NOT NULL,
+				created_at    INTEGER NOT NULL,
+				settled_at    INTEGER
+			)`,
+			`CREATE INDEX change_sets_open ON change_sets (coordinated, settled_at)`,
+		},
 	}}
 }
 

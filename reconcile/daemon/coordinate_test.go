@@ -1,0 +1,182 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netrecon/netrecon/bench/intentgen"
+	"github.com/netrecon/netrecon/lab/labtest"
+	"github.com/netrecon/netrecon/reconcile/shard"
+)
+
+// replicaPair is two in-process replicas on one PostgreSQL journal (the
+// lab's), r1 first: r1 leads. Every device's running configuration starts as
+// the intent, and passes run until the shards settle.
+type replicaPair struct {
+	l      *lab
+	r1, r2 *Daemon
+}
+
+func newReplicaPair(t *testing.T) *replicaPair {
+	t.Helper()
+	admin := labtest.PostgresDSN(t)
+	l := newLab(t, intentgen.Files(intentgen.Config{Services: 12, Devices: 12, Seed: 1}))
+	_, desired := l.desired()
+	for _, dev := range l.sim.Devices() {
+		if w := desired[dev.Name]; w != nil {
+			dev.SetRunning(w)
+		}
+	}
+	dsn := benchDatabase(t, admin)
+	var ds []*Daemon
+	for i := range 2 {
+		cfg := *l.cfg
+		cfg.StateDir = t.TempDir()
+		cfg.State = StateConfig{Database: dsn, Replica: ReplicaConfig{ID: fmt.Sprintf("r%d", i+1),
+			LeaseTTL: Duration(time.Hour), Renew: Duration(20 * time.Minute)}}
+		lc := *l
+		lc.cfg = &cfg
+		ds = append(ds, lc.start(Options{}))
+	}
+	p := &replicaPair{l: l, r1: ds[0], r2: ds[1]}
+	// The first commit's change set is every device (nothing shared was
+	// known before it), coordinated by r1: r2 releases its share, r1
+	// gathers and settles it, then hands r2's share back.
+	for range 8 {
+		for _, d := range ds {
+			if ps := d.SyncOnce(context.Background(), "test"); ps.Error != "" || len(ps.Applied) > 0 {
+				t.Fatalf("%s: first passes: error %q, applied %v: want none (the devices run the intent)", d.replica.id, ps.Error, ps.Applied)
+			}
+		}
+		s1, s2 := p.r1.replica.status(), p.r2.replica.status()
+		if s1.Shard+s2.Shard == len(l.sim.Devices()) && s2.Shard > 0 && len(p.r1.replica.coordination()) == 0 {
+			return p
+		}
+	}
+	t.Fatalf("the shards did not settle: r1 %d, r2 %d devices", p.r1.replica.status().Shard, p.r2.replica.status().Shard)
+	return nil
+}
+
+// shareOf is a device in replica id's share, and the file of a service
+// whose edit (edited) changes the device's desired configuration.
+func (p *replicaPair) shareOf(t *testing.T, id string) (device, file string) {
+	t.Helper()
+	in, before := p.l.desired()
+	var names []string
+	for _, d := range in.Devices {
+		names = append(names, d.Name)
+	}
+	share := shard.Share(id, []string{"r1", "r2"}, names)
+	for _, svc := range in.Services {
+		if len(svc.Devices) != 1 || !slices.Contains(share, svc.Devices[0]) {
+			continue
+		}
+		f, dev := svc.Pos.File, svc.Devices[0]
+		old := p.l.read(f)
+		doc, ok := edited(old)
+		if !ok {
+			continue
+		}
+		path := filepath.Join(p.l.repo, filepath.FromSlash(f))
+		os.WriteFile(path, []byte(doc), 0o644)
+		_, after := p.l.desired()
+		os.WriteFile(path, []byte(old), 0o644)
+		if after[dev].Fingerprint() != before[dev].Fingerprint() {
+			return dev, f
+		}
+	}
+	t.Fatalf("no service whose edit changes a device of %s's share %v", id, share)
+	return "", ""
+}
+
+// edited is a service document with its first description changed.
+func edited(doc string) (string, bool) {
+	i := strings.Index(doc, "description: ")
+	if i < 0 {
+		return "", false
+	}
+	return doc[:i] + "description: changed by the test, " + doc[i+len("description: "):], true
+}
+
+// change commits the edit of files.
+func (p *replicaPair) change(t *testing.T, files ...string) string {
+	t.Helper()
+	edits := map[string]string{}
+	for _, f := range files {
+		edits[f], _ = edited(p.l.read(f))
+	}
+	return p.l.commit("change", edits)
+}
+
+func (p *replicaPair) pass(t *testing.T, d *Daemon) *PassStatus {
+	t.Helper()
+	ps := d.SyncOnce(context.Background(), "test")
+	if ps.Error != "" {
+		t.Fatalf("%s: pass: %s", d.replica.id, ps.Error)
+	}
+	return ps
+}
+
+// TestFollowerWaitsForChangeSet: a follower that sees a new commit before
+// the leader applies none of its changes until the leader published the
+// commit's change set; then, the set being within its shard, it applies
+// them itself (no handoff).
+func TestFollowerWaitsForChangeSet(t *testing.T) {
+	p := newReplicaPair(t)
+	dev, file := p.shareOf(t, "r2")
+	p.change(t, file)
+	before := p.l.sim.Device(dev).Running()
+	if ps := p.pass(t, p.r2); len(ps.Applied) > 0 || !p.l.sim.Device(dev).Running().Equal(before) {
+		t.Fatalf("r2 applied %v before the leader published the commit's change set", ps.Applied)
+	}
+	if ps := p.pass(t, p.r1); len(ps.Applied) > 0 {
+		t.Fatalf("r1 applied %v: the change is within r2's shard", ps.Applied)
+	}
+	cs, ok, err := p.r1.journal.ChangeSetOf(context.Background(), p.l.git("rev-parse", "HEAD"))
+	if err != nil || !ok || cs.Coordinated || cs.Applier != "r2" || !slices.Equal(cs.Devices, []string{dev}) {
+		t.Fatalf("change set: %+v, %v, %v: want %s alone, applied by r2", cs, ok, err, dev)
+	}
+	if ps := p.pass(t, p.r2); !slices.Equal(ps.Applied, []string{dev}) {
+		t.Fatalf("r2 applied %v after the change set, want [%s]", ps.Applied, dev)
+	}
+	p.l.assertConverged()
+}
+
+// TestCoordinatedChangeSet: a commit changing a device in each shard is
+// applied by the leader as one run, once the follower released its device;
+// the device goes back to the follower afterwards.
+func TestCoordinatedChangeSet(t *testing.T) {
+	p := newReplicaPair(t)
+	d1, f1 := p.shareOf(t, "r1")
+	d2, f2 := p.shareOf(t, "r2")
+	p.change(t, f1, f2)
+	ctx := context.Background()
+	if ps := p.pass(t, p.r1); len(ps.Applied) > 0 {
+		t.Fatalf("r1 applied %v before it held the whole change set", ps.Applied)
+	}
+	if st := p.r1.replica.coordination(); len(st) != 1 || st[0].devices != 2 || st[0].gathered {
+		t.Fatalf("r1's coordination: %+v, want one set of 2 devices, not gathered", st)
+	}
+	if ps := p.pass(t, p.r2); len(ps.Applied) > 0 {
+		t.Fatalf("r2 applied %v of a coordinated change set", ps.Applied)
+	}
+	ps := p.pass(t, p.r1)
+	if want := []string{d1, d2}; !slices.Equal(slices.Sorted(slices.Values(ps.Applied)), slices.Sorted(slices.Values(want))) || len(ps.RunIDs) != 1 {
+		t.Fatalf("r1 applied %v in runs %v, want %v in one run", ps.Applied, ps.RunIDs, want)
+	}
+	p.l.assertConverged()
+	if open, err := p.r1.journal.OpenChangeSets(ctx); err != nil || len(open) != 0 {
+		t.Fatalf("open change sets after the run: %+v, %v", open, err)
+	}
+	p.pass(t, p.r1) // hands d2 back
+	p.pass(t, p.r2)
+	if owners, err := p.r1.journal.DeviceOwners(ctx); err != nil || owners[d2].Replica != "r2" || owners[d1].Replica != "r1" {
+		t.Fatalf("owners after the run: %s %+v, %s %+v (%v)", d1, owners[d1], d2, owners[d2], err)
+	}
+}
