@@ -251,6 +251,20 @@ func TestReplicasCoordinatedChangeSet(t *testing.T) {
 	s := f.sampleOwners(t)
 	changed := f.change(t, f.pick(4, "r1", "r2", "r3"))
 	f.converge(t, f.procs...)
+	// The leader hands the devices back at its next pass after the run
+	// settled: wait for that before the sampling stops.
+	handedBack := func() int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		n := 0
+		for _, d := range f.pick(4, "r2", "r3") {
+			if seq := s.seen[d]; len(seq) == 3 && seq[1] == leader && seq[2] == seq[0] {
+				n++
+			}
+		}
+		return n
+	}
+	poll(t, "the other shards' devices back with their owners", time.Minute, func() bool { return handedBack() == 8 })
 	s.close()
 	runs := f.runsAt(t, changed)
 	if len(runs) != 1 {
@@ -267,14 +281,10 @@ func TestReplicasCoordinatedChangeSet(t *testing.T) {
 	if err != nil || !ok || !cs.Coordinated || cs.Applier != "r1" || cs.Writer != leader || !slices.Equal(cs.Devices, names(changed)) {
 		t.Errorf("change set: %+v, %v, %v; want coordinated by r1 over %v", cs, ok, err, names(changed))
 	}
-	handed := 0
-	for _, d := range f.pick(4, "r2", "r3") {
-		if slices.Contains(s.seen[d], leader) && len(s.seen[d]) == 3 {
-			handed++ // its owner, the leader, its owner again
-		}
-	}
-	if handed == 0 {
-		t.Errorf("no changed device of r2's or r3's shard was seen going to the leader and back: %v", s.seen)
+	// Each changed device of r2's and r3's shards went from its owner to
+	// the leader and back (poll above), never through a third lease.
+	if n := handedBack(); n != 8 {
+		t.Errorf("%d of 8 changed devices of r2's and r3's shards went to the leader and back: %v", n, s.seen)
 	}
 	if len(s.errs) > 0 {
 		t.Errorf("owners: %v", s.errs)
