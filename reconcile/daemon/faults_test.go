@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -325,10 +326,13 @@ func TestBackoffRetriesOnlyTheWaitingDevices(t *testing.T) {
 
 func TestFreezeWindowDefersUntilItCloses(t *testing.T) {
 	l := newLab(t, exampleFiles(t))
+	// The clock is read by the session pool's keeper too, on its own
+	// goroutine: it moves atomically.
+	var clock atomic.Pointer[time.Time]
 	now := time.Date(2026, 12, 24, 12, 0, 0, 0, time.UTC)
-	clock := &now
+	clock.Store(&now)
 	l.cfg.Guards.FreezeWindows = []guard.WindowSpec{{Name: "xmas", Start: "2026-12-24T00:00:00Z", End: "2026-12-27T00:00:00Z"}}
-	d := l.start(Options{Now: func() time.Time { return *clock }})
+	d := l.start(Options{Now: func() time.Time { return *clock.Load() }})
 	p := d.SyncOnce(context.Background(), "test")
 	st := d.Status()
 	if df := deferredOf(st); len(p.Applied) != 0 || len(df) != 3 || df[0].Deferral.Guard != guard.NameFreezeWindow ||
@@ -340,7 +344,7 @@ func TestFreezeWindowDefersUntilItCloses(t *testing.T) {
 		t.Errorf("next wait %s (retry %v), want the poll interval", wait, retry)
 	}
 	later := time.Date(2026, 12, 27, 0, 0, 1, 0, time.UTC)
-	clock = &later
+	clock.Store(&later)
 	if p := d.SyncOnce(context.Background(), "test"); len(p.Applied) != 3 {
 		t.Fatalf("after the window: %+v", p)
 	}
