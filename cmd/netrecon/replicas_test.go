@@ -52,16 +52,26 @@ type replicaProc struct {
 // status reads the replica's /api/v1/status.
 func (p *replicaProc) status(t *testing.T) api.Status {
 	t.Helper()
-	resp, err := http.Get("http://" + p.listen + "/api/v1/status")
+	st, err := p.tryStatus()
 	if err != nil {
-		t.Fatalf("replica %s status: %v", p.id, err)
-	}
-	defer resp.Body.Close()
-	var st api.Status
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatalf("replica %s status: %v", p.id, err)
+		t.Fatal(err)
 	}
 	return st
+}
+
+// tryStatus reads the replica's status, or says why it could not: a
+// replica just started may not listen yet.
+func (p *replicaProc) tryStatus() (api.Status, error) {
+	var st api.Status
+	resp, err := http.Get("http://" + p.listen + "/api/v1/status")
+	if err != nil {
+		return st, fmt.Errorf("replica %s status: %w", p.id, err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return st, fmt.Errorf("replica %s status: %w", p.id, err)
+	}
+	return st, nil
 }
 
 // metrics reads the replica's /metrics.
@@ -86,7 +96,10 @@ func checkReplicaStatus(t *testing.T, ps ...*replicaProc) {
 	poll(t, "the survivors' status shows every device in one shard, one leader", 30*time.Second, func() bool {
 		sts, leaders, shards = sts[:0], 0, 0
 		for _, p := range ps {
-			st := p.status(t)
+			st, err := p.tryStatus()
+			if err != nil {
+				return false // not listening yet: the poll's deadline ends it
+			}
 			if st.Replica == nil || len(st.Replicas) != len(ps) {
 				return false
 			}
