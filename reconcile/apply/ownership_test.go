@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/drivers/netsim"
@@ -218,16 +219,28 @@ func TestLabAdoptedEntryRestoredOnRemoval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, step := range []func() error{
-		func() error {
-			return s.EditConfig(t.Context(), reconcile.Candidate, configtree.Diff(configtree.New(), human))
-		},
-		func() error { return s.Commit(t.Context(), reconcile.CommitOptions{}) },
-	} {
-		if err := step(); err != nil {
+	// Other packages' tests share the lab: while one of them has a
+	// confirmed commit pending on the device, a commit is in-use, and a
+	// person would try again.
+	commitByHand := func() error {
+		if err := s.EditConfig(t.Context(), reconcile.Candidate, configtree.Diff(configtree.New(), human)); err != nil {
+			return err
+		}
+		return s.Commit(t.Context(), reconcile.CommitOptions{})
+	}
+	tick := time.NewTicker(250 * time.Millisecond)
+	for end := time.Now().Add(time.Minute); ; {
+		err := commitByHand()
+		if err == nil {
+			break
+		}
+		if !strings.Contains(err.Error(), "in-use") || time.Now().After(end) {
 			t.Fatal(err)
 		}
+		_ = s.Discard(t.Context())
+		<-tick.C
 	}
+	tick.Stop()
 	_ = s.Close(t.Context())
 	t.Cleanup(func() {
 		s, err := l.dialer.Dial(context.Background(), l.inv.Device(devName))
