@@ -42,9 +42,9 @@ run() {
 		--settle-after-hello 100ms --concurrency 10) ;;
 	esac
 	"$work/peertime" -o "$work/time" -- "${cmd[@]}" >"$work/$name.out" 2>&1 || status=$?
-	local changed w u s rss tree
+	local changed w u s rss
 	changed=$(loop verify 2>/dev/null | sed -n 's/.*, \([0-9]*\) devices with all 10$/\1/p')
-	read -r w u s rss tree <"$work/time"
+	read -r w u s rss _ <"$work/time"
 	printf '%-4s %3d devices  wall %6.2f s  cpu %5.2f s  rss %4d MiB  changed %s/%d  exit %d  load %s\n' \
 		"$name" "$n" "$w" "$(echo "$u + $s" | bc)" $((rss / 1024)) "${changed:-0}" "$n" "$status" "$(cut -d' ' -f1 /proc/loadavg)"
 	echo "$name $w $(echo "$u + $s" | bc)" >>"$work/all"
