@@ -77,7 +77,7 @@ func Compile(mods []Module, features Features) *Set {
 	note := func(format string, args ...any) { notes[fmt.Sprintf(format, args...)] = true }
 
 	heads := scanModules(mods, note, s)
-	keep := closure(heads, note, s)
+	keep := dropCycles(closure(heads, note, s), note, s)
 	ms, entries := processAll(keep, note, s)
 	if ms != nil {
 		c := &compiler{set: s, features: features, inverted: invertedPatterns(keep), note: note}
