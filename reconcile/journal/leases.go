@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -147,7 +148,9 @@ func (t txn) fenceDevices(devices ...string) error {
 	if len(want) == 0 {
 		return nil
 	}
-	rows, err := t.query(`SELECT device FROM device_owners WHERE replica = ? AND token = ?`+t.d.forShare,
+	// In device order, as claims and releases lock them: rows locked in
+	// one order everywhere cannot deadlock.
+	rows, err := t.query(`SELECT device FROM device_owners WHERE replica = ? AND token = ? ORDER BY device`+t.d.forShare,
 		t.fence.Replica, t.fence.Token)
 	if err != nil {
 		return fmt.Errorf("check device owners: %w", err)
@@ -316,6 +319,12 @@ func (j *Journal) Replicas(ctx context.Context) ([]Lease, error) {
 // (ReleaseDevices) once it has settled its runs there, and l claims it at a
 // later poll. Lease check and claims are one transaction.
 func (j *Journal) ClaimDevices(ctx context.Context, l Lease, devices []string) ([]string, error) {
+	// Each claim locks its row until the transaction ends. Replicas claim
+	// overlapping sets at once (the leader gathers a change set while the
+	// others claim their shares), so every claim locks in device order:
+	// in the callers' orders, PostgreSQL found deadlocks (SQLSTATE 40P01)
+	// and failed a pass.
+	devices = slices.Sorted(slices.Values(devices))
 	var owned []string
 	fj := j.Fenced(l)
 	err := fj.writeAlone(ctx, func(t txn) error {
@@ -351,6 +360,7 @@ func (j *Journal) ClaimDevices(ctx context.Context, l Lease, devices []string) (
 // ReleaseDevices gives up l's ownership of devices, for devices that moved
 // to another replica's share.
 func (j *Journal) ReleaseDevices(ctx context.Context, l Lease, devices []string) error {
+	devices = slices.Sorted(slices.Values(devices)) // lock order: see ClaimDevices
 	err := j.writeAlone(ctx, func(t txn) error {
 		stmt, err := t.prepare(`DELETE FROM device_owners WHERE device = ? AND replica = ? AND token = ?`)
 		if err != nil {
