@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -178,5 +180,84 @@ func TestCoordinatedChangeSet(t *testing.T) {
 	p.pass(t, p.r2)
 	if owners, err := p.r1.journal.DeviceOwners(ctx); err != nil || owners[d2].Replica != "r2" || owners[d1].Replica != "r1" {
 		t.Fatalf("owners after the run: %s %+v, %s %+v (%v)", d1, owners[d1], d2, owners[d2], err)
+	}
+}
+
+// TestReplicaNoopPassWritesNoDeviceState: a replica's steady pass writes no
+// device row (only the owner can write one, and it holds what the owner
+// last wrote); a device that comes back to a replica after another one
+// applied it is written at once, so the journal's row is the new owner's.
+func TestReplicaNoopPassWritesNoDeviceState(t *testing.T) {
+	p := newReplicaPair(t)
+	db, err := sql.Open("pgx", p.r1.cfg.State.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows := func() map[string]string {
+		t.Helper()
+		out := map[string]string{}
+		r, err := db.Query(`SELECT device, state, intent_commit, updated_at FROM device_state`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		for r.Next() {
+			var dev, state, commit string
+			var at int64
+			if err := r.Scan(&dev, &state, &commit, &at); err != nil {
+				t.Fatal(err)
+			}
+			out[dev] = fmt.Sprintf("%s %.7s %d", state, commit, at)
+		}
+		return out
+	}
+	before := rows()
+	if len(before) != len(p.l.sim.Devices()) {
+		t.Fatalf("%d device rows, want %d: %v", len(before), len(p.l.sim.Devices()), before)
+	}
+	p.pass(t, p.r1)
+	p.pass(t, p.r2)
+	if after := rows(); !maps.Equal(before, after) {
+		var changed []string
+		for dev, v := range after {
+			if before[dev] != v {
+				changed = append(changed, dev)
+			}
+		}
+		slices.Sort(changed)
+		t.Errorf("a steady pass of both replicas wrote the rows of %v", changed)
+	}
+
+	// d2 goes to the leader for a coordinated set and comes back to r2.
+	d1, f1 := p.shareOf(t, "r1")
+	d2, f2 := p.shareOf(t, "r2")
+	head := p.change(t, f1, f2)
+	for range 4 {
+		p.pass(t, p.r1)
+		p.pass(t, p.r2)
+	}
+	p.l.assertConverged()
+	owners, err := p.r1.journal.DeviceOwners(context.Background())
+	if err != nil || owners[d2].Replica != "r2" || owners[d1].Replica != "r1" {
+		t.Fatalf("owners: %s %+v, %s %+v (%v)", d1, owners[d1], d2, owners[d2], err)
+	}
+	got := rows()
+	for _, x := range []struct {
+		d   *Daemon
+		dev string
+	}{{p.r1, d1}, {p.r2, d2}} {
+		x.d.mu.Lock()
+		mine := x.d.devices[x.dev]
+		x.d.mu.Unlock()
+		if want := fmt.Sprintf("%s %.7s", mine.State, mine.Commit); !strings.HasPrefix(got[x.dev], want+" ") || mine.Commit != head {
+			t.Errorf("%s: journal row %q, its owner %s holds %q at %.7s, want the commit %.7s", x.dev, got[x.dev], x.d.replica.id, want, mine.Commit, head)
+		}
+	}
+	steady := rows()
+	p.pass(t, p.r1)
+	p.pass(t, p.r2)
+	if after := rows(); !maps.Equal(steady, after) {
+		t.Errorf("the steady pass after the handback wrote device rows")
 	}
 }

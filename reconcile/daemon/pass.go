@@ -49,6 +49,10 @@ type passState struct {
 	// does not hold whole yet, left unplanned.
 	gathered []journal.ChangeSet
 	hold     map[string]bool
+	// taken are the devices this replica claimed this pass: the journal's
+	// row of each may be another replica's, so record writes it whatever
+	// this process's copy says.
+	taken map[string]bool
 }
 
 // devResult is what a pass concluded about one device: the input of next.
@@ -823,16 +827,19 @@ func (d *Daemon) record(ctx context.Context, s *passState) {
 	slices.SortFunc(done, func(a, b decided) int { return strings.Compare(a.t.state.Device, b.t.state.Device) })
 	// A state the journal holds already is not written again: a pass that
 	// changes nothing writes no device row. This process's copy is what it
-	// last wrote, unless that write failed (statesBehind); with replicas,
-	// another one may have written a device since (it moves between
-	// shards), so every state is written.
+	// last wrote, unless that write failed (statesBehind). With replicas,
+	// another one may have written a device's row while it was in another
+	// shard, so a device claimed this pass is written whatever the copy
+	// says; one held since (its claim unbroken, the lease epoch the same)
+	// had no other writer: the journal's fence refuses a device's rows to
+	// every replica but its owner.
 	d.mu.Lock()
-	writeAll := d.statesBehind || d.replica != nil
+	writeAll := d.statesBehind
 	d.mu.Unlock()
 	states := make([]journal.DeviceState, 0, len(done))
 	for _, x := range done {
 		name, st := x.t.state.Device, x.t.state
-		if writeAll || !sameDeviceState(x.prev, st) {
+		if writeAll || s.taken[name] || !sameDeviceState(x.prev, st) {
 			states = append(states, st)
 		}
 		switch x.r.state {

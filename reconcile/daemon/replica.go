@@ -96,6 +96,14 @@ func (d *Daemon) shard(ctx context.Context, s *passState) (bool, error) {
 	d.changed() // the shard and the list of replicas the status shows
 	s.gathered, s.hold = b.gathered, b.hold
 	if len(b.newly) > 0 {
+		s.taken = make(map[string]bool, len(b.newly))
+		d.mu.Lock()
+		for _, n := range b.newly {
+			s.taken[n] = true
+			// Another replica may have recorded its ownership since.
+			delete(d.recorded, n)
+		}
+		d.mu.Unlock()
 		s.log.Info("devices taken over", "devices", len(b.newly))
 		d.refreshStates(ctx, b.newly)
 		d.recover(ctx)
