@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -103,6 +104,60 @@ func TestConcurrentFencedWritesPostgres(t *testing.T) {
 	for _, d := range r.Devices {
 		if n := len(d.Transitions); n != 1+each {
 			t.Errorf("%s: %d transitions, want %d", d.Device, n, 1+each)
+		}
+	}
+}
+
+// TestClaimsInAnyOrderDoNotDeadlock: two replicas (two processes' journals
+// on one PostgreSQL database) claim the same devices at once, one in
+// ascending and one in descending order, as a leader gathering a change set
+// and a follower claiming its share do. Locked in the callers' orders, the
+// rows deadlocked (SQLSTATE 40P01) and a claim failed.
+func TestClaimsInAnyOrderDoNotDeadlock(t *testing.T) {
+	ctx := context.Background()
+	j1, dsn := postgresBackend.open(t)
+	j2, err := Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j2.Close()
+	l1, l2 := mustAcquire(t, j1, "r1", time.Hour), mustAcquire(t, j2, "r2", time.Hour)
+	var up, down []string
+	for i := range 200 {
+		up = append(up, fmt.Sprintf("pe%03d", i))
+	}
+	down = slices.Clone(up)
+	slices.Reverse(down)
+	for round := range 10 {
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		got := make([][]string, 2)
+		for i, c := range []struct {
+			j       *Journal
+			l       Lease
+			devices []string
+		}{{j1, l1, up}, {j2, l2, down}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got[i], errs[i] = c.j.ClaimDevices(ctx, c.l, c.devices)
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if n := len(got[0]) + len(got[1]); n != len(up) {
+			t.Fatalf("round %d: claimed %d + %d devices, want %d in all", round, len(got[0]), len(got[1]), len(up))
+		}
+		// Give them all up again, so that the next round contends anew.
+		if err := j1.ReleaseDevices(ctx, l1, got[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := j2.ReleaseDevices(ctx, l2, got[1]); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
