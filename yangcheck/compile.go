@@ -153,6 +153,9 @@ func scan(m Module) (h *head, err error) {
 		return nil, fmt.Errorf("want one module or submodule, found %d statements", len(ss))
 	}
 	st := ss[0]
+	if deep := tooDeep(st); deep != nil {
+		return nil, fmt.Errorf("%s: statements nested more than %d deep", deep.Location(), maxDepth)
+	}
 	h = &head{mod: m, name: st.Argument, stmt: st}
 	switch st.Keyword {
 	case "module":
@@ -199,6 +202,33 @@ func scan(m Module) (h *head, err error) {
 		return nil, fmt.Errorf("the file's newest revision is %q, not %q", h.revision, m.Revision)
 	}
 	return h, nil
+}
+
+// maxDepth bounds how deep a module's statements may nest. Published
+// modules stay far below it (tens of levels); compiling a module grows much
+// faster than its depth (8,000 nested containers: seconds), so a module text
+// from a device or a pull request must not be allowed any depth.
+const maxDepth = 256
+
+// tooDeep is the first statement nested deeper than maxDepth in st, or nil.
+// Iterative: the depth is what is in question.
+func tooDeep(st *yang.Statement) *yang.Statement {
+	type item struct {
+		st    *yang.Statement
+		depth int
+	}
+	stack := []item{{st, 0}}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if it.depth > maxDepth {
+			return it.st
+		}
+		for _, sub := range it.st.SubStatements() {
+			stack = append(stack, item{sub, it.depth + 1})
+		}
+	}
+	return nil
 }
 
 // closure drops, until none is left to drop, every module whose imports or

@@ -78,3 +78,19 @@ func TestCompileKeepsWhatIsNoCycle(t *testing.T) {
 		}
 	}
 }
+
+// TestCompileRefusesDeepNesting: compiling grows much faster than the
+// nesting (8,000 nested containers took seconds); past maxDepth the module is
+// left out at once, with the place it goes too deep.
+func TestCompileRefusesDeepNesting(t *testing.T) {
+	nest := func(n int) string {
+		return `module x { namespace "urn:x"; prefix x; ` + strings.Repeat("container a { ", n) + strings.Repeat("}", n) + ` }`
+	}
+	s := Compile([]Module{{Text: nest(20000), File: "x.yang"}}, nil)
+	if n := strings.Join(s.Notes(), "\n"); !strings.Contains(n, "x.yang: not loaded: x.yang:1:") || !strings.Contains(n, "statements nested more than 256 deep") {
+		t.Errorf("notes %q", n)
+	}
+	if s := Compile([]Module{{Text: nest(maxDepth - 1), File: "x.yang"}}, nil); len(s.Notes()) > 0 || len(s.Modules()) != 1 {
+		t.Errorf("%d nested containers: notes %q", maxDepth-1, s.Notes())
+	}
+}
