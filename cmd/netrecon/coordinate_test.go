@@ -403,7 +403,7 @@ func TestReplicasChangeSetInOneShard(t *testing.T) {
 // recovers the whole run within lease TTL + one poll, then the set is
 // applied; no device half-applied, one writer per device per run.
 func TestReplicasCoordinatorKilled(t *testing.T) {
-	for i, phase := range []string{"edited", "committed"} {
+	for i, phase := range []string{"locked", "edited", "committed", "verified", "confirmed"} {
 		t.Run(phase, func(t *testing.T) {
 			vlan := 460 + i
 			// The sentinel device is fixed before the fixture: the
