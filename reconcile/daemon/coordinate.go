@@ -10,13 +10,16 @@ import (
 
 // A change set that spans shards keeps its meaning (all devices confirmed,
 // or none) only if one replica applies it as one run. The leader decides,
-// per intent commit, before anyone applies it: it publishes the commit's
-// change set (the devices whose desired configuration changed since the
-// last published commit) and whether it stays with the one shard's owner or
-// is coordinated by the leader. The rules, each enforced where it is cheap:
+// per generation of the desired state (an intent commit, and which of its
+// services the moment leaves out: a scheduled activation or a finished
+// manual step on an unchanged commit is a new generation), before anyone
+// applies it: it publishes the generation's change set (the devices whose
+// desired configuration changed since the last published one; its Commit
+// field holds the generation) and whether it stays with the one shard's
+// owner or is coordinated by the leader. The rules, each enforced where it is cheap:
 //
-//   - no replica applies a device's intent change for a commit before the
-//     commit's change set is published (gate);
+//   - no replica applies a device's intent change for a generation before
+//     the generation's change set is published (gate);
 //   - the devices of an open coordinated set are released by their owners
 //     and claimed by the leader (rebalance); the database arbitrates, as for
 //     any claim;
@@ -25,14 +28,14 @@ import (
 //     they go back to their shards at the next pass;
 //   - drift on an unchanged commit is healed per device by its owner.
 
-// publish is the leader's decision for the pass's commit, made once per
-// commit: ids are the live replicas the shards are cut among.
+// publish is the leader's decision for the pass's generation, made once per
+// generation: ids are the live replicas the shards are cut among.
 func (d *Daemon) publish(ctx context.Context, s *passState, ids []string) error {
 	r := d.replica
-	if _, ok := r.changeSetCached(s.commit); ok {
+	if _, ok := r.changeSetCached(s.generation); ok {
 		return nil
 	}
-	if cs, ok, err := d.journal.ChangeSetOf(ctx, s.commit); err != nil {
+	if cs, ok, err := d.journal.ChangeSetOf(ctx, s.generation); err != nil {
 		return err
 	} else if ok {
 		r.remember(cs)
@@ -42,7 +45,7 @@ func (d *Daemon) publish(ctx context.Context, s *passState, ids []string) error 
 	if err != nil {
 		return err
 	}
-	cs := journal.ChangeSet{Commit: s.commit, Applier: r.id, Desired: make(map[string]string, len(s.intent.Devices))}
+	cs := journal.ChangeSet{Commit: s.generation, Applier: r.id, Desired: make(map[string]string, len(s.intent.Devices))}
 	owners := map[string]bool{}
 	for _, dev := range s.intent.Devices {
 		fp := ""
@@ -71,13 +74,13 @@ func (d *Daemon) publish(ctx context.Context, s *passState, ids []string) error 
 		return err
 	}
 	r.remember(stored)
-	s.log.Info("change set published", "commit", short(stored.Commit), "devices", len(stored.Devices),
+	s.log.Info("change set published", "generation", stored.Commit, "devices", len(stored.Devices),
 		"coordinated", stored.Coordinated, "applier", stored.Applier)
 	return nil
 }
 
-// gate keeps back the intent changes of commit s.commit that this replica
-// may not apply yet: all of them while the commit's change set is not
+// gate keeps back the intent changes of generation s.generation that this
+// replica may not apply yet: all of them while its change set is not
 // published, and those of an open coordinated set it does not hold whole
 // (the leader applies them). Drift heals pass: they are the owner's.
 func (d *Daemon) gate(ctx context.Context, s *passState) (bool, error) {
@@ -91,7 +94,7 @@ func (d *Daemon) gate(ctx context.Context, s *passState) (bool, error) {
 	if !changes {
 		return false, nil
 	}
-	cs, published, err := d.replica.changeSet(ctx, d.journal, s.commit)
+	cs, published, err := d.replica.changeSet(ctx, d.journal, s.generation)
 	if err != nil {
 		return false, fmt.Errorf("change set of %s: %w", short(s.commit), err)
 	}
@@ -118,7 +121,7 @@ func (d *Daemon) gate(ctx context.Context, s *passState) (bool, error) {
 		if published {
 			why = "the leader applies its coordinated change set"
 		}
-		s.log.Info("intent changes held back: "+why, "commit", short(s.commit), "devices", len(held))
+		s.log.Info("intent changes held back: "+why, "commit", short(s.commit), "generation", s.generation, "devices", len(held))
 	}
 	s.toApply = apply
 	return false, nil

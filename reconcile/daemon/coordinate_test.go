@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,7 +24,11 @@ import (
 type replicaPair struct {
 	l      *lab
 	r1, r2 *Daemon
+	// ahead moves both replicas' clock (and their journals') forward.
+	ahead atomic.Int64
 }
+
+func (p *replicaPair) now() time.Time { return time.Now().Add(time.Duration(p.ahead.Load())) }
 
 func newReplicaPair(t *testing.T) *replicaPair {
 	t.Helper()
@@ -36,6 +41,7 @@ func newReplicaPair(t *testing.T) *replicaPair {
 		}
 	}
 	dsn := benchDatabase(t, admin)
+	p := &replicaPair{l: l}
 	var ds []*Daemon
 	for i := range 2 {
 		cfg := *l.cfg
@@ -44,9 +50,9 @@ func newReplicaPair(t *testing.T) *replicaPair {
 			LeaseTTL: Duration(time.Hour), Renew: Duration(20 * time.Minute)}}
 		lc := *l
 		lc.cfg = &cfg
-		ds = append(ds, lc.start(Options{}))
+		ds = append(ds, lc.start(Options{Now: p.now}))
 	}
-	p := &replicaPair{l: l, r1: ds[0], r2: ds[1]}
+	p.r1, p.r2 = ds[0], ds[1]
 	// The first commit's change set is every device (nothing shared was
 	// known before it), coordinated by r1: r2 releases its share, r1
 	// gathers and settles it, then hands r2's share back.
@@ -259,5 +265,69 @@ func TestReplicaNoopPassWritesNoDeviceState(t *testing.T) {
 	p.pass(t, p.r2)
 	if after := rows(); !maps.Equal(steady, after) {
 		t.Errorf("the steady pass after the handback wrote device rows")
+	}
+}
+
+// TestCoordinatedScheduledActivation: two services of one commit activate at
+// the same moment on devices of different shards. The commit's change set
+// was settled long before; the activation is a new generation of the
+// desired state, so it is coordinated like a new commit: the follower
+// applies nothing of it, and the leader applies both devices as one run.
+// (Per commit, each owner applied its own device when its clock passed the
+// moment: two runs, the change set's atomicity lost.)
+func TestCoordinatedScheduledActivation(t *testing.T) {
+	p := newReplicaPair(t)
+	d1, _ := p.shareOf(t, "r1")
+	d2, _ := p.shareOf(t, "r2")
+	at := p.now().Add(time.Hour).UTC().Truncate(time.Second).Format(time.RFC3339)
+	svc := func(name, dev, ip string) string {
+		return "apiVersion: netrecon.io/v1\nkind: attachment-circuit\nmetadata:\n  name: " + name + "\n  customer: sched\n  activate: " + at +
+			"\nspec:\n  device: " + dev + "\n  interface: ge-0/0/7\n  vlan: 3777\n  description: SCHED-" + name + "\n  ipv4: " + ip + "/30\n"
+	}
+	p.l.commit("two circuits activating together", map[string]string{
+		"services/sched/sched-a.yaml": svc("sched-a", d1, "203.0.113.1"),
+		"services/sched/sched-b.yaml": svc("sched-b", d2, "203.0.113.5"),
+	})
+	for range 3 {
+		for _, d := range []*Daemon{p.r1, p.r2} {
+			if ps := p.pass(t, d); len(ps.Applied) > 0 {
+				t.Fatalf("%s applied %v before the activation", d.replica.id, ps.Applied)
+			}
+		}
+	}
+	running := func(dev string) string { return simDevice(t, p.l, dev).Running().String() }
+	if strings.Contains(running(d1), "SCHED-") || strings.Contains(running(d2), "SCHED-") {
+		t.Fatal("a scheduled circuit is on a device before its activation")
+	}
+
+	p.ahead.Add(int64(time.Hour + time.Minute))
+	// r2 sees the moment first: its device's change is held, the
+	// generation's change set not being published yet.
+	if ps := p.pass(t, p.r2); len(ps.Applied) > 0 {
+		t.Fatalf("r2 applied %v before the leader published the activation's change set", ps.Applied)
+	}
+	var applied []string
+	var runs []string
+	for range 6 {
+		for _, d := range []*Daemon{p.r1, p.r2} {
+			ps := p.pass(t, d)
+			if len(ps.Applied) > 0 && d != p.r1 {
+				t.Fatalf("%s applied %v of a coordinated activation", d.replica.id, ps.Applied)
+			}
+			applied = append(applied, ps.Applied...)
+			runs = append(runs, ps.RunIDs...)
+		}
+	}
+	if want := slices.Sorted(slices.Values([]string{d1, d2})); !slices.Equal(slices.Sorted(slices.Values(applied)), want) || len(runs) != 1 {
+		t.Fatalf("applied %v in runs %v, want %v in one run by the leader", applied, runs, want)
+	}
+	for _, dev := range []string{d1, d2} {
+		if !strings.Contains(running(dev), "SCHED-") {
+			t.Errorf("%s: the scheduled circuit is not on the device after its activation", dev)
+		}
+	}
+	ctx := context.Background()
+	if owners, err := p.r1.journal.DeviceOwners(ctx); err != nil || owners[d2].Replica != "r2" || owners[d1].Replica != "r1" {
+		t.Errorf("owners after the run: %s %+v, %s %+v (%v)", d1, owners[d1], d2, owners[d2], err)
 	}
 }

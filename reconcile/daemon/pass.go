@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,11 +31,16 @@ type passState struct {
 	log   *slog.Logger
 	scope passScope
 
-	head    string // fetched
-	commit  string // reconciled to
-	intent  *schema.Intent
-	desired map[string]*configtree.Tree
-	dialer  reconcile.Dialer
+	head   string // fetched
+	commit string // reconciled to
+	// generation names the desired state the pass reconciles to: the
+	// commit, plus which of its services the moment leaves out (scheduled,
+	// or held by a manual step). Change sets are per generation, so an
+	// activation on an unchanged commit is coordinated like a new commit.
+	generation string
+	intent     *schema.Intent
+	desired    map[string]*configtree.Tree
+	dialer     reconcile.Dialer
 
 	due     []string // devices planned this pass
 	plan    *plan.Plan
@@ -307,10 +314,13 @@ func (d *Daemon) scope(ctx context.Context, s *passState) error {
 	cache := d.cache
 	d.mu.Unlock()
 	d.changed()
+	s.generation = s.commit
 	if len(in.Services) == len(full.Services) {
 		return nil
 	}
 	key := leftOut(full, in)
+	sum := sha256.Sum256([]byte(key))
+	s.generation = s.commit + "@" + hex.EncodeToString(sum[:6])
 	d.mu.Lock()
 	scoped := cache.scoped
 	d.mu.Unlock()
