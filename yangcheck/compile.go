@@ -297,18 +297,24 @@ func processAll(heads []*head, note func(string, ...any), s *Set) (ms *yang.Modu
 			}
 			return ms, entries
 		}
-		var keep []*head
-		for _, h := range heads {
-			if why, ok := bad[h]; ok {
-				drop(h, why, note, s)
-				continue
-			}
-			keep = append(keep, h)
-		}
-		heads = closure(keep, note, s)
+		heads = dropBad(heads, bad, note, s)
 	}
 	note("the modules could not be processed")
 	return nil, nil
+}
+
+// dropBad leaves out the heads bad names (with why), then what depends on
+// them.
+func dropBad(heads []*head, bad map[*head]string, note func(string, ...any), s *Set) []*head {
+	var keep []*head
+	for _, h := range heads {
+		if why, ok := bad[h]; ok {
+			drop(h, why, note, s)
+			continue
+		}
+		keep = append(keep, h)
+	}
+	return closure(keep, note, s)
 }
 
 // process is one goyang run. bad maps each module an error names (by its

@@ -20,15 +20,7 @@ func dropCycles(heads []*head, note func(string, ...any), s *Set) []*head {
 	if len(bad) == 0 {
 		return heads
 	}
-	var keep []*head
-	for _, h := range heads {
-		if why, ok := bad[h]; ok {
-			drop(h, why, note, s)
-			continue
-		}
-		keep = append(keep, h)
-	}
-	return closure(keep, note, s)
+	return dropBad(heads, bad, note, s)
 }
 
 // A refGraph holds the definitions (identities, typedefs, groupings) of a set
