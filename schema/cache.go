@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/binary"
@@ -634,4 +635,85 @@ func (r *decoder) value(depth int) any {
 	}
 	r.fail()
 	return nil
+}
+
+// The cross-document checks (crossCheck) are a function of the documents
+// alone: their decoded content, the service types and the program. So when
+// every file of a load came with a blob ID and without a diagnostic, the
+// checks' verdict is remembered under a digest of the whole set (checkKey),
+// and a later load of the same set, such as the base of a pull request that
+// main's last CI run checked, looks it up instead of running them. Only a
+// clean verdict is kept: a set with any diagnostic is checked every time,
+// as a file with one is read every time. One changed byte in one file is
+// another blob ID, so another key, and the checks really run.
+//
+// What else the checks read must be in the key: the types (typesDigest:
+// everything of a type the checks look at) and the program (the cache's
+// Version, cacheSalt, checkFormat). The one check that reads the machine,
+// window (the time zone database), runs on every load.
+
+// checkFormat changes whenever the cross-document checks change what they
+// find; the cache's Version separates builds, this separates the checks
+// within one (tests, benchmarks).
+const checkFormat = 1
+
+// checkPassed is the value of a clean verdict: anything else under a check
+// key (a damaged or foreign value) is a miss, and the checks run.
+var checkPassed = []byte("netrecon cross-check passed")
+
+// checkKey returns the key of the cross-document checks' verdict on the
+// documents of results, or false when the set cannot be named: a file
+// without a blob ID (not a regular file, or not read), with a diagnostic, or
+// that did not load.
+func (c *docCache) checkKey(jobs []job, results []result, types map[string]*ServiceType) (string, bool) {
+	docs := make([]string, len(results))
+	for i, res := range results {
+		if res.blob == "" || len(res.diags) > 0 || res.broken != nil || res.pending != nil {
+			return "", false
+		}
+		role := "s"
+		if jobs[i].inventory {
+			role = "i"
+		}
+		docs[i] = role + "\x00" + jobs[i].file + "\x00" + res.blob
+	}
+	slices.Sort(docs)
+	h := sha256.New()
+	fmt.Fprintf(h, "netrecon cross-check %d\x00%d\x00", checkFormat, len(docs))
+	for _, d := range docs {
+		fmt.Fprintf(h, "%d\x00%s", len(d), d)
+	}
+	h.Write(typesDigest(types))
+	b := append([]byte{'c'}, c.salt...)
+	return string(h.Sum(b)), true
+}
+
+// typesDigest hashes what the cross-document checks read of the service
+// types: which kinds exist, built in or not, their folder and schema, the
+// platforms they have templates for (deviceRefs), and where their specs
+// hold addresses (addresses, brokenOf). Templates' text and the shape do
+// not change what the checks find.
+func typesDigest(types map[string]*ServiceType) []byte {
+	h := sha256.New()
+	for _, kind := range sortedTypeKinds(types) {
+		t := types[kind]
+		platforms := make([]string, 0, len(t.Template))
+		for p := range t.Template {
+			platforms = append(platforms, p)
+		}
+		slices.Sort(platforms)
+		fmt.Fprintf(h, "%q %t %q %d:%s %q %#v\x00", kind, t.BuiltIn, t.Dir, len(t.Schema), t.Schema, platforms, t.Addresses)
+	}
+	return h.Sum(nil)
+}
+
+// checkedBefore reports whether the cache holds a clean verdict under key.
+func (c *docCache) checkedBefore(key string) bool {
+	v, ok := c.cache.Get(key)
+	return ok && bytes.Equal(v, checkPassed)
+}
+
+// checked remembers a clean verdict under key.
+func (c *docCache) checked(key string) {
+	c.cache.Put(key, checkPassed)
 }

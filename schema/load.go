@@ -177,7 +177,17 @@ func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
 			intent.Services = append(intent.Services, res.service)
 		}
 	}
-	ds, followOns := crossCheck(intent, deviceField, brokenDocs)
+	// The cross-document checks' verdict on exactly this set of documents
+	// may be known from an earlier run (checkKey).
+	checkKey, named := "", false
+	if c != nil && len(diags) == 0 {
+		checkKey, named = c.checkKey(jobs, results, types)
+	}
+	passed := named && c.checkedBefore(checkKey)
+	ds, followOns := crossCheck(intent, deviceField, brokenDocs, passed)
+	if named && !passed && len(ds) == 0 && len(followOns) == 0 {
+		c.checked(checkKey)
+	}
 	diags = append(diags, ds...)
 	intent.PrefixLists, ds = loadPrefixLists(r)
 	diags = append(diags, ds...)
@@ -220,6 +230,9 @@ type result struct {
 	// final; reused marks a result taken from the cache or Previous.
 	note   *cacheNote
 	reused bool
+	// blob is the Git blob ID of the content this result is of, when
+	// Options.Cache is set and the file's content is known; "" otherwise.
+	blob string
 }
 
 // runJobs validates files on a bounded pool of workers, each with its own
@@ -304,6 +317,11 @@ func (l *loader) load(j job) result {
 	if l.prev != nil && l.unchanged(j.file) {
 		if res, ok := l.prev[j.file]; ok && l.sameType(res) {
 			res.reused = true
+			if l.cache != nil && j.typ.IsRegular() {
+				// Unchanged vouches that the content is the one Previous
+				// was loaded from, and ContentID names it.
+				res.blob, _ = l.cache.contentID(j.file)
+			}
 			return res
 		}
 	}
@@ -316,6 +334,7 @@ func (l *loader) load(j job) result {
 	if cacheable {
 		if id, ok := l.cache.contentID(j.file); ok {
 			if res, ok := l.cache.lookup(l, j, id, trusted); ok {
+				res.blob = id
 				return res
 			}
 			known = id
@@ -332,6 +351,7 @@ func (l *loader) load(j job) result {
 		note = &cacheNote{blob: blobID(data), size: len(data), validated: !trusted}
 		if note.blob != known {
 			if res, ok := l.cache.lookup(l, j, note.blob, trusted); ok {
+				res.blob = note.blob
 				return res
 			}
 		}
@@ -357,6 +377,9 @@ func (l *loader) load(j job) result {
 		note.validated = true // user-defined kinds always go through CUE
 	}
 	res.note = note
+	if note != nil {
+		res.blob = note.blob
+	}
 	if note != nil && res.pending == nil {
 		// Final already: stored here, on the worker, rather than by Load
 		// after every file.

@@ -14,7 +14,10 @@ import (
 
 	"github.com/netrecon/netrecon/bench/intentgen"
 	"github.com/netrecon/netrecon/diskcache"
+	"github.com/netrecon/netrecon/gitsrc"
 	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/render"
+	"github.com/netrecon/netrecon/schema"
 )
 
 // BenchmarkOneFilePR plans a pull request that edits one service file of a
@@ -82,6 +85,61 @@ func BenchmarkOneFilePR(b *testing.B) {
 		}
 		b.ReportMetric((cpuTime()-before).Seconds()/float64(b.N), "cpu-s/op")
 	})
+	// The pull request's first plan, with the cache that main's last CI run
+	// left (it validated the base): the changed file and the head's
+	// document set are new to it, only the base's set and the unchanged
+	// files are known. Each plan starts from a copy of that cache.
+	b.Run("warm-from-main", func(b *testing.B) {
+		main := b.TempDir()
+		validateRev(b, dir, "HEAD~1", main)
+		var cpu time.Duration
+		for b.Loop() {
+			b.StopTimer()
+			cache := b.TempDir()
+			copyDir(b, main, cache)
+			b.StartTimer()
+			before := cpuTime()
+			planOneFile(b, dir, cache)
+			cpu += cpuTime() - before
+		}
+		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+	})
+}
+
+// validateRev loads and checks revision rev of the repo in dir with the
+// document cache in cache, as `netrecon validate` on a push to main does.
+func validateRev(b *testing.B, dir, rev, cache string) {
+	b.Helper()
+	repo, err := gitsrc.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer repo.Close()
+	r, err := repo.Resolve(rev)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fsys, err := r.FS()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := diskcache.Open(cache, diskcache.Options{Version: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, diags := render.Load(fsys, schema.Options{Cache: c}); diags.HasErrors() {
+		b.Fatal(diags)
+	}
+	if err := c.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func copyDir(b *testing.B, from, to string) {
+	b.Helper()
+	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // cpuTime is the CPU time this process has used so far.
