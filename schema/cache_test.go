@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/binary"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -322,4 +323,28 @@ func withFile(s *Service, file string) *Service {
 		c.Fields[k] = p
 	}
 	return &c
+}
+
+// The decoder's uvarint and varint read exactly what encoding/binary's
+// read, and refuse what they refuse.
+func FuzzDecoderVarint(f *testing.F) {
+	for _, x := range []uint64{0, 1, 127, 128, 300, 1 << 35, 1<<64 - 1} {
+		f.Add(binary.AppendUvarint(nil, x))
+	}
+	f.Add([]byte{0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02})
+	f.Add([]byte{0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want, n := binary.Uvarint(b)
+		r := &decoder{b: string(b)}
+		got := r.uint()
+		if (n <= 0) != (r.err != nil) || (n > 0 && (got != want || len(r.b) != len(b)-n)) {
+			t.Fatalf("uint(%x) = %d, rest %d, err %v; binary.Uvarint: %d, %d", b, got, len(r.b), r.err, want, n)
+		}
+		wantI, n := binary.Varint(b)
+		r = &decoder{b: string(b)}
+		gotI := r.int()
+		if (n <= 0) != (r.err != nil) || (n > 0 && gotI != wantI) {
+			t.Fatalf("int(%x) = %d, err %v; binary.Varint: %d, %d", b, gotI, r.err, wantI, n)
+		}
+	})
 }
