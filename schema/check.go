@@ -79,7 +79,10 @@ func crossCheck(in *Intent, deviceField map[*Device]string, broken []brokenDoc, 
 
 func uniqueDevices(ds []*Device, field map[*Device]string, diags Diagnostics) ([]*Device, Diagnostics) {
 	slices.SortStableFunc(ds, func(a, b *Device) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), comparePos(a.Pos, b.Pos))
+		if c := cmp.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return comparePos(a.Pos, b.Pos)
 	})
 	// CompactFunc passes the later element first.
 	return slices.CompactFunc(ds, func(dup, first *Device) bool {
@@ -169,8 +172,13 @@ func uniqueEndpoints(ds []*Device, field map[*Device]string, diags Diagnostics) 
 // which of two files is new, Git knows and the loader does not, so neither
 // is called the first, and the order is the same on every run.
 func uniqueServices(ss []*Service, diags Diagnostics) (kept, dropped []*Service, _ Diagnostics) {
+	// Names differ but for duplicates: the positions are compared only
+	// then (cmp.Or would compare them every time).
 	slices.SortStableFunc(ss, func(a, b *Service) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), comparePos(a.Pos, b.Pos))
+		if c := cmp.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return comparePos(a.Pos, b.Pos)
 	})
 	kept = slices.CompactFunc(ss, func(dup, first *Service) bool {
 		if first.Name != dup.Name {
@@ -187,7 +195,10 @@ func uniqueServices(ss []*Service, diags Diagnostics) (kept, dropped []*Service,
 }
 
 func comparePos(a, b Pos) int {
-	return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+	if c := cmp.Compare(a.File, b.File); c != 0 {
+		return c
+	}
+	return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 }
 
 type checker struct {
