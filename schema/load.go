@@ -35,8 +35,9 @@ type Options struct {
 	// services of built-in kinds it vouches for skip CUE unification, which is
 	// most of Load's cost; the Intent is the same either way. Services of
 	// user-defined kinds always go through CUE, which fills their defaults.
-	// Cross-document checks always run on every file. Trusted is called
-	// from several goroutines at once.
+	// Cross-document checks always run on every file (or, with Cache, their
+	// clean verdict on the same set is looked up). Trusted is called from
+	// several goroutines at once.
 	Trusted func(path string) bool
 	// Workers bounds how many documents are validated at once; 0 means
 	// runtime.GOMAXPROCS(0).
@@ -59,7 +60,10 @@ type Options struct {
 	// kind, its schema (cache.go): a file a previous run saw is neither
 	// parsed nor validated again. Only results without a diagnostic are
 	// kept, and a result Trusted vouched for serves only loads that vouch
-	// for the file too. Cross-document checks always run on every file.
+	// for the file too. The cross-document checks' verdict on the whole set
+	// of files is kept too when they found nothing, keyed by every file's
+	// path and content and by the types (cache.go, checkKey): a load of
+	// exactly that set skips them; any other set is checked.
 	// Load puts what it learned; the caller closes the cache.
 	Cache *diskcache.Cache
 	// ContentID, when set, gives a file's Git blob ID without reading it
