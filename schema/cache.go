@@ -681,12 +681,21 @@ var checkPassed = []byte("netrecon cross-check passed")
 // documents of results, or false when the set cannot be named: a file
 // without a blob ID (not a regular file, or not read), with a diagnostic, or
 // that did not load.
-func (c *docCache) checkKey(jobs []job, results []result, types map[string]*ServiceType) (string, bool) {
+//
+// storable is false when a result came from Options.Previous, whose blob ID
+// is the caller's word (ContentID, Unchanged) rather than what this load
+// saw: a work tree edited while the planner read it would have the verdict
+// on one set stored under another's key, for every later run to believe.
+// Such a load only looks its verdict up; the set's own load (main's
+// validate, for a pull request's base) stores it.
+func (c *docCache) checkKey(jobs []job, results []result, types map[string]*ServiceType) (key string, named, storable bool) {
 	docs := make([]string, len(results))
+	storable = true
 	for i, res := range results {
 		if res.blob == "" || len(res.diags) > 0 || res.broken != nil || res.pending != nil {
-			return "", false
+			return "", false, false
 		}
+		storable = storable && !res.claimed
 		role := "s"
 		if jobs[i].inventory {
 			role = "i"
@@ -701,7 +710,7 @@ func (c *docCache) checkKey(jobs []job, results []result, types map[string]*Serv
 	}
 	h.Write(typesDigest(types))
 	b := append([]byte{'c'}, c.salt...)
-	return string(h.Sum(b)), true
+	return string(h.Sum(b)), true, storable
 }
 
 // typesDigest hashes what the cross-document checks read of the service

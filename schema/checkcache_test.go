@@ -29,7 +29,7 @@ func verdictKey(t *testing.T, fsys fstest.MapFS, in *Intent) string {
 	for _, j := range jobs {
 		results = append(results, result{blob: blobID(fsys[j.file].Data)})
 	}
-	key, ok := (&docCache{salt: cacheSalt()}).checkKey(jobs, results, in.Types)
+	key, ok, _ := (&docCache{salt: cacheSalt()}).checkKey(jobs, results, in.Types)
 	if !ok {
 		t.Fatal("no key for a clean set")
 	}
@@ -205,9 +205,42 @@ func TestCheckVerdictMissesForOtherTypesOrPrograms(t *testing.T) {
 	other.salt[0] ^= 1
 	r := &repoFS{fsys: valid, maxSize: DefaultMaxFileSize}
 	inv, _, _ := r.listYAML(inventoryDir, false)
-	otherKey, _ := other.checkKey([]job{{file: inv[0].name, inventory: true}}, []result{{blob: "x"}}, validIn.Types)
-	sameKey, _ := (&docCache{salt: cacheSalt()}).checkKey([]job{{file: inv[0].name, inventory: true}}, []result{{blob: "x"}}, validIn.Types)
+	otherKey, _, _ := other.checkKey([]job{{file: inv[0].name, inventory: true}}, []result{{blob: "x"}}, validIn.Types)
+	sameKey, _, _ := (&docCache{salt: cacheSalt()}).checkKey([]job{{file: inv[0].name, inventory: true}}, []result{{blob: "x"}}, validIn.Types)
 	if otherKey == sameKey {
 		t.Error("the key does not depend on the salt (schemas, formats)")
+	}
+}
+
+// A load whose files come from Options.Previous has their blob IDs on the
+// caller's word, not from what it saw: it looks the verdict up, and leaves
+// storing it to a load that read the set itself.
+func TestCheckVerdictOfPreviousIsOnlyLookedUp(t *testing.T) {
+	valid := readTree(t, "testdata/valid")
+	ids := func(p string) (string, bool) {
+		f, ok := valid[p]
+		if !ok {
+			return "", false
+		}
+		return blobID(f.Data), true
+	}
+	prev, diags := Load(valid, Options{})
+	if diags.HasErrors() {
+		t.Fatal(diagText(diags))
+	}
+	fromPrev := Options{Previous: prev, Unchanged: func(string) bool { return true }, ContentID: ids}
+	dir := t.TempDir()
+	in, _, _ := cachedLoad(t, dir, valid, fromPrev)
+	key := verdictKey(t, valid, in)
+	if _, ok := storedVerdict(t, dir, key); ok {
+		t.Fatal("a load of Previous's files stored a verdict on the caller's word")
+	}
+	cachedLoad(t, dir, valid, Options{ContentID: ids})
+	if _, ok := storedVerdict(t, dir, key); !ok {
+		t.Fatal("a load that read the set stored no verdict")
+	}
+	_, diags, st := cachedLoad(t, dir, valid, fromPrev)
+	if diags.HasErrors() || st.Hits != 1 || st.Misses != 0 || st.Added != 0 {
+		t.Errorf("load of Previous's files: %+v, %s; want the verdict's hit only", st, diagText(diags))
 	}
 }

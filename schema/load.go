@@ -183,13 +183,13 @@ func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
 	}
 	// The cross-document checks' verdict on exactly this set of documents
 	// may be known from an earlier run (checkKey).
-	checkKey, named := "", false
+	checkKey, named, storable := "", false, false
 	if c != nil && len(diags) == 0 {
-		checkKey, named = c.checkKey(jobs, results, types)
+		checkKey, named, storable = c.checkKey(jobs, results, types)
 	}
 	passed := named && c.checkedBefore(checkKey)
 	ds, followOns := crossCheck(intent, deviceField, brokenDocs, passed)
-	if named && !passed && len(ds) == 0 && len(followOns) == 0 {
+	if storable && !passed && len(ds) == 0 && len(followOns) == 0 {
 		c.checked(checkKey)
 	}
 	diags = append(diags, ds...)
@@ -236,7 +236,10 @@ type result struct {
 	reused bool
 	// blob is the Git blob ID of the content this result is of, when
 	// Options.Cache is set and the file's content is known; "" otherwise.
-	blob string
+	// claimed marks one the caller named (ContentID) for a result of
+	// Previous, which this load did not see: see checkKey.
+	blob    string
+	claimed bool
 }
 
 // runJobs validates files on a bounded pool of workers, each with its own
@@ -325,6 +328,7 @@ func (l *loader) load(j job) result {
 				// Unchanged vouches that the content is the one Previous
 				// was loaded from, and ContentID names it.
 				res.blob, _ = l.cache.contentID(j.file)
+				res.claimed = true
 			}
 			return res
 		}
