@@ -338,13 +338,19 @@ func (c *checker) claims() []claim {
 		r := &c.plan.routes[i]
 		add(claim{ctx: id(r.ctx), prefix: r.prefix, svc: r.svc, field: r.field, route: r})
 	}
+	// cmp.Or would evaluate every comparison, the positions' file names
+	// too, for each of the sort's comparisons: most differ in the first.
 	slices.SortFunc(cl, func(a, b claim) int {
-		return cmp.Or(
-			cmp.Compare(a.ctx, b.ctx),
-			a.prefix.Addr().Compare(b.prefix.Addr()),
-			cmp.Compare(a.prefix.Bits(), b.prefix.Bits()),
-			comparePos(a.pos, b.pos),
-		)
+		if c := cmp.Compare(a.ctx, b.ctx); c != 0 {
+			return c
+		}
+		if c := a.prefix.Addr().Compare(b.prefix.Addr()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.prefix.Bits(), b.prefix.Bits()); c != 0 {
+			return c
+		}
+		return comparePos(a.pos, b.pos)
 	})
 	return cl
 }

@@ -82,7 +82,7 @@ func BenchmarkCrossCheck10k(b *testing.B) {
 	b.ReportAllocs()
 	before := cpuTime()
 	for b.Loop() {
-		if ds, _ := crossCheck(in, nil, nil); ds.HasErrors() {
+		if ds, _ := crossCheck(in, nil, nil, false); ds.HasErrors() {
 			b.Fatalf("cross-checks fail: %v", ds.Err())
 		}
 	}

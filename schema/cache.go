@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/binary"
@@ -416,8 +417,13 @@ var errEntry = errors.New("malformed cache entry")
 
 // decodeEntry decodes an entry of file. Whatever the bytes, it returns an
 // error rather than panicking or allocating more than the bytes can hold.
+//
+// The entry is copied into one string, of which every decoded string is a
+// part: a service's dozens of strings (field paths, values) then cost one
+// allocation rather than one each, which was a third of a warm load's
+// decoding.
 func decodeEntry(file string, b []byte) (entry, error) {
-	r := &decoder{b: b, file: file}
+	r := &decoder{b: string(b), file: file}
 	var e entry
 	if r.byte() != cacheFormat {
 		return e, errEntry
@@ -485,12 +491,12 @@ func decodeEntry(file string, b []byte) (entry, error) {
 }
 
 type decoder struct {
-	b    []byte
+	b    string // what is left of the entry
 	file string
 	err  error
 }
 
-func (r *decoder) fail() { r.err, r.b = errEntry, nil }
+func (r *decoder) fail() { r.err, r.b = errEntry, "" }
 
 func (r *decoder) byte() byte {
 	if len(r.b) == 0 {
@@ -502,23 +508,34 @@ func (r *decoder) byte() byte {
 	return c
 }
 
+// uint reads a uvarint as binary.AppendUvarint writes it, refusing what
+// binary.Uvarint refuses (too long, over 64 bits).
 func (r *decoder) uint() uint64 {
-	x, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
+	var x uint64
+	var shift uint
+	for i := 0; i < len(r.b) && i < binary.MaxVarintLen64; i++ {
+		c := r.b[i]
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				break
+			}
+			r.b = r.b[i+1:]
+			return x | uint64(c)<<shift
+		}
+		x |= uint64(c&0x7f) << shift
+		shift += 7
 	}
-	r.b = r.b[n:]
-	return x
+	r.fail()
+	return 0
 }
 
+// int reads a varint as binary.AppendVarint writes it (zig-zag).
 func (r *decoder) int() int64 {
-	x, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
+	ux := r.uint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
 	}
-	r.b = r.b[n:]
 	return x
 }
 
@@ -541,7 +558,7 @@ func (r *decoder) str() string {
 		return ""
 	}
 	n := int(x)
-	s := string(r.b[:n])
+	s := r.b[:n]
 	r.b = r.b[n:]
 	return s
 }
@@ -607,7 +624,7 @@ func (r *decoder) value(depth int) any {
 			r.fail()
 			return nil
 		}
-		f := math.Float64frombits(binary.LittleEndian.Uint64(r.b))
+		f := math.Float64frombits(binary.LittleEndian.Uint64([]byte(r.b[:8])))
 		r.b = r.b[8:]
 		return f
 	case tagString:
@@ -634,4 +651,94 @@ func (r *decoder) value(depth int) any {
 	}
 	r.fail()
 	return nil
+}
+
+// The cross-document checks (crossCheck) are a function of the documents
+// alone: their decoded content, the service types and the program. So when
+// every file of a load came with a blob ID and without a diagnostic, the
+// checks' verdict is remembered under a digest of the whole set (checkKey),
+// and a later load of the same set, such as the base of a pull request that
+// main's last CI run checked, looks it up instead of running them. Only a
+// clean verdict is kept: a set with any diagnostic is checked every time,
+// as a file with one is read every time. One changed byte in one file is
+// another blob ID, so another key, and the checks really run.
+//
+// What else the checks read must be in the key: the types (typesDigest:
+// everything of a type the checks look at) and the program (the cache's
+// Version, cacheSalt, checkFormat). The one check that reads the machine,
+// window (the time zone database), runs on every load.
+
+// checkFormat changes whenever the cross-document checks change what they
+// find; the cache's Version separates builds, this separates the checks
+// within one (tests, benchmarks).
+const checkFormat = 1
+
+// checkPassed is the value of a clean verdict: anything else under a check
+// key (a damaged or foreign value) is a miss, and the checks run.
+var checkPassed = []byte("netrecon cross-check passed")
+
+// checkKey returns the key of the cross-document checks' verdict on the
+// documents of results, or false when the set cannot be named: a file
+// without a blob ID (not a regular file, or not read), with a diagnostic, or
+// that did not load.
+//
+// storable is false when a result came from Options.Previous, whose blob ID
+// is the caller's word (ContentID, Unchanged) rather than what this load
+// saw: a work tree edited while the planner read it would have the verdict
+// on one set stored under another's key, for every later run to believe.
+// Such a load only looks its verdict up; the set's own load (main's
+// validate, for a pull request's base) stores it.
+func (c *docCache) checkKey(jobs []job, results []result, types map[string]*ServiceType) (key string, named, storable bool) {
+	docs := make([]string, len(results))
+	storable = true
+	for i, res := range results {
+		if res.blob == "" || len(res.diags) > 0 || res.broken != nil || res.pending != nil {
+			return "", false, false
+		}
+		storable = storable && !res.claimed
+		role := "s"
+		if jobs[i].inventory {
+			role = "i"
+		}
+		docs[i] = role + "\x00" + jobs[i].file + "\x00" + res.blob
+	}
+	slices.Sort(docs)
+	h := sha256.New()
+	fmt.Fprintf(h, "netrecon cross-check %d\x00%d\x00", checkFormat, len(docs))
+	for _, d := range docs {
+		fmt.Fprintf(h, "%d\x00%s", len(d), d)
+	}
+	h.Write(typesDigest(types))
+	b := append([]byte{'c'}, c.salt...)
+	return string(h.Sum(b)), true, storable
+}
+
+// typesDigest hashes what the cross-document checks read of the service
+// types: which kinds exist, built in or not, their folder and schema, the
+// platforms they have templates for (deviceRefs), and where their specs
+// hold addresses (addresses, brokenOf). Templates' text and the shape do
+// not change what the checks find.
+func typesDigest(types map[string]*ServiceType) []byte {
+	h := sha256.New()
+	for _, kind := range sortedTypeKinds(types) {
+		t := types[kind]
+		platforms := make([]string, 0, len(t.Template))
+		for p := range t.Template {
+			platforms = append(platforms, p)
+		}
+		slices.Sort(platforms)
+		fmt.Fprintf(h, "%q %t %q %d:%s %q %#v\x00", kind, t.BuiltIn, t.Dir, len(t.Schema), t.Schema, platforms, t.Addresses)
+	}
+	return h.Sum(nil)
+}
+
+// checkedBefore reports whether the cache holds a clean verdict under key.
+func (c *docCache) checkedBefore(key string) bool {
+	v, ok := c.cache.Get(key)
+	return ok && bytes.Equal(v, checkPassed)
+}
+
+// checked remembers a clean verdict under key.
+func (c *docCache) checked(key string) {
+	c.cache.Put(key, checkPassed)
 }

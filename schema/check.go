@@ -22,11 +22,25 @@ const globalVRF = "global"
 // deviceField gives each device's field path in its inventory file; broken
 // are the documents that did not load, whose absence would otherwise raise
 // errors elsewhere: those come back as follow-ons of the broken document.
-func crossCheck(in *Intent, deviceField map[*Device]string, broken []brokenDoc) (Diagnostics, []followOn) {
+//
+// passed says that this exact set of documents, under these types and this
+// program, passed the checks before without a single diagnostic (the
+// document cache remembers it: checkKey): then only the sorting and the
+// checks that read the machine's environment run (window: the time zone
+// database), and the rest, which depend on nothing but the documents, is
+// known to find nothing.
+func crossCheck(in *Intent, deviceField map[*Device]string, broken []brokenDoc, passed bool) (Diagnostics, []followOn) {
 	var diags Diagnostics
 	var dropped []*Service
 	in.Devices, diags = uniqueDevices(in.Devices, deviceField, diags)
 	in.Services, dropped, diags = uniqueServices(in.Services, diags)
+	if passed {
+		c := checker{}
+		for _, s := range in.Services {
+			c.window(s)
+		}
+		return append(diags, c.diags...), nil
+	}
 	diags = uniqueEndpoints(in.Devices, deviceField, diags)
 	for _, s := range dropped {
 		broken = append(broken, brokenOf(cause{s.Pos.File, "metadata.name"}, s.Kind, s.Customer, s.Spec, in.Types))
@@ -65,7 +79,10 @@ func crossCheck(in *Intent, deviceField map[*Device]string, broken []brokenDoc) 
 
 func uniqueDevices(ds []*Device, field map[*Device]string, diags Diagnostics) ([]*Device, Diagnostics) {
 	slices.SortStableFunc(ds, func(a, b *Device) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), comparePos(a.Pos, b.Pos))
+		if c := cmp.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return comparePos(a.Pos, b.Pos)
 	})
 	// CompactFunc passes the later element first.
 	return slices.CompactFunc(ds, func(dup, first *Device) bool {
@@ -155,8 +172,13 @@ func uniqueEndpoints(ds []*Device, field map[*Device]string, diags Diagnostics) 
 // which of two files is new, Git knows and the loader does not, so neither
 // is called the first, and the order is the same on every run.
 func uniqueServices(ss []*Service, diags Diagnostics) (kept, dropped []*Service, _ Diagnostics) {
+	// Names differ but for duplicates: the positions are compared only
+	// then (cmp.Or would compare them every time).
 	slices.SortStableFunc(ss, func(a, b *Service) int {
-		return cmp.Or(cmp.Compare(a.Name, b.Name), comparePos(a.Pos, b.Pos))
+		if c := cmp.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return comparePos(a.Pos, b.Pos)
 	})
 	kept = slices.CompactFunc(ss, func(dup, first *Service) bool {
 		if first.Name != dup.Name {
@@ -173,7 +195,10 @@ func uniqueServices(ss []*Service, diags Diagnostics) (kept, dropped []*Service,
 }
 
 func comparePos(a, b Pos) int {
-	return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
+	if c := cmp.Compare(a.File, b.File); c != 0 {
+		return c
+	}
+	return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Col, b.Col))
 }
 
 type checker struct {

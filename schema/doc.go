@@ -21,6 +21,8 @@
 //	followon.go  errors that follow from a broken document, put under its own
 //	load.go      Load and Options: a bounded pool of workers, one cue.Context each
 //	root.go      FindRepo: the intent repo a file or folder belongs to
+//	cache.go     Options.Cache: each file's result by path and blob ID, and the
+//	             cross-document checks' clean verdict by the whole set of files
 //
 // Files that Options.Trusted vouches for skip CUE (most of the cost) and give
 // the same Intent.

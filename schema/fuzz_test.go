@@ -43,7 +43,7 @@ func FuzzLoadDocument(f *testing.F) {
 			if res.broken != nil {
 				broken = append(broken, *res.broken)
 			}
-			ds, fos := crossCheck(in, nil, broken)
+			ds, fos := crossCheck(in, nil, broken, false)
 			for _, d := range group(append(res.diags, ds...), fos) {
 				if d.Pos.File != j.file {
 					t.Errorf("diagnostic without the file's name: %v", d)
@@ -79,7 +79,7 @@ func FuzzAddresses(f *testing.F) {
 		}
 		in := &Intent{Types: map[string]*ServiceType{"f": typ}, Services: svcs,
 			Devices: []*Device{{Name: "pe1", Platform: PlatformIETF, Address: "192.0.2.99", Pos: doc.pos}}}
-		ds, fos := crossCheck(in, nil, []brokenDoc{{cause: cause{file: "services/f.yaml"}, links: true}})
+		ds, fos := crossCheck(in, nil, []brokenDoc{{cause: cause{file: "services/f.yaml"}, links: true}}, false)
 		for _, d := range group(ds, fos) {
 			if d.Pos.File != "services/f.yaml" {
 				t.Errorf("diagnostic without the file's name: %v", d)

@@ -35,8 +35,9 @@ type Options struct {
 	// services of built-in kinds it vouches for skip CUE unification, which is
 	// most of Load's cost; the Intent is the same either way. Services of
 	// user-defined kinds always go through CUE, which fills their defaults.
-	// Cross-document checks always run on every file. Trusted is called
-	// from several goroutines at once.
+	// Cross-document checks always run on every file (or, with Cache, their
+	// clean verdict on the same set is looked up). Trusted is called from
+	// several goroutines at once.
 	Trusted func(path string) bool
 	// Workers bounds how many documents are validated at once; 0 means
 	// runtime.GOMAXPROCS(0).
@@ -59,7 +60,10 @@ type Options struct {
 	// kind, its schema (cache.go): a file a previous run saw is neither
 	// parsed nor validated again. Only results without a diagnostic are
 	// kept, and a result Trusted vouched for serves only loads that vouch
-	// for the file too. Cross-document checks always run on every file.
+	// for the file too. The cross-document checks' verdict on the whole set
+	// of files is kept too when they found nothing, keyed by every file's
+	// path and content and by the types (cache.go, checkKey): a load of
+	// exactly that set skips them; any other set is checked.
 	// Load puts what it learned; the caller closes the cache.
 	Cache *diskcache.Cache
 	// ContentID, when set, gives a file's Git blob ID without reading it
@@ -177,7 +181,17 @@ func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
 			intent.Services = append(intent.Services, res.service)
 		}
 	}
-	ds, followOns := crossCheck(intent, deviceField, brokenDocs)
+	// The cross-document checks' verdict on exactly this set of documents
+	// may be known from an earlier run (checkKey).
+	checkKey, named, storable := "", false, false
+	if c != nil && len(diags) == 0 {
+		checkKey, named, storable = c.checkKey(jobs, results, types)
+	}
+	passed := named && c.checkedBefore(checkKey)
+	ds, followOns := crossCheck(intent, deviceField, brokenDocs, passed)
+	if storable && !passed && len(ds) == 0 && len(followOns) == 0 {
+		c.checked(checkKey)
+	}
 	diags = append(diags, ds...)
 	intent.PrefixLists, ds = loadPrefixLists(r)
 	diags = append(diags, ds...)
@@ -220,6 +234,12 @@ type result struct {
 	// final; reused marks a result taken from the cache or Previous.
 	note   *cacheNote
 	reused bool
+	// blob is the Git blob ID of the content this result is of, when
+	// Options.Cache is set and the file's content is known; "" otherwise.
+	// claimed marks one the caller named (ContentID) for a result of
+	// Previous, which this load did not see: see checkKey.
+	blob    string
+	claimed bool
 }
 
 // runJobs validates files on a bounded pool of workers, each with its own
@@ -304,6 +324,12 @@ func (l *loader) load(j job) result {
 	if l.prev != nil && l.unchanged(j.file) {
 		if res, ok := l.prev[j.file]; ok && l.sameType(res) {
 			res.reused = true
+			if l.cache != nil && j.typ.IsRegular() {
+				// Unchanged vouches that the content is the one Previous
+				// was loaded from, and ContentID names it.
+				res.blob, _ = l.cache.contentID(j.file)
+				res.claimed = true
+			}
 			return res
 		}
 	}
@@ -316,6 +342,7 @@ func (l *loader) load(j job) result {
 	if cacheable {
 		if id, ok := l.cache.contentID(j.file); ok {
 			if res, ok := l.cache.lookup(l, j, id, trusted); ok {
+				res.blob = id
 				return res
 			}
 			known = id
@@ -332,6 +359,7 @@ func (l *loader) load(j job) result {
 		note = &cacheNote{blob: blobID(data), size: len(data), validated: !trusted}
 		if note.blob != known {
 			if res, ok := l.cache.lookup(l, j, note.blob, trusted); ok {
+				res.blob = note.blob
 				return res
 			}
 		}
@@ -357,6 +385,9 @@ func (l *loader) load(j job) result {
 		note.validated = true // user-defined kinds always go through CUE
 	}
 	res.note = note
+	if note != nil {
+		res.blob = note.blob
+	}
 	if note != nil && res.pending == nil {
 		// Final already: stored here, on the worker, rather than by Load
 		// after every file.

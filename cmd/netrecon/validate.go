@@ -151,7 +151,8 @@ clashing with them) are reported.
 
 Files unchanged since an earlier run are taken from the document cache (see
 'netrecon cache'): their result is the same, and only files without a problem are
-kept. The checks across documents always run on every file.
+kept. The checks across documents run on the whole repo; only their clean verdict on
+exactly the same files, an earlier run's, is taken from the cache.
 
 Exit status: 0 valid, 1 invalid, 2 usage or I/O error.`,
 		Args: cobra.ArbitraryArgs,

@@ -283,3 +283,52 @@ func readFile(t *testing.T, dir, file string) string {
 	}
 	return string(b)
 }
+
+// A pull request whose ONE changed file clashes with an unchanged one is
+// refused on a warm cache as without one: the cache knows the base's set
+// passed the cross-document checks, and the head's set, one blob apart, is
+// checked for real. Its refusal is never stored as a pass: the next run
+// refuses it again.
+func TestWarmCacheStillRefusesAClashInOneFile(t *testing.T) {
+	dir := generatedRepo(t)
+	cache := t.TempDir()
+	// main's last run: the base's set checked and found clean.
+	git(t, dir, "commit", "-q", "--allow-empty", "-m", "nothing")
+	cachedPlan(t, dir, cache, diskcache.Options{})
+	// inet-1 takes inet-0's link address, on another PE of the global
+	// table: each file is valid alone.
+	edit(t, dir, "services/inet/inet-1.yaml", "ipv4: 192.0.2.5/30", "ipv4: 192.0.2.1/30")
+	edit(t, dir, "services/inet/inet-1.yaml", "peer: 192.0.2.6", "peer: 192.0.2.2")
+	commit(t, dir, "inet-1 takes inet-0's address")
+	_, want := FromGit(context.Background(), GitOptions{Dir: dir, Base: "HEAD~1", Head: "HEAD"})
+	var wantInv *InvalidRevisionError
+	if !errors.As(want, &wantInv) || wantInv.Side != "head" {
+		t.Fatalf("without a cache: %v; want the head refused", want)
+	}
+	for _, d := range wantInv.Diagnostics {
+		if !strings.Contains(d.Summary, "already used by service") {
+			t.Fatalf("%v: the test means one cross-document clash, each file valid alone", d)
+		}
+	}
+	for _, run := range []string{"warm", "warm again"} {
+		c, err := diskcache.Open(cache, diskcache.Options{Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = FromGit(context.Background(), GitOptions{Dir: dir, Base: "HEAD~1", Head: "HEAD", Load: schema.Options{Cache: c}})
+		st := c.Stats()
+		if cerr := c.Close(); cerr != nil {
+			t.Fatal(cerr)
+		}
+		var inv *InvalidRevisionError
+		if !errors.As(err, &inv) || inv.Side != "head" {
+			t.Fatalf("%s: %v; want the head refused", run, err)
+		}
+		if diff := cmp.Diff(wantInv.Diagnostics.Err().Error(), inv.Diagnostics.Err().Error()); diff != "" {
+			t.Errorf("%s: diagnostics differ (-without cache +with):\n%s", run, diff)
+		}
+		if st.Hits == 0 {
+			t.Errorf("%s: the cache was not warm: %+v", run, st)
+		}
+	}
+}

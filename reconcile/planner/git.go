@@ -44,7 +44,9 @@ func (e *InvalidRevisionError) Error() string {
 // Files that are byte-for-byte the same in base and head were validated when
 // base was merged (CI ran validate on it), so they are decoded without CUE
 // unification; the changed files are validated in full, and the
-// cross-document checks always run on both sides. `netrecon validate` checks
+// cross-document checks run on both sides (with a cache, a side whose exact
+// set of files an earlier run found clean, such as a base that main's CI
+// validated, costs a lookup). `netrecon validate` checks
 // everything; this is what keeps a one-file pull request's plan fast.
 func FromGit(ctx context.Context, opts GitOptions) (*plan.Plan, error) {
 	repo, err := gitsrc.Open(opts.Dir)
