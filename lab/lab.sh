@@ -451,6 +451,12 @@ cmd_up() {
 		((last < total)) || last=$((total - 1))
 		conf="$RUN/sshd/sshd-$g.conf"
 		sub="/usr/sbin/netconf-subsystem"
+		# SetEnv SHLVL=1: sshd starts the subsystem as `$SHELL -c netconf-subsystem`,
+		# and bash, seeing SSH_CLIENT at shell level 1, sources ~/.bashrc first. On
+		# the project's machines root's ~/.bashrc runs `pyenv init` (about 50
+		# processes, ~145 ms of CPU and 0.1-0.4 s of wall per session, measured):
+		# that, not sshd or netconfd, was most of the "server cost" of a session. A
+		# router's NETCONF server runs no login shell rc; at level 2 bash skips it.
 		{
 			for ((i = first; i <= last; i++)); do
 				echo "Port ${ports[i]}"
@@ -471,6 +477,7 @@ MaxStartups 200:30:400
 MaxSessions 50
 LoginGraceTime 30
 LogLevel ERROR
+SetEnv SHLVL=1
 Subsystem netconf $sub
 EOF
 		} >"$conf"

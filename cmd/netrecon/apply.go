@@ -108,7 +108,7 @@ func runApply(ctx context.Context, a *app, target string, af applyFlags, lf load
 	if fromFile {
 		dir = af.dir
 	}
-	env, err := openLive(ctx, a, dir, lf, df, true)
+	env, err := openLive(ctx, a, dir, lf, df, true, !fromFile)
 	if err != nil {
 		return err
 	}

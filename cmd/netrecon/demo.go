@@ -209,7 +209,7 @@ func (d *demo) validate(ctx context.Context) error {
 
 // livePlan plans against the simulated routers and prints the plan.
 func (d *demo) livePlan(ctx context.Context, show bool) (*plan.Plan, *liveEnv, error) {
-	env, err := openLive(ctx, d.a, d.repo, d.lf, &d.df, true)
+	env, err := openLive(ctx, d.a, d.repo, d.lf, &d.df, true, true)
 	if err != nil {
 		return nil, nil, err
 	}

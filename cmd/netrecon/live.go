@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/netrecon/netrecon/configtree"
@@ -13,6 +14,7 @@ import (
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
 	"github.com/netrecon/netrecon/reconcile/plan"
+	"github.com/netrecon/netrecon/reconcile/planner"
 	"github.com/netrecon/netrecon/reconcile/schedule"
 	"github.com/netrecon/netrecon/reconcile/session"
 	"github.com/netrecon/netrecon/render"
@@ -63,8 +65,10 @@ func openJournal(ctx context.Context, state string) (*journal.Journal, error) {
 // openLive loads and renders the intent in dir and prepares the devices.
 // With createJournal the journal is created when missing (apply); without,
 // an existing one is read (a live plan needs to know what netrecon owns) and
-// none is made.
-func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceFlags, createJournal bool) (*liveEnv, error) {
+// none is made. With prefetch the caller plans the selected devices live
+// next: their sessions start opening as soon as the intent is rendered (see
+// prefetchDevices).
+func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceFlags, createJournal, prefetch bool) (*liveEnv, error) {
 	if err := df.check(); err != nil {
 		return nil, &exitError{code: 1, err: err}
 	}
@@ -138,13 +142,18 @@ func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceF
 	}
 	// One session per device for the run: no keepalive, no idle timeout;
 	// Close ends them.
-	sessions, err := session.New(session.Options{})
+	sessions, err := session.New(session.Options{Concurrency: df.concurrency})
 	if err != nil {
 		closeJournal()
 		return nil, &exitError{code: 1, err: err}
 	}
 	env := &liveEnv{dir: dir, in: in, devices: names, desired: desired, dialer: sessions.Dialer(dialer, nil), sessions: sessions,
 		source: intentSource(dir), journal: j, held: plan.HeldServices(held)}
+	if prefetch {
+		// From here on every return closes env, which stops the prefetch
+		// and closes what it opened.
+		sessions.Prefetch(dialer, nil, prefetchDevices(in, names, desired, df.concurrency))
+	}
 	if !createJournal {
 		return env, nil
 	}
@@ -168,6 +177,28 @@ func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceF
 		return nil, &exitError{code: 1, err: err}
 	}
 	return env, nil
+}
+
+// prefetchDevices are the devices whose sessions a live plan of names may
+// open before it starts: those with desired configuration among the first
+// the planner reads (it reads them in name order, concurrency at a time), so
+// that the sessions being set up at once never exceed concurrency and no
+// device the plan would not read is touched. A device planned only for what
+// the journal says netrecon owns there is dialed by the planner, as before.
+func prefetchDevices(in *schema.Intent, names []string, desired map[string]*configtree.Tree, concurrency int) []*schema.Device {
+	if concurrency <= 0 {
+		concurrency = planner.DefaultConcurrency
+	}
+	first := slices.Sorted(slices.Values(names))
+	first = slices.Compact(first)
+	first = first[:min(concurrency, len(first))]
+	var out []*schema.Device
+	for _, n := range first {
+		if d := in.Device(n); d != nil && desired[n] != nil {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // readTasks reads the manual steps' tasks of j, and whether they had their

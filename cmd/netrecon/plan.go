@@ -66,7 +66,7 @@ could not be read).`,
 				if head != "" {
 					return &exitError{code: 1, err: errors.New("--head needs --base: a live plan compares the intent in DIR with the devices")}
 				}
-				env, err := openLive(ctx, a, dir, lf, &df, false)
+				env, err := openLive(ctx, a, dir, lf, &df, false, true)
 				if err != nil {
 					return err
 				}

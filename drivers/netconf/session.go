@@ -75,6 +75,14 @@ type Session struct {
 	// closed on purpose (see libHandler).
 	quietLib *atomic.Bool
 
+	// sent is set by the session's first request: only that one may need
+	// a nudge (WithNudgeAfterHello).
+	sent atomic.Bool
+	// nudges are the nudges in flight. The library's Close must not run
+	// while one sends (its Do after Close races with closing the send
+	// queue, which the race detector reported), so Close waits for them.
+	nudges sync.WaitGroup
+
 	mu     sync.Mutex
 	broken error // why the session became unusable; nil while it works
 	closed bool
@@ -269,12 +277,15 @@ func (s *Session) Close(ctx context.Context) error {
 	var err error
 	if broken != nil {
 		_ = s.client.Close()
+		s.nudges.Wait() // the closed connection ends them
 		closeNow(s.nc)
 	} else {
 		cctx, cancel := context.WithTimeout(ctx, s.cfg.rpcTimeout)
 		// The library's Close waits for its send loop, which a device that
-		// stopped reading can block; closing the connection ends that wait.
+		// stopped reading can block; closing the connection ends that wait,
+		// and a nudge whose reply does not come.
 		stop := context.AfterFunc(cctx, func() { _ = s.client.Close() })
+		s.nudges.Wait()
 		err = s.nc.Close(cctx)
 		stop()
 		cancel()
@@ -348,10 +359,25 @@ func (s *Session) rpc(ctx context.Context, op string, body any) ([]byte, error) 
 		_ = msg.Close()
 		done <- result{raw: raw, err: err}
 	}()
+	var nudge <-chan time.Time
+	if s.cfg.nudge > 0 && s.sent.CompareAndSwap(false, true) {
+		t := time.NewTimer(s.cfg.nudge)
+		defer t.Stop()
+		nudge = t.C
+	}
 	var r result
-	select {
-	case r = <-done:
-	case <-ctx.Done():
+	for waiting := true; waiting; {
+		select {
+		case <-nudge:
+			s.log.Debug("netconf: no reply to the first request yet: nudging the device", "op", op, "after", s.cfg.nudge)
+			s.sendNudge()
+			nudge = nil
+			continue
+		case r = <-done:
+			waiting = false
+			continue
+		case <-ctx.Done():
+		}
 		after := time.Since(start)
 		var err error
 		if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
@@ -374,6 +400,40 @@ func (s *Session) rpc(ctx context.Context, op string, body any) ([]byte, error) 
 		return r.raw, err
 	}
 	return r.raw, nil
+}
+
+// nudgeRequest is what WithNudgeAfterHello sends: a read of the device's
+// NETCONF sessions, harmless whatever the device answers.
+type nudgeRequest struct {
+	XMLName xml.Name `xml:"urn:ietf:params:xml:ns:netconf:base:1.0 get"`
+	Filter  struct {
+		Type  string `xml:"type,attr"`
+		State struct {
+			Sessions struct{} `xml:"sessions"`
+		} `xml:"urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring netconf-state"`
+	} `xml:"filter"`
+}
+
+// sendNudge sends a nudgeRequest and drops its answer. Its reply, or the
+// session's end, ends the goroutine; the first request's own deadline is
+// what judges the session.
+func (s *Session) sendNudge() {
+	req := &nudgeRequest{}
+	req.Filter.Type = "subtree"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	// Under mu, before Close can mark the session closed and wait.
+	s.nudges.Go(func() {
+		msg, err := s.nc.Do(context.Background(), nc.NewRPC(req))
+		if err != nil {
+			return
+		}
+		_, _ = io.Copy(io.Discard, msg)
+		_ = msg.Close()
+	})
 }
 
 type rpcErrorXML struct {

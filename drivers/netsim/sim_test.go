@@ -684,3 +684,47 @@ func TestRefuseRemoveOfEntryUnderAbsentParent(t *testing.T) {
 	dev.RefuseRemoveOfEntryUnderAbsentParent(false)
 	c.ok(removeGone)
 }
+
+// StallFirstRequestAfterHello: the session's first request is answered only
+// when the next message arrives, then both are, in order.
+func TestStallFirstRequestAfterHello(t *testing.T) {
+	sim := startSim(t, 1)
+	dev := sim.Device("d1")
+	dev.StallFirstRequestAfterHello(true)
+	c := dialDevice(t, sim, dev)
+	replies := make(chan string, 2)
+	go func() {
+		for range 2 {
+			b, err := c.read()
+			if err != nil {
+				close(replies)
+				return
+			}
+			replies <- string(b)
+		}
+	}()
+	if err := c.send(`<rpc message-id="1" xmlns="` + nsBase + `">` + lockCand + `</rpc>`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-replies:
+		t.Fatalf("the stalled first request was answered at once: %s", r)
+	case <-time.After(200 * time.Millisecond): // how long "not answered" is watched
+	}
+	if err := c.send(`<rpc message-id="2" xmlns="` + nsBase + `">` + unlockCand + `</rpc>`); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{`message-id="1"`, `message-id="2"`} {
+		select {
+		case r := <-replies:
+			if !strings.Contains(r, id) || !strings.Contains(r, "<ok/>") {
+				t.Fatalf("want the ok reply with %s, got %q", id, r)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no reply with %s after the second message", id)
+		}
+	}
+	if n := dev.RPCCount("lock"); n != 1 {
+		t.Errorf("%d locks handled, want 1", n)
+	}
+}

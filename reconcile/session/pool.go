@@ -18,6 +18,9 @@ import (
 // ErrClosed is a lease asked of a pool after Close.
 var ErrClosed = errors.New("session pool closed")
 
+// errPrefetched is a prefetch that found the device's session open.
+var errPrefetched = errors.New("session already open")
+
 // DefaultConcurrency bounds the keepalives and reconnects a Pool runs at
 // once, unless Options.Concurrency says otherwise.
 const DefaultConcurrency = 10
@@ -125,6 +128,11 @@ type entry struct {
 	lastErr     string
 	nextAttempt time.Time // background reconnect, while Down
 	ended       []ended
+
+	// prefetchErr is why a Prefetch dial for identity prefetchFor failed:
+	// the next lease for that identity returns it instead of dialing again.
+	prefetchErr error
+	prefetchFor string
 }
 
 // ended is a session of the device that netrecon closed or lost.
@@ -185,11 +193,55 @@ func (p *Pool) Dialer(dial reconcile.Dialer, identity func(*schema.Device) strin
 		identity = DeviceIdentity
 	}
 	return reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
-		return p.lease(ctx, dial, identity, dev)
+		return p.lease(ctx, dial, identity, dev, false)
 	})
 }
 
-func (p *Pool) lease(ctx context.Context, dial reconcile.Dialer, identity func(*schema.Device) string, dev *schema.Device) (reconcile.Device, error) {
+// Prefetch opens the sessions of devs in the background, at most
+// Options.Concurrency at once, in the order given, with dial and identity as
+// Dialer takes them; a device whose session is open or leased is left as it
+// is. A short run spends most of its time setting sessions up (SSH, the
+// NETCONF subsystem, the hellos: lab/NOTES.md), so opening them while the
+// caller still reads its journal or settles a crashed run overlaps the two.
+// Only what the caller will lease belongs in devs: a prefetched session is a
+// session on the device, if only for the run's length.
+//
+// A prefetch that fails is not repeated: the next lease of that device (for
+// the same identity) gets its error, as if it had dialed itself, so a device
+// that does not answer costs one dial timeout, not two. Close stops the
+// prefetch, waits for it and closes what it opened.
+func (p *Pool) Prefetch(dial reconcile.Dialer, identity func(*schema.Device) string, devs []*schema.Device) {
+	if identity == nil {
+		identity = DeviceIdentity
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || len(devs) == 0 {
+		return
+	}
+	devs = slices.Clone(devs)
+	p.wg.Go(func() {
+		pool.Pool{Limit: p.opts.Concurrency}.Run(p.ctx, len(devs), func(ctx context.Context, _, i int) {
+			s, err := p.lease(ctx, dial, identity, devs[i], true)
+			if errors.Is(err, errPrefetched) {
+				return
+			}
+			if err != nil {
+				p.log.Debug("session: prefetch failed", "device", devs[i].Name, "err", err)
+				return
+			}
+			// Handing the lease back keeps the session (nothing was done
+			// on it) for the caller's first lease.
+			_ = s.Close(ctx)
+		}, func(i int, err error) {
+			p.log.Error("session: prefetch", "device", devs[i].Name, "err", err)
+		})
+	})
+}
+
+// lease hands out dev's session, dialing when there is none. prefetch marks
+// the lease Prefetch takes: its dial failure is kept for the next lease.
+func (p *Pool) lease(ctx context.Context, dial reconcile.Dialer, identity func(*schema.Device) string, dev *schema.Device, prefetch bool) (reconcile.Device, error) {
 	if dev == nil {
 		return nil, errors.New("session: no device given")
 	}
@@ -239,6 +291,22 @@ func (p *Pool) lease(ctx context.Context, dial reconcile.Dialer, identity func(*
 	}
 	e.identity = ident
 	s := e.sess
+	if prefetch && s != nil {
+		// Open already: nothing to prefetch, and no lease to count.
+		p.give(e)
+		p.mu.Unlock()
+		closeAll(toClose)
+		return nil, errPrefetched
+	}
+	if fetched := e.prefetchErr; fetched != nil {
+		e.prefetchErr = nil
+		if s == nil && e.prefetchFor == ident && !prefetch {
+			p.give(e)
+			p.mu.Unlock()
+			closeAll(toClose)
+			return nil, fetched
+		}
+	}
 	p.stats.Leases++
 	if s != nil {
 		e.state = StateLeased
@@ -250,6 +318,9 @@ func (p *Pool) lease(ctx context.Context, dial reconcile.Dialer, identity func(*
 		var err error
 		if s, err = p.open(ctx, e, dial, dev, StateLeased); err != nil {
 			p.mu.Lock()
+			if prefetch && ctx.Err() == nil {
+				e.prefetchErr, e.prefetchFor = err, ident
+			}
 			p.give(e)
 			p.mu.Unlock()
 			return nil, err
