@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/sha256"
+	"debug/elf"
 	"fmt"
 	"io"
 	"os"
@@ -96,8 +97,9 @@ func closeCache(a *app, c *diskcache.Cache) {
 
 // buildID identifies this build for the cache, so that entries are only
 // read by the code that wrote them: the version and the commit it was
-// built from when the build says so and its tree was clean, otherwise a
-// hash of the binary itself (a developer's build).
+// built from when the build says so and its tree was clean, otherwise the
+// Go build ID the binary carries, or a hash of the binary itself (a
+// developer's build, or one made with -buildvcs=false).
 func buildID() (string, error) {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		var rev, modified string
@@ -121,6 +123,9 @@ func buildID() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cannot identify this build: %w", err)
 	}
+	if id, ok := goBuildID(exe); ok {
+		return "netrecon go build " + id, nil
+	}
 	f, err := os.Open(exe)
 	if err != nil {
 		return "", fmt.Errorf("cannot identify this build: %w", err)
@@ -131,6 +136,37 @@ func buildID() (string, error) {
 		return "", fmt.Errorf("cannot identify this build: %w", err)
 	}
 	return fmt.Sprintf("netrecon binary %x", h.Sum(nil)), nil
+}
+
+// goBuildID is the build ID the Go linker writes into an ELF binary's
+// .note.go.buildid note (what `go tool buildid` prints): its last part
+// hashes the binary's content, so it names this build as the binary's hash
+// does, read from a few hundred bytes instead of the whole file (hashing
+// 54 MB took 40-50 ms of every validate and offline plan, on the path
+// before any document is read).
+func goBuildID(exe string) (string, bool) {
+	f, err := elf.Open(exe)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	sec := f.Section(".note.go.buildid")
+	if sec == nil {
+		return "", false
+	}
+	note, err := sec.Data()
+	if err != nil || len(note) < 16 {
+		return "", false
+	}
+	// One ELF note: name size, description size, type, then the name and
+	// the description, each padded to 4 bytes.
+	order := f.ByteOrder
+	nameSize, descSize, typ := order.Uint32(note[0:]), order.Uint32(note[4:]), order.Uint32(note[8:])
+	nameEnd := 12 + (uint64(nameSize)+3)&^3
+	if typ != 4 || nameSize < 3 || nameSize > 4 || uint64(len(note)) < nameEnd+uint64(descSize) || string(note[12:15]) != "Go\x00" || descSize == 0 {
+		return "", false
+	}
+	return string(note[nameEnd : nameEnd+uint64(descSize)]), true
 }
 
 func newCacheCmd(a *app) *cobra.Command {

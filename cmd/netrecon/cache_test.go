@@ -122,3 +122,32 @@ func TestBuildID(t *testing.T) {
 		t.Errorf("buildID changed between calls: %q, %q", a, b)
 	}
 }
+
+// TestGoBuildID: without VCS stamps (-buildvcs=false, as on this machine),
+// the build is named by the Go build ID in its ELF note, the one `go tool
+// buildid` prints, not by hashing the whole binary.
+func TestGoBuildID(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, ok := goBuildID(exe)
+	if !ok {
+		t.Fatalf("no Go build ID read from %s", exe)
+	}
+	out, err := exec.Command("go", "tool", "buildid", exe).Output()
+	if err != nil {
+		t.Fatalf("go tool buildid: %v", err)
+	}
+	if want := strings.TrimSpace(string(out)); id != want {
+		t.Errorf("goBuildID %q, go tool buildid %q", id, want)
+	}
+	if _, ok := goBuildID(filepath.Join("testdata", "no-such-file")); ok {
+		t.Error("a build ID read from a missing file")
+	}
+	notELF := filepath.Join(t.TempDir(), "x")
+	os.WriteFile(notELF, []byte("#!/bin/sh\n"), 0o755)
+	if _, ok := goBuildID(notELF); ok {
+		t.Error("a build ID read from a script")
+	}
+}
