@@ -78,10 +78,6 @@ type Session struct {
 	// sent is set by the session's first request: only that one may need
 	// a nudge (WithNudgeAfterHello).
 	sent atomic.Bool
-	// nudges are the nudges in flight. The library's Close must not run
-	// while one sends (its Do after Close races with closing the send
-	// queue, which the race detector reported), so Close waits for them.
-	nudges sync.WaitGroup
 
 	mu     sync.Mutex
 	broken error // why the session became unusable; nil while it works
@@ -277,15 +273,12 @@ func (s *Session) Close(ctx context.Context) error {
 	var err error
 	if broken != nil {
 		_ = s.client.Close()
-		s.nudges.Wait() // the closed connection ends them
 		closeNow(s.nc)
 	} else {
 		cctx, cancel := context.WithTimeout(ctx, s.cfg.rpcTimeout)
 		// The library's Close waits for its send loop, which a device that
-		// stopped reading can block; closing the connection ends that wait,
-		// and a nudge whose reply does not come.
+		// stopped reading can block; closing the connection ends that wait.
 		stop := context.AfterFunc(cctx, func() { _ = s.client.Close() })
-		s.nudges.Wait()
 		err = s.nc.Close(cctx)
 		stop()
 		cancel()
@@ -420,20 +413,14 @@ type nudgeRequest struct {
 func (s *Session) sendNudge() {
 	req := &nudgeRequest{}
 	req.Filter.Type = "subtree"
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return
-	}
-	// Under mu, before Close can mark the session closed and wait.
-	s.nudges.Go(func() {
+	go func() {
 		msg, err := s.nc.Do(context.Background(), nc.NewRPC(req))
 		if err != nil {
 			return
 		}
 		_, _ = io.Copy(io.Discard, msg)
 		_ = msg.Close()
-	})
+	}()
 }
 
 type rpcErrorXML struct {
