@@ -167,8 +167,7 @@ func quote(s string) string {
 // Options tune the loops.
 type Options struct {
 	Concurrency int           // devices in flight; at least 1
-	Settle      time.Duration // pause after hello (yuma123 netconfd stalls the first reply without it)
-	Nudge       time.Duration // or: a harmless read when the first reply is this late (drivers/netconf)
+	Settle      time.Duration // pause after hello (yuma123 netconfd loses the first reply without it)
 	DialTimeout time.Duration // 0: the driver's default
 	RPCTimeout  time.Duration // 0: the driver's default
 	// Retries is how many more sessions a failed device gets. The loop a
@@ -179,7 +178,7 @@ type Options struct {
 }
 
 func (o Options) dialOptions() []netconf.Option {
-	opts := []netconf.Option{netconf.WithSettleAfterHello(o.Settle), netconf.WithNudgeAfterHello(o.Nudge), netconf.WithKeys(keys)}
+	opts := []netconf.Option{netconf.WithSettleAfterHello(o.Settle), netconf.WithKeys(keys)}
 	if o.DialTimeout > 0 {
 		opts = append(opts, netconf.WithDialTimeout(o.DialTimeout))
 	}

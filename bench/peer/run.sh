@@ -4,14 +4,9 @@
 # between tools:
 #
 #   netrecon  netrecon apply (the CLI, built from this tree), --auto-approve,
-#             --nudge-after-hello 20ms, --concurrency 10, a fresh state folder
+#             --settle-after-hello 100ms, --concurrency 10, a fresh state folder
 #   bare      the floor: bench/cmd/peerloop on the project's own driver
-#             (drivers/netconf): dial, lock, edit, commit, unlock, 10 in flight,
-#             the same nudge
-#
-# yuma123's first-reply stall is handled by the nudge (docs/quirks.md); with
-# PEER_SETTLE=100ms both Go tools pause 100 ms after the hello instead, as
-# they did before the nudge.
+#             (drivers/netconf): dial, lock, edit, commit, unlock, 10 in flight
 #   ansible   ansible-playbook with ansible.netcommon.netconf_config (Debian
 #             ansible + python3-ncclient), -f 10 up to 10 devices, -f 20 above
 #
@@ -29,11 +24,6 @@
 set -euo pipefail
 n=${1:?usage: run.sh N [ROUNDS]}
 rounds=${2:-1}
-if [ -n "${PEER_SETTLE:-}" ]; then
-	hello=(--settle-after-hello "$PEER_SETTLE") hello_bare=(-settle-after-hello "$PEER_SETTLE")
-else
-	hello=(--nudge-after-hello 20ms) hello_bare=(-settle-after-hello 0 -nudge-after-hello 20ms)
-fi
 root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 forks=10
 [ "$n" -le 10 ] || forks=20
@@ -64,9 +54,9 @@ cmdline() {
 	case $1 in
 	netrecon)
 		cmd=("$work/netrecon" apply "$work/intent" --auto-approve --state "$work/state" --known-hosts "$kh"
-			"${hello[@]}" --concurrency 10)
+			--settle-after-hello 100ms --concurrency 10)
 		;;
-	bare) cmd=("$work/peerloop" -n "$n" -concurrency 10 "${hello_bare[@]}" loop) ;;
+	bare) cmd=("$work/peerloop" -n "$n" -concurrency 10 -settle-after-hello 100ms loop) ;;
 	ansible)
 		cmd=(ansible-playbook -f "$forks" -i "$work/ansible/inventory.yaml" -e "xml_dir=$work/ansible/xml"
 			"$root/bench/peer/playbook.yaml")
@@ -112,7 +102,6 @@ ratio() { printf "%.2f" "$(echo "scale=4; $1 / $2" | bc)"; }
 ansible-playbook --version | sed -n 1p
 echo "peer benchmark: $n lab devices, 10 interfaces each, $(date -u '+%F %T UTC'), $(nproc) cores, netrecon $(git -C "$root" rev-parse --short HEAD)"
 echo "ansible: ansible.netcommon.netconf_config, -f $forks, host keys checked against the lab's known_hosts"
-echo "netrecon and bare after the hello: ${hello[*]}"
 for r in $(seq 1 "$rounds"); do
 	echo "round $r: $(uptime | sed 's/^ *//')"
 	for name in netrecon bare ansible; do

@@ -38,7 +38,6 @@ type deviceFlags struct {
 	dialTimeout time.Duration
 	rpcTimeout  time.Duration
 	settle      time.Duration
-	nudge       time.Duration
 }
 
 func (f *deviceFlags) register(cmd *cobra.Command) {
@@ -50,7 +49,6 @@ func (f *deviceFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.dialTimeout, "dial-timeout", netconf.DefaultDialTimeout, "SSH connection and NETCONF hello deadline per device")
 	fl.DurationVar(&f.rpcTimeout, "rpc-timeout", 30*time.Second, "deadline of each NETCONF request")
 	fl.DurationVar(&f.settle, "settle-after-hello", 0, "pause between hello and the first request (works around servers that lose that reply, e.g. yuma123 netconfd: 100ms)")
-	fl.DurationVar(&f.nudge, "nudge-after-hello", 0, "when the first request's reply has not come after this, send a harmless read that makes the device answer it (yuma123 netconfd: 20ms, instead of --settle-after-hello)")
 }
 
 // state returns the state folder, created if missing.
@@ -152,7 +150,7 @@ func (f *deviceFlags) check() error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"--dial-timeout", f.dialTimeout}, {"--rpc-timeout", f.rpcTimeout}, {"--settle-after-hello", f.settle}, {"--nudge-after-hello", f.nudge}} {
+	}{{"--dial-timeout", f.dialTimeout}, {"--rpc-timeout", f.rpcTimeout}, {"--settle-after-hello", f.settle}} {
 		if d.v < 0 {
 			return fmt.Errorf("%s %s: want a positive duration", d.name, d.v)
 		}
@@ -192,7 +190,7 @@ func (f *deviceFlags) dialer(in *schema.Intent, repoDir string, warn io.Writer) 
 	}
 	var mu sync.Mutex
 	warned := map[string]bool{}
-	return dialer(in, dialConfig{knownHosts: kh, dialTimeout: f.dialTimeout, rpcTimeout: f.rpcTimeout, settle: f.settle, nudge: f.nudge, repoDir: repoDir,
+	return dialer(in, dialConfig{knownHosts: kh, dialTimeout: f.dialTimeout, rpcTimeout: f.rpcTimeout, settle: f.settle, repoDir: repoDir,
 		creds: daemon.Credentials{OnInsecureFile: func(e *schema.InsecureFileError) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -207,10 +205,10 @@ func (f *deviceFlags) dialer(in *schema.Intent, repoDir string, warn io.Writer) 
 // dialConfig is how netrecon reaches devices, from the CLI's flags or the
 // daemon's config.
 type dialConfig struct {
-	knownHosts                             string
-	dialTimeout, rpcTimeout, settle, nudge time.Duration
-	repoDir                                string // credential files inside it are refused; "" for the daemon's mirror
-	creds                                  daemon.Credentials
+	knownHosts                      string
+	dialTimeout, rpcTimeout, settle time.Duration
+	repoDir                         string // credential files inside it are refused; "" for the daemon's mirror
+	creds                           daemon.Credentials
 }
 
 // dialer opens NETCONF sessions to the inventory's devices, for the CLI and
@@ -230,7 +228,7 @@ func dialer(in *schema.Intent, c dialConfig) reconcile.Dialer {
 		t := netconf.Target{Device: dev.Name, Address: dev.Address, Port: dev.Port, Username: dev.Credentials.Username, Auth: auth, KnownHosts: c.knownHosts}
 		s, err := netconf.Dial(ctx, t, netconf.WithKeys(render.Keys(dev.Platform, in.Types)),
 			netconf.WithDialTimeout(c.dialTimeout), netconf.WithRPCTimeout(c.rpcTimeout), netconf.WithSettleAfterHello(c.settle),
-			netconf.WithNudgeAfterHello(c.nudge), netconf.WithKnownHosts(hosts))
+			netconf.WithKnownHosts(hosts))
 		if err != nil {
 			return nil, err // not s: a nil *Session in the interface would not be nil
 		}

@@ -70,7 +70,7 @@ nothing failed, 4 drift was reported and left in place (drift policy report).`,
 			}
 			d, err := daemon.New(ctx, cfg, daemon.Options{Logger: log, Pages: func(d *daemon.Daemon) daemon.PageHandler { return pages.Serve(d) }, Evaluator: sandboxEvaluator(schema.DefaultBudget()), SNMP: newSNMPReader, SNMPTables: newSNMPTables, ApplySummary: applySummary, ApplyReporter: crashAt,
 				Dialer: func(in *schema.Intent, c daemon.Credentials) reconcile.Dialer {
-					return dialer(in, dialConfig{knownHosts: cfg.KnownHosts, dialTimeout: cfg.DialTimeout.D(), rpcTimeout: cfg.RPCTimeout.D(), settle: cfg.SettleAfterHello.D(), nudge: cfg.NudgeAfterHello.D(), creds: c})
+					return dialer(in, dialConfig{knownHosts: cfg.KnownHosts, dialTimeout: cfg.DialTimeout.D(), rpcTimeout: cfg.RPCTimeout.D(), settle: cfg.SettleAfterHello.D(), creds: c})
 				},
 				Follower: irrFollower(log)})
 			if err != nil {

@@ -22,7 +22,6 @@ type config struct {
 	dialTimeout time.Duration
 	rpcTimeout  time.Duration
 	settle      time.Duration
-	nudge       time.Duration
 	keys        configtree.Keys
 	defaults    string
 	knownHosts  *KnownHosts
@@ -92,25 +91,6 @@ func WithSettleAfterHello(d time.Duration) Option {
 			return fmt.Errorf("WithSettleAfterHello(%s): must not be negative", d)
 		}
 		c.settle = d
-		return nil
-	}
-}
-
-// WithNudgeAfterHello sends a harmless request (a read of the device's
-// NETCONF sessions, RFC 6022) when the reply to the session's first request
-// has not come d after it was sent, and keeps waiting for that first reply
-// (the RPC deadline still bounds it). yuma123 netconfd 2.13 does not handle a
-// request that reaches it in the same read as the client's hello until
-// another message arrives (lab/NOTES.md): the reply is late, not lost, and
-// the next message brings it. Unlike WithSettleAfterHello's pause, which
-// every session pays, this costs nothing when the first reply comes in time,
-// and proves the reply's fate instead of making it unlikely. 0 sends none.
-func WithNudgeAfterHello(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("WithNudgeAfterHello(%s): must not be negative", d)
-		}
-		c.nudge = d
 		return nil
 	}
 }

@@ -75,10 +75,6 @@ type Session struct {
 	// closed on purpose (see libHandler).
 	quietLib *atomic.Bool
 
-	// sent is set by the session's first request: only that one may need
-	// a nudge (WithNudgeAfterHello).
-	sent atomic.Bool
-
 	mu     sync.Mutex
 	broken error // why the session became unusable; nil while it works
 	closed bool
@@ -352,25 +348,10 @@ func (s *Session) rpc(ctx context.Context, op string, body any) ([]byte, error) 
 		_ = msg.Close()
 		done <- result{raw: raw, err: err}
 	}()
-	var nudge <-chan time.Time
-	if s.cfg.nudge > 0 && s.sent.CompareAndSwap(false, true) {
-		t := time.NewTimer(s.cfg.nudge)
-		defer t.Stop()
-		nudge = t.C
-	}
 	var r result
-	for waiting := true; waiting; {
-		select {
-		case <-nudge:
-			s.log.Debug("netconf: no reply to the first request yet: nudging the device", "op", op, "after", s.cfg.nudge)
-			s.sendNudge()
-			nudge = nil
-			continue
-		case r = <-done:
-			waiting = false
-			continue
-		case <-ctx.Done():
-		}
+	select {
+	case r = <-done:
+	case <-ctx.Done():
 		after := time.Since(start)
 		var err error
 		if errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
@@ -393,34 +374,6 @@ func (s *Session) rpc(ctx context.Context, op string, body any) ([]byte, error) 
 		return r.raw, err
 	}
 	return r.raw, nil
-}
-
-// nudgeRequest is what WithNudgeAfterHello sends: a read of the device's
-// NETCONF sessions, harmless whatever the device answers.
-type nudgeRequest struct {
-	XMLName xml.Name `xml:"urn:ietf:params:xml:ns:netconf:base:1.0 get"`
-	Filter  struct {
-		Type  string `xml:"type,attr"`
-		State struct {
-			Sessions struct{} `xml:"sessions"`
-		} `xml:"urn:ietf:params:xml:ns:yang:ietf-netconf-monitoring netconf-state"`
-	} `xml:"filter"`
-}
-
-// sendNudge sends a nudgeRequest and drops its answer. Its reply, or the
-// session's end, ends the goroutine; the first request's own deadline is
-// what judges the session.
-func (s *Session) sendNudge() {
-	req := &nudgeRequest{}
-	req.Filter.Type = "subtree"
-	go func() {
-		msg, err := s.nc.Do(context.Background(), nc.NewRPC(req))
-		if err != nil {
-			return
-		}
-		_, _ = io.Copy(io.Discard, msg)
-		_ = msg.Close()
-	}()
 }
 
 type rpcErrorXML struct {

@@ -60,8 +60,6 @@ type Device struct {
 	validated  bool
 	// cancelKeeps is the CancelCommitKeepsUnderRunningLock knob.
 	cancelKeeps bool
-	// stallFirst is the StallFirstRequestAfterHello knob.
-	stallFirst bool
 	// editQuirks holds the RefuseRemoveOfEntryUnderAbsentParent knob, on
 	// from the start.
 	editQuirks configtree.EditQuirks
@@ -282,27 +280,6 @@ func (d *Device) CancelCommitKeepsUnderRunningLock(on bool) {
 	d.mu.Lock()
 	d.cancelKeeps = on
 	d.mu.Unlock()
-}
-
-// StallFirstRequestAfterHello reproduces a yuma123 netconfd 2.13 bug
-// (lab/NOTES.md): a request that reaches the server in the same read as the
-// client's hello is not handled until another message arrives on the
-// session; then both are answered, in order. What a client sees is a first
-// reply that never comes unless it sends something more; a pause after the
-// hello (WithSettleAfterHello) makes a separate read likely, a second
-// message (WithNudgeAfterHello) releases the first for certain. The
-// simulator cannot tell reads apart, so while the knob is on every
-// session's first request stalls, the worst case.
-func (d *Device) StallFirstRequestAfterHello(on bool) {
-	d.mu.Lock()
-	d.stallFirst = on
-	d.mu.Unlock()
-}
-
-func (d *Device) stallsFirstRequest() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.stallFirst
 }
 
 // RefuseRemoveOfEntryUnderAbsentParent reproduces a yuma123 netconfd 2.13

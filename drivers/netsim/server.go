@@ -213,15 +213,6 @@ func (s *session) serve() {
 		return
 	}
 
-	var stalled [][]byte // StallFirstRequestAfterHello: the first request, not handled yet
-	if s.dev.stallsFirstRequest() {
-		msg, err := fr.ReadMessage()
-		if err != nil {
-			return
-		}
-		s.log.Info("first request after hello stalls until the next message (fault knob)")
-		stalled = append(stalled, msg)
-	}
 	for {
 		msg, err := fr.ReadMessage()
 		if err != nil {
@@ -230,45 +221,37 @@ func (s *session) serve() {
 			}
 			return
 		}
-		for _, m := range append(stalled, msg) {
-			if !s.answer(m) {
+		reply, next := s.handle(msg)
+		// A commit or cancel may have changed what the device comes back
+		// with after a restart.
+		s.dev.mu.Lock()
+		s.dev.saveLocked()
+		s.dev.mu.Unlock()
+		switch next {
+		case actDrop:
+			s.log.Info("dropping connection (fault knob)")
+			_ = s.conn.Close()
+			return
+		case actSwallow:
+			s.log.Info("reply swallowed (fault knob)")
+			continue
+		}
+		if lat := s.dev.getLatency(); lat > 0 {
+			t := time.NewTimer(lat)
+			select {
+			case <-t.C:
+			case <-s.ctx.Done():
+				t.Stop()
 				return
 			}
 		}
-		stalled = nil
-	}
-}
-
-// answer handles one request and sends its reply; false ends the session.
-func (s *session) answer(msg []byte) bool {
-	reply, next := s.handle(msg)
-	// A commit or cancel may have changed what the device comes back
-	// with after a restart.
-	s.dev.mu.Lock()
-	s.dev.saveLocked()
-	s.dev.mu.Unlock()
-	switch next {
-	case actDrop:
-		s.log.Info("dropping connection (fault knob)")
-		_ = s.conn.Close()
-		return false
-	case actSwallow:
-		s.log.Info("reply swallowed (fault knob)")
-		return true
-	}
-	if lat := s.dev.getLatency(); lat > 0 {
-		t := time.NewTimer(lat)
-		select {
-		case <-t.C:
-		case <-s.ctx.Done():
-			t.Stop()
-			return false
+		if err := writeMessage(s.ch, reply, s.chunked); err != nil {
+			return
+		}
+		if next == actClose {
+			return
 		}
 	}
-	if err := writeMessage(s.ch, reply, s.chunked); err != nil {
-		return false
-	}
-	return next != actClose
 }
 
 // after says what the session does once an rpc is handled.

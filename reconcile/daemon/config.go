@@ -50,12 +50,11 @@ type Config struct {
 	// ConfirmTimeout is the confirmed-commit timeout: a device not confirmed
 	// within it rolls back by itself.
 	ConfirmTimeout Duration `yaml:"confirm_timeout"`
-	// DialTimeout, RPCTimeout, SettleAfterHello and NudgeAfterHello tune
-	// the NETCONF driver (see drivers/netconf).
+	// DialTimeout, RPCTimeout and SettleAfterHello tune the NETCONF driver
+	// (see drivers/netconf).
 	DialTimeout      Duration `yaml:"dial_timeout"`
 	RPCTimeout       Duration `yaml:"rpc_timeout"`
 	SettleAfterHello Duration `yaml:"settle_after_hello"`
-	NudgeAfterHello  Duration `yaml:"nudge_after_hello"`
 	// PassTimeout bounds one whole pass (plan and apply).
 	PassTimeout Duration `yaml:"pass_timeout"`
 	// Sessions tunes the pool of device sessions kept open between passes.
@@ -741,7 +740,7 @@ func (c *Config) check() diag.Diagnostics {
 		field string
 		v     Duration
 	}{{"lock_wait", c.LockWait}, {"dial_timeout", c.DialTimeout}, {"rpc_timeout", c.RPCTimeout},
-		{"settle_after_hello", c.SettleAfterHello}, {"nudge_after_hello", c.NudgeAfterHello}, {"pass_timeout", c.PassTimeout}, {"notify.timeout", c.Notify.Timeout}} {
+		{"settle_after_hello", c.SettleAfterHello}, {"pass_timeout", c.PassTimeout}, {"notify.timeout", c.Notify.Timeout}} {
 		if d.v < 0 {
 			bad(d.field, "%s: want a positive duration", d.v.D())
 		}

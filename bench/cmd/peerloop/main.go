@@ -40,7 +40,6 @@ func run(ctx context.Context, args []string) error {
 	var o peer.Options
 	fs.IntVar(&o.Concurrency, "concurrency", 10, "devices in flight")
 	fs.DurationVar(&o.Settle, "settle-after-hello", 100*time.Millisecond, "pause between hello and the first request")
-	fs.DurationVar(&o.Nudge, "nudge-after-hello", 0, "a harmless read when the first reply has not come after this (use with -settle-after-hello 0)")
 	fs.DurationVar(&o.RPCTimeout, "rpc-timeout", 30*time.Second, "deadline of each request")
 	fs.IntVar(&o.Retries, "retries", 0, "more sessions a failed device gets (not for the measured loop)")
 	if err := fs.Parse(args); err != nil {
