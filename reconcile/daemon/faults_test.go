@@ -235,13 +235,8 @@ func handEditOf(t *testing.T, l *lab, name string, desired map[string]*configtre
 const humanPath = configtree.Path("/interfaces/interface[name=ge-9/9/9]/description")
 
 func TestDriftHealedOrReportedAndHumansConfigUntouched(t *testing.T) {
-	l := newLab(t, exampleFiles(t))
-	l.cfg.Drift.Devices = map[string]DriftPolicy{"pe2-osa": Report}
-	d := l.start(Options{})
+	l, d := exampleApplied(t)
 	ctx := context.Background()
-	if p := d.SyncOnce(ctx, "test"); len(p.Applied) != 3 {
-		t.Fatalf("first pass: %+v", p)
-	}
 	// The human's interface alone is not drift: it is not netrecon's.
 	for _, n := range []string{"pe1-tyo", "pe2-osa"} {
 		dev := l.sim.Device(n)
@@ -348,4 +343,18 @@ func TestFreezeWindowDefersUntilItCloses(t *testing.T) {
 	if p := d.SyncOnce(context.Background(), "test"); len(p.Applied) != 3 {
 		t.Fatalf("after the window: %+v", p)
 	}
+}
+
+// exampleApplied starts a daemon on the example intent, pe2-osa's drift
+// reported rather than healed, and runs the first pass, which applies the
+// three devices.
+func exampleApplied(t *testing.T) (*lab, *Daemon) {
+	t.Helper()
+	l := newLab(t, exampleFiles(t))
+	l.cfg.Drift.Devices = map[string]DriftPolicy{"pe2-osa": Report}
+	d := l.start(Options{})
+	if p := d.SyncOnce(context.Background(), "test"); len(p.Applied) != 3 {
+		t.Fatalf("first pass: %+v", p)
+	}
+	return l, d
 }

@@ -17,13 +17,8 @@ import (
 // is still drift in the very next pass, and the device is not taken as
 // verified until it is in sync again.
 func TestNoopPassSeesDriftTheSamePass(t *testing.T) {
-	l := newLab(t, exampleFiles(t))
-	l.cfg.Drift.Devices = map[string]DriftPolicy{"pe2-osa": Report}
-	d := l.start(Options{})
+	l, d := exampleApplied(t)
 	ctx := context.Background()
-	if p := d.SyncOnce(ctx, "test"); len(p.Applied) != 3 {
-		t.Fatalf("first pass: %+v", p)
-	}
 	// The second pass verifies the records the first wrote; the third is
 	// answered from the verified plans.
 	for i := range 2 {
@@ -50,13 +45,8 @@ func TestNoopPassSeesDriftTheSamePass(t *testing.T) {
 // A no-op pass writes no device state and no state key: the journal already
 // holds them. A pass that sees drift writes the drifted device's row alone.
 func TestNoopPassWritesNoDeviceState(t *testing.T) {
-	l := newLab(t, exampleFiles(t))
-	l.cfg.Drift.Devices = map[string]DriftPolicy{"pe2-osa": Report}
-	d := l.start(Options{})
+	l, d := exampleApplied(t)
 	ctx := context.Background()
-	if p := d.SyncOnce(ctx, "test"); len(p.Applied) != 3 {
-		t.Fatalf("first pass: %+v", p)
-	}
 	d.SyncOnce(ctx, "test")
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(l.state, "journal.db")+"?mode=ro")
 	if err != nil {
@@ -120,13 +110,8 @@ func TestNoopPassWritesNoDeviceState(t *testing.T) {
 // pass, though nothing changed since: this process's copy is not the
 // journal's until a write succeeds.
 func TestDeviceStatesWrittenAgainAfterAFailedWrite(t *testing.T) {
-	l := newLab(t, exampleFiles(t))
-	l.cfg.Drift.Devices = map[string]DriftPolicy{"pe2-osa": Report}
-	d := l.start(Options{})
+	l, d := exampleApplied(t)
 	ctx := context.Background()
-	if p := d.SyncOnce(ctx, "test"); len(p.Applied) != 3 {
-		t.Fatalf("first pass: %+v", p)
-	}
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(l.state, "journal.db"))
 	if err != nil {
 		t.Fatal(err)
