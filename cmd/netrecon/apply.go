@@ -180,12 +180,15 @@ func runApply(ctx context.Context, a *app, target string, af applyFlags, lf load
 		LockWait:       af.lockWait,
 		ConfirmTimeout: af.confirmTimeout,
 		NoAtomic:       af.noAtomic,
-		Reporter:       crashAt(newProgress(a.stderr, isTerminal(a.stderr), logger)),
-		Logger:         logger,
-		StartedBy:      "cli:" + userName(),
-		IntentCommit:   intentRef(p.Head),
-		Stop:           intr.stop,
-		Summary:        applySummary,
+		// The run's sessions end with it (liveEnv.Close): a device that
+		// confirmed ends its own at once, its locks with it.
+		EndSessions:  true,
+		Reporter:     crashAt(newProgress(a.stderr, isTerminal(a.stderr), logger)),
+		Logger:       logger,
+		StartedBy:    "cli:" + userName(),
+		IntentCommit: intentRef(p.Head),
+		Stop:         intr.stop,
+		Summary:      applySummary,
 	}
 	applying.Store(true)
 	res, err := apply.Apply(intr.hard, p, desired, env.in, opts)

@@ -265,7 +265,7 @@ func (d *demo) applyPlan(ctx context.Context, showPlan bool) (*apply.Result, err
 	defer env.Close()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	res, err := apply.Apply(ctx, p, env.desired, env.in, apply.Options{
-		Dialer: env.dialer, Journal: env.journal, LockWait: 20 * time.Second, ConfirmTimeout: 60 * time.Second,
+		Dialer: env.dialer, Journal: env.journal, LockWait: 20 * time.Second, ConfirmTimeout: 60 * time.Second, EndSessions: true,
 		Reporter: &demoReporter{w: d.a.stdout, lockWaited: d.lockWaited}, Logger: logger, StartedBy: "demo", IntentCommit: intentRef(p.Head), Summary: applySummary,
 	})
 	if res == nil {

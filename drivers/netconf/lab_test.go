@@ -194,3 +194,52 @@ func TestLabWithDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestLabCloseReleasesLocks checks what a CLI apply relies on when it ends a
+// finished device's session instead of unlocking it first (apply's
+// EndSessions): on yuma123, <close-session> from a session that holds the
+// candidate and running locks, after a confirmed commit it confirmed,
+// releases both locks at once and leaves running as committed (RFC 6241
+// §7.5 says a lock ends with its session; a server answering <ok/> proves
+// nothing, so a second session tries the locks).
+func TestLabCloseReleasesLocks(t *testing.T) {
+	env, _ := labEnv(t)
+	ctx := t.Context()
+	name := ifName(t)
+	s := env.dial(t)
+	lockWait(t, s, Candidate)
+	lockWait(t, s, Running)
+	if err := s.Discard(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EditConfig(ctx, Candidate, createIface(t, name, "ended, not unlocked")); err != nil {
+		t.Fatal(err)
+	}
+	const persist = "close-releases-locks"
+	if err := s.Commit(ctx, reconcile.CommitOptions{Confirmed: true, Timeout: time.Minute, Persist: persist}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, reconcile.CommitOptions{PersistID: persist}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatalf("close-session with both locks held: %v", err)
+	}
+
+	c := env.dial(t)
+	t.Cleanup(func() { applyCtx(context.Background(), t, c, deleteIface(t, name)) })
+	// At once, not after a wait: the locks ended with the session.
+	for _, ds := range []string{Candidate, Running} {
+		if err := c.Lock(ctx, ds); err != nil {
+			t.Fatalf("lock %s right after the holder's close-session: %v", ds, err)
+		}
+	}
+	for _, ds := range []string{Running, Candidate} {
+		if err := c.Unlock(ctx, ds); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d, ok := description(t, c, Running, name); !ok || d != "ended, not unlocked" {
+		t.Errorf("running after the close: description %q (present %v), want the confirmed change", d, ok)
+	}
+}

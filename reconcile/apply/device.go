@@ -269,7 +269,8 @@ func contention(err error) (holder string, ok bool) {
 
 // phase2 confirms the change set: confirmed journaled for every device,
 // then the confirming commits, then, one journal write each, the devices
-// whose confirm failed and the ownership records of the others, then unlock.
+// whose confirm failed and the ownership records of the others, while the
+// sessions are unlocked and handed back (or ended: Options.EndSessions).
 // Too late to roll back: a device whose confirm fails is failed, loudly, and
 // rolls back by itself at its confirm-timeout.
 func (e *engine) phase2(ctx context.Context, txs []*txn) {
@@ -285,6 +286,29 @@ func (e *engine) phase2(ctx context.Context, txs []*txn) {
 		return
 	}
 	e.each(ctx, txs, &s, s.act)
+	// The sessions are released (or ended) while the journal records the
+	// outcome: neither waits for the other, and a crash between them leaves
+	// the confirmed phase, which recovery settles from the device.
+	released := make(chan struct{})
+	go func() {
+		defer close(released)
+		e.each(ctx, txs, nil, func(ctx context.Context, t *txn) error {
+			if t.err == nil && e.opts.EndSessions {
+				e.end(ctx, t)
+			} else {
+				e.release(ctx, t, t.err != nil)
+			}
+			return nil
+		})
+	}()
+	defer func() {
+		<-released
+		for _, t := range txs {
+			if t.err == nil {
+				_ = e.to(ctx, t, done, "") // memory only: cannot fail
+			}
+		}
+	}()
 	wctx := context.WithoutCancel(ctx) // the run's end is a fact even for a caller who gave up
 	var fails []mark
 	var owned []journal.Owned
@@ -306,13 +330,6 @@ func (e *engine) phase2(ctx context.Context, txs []*txn) {
 			e.log.Error("journal: recording ownership failed; the next plan may not delete what this run created", "devices", len(owned), "err", err)
 		}
 	}
-	e.each(ctx, txs, nil, func(ctx context.Context, t *txn) error {
-		e.release(ctx, t, t.err != nil)
-		if t.err == nil {
-			return e.to(ctx, t, done, "")
-		}
-		return nil
-	})
 }
 
 // confirm is phase 2 on one device: the confirming commit.

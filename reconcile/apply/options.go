@@ -57,6 +57,15 @@ type Options struct {
 	ConfirmTimeout time.Duration
 	// NoAtomic applies device by device, each committed and confirmed alone.
 	NoAtomic bool
+	// EndSessions says that nothing uses the devices' sessions after the run
+	// (a CLI apply): a device confirmed on its new configuration ends its
+	// session at once, which releases its locks (RFC 6241 §7.5, checked on
+	// yuma123 by drivers/netconf's TestLabCloseReleasesLocks), instead of
+	// unlocking first and leaving the session to the caller: two requests
+	// fewer per device, and the session's end overlaps the journal's last
+	// writes. A device that failed still discards and unlocks before its
+	// session goes. Off, a daemon's pool keeps the unlocked sessions warm.
+	EndSessions bool
 	// Validate says, per platform, whether to send <validate> before the
 	// commit. A platform not listed validates, except "ietf": the lab's
 	// yuma123 netconfd voids a commit that follows <validate> (lab/NOTES.md).

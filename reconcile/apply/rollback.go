@@ -380,6 +380,27 @@ func (e *engine) release(ctx context.Context, t *txn, discard bool) {
 	t.sess = nil
 }
 
+// end ends t's session, with whatever locks it holds (Options.EndSessions):
+// for a device done with the run, which sent its confirming commit. A pooled
+// session is handed back to be ended (a lease's End); any other is closed.
+func (e *engine) end(ctx context.Context, t *txn) {
+	if t.sess == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(e.detached(ctx), cleanupTimeout)
+	defer cancel()
+	var err error
+	if s, ok := t.sess.(interface{ End(context.Context) error }); ok {
+		err = s.End(ctx)
+	} else {
+		err = t.sess.Close(ctx)
+	}
+	if err != nil && !errors.Is(err, reconcile.ErrSessionLost) {
+		e.log.Warn("ending the session failed; its locks end when the device drops it", "device", t.name, "err", err)
+	}
+	t.locked, t.sess = nil, nil
+}
+
 func closeQuietly(ctx context.Context, s reconcile.Device) {
 	_ = s.Close(ctx)
 }

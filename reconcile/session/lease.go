@@ -231,6 +231,26 @@ func (l *lease) OwnSessionIDs() []string { return l.p.ownIDs(l.e) }
 // Capabilities implements reconcile.Device.
 func (l *lease) Capabilities() reconcile.Capabilities { return l.session().Capabilities() }
 
+// End hands the session back to be ended, with whatever locks it holds:
+// they end with it (RFC 6241 §7.5). It is for a holder done with the device
+// for good (a CLI apply's device that confirmed), which spares the unlocks.
+// A confirmed commit still pending survives only with a persist id, and
+// rolls back at its timeout. Ending twice, or after Close, is harmless.
+func (l *lease) End(ctx context.Context) error {
+	l.mu.Lock()
+	if l.released {
+		l.mu.Unlock()
+		return nil
+	}
+	l.released = true
+	s, why := l.s, ""
+	if l.broken != nil {
+		why = l.broken.Error()
+	}
+	l.mu.Unlock()
+	return l.p.release(ctx, l, s, false, why)
+}
+
 // Close hands the session back to the pool: kept for the next lease when it
 // works and holds nothing of this lease (no lock, no candidate edit, no
 // confirmed commit pending), closed otherwise. Closing twice is harmless.
