@@ -89,6 +89,12 @@ type engine struct {
 	// hard is Apply's ctx: with Options.Stop, the hard cancel that bounds
 	// rollbacks too.
 	hard context.Context
+	// plan receives the outcome of writing the run's plan, which goes on
+	// while the devices lock (writePlan); planErr is that outcome, once
+	// waited for (planWritten).
+	plan       chan error
+	planErr    error
+	planWaited bool
 }
 
 // Apply applies exactly p's per-device changes, atomically across devices
@@ -162,15 +168,12 @@ func Apply(ctx context.Context, p *plan.Plan, desired map[string]*configtree.Tre
 	for i, t := range txs {
 		names[i] = t.name
 	}
-	var buf bytes.Buffer
-	if err := planfile.Write(&buf, p, desired, nil); err != nil {
-		return nil, fmt.Errorf("apply: encoding the plan for the journal: %w", err)
-	}
-	e.id, err = opts.Journal.BeginRun(ctx, journal.Run{IntentCommit: opts.IntentCommit, StartedBy: opts.StartedBy, Atomic: !opts.NoAtomic, Plan: buf.Bytes()}, names)
+	e.id, err = opts.Journal.BeginRun(ctx, journal.Run{IntentCommit: opts.IntentCommit, StartedBy: opts.StartedBy, Atomic: !opts.NoAtomic}, names)
 	if err != nil {
 		return nil, fmt.Errorf("apply: journal: %w", err)
 	}
 	e.log = e.log.With("run", e.id)
+	e.writePlan(ctx, p, desired)
 	res := &Result{RunID: e.id}
 	if len(txs) == 0 {
 		res.Outcome = journal.NoChanges
@@ -185,10 +188,40 @@ func Apply(ctx context.Context, p *plan.Plan, desired map[string]*configtree.Tre
 	return res, e.finish(ctx, res, txs)
 }
 
+// writePlan encodes the plan and records it with the run, in the
+// background: for a large change set that is tens of milliseconds of CPU
+// and a write of megabytes, which the devices need not wait for. Recovery
+// reads a run's plan only for devices whose commit may have been sent, so
+// the committed phase waits for it (planWritten), and a plan that could not
+// be written stops the run before any commit.
+func (e *engine) writePlan(ctx context.Context, p *plan.Plan, desired map[string]*configtree.Tree) {
+	e.plan = make(chan error, 1)
+	go func() {
+		var buf bytes.Buffer
+		if err := planfile.Write(&buf, p, desired, nil); err != nil {
+			e.plan <- fmt.Errorf("encoding the plan for the journal: %w", err)
+			return
+		}
+		e.plan <- e.opts.Journal.SetRunPlan(context.WithoutCancel(ctx), e.id, buf.Bytes())
+	}()
+}
+
+// planWritten waits for writePlan and returns its error.
+func (e *engine) planWritten() error {
+	if !e.planWaited {
+		e.planErr, e.planWaited = <-e.plan, true
+	}
+	return e.planErr
+}
+
 // finish fills the result and closes the run in the journal, unless the
 // hard cancel left devices unsettled: then Recover closes it.
 func (e *engine) finish(ctx context.Context, res *Result, txs []*txn) error {
 	var errs []error
+	// Every run's record carries its plan, whatever became of it.
+	if err := e.planWritten(); err != nil {
+		errs = append(errs, fmt.Errorf("journal: run %v: plan: %w", e.id, err))
+	}
 	for _, t := range txs {
 		ph := string(t.phase)
 		if t.phase == done {

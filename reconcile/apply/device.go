@@ -316,7 +316,8 @@ func (e *engine) phase2(ctx context.Context, txs []*txn) {
 		if t.err != nil {
 			fails = append(fails, mark{t, failed, t.err.Error()})
 		} else {
-			owned = append(owned, journal.Owned{Device: t.name, Record: t.next})
+			// The pending record journaled with its commit.
+			owned = append(owned, journal.Owned{Device: t.name, Record: t.next, FromRun: e.id})
 		}
 	}
 	if err := e.record(wctx, "outcome", fails); err != nil {

@@ -68,9 +68,12 @@
 // locked, edited, committed (with the persist id, the pre-image and the
 // pending ownership record), then — only once every device of the change
 // set has passed verification — verified (the run-level "phase 2 entered"
-// marker), then confirmed. After the confirming commits one write records
-// the devices whose confirm failed, and one the ownership records of the
-// others (journal.SetOwnerships); a rollback writes its steps (cancelled,
+// marker), then confirmed. The run's plan, which recovery reads for a
+// commit, is written while the devices lock, and the committed phase waits
+// for it. After the confirming commits one write records the devices whose
+// confirm failed, and one the ownership records of the others
+// (journal.SetOwnerships, copied in the database from the pending records
+// the committed phase wrote), while the sessions are released; a rollback writes its steps (cancelled,
 // undone, skipped) for all its devices before sending any, and the failed
 // and mixed devices in one write after. Only a device that a rollback finds
 // on neither side is journaled alone, before its undo. A write costs an

@@ -59,6 +59,17 @@ func (e *engine) to(ctx context.Context, t *txn, p phase, detail string) error {
 // gets the error.
 func (e *engine) enter(ctx context.Context, txs []*txn, s step) error {
 	jp := journal.Phase(s.phase)
+	if s.phase == committed {
+		// Recovery of a commit needs the run's plan.
+		if err := e.planWritten(); err != nil {
+			for _, t := range txs {
+				if t.err == nil {
+					t.err = fmt.Errorf("%s: journal: the run's plan: %w", t.name, err)
+				}
+			}
+			return err
+		}
+	}
 	steps := make([]journal.Step, len(txs))
 	for i, t := range txs {
 		steps[i] = journal.Step{Device: t.name, Phase: jp, PersistID: t.persist, Detail: s.detailOf(t)}

@@ -31,6 +31,12 @@ func (j *Journal) SetOwnership(ctx context.Context, device string, r ownership.R
 type Owned struct {
 	Device string
 	Record ownership.Record // zero: netrecon holds nothing there any more
+	// FromRun, when set, says that Record is the pending record the
+	// device's commit in that run left (Step.Pending): it is copied from
+	// there in the database instead of being encoded again, which cost a
+	// 100-device apply a third of its last write. A device without a
+	// pending record in that run has Record encoded, as without FromRun.
+	FromRun RunID
 }
 
 // SetOwnerships records, in one transaction, what netrecon holds on each
@@ -82,6 +88,19 @@ func (b *batch) owned(o Owned, commit string, at int64) error {
 	if o.Record.IsZero() {
 		_, err := b.exec(`DELETE FROM applied WHERE device = ?`, o.Device)
 		return err
+	}
+	if o.FromRun != 0 {
+		res, err := b.exec(`INSERT INTO applied (device, tree, intent_commit, updated_at)
+			SELECT device, record, ?, ? FROM pending_ownership WHERE run_id = ? AND device = ?
+			ON CONFLICT (device) DO UPDATE SET tree = excluded.tree, intent_commit = excluded.intent_commit,
+				updated_at = excluded.updated_at`,
+			commit, at, o.FromRun, o.Device)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			return err
+		}
 	}
 	doc, err := encodeRecord(o.Record)
 	if err != nil {

@@ -72,7 +72,7 @@
 //	schema_version(version PK, name, applied_at)     one row per migration applied
 //	runs(id PK, intent_commit, started_by, atomic, started_at,
 //	     finished_at NULL while running, outcome, summary)
-//	run_plans(run_id PK → runs, plan)                 v5; before, runs.plan
+//	run_plans(run_id PK → runs, plan)                 v5; before, runs.plan; gzip'd since (runplan.go)
 //	device_runs(run_id → runs, device, phase, persist_id, error)   PK (run_id, device)
 //	transitions(id PK, run_id, device → device_runs, phase, at, detail)
 //	pending_ownership(run_id, device → device_runs, record)   v2, PK (run_id, device)

@@ -61,6 +61,12 @@ func fencedWrites() []fencedWrite {
 		{"clear alarm", true, func(ctx context.Context, j *Journal, _ RunID) error {
 			return j.ClearAlarm(ctx, "before", "pe1")
 		}},
+		{"run plan", true, func(ctx context.Context, j *Journal, id RunID) error {
+			return j.SetRunPlan(ctx, id, []byte(`{"late":true}`))
+		}},
+		{"ownerships from pending", true, func(ctx context.Context, j *Journal, id RunID) error {
+			return j.SetOwnerships(ctx, []Owned{{Device: "pe1", Record: rec, FromRun: id}}, "c2")
+		}},
 		{"run outcome", true, func(ctx context.Context, j *Journal, id RunID) error {
 			return j.FinishRun(ctx, id, Failed, "late")
 		}},

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 )
 
 // RunID identifies a run; ids grow with time.
@@ -122,10 +121,10 @@ func (j *Journal) BeginRun(ctx context.Context, r Run, devices []string) (RunID,
 		}
 		seen[d] = true
 	}
-	// TEXT, not BLOB, so that the plan reads in the sqlite3 shell; a
-	// PostgreSQL TEXT refuses invalid UTF-8, so refuse it here already.
-	if !utf8.Valid(r.Plan) {
-		return 0, errors.New("journal: begin run: plan is not UTF-8 text")
+	// Stored compressed (encodePlan); the plan itself must be UTF-8 text.
+	plan, err := encodePlan(r.Plan)
+	if err != nil {
+		return 0, fmt.Errorf("journal: begin run: %w", err)
 	}
 	started := r.StartedAt
 	if started.IsZero() {
@@ -136,7 +135,7 @@ func (j *Journal) BeginRun(ctx context.Context, r Run, devices []string) (RunID,
 		atomic = 1
 	}
 	var id RunID
-	err := j.write(ctx, func(t txn) error {
+	err = j.write(ctx, func(t txn) error {
 		if err := t.fenceDevices(devices...); err != nil {
 			return err
 		}
@@ -146,7 +145,7 @@ func (j *Journal) BeginRun(ctx context.Context, r Run, devices []string) (RunID,
 		).Scan(&id); err != nil {
 			return err
 		}
-		if _, err := t.exec(`INSERT INTO run_plans (run_id, plan) VALUES (?, ?)`, id, string(r.Plan)); err != nil {
+		if _, err := t.exec(`INSERT INTO run_plans (run_id, plan) VALUES (?, ?)`, id, plan); err != nil {
 			return err
 		}
 		if len(devices) == 0 {
@@ -257,7 +256,12 @@ func scanRun(rows interface{ Scan(...any) error }, withPlan bool) (Run, error) {
 	r.FinishedAt = fromNanos(finished)
 	r.Outcome = Outcome(outcome)
 	if plan != "" {
-		r.Plan = []byte(plan)
+		var err error
+		if r.Plan, err = decodePlan(plan); err != nil {
+			// Left as stored: a reader of the plan (recovery) finds it
+			// does not decode and says so; the run itself still reads.
+			r.Plan = []byte(plan)
+		}
 	}
 	return r, nil
 }

@@ -1,10 +1,12 @@
 package apply
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/reconcile/journal"
+	"github.com/netrecon/netrecon/reconcile/planfile"
 	"github.com/netrecon/netrecon/reconcile/session"
 )
 
@@ -66,5 +68,34 @@ func TestEndSessions(t *testing.T) {
 		if c := d.RPCCounts(); c["unlock"] != c["lock"] {
 			t.Errorf("%s: rpcs %v: a rolled-back device unlocks what it locked", d.Name, c)
 		}
+	}
+}
+
+// TestPlanJournaledBeforeCommit: the run's plan, written while the devices
+// lock, is in the journal before the committed phase is: recovery of a
+// commit reads it.
+func TestPlanJournaledBeforeCommit(t *testing.T) {
+	env := newSim(t, 3)
+	j := openJournal(t)
+	desired := desiredFor(t, env, "planned")
+	p := planLive(t, env, desired, j)
+	var checked bool
+	rep := onEvent(func(e Event) {
+		if e.Phase != BatchPrefix+string(journal.Committed) {
+			return
+		}
+		checked = true
+		runs, err := j.Unfinished(t.Context())
+		if err != nil || len(runs) != 1 {
+			t.Fatalf("unfinished runs %v, %v", runs, err)
+		}
+		got, _, err := planfile.Read(bytes.NewReader(runs[0].Plan))
+		if err != nil || len(got.Devices) != len(p.Devices) {
+			t.Errorf("the run's plan at the committed batch: %v (%d bytes)", err, len(runs[0].Plan))
+		}
+	})
+	res, err := Apply(t.Context(), p, desired, env.inv, Options{Dialer: env.dialer, Journal: j, Reporter: rep})
+	if err != nil || res.Outcome != journal.Applied || !checked {
+		t.Fatalf("apply: %v, %v (committed batch seen: %v)", res, err, checked)
 	}
 }
