@@ -124,3 +124,24 @@ func testOwnershipFromPending(t *testing.T, be backend) {
 		t.Errorf("pe1 after a zero record: %+v, %v", r, err)
 	}
 }
+
+// FuzzStoredPlan: whatever a run_plans row holds, reading it never panics
+// and never inflates past maxPlan; a plan encoded reads back as it was.
+func FuzzStoredPlan(f *testing.F) {
+	f.Add([]byte(`{"devices":[]}`), planPrefix+"H4sIAAAAAAAA/wEAAP//AAAAAAAAAAA=")
+	f.Add([]byte(""), `{"format":2}`)
+	f.Add([]byte("é"), planPrefix+"%%%")
+	f.Fuzz(func(t *testing.T, plan []byte, stored string) {
+		if got, err := decodePlan(stored); err == nil && len(got) > maxPlan {
+			t.Errorf("decoded %d bytes", len(got))
+		}
+		enc, err := encodePlan(plan)
+		if err != nil {
+			return // not UTF-8: refused
+		}
+		got, err := decodePlan(enc)
+		if err != nil || string(got) != string(plan) {
+			t.Errorf("round trip of %q: %q, %v", plan, got, err)
+		}
+	})
+}
