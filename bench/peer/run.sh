@@ -14,7 +14,8 @@
 # of the largest process and of the tree summed (bench/cmd/peertime), the
 # sessions it opened on the first device, and how many devices really carry
 # the change afterwards (running read back, the 10 interfaces counted). Then
-# the ratios.
+# the ratios, and with several rounds their medians: one round moves by
+# 10-20 % on a shared 2-core machine.
 #
 #   bash bench/peer/run.sh N [ROUNDS]
 #
@@ -99,6 +100,10 @@ measure() {
 
 ratio() { printf "%.2f" "$(echo "scale=4; $1 / $2" | bc)"; }
 
+# median X...: the middle value (the mean of the two middle ones).
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+declare -a r_bare r_wall r_cpu
+
 ansible-playbook --version | sed -n 1p
 echo "peer benchmark: $n lab devices, 10 interfaces each, $(date -u '+%F %T UTC'), $(nproc) cores, netrecon $(git -C "$root" rev-parse --short HEAD)"
 echo "ansible: ansible.netcommon.netconf_config, -f $forks, host keys checked against the lab's known_hosts"
@@ -107,8 +112,13 @@ for r in $(seq 1 "$rounds"); do
 	for name in netrecon bare ansible; do
 		measure "$name"
 	done
-	printf 'ratios: netrecon/bare wall %s  ansible/netrecon wall %s  ansible/netrecon cpu %s\n' \
-		"$(ratio "${wall[netrecon]}" "${wall[bare]}")" "$(ratio "${wall[ansible]}" "${wall[netrecon]}")" \
-		"$(ratio "${cpu[ansible]}" "${cpu[netrecon]}")"
+	r_bare+=("$(ratio "${wall[netrecon]}" "${wall[bare]}")")
+	r_wall+=("$(ratio "${wall[ansible]}" "${wall[netrecon]}")")
+	r_cpu+=("$(ratio "${cpu[ansible]}" "${cpu[netrecon]}")")
+	printf 'ratios: netrecon/bare wall %s  ansible/netrecon wall %s  ansible/netrecon cpu %s\n' "${r_bare[-1]}" "${r_wall[-1]}" "${r_cpu[-1]}"
 done
+if [ "$rounds" -gt 1 ]; then
+	printf 'median of %d rounds: netrecon/bare wall %s  ansible/netrecon wall %s  ansible/netrecon cpu %s\n' "$rounds" \
+		"$(median "${r_bare[@]}")" "$(median "${r_wall[@]}")" "$(median "${r_cpu[@]}")"
+fi
 loop reset >/dev/null
