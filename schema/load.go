@@ -42,6 +42,13 @@ type Options struct {
 	// Workers bounds how many documents are validated at once; 0 means
 	// runtime.GOMAXPROCS(0).
 	Workers int
+	// Inventory, when set, is called once the inventory files are loaded,
+	// before any service is, with the service types and the devices, each
+	// valid on its own (what only the whole repo can tell, such as a name
+	// listed twice, is checked later); Load waits for it. A caller starts
+	// there what needs only the devices, as a CLI run its sessions; the
+	// intent may still turn out invalid. Not called when no device loaded.
+	Inventory func(*Intent)
 	// Previous and Unchanged let a second Load reuse the first one's work: a
 	// file Unchanged vouches for (byte-for-byte the same as in the revision
 	// Previous was loaded from) is neither read nor decoded; its devices or
@@ -151,7 +158,24 @@ func Load(fsys fs.FS, opts Options) (*Intent, Diagnostics) {
 	if opts.Cache != nil {
 		c = newDocCache(opts, types)
 	}
-	results := runJobs(jobs, opts, first, types, broken, r, previousResults(opts), c)
+	prev := previousResults(opts)
+	var results []result
+	if opts.Inventory == nil {
+		results = runJobs(jobs, opts, first, types, broken, r, prev, c)
+	} else {
+		// The inventory first, on its own: the services are most of the
+		// work, and what Inventory starts goes on meanwhile.
+		inv := len(invFiles)
+		results = runJobs(jobs[:inv], opts, first, types, broken, r, prev, c)
+		var devs []*Device
+		for _, res := range results {
+			devs = append(devs, res.devices...)
+		}
+		if len(devs) > 0 {
+			opts.Inventory(&Intent{Types: types, Devices: devs})
+		}
+		results = append(results, runJobs(jobs[inv:], opts, first, types, broken, r, prev, c)...)
+	}
 	if opts.Evaluator != nil {
 		diags = append(diags, evaluateUserTypes(results, types, opts)...)
 		// A cached document of a type the evaluator now refuses (its

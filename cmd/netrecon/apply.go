@@ -58,7 +58,9 @@ that differs, and changes nothing (the inventory is read from --dir).
 Before anything else, apply finishes or undoes a run that a crash left half-way,
 from the journal, and says what it did. Every run is recorded (netrecon history).
 Recovery, the plan and the apply share one session per device, closed however
-the apply ends.
+the apply ends. The first --concurrency devices of the selection get theirs while
+the intent is still being validated (closed again, unused, when it is invalid or
+when the plan does not read that device).
 
 Ctrl-C stops gracefully: before the confirm step every device of the change set
 is rolled back (and read back); a confirm step already begun is finished. A

@@ -184,13 +184,22 @@ func (f *deviceFlags) selected(in *schema.Intent) ([]string, error) {
 // others may access used with a warning on warn, once per file (the daemon
 // refuses it).
 func (f *deviceFlags) dialer(in *schema.Intent, repoDir string, warn io.Writer) (reconcile.Dialer, error) {
-	kh, err := f.knownHostsFile()
+	c, err := f.dialConfig(repoDir, warn)
 	if err != nil {
 		return nil, err
 	}
+	return dialer(in, c), nil
+}
+
+// dialConfig is the CLI's dialConfig (see dialer).
+func (f *deviceFlags) dialConfig(repoDir string, warn io.Writer) (dialConfig, error) {
+	kh, err := f.knownHostsFile()
+	if err != nil {
+		return dialConfig{}, err
+	}
 	var mu sync.Mutex
 	warned := map[string]bool{}
-	return dialer(in, dialConfig{knownHosts: kh, dialTimeout: f.dialTimeout, rpcTimeout: f.rpcTimeout, settle: f.settle, repoDir: repoDir,
+	return dialConfig{knownHosts: kh, dialTimeout: f.dialTimeout, rpcTimeout: f.rpcTimeout, settle: f.settle, repoDir: repoDir,
 		creds: daemon.Credentials{OnInsecureFile: func(e *schema.InsecureFileError) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -199,7 +208,7 @@ func (f *deviceFlags) dialer(in *schema.Intent, repoDir string, warn io.Writer) 
 				fmt.Fprintf(warn, "warning: %v\n", e)
 			}
 			return nil
-		}}}), nil
+		}}}, nil
 }
 
 // dialConfig is how netrecon reaches devices, from the CLI's flags or the
@@ -209,6 +218,13 @@ type dialConfig struct {
 	dialTimeout, rpcTimeout, settle time.Duration
 	repoDir                         string // credential files inside it are refused; "" for the daemon's mirror
 	creds                           daemon.Credentials
+	// services, when set, is where the sessions read the secret references
+	// of the devices' services, instead of the intent they were dialled
+	// for: a CLI dials while its services still load (earlySessions).
+	services func() *schema.Intent
+	// onHello, when set, is called with a device's name once its hello
+	// arrived (netconf.WithOnHello).
+	onHello func(device string)
 }
 
 // dialer opens NETCONF sessions to the inventory's devices, for the CLI and
@@ -219,16 +235,25 @@ func dialer(in *schema.Intent, c dialConfig) reconcile.Dialer {
 	hosts := netconf.NewKnownHosts() // parsed once for all the dials, not at each
 	// Secret references (a BGP session key) resolve only in the edits sent,
 	// and read back as their references.
-	refs := func(device string) []string { return secretref.Refs(in, device) }
+	refs := func(device string) []string {
+		if c.services != nil {
+			return secretref.Refs(c.services(), device)
+		}
+		return secretref.Refs(in, device)
+	}
 	return secretref.Wrap(reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
 		auth, err := c.credentials(dev)
 		if err != nil {
 			return nil, err
 		}
 		t := netconf.Target{Device: dev.Name, Address: dev.Address, Port: dev.Port, Username: dev.Credentials.Username, Auth: auth, KnownHosts: c.knownHosts}
-		s, err := netconf.Dial(ctx, t, netconf.WithKeys(render.Keys(dev.Platform, in.Types)),
+		opts := []netconf.Option{netconf.WithKeys(render.Keys(dev.Platform, in.Types)),
 			netconf.WithDialTimeout(c.dialTimeout), netconf.WithRPCTimeout(c.rpcTimeout), netconf.WithSettleAfterHello(c.settle),
-			netconf.WithKnownHosts(hosts))
+			netconf.WithKnownHosts(hosts)}
+		if c.onHello != nil {
+			opts = append(opts, netconf.WithOnHello(func() { c.onHello(dev.Name) }))
+		}
+		s, err := netconf.Dial(ctx, t, opts...)
 		if err != nil {
 			return nil, err // not s: a nil *Session in the interface would not be nil
 		}

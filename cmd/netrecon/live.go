@@ -116,36 +116,62 @@ func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceF
 		held = schedule.HeldAfterSync(tasks, specs, baselined)
 		return schedule.At(in, now, schedule.StepGate(held))
 	}
-	b, diags, err := buildDir(ctx, dir, render.BuildOptions{Load: lf.options(), Select: sel, Scope: scope})
+	lo := lf.options()
+	var early *earlySessions
+	if prefetch {
+		// The first sessions open while the services load (earlySessions).
+		lo.Inventory = func(inv *schema.Intent) {
+			if early != nil {
+				return
+			}
+			picked, err := df.selected(inv)
+			c, cerr := df.dialConfig(dir, a.stderr)
+			if err != nil || cerr != nil {
+				return // said again, better, once the intent loaded
+			}
+			if devs := earlyDevices(inv, picked, df.concurrency); len(devs) > 0 {
+				early, _ = startEarly(ctx, inv, devs, c, df.concurrency)
+			}
+		}
+	}
+	fail := func(err error) (*liveEnv, error) {
+		closeJournal()
+		if early != nil {
+			early.pool.Close()
+		}
+		return nil, err
+	}
+	b, diags, err := buildDir(ctx, dir, render.BuildOptions{Load: lo, Select: sel, Scope: scope})
 	switch {
 	case err != nil:
-		closeJournal()
-		return nil, &exitError{code: 1, err: err}
+		return fail(&exitError{code: 1, err: err})
 	case b == nil:
-		closeJournal()
-		return nil, &exitError{code: 1, err: errors.New("the intent is not valid; nothing was read from the devices"), diags: diags}
+		return fail(&exitError{code: 1, err: errors.New("the intent is not valid; nothing was read from the devices"), diags: diags})
 	case b.Desired == nil:
-		closeJournal()
-		return nil, &exitError{code: 1, err: errors.New("the intent does not render; nothing was read from the devices"), diags: diags}
+		return fail(&exitError{code: 1, err: errors.New("the intent does not render; nothing was read from the devices"), diags: diags})
 	}
 	in, desired := b.Intent, b.Desired
 	// Before the state folder or the journal is touched: an apply that
 	// cannot reach a device must leave nothing behind.
 	if err := df.checkHostKeys(in, dir, names, createJournal); err != nil {
-		closeJournal()
-		return nil, &exitError{code: 1, err: err}
-	}
-	dialer, err := df.dialer(in, dir, a.stderr)
-	if err != nil {
-		closeJournal()
-		return nil, &exitError{code: 1, err: err}
+		return fail(&exitError{code: 1, err: err})
 	}
 	// One session per device for the run: no keepalive, no idle timeout;
 	// Close ends them.
-	sessions, err := session.New(session.Options{Concurrency: df.concurrency})
-	if err != nil {
-		closeJournal()
-		return nil, &exitError{code: 1, err: err}
+	var (
+		dialer   reconcile.Dialer
+		sessions *session.Pool
+	)
+	if early != nil {
+		early.final.Store(in)
+		dialer, sessions = early.dialer, early.pool
+	} else {
+		if dialer, err = df.dialer(in, dir, a.stderr); err != nil {
+			return fail(&exitError{code: 1, err: err})
+		}
+		if sessions, err = session.New(session.Options{Concurrency: df.concurrency}); err != nil {
+			return fail(&exitError{code: 1, err: err})
+		}
 	}
 	env := &liveEnv{dir: dir, in: in, devices: names, desired: desired, dialer: sessions.Dialer(dialer, nil), sessions: sessions,
 		source: intentSource(dir), journal: j, held: plan.HeldServices(held)}
@@ -179,12 +205,14 @@ func openLive(ctx context.Context, a *app, dir string, lf loadFlags, df *deviceF
 	return env, nil
 }
 
-// prefetchDevices are the devices whose sessions a live plan of names may
-// open before it starts: those with desired configuration among the first
-// the planner reads (it reads them in name order, concurrency at a time), so
-// that the sessions being set up at once never exceed concurrency and no
-// device the plan would not read is touched. A device planned only for what
-// the journal says netrecon owns there is dialed by the planner, as before.
+// prefetchDevices are the devices whose sessions a live plan of names opens
+// before it starts, once the intent is rendered: those with desired
+// configuration among the first the planner reads (it reads them in name
+// order, concurrency at a time), so that the sessions being set up at once
+// never exceed concurrency. The first devices of the selection had theirs
+// opened while the services loaded already (earlySessions). A device planned
+// only for what the journal says netrecon owns there is dialed by the
+// planner, as before.
 func prefetchDevices(in *schema.Intent, names []string, desired map[string]*configtree.Tree, concurrency int) []*schema.Device {
 	if concurrency <= 0 {
 		concurrency = planner.DefaultConcurrency

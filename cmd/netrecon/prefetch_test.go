@@ -85,3 +85,37 @@ func waitNoSessions(t *testing.T, e *planFileEnv) {
 		}
 	}
 }
+
+// The first sessions open while the services load (earlySessions): an
+// intent that then does not validate leaves none of them open, reads and
+// edits nothing, and says so.
+func TestInvalidIntentClosesEarlySessions(t *testing.T) {
+	e := newPlanFileEnv(t)
+	bad := "apiVersion: netrecon.io/v1\nkind: attachment-circuit\nmetadata: {name: broken, customer: x}\nspec:\n  device: pe1\n  vlan: not-a-number\n"
+	if err := os.WriteFile(filepath.Join(e.repo, "services", "broken.yaml"), []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range [][]string{{"plan", e.repo}, {"apply", e.repo, "--auto-approve"}} {
+		opened := 0
+		for _, d := range e.sim.Devices() {
+			d.ResetCounters()
+			opened -= d.SessionsOpened()
+		}
+		code, out, errs := e.run(t, e.state, verb...)
+		for _, d := range e.sim.Devices() {
+			opened += d.SessionsOpened()
+		}
+		if opened == 0 {
+			t.Errorf("%s: no session opened while the services loaded", verb[0])
+		}
+		if code != 1 || !strings.Contains(errs, "nothing was read from the devices") || !strings.Contains(errs, "broken.yaml") {
+			t.Fatalf("%s on an invalid intent: exit %d, want 1, the file and nothing read\n%s%s", verb[0], code, out, errs)
+		}
+		waitNoSessions(t, e)
+		for _, d := range e.sim.Devices() {
+			if c := d.RPCCounts(); c["get-config"]+c["edit-config"]+c["lock"] != 0 {
+				t.Errorf("%s: %s got %v", verb[0], d.Name, c)
+			}
+		}
+	}
+}

@@ -25,6 +25,7 @@ type config struct {
 	keys        configtree.Keys
 	defaults    string
 	knownHosts  *KnownHosts
+	onHello     func()
 }
 
 func newConfig(opts []Option) (config, error) {
@@ -91,6 +92,17 @@ func WithSettleAfterHello(d time.Duration) Option {
 			return fmt.Errorf("WithSettleAfterHello(%s): must not be negative", d)
 		}
 		c.settle = d
+		return nil
+	}
+}
+
+// WithOnHello calls f once the server's hello has arrived, before the settle
+// pause (WithSettleAfterHello) and before Dial returns: the moment the
+// session's set-up stops needing the machine's CPU, which a caller may then
+// use for its own work.
+func WithOnHello(f func()) Option {
+	return func(c *config) error {
+		c.onHello = f
 		return nil
 	}
 }

@@ -188,6 +188,9 @@ func Dial(ctx context.Context, t Target, opts ...Option) (*Session, error) {
 	s := &Session{device: dev, client: client, nc: session, cfg: cfg, log: log, quietLib: quiet}
 	s.caps = parseCapabilities(collect(session.ServerCaps()))
 	log.Debug("netconf session open", "session-id", session.SessionID(), "took_seconds", time.Since(start).Seconds())
+	if cfg.onHello != nil {
+		cfg.onHello()
+	}
 
 	if cfg.settle > 0 {
 		timer := time.NewTimer(cfg.settle)

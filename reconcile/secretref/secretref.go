@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/netrecon/netrecon/configtree"
 	"github.com/netrecon/netrecon/reconcile"
@@ -85,14 +86,18 @@ func contains(ss []string, s string) bool {
 }
 
 // Wrap returns a Dialer whose sessions resolve placeholders on edit and mask
-// secrets on read (the package comment). refs gives a device's references.
+// secrets on read (the package comment). refs gives a device's references;
+// a session asks for them at its first read or refused edit, not when it is
+// dialled, so that a CLI may open its sessions while the services that hold
+// the references are still being loaded.
 func Wrap(next reconcile.Dialer, refs func(device string) []string, resolve Resolver) reconcile.Dialer {
 	return reconcile.DialFunc(func(ctx context.Context, dev *schema.Device) (reconcile.Device, error) {
 		d, err := next.Dial(ctx, dev)
 		if err != nil {
 			return nil, err
 		}
-		return &device{Device: d, name: dev.Name, refs: refs(dev.Name), resolve: resolve}, nil
+		name := dev.Name
+		return &device{Device: d, name: name, refs: sync.OnceValue(func() []string { return refs(name) }), resolve: resolve}, nil
 	})
 }
 
@@ -100,7 +105,7 @@ func Wrap(next reconcile.Dialer, refs func(device string) []string, resolve Reso
 type device struct {
 	reconcile.Device
 	name    string
-	refs    []string
+	refs    func() []string // the device's references, asked for once
 	resolve Resolver
 }
 
@@ -116,8 +121,9 @@ func (d *device) GetConfig(ctx context.Context, source string, filter *configtre
 	}
 	// A reference that does not resolve matches nothing: its leaf reads as
 	// Unknown, and the edit that would write it fails with the reason.
-	known := make(map[string]string, len(d.refs))
-	for _, ref := range d.refs {
+	refs := d.refs()
+	known := make(map[string]string, len(refs))
+	for _, ref := range refs {
 		if v, err := d.resolve(ref); err == nil {
 			known[v] = Placeholder(ref)
 		}
@@ -184,7 +190,7 @@ func (e *redactedError) Unwrap() error { return e.err }
 func (d *device) redact(err error) error {
 	msg := err.Error()
 	clean := msg
-	for _, ref := range d.refs {
+	for _, ref := range d.refs() {
 		if v, rerr := d.resolve(ref); rerr == nil && v != "" {
 			clean = strings.ReplaceAll(clean, v, Placeholder(ref))
 		}

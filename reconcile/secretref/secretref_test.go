@@ -1,12 +1,15 @@
 package secretref
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/netrecon/netrecon/configtree"
+	"github.com/netrecon/netrecon/reconcile"
 	"github.com/netrecon/netrecon/schema"
 )
 
@@ -72,7 +75,7 @@ func TestSecretLeaf(t *testing.T) {
 // A device that echoes the refused value in its error: the text names the
 // reference, and the device's error is still reachable.
 func TestRedactError(t *testing.T) {
-	d := &device{refs: []string{"env:K"}, resolve: func(string) (string, error) { return "s3cret", nil }}
+	d := &device{refs: func() []string { return []string{"env:K"} }, resolve: func(string) (string, error) { return "s3cret", nil }}
 	dev := errors.New("invalid-value: authentication-key s3cret is too long")
 	err := d.redact(dev)
 	if strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "(secret env:K)") || !errors.Is(err, dev) {
@@ -80,5 +83,36 @@ func TestRedactError(t *testing.T) {
 	}
 	if plain := errors.New("lock denied"); d.redact(plain) != plain {
 		t.Error("an error without a secret must pass unchanged")
+	}
+}
+
+// readOnly answers every read with an empty tree; nothing else is called.
+type readOnly struct{ reconcile.Device }
+
+func (readOnly) GetConfig(context.Context, string, *configtree.Tree) (*configtree.Tree, error) {
+	return configtree.New(), nil
+}
+
+// A session asks for its device's references at its first read, once, not
+// when it is dialled: a CLI dials while the services are still loading.
+func TestRefsAskedAtFirstRead(t *testing.T) {
+	asked := 0
+	dialer := Wrap(reconcile.DialFunc(func(context.Context, *schema.Device) (reconcile.Device, error) { return readOnly{}, nil }),
+		func(string) []string { asked++; return []string{"env:K"} },
+		func(string) (string, error) { return "s3cret", nil })
+	s, err := dialer.Dial(t.Context(), &schema.Device{Name: "pe1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asked != 0 {
+		t.Fatalf("references asked for %d times when dialled", asked)
+	}
+	for range 2 {
+		if _, err := s.GetConfig(t.Context(), reconcile.Running, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if asked != 1 {
+		t.Errorf("references asked for %d times over two reads, want once", asked)
 	}
 }
